@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// buildTargets constructs every configured target. A target that cannot be
+// built (missing credentials) is left out with a warning, so the others
+// keep working; planning for it then says what to do.
+func buildTargets(dir string, cfg sandbox.Config, log *slog.Logger, o openOptions) (map[string]sandbox.Target, error) {
+	out := map[string]sandbox.Target{}
+	for _, name := range cfg.TargetNames() {
+		tc := cfg.Targets[name]
+		t, err := buildTarget(name, dir, tc, o)
+		if err != nil {
+			log.Warn("target unavailable", "target", name, "type", tc.Type, "err", err)
+			continue
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions) (sandbox.Target, error) {
+	switch tc.Type {
+	case "local":
+		var c local.Config
+		if err := tc.Settings.Decode(&c); err != nil && tc.Settings.Kind != 0 {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		var opts []local.Option
+		if o.hook != nil {
+			opts = append(opts, local.WithHook(o.hook))
+		}
+		if o.now != nil {
+			opts = append(opts, local.WithClock(o.now))
+		}
+		return local.New(name, dir, c, opts...)
+	}
+	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress)", tc.Type)
+}

@@ -1,0 +1,235 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// Event is one line of events.jsonl.
+type Event struct {
+	Type     string    `json:"type"` // sent delivered open click bounce unsubscribe spam_report page_view form_submission
+	Artifact string    `json:"artifact"`
+	Email    string    `json:"email,omitempty"`
+	URL      string    `json:"url,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// EventTypes are the event types events.jsonl may hold.
+var EventTypes = []string{"sent", "delivered", "open", "click", "bounce", "unsubscribe", "spam_report", "page_view", "form_submission"}
+
+// EventsFile is where the local target keeps events.
+func (t *Target) EventsFile() string { return t.path("events.jsonl") }
+
+// appendEvents appends lines in one write. If an earlier writer died in the
+// middle of a line, a newline first keeps the next record whole.
+func (t *Target) appendEvents(evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	for _, e := range evs {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		buf.Write(data)
+		buf.WriteByte('\n')
+	}
+	t.evMu.Lock()
+	defer t.evMu.Unlock()
+	f, err := os.OpenFile(t.EventsFile(), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data := buf.Bytes()
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		var last [1]byte
+		if _, err := f.ReadAt(last[:], st.Size()-1); err == nil && last[0] != '\n' {
+			data = append([]byte{'\n'}, data...)
+		}
+	}
+	_, err = f.Write(data)
+	return err
+}
+
+// AppendEvents adds events (from a test, a demo, or a tracking pixel
+// collector) after checking their types.
+func (t *Target) AppendEvents(evs []Event) error {
+	for _, e := range evs {
+		if !slices.Contains(EventTypes, e.Type) {
+			return fmt.Errorf("local: unknown event type %q (known: %v)", e.Type, EventTypes)
+		}
+		if e.Artifact == "" {
+			return fmt.Errorf("local: event without artifact")
+		}
+	}
+	return t.appendEvents(evs)
+}
+
+// ReadEvents calls fn for every well-formed event; lines that do not parse
+// (a torn write) are skipped.
+func (t *Target) ReadEvents(fn func(Event)) error {
+	f, err := os.Open(t.EventsFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			var e Event
+			if json.Unmarshal(line, &e) == nil && e.Type != "" {
+				fn(e)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (t *Target) sentEvents(artifact string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if entries, err := os.ReadDir(t.path("outbox", artifact)); err != nil || len(entries) == 0 {
+		return out, nil // a fresh send: nothing to reconcile
+	}
+	err := t.ReadEvents(func(e Event) {
+		if e.Type == "sent" && e.Artifact == artifact {
+			out[e.Email] = true
+		}
+	})
+	return out, err
+}
+
+// Metrics aggregates events.jsonl per artifact.
+func (t *Target) Metrics(_ context.Context, req sandbox.MetricsRequest) ([]sandbox.Metrics, error) {
+	type agg struct {
+		counts        map[string]int64
+		opens, clicks map[string]bool
+	}
+	want := map[string]*agg{}
+	for _, it := range req.Items {
+		want[it.LiveID] = &agg{counts: map[string]int64{}, opens: map[string]bool{}, clicks: map[string]bool{}}
+	}
+	err := t.ReadEvents(func(e Event) {
+		a := want[e.Artifact]
+		if a == nil || (!req.Since.IsZero() && e.At.Before(req.Since)) {
+			return
+		}
+		switch e.Type {
+		case "sent":
+			a.counts[sandbox.MetricSent]++
+		case "delivered":
+			a.counts[sandbox.MetricDelivered]++
+		case "open":
+			a.counts[sandbox.MetricOpens]++
+			a.opens[e.Email] = true
+		case "click":
+			a.counts[sandbox.MetricClicks]++
+			a.clicks[e.Email] = true
+		case "bounce":
+			a.counts[sandbox.MetricBounces]++
+		case "unsubscribe":
+			a.counts[sandbox.MetricUnsubscribes]++
+		case "spam_report":
+			a.counts[sandbox.MetricSpamReports]++
+		case "page_view":
+			a.counts[sandbox.MetricPageViews]++
+		case "form_submission":
+			a.counts[sandbox.MetricFormSubmissions]++
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("local: read events: %w", err)
+	}
+	now := t.now().UTC()
+	out := make([]sandbox.Metrics, 0, len(req.Items))
+	for _, it := range req.Items {
+		a := want[it.LiveID]
+		a.counts[sandbox.MetricUniqueOpens] = int64(len(a.opens))
+		a.counts[sandbox.MetricUniqueClicks] = int64(len(a.clicks))
+		out = append(out, sandbox.Metrics{ArtifactID: it.ArtifactID, LiveID: it.LiveID, Counters: a.counts, Source: "local:" + filepath.Base(t.EventsFile()), FetchedAt: now})
+	}
+	return out, nil
+}
+
+// Simulate appends plausible engagement for what is live: deliveries,
+// opens, clicks, a bounce and an unsubscribe for sent emails; views and
+// submissions for published pages. Deterministic for a given seed, so the
+// demo prints the same numbers every time.
+func (t *Target) Simulate(seed string, emails, pages []string) (int, error) {
+	var evs []Event
+	at := t.now().UTC()
+	roll := func(parts ...string) uint32 {
+		h := fnv.New32a()
+		h.Write([]byte(seed))
+		for _, p := range parts {
+			h.Write([]byte{0})
+			h.Write([]byte(p))
+		}
+		return h.Sum32() % 100
+	}
+	for _, id := range emails {
+		var rec liveEmail
+		if _, err := readJSON(t.recordPath(sandbox.KindEmail, id), &rec); err != nil {
+			return 0, err
+		}
+		var sent []string
+		t.ReadEvents(func(e Event) {
+			if e.Type == "sent" && e.Artifact == id {
+				sent = append(sent, e.Email)
+			}
+		})
+		for i, addr := range sent {
+			at := at.Add(time.Duration(i) * time.Second)
+			if roll(id, addr, "bounce") < 5 {
+				evs = append(evs, Event{Type: "bounce", Artifact: id, Email: addr, At: at})
+				continue
+			}
+			evs = append(evs, Event{Type: "delivered", Artifact: id, Email: addr, At: at})
+			if roll(id, addr, "open") < 55 {
+				evs = append(evs, Event{Type: "open", Artifact: id, Email: addr, At: at.Add(time.Hour)})
+				if roll(id, addr, "open2") < 30 {
+					evs = append(evs, Event{Type: "open", Artifact: id, Email: addr, At: at.Add(26 * time.Hour)})
+				}
+				if roll(id, addr, "click") < 40 {
+					evs = append(evs, Event{Type: "click", Artifact: id, Email: addr, URL: "https://example.com/", At: at.Add(time.Hour + time.Minute)})
+				}
+			}
+			if roll(id, addr, "unsub") < 4 {
+				evs = append(evs, Event{Type: "unsubscribe", Artifact: id, Email: addr, At: at.Add(2 * time.Hour)})
+			}
+		}
+	}
+	for _, id := range pages {
+		for i := range 40 {
+			v := fmt.Sprint(i)
+			evs = append(evs, Event{Type: "page_view", Artifact: id, At: at.Add(time.Duration(i) * time.Minute)})
+			if roll(id, v, "submit") < 20 {
+				evs = append(evs, Event{Type: "form_submission", Artifact: id, Email: fmt.Sprintf("visitor%d@example.org", i), At: at.Add(time.Duration(i)*time.Minute + 30*time.Second)})
+			}
+		}
+	}
+	return len(evs), t.appendEvents(evs)
+}

@@ -1,0 +1,591 @@
+// Package local is the embedded target: it needs no account and "goes live"
+// into the data directory, so the whole stage → plan → approve → promote loop
+// can be tried, tested and demonstrated safely.
+//
+//	outbox/<email id>/<address>.eml   one MIME message per recipient
+//	emails/<email id>.json            the email as promoted, with its send status
+//	segments/<segment id>.json        definition and resolved member list
+//	site/<slug>/index.html            published pages (drafts in pages/<id>.json)
+//	workflows/<workflow id>.json      definition, on/off, enrolments
+//	events.jsonl                      sent, open, click, … one JSON object per line
+package local
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// Config is the local target's section of config.yaml.
+type Config struct {
+	// Contacts is the CSV of contacts, relative to the data directory.
+	Contacts string `yaml:"contacts"`
+	// SiteURL is the base URL pages are reported under (default file://…/site).
+	SiteURL string `yaml:"site_url"`
+	Type    string `yaml:"type"`
+}
+
+// Target writes promoted artifacts into a directory.
+type Target struct {
+	name  string
+	dir   string
+	site  string
+	book  *contactBook
+	now   func() time.Time
+	hook  func(point string)
+	evMu  sync.Mutex
+	fsync bool
+}
+
+// Option configures a Target.
+type Option func(*Target)
+
+// WithClock sets the clock events are stamped with.
+func WithClock(now func() time.Time) Option { return func(t *Target) { t.now = now } }
+
+// WithHook calls fn at named points inside long steps (between recipients of
+// a send), so crash tests can stop the process mid-step.
+func WithHook(fn func(point string)) Option { return func(t *Target) { t.hook = fn } }
+
+// New returns the local target named name, writing into dataDir.
+func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
+	if cfg.Contacts == "" {
+		cfg.Contacts = "contacts.csv"
+	}
+	contacts := cfg.Contacts
+	if !filepath.IsAbs(contacts) {
+		contacts = filepath.Join(dataDir, contacts)
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{name: name, dir: abs, book: &contactBook{path: contacts}, now: time.Now, hook: func(string) {}}
+	t.site = strings.TrimSuffix(cfg.SiteURL, "/")
+	if t.site == "" {
+		t.site = "file://" + filepath.ToSlash(filepath.Join(abs, "site"))
+	}
+	for _, o := range opts {
+		o(t)
+	}
+	return t, nil
+}
+
+func (t *Target) Name() string     { return t.name }
+func (t *Target) Platform() string { return "local" }
+func (t *Target) Capabilities() sandbox.Capabilities {
+	return sandbox.Capabilities{Emails: true, Segments: true, Workflows: true, Pages: true, Metrics: true}
+}
+
+// Dir is the directory the target writes into.
+func (t *Target) Dir() string { return t.dir }
+
+func (t *Target) path(parts ...string) string {
+	return filepath.Join(append([]string{t.dir}, parts...)...)
+}
+
+// writeFile replaces a file atomically, so a crash leaves the old or the
+// new content, never half of it.
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(path, append(data, '\n'))
+}
+
+func readJSON(path string, v any) (bool, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(data, v)
+}
+
+func hashOf(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// Live records, as written to the data directory.
+type liveEmail struct {
+	ID          string           `json:"id"`
+	Revision    int              `json:"revision"`
+	Campaign    string           `json:"campaign_id"`
+	Email       sandbox.Email    `json:"email"`
+	Audience    sandbox.Audience `json:"audience"`
+	Status      string           `json:"status"` // draft | scheduled | sent
+	SentAt      *time.Time       `json:"sent_at,omitempty"`
+	ScheduledAt *time.Time       `json:"scheduled_for,omitempty"`
+	Recipients  int              `json:"recipients,omitempty"`
+}
+
+type liveSegment struct {
+	ID         string          `json:"id"`
+	Revision   int             `json:"revision"`
+	Campaign   string          `json:"campaign_id"`
+	Name       string          `json:"name"`
+	Definition sandbox.Segment `json:"definition"`
+	Members    []string        `json:"members"`
+	ResolvedAt time.Time       `json:"resolved_at"`
+}
+
+type livePage struct {
+	ID          string     `json:"id"`
+	Revision    int        `json:"revision"`
+	Campaign    string     `json:"campaign_id"`
+	Title       string     `json:"title"`
+	Slug        string     `json:"slug"`
+	HTML        string     `json:"html"`
+	Status      string     `json:"status"` // draft | published | scheduled
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+	PublishAt   *time.Time `json:"publish_at,omitempty"`
+}
+
+type enrolment struct {
+	Email string    `json:"email"`
+	At    time.Time `json:"at"`
+}
+
+type liveWorkflow struct {
+	ID        string            `json:"id"`
+	Revision  int               `json:"revision"`
+	Campaign  string            `json:"campaign_id"`
+	Workflow  sandbox.Workflow  `json:"workflow"`
+	Refs      map[string]string `json:"refs,omitempty"`
+	Enabled   bool              `json:"enabled"`
+	EnabledAt *time.Time        `json:"enabled_at,omitempty"`
+	Enrolled  []enrolment       `json:"enrolled,omitempty"`
+}
+
+var kindDir = map[sandbox.Kind]string{
+	sandbox.KindEmail: "emails", sandbox.KindSegment: "segments", sandbox.KindPage: "pages", sandbox.KindWorkflow: "workflows",
+}
+
+func (t *Target) recordPath(k sandbox.Kind, id string) string {
+	return t.path(kindDir[k], id+".json")
+}
+
+var safeID = regexp.MustCompile(`^[a-z]+_[0-9a-z]+$`)
+
+// Live reads what is live for an artifact. Its Version is a hash of the
+// record (and, for pages, of the published file), so edits made outside
+// lastmile show up as drift.
+func (t *Target) Live(_ context.Context, k sandbox.Kind, id string) (sandbox.LiveState, bool, error) {
+	if !safeID.MatchString(id) || kindDir[k] == "" {
+		return sandbox.LiveState{}, false, nil
+	}
+	data, err := os.ReadFile(t.recordPath(k, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return sandbox.LiveState{}, false, nil
+	}
+	if err != nil {
+		return sandbox.LiveState{}, false, err
+	}
+	st := sandbox.LiveState{ID: id, Version: hashOf(data)}
+	var head struct {
+		Status  string `json:"status"`
+		Slug    string `json:"slug"`
+		Enabled bool   `json:"enabled"`
+	}
+	json.Unmarshal(data, &head)
+	st.Status = head.Status
+	switch k {
+	case sandbox.KindPage:
+		st.URL = t.pageURL(head.Slug)
+		if site, err := os.ReadFile(t.pagePath(head.Slug)); err == nil {
+			st.Version = hashOf(data, site)
+		}
+	case sandbox.KindWorkflow:
+		st.Status = map[bool]string{true: "enabled", false: "disabled"}[head.Enabled]
+		st.URL = "file://" + filepath.ToSlash(t.recordPath(k, id))
+	default:
+		st.URL = "file://" + filepath.ToSlash(t.recordPath(k, id))
+	}
+	return st, true, nil
+}
+
+// Find: on local the live id is the artifact id, so an interrupted create
+// is simply a record that already exists.
+func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
+	return t.Live(ctx, obj.Kind, obj.ArtifactID)
+}
+
+func (t *Target) pagePath(slug string) string {
+	return t.path("site", filepath.FromSlash(slug), "index.html")
+}
+
+func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" }
+
+// Assess: local can do everything; it reports audience sizes.
+func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+	a := sandbox.Assessment{AudienceSize: -1}
+	switch obj.Kind {
+	case sandbox.KindEmail:
+		if len(obj.Email.Audience.Include) > 0 {
+			n, err := t.Count(ctx, obj.Email.Audience.Include, obj.Email.Audience.Exclude, obj.Segments)
+			if err != nil {
+				return a, err
+			}
+			a.AudienceSize = n
+		}
+		if obj.Email.SendAt != nil {
+			a.Notes = append(a.Notes, "local has no delivery clock: the scheduled messages are written to the outbox at promotion, dated "+obj.Email.SendAt.Format(time.RFC3339))
+		}
+	case sandbox.KindSegment:
+		n, err := t.Count(ctx, []string{obj.ArtifactID}, nil, obj.Segments)
+		if err != nil {
+			return a, err
+		}
+		a.AudienceSize = n
+	case sandbox.KindPage:
+		if obj.Page.PublishAt != nil {
+			a.Notes = append(a.Notes, "local has no clock: the page is written to the site folder at promotion and marked scheduled for "+obj.Page.PublishAt.Format(time.RFC3339))
+		}
+	}
+	return a, nil
+}
+
+// members resolves the contacts in include minus exclude. Static addresses
+// of the segments count even when contacts.csv lacks them.
+func (t *Target) members(include, exclude []string, segs map[string]*sandbox.Segment) ([]sandbox.Contact, error) {
+	contacts, err := t.book.load()
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(contacts))
+	for _, c := range contacts {
+		known[c.Email()] = true
+	}
+	all := contacts
+	for _, id := range slices.Sorted(mapsKeys(segs)) {
+		for _, addr := range segs[id].StaticEmails {
+			if !known[addr] {
+				known[addr] = true
+				all = append(all, sandbox.Contact{"email": addr})
+			}
+		}
+	}
+	ev := sandbox.Evaluator{Segments: segs}
+	var out []sandbox.Contact
+	for _, c := range all {
+		if ev.Audience(c, include, exclude) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Count implements sandbox.Counter over contacts.csv.
+func (t *Target) Count(_ context.Context, include, exclude []string, segs map[string]*sandbox.Segment) (int, error) {
+	m, err := t.members(include, exclude, segs)
+	return len(m), err
+}
+
+// Put writes the artifact's live record (create and update are the same on
+// local: the id is the artifact's own).
+func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.LiveState, error) {
+	switch obj.Kind {
+	case sandbox.KindSegment:
+		m, err := t.members([]string{obj.ArtifactID}, nil, obj.Segments)
+		if err != nil {
+			return sandbox.LiveState{}, err
+		}
+		addrs := make([]string, len(m))
+		for i, c := range m {
+			addrs[i] = c.Email()
+		}
+		rec := liveSegment{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Name: obj.Segment.Name, Definition: *obj.Segment, Members: addrs, ResolvedAt: t.now().UTC()}
+		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			return sandbox.LiveState{}, fmt.Errorf("local: write segment %s: %w", obj.ArtifactID, err)
+		}
+	case sandbox.KindEmail:
+		var rec liveEmail
+		if _, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec); err != nil {
+			return sandbox.LiveState{}, err
+		}
+		status, sent, sched, n := rec.Status, rec.SentAt, rec.ScheduledAt, rec.Recipients
+		if status == "" {
+			status = "draft"
+		}
+		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: status, SentAt: sent, ScheduledAt: sched, Recipients: n}
+		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
+		}
+	case sandbox.KindPage:
+		var rec livePage
+		if _, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec); err != nil {
+			return sandbox.LiveState{}, err
+		}
+		published := rec.Status == "published" || rec.Status == "scheduled"
+		if published && rec.Slug != obj.Page.Slug {
+			os.RemoveAll(filepath.Dir(t.pagePath(rec.Slug)))
+		}
+		status := rec.Status
+		if status == "" {
+			status = "draft"
+		}
+		rec = livePage{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Title: obj.Page.Title, Slug: obj.Page.Slug, HTML: obj.Page.HTML, Status: status, PublishedAt: rec.PublishedAt, PublishAt: obj.Page.PublishAt}
+		if published { // an update of a live page is live at once
+			if err := writeFile(t.pagePath(rec.Slug), []byte(rec.HTML)); err != nil {
+				return sandbox.LiveState{}, err
+			}
+		}
+		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			return sandbox.LiveState{}, fmt.Errorf("local: write page %s: %w", obj.ArtifactID, err)
+		}
+	case sandbox.KindWorkflow:
+		var rec liveWorkflow
+		if _, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec); err != nil {
+			return sandbox.LiveState{}, err
+		}
+		rec = liveWorkflow{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Workflow: *obj.Workflow, Refs: obj.Refs, Enabled: rec.Enabled, EnabledAt: rec.EnabledAt, Enrolled: rec.Enrolled}
+		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			return sandbox.LiveState{}, fmt.Errorf("local: write workflow %s: %w", obj.ArtifactID, err)
+		}
+	default:
+		return sandbox.LiveState{}, fmt.Errorf("local: %w: %s", sandbox.ErrNotSupported, obj.Kind)
+	}
+	st, _, err := t.Live(context.Background(), obj.Kind, obj.ArtifactID)
+	return st, err
+}
+
+// Send writes one message per recipient into the outbox and a sent event
+// for each. A message file that exists is never written again, so a send
+// resumed after a crash mails nobody twice; a message without its event
+// (the crash fell between the two) gets the event on resume.
+func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
+	recPath := t.recordPath(sandbox.KindEmail, obj.ArtifactID)
+	var rec liveEmail
+	found, err := readJSON(recPath, &rec)
+	if err != nil {
+		return sandbox.LiveState{}, err
+	}
+	if !found {
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: the email is not live yet", obj.ArtifactID)
+	}
+	if rec.Status == "sent" || rec.Status == "scheduled" {
+		st, _, err := t.Live(ctx, sandbox.KindEmail, obj.ArtifactID)
+		return st, err
+	}
+	recipients, err := t.liveAudience(rec.Audience)
+	if err != nil {
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+	}
+	now := t.now().UTC()
+	date := now
+	if !at.IsZero() {
+		date = at.UTC()
+	}
+	box := t.path("outbox", obj.ArtifactID)
+	if err := os.MkdirAll(box, 0o755); err != nil {
+		return sandbox.LiveState{}, err
+	}
+	evented, err := t.sentEvents(obj.ArtifactID)
+	if err != nil {
+		return sandbox.LiveState{}, err
+	}
+	domain := domainOf(rec.Email.FromEmail)
+	var events []Event
+	for i, c := range recipients {
+		if err := ctx.Err(); err != nil {
+			return sandbox.LiveState{}, err
+		}
+		t.hook(fmt.Sprintf("send:%s:%d", obj.ArtifactID, i))
+		addr := c.Email()
+		file := filepath.Join(box, fileName(addr))
+		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+			if err := writeFile(file, message(&rec.Email, obj.ArtifactID, c, date, domain)); err != nil {
+				return sandbox.LiveState{}, err
+			}
+		} else if err != nil {
+			return sandbox.LiveState{}, err
+		}
+		if !evented[addr] {
+			events = append(events, Event{Type: "sent", Artifact: obj.ArtifactID, Email: addr, At: date})
+			// Flush in batches: one append per message would be slow, one
+			// at the end would leave more to recover.
+			if len(events) == 256 {
+				if err := t.appendEvents(events); err != nil {
+					return sandbox.LiveState{}, err
+				}
+				events = events[:0]
+			}
+		}
+	}
+	if err := t.appendEvents(events); err != nil {
+		return sandbox.LiveState{}, err
+	}
+	rec.Status, rec.Recipients = "sent", len(recipients)
+	rec.SentAt = &now
+	if !at.IsZero() && at.After(now) {
+		rec.Status, rec.ScheduledAt = "scheduled", &date
+	}
+	if err := writeJSON(recPath, rec); err != nil {
+		return sandbox.LiveState{}, err
+	}
+	st, _, err := t.Live(ctx, sandbox.KindEmail, obj.ArtifactID)
+	return st, err
+}
+
+var unsafeFile = regexp.MustCompile(`[^a-z0-9@._+-]`)
+
+func fileName(addr string) string {
+	return unsafeFile.ReplaceAllString(strings.ToLower(addr), "_") + ".eml"
+}
+
+// liveAudience resolves an email's recipients from the member lists of its
+// live segments: what was promoted, not what is staged now.
+func (t *Target) liveAudience(aud sandbox.Audience) ([]sandbox.Contact, error) {
+	contacts, err := t.book.load()
+	if err != nil {
+		return nil, err
+	}
+	byAddr := make(map[string]sandbox.Contact, len(contacts))
+	for _, c := range contacts {
+		byAddr[c.Email()] = c
+	}
+	members := func(ids []string) (map[string]bool, []string, error) {
+		set := map[string]bool{}
+		var order []string
+		for _, id := range ids {
+			var seg liveSegment
+			found, err := readJSON(t.recordPath(sandbox.KindSegment, id), &seg)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !found {
+				return nil, nil, fmt.Errorf("segment %s is not live", id)
+			}
+			for _, m := range seg.Members {
+				if !set[m] {
+					set[m] = true
+					order = append(order, m)
+				}
+			}
+		}
+		return set, order, nil
+	}
+	_, order, err := members(aud.Include)
+	if err != nil {
+		return nil, err
+	}
+	excluded, _, err := members(aud.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	var out []sandbox.Contact
+	for _, addr := range order {
+		if excluded[addr] {
+			continue
+		}
+		c, ok := byAddr[addr]
+		if !ok {
+			c = sandbox.Contact{"email": addr}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Publish puts a page into the site folder (a future publish_at is recorded,
+// since local has no clock), or turns a workflow on, enrolling the current
+// members of a segment_entry trigger's segment.
+func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
+	now := t.now().UTC()
+	switch obj.Kind {
+	case sandbox.KindPage:
+		var rec livePage
+		found, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec)
+		if err != nil {
+			return sandbox.LiveState{}, err
+		}
+		if !found {
+			return sandbox.LiveState{}, fmt.Errorf("local: publish %s: the page is not live yet", obj.ArtifactID)
+		}
+		if err := writeFile(t.pagePath(rec.Slug), []byte(rec.HTML)); err != nil {
+			return sandbox.LiveState{}, err
+		}
+		if rec.Status != "published" && rec.Status != "scheduled" {
+			rec.Status, rec.PublishedAt = "published", &now
+			if !at.IsZero() && at.After(now) {
+				rec.Status = "scheduled"
+				rec.PublishAt = &at
+			}
+			if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+				return sandbox.LiveState{}, err
+			}
+		}
+	case sandbox.KindWorkflow:
+		var rec liveWorkflow
+		found, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec)
+		if err != nil {
+			return sandbox.LiveState{}, err
+		}
+		if !found {
+			return sandbox.LiveState{}, fmt.Errorf("local: activate %s: the workflow is not live yet", obj.ArtifactID)
+		}
+		if !rec.Enabled {
+			rec.Enabled, rec.EnabledAt = true, &now
+			if tr := rec.Workflow.Trigger; tr.Type == "segment_entry" {
+				var seg liveSegment
+				if _, err := readJSON(t.recordPath(sandbox.KindSegment, tr.SegmentID), &seg); err != nil {
+					return sandbox.LiveState{}, err
+				}
+				for _, m := range seg.Members {
+					rec.Enrolled = append(rec.Enrolled, enrolment{Email: m, At: now})
+				}
+			}
+			if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+				return sandbox.LiveState{}, err
+			}
+		}
+	default:
+		return sandbox.LiveState{}, fmt.Errorf("local: publish %s: %w", obj.Kind, sandbox.ErrNotSupported)
+	}
+	st, _, err := t.Live(ctx, obj.Kind, obj.ArtifactID)
+	return st, err
+}
+
+var _ sandbox.Target = (*Target)(nil)
+var _ sandbox.Counter = (*Target)(nil)

@@ -1,0 +1,226 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/lastmile/lastmile/store"
+)
+
+// CampaignInput is what create_campaign takes.
+type CampaignInput struct {
+	Name     string
+	Brief    string
+	Goal     string
+	Markets  []string
+	Industry string
+	Target   string
+	UTM      UTM
+}
+
+var (
+	utmValue  = regexp.MustCompile(`^[A-Za-z0-9._~+-]{1,100}$`)
+	slugLike  = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
+	maxName   = 200
+	maxBrief  = 10000
+	maxPageSz = 100
+)
+
+func (s *Sandbox) validateCampaign(in *CampaignInput) error {
+	var ps problems
+	in.Name = strings.TrimSpace(in.Name)
+	switch {
+	case in.Name == "":
+		ps.add("name", "is required", "give the campaign a short name, e.g. \"Spring launch 2027\"")
+	case len(in.Name) > maxName:
+		ps.add("name", fmt.Sprintf("is %d characters long; the limit is %d", len(in.Name), maxName), "shorten it")
+	}
+	if len(in.Brief) > maxBrief {
+		ps.add("brief", fmt.Sprintf("is %d characters long; the limit is %d", len(in.Brief), maxBrief), "summarize it")
+	}
+	if len(in.Goal) > maxBrief {
+		ps.add("goal", fmt.Sprintf("is %d characters long; the limit is %d", len(in.Goal), maxBrief), "summarize it")
+	}
+	seen := map[string]bool{}
+	for i, m := range in.Markets {
+		up := strings.ToUpper(strings.TrimSpace(m))
+		field := fmt.Sprintf("markets[%d]", i)
+		switch {
+		case marketHints[up] != "":
+			ps.add(field, fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 country code", m), marketHints[up])
+		case !iso3166[up]:
+			ps.add(field, fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 country code", m), "use two letters such as US, GB, DE, CA")
+		case seen[up]:
+			ps.add(field, fmt.Sprintf("%s is listed twice", up), "list each market once")
+		}
+		seen[up] = true
+		in.Markets[i] = up
+	}
+	in.Industry = strings.ToLower(strings.TrimSpace(in.Industry))
+	if in.Industry != "" && !slugLike.MatchString(in.Industry) {
+		ps.add("industry", fmt.Sprintf("%q is not a simple identifier", in.Industry), "use lower-case words joined by - or _, e.g. finserv, health, retail")
+	}
+	if in.Target == "" {
+		in.Target = s.cfg.DefaultTarget
+	}
+	if _, ok := s.cfg.Targets[in.Target]; !ok {
+		ps.add("target", fmt.Sprintf("no target named %q is configured", in.Target), fmt.Sprintf("use one of %v, or leave it empty for %q", s.cfg.TargetNames(), s.cfg.DefaultTarget))
+	}
+	for _, f := range []struct{ field, v string }{{"utm.source", in.UTM.Source}, {"utm.medium", in.UTM.Medium}, {"utm.campaign", in.UTM.Campaign}} {
+		if f.v != "" && !utmValue.MatchString(f.v) {
+			ps.add(f.field, fmt.Sprintf("%q has characters that do not belong in a URL parameter", f.v), "use letters, digits and . _ ~ + - only, e.g. spring_launch")
+		}
+	}
+	return ps.err("campaign")
+}
+
+// CreateCampaign stages a new campaign.
+func (s *Sandbox) CreateCampaign(ctx context.Context, actor string, in CampaignInput) (*Campaign, error) {
+	if err := s.validateCampaign(&in); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	c := &Campaign{
+		ID: newID(PrefixCampaign, now), Name: in.Name, Brief: in.Brief, Goal: in.Goal,
+		Markets: in.Markets, Industry: in.Industry, Target: in.Target, UTM: in.UTM, CreatedAt: now,
+	}
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		if err := putJSON(tx, bCampaigns, c.ID, c); err != nil {
+			return err
+		}
+		if err := tx.Put(bCampaignsNew, newestKey(now, c.ID), []byte(c.ID)); err != nil {
+			return err
+		}
+		return s.audit(tx, AuditEntry{Actor: actor, Action: "create_campaign", Object: c.ID, CampaignID: c.ID, Detail: map[string]any{"name": c.Name, "target": c.Target}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newestKey sorts newer campaigns first.
+func newestKey(t time.Time, id string) string {
+	return fmt.Sprintf("%016x/%s", uint64(1<<62)-uint64(t.UnixMilli()), id)
+}
+
+func campaignNotFound(id string) error {
+	return &NotFoundError{What: "campaign", ID: id, Hint: "list_campaigns shows the campaigns"}
+}
+
+func (s *Sandbox) campaign(tx store.Tx, id string) (*Campaign, error) {
+	if !strings.HasPrefix(id, PrefixCampaign) {
+		return nil, &NotFoundError{What: "campaign", ID: fmt.Sprintf("%q", id), Hint: "campaign ids start with cmp_; list_campaigns shows the campaigns"}
+	}
+	c, err := getJSON[Campaign](tx, bCampaigns, id)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, campaignNotFound(id)
+	}
+	return c, nil
+}
+
+// CampaignView is a campaign with every artifact in it.
+type CampaignView struct {
+	Campaign  Campaign    `json:"campaign"`
+	Artifacts []*Artifact `json:"artifacts"`
+}
+
+// GetCampaign returns a campaign and its artifacts.
+func (s *Sandbox) GetCampaign(ctx context.Context, id string) (*CampaignView, error) {
+	var v *CampaignView
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		c, err := s.campaign(tx, id)
+		if err != nil {
+			return err
+		}
+		arts, err := s.campaignArtifacts(tx, id)
+		if err != nil {
+			return err
+		}
+		v = &CampaignView{Campaign: *c, Artifacts: arts}
+		return nil
+	})
+	return v, err
+}
+
+// campaignArtifacts returns the campaign's artifacts in promotion order
+// (segments, emails, pages, workflows), then by creation.
+func (s *Sandbox) campaignArtifacts(tx store.Tx, campaignID string) ([]*Artifact, error) {
+	kvs, err := tx.Scan(bCampaignIndex, campaignID+"/", "", 0)
+	if err != nil {
+		return nil, err
+	}
+	byKind := map[Kind][]*Artifact{}
+	for _, kv := range kvs {
+		id := strings.TrimPrefix(kv.Key, campaignID+"/")
+		a, err := getJSON[Artifact](tx, bArtifacts, id)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			byKind[a.Kind] = append(byKind[a.Kind], a)
+		}
+	}
+	out := make([]*Artifact, 0, len(kvs))
+	for _, k := range Kinds {
+		out = append(out, byKind[k]...)
+	}
+	return out, nil
+}
+
+// CampaignPage is one page of list_campaigns.
+type CampaignPage struct {
+	Campaigns  []CampaignSummary `json:"campaigns"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+// CampaignSummary is a campaign in a list.
+type CampaignSummary struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Target    string    `json:"target"`
+	Markets   []string  `json:"markets,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Artifacts int       `json:"artifacts"`
+}
+
+// ListCampaigns returns campaigns newest first, a page at a time. The cursor
+// is the next_cursor of the previous page.
+func (s *Sandbox) ListCampaigns(ctx context.Context, cursor string, limit int) (*CampaignPage, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	if limit > maxPageSz {
+		limit = maxPageSz
+	}
+	page := &CampaignPage{Campaigns: []CampaignSummary{}}
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		kvs, err := tx.Scan(bCampaignsNew, "", cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(kvs) > limit {
+			kvs = kvs[:limit]
+			page.NextCursor = kvs[limit-1].Key
+		}
+		for _, kv := range kvs {
+			c, err := s.campaign(tx, string(kv.Value))
+			if err != nil {
+				return err
+			}
+			n, err := tx.Scan(bCampaignIndex, c.ID+"/", "", 0)
+			if err != nil {
+				return err
+			}
+			page.Campaigns = append(page.Campaigns, CampaignSummary{ID: c.ID, Name: c.Name, Target: c.Target, Markets: c.Markets, CreatedAt: c.CreatedAt, Artifacts: len(n)})
+		}
+		return nil
+	})
+	return page, err
+}

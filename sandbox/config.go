@@ -1,0 +1,186 @@
+package sandbox
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ConfigFile is the name of the configuration file in the data directory.
+const ConfigFile = "config.yaml"
+
+// Config is the data directory's configuration.
+type Config struct {
+	// DefaultTarget is where a campaign goes when it names no target.
+	DefaultTarget string `yaml:"default_target"`
+	// Targets maps a target name to its settings; `type` picks the connector
+	// and the rest is the connector's own.
+	Targets map[string]TargetConfig `yaml:"targets"`
+	// Policy is the brand and compliance policy file, relative to the data
+	// directory; empty means no policy is configured.
+	Policy string     `yaml:"policy"`
+	Plans  PlanConfig `yaml:"plans"`
+	// Approval configures the channels a human may approve through.
+	Approval ApprovalConfig `yaml:"approval"`
+}
+
+// TargetConfig is one configured target.
+type TargetConfig struct {
+	Type     string    `yaml:"type"`
+	Settings yaml.Node `yaml:"-"` // the whole mapping, decoded by the connector
+}
+
+// UnmarshalYAML keeps the raw node for the connector.
+func (t *TargetConfig) UnmarshalYAML(n *yaml.Node) error {
+	var head struct {
+		Type string `yaml:"type"`
+	}
+	if err := n.Decode(&head); err != nil {
+		return err
+	}
+	t.Type, t.Settings = head.Type, *n
+	return nil
+}
+
+// PlanConfig sets plan defaults.
+type PlanConfig struct {
+	Expiry    Duration `yaml:"expiry"`
+	Approvals int      `yaml:"approvals"`
+}
+
+// ApprovalConfig sets which approval channels are allowed.
+type ApprovalConfig struct {
+	// Elicitation lets confirm_promotion ask the user directly through the
+	// MCP client when the client declares the capability.
+	Elicitation bool `yaml:"elicitation"`
+}
+
+// Duration is a time.Duration written like "24h" or "30m".
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (write e.g. 24h or 90m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// DefaultConfig is what a fresh data directory uses.
+func DefaultConfig() Config {
+	var c Config
+	if err := yaml.Unmarshal([]byte(DefaultConfigText), &c); err != nil {
+		panic(err) // the embedded text is tested
+	}
+	return c
+}
+
+// DefaultConfigText is the commented file `lastmile init` writes.
+const DefaultConfigText = `# lastmile configuration.
+# Everything an agent stages stays in this data directory until a human
+# approves a plan (lastmile approve PLAN) and the agent confirms it.
+
+# The target a campaign goes to when it names none. "local" needs no account:
+# it "goes live" into this directory (outbox/, site/, segments/, workflows/,
+# events.jsonl), so you can try the whole loop safely.
+default_target: local
+
+# Configured targets. Add platforms with lastmile connect (hubspot, mailchimp,
+# wordpress); it writes their section here and keeps their secrets in
+# credentials/ (mode 0600), never in this file.
+targets:
+  local:
+    type: local
+    # contacts: contacts.csv   # header row = property names; an email column is required
+    # from_domain: example.com # used for Message-ID when an email's sender has none
+
+# The brand and compliance policy checked before anything is promoted
+# (see docs/policy.md). Remove the line to run without a policy.
+policy: policy.yaml
+
+plans:
+  # A plan not confirmed within this time must be planned again.
+  expiry: 24h
+  # Human approvals a plan needs unless the policy asks for more.
+  approvals: 1
+
+approval:
+  # Let confirm_promotion ask the user directly (MCP elicitation) when the
+  # client supports it. The CLI (lastmile approve) always works.
+  elicitation: true
+`
+
+// LoadConfig reads the data directory's config file, or the defaults when
+// there is none.
+func LoadConfig(dataDir string) (Config, error) {
+	path := filepath.Join(dataDir, ConfigFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		c := DefaultConfig()
+		// Without a config file there is no policy file either.
+		c.Policy = ""
+		return c, nil
+	}
+	if err != nil {
+		return Config{}, err
+	}
+	c := Config{Plans: PlanConfig{Expiry: Duration(24 * time.Hour), Approvals: 1}}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.check(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+func (c *Config) check() error {
+	if c.Targets == nil {
+		c.Targets = map[string]TargetConfig{}
+	}
+	if _, ok := c.Targets["local"]; !ok {
+		// local is always there: it needs nothing.
+		c.Targets["local"] = TargetConfig{Type: "local"}
+	}
+	if c.DefaultTarget == "" {
+		c.DefaultTarget = "local"
+	}
+	if _, ok := c.Targets[c.DefaultTarget]; !ok {
+		return fmt.Errorf("default_target %q is not among the targets (%v)", c.DefaultTarget, c.TargetNames())
+	}
+	for name, t := range c.Targets {
+		if t.Type == "" {
+			return fmt.Errorf("target %q has no type (local, hubspot, mailchimp or wordpress)", name)
+		}
+	}
+	if c.Plans.Expiry <= 0 {
+		c.Plans.Expiry = Duration(24 * time.Hour)
+	}
+	if c.Plans.Approvals < 1 {
+		c.Plans.Approvals = 1
+	}
+	return nil
+}
+
+// TargetNames lists the configured target names, sorted.
+func (c Config) TargetNames() []string {
+	names := make([]string, 0, len(c.Targets))
+	for n := range c.Targets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}

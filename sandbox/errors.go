@@ -1,0 +1,95 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Problem is one thing wrong with a request: the field, what is wrong, and
+// how to fix it.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+func (p Problem) String() string {
+	s := p.Message
+	if p.Field != "" {
+		s = p.Field + ": " + s
+	}
+	if p.Fix != "" {
+		s += " — " + p.Fix
+	}
+	return s
+}
+
+// ValidationError reports every problem found in a request, not just the
+// first, so an agent can fix them all in one go.
+type ValidationError struct {
+	What     string // "email", "segment", "campaign", …
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	if len(e.Problems) == 1 {
+		fmt.Fprintf(&b, "the %s was not staged: %s", e.What, e.Problems[0])
+		return b.String()
+	}
+	fmt.Fprintf(&b, "the %s was not staged; %d problems:", e.What, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n- ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// problems accumulates Problems.
+type problems []Problem
+
+func (ps *problems) add(field, msg, fix string) {
+	*ps = append(*ps, Problem{Field: field, Message: msg, Fix: fix})
+}
+
+func (ps problems) err(what string) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ValidationError{What: what, Problems: ps}
+}
+
+// ErrNotFound is wrapped by NotFoundError.
+var ErrNotFound = errors.New("not found")
+
+// NotFoundError names the missing object and where to find what exists.
+type NotFoundError struct {
+	What string // "campaign", "email", "plan"
+	ID   string
+	Hint string
+}
+
+func (e *NotFoundError) Error() string {
+	s := fmt.Sprintf("no %s %s", e.What, e.ID)
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
+}
+
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// RefusedError is a promotion the sandbox will not carry out, with what a
+// human (or the agent) must do first.
+type RefusedError struct {
+	Reason string
+	Action string
+}
+
+func (e *RefusedError) Error() string {
+	if e.Action == "" {
+		return e.Reason
+	}
+	return e.Reason + ". " + e.Action
+}

@@ -1,0 +1,143 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/lastmile/lastmile/sandbox/content"
+	"github.com/lastmile/lastmile/store"
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$`)
+
+// PageInput is what publish_page takes.
+type PageInput struct {
+	CampaignID      string
+	PageID          string
+	Title           string
+	Slug            string
+	HTML            string
+	Blocks          []content.Block
+	MetaDescription string
+	Form            *content.Form
+	PublishAt       string
+	Target          string
+}
+
+func slugKey(target, slug string) string { return target + "\x00" + slug }
+
+// suggestSlug turns a title or bad slug into a URL-safe one.
+func suggestSlug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// StagePage validates a landing page and stages it as a new revision. The
+// page goes live only through an approved plan.
+func (s *Sandbox) StagePage(ctx context.Context, actor string, in PageInput) (*StageResult, error) {
+	var ps problems
+	p := &Page{
+		Title: strings.TrimSpace(in.Title), Slug: strings.TrimSpace(in.Slug), Blocks: in.Blocks, HTML: in.HTML,
+		MetaDescription: strings.TrimSpace(in.MetaDescription), Form: in.Form, Target: in.Target,
+	}
+	checkLen(&ps, "title", p.Title, 200, true, "give the page title, e.g. \"Spring launch\"")
+	switch {
+	case p.Slug == "":
+		ps.add("slug", "is required", fmt.Sprintf("give the URL path, e.g. %q", suggestSlug(p.Title)))
+	case len(p.Slug) > 100:
+		ps.add("slug", fmt.Sprintf("is %d characters long; the limit is 100", len(p.Slug)), "shorten it")
+	case !slugPattern.MatchString(p.Slug):
+		ps.add("slug", fmt.Sprintf("%q is not URL-safe", p.Slug), fmt.Sprintf("use lower-case letters, digits and single hyphens, e.g. %q", suggestSlug(p.Slug)))
+	}
+	checkLen(&ps, "meta_description", p.MetaDescription, 300, false, "")
+	checkHTMLOrBlocks(&ps, in.HTML, in.Blocks)
+	if p.Form != nil {
+		for _, pr := range content.ValidateForm(p.Form) {
+			ps.add("form."+strings.TrimPrefix(pr.Path, "form."), pr.Message, pr.Fix)
+		}
+	}
+	p.PublishAt = s.checkFuture("publish_at", in.PublishAt, &ps)
+	s.checkTargetOverride("target", p.Target, KindPage, &ps)
+	if len(ps) == 0 {
+		s.renderPage(p)
+	}
+	var target string
+	return s.stage(ctx, actor, staging{
+		kind: KindPage, campaignID: in.CampaignID, artifactID: in.PageID, rev: &Revision{Page: p}, pre: ps,
+		check: func(tx store.Tx, c *Campaign, self string, ps *problems) error {
+			target = p.Target
+			if target == "" {
+				target = c.Target
+			}
+			owner, err := tx.Get(bSlugs, slugKey(target, p.Slug))
+			if err != nil {
+				return err
+			}
+			if owner != nil && string(owner) != self {
+				ps.add("slug", fmt.Sprintf("%q is already used on target %s by page %s", p.Slug, target, owner), "pick another slug, or update that page with its page_id")
+			}
+			return nil
+		},
+		index: func(tx store.Tx, self string, prev *Revision, prevTarget string) error {
+			if prev != nil && (prevTarget != target || prev.Page.Slug != p.Slug) {
+				if err := tx.Delete(bSlugs, slugKey(prevTarget, prev.Page.Slug)); err != nil {
+					return err
+				}
+			}
+			return tx.Put(bSlugs, slugKey(target, p.Slug), []byte(self))
+		},
+	})
+}
+
+// renderPage fills HTML and Body from blocks, or Body from a given document.
+func (s *Sandbox) renderPage(p *Page) {
+	opts := content.PageOptions{Title: p.Title, MetaDescription: p.MetaDescription, Form: p.Form}
+	if len(p.Blocks) > 0 {
+		p.HTML = content.RenderPage(p.Blocks, s.theme(), opts)
+		p.Body = content.RenderPageBody(p.Blocks, s.theme(), opts)
+		return
+	}
+	if p.Form != nil {
+		// A form given beside raw HTML goes at the end of the body.
+		form := content.RenderForm(p.Form, "")
+		if i := strings.LastIndex(strings.ToLower(p.HTML), "</body>"); i >= 0 {
+			p.HTML = p.HTML[:i] + form + "\n" + p.HTML[i:]
+		} else {
+			p.HTML += "\n" + form
+		}
+	}
+	p.Body = bodyOf(p.HTML)
+}
+
+// bodyOf returns what lies between <body> and </body>, or the whole input
+// when it is a fragment.
+func bodyOf(doc string) string {
+	lower := strings.ToLower(doc)
+	start := strings.Index(lower, "<body")
+	if start < 0 {
+		return doc
+	}
+	open := strings.IndexByte(lower[start:], '>')
+	if open < 0 {
+		return doc
+	}
+	start += open + 1
+	end := strings.LastIndex(lower, "</body>")
+	if end < start {
+		end = len(doc)
+	}
+	return strings.TrimSpace(doc[start:end])
+}

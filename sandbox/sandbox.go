@@ -1,0 +1,191 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/store"
+)
+
+// Buckets of the store.
+const (
+	bCampaigns     = "campaigns"
+	bCampaignsNew  = "campaigns_by_newest" // inverted time + id → id
+	bArtifacts     = "artifacts"
+	bCampaignIndex = "campaign_artifacts" // campaign id/artifact id → kind
+	bRevisions     = "revisions"          // artifact id/revision → Revision
+	bSlugs         = "slugs"              // target \x00 slug → page id
+	bAudit         = "audit"
+)
+
+// PolicySource yields the policy in force. It may reload the policy file when
+// it changes; an error means the file is broken, and planning refuses until
+// it is fixed.
+type PolicySource interface {
+	Policy() (*governance.Policy, error)
+}
+
+// StaticPolicy is a PolicySource for a fixed policy.
+type StaticPolicy struct{ P *governance.Policy }
+
+func (s StaticPolicy) Policy() (*governance.Policy, error) {
+	if s.P == nil {
+		return governance.Default(), nil
+	}
+	return s.P, nil
+}
+
+// Options configure a Sandbox.
+type Options struct {
+	Store   store.Store
+	Config  Config
+	Targets map[string]Target // by configured name
+	Policy  PolicySource
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// Hooks for tests of crash safety: called at named points of promotion.
+	Hook func(point string)
+}
+
+// Sandbox stages artifacts, plans and promotes them.
+type Sandbox struct {
+	st      store.Store
+	cfg     Config
+	targets map[string]Target
+	policy  PolicySource
+	now     func() time.Time
+	log     *slog.Logger
+	hook    func(string)
+}
+
+// New returns a ready Sandbox.
+func New(o Options) (*Sandbox, error) {
+	if o.Store == nil {
+		return nil, fmt.Errorf("sandbox: no store")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Policy == nil {
+		o.Policy = StaticPolicy{}
+	}
+	if o.Hook == nil {
+		o.Hook = func(string) {}
+	}
+	if o.Config.DefaultTarget == "" {
+		o.Config = DefaultConfig()
+	}
+	if err := o.Config.check(); err != nil {
+		return nil, err
+	}
+	for name := range o.Config.Targets {
+		if _, ok := o.Targets[name]; !ok {
+			o.Logger.Warn("target configured but not available", "target", name)
+		}
+	}
+	return &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook}, nil
+}
+
+// Config returns the configuration in force.
+func (s *Sandbox) Config() Config { return s.cfg }
+
+// Policy returns the policy in force.
+func (s *Sandbox) Policy() (*governance.Policy, error) { return s.policy.Policy() }
+
+// TargetNames lists the targets this sandbox can reach.
+func (s *Sandbox) TargetNames() []string {
+	names := make([]string, 0, len(s.targets))
+	for n := range s.targets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Target returns a configured target by name.
+func (s *Sandbox) Target(name string) (Target, error) {
+	t, ok := s.targets[name]
+	if !ok {
+		return nil, fmt.Errorf("no target %q is configured (configured: %v); add it with lastmile connect", name, s.TargetNames())
+	}
+	return t, nil
+}
+
+func (s *Sandbox) clock() time.Time { return s.now().UTC() }
+
+func getJSON[T any](tx store.Tx, bucket, key string) (*T, error) {
+	data, err := tx.Get(bucket, key)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, fmt.Errorf("store: %s/%s: %w", bucket, key, err)
+	}
+	return v, nil
+}
+
+func putJSON(tx store.Tx, bucket, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bucket, key, data)
+}
+
+// AuditEntry is one line of the audit log: every write, approval,
+// rejection and promotion step.
+type AuditEntry struct {
+	Seq        uint64         `json:"seq"`
+	At         time.Time      `json:"at"`
+	Actor      string         `json:"actor"`
+	Action     string         `json:"action"`
+	Object     string         `json:"object,omitempty"`
+	Revision   int            `json:"revision,omitempty"`
+	CampaignID string         `json:"campaign_id,omitempty"`
+	Detail     map[string]any `json:"detail,omitempty"`
+}
+
+func (s *Sandbox) audit(tx store.Tx, e AuditEntry) error {
+	seq, err := tx.NextSeq(bAudit)
+	if err != nil {
+		return err
+	}
+	e.Seq = seq
+	if e.At.IsZero() {
+		e.At = s.clock()
+	}
+	return putJSON(tx, bAudit, fmt.Sprintf("%016x", seq), e)
+}
+
+// Audit returns audit entries after the given sequence number, oldest first.
+func (s *Sandbox) Audit(ctx context.Context, after uint64, limit int) ([]AuditEntry, error) {
+	var out []AuditEntry
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		start := ""
+		if after > 0 {
+			start = fmt.Sprintf("%016x", after)
+		}
+		kvs, err := tx.Scan(bAudit, "", start, limit)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			var e AuditEntry
+			if err := json.Unmarshal(kv.Value, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,262 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/lastmile/lastmile/store"
+)
+
+// Limits that keep staged content and campaigns bounded.
+const (
+	MaxHTMLBytes          = 1 << 20 // per email or page
+	MaxArtifactsPerCampgn = 500
+)
+
+// StageResult is the outcome of a write tool.
+type StageResult struct {
+	Artifact *Artifact
+	Revision *Revision
+	// Unchanged is true when the content equals the current revision: no
+	// new revision was made (a retried call stages nothing twice).
+	Unchanged bool
+	// EstimatedSize is a segment's member count when its target can count.
+	EstimatedSize *int
+	// Notes are non-blocking remarks (e.g. a send time that a platform rounds).
+	Notes []string
+}
+
+// staging is the per-kind part of a write: validation that needs the rest of
+// the campaign, run inside the write transaction.
+type staging struct {
+	kind       Kind
+	campaignID string
+	artifactID string // empty: a new artifact
+	rev        *Revision
+	pre        problems // problems found before the transaction
+	// check adds problems found against the stored campaign.
+	check func(tx store.Tx, c *Campaign, self string, ps *problems) error
+	// index updates secondary indexes (slugs) for the new revision.
+	index func(tx store.Tx, self string, prev *Revision, prevTarget string) error
+}
+
+func contentHash(r *Revision) string {
+	// The hash covers the content only, not ids or times, so identical
+	// content hashes identically across retries.
+	var v any
+	switch {
+	case r.Email != nil:
+		v = r.Email
+	case r.Segment != nil:
+		v = r.Segment
+	case r.Workflow != nil:
+		v = r.Workflow
+	case r.Page != nil:
+		v = r.Page
+	}
+	data, _ := json.Marshal(v)
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func artifactNotFound(kind Kind, id, campaignID string) error {
+	return &NotFoundError{What: string(kind), ID: id, Hint: fmt.Sprintf("get_campaign %s lists the campaign's artifacts; leave the id empty to stage a new %s", campaignID, kind)}
+}
+
+// stage writes a new revision (or notices it is unchanged) in one transaction.
+func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageResult, error) {
+	var res *StageResult
+	what := string(st.kind)
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		ps := st.pre
+		c, err := s.campaign(tx, st.campaignID)
+		if err != nil {
+			return err
+		}
+		var head *Artifact
+		if st.artifactID != "" {
+			head, err = getJSON[Artifact](tx, bArtifacts, st.artifactID)
+			if err != nil {
+				return err
+			}
+			switch {
+			case head == nil:
+				return artifactNotFound(st.kind, st.artifactID, c.ID)
+			case head.Kind != st.kind:
+				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s is a %s, not a %s", st.artifactID, head.Kind, st.kind), Fix: fmt.Sprintf("pass the id of a %s, or leave it empty to stage a new one", st.kind)}}}
+			case head.CampaignID != c.ID:
+				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s belongs to campaign %s, not %s", st.artifactID, head.CampaignID, c.ID), Fix: "pass the campaign the artifact belongs to"}}}
+			}
+		} else {
+			n, err := tx.Scan(bCampaignIndex, c.ID+"/", "", MaxArtifactsPerCampgn+1)
+			if err != nil {
+				return err
+			}
+			if len(n) >= MaxArtifactsPerCampgn {
+				ps.add("campaign_id", fmt.Sprintf("campaign %s already has %d artifacts, the most one campaign can hold", c.ID, MaxArtifactsPerCampgn), "split the work into several campaigns")
+			}
+		}
+		self := st.artifactID
+		if self == "" {
+			self = newID(kindPrefix[st.kind], s.clock())
+		}
+		if err := st.check(tx, c, self, &ps); err != nil {
+			return err
+		}
+		if err := ps.err(what); err != nil {
+			return err
+		}
+		r := st.rev
+		r.ArtifactID, r.Kind, r.CampaignID, r.Actor = self, st.kind, c.ID, actor
+		r.CreatedAt = s.clock()
+		r.Hash = contentHash(r)
+		target := r.TargetOverride()
+		if target == "" {
+			target = c.Target
+		}
+		if head != nil && head.Hash == r.Hash {
+			prev, err := s.revision(tx, head.ID, head.Revision)
+			if err != nil {
+				return err
+			}
+			res = &StageResult{Artifact: head, Revision: prev, Unchanged: true}
+			return nil
+		}
+		var prev *Revision
+		prevTarget := ""
+		if head == nil {
+			head = &Artifact{ID: self, Kind: st.kind, CampaignID: c.ID, CreatedAt: r.CreatedAt}
+			if err := tx.Put(bCampaignIndex, c.ID+"/"+self, []byte(st.kind)); err != nil {
+				return err
+			}
+		} else {
+			prevTarget = head.Target
+			if prev, err = s.revision(tx, head.ID, head.Revision); err != nil {
+				return err
+			}
+		}
+		r.Number = head.Revision + 1
+		head.Revision, head.Hash, head.Name, head.Target, head.UpdatedAt = r.Number, r.Hash, r.Name(), target, r.CreatedAt
+		if err := putJSON(tx, bRevisions, revKey(self, r.Number), r); err != nil {
+			return err
+		}
+		if err := putJSON(tx, bArtifacts, self, head); err != nil {
+			return err
+		}
+		if st.index != nil {
+			if err := st.index(tx, self, prev, prevTarget); err != nil {
+				return err
+			}
+		}
+		res = &StageResult{Artifact: head, Revision: r}
+		return s.audit(tx, AuditEntry{Actor: actor, Action: "stage_" + string(st.kind), Object: self, Revision: r.Number, CampaignID: c.ID, Detail: map[string]any{"name": r.Name(), "hash": r.Hash}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func revKey(id string, n int) string { return fmt.Sprintf("%s/%010d", id, n) }
+
+func (s *Sandbox) revision(tx store.Tx, id string, n int) (*Revision, error) {
+	r, err := getJSON[Revision](tx, bRevisions, revKey(id, n))
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, fmt.Errorf("store: revision %d of %s is missing", n, id)
+	}
+	return r, nil
+}
+
+// ArtifactView is an artifact with its current revision.
+type ArtifactView struct {
+	Artifact *Artifact `json:"artifact"`
+	Revision *Revision `json:"revision"`
+}
+
+// GetArtifact returns an artifact and its current (or a given) revision.
+func (s *Sandbox) GetArtifact(ctx context.Context, id string, revision int) (*ArtifactView, error) {
+	var v *ArtifactView
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		a, err := getJSON[Artifact](tx, bArtifacts, id)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			hint := "get_campaign lists a campaign's artifacts"
+			if KindOf(id) == "" {
+				hint = "artifact ids start with eml_, seg_, wf_ or pg_; " + hint
+			}
+			return &NotFoundError{What: "artifact", ID: id, Hint: hint}
+		}
+		if revision <= 0 {
+			revision = a.Revision
+		}
+		if revision > a.Revision {
+			return &NotFoundError{What: "revision", ID: fmt.Sprintf("%d of %s", revision, id), Hint: fmt.Sprintf("the current revision is %d", a.Revision)}
+		}
+		r, err := s.revision(tx, id, revision)
+		if err != nil {
+			return err
+		}
+		v = &ArtifactView{Artifact: a, Revision: r}
+		return nil
+	})
+	return v, err
+}
+
+// refCheck reports whether id names an artifact of kind k in campaign c.
+func refCheck(tx store.Tx, c *Campaign, id string, k Kind) (ok bool, problem string, err error) {
+	if KindOf(id) != k {
+		return false, fmt.Sprintf("%q is not a %s id (those start with %s)", id, k, kindPrefix[k]), nil
+	}
+	kind, err := tx.Get(bCampaignIndex, c.ID+"/"+id)
+	if err != nil {
+		return false, "", err
+	}
+	if kind == nil {
+		return false, fmt.Sprintf("no %s %s in campaign %s", k, id, c.ID), nil
+	}
+	return true, "", nil
+}
+
+// checkRefs adds a problem for each id that is not an artifact of kind k in
+// the campaign.
+func checkRefs(tx store.Tx, c *Campaign, field string, ids []string, k Kind, ps *problems) error {
+	seen := map[string]bool{}
+	for i, id := range ids {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if seen[id] {
+			ps.add(f, fmt.Sprintf("%s is listed twice", id), "list it once")
+			continue
+		}
+		seen[id] = true
+		ok, msg, err := refCheck(tx, c, id, k)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			ps.add(f, msg, fmt.Sprintf("stage the %s first with the tool that makes it, or pick one from get_campaign %s", k, c.ID))
+		}
+	}
+	return nil
+}
+
+func checkRef(tx store.Tx, c *Campaign, field, id string, k Kind, ps *problems) error {
+	if id == "" {
+		return nil
+	}
+	ok, msg, err := refCheck(tx, c, id, k)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		ps.add(field, msg, fmt.Sprintf("stage the %s first with the tool that makes it, or pick one from get_campaign %s", k, c.ID))
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// The Target port: what a platform connector implements so that staged
+// artifacts can be planned against it and promoted into it.
+//
+// Promotion calls a target in dependency order (segments, emails, pages,
+// workflows, then sends and publishes) and journals an intent before each call
+// and the result after it. None of the platforms offers idempotency keys, so
+// after a crash the promoter first asks Find whether an earlier attempt
+// created the object (by its Marker) and creates only when nothing is found.
+// Send and Publish must themselves be safe to call again: they look at the
+// live object first and do nothing when the send or publish already happened.
+
+// ErrNotSupported is wrapped by errors that say a target lacks a capability.
+var ErrNotSupported = errors.New("not supported by this target")
+
+// ErrAuth is wrapped by errors caused by missing, expired or revoked
+// credentials; the message says how to reconnect.
+var ErrAuth = errors.New("authentication failed")
+
+// ErrConflict is wrapped when the platform holds something that clashes with
+// the artifact (a slug taken by another page, a list name in use).
+var ErrConflict = errors.New("conflict on the target")
+
+// Object is one artifact revision as a target sees it, with everything
+// resolved: final content (UTM applied) and the live ids of what it references.
+type Object struct {
+	Kind       Kind
+	ArtifactID string
+	Revision   int
+	Hash       string
+	// Marker is stable across attempts and unique per artifact. Connectors put
+	// it where Find can look it up: a name suffix, a tag, a slug, a meta field.
+	Marker   string
+	Campaign Campaign
+
+	Email    *Email // HTML and Text are final: blocks rendered, UTM applied
+	Segment  *Segment
+	Workflow *Workflow
+	Page     *Page // HTML and Body are final
+
+	// Refs maps the artifact ids this object references (audience segments,
+	// workflow emails and segments, the form-trigger page, included segments)
+	// to their live ids on this target. Filled during promotion; at planning
+	// time only for references that are already live.
+	Refs map[string]string
+	// Segments holds the definitions of every segment in the campaign, so a
+	// target that counts locally can resolve include/exclude references.
+	Segments map[string]*Segment
+}
+
+// LiveState describes an object as it exists on the platform.
+type LiveState struct {
+	ID  string `json:"id"`
+	URL string `json:"url,omitempty"`
+	// Version changes whenever the live object changes (an updatedAt, a
+	// revision id, a content hash). A plan records it; a different value at
+	// confirmation means someone changed the object outside lastmile.
+	Version string `json:"version,omitempty"`
+	// Status is the platform's own word for the object's state (draft,
+	// scheduled, sent, publish, future, enabled, ...).
+	Status string `json:"status,omitempty"`
+}
+
+// Assessment is a target's verdict on an object at planning time, before
+// anything is written.
+type Assessment struct {
+	// Problems make the plan fail: what the platform cannot express or do,
+	// each with the reason and the alternative.
+	Problems []string
+	// Notes are shown to the approver: rounding of schedule times, drafts a
+	// tier cannot send, forms left out.
+	Notes []string
+	// AudienceSize is the number of recipients or members when the target can
+	// tell, else -1.
+	AudienceSize int
+}
+
+// Capabilities lists what a target can do.
+type Capabilities struct {
+	Emails    bool `json:"emails"`
+	Segments  bool `json:"segments"`
+	Workflows bool `json:"workflows"`
+	Pages     bool `json:"pages"`
+	Metrics   bool `json:"metrics"`
+}
+
+// Supports reports whether the target handles artifacts of kind k.
+func (c Capabilities) Supports(k Kind) bool {
+	switch k {
+	case KindEmail:
+		return c.Emails
+	case KindSegment:
+		return c.Segments
+	case KindWorkflow:
+		return c.Workflows
+	case KindPage:
+		return c.Pages
+	}
+	return false
+}
+
+// Target is the port every connector implements.
+type Target interface {
+	// Name is the configured target name ("local", "hubspot", "acme-blog").
+	Name() string
+	// Platform is the connector's platform (local, hubspot, mailchimp, wordpress).
+	Platform() string
+	Capabilities() Capabilities
+	// Assess checks an object at planning time. An error means the target
+	// could not be asked (network, auth); problems go in the Assessment.
+	Assess(ctx context.Context, obj Object) (Assessment, error)
+	// Live reads the live object; found is false when it no longer exists.
+	Live(ctx context.Context, kind Kind, liveID string) (state LiveState, found bool, err error)
+	// Find looks for an object an interrupted attempt may have created for
+	// obj, by its Marker.
+	Find(ctx context.Context, obj Object) (state LiveState, found bool, err error)
+	// Put creates the object when liveID is empty, else updates it.
+	Put(ctx context.Context, obj Object, liveID string) (LiveState, error)
+	// Send sends an email to its audience now (at is zero) or schedules it.
+	// Idempotent: an email already sent or scheduled is not sent again.
+	Send(ctx context.Context, obj Object, live LiveState, at time.Time) (LiveState, error)
+	// Publish makes a page public now (at is zero) or at a time, or turns a
+	// workflow on. Idempotent likewise.
+	Publish(ctx context.Context, obj Object, live LiveState, at time.Time) (LiveState, error)
+	// Metrics reads what happened to the given live objects since a time.
+	Metrics(ctx context.Context, req MetricsRequest) ([]Metrics, error)
+}
+
+// Counter is implemented by targets that can count a segment's members
+// before anything is live (local counts contacts.csv).
+type Counter interface {
+	// Count returns how many contacts are in the union of the include
+	// segments minus the exclude segments.
+	Count(ctx context.Context, include, exclude []string, segments map[string]*Segment) (int, error)
+}
+
+// MetricsRequest names the live objects to read metrics for.
+type MetricsRequest struct {
+	Items []MetricsItem
+	Since time.Time // zero: all time
+}
+
+// MetricsItem is one live object to read metrics for.
+type MetricsItem struct {
+	ArtifactID string
+	Kind       Kind
+	LiveID     string
+}
+
+// Metrics is what a target reports for one artifact. Counters and Ratios are
+// open-ended: connectors keep platform figures they cannot map under their
+// platform's names.
+type Metrics struct {
+	ArtifactID string             `json:"artifact_id"`
+	LiveID     string             `json:"live_id"`
+	Counters   map[string]int64   `json:"counters"`
+	Ratios     map[string]float64 `json:"ratios,omitempty"`
+	Source     string             `json:"source"`
+	FetchedAt  time.Time          `json:"fetched_at"`
+}
+
+// Normalized counter names every connector maps its platform's figures to.
+const (
+	MetricSent            = "sent"
+	MetricDelivered       = "delivered"
+	MetricOpens           = "opens"
+	MetricUniqueOpens     = "unique_opens"
+	MetricClicks          = "clicks"
+	MetricUniqueClicks    = "unique_clicks"
+	MetricBounces         = "bounces"
+	MetricUnsubscribes    = "unsubscribes"
+	MetricSpamReports     = "spam_reports"
+	MetricPageViews       = "page_views"
+	MetricFormSubmissions = "form_submissions"
+)

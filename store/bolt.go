@@ -1,0 +1,415 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bolt is the embedded store: one bbolt file in the data directory.
+//
+// bbolt holds an exclusive file lock for as long as a database is open, and
+// several processes (two agent sessions and the approve CLI) must share one
+// data directory. So Bolt opens the database for each transaction only,
+// under a lock file of its own: shared for reads, exclusive for writes. The
+// kernel queues blocked flock callers, so nobody polls and nobody times out.
+//
+// Opening costs about 100µs (mmap), too much for every read. The lock file
+// also holds a generation counter that every write transaction bumps before
+// it commits; a process keeps the values it read and serves them again while
+// the generation it reads under the shared lock is unchanged.
+type Bolt struct {
+	path string
+	lock *os.File
+
+	// mu serializes this process's transactions: flock is per open file
+	// description, and one process holds one.
+	mu    sync.Mutex
+	cache readCache
+	// Hooks for tests.
+	afterLock func()
+}
+
+const (
+	boltFile = "lastmile.db"
+	lockFile = "lastmile.lock"
+	metaB    = "__meta"
+)
+
+// OpenBolt opens (creating if needed) the store in dir and brings its schema
+// up to date.
+func OpenBolt(dir string) (*Bolt, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	lf, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open lock file: %w", err)
+	}
+	b := &Bolt{path: filepath.Join(dir, boltFile), lock: lf}
+	b.cache.reset(^uint64(0))
+	if err := b.migrate(context.Background()); err != nil {
+		lf.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// migrate records the schema version in a new store and refuses a newer one.
+// Version 1 is the first layout; later versions add their steps here.
+func (b *Bolt) migrate(ctx context.Context) error {
+	return b.Update(ctx, func(tx Tx) error {
+		v, err := tx.Get(metaB, "schema_version")
+		if err != nil {
+			return err
+		}
+		have := 0
+		if v != nil {
+			if have, err = strconv.Atoi(string(v)); err != nil {
+				return fmt.Errorf("store: bad schema version %q", v)
+			}
+		}
+		if have > SchemaVersion {
+			return fmt.Errorf("%w (schema %d; this build reads up to %d): upgrade lastmile", ErrNewerSchema, have, SchemaVersion)
+		}
+		if have == SchemaVersion {
+			return nil
+		}
+		return tx.Put(metaB, "schema_version", []byte(strconv.Itoa(SchemaVersion)))
+	})
+}
+
+// Close releases the lock file. Transactions already finished are durable.
+func (b *Bolt) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lock == nil {
+		return nil
+	}
+	err := b.lock.Close()
+	b.lock = nil
+	return err
+}
+
+var errClosed = errors.New("store: closed")
+
+// acquire takes the in-process mutex and the file lock. On success the caller
+// must call release. If ctx ends while the kernel still queues us, the
+// mutex stays held until the lock is granted and dropped again, so no other
+// transaction of this process can run under a lock it does not own.
+func (b *Bolt) acquire(ctx context.Context, how int) error {
+	b.mu.Lock()
+	if b.lock == nil {
+		b.mu.Unlock()
+		return errClosed
+	}
+	fd := int(b.lock.Fd())
+	if err := syscall.Flock(fd, how|syscall.LOCK_NB); err == nil {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- flockRetry(fd, how) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			b.mu.Unlock()
+			return fmt.Errorf("store: lock: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		go func() {
+			if <-done == nil {
+				syscall.Flock(fd, syscall.LOCK_UN)
+			}
+			b.mu.Unlock()
+		}()
+		return ctx.Err()
+	}
+}
+
+func flockRetry(fd, how int) error {
+	for {
+		err := syscall.Flock(fd, how)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+func (b *Bolt) release() {
+	syscall.Flock(int(b.lock.Fd()), syscall.LOCK_UN)
+	b.mu.Unlock()
+}
+
+func (b *Bolt) generation() (uint64, error) {
+	var buf [8]byte
+	n, err := b.lock.ReadAt(buf[:], 0)
+	if n < 8 { // a new lock file: generation 0
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint64(buf[:]), nil
+}
+
+func (b *Bolt) setGeneration(g uint64) error {
+	var buf [8]byte
+	binary.LittleEndian.PutUint64(buf[:], g)
+	_, err := b.lock.WriteAt(buf[:], 0)
+	return err
+}
+
+func (b *Bolt) open(readOnly bool) (*bolt.DB, error) {
+	// Our lock file already excludes other lastmile processes; the timeout
+	// only guards against a foreign process holding the database itself.
+	db, err := bolt.Open(b.path, 0o600, &bolt.Options{ReadOnly: readOnly, Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", b.path, err)
+	}
+	return db, nil
+}
+
+// View runs fn in a read transaction.
+func (b *Bolt) View(ctx context.Context, fn func(Tx) error) error {
+	if err := b.acquire(ctx, syscall.LOCK_SH); err != nil {
+		return err
+	}
+	defer b.release()
+	if b.afterLock != nil {
+		b.afterLock()
+	}
+	gen, err := b.generation()
+	if err != nil {
+		return err
+	}
+	if b.cache.gen != gen {
+		b.cache.reset(gen)
+	}
+	tx := &boltView{b: b}
+	defer tx.close()
+	return fn(tx)
+}
+
+// Update runs fn in a write transaction and commits it durably (fsync).
+func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := b.acquire(ctx, syscall.LOCK_EX); err != nil {
+		return err
+	}
+	defer b.release()
+	if b.afterLock != nil {
+		b.afterLock()
+	}
+	gen, err := b.generation()
+	if err != nil {
+		return err
+	}
+	// Bump first: if we crash after committing, readers must not keep
+	// serving what they cached before our write.
+	if err := b.setGeneration(gen + 1); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	b.cache.reset(gen + 1)
+	db, err := b.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Update(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
+}
+
+// boltView serves reads from the cache, opening the database read-only on
+// the first miss.
+type boltView struct {
+	b  *Bolt
+	db *bolt.DB
+	tx *bolt.Tx
+}
+
+func (v *boltView) ensure() (*bolt.Tx, error) {
+	if v.tx != nil {
+		return v.tx, nil
+	}
+	db, err := v.b.open(true)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := db.Begin(false)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	v.db, v.tx = db, tx
+	return tx, nil
+}
+
+func (v *boltView) close() {
+	if v.tx != nil {
+		v.tx.Rollback()
+		v.db.Close()
+	}
+}
+
+func (v *boltView) Get(bucket, key string) ([]byte, error) {
+	ck := bucket + "\x00" + key
+	if val, ok := v.b.cache.get(ck); ok {
+		return bytes.Clone(val), nil
+	}
+	tx, err := v.ensure()
+	if err != nil {
+		return nil, err
+	}
+	val := (&boltTx{tx: tx}).get(bucket, key)
+	v.b.cache.put(ck, val)
+	return bytes.Clone(val), nil
+}
+
+func (v *boltView) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
+	ck := "\x01" + bucket + "\x00" + prefix + "\x00" + after + "\x00" + strconv.Itoa(limit)
+	if kvs, ok := v.b.cache.getScan(ck); ok {
+		return cloneKVs(kvs), nil
+	}
+	tx, err := v.ensure()
+	if err != nil {
+		return nil, err
+	}
+	kvs, err := (&boltTx{tx: tx}).Scan(bucket, prefix, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	v.b.cache.putScan(ck, kvs)
+	return cloneKVs(kvs), nil
+}
+
+func (v *boltView) Put(string, string, []byte) error { return ErrReadOnly }
+func (v *boltView) Delete(string, string) error      { return ErrReadOnly }
+func (v *boltView) NextSeq(string) (uint64, error)   { return 0, ErrReadOnly }
+func cloneKVs(kvs []KV) []KV {
+	out := make([]KV, len(kvs))
+	for i, kv := range kvs {
+		out[i] = KV{Key: kv.Key, Value: bytes.Clone(kv.Value)}
+	}
+	return out
+}
+
+type boltTx struct{ tx *bolt.Tx }
+
+func (t *boltTx) get(bucket, key string) []byte {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil
+	}
+	return bytes.Clone(bk.Get([]byte(key)))
+}
+
+func (t *boltTx) Get(bucket, key string) ([]byte, error) { return t.get(bucket, key), nil }
+
+func (t *boltTx) bucket(name string) (*bolt.Bucket, error) {
+	return t.tx.CreateBucketIfNotExists([]byte(name))
+}
+
+func (t *boltTx) Put(bucket, key string, value []byte) error {
+	bk, err := t.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	return bk.Put([]byte(key), value)
+}
+
+func (t *boltTx) Delete(bucket, key string) error {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil
+	}
+	return bk.Delete([]byte(key))
+}
+
+func (t *boltTx) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
+	bk := t.tx.Bucket([]byte(bucket))
+	if bk == nil {
+		return nil, nil
+	}
+	c := bk.Cursor()
+	start := []byte(prefix)
+	if after > prefix {
+		start = []byte(after)
+	}
+	var out []KV
+	for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, v = c.Next() {
+		if string(k) <= after {
+			continue
+		}
+		out = append(out, KV{Key: string(k), Value: bytes.Clone(v)})
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *boltTx) NextSeq(bucket string) (uint64, error) {
+	bk, err := t.bucket(bucket)
+	if err != nil {
+		return 0, err
+	}
+	return bk.NextSequence()
+}
+
+// readCache keeps values read at one generation. It is bounded so that a
+// long-running server's memory stays flat.
+type readCache struct {
+	gen   uint64
+	vals  map[string][]byte
+	scans map[string][]KV
+	size  int
+}
+
+const maxCacheBytes = 16 << 20
+
+func (c *readCache) reset(gen uint64) {
+	c.gen, c.vals, c.scans, c.size = gen, map[string][]byte{}, map[string][]KV{}, 0
+}
+
+func (c *readCache) get(k string) ([]byte, bool) {
+	v, ok := c.vals[k]
+	return v, ok
+}
+
+func (c *readCache) put(k string, v []byte) {
+	c.make(len(k) + len(v))
+	c.vals[k] = v
+}
+
+func (c *readCache) getScan(k string) ([]KV, bool) {
+	v, ok := c.scans[k]
+	return v, ok
+}
+
+func (c *readCache) putScan(k string, kvs []KV) {
+	n := len(k)
+	for _, kv := range kvs {
+		n += len(kv.Key) + len(kv.Value)
+	}
+	c.make(n)
+	c.scans[k] = kvs
+}
+
+func (c *readCache) make(n int) {
+	if c.size+n > maxCacheBytes {
+		c.reset(c.gen)
+	}
+	c.size += n
+}

@@ -1,0 +1,141 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+type createCampaignIn struct {
+	Name     string       `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Short campaign name, e.g. \"Spring launch 2027\"."`
+	Brief    string       `json:"brief,omitempty" jsonschema_description:"What the campaign is about and for whom; kept with the campaign for reviewers."`
+	Goal     string       `json:"goal,omitempty" jsonschema_description:"The outcome it should achieve, e.g. \"200 demo requests\"."`
+	Markets  []string     `json:"markets,omitempty" jsonschema_description:"Countries the campaign reaches, as ISO 3166-1 alpha-2 codes (US, GB, DE, CA). Compliance rules (consent, disclaimers, approvals) depend on them."`
+	Industry string       `json:"industry,omitempty" jsonschema_description:"Industry for policy rules, e.g. finserv, health, retail."`
+	Target   string       `json:"target,omitempty" jsonschema_description:"Configured target that artifacts go live on, e.g. local, hubspot; default from the configuration (local out of the box)."`
+	UTM      *sandbox.UTM `json:"utm,omitempty" jsonschema_description:"UTM parameters added to every link of every email and page at promotion."`
+}
+
+type campaignOut struct {
+	ID       string           `json:"id"`
+	Staged   bool             `json:"staged"`
+	Campaign sandbox.Campaign `json:"campaign"`
+	Next     string           `json:"next"`
+}
+
+type getCampaignIn struct {
+	CampaignID string `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+}
+
+type liveOut struct {
+	LiveID      string     `json:"live_id"`
+	URL         string     `json:"url,omitempty"`
+	Revision    int        `json:"revision"`
+	PromotedAt  time.Time  `json:"promoted_at"`
+	SentAt      *time.Time `json:"sent_at,omitempty"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+}
+
+type artifactOut struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	Revision  int       `json:"revision"`
+	Status    string    `json:"status" jsonschema:"enum=staged,enum=live,enum=changed since live"`
+	Target    string    `json:"target"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Live      *liveOut  `json:"live,omitempty"`
+}
+
+type getCampaignOut struct {
+	Campaign  sandbox.Campaign `json:"campaign"`
+	Artifacts []artifactOut    `json:"artifacts"`
+	Counts    map[string]int   `json:"counts"`
+}
+
+type listCampaignsIn struct {
+	Cursor string `json:"cursor,omitempty" jsonschema_description:"next_cursor from the previous page; empty for the first page."`
+	Limit  int    `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100" jsonschema_description:"Campaigns per page (default 20, at most 100)."`
+}
+
+func artifactView(a *sandbox.Artifact) artifactOut {
+	o := artifactOut{ID: a.ID, Kind: string(a.Kind), Name: a.Name, Revision: a.Revision, Status: a.Status(), Target: a.Target, UpdatedAt: a.UpdatedAt}
+	if a.Live != nil {
+		o.Live = &liveOut{LiveID: a.Live.LiveID, URL: a.Live.URL, Revision: a.Live.Revision, PromotedAt: a.Live.PromotedAt, SentAt: a.Live.SentAt, PublishedAt: a.Live.PublishedAt}
+	}
+	return o
+}
+
+func campaignTools(d deps) []Tool {
+	return []Tool{
+		spec[createCampaignIn, campaignOut]{
+			name:  "create_campaign",
+			title: "Create a campaign",
+			description: "Create a campaign: the container for the emails, segments, workflows and landing pages you stage. " +
+				"Staged only: nothing is live until a human approves a plan (plan_promotion, then the human runs lastmile approve) and you call confirm_promotion. " +
+				"Read the lastmile://policy resource first to write on-brand.",
+			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			nested: map[string]string{
+				"utm.source":   "utm_source, e.g. newsletter.",
+				"utm.medium":   "utm_medium, e.g. email.",
+				"utm.campaign": "utm_campaign, e.g. spring_launch.",
+			},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in createCampaignIn) (campaignOut, string, error) {
+				ci := sandbox.CampaignInput{Name: in.Name, Brief: in.Brief, Goal: in.Goal, Markets: in.Markets, Industry: in.Industry, Target: in.Target}
+				if in.UTM != nil {
+					ci.UTM = *in.UTM
+				}
+				c, err := d.sb.CreateCampaign(ctx, actor(ctx), ci)
+				if err != nil {
+					return campaignOut{}, "", err
+				}
+				next := fmt.Sprintf("Stage artifacts with campaign_id %s: build_segment, create_email, publish_page, configure_workflow. Then plan_promotion.", c.ID)
+				return campaignOut{ID: c.ID, Staged: true, Campaign: *c, Next: next},
+					fmt.Sprintf("Created campaign %s %q (target %s). Staged only — nothing is live.", c.ID, c.Name, c.Target), nil
+			},
+		}.build(d.log),
+
+		spec[getCampaignIn, getCampaignOut]{
+			name:        "get_campaign",
+			title:       "Get a campaign",
+			description: "Get a campaign with every artifact in it: id, kind, name, current revision, target and status (staged, live, or changed since live), plus where each live one went live.",
+			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in getCampaignIn) (getCampaignOut, string, error) {
+				v, err := d.sb.GetCampaign(ctx, in.CampaignID)
+				if err != nil {
+					return getCampaignOut{}, "", err
+				}
+				out := getCampaignOut{Campaign: v.Campaign, Artifacts: []artifactOut{}, Counts: map[string]int{}}
+				for _, a := range v.Artifacts {
+					out.Artifacts = append(out.Artifacts, artifactView(a))
+					out.Counts[string(a.Kind)]++
+					out.Counts[a.Status()]++
+				}
+				return out, fmt.Sprintf("Campaign %s %q: %d artifacts (%d staged, %d live, %d changed since live).",
+					v.Campaign.ID, v.Campaign.Name, len(v.Artifacts), out.Counts[sandbox.StatusStaged], out.Counts[sandbox.StatusLive], out.Counts[sandbox.StatusChanged]), nil
+			},
+		}.build(d.log),
+
+		spec[listCampaignsIn, sandbox.CampaignPage]{
+			name:        "list_campaigns",
+			title:       "List campaigns",
+			description: "List campaigns, newest first, a page at a time. Pass next_cursor from a page as cursor to get the next one.",
+			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in listCampaignsIn) (sandbox.CampaignPage, string, error) {
+				p, err := d.sb.ListCampaigns(ctx, in.Cursor, in.Limit)
+				if err != nil {
+					return sandbox.CampaignPage{}, "", err
+				}
+				more := ""
+				if p.NextCursor != "" {
+					more = " More: pass next_cursor as cursor."
+				}
+				return *p, fmt.Sprintf("%d campaigns.%s", len(p.Campaigns), more), nil
+			},
+		}.build(d.log),
+	}
+}

@@ -1,0 +1,298 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// hints are the four tool annotations. Every tool states all four: mcp-go's
+// defaults call a tool destructive and open-world, which is wrong for reads.
+type hints struct {
+	readOnly, destructive, idempotent, openWorld bool
+}
+
+// Tool is one registered tool: its declaration and its handler.
+type Tool struct {
+	Tool    mcp.Tool
+	Handler server.ToolHandlerFunc
+}
+
+// spec declares a typed tool.
+type spec[In, Out any] struct {
+	name, title, description string
+	hints                    hints
+	nested                   map[string]string // descriptions of nested fields
+	// run does the work and returns the structured result and a one-line
+	// summary for clients that only show text.
+	run func(ctx context.Context, req mcp.CallToolRequest, in In) (Out, string, error)
+}
+
+func (sp spec[In, Out]) build(log *slog.Logger) Tool {
+	in := schemaOf[In](sp.nested)
+	out := schemaOf[Out](nil)
+	t := mcp.NewToolWithRawSchema(sp.name, sp.description, in)
+	t.OutputSchema = mcp.ToolOutputSchema{}
+	t.RawOutputSchema = out
+	t.Annotations = mcp.ToolAnnotation{
+		Title:           sp.title,
+		ReadOnlyHint:    mcp.ToBoolPtr(sp.hints.readOnly),
+		DestructiveHint: mcp.ToBoolPtr(sp.hints.destructive),
+		IdempotentHint:  mcp.ToBoolPtr(sp.hints.idempotent),
+		OpenWorldHint:   mcp.ToBoolPtr(sp.hints.openWorld),
+	}
+	validator := compile(sp.name, in)
+	props := propertyNames(in)
+	h := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		raw, err := json.Marshal(req.Params.Arguments)
+		if err != nil || string(raw) == "null" {
+			raw = []byte("{}")
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return mcp.NewToolResultError(fmt.Sprintf("%s: the arguments are not valid JSON: %v", sp.name, err)), nil
+		}
+		if err := validator.Validate(inst); err != nil {
+			return mcp.NewToolResultError(explain(sp.name, err, props)), nil
+		}
+		var v In
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return mcp.NewToolResultError(fmt.Sprintf("%s: %s", sp.name, decodeProblem(err))), nil
+		}
+		outV, summary, err := sp.run(ctx, req, v)
+		if err != nil {
+			return errorResult(ctx, log, sp.name, err), nil
+		}
+		data, err := json.Marshal(outV)
+		if err != nil {
+			return errorResult(ctx, log, sp.name, err), nil
+		}
+		res := &mcp.CallToolResult{StructuredContent: outV}
+		// Clients that ignore structuredContent see the summary and the JSON.
+		res.Content = []mcp.Content{mcp.NewTextContent(summary + "\n\n" + string(data))}
+		return res, nil
+	}
+	return Tool{Tool: t, Handler: h}
+}
+
+func compile(name string, schema json.RawMessage) *jsonschema.Schema {
+	c := jsonschema.NewCompiler()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		panic(err)
+	}
+	url := "mem:///" + name + ".json"
+	if err := c.AddResource(url, doc); err != nil {
+		panic(err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: input schema does not compile: %v", name, err))
+	}
+	return s
+}
+
+// propertyNames maps a JSON pointer of an object in the schema to its
+// property names, for "unknown field" messages.
+func propertyNames(schema json.RawMessage) map[string][]string {
+	var root map[string]any
+	json.Unmarshal(schema, &root)
+	out := map[string][]string{}
+	var walk func(node map[string]any, path string)
+	walk = func(node map[string]any, path string) {
+		if props, ok := node["properties"].(map[string]any); ok {
+			var names []string
+			for k, v := range props {
+				names = append(names, k)
+				if m, ok := v.(map[string]any); ok {
+					walk(m, path+"/"+k)
+				}
+			}
+			slices.Sort(names)
+			out[path] = names
+		}
+		if items, ok := node["items"].(map[string]any); ok {
+			walk(items, path+"/*")
+		}
+	}
+	walk(root, "")
+	return out
+}
+
+// fieldPath renders an instance location as audience.include[0].
+func fieldPath(loc []string) string {
+	var b strings.Builder
+	for _, p := range loc {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func schemaPath(loc []string) string {
+	var b strings.Builder
+	for _, p := range loc {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			b.WriteString("/*")
+		} else {
+			b.WriteString("/" + p)
+		}
+	}
+	return b.String()
+}
+
+func join(field, sub string) string {
+	if field == "" {
+		return sub
+	}
+	return field + "." + sub
+}
+
+// explain turns schema validation errors into one sentence per problem,
+// instead of the validator's Go-formatted structs.
+func explain(tool string, err error, props map[string][]string) string {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Sprintf("%s: invalid arguments: %v", tool, err)
+	}
+	var lines []string
+	var leaves func(e *jsonschema.ValidationError)
+	leaves = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				leaves(c)
+			}
+			return
+		}
+		field := fieldPath(e.InstanceLocation)
+		switch k := e.ErrorKind.(type) {
+		case *kind.Required:
+			for _, m := range k.Missing {
+				lines = append(lines, fmt.Sprintf("%s: is required", join(field, m)))
+			}
+		case *kind.AdditionalProperties:
+			known := props[schemaPath(e.InstanceLocation)]
+			for _, p := range k.Properties {
+				lines = append(lines, fmt.Sprintf("%s: is not a field here — the fields are %s", join(field, p), strings.Join(known, ", ")))
+			}
+		case *kind.Type:
+			lines = append(lines, fmt.Sprintf("%s: must be %s, not %s", orArgs(field), strings.Join(k.Want, " or "), k.Got))
+		case *kind.Enum:
+			var want []string
+			for _, w := range k.Want {
+				want = append(want, fmt.Sprint(w))
+			}
+			lines = append(lines, fmt.Sprintf("%s: %v is not allowed — use one of %s", orArgs(field), k.Got, strings.Join(want, ", ")))
+		case *kind.MinLength:
+			if k.Want == 1 {
+				lines = append(lines, fmt.Sprintf("%s: must not be empty", orArgs(field)))
+			} else {
+				lines = append(lines, fmt.Sprintf("%s: must be at least %d characters", orArgs(field), k.Want))
+			}
+		case *kind.MaxLength:
+			lines = append(lines, fmt.Sprintf("%s: is %d characters long; the limit is %d", orArgs(field), k.Got, k.Want))
+		case *kind.MinItems:
+			lines = append(lines, fmt.Sprintf("%s: needs at least %d items, has %d", orArgs(field), k.Want, k.Got))
+		case *kind.MaxItems:
+			lines = append(lines, fmt.Sprintf("%s: has %d items; the limit is %d", orArgs(field), k.Got, k.Want))
+		case *kind.Minimum:
+			lines = append(lines, fmt.Sprintf("%s: must be at least %v", orArgs(field), k.Want))
+		case *kind.Maximum:
+			lines = append(lines, fmt.Sprintf("%s: must be at most %v", orArgs(field), k.Want))
+		case *kind.Pattern:
+			lines = append(lines, fmt.Sprintf("%s: %q does not have the expected form (%s)", orArgs(field), k.Got, k.Want))
+		case *kind.Format:
+			lines = append(lines, fmt.Sprintf("%s: %v is not a valid %s", orArgs(field), k.Got, k.Want))
+		default:
+			lines = append(lines, fmt.Sprintf("%s: %s", orArgs(field), e.ErrorKind.LocalizedString(nil)))
+		}
+	}
+	leaves(ve)
+	slices.Sort(lines)
+	lines = slices.Compact(lines)
+	if len(lines) == 1 {
+		return fmt.Sprintf("%s was not run: %s. Fix the arguments and call it again.", tool, lines[0])
+	}
+	return fmt.Sprintf("%s was not run; %d problems with the arguments:\n- %s\nFix them and call it again.", tool, len(lines), strings.Join(lines, "\n- "))
+}
+
+func orArgs(field string) string {
+	if field == "" {
+		return "the arguments"
+	}
+	return field
+}
+
+func decodeProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s: must be %s, not %s", te.Field, te.Type, te.Value)
+	}
+	return "the arguments could not be read: " + err.Error()
+}
+
+// errorResult turns an error into a tool error the agent can act on.
+// Expected failures (bad input, unknown ids, refused promotions) read as
+// sentences; anything else is logged and reported as an internal error.
+func errorResult(ctx context.Context, log *slog.Logger, tool string, err error) *mcp.CallToolResult {
+	var ve *sandbox.ValidationError
+	var nf *sandbox.NotFoundError
+	var rf *sandbox.RefusedError
+	switch {
+	case errors.As(err, &ve), errors.As(err, &nf), errors.As(err, &rf):
+		return mcp.NewToolResultError(err.Error())
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return mcp.NewToolResultError(tool + " was cancelled before it finished: " + err.Error())
+	}
+	log.ErrorContext(ctx, "tool failed", "tool", tool, "err", err)
+	return mcp.NewToolResultError(fmt.Sprintf("%s failed: %v", tool, err))
+}
+
+// recovery turns a panic in a tool into a tool error and a logged stack,
+// so one bad request never takes the server down or breaks the protocol.
+func recovery(log *slog.Logger) server.ToolHandlerMiddleware {
+	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					log.ErrorContext(ctx, "tool panicked", "tool", req.Params.Name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+					res, err = mcp.NewToolResultError(fmt.Sprintf("%s hit an internal error and did nothing further; the server logged the details. Please report it.", req.Params.Name)), nil
+				}
+			}()
+			return next(ctx, req)
+		}
+	}
+}
+
+// actor names the agent session for the audit log.
+func actor(ctx context.Context) string {
+	name := ""
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientInfo != nil {
+		name = info.ClientInfo.Name
+	} else if s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
+		name = s.GetClientInfo().Name
+	}
+	if name == "" {
+		return "agent"
+	}
+	return "agent:" + name
+}

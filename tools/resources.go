@@ -1,0 +1,87 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// templateArg reads a URI template variable; mcp-go passes them as []string.
+func templateArg(req mcp.ReadResourceRequest, name string) string {
+	switch v := req.Params.Arguments[name].(type) {
+	case []string:
+		if len(v) > 0 {
+			return v[0]
+		}
+	case string:
+		return v
+	}
+	return ""
+}
+
+func jsonContents(uri string, v any) ([]mcp.ResourceContents, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return []mcp.ResourceContents{mcp.TextResourceContents{URI: uri, MIMEType: "application/json", Text: string(data)}}, nil
+}
+
+func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
+	s.AddResource(mcp.NewResource("lastmile://policy", "Brand and compliance policy",
+		mcp.WithResourceDescription("The brand tokens (colours, fonts, logo, footer identity) and every rule staged content is checked against before promotion. Read it before writing content."),
+		mcp.WithMIMEType("text/markdown")),
+		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			p, err := sb.Policy()
+			text := ""
+			if err != nil {
+				text = "# Policy\n\nThe policy file has errors, so nothing can be promoted until it is fixed:\n\n" + err.Error() + "\n"
+			} else {
+				text = p.Summary()
+			}
+			return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: text}}, nil
+		})
+
+	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://campaigns/{id}", "Campaign",
+		mcp.WithTemplateDescription("A campaign with its artifacts and their status."),
+		mcp.WithTemplateMIMEType("application/json")),
+		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			v, err := sb.GetCampaign(ctx, templateArg(req, "id"))
+			if err != nil {
+				return nil, err
+			}
+			return jsonContents(req.Params.URI, v)
+		})
+
+	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://artifacts/{id}", "Artifact",
+		mcp.WithTemplateDescription("An email, segment, workflow or page with the full content of its current revision. Append ?revision=N for an older one."),
+		mcp.WithTemplateMIMEType("application/json")),
+		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			id, rev := templateArg(req, "id"), 0
+			if i := strings.Index(id, "?revision="); i >= 0 {
+				fmt.Sscan(id[i+len("?revision="):], &rev)
+				id = id[:i]
+			}
+			v, err := sb.GetArtifact(ctx, id, rev)
+			if err != nil {
+				return nil, err
+			}
+			return jsonContents(req.Params.URI, v)
+		})
+
+	s.AddPrompt(mcp.NewPrompt("build_campaign",
+		mcp.WithPromptDescription("Walk through building a campaign with lastmile, from brief to approved promotion."),
+		mcp.WithArgument("brief", mcp.RequiredArgument(), mcp.ArgumentDescription("What the campaign is for, for whom, and when."))),
+		func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+			brief := req.Params.Arguments["brief"]
+			text := "Build this campaign with lastmile: " + brief + "\n\n" + instructions +
+				"\n\nWork step by step, show me the plan_promotion summary, and stop for my approval before confirm_promotion."
+			return mcp.NewGetPromptResult("Build a campaign", []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text))}), nil
+		})
+}

@@ -1,0 +1,69 @@
+// Package tools is lastmile's MCP surface: the tools an agent calls, the
+// resources it reads, and the server that carries them over stdio or HTTP.
+package tools
+
+import (
+	"log/slog"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// Options configure the MCP server.
+type Options struct {
+	Version string
+	Logger  *slog.Logger
+}
+
+// deps is what every tool handler needs.
+type deps struct {
+	sb  *sandbox.Sandbox
+	log *slog.Logger
+}
+
+const instructions = `lastmile lets you build and ship marketing campaigns safely.
+Everything you create is STAGED in a sandbox; nothing reaches a live platform until a human approves the exact plan.
+1. Read the lastmile://policy resource to write on-brand and compliant content.
+2. create_campaign, then build_segment, create_email, publish_page, configure_workflow (segments before the emails that target them; emails before the workflows that send them).
+3. check_campaign to see brand and compliance findings; fix errors.
+4. plan_promotion shows exactly what would change and gives a plan id and code. Ask the human to run: lastmile approve <plan id>.
+5. confirm_promotion with the plan id once approved. You cannot approve plans yourself; arguments never count as approval.
+6. fetch_metrics to read results back.`
+
+// All returns every tool, in a stable order.
+func All(sb *sandbox.Sandbox, log *slog.Logger) []Tool {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := deps{sb: sb, log: log}
+	var out []Tool
+	out = append(out, campaignTools(d)...)
+	out = append(out, stagingTools(d)...)
+	return out
+}
+
+// New returns the MCP server with every tool, resource and prompt.
+func New(sb *sandbox.Sandbox, o Options) *server.MCPServer {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	s := server.NewMCPServer("lastmile", o.Version,
+		server.WithTitle("lastmile"),
+		server.WithDescription("Stage, check, plan and promote marketing campaigns with human approval."),
+		server.WithInstructions(instructions),
+		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithPromptCapabilities(false),
+		server.WithToolHandlerMiddleware(recovery(o.Logger)),
+		server.WithResourceRecovery(),
+	)
+	for _, t := range All(sb, o.Logger) {
+		s.AddTool(t.Tool, t.Handler)
+	}
+	addResources(s, sb)
+	return s
+}

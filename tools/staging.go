@@ -1,0 +1,215 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/sandbox/content"
+)
+
+const stagedOnly = "Staged only: it is NOT live until a human approves a plan (plan_promotion, then lastmile approve) and you call confirm_promotion. "
+
+// stagedOut is the result of every write tool.
+type stagedOut struct {
+	ID            string   `json:"id"`
+	Kind          string   `json:"kind"`
+	CampaignID    string   `json:"campaign_id"`
+	Revision      int      `json:"revision"`
+	Staged        bool     `json:"staged"`
+	Live          bool     `json:"live"`
+	Unchanged     bool     `json:"unchanged,omitempty" jsonschema_description:"True when the content equals the current revision: nothing new was staged."`
+	Status        string   `json:"status" jsonschema:"enum=staged,enum=live,enum=changed since live"`
+	Target        string   `json:"target"`
+	EstimatedSize *int     `json:"estimated_size,omitempty" jsonschema_description:"Members the segment has now, when its target can count."`
+	Governance    string   `json:"governance" jsonschema_description:"One-line result of the brand and compliance checks; check_campaign gives the findings."`
+	Notes         []string `json:"notes,omitempty"`
+	Next          string   `json:"next"`
+}
+
+func (d deps) staged(ctx context.Context, res *sandbox.StageResult) (stagedOut, string, error) {
+	a := res.Artifact
+	out := stagedOut{
+		ID: a.ID, Kind: string(a.Kind), CampaignID: a.CampaignID, Revision: a.Revision, Staged: true,
+		Live: a.Status() == sandbox.StatusLive, Unchanged: res.Unchanged, Status: a.Status(), Target: a.Target,
+		EstimatedSize: res.EstimatedSize, Notes: res.Notes,
+		Governance: d.sb.GovernanceLine(ctx, a.ID),
+		Next:       fmt.Sprintf("When the campaign is ready, call plan_promotion with campaign_id %s.", a.CampaignID),
+	}
+	what := fmt.Sprintf("Staged %s %s revision %d", a.Kind, a.ID, a.Revision)
+	if res.Unchanged {
+		what = fmt.Sprintf("Unchanged: %s %s is already at revision %d with this content", a.Kind, a.ID, a.Revision)
+	}
+	size := ""
+	if res.EstimatedSize != nil {
+		size = fmt.Sprintf(" (%d members now)", *res.EstimatedSize)
+	}
+	return out, fmt.Sprintf("%s%s — not live. %s", what, size, out.Governance), nil
+}
+
+type createEmailIn struct {
+	CampaignID  string           `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+	EmailID     string           `json:"email_id,omitempty" jsonschema_description:"Give an existing email's id (eml_…) to stage a new revision of it; omit to stage a new email. A revision replaces every field."`
+	Name        string           `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Internal name of the email."`
+	Subject     string           `json:"subject" jsonschema:"minLength=1,maxLength=250" jsonschema_description:"Subject line recipients see."`
+	PreviewText string           `json:"preview_text,omitempty" jsonschema:"maxLength=250" jsonschema_description:"Preheader text shown after the subject in the inbox."`
+	FromName    string           `json:"from_name" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"Sender name recipients see."`
+	FromEmail   string           `json:"from_email" jsonschema:"minLength=3" jsonschema_description:"Sender address, e.g. news@acme.com."`
+	ReplyTo     string           `json:"reply_to,omitempty" jsonschema_description:"Reply-to address; default the sender."`
+	HTML        string           `json:"html,omitempty" jsonschema_description:"The full email HTML (at most 1 MB). Give exactly one of html and blocks."`
+	Blocks      []content.Block  `json:"blocks,omitempty" jsonschema_description:"Content blocks rendered as responsive, table-based email HTML with the brand's colours and fonts and a compliant footer. Give exactly one of html and blocks."`
+	Text        string           `json:"text,omitempty" jsonschema_description:"Plain-text part; derived from the HTML when omitted."`
+	Audience    sandbox.Audience `json:"audience,omitempty" jsonschema_description:"Segments the email is sent to at promotion (include minus exclude). Omit for an email only a workflow sends."`
+	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send, RFC 3339, in the future; omit to send when the plan is confirmed."`
+	Target      string           `json:"target,omitempty" jsonschema_description:"Configured target for this email, overriding the campaign's."`
+}
+
+type buildSegmentIn struct {
+	CampaignID      string              `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+	SegmentID       string              `json:"segment_id,omitempty" jsonschema_description:"Give an existing segment's id (seg_…) to stage a new revision; omit for a new segment."`
+	Name            string              `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Segment name; unique names help on platforms that key lists by name."`
+	Match           string              `json:"match,omitempty" jsonschema:"enum=all,enum=any" jsonschema_description:"all: every condition and group must hold (default); any: at least one."`
+	Conditions      []sandbox.Condition `json:"conditions,omitempty" jsonschema_description:"Tests on contact properties."`
+	Groups          []sandbox.Group     `json:"groups,omitempty" jsonschema_description:"Nested groups of conditions, each with its own match."`
+	IncludeSegments []string            `json:"include_segments,omitempty" jsonschema_description:"Segments (seg_…) of this campaign whose members are also included."`
+	ExcludeSegments []string            `json:"exclude_segments,omitempty" jsonschema_description:"Segments (seg_…) of this campaign whose members are removed."`
+	StaticEmails    []string            `json:"static_emails,omitempty" jsonschema:"maxItems=10000" jsonschema_description:"Addresses always included."`
+	Target          string              `json:"target,omitempty" jsonschema_description:"Configured target for this segment, overriding the campaign's."`
+}
+
+type configureWorkflowIn struct {
+	CampaignID string          `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+	WorkflowID string          `json:"workflow_id,omitempty" jsonschema_description:"Give an existing workflow's id (wf_…) to stage a new revision; omit for a new workflow."`
+	Name       string          `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Workflow name."`
+	Trigger    sandbox.Trigger `json:"trigger" jsonschema_description:"What enrols a contact."`
+	Steps      []sandbox.Step  `json:"steps" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"The steps; the first is the entry. A step without next ends its path. Loops need a wait step."`
+	Activate   bool            `json:"activate,omitempty" jsonschema_description:"true: turn the workflow on when promoted (it enrols contacts and sends emails). Default false: created switched off."`
+	Target     string          `json:"target,omitempty" jsonschema_description:"Configured target for this workflow, overriding the campaign's."`
+}
+
+type publishPageIn struct {
+	CampaignID      string          `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+	PageID          string          `json:"page_id,omitempty" jsonschema_description:"Give an existing page's id (pg_…) to stage a new revision; omit for a new page."`
+	Title           string          `json:"title" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Page title."`
+	Slug            string          `json:"slug" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"URL path: lower-case letters, digits and hyphens, e.g. spring-launch; unique per target."`
+	HTML            string          `json:"html,omitempty" jsonschema_description:"The page HTML (at most 1 MB). Give exactly one of html and blocks."`
+	Blocks          []content.Block `json:"blocks,omitempty" jsonschema_description:"Content blocks rendered as clean, semantic HTML. Give exactly one of html and blocks."`
+	MetaDescription string          `json:"meta_description,omitempty" jsonschema:"maxLength=300" jsonschema_description:"Search-result description."`
+	Form            *content.Form   `json:"form,omitempty" jsonschema_description:"A form on the page; a form_submission workflow can start from it."`
+	PublishAt       string          `json:"publish_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When the page goes public, RFC 3339, in the future; omit to publish when the plan is confirmed."`
+	Target          string          `json:"target,omitempty" jsonschema_description:"Configured target for this page, overriding the campaign's (e.g. WordPress for pages, Mailchimp for emails)."`
+}
+
+var workflowDocs = map[string]string{
+	"trigger.type":               "segment_entry (contacts entering segment_id), form_submission (the form on page_id), date_property (a date in property), manual.",
+	"trigger.segment_id":         "For segment_entry: the segment (seg_…).",
+	"trigger.page_id":            "For form_submission: the page (pg_…) with the form.",
+	"trigger.property":           "For date_property: the contact date property, e.g. renewal_date.",
+	"steps[].id":                 "Step id, unique in the workflow, e.g. welcome or wait_2d.",
+	"steps[].type":               "send_email | wait | branch | add_to_segment | remove_from_segment | set_property | exit.",
+	"steps[].email_id":           "For send_email: an email (eml_…) of this campaign.",
+	"steps[].duration":           "For wait: e.g. \"2d\", \"36h\", \"1d12h\", \"90m\".",
+	"steps[].condition":          "For branch: {segment_id} to test membership, or {property, operator, value}.",
+	"steps[].then":               "For branch: the step when the condition holds.",
+	"steps[].else":               "For branch: the step when it does not.",
+	"steps[].segment_id":         "For add_to_segment / remove_from_segment: the segment (seg_…).",
+	"steps[].property":           "For set_property: the contact property.",
+	"steps[].value":              "For set_property: the value (string, number or boolean).",
+	"steps[].next":               "The following step's id; omit to end the path.",
+	"steps[].condition.value":    "For property tests: string, number or boolean; a list for in/not_in.",
+	"steps[].condition.operator": "eq, neq, contains, not_contains, starts_with, gt, gte, lt, lte, in, not_in, exists, not_exists, before, after.",
+}
+
+var formDocs = map[string]string{
+	"form.fields":            "The fields, at most 30.",
+	"form.fields[].name":     "Field name: lower-case letters, digits and _, starting with a letter, e.g. email.",
+	"form.fields[].label":    "Label shown to visitors.",
+	"form.fields[].type":     "text, email, tel, number, textarea or checkbox (never pre-checked).",
+	"form.fields[].required": "Whether the field must be filled in.",
+	"form.submit_label":      "Submit button label.",
+	"form.success_message":   "Shown after a successful submission.",
+}
+
+func stagingTools(d deps) []Tool {
+	return []Tool{
+		spec[createEmailIn, stagedOut]{
+			name:  "create_email",
+			title: "Stage an email",
+			description: "Stage a marketing email in a campaign, from HTML or from content blocks, with its audience (segments) and send time. " +
+				stagedOnly + "Calling again with email_id stages a new revision; identical content stages nothing new.",
+			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			nested: map[string]string{
+				"audience.include": "Segment ids (seg_…) of this campaign to send to.",
+				"audience.exclude": "Segment ids (seg_…) whose members never get it.",
+			},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in createEmailIn) (stagedOut, string, error) {
+				res, err := d.sb.StageEmail(ctx, actor(ctx), sandbox.EmailInput{
+					CampaignID: in.CampaignID, EmailID: in.EmailID, Name: in.Name, Subject: in.Subject, PreviewText: in.PreviewText,
+					FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, HTML: in.HTML, Blocks: in.Blocks, Text: in.Text,
+					Audience: in.Audience, SendAt: in.SendAt, Target: in.Target,
+				})
+				if err != nil {
+					return stagedOut{}, "", err
+				}
+				return d.staged(ctx, res)
+			},
+		}.build(d.log),
+
+		spec[buildSegmentIn, stagedOut]{
+			name:  "build_segment",
+			title: "Stage a segment",
+			description: "Stage a segment (list) of contacts: conditions on contact properties, nested groups, other segments included or excluded, static addresses. " +
+				"Returns estimated_size when the target can count (local counts contacts.csv). " + stagedOnly,
+			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in buildSegmentIn) (stagedOut, string, error) {
+				res, err := d.sb.StageSegment(ctx, actor(ctx), sandbox.SegmentInput{
+					CampaignID: in.CampaignID, SegmentID: in.SegmentID, Name: in.Name, Match: in.Match, Conditions: in.Conditions,
+					Groups: in.Groups, IncludeSegments: in.IncludeSegments, ExcludeSegments: in.ExcludeSegments, StaticEmails: in.StaticEmails, Target: in.Target,
+				})
+				if err != nil {
+					return stagedOut{}, "", err
+				}
+				return d.staged(ctx, res)
+			},
+		}.build(d.log),
+
+		spec[configureWorkflowIn, stagedOut]{
+			name:  "configure_workflow",
+			title: "Stage a workflow",
+			description: "Stage an automation workflow: a trigger and a graph of steps (send_email, wait, branch, add/remove segment, set_property, exit). " +
+				"Checked for dangling steps, unreachable steps and loops without a wait. " + stagedOnly,
+			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			nested: workflowDocs,
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in configureWorkflowIn) (stagedOut, string, error) {
+				res, err := d.sb.StageWorkflow(ctx, actor(ctx), sandbox.WorkflowInput{
+					CampaignID: in.CampaignID, WorkflowID: in.WorkflowID, Name: in.Name, Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Target: in.Target,
+				})
+				if err != nil {
+					return stagedOut{}, "", err
+				}
+				return d.staged(ctx, res)
+			},
+		}.build(d.log),
+
+		spec[publishPageIn, stagedOut]{
+			name:  "publish_page",
+			title: "Stage a landing page",
+			description: "Stage a landing page for publishing, from HTML or content blocks, optionally with a form. " +
+				"Despite the name, this does not make it public: " + stagedOnly,
+			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			nested: formDocs,
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in publishPageIn) (stagedOut, string, error) {
+				res, err := d.sb.StagePage(ctx, actor(ctx), sandbox.PageInput{
+					CampaignID: in.CampaignID, PageID: in.PageID, Title: in.Title, Slug: in.Slug, HTML: in.HTML, Blocks: in.Blocks,
+					MetaDescription: in.MetaDescription, Form: in.Form, PublishAt: in.PublishAt, Target: in.Target,
+				})
+				if err != nil {
+					return stagedOut{}, "", err
+				}
+				return d.staged(ctx, res)
+			},
+		}.build(d.log),
+	}
+}
