@@ -30,15 +30,21 @@ func (p Problem) String() string {
 type ValidationError struct {
 	What     string // "email", "segment", "campaign", …
 	Problems []Problem
+	// Outcome says what did not happen; default "was not staged".
+	Outcome string
 }
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
+	outcome := e.Outcome
+	if outcome == "" {
+		outcome = "was not staged"
+	}
 	if len(e.Problems) == 1 {
-		fmt.Fprintf(&b, "the %s was not staged: %s", e.What, e.Problems[0])
+		fmt.Fprintf(&b, "the %s %s: %s", e.What, outcome, e.Problems[0])
 		return b.String()
 	}
-	fmt.Fprintf(&b, "the %s was not staged; %d problems:", e.What, len(e.Problems))
+	fmt.Fprintf(&b, "the %s %s; %d problems:", e.What, outcome, len(e.Problems))
 	for _, p := range e.Problems {
 		b.WriteString("\n- ")
 		b.WriteString(p.String())
@@ -83,9 +89,22 @@ func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 // RefusedError is a promotion the sandbox will not carry out, with what a
 // human (or the agent) must do first.
 type RefusedError struct {
+	// Code classifies the refusal for callers that branch on it:
+	// needs_approval, stale, expired, rejected, governance, busy, not_live.
+	Code   string
 	Reason string
 	Action string
 }
+
+// Refusal codes.
+const (
+	RefusedNeedsApproval = "needs_approval"
+	RefusedStale         = "stale"
+	RefusedExpired       = "expired"
+	RefusedRejected      = "rejected"
+	RefusedGovernance    = "governance"
+	RefusedBusy          = "busy"
+)
 
 func (e *RefusedError) Error() string {
 	if e.Action == "" {

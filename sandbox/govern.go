@@ -85,8 +85,9 @@ func (s *Sandbox) document(c *Campaign, a *Artifact, r *Revision, audience int) 
 			{Name: "subject", Value: e.Subject}, {Name: "preview_text", Value: e.PreviewText},
 			{Name: "from_name", Value: e.FromName}, {Name: "html", HTML: true, Value: e.HTML}, {Name: "text", Value: e.Text},
 		}
-		// Every supported platform adds a List-Unsubscribe header to bulk mail.
-		d.Headers = map[string]string{"List-Unsubscribe": "<{{ unsubscribe_url }}>"}
+		// Every supported target adds a List-Unsubscribe header to bulk mail
+		// (local writes a mailto: one; HubSpot and Mailchimp add theirs).
+		d.Headers = map[string]string{"List-Unsubscribe": "<mailto:unsubscribe@" + domainOf(e.FromEmail) + ">"}
 	case fr.Page != nil:
 		p := fr.Page
 		d.Fields = []governance.Field{{Name: "title", Value: p.Title}, {Name: "meta_description", Value: p.MetaDescription}, {Name: "html", HTML: true, Value: p.HTML}}
@@ -224,17 +225,24 @@ func (s *Sandbox) GovernanceLine(ctx context.Context, artifactID string) string 
 	if err != nil {
 		return "checks could not run: " + err.Error()
 	}
-	return Summarize(rep)
+	return "governance: " + Summarize(rep)
 }
 
 // Summarize renders a report's counts in one line.
 func Summarize(r *governance.Report) string {
 	if r.Errors+r.Warnings+r.Suggestions == 0 {
-		return "governance: passed, no findings"
+		return "passed, no findings"
 	}
 	verdict := "passed"
 	if r.Errors > 0 {
 		verdict = "BLOCKED"
 	}
-	return fmt.Sprintf("governance: %s — %d errors, %d warnings, %d suggestions (check_campaign lists them)", verdict, r.Errors, r.Warnings, r.Suggestions)
+	return fmt.Sprintf("%s — %d errors, %d warnings, %d suggestions (check_campaign lists them)", verdict, r.Errors, r.Warnings, r.Suggestions)
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return "localhost"
 }

@@ -48,19 +48,26 @@ type Options struct {
 	Policy  PolicySource
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// DataDir holds the promotion journals.
+	DataDir string
+	// Parallelism bounds promotion steps run at once (default 4); steps
+	// still wait for what they depend on.
+	Parallelism int
 	// Hooks for tests of crash safety: called at named points of promotion.
 	Hook func(point string)
 }
 
 // Sandbox stages artifacts, plans and promotes them.
 type Sandbox struct {
-	st      store.Store
-	cfg     Config
-	targets map[string]Target
-	policy  PolicySource
-	now     func() time.Time
-	log     *slog.Logger
-	hook    func(string)
+	st       store.Store
+	cfg      Config
+	targets  map[string]Target
+	policy   PolicySource
+	now      func() time.Time
+	log      *slog.Logger
+	hook     func(string)
+	dataDir  string
+	parallel int
 }
 
 // New returns a ready Sandbox.
@@ -83,6 +90,12 @@ func New(o Options) (*Sandbox, error) {
 	if o.Config.DefaultTarget == "" {
 		o.Config = DefaultConfig()
 	}
+	if o.DataDir == "" {
+		return nil, fmt.Errorf("sandbox: no data directory for promotion journals")
+	}
+	if o.Parallelism <= 0 {
+		o.Parallelism = 4
+	}
 	if err := o.Config.check(); err != nil {
 		return nil, err
 	}
@@ -91,7 +104,7 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	return &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook}, nil
+	return &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism}, nil
 }
 
 // Config returns the configuration in force.
@@ -126,9 +139,17 @@ func getJSON[T any](tx store.Tx, bucket, key string) (*T, error) {
 	if err != nil || data == nil {
 		return nil, err
 	}
+	v, err := getJSONBytes[T](data)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s/%s: %w", bucket, key, err)
+	}
+	return v, nil
+}
+
+func getJSONBytes[T any](data []byte) (*T, error) {
 	v := new(T)
 	if err := json.Unmarshal(data, v); err != nil {
-		return nil, fmt.Errorf("store: %s/%s: %w", bucket, key, err)
+		return nil, err
 	}
 	return v, nil
 }

@@ -57,8 +57,14 @@ func (sp spec[In, Out]) build(log *slog.Logger) Tool {
 	validator := compile(sp.name, in)
 	props := propertyNames(in)
 	h := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		raw, err := json.Marshal(req.Params.Arguments)
-		if err != nil || string(raw) == "null" {
+		raw := []byte(req.Params.RawArguments)
+		if len(raw) == 0 {
+			var err error
+			if raw, err = json.Marshal(req.Params.Arguments); err != nil {
+				raw = nil
+			}
+		}
+		if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 			raw = []byte("{}")
 		}
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))

@@ -40,6 +40,8 @@ func All(sb *sandbox.Sandbox, log *slog.Logger) []Tool {
 	var out []Tool
 	out = append(out, campaignTools(d)...)
 	out = append(out, stagingTools(d)...)
+	out = append(out, checkTools(d)...)
+	out = append(out, planTools(d)...)
 	return out
 }
 

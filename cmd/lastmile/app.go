@@ -106,7 +106,7 @@ func openApp(e *env, c common, o openOptions) (*app, error) {
 		}
 		pol = &policyFile{path: p}
 	}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now})
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now, DataDir: dir})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/tools"
+)
+
+// cmdDemo runs the whole trust loop on a throwaway data directory: an
+// in-process agent stages a campaign over MCP, plans it, a human approves
+// at the terminal, the agent promotes it to the local target, engagement
+// events arrive and the agent reads the metrics back.
+func cmdDemo(ctx context.Context, e *env, args []string) error {
+	var c common
+	fs := newFlags(e, "demo", "demo [--yes] [--data-dir DIR]")
+	c.register(fs)
+	yes := fs.Bool("yes", false, "approve without asking (for CI; a person should type the code)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.dataDir == "" {
+		dir, err := os.MkdirTemp("", "lastmile-demo-")
+		if err != nil {
+			return err
+		}
+		c.dataDir = dir
+	} else if entries, _ := os.ReadDir(c.dataDir); len(entries) > 0 {
+		return fmt.Errorf("%s is not empty: the demo needs a fresh data directory (omit --data-dir for a temporary one)", c.dataDir)
+	}
+	if c.logLevel == "" {
+		c.logLevel = "warn"
+	}
+	if err := initDataDir(c.dataDir, false, io.Discard); err != nil {
+		return err
+	}
+	a, err := openApp(e, c, openOptions{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	w := e.stdout
+	fmt.Fprintf(w, "lastmile demo — data directory %s\n\n", a.dir)
+
+	cl, err := client.NewInProcessClient(tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log}))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := cl.Start(ctx); err != nil {
+		return err
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "demo-agent", Version: buildVersion()}
+	init.Params.ProtocolVersion = mcp.ProtocolVersion20251125
+	if _, err := cl.Initialize(ctx, init); err != nil {
+		return err
+	}
+	ag := &demoAgent{ctx: ctx, c: cl, w: w}
+
+	fmt.Fprintln(w, "1. The agent stages a campaign (nothing is live yet)")
+	camp := ag.call("create_campaign", map[string]any{
+		"name": "Acme Insights launch", "brief": "Announce Acme Insights to engaged US customers and invite them to a walkthrough.",
+		"goal": "150 walkthrough sign-ups", "markets": []string{"US"}, "industry": "saas",
+		"utm": map[string]any{"source": "newsletter", "medium": "email", "campaign": "insights_launch"},
+	})
+	cid := ag.str(camp, "id")
+	seg := ag.call("build_segment", map[string]any{
+		"campaign_id": cid, "name": "Engaged US customers", "match": "all",
+		"conditions": []map[string]any{
+			{"property": "lifecycle_stage", "operator": "eq", "value": "customer"},
+			{"property": "country", "operator": "eq", "value": "US"},
+			{"property": "marketing_consent", "operator": "eq", "value": "true"},
+		},
+	})
+	sid := ag.str(seg, "id")
+	launch := ag.call("create_email", map[string]any{
+		"campaign_id": cid, "name": "Launch announcement", "subject": "Meet Acme Insights: your numbers, explained",
+		"preview_text": "See which campaigns work, in plain words, every Monday.", "from_name": "Acme", "from_email": "news@acme.com",
+		"reply_to": "hello@acme.com", "audience": map[string]any{"include": []string{sid}},
+		"blocks": []map[string]any{
+			{"type": "heading", "text": "Your numbers, explained", "level": 1},
+			{"type": "paragraph", "text": "Hi {{ contact.firstname | default: \"there\" }},\n\nAcme Insights reads your campaign results and tells you, in plain words, what worked and what to try next. It arrives every Monday."},
+			{"type": "image", "src": "https://assets.acme.com/insights/weekly-report.png", "alt": "A weekly Insights report with three findings", "width": 552},
+			{"type": "button", "text": "See a sample report", "url": "https://www.acme.com/insights/sample"},
+			{"type": "paragraph", "text": "Want a tour? [Book a 20-minute walkthrough](https://www.acme.com/insights-launch) with our team."},
+		},
+	})
+	lid := ag.str(launch, "id")
+	follow := ag.call("create_email", map[string]any{
+		"campaign_id": cid, "name": "Walkthrough follow-up", "subject": "Your Insights walkthrough: pick a time",
+		"preview_text": "Twenty minutes, your data, your questions.", "from_name": "Acme", "from_email": "news@acme.com",
+		"blocks": []map[string]any{
+			{"type": "heading", "text": "Pick a time that suits you", "level": 1},
+			{"type": "paragraph", "text": "Hi {{ contact.firstname | default: \"there\" }}, a specialist will walk you through Insights with your own campaigns."},
+			{"type": "button", "text": "Book a walkthrough", "url": "https://www.acme.com/insights-launch"},
+		},
+	})
+	fid := ag.str(follow, "id")
+	page := ag.call("publish_page", map[string]any{
+		"campaign_id": cid, "title": "Acme Insights walkthrough", "slug": "insights-launch",
+		"meta_description": "Book a 20-minute walkthrough of Acme Insights with your own campaigns.",
+		"blocks": []map[string]any{
+			{"type": "heading", "text": "See Acme Insights with your own campaigns", "level": 1},
+			{"type": "paragraph", "text": "In twenty minutes a specialist shows you what Insights finds in your last quarter."},
+		},
+		"form": map[string]any{
+			"fields": []map[string]any{
+				{"name": "email", "label": "Work email", "type": "email", "required": true},
+				{"name": "firstname", "label": "First name", "type": "text"},
+				{"name": "marketing_consent", "label": "Send me product news (you can unsubscribe at any time)", "type": "checkbox"},
+			},
+			"submit_label": "Book my walkthrough", "success_message": "Thanks! We will email you a link to pick a time.",
+		},
+	})
+	pid := ag.str(page, "id")
+	wf := ag.call("configure_workflow", map[string]any{
+		"campaign_id": cid, "name": "Launch follow-up", "activate": true,
+		"trigger": map[string]any{"type": "segment_entry", "segment_id": sid},
+		"steps": []map[string]any{
+			{"id": "wait_2d", "type": "wait", "duration": "2d", "next": "follow_up"},
+			{"id": "follow_up", "type": "send_email", "email_id": fid},
+		},
+	})
+	if ag.err != nil {
+		return ag.err
+	}
+	fmt.Fprintf(w, "   campaign %s\n   segment  %s (%v members)\n   emails   %s, %s\n   page     %s\n   workflow %s\n\n", cid, sid, seg["estimated_size"], lid, fid, pid, ag.str(wf, "id"))
+
+	fmt.Fprintln(w, "2. The agent checks brand and compliance")
+	chk := ag.call("check_campaign", map[string]any{"campaign_id": cid})
+	if ag.err != nil {
+		return ag.err
+	}
+	fmt.Fprintf(w, "   %v errors, %v warnings, %v suggestions\n\n", chk["errors"], chk["warnings"], chk["suggestions"])
+
+	fmt.Fprintln(w, "3. The agent plans the promotion")
+	plan := ag.call("plan_promotion", map[string]any{"campaign_id": cid})
+	if ag.err != nil {
+		return ag.err
+	}
+	planID, code := ag.str(plan, "id"), ag.str(plan, "code")
+	p, err := a.sb.GetPlan(ctx, planID)
+	if err != nil {
+		return err
+	}
+	printPlan(&indentWriter{w: w}, p, false)
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "4. The agent tries to promote before anyone approved — refused:")
+	if msg := ag.callError("confirm_promotion", map[string]any{"plan_id": planID}); msg != "" {
+		fmt.Fprintf(w, "   %s\n\n", msg)
+	}
+
+	fmt.Fprintf(w, "5. A human approves at the terminal (this is `lastmile approve %s`)\n", planID)
+	fmt.Fprintf(w, "   The agent showed the code: %s\n", code)
+	typed := code
+	switch {
+	case *yes:
+		fmt.Fprintln(w, "   --yes: approving without asking")
+	case e.tty:
+		fmt.Fprintf(w, "   Type the code to approve (Enter cancels): ")
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		typed = strings.TrimSpace(line)
+		if typed == "" {
+			fmt.Fprintln(w, "   Cancelled: nothing was promoted. The staged campaign stays in "+a.dir)
+			return nil
+		}
+	default:
+		return fmt.Errorf("no terminal to type the code at: run the demo in a terminal, or pass --yes (CI)")
+	}
+	if _, err := a.sb.Approve(ctx, sandbox.ApproveInput{PlanID: planID, Approver: osUser(e.getenv), Channel: sandbox.ChannelCLI, Code: typed, Hash: p.Hash}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "   approved")
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "6. The agent confirms: the plan is promoted to the local target, exactly once")
+	res := ag.call("confirm_promotion", map[string]any{"plan_id": planID})
+	if ag.err != nil {
+		return ag.err
+	}
+	steps, _ := res["steps"].([]any)
+	for _, s := range steps {
+		st, _ := s.(map[string]any)
+		fmt.Fprintf(w, "   %-9v %-8v %-32v %v\n", st["op"], st["kind"], st["artifact_id"], st["status"])
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "7. Recipients engage (sample events appended to events.jsonl)")
+	lt, ok := a.targets["local"].(*local.Target)
+	if !ok {
+		return fmt.Errorf("the local target is not available")
+	}
+	n, err := lt.Simulate("lastmile-demo", []string{lid}, []string{pid})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   %d events\n\n", n)
+
+	fmt.Fprintln(w, "8. The agent fetches the metrics")
+	met := ag.call("fetch_metrics", map[string]any{"campaign_id": cid})
+	if ag.err != nil {
+		return ag.err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "   ARTIFACT\tSENT\tDELIVERED\tUNIQUE OPENS\tOPEN RATE\tCLICK RATE\tVIEWS\tSUBMISSIONS\tCONVERSION")
+	arts, _ := met["artifacts"].([]any)
+	for _, x := range arts {
+		m, _ := x.(map[string]any)
+		fmt.Fprintf(tw, "   %v\t%v\t%v\t%v\t%.1f%%\t%.1f%%\t%v\t%v\t%.1f%%\n", m["artifact_id"], m["sent"], m["delivered"], m["unique_opens"],
+			num(m["open_rate"])*100, num(m["click_rate"])*100, m["page_views"], m["form_submissions"], num(m["conversion_rate"])*100)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	outbox, _ := os.ReadDir(filepath.Join(a.dir, "outbox", lid))
+	fmt.Fprintln(w, "Where everything went live:")
+	fmt.Fprintf(w, "   emails     %s (%d .eml files, one per recipient)\n", filepath.Join(a.dir, "outbox", lid), len(outbox))
+	fmt.Fprintf(w, "   page       %s\n", filepath.Join(a.dir, "site", "insights-launch", "index.html"))
+	fmt.Fprintf(w, "   segment    %s\n", filepath.Join(a.dir, "segments", sid+".json"))
+	fmt.Fprintf(w, "   workflow   %s\n", filepath.Join(a.dir, "workflows", ag.str(wf, "id")+".json"))
+	fmt.Fprintf(w, "   events     %s\n", lt.EventsFile())
+	fmt.Fprintf(w, "   audit log  lastmile audit --data-dir %s\n", a.dir)
+	return nil
+}
+
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
+// indentWriter indents every line it writes by three spaces.
+type indentWriter struct {
+	w   io.Writer
+	mid bool // inside a line
+}
+
+func (iw *indentWriter) Write(p []byte) (int, error) {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(string(p), "\n") {
+		if line == "" {
+			continue
+		}
+		if !iw.mid && line != "\n" {
+			b.WriteString("   ")
+		}
+		b.WriteString(line)
+		iw.mid = !strings.HasSuffix(line, "\n")
+	}
+	_, err := io.WriteString(iw.w, b.String())
+	return len(p), err
+}
+
+// demoAgent calls tools the way an MCP client would, keeping the first
+// failure so the script reads straight through.
+type demoAgent struct {
+	ctx context.Context
+	c   *client.Client
+	w   io.Writer
+	err error
+}
+
+func (d *demoAgent) do(name string, args map[string]any) (*mcp.CallToolResult, error) {
+	req := mcp.CallToolRequest{}
+	req.Params.Name, req.Params.Arguments = name, args
+	return d.c.CallTool(d.ctx, req)
+}
+
+func (d *demoAgent) call(name string, args map[string]any) map[string]any {
+	if d.err != nil {
+		return map[string]any{}
+	}
+	res, err := d.do(name, args)
+	if err == nil && res.IsError {
+		err = fmt.Errorf("%s: %s", name, resultText(res))
+	}
+	if err != nil {
+		d.err = err
+		return map[string]any{}
+	}
+	var out map[string]any
+	data, _ := json.Marshal(res.StructuredContent)
+	json.Unmarshal(data, &out)
+	return out
+}
+
+// callError calls a tool expected to refuse and returns its message.
+func (d *demoAgent) callError(name string, args map[string]any) string {
+	res, err := d.do(name, args)
+	if err != nil {
+		return err.Error()
+	}
+	if !res.IsError {
+		d.err = fmt.Errorf("%s was expected to refuse, and did not", name)
+		return ""
+	}
+	return resultText(res)
+}
+
+func (d *demoAgent) str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if t, ok := c.(mcp.TextContent); ok {
+			parts = append(parts, t.Text)
+		}
+	}
+	return strings.Join(parts, " ")
+}

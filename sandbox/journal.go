@@ -1,0 +1,176 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The promotion journal is an append-only file per plan. Before each step
+// the promoter records its intent, after it the result, each synced to disk
+// before going on. It is the source of truth for what a promotion did: the
+// store's bindings and audit entries are written from it when an attempt
+// ends, and again by the next attempt if a crash came first.
+//
+// It lives outside bbolt because a bbolt commit costs two syncs plus a
+// database open; a journal record costs one sync.
+
+// Journal record types.
+const (
+	recIntent = "intent"
+	recResult = "result"
+	recFailed = "failed"
+)
+
+type journalRecord struct {
+	Step  int        `json:"step"`
+	Key   string     `json:"key"`
+	Type  string     `json:"type"`
+	Live  *LiveState `json:"live,omitempty"`
+	Error string     `json:"error,omitempty"`
+	At    time.Time  `json:"at"`
+}
+
+// stepState is what the journal says about one step.
+type stepState struct {
+	intent bool
+	result *journalRecord
+	failed *journalRecord
+}
+
+// ErrPromotionBusy means another process is promoting the plan right now.
+var ErrPromotionBusy = errors.New("another session is promoting this plan right now")
+
+type journal struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func journalPath(dir, planID string) string {
+	return filepath.Join(dir, "journal", planID+".jsonl")
+}
+
+// openJournal opens the plan's journal and takes its lock, which the kernel
+// releases if the process dies, so a crashed promotion can be resumed at
+// once and a live one is never run twice.
+func openJournal(dir, planID string) (*journal, error) {
+	path := journalPath(dir, planID)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, ErrPromotionBusy
+		}
+		return nil, fmt.Errorf("lock journal: %w", err)
+	}
+	if err := dropTornTail(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &journal{f: f}, nil
+}
+
+// dropTornTail cuts a partial last line left by a process that died inside a
+// write, so the next record starts on a line of its own.
+func dropTornTail(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, st.Size()))
+	if err != nil {
+		return err
+	}
+	if data[len(data)-1] == '\n' {
+		return nil
+	}
+	return f.Truncate(int64(bytes.LastIndexByte(data, '\n') + 1))
+}
+
+func (j *journal) close() error { return j.f.Close() }
+
+// append writes one record and syncs it before returning.
+func (j *journal) append(r journalRecord) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := syscall.Fdatasync(int(j.f.Fd())); err != nil {
+		return fmt.Errorf("journal: sync: %w", err)
+	}
+	return nil
+}
+
+// readJournal returns the plan's records. A torn last line (the process
+// died inside a write, before the sync) is ignored: a record counts only
+// once it is whole.
+func readJournal(dir, planID string) ([]journalRecord, error) {
+	f, err := os.Open(journalPath(dir, planID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []journalRecord
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 && bytes.HasSuffix(line, []byte{'\n'}) {
+			var rec journalRecord
+			if json.Unmarshal(line, &rec) == nil {
+				out = append(out, rec)
+			}
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// states folds records into per-step states. A failed record is cleared by
+// a later intent (the step was retried).
+func states(recs []journalRecord) map[int]*stepState {
+	out := map[int]*stepState{}
+	for i := range recs {
+		r := &recs[i]
+		st := out[r.Step]
+		if st == nil {
+			st = &stepState{}
+			out[r.Step] = st
+		}
+		switch r.Type {
+		case recIntent:
+			st.intent, st.failed = true, nil
+		case recResult:
+			st.result = r
+		case recFailed:
+			st.failed = r
+		}
+	}
+	return out
+}

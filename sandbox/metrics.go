@@ -1,0 +1,190 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lastmile/lastmile/store"
+)
+
+const bMetrics = "metrics" // artifact id/fetched-at → snapshot
+
+// ArtifactMetrics is one artifact's normalized figures.
+type ArtifactMetrics struct {
+	ArtifactID      string    `json:"artifact_id"`
+	Kind            Kind      `json:"kind"`
+	Name            string    `json:"name"`
+	Target          string    `json:"target"`
+	LiveID          string    `json:"live_id"`
+	Sent            int64     `json:"sent"`
+	Delivered       int64     `json:"delivered"`
+	Opens           int64     `json:"opens"`
+	UniqueOpens     int64     `json:"unique_opens"`
+	Clicks          int64     `json:"clicks"`
+	UniqueClicks    int64     `json:"unique_clicks"`
+	Bounces         int64     `json:"bounces"`
+	Unsubscribes    int64     `json:"unsubscribes"`
+	SpamReports     int64     `json:"spam_reports"`
+	OpenRate        float64   `json:"open_rate"`
+	ClickRate       float64   `json:"click_rate"`
+	PageViews       int64     `json:"page_views"`
+	FormSubmissions int64     `json:"form_submissions"`
+	ConversionRate  float64   `json:"conversion_rate"`
+	FetchedAt       time.Time `json:"fetched_at"`
+	Source          string    `json:"source"`
+	// Other keeps what the platform reports beyond the normalized fields.
+	Other      map[string]int64   `json:"other,omitempty"`
+	OtherRates map[string]float64 `json:"other_rates,omitempty"`
+}
+
+// MetricsScope selects what FetchMetrics reads.
+type MetricsScope struct {
+	CampaignID string
+	ArtifactID string
+	Since      time.Time
+}
+
+func ratio(a, b int64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(int64(float64(a)/float64(b)*10000+0.5)) / 10000
+}
+
+// normalize maps a target's counters onto the fixed fields and computes the
+// rates: opens and clicks over delivered (or sent, when the target does not
+// report deliveries), submissions over views.
+func normalize(m Metrics) ArtifactMetrics {
+	c := m.Counters
+	out := ArtifactMetrics{
+		Sent: c[MetricSent], Delivered: c[MetricDelivered], Opens: c[MetricOpens], UniqueOpens: c[MetricUniqueOpens],
+		Clicks: c[MetricClicks], UniqueClicks: c[MetricUniqueClicks], Bounces: c[MetricBounces], Unsubscribes: c[MetricUnsubscribes],
+		SpamReports: c[MetricSpamReports], PageViews: c[MetricPageViews], FormSubmissions: c[MetricFormSubmissions],
+		FetchedAt: m.FetchedAt, Source: m.Source, LiveID: m.LiveID, ArtifactID: m.ArtifactID,
+	}
+	known := []string{MetricSent, MetricDelivered, MetricOpens, MetricUniqueOpens, MetricClicks, MetricUniqueClicks, MetricBounces, MetricUnsubscribes, MetricSpamReports, MetricPageViews, MetricFormSubmissions}
+	for k, v := range c {
+		if !slices.Contains(known, k) {
+			if out.Other == nil {
+				out.Other = map[string]int64{}
+			}
+			out.Other[k] = v
+		}
+	}
+	base := out.Delivered
+	if base == 0 {
+		base = out.Sent - out.Bounces
+	}
+	out.OpenRate, out.ClickRate = ratio(out.UniqueOpens, base), ratio(out.UniqueClicks, base)
+	out.ConversionRate = ratio(out.FormSubmissions, out.PageViews)
+	for k, v := range m.Ratios {
+		if out.OtherRates == nil {
+			out.OtherRates = map[string]float64{}
+		}
+		out.OtherRates[k] = v
+	}
+	return out
+}
+
+// FetchMetrics reads metrics for every live artifact of a campaign (or one
+// artifact) from its target, stores them as snapshots, and returns them.
+func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]ArtifactMetrics, error) {
+	var arts []*Artifact
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		if scope.ArtifactID != "" {
+			a, err := getJSON[Artifact](tx, bArtifacts, scope.ArtifactID)
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				return &NotFoundError{What: "artifact", ID: scope.ArtifactID, Hint: "get_campaign lists a campaign's artifacts"}
+			}
+			if a.Live == nil {
+				return &RefusedError{Reason: fmt.Sprintf("%s %s is not live yet, so it has no metrics", a.Kind, a.ID), Action: "Promote it first (plan_promotion, approval, confirm_promotion)"}
+			}
+			arts = []*Artifact{a}
+			return nil
+		}
+		if _, err := s.campaign(tx, scope.CampaignID); err != nil {
+			return err
+		}
+		all, err := s.campaignArtifacts(tx, scope.CampaignID)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if a.Live != nil && (a.Kind == KindEmail || a.Kind == KindPage) {
+				arts = append(arts, a)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	byTarget := map[string][]MetricsItem{}
+	for _, a := range arts {
+		byTarget[a.Live.Target] = append(byTarget[a.Live.Target], MetricsItem{ArtifactID: a.ID, Kind: a.Kind, LiveID: a.Live.LiveID})
+	}
+	got := map[string]Metrics{}
+	for name, items := range byTarget {
+		t, ok := s.targets[name]
+		if !ok {
+			return nil, fmt.Errorf("target %q is not available; reconnect it with lastmile connect", name)
+		}
+		if !t.Capabilities().Metrics {
+			continue
+		}
+		ms, err := t.Metrics(ctx, MetricsRequest{Items: items, Since: scope.Since})
+		if err != nil {
+			return nil, fmt.Errorf("metrics from %s: %w", name, err)
+		}
+		for _, m := range ms {
+			got[m.ArtifactID] = m
+		}
+	}
+	out := make([]ArtifactMetrics, 0, len(arts))
+	for _, a := range arts {
+		m, ok := got[a.ID]
+		if !ok {
+			continue
+		}
+		am := normalize(m)
+		am.Kind, am.Name, am.Target = a.Kind, a.Name, a.Live.Target
+		if am.FetchedAt.IsZero() {
+			am.FetchedAt = s.clock()
+		}
+		out = append(out, am)
+	}
+	err = s.st.Update(ctx, func(tx store.Tx) error {
+		for _, m := range out {
+			if err := putJSON(tx, bMetrics, m.ArtifactID+"/"+m.FetchedAt.UTC().Format(time.RFC3339Nano), m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MetricsHistory returns stored snapshots of an artifact, oldest first.
+func (s *Sandbox) MetricsHistory(ctx context.Context, artifactID string, limit int) ([]ArtifactMetrics, error) {
+	var out []ArtifactMetrics
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		kvs, err := tx.Scan(bMetrics, artifactID+"/", "", limit)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			m, err := getJSONBytes[ArtifactMetrics](kv.Value)
+			if err != nil {
+				return err
+			}
+			out = append(out, *m)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,138 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// field is one metadata field of an artifact, rendered for a diff.
+type field struct{ name, value string }
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "(at confirmation)"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func fmtList(ids []string) string {
+	if len(ids) == 0 {
+		return "(none)"
+	}
+	return strings.Join(ids, ", ")
+}
+
+func quote(s string) string {
+	if s == "" {
+		return "(empty)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// metadata lists the fields a human compares; content goes in a unified
+// diff below them.
+func metadata(r *Revision) []field {
+	switch {
+	case r.Email != nil:
+		e := r.Email
+		return []field{
+			{"name", quote(e.Name)}, {"subject", quote(e.Subject)}, {"preview_text", quote(e.PreviewText)},
+			{"from", quote(e.FromName) + " <" + e.FromEmail + ">"}, {"reply_to", quote(e.ReplyTo)},
+			{"audience.include", fmtList(e.Audience.Include)}, {"audience.exclude", fmtList(e.Audience.Exclude)},
+			{"send_at", fmtTime(e.SendAt)},
+		}
+	case r.Page != nil:
+		p := r.Page
+		form := "(none)"
+		if p.Form != nil {
+			names := make([]string, len(p.Form.Fields))
+			for i, f := range p.Form.Fields {
+				names[i] = f.Name
+			}
+			form = strings.Join(names, ", ")
+		}
+		return []field{{"title", quote(p.Title)}, {"slug", p.Slug}, {"meta_description", quote(p.MetaDescription)}, {"form", form}, {"publish_at", fmtTime(p.PublishAt)}}
+	case r.Segment != nil:
+		return []field{{"name", quote(r.Segment.Name)}}
+	case r.Workflow != nil:
+		w := r.Workflow
+		return []field{{"name", quote(w.Name)}, {"trigger", w.Trigger.Type}, {"steps", fmt.Sprint(len(w.Steps))}, {"activate", fmt.Sprint(w.Activate)}}
+	}
+	return nil
+}
+
+// contents lists the bodies compared line by line.
+func contents(r *Revision) []field {
+	pretty := func(v any) string {
+		data, _ := json.MarshalIndent(v, "", "  ")
+		return string(data)
+	}
+	switch {
+	case r.Email != nil:
+		return []field{{"html", r.Email.HTML}, {"text", r.Email.Text}}
+	case r.Page != nil:
+		return []field{{"html", r.Page.HTML}}
+	case r.Segment != nil:
+		s := *r.Segment
+		s.Name = ""
+		return []field{{"definition", pretty(s)}}
+	case r.Workflow != nil:
+		return []field{{"graph", pretty(struct {
+			Trigger Trigger `json:"trigger"`
+			Steps   []Step  `json:"steps"`
+		}{r.Workflow.Trigger, r.Workflow.Steps})}}
+	}
+	return nil
+}
+
+// describeNew summarizes an artifact that does not exist yet.
+func describeNew(r *Revision) string {
+	var b strings.Builder
+	for _, f := range metadata(r) {
+		fmt.Fprintf(&b, "+ %s: %s\n", f.name, f.value)
+	}
+	for _, f := range contents(r) {
+		lines := strings.Count(f.value, "\n") + 1
+		switch f.name {
+		case "definition", "graph":
+			b.WriteString(indent(f.value, "+ "))
+		default:
+			fmt.Fprintf(&b, "+ %s: %.1f KB, %d lines\n", f.name, float64(len(f.value))/1024, lines)
+		}
+	}
+	return b.String()
+}
+
+func indent(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range splitLines(s) {
+		b.WriteString(prefix)
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// describeChange is a field-level diff of the metadata and a unified diff of
+// each body, against what is live.
+func describeChange(live, staged *Revision) string {
+	var b strings.Builder
+	lm, sm := metadata(live), metadata(staged)
+	for i := range sm {
+		if i < len(lm) && lm[i].value != sm[i].value {
+			fmt.Fprintf(&b, "~ %s: %s → %s\n", sm[i].name, lm[i].value, sm[i].value)
+		}
+	}
+	lc, sc := contents(live), contents(staged)
+	for i := range sc {
+		if i < len(lc) {
+			b.WriteString(unifiedDiff(sc[i].name, lc[i].value, sc[i].value))
+		}
+	}
+	if b.Len() == 0 {
+		return "(no visible change; the revision was re-staged)\n"
+	}
+	return b.String()
+}

@@ -1,0 +1,625 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/store"
+)
+
+const (
+	bPlans    = "plans"
+	bPlansNew = "plans_by_newest"
+)
+
+// Step operations. create, update and unchanged put the artifact itself;
+// send, schedule, publish and activate are the irreversible steps that
+// reach people.
+const (
+	OpCreate    = "create"
+	OpUpdate    = "update"
+	OpUnchanged = "unchanged"
+	OpSend      = "send"
+	OpSchedule  = "schedule"
+	OpPublish   = "publish"
+	OpActivate  = "activate"
+)
+
+// Plan statuses. Expired is derived from ExpiresAt when read.
+const (
+	PlanPending   = "pending"
+	PlanApproved  = "approved"
+	PlanRejected  = "rejected"
+	PlanExpired   = "expired"
+	PlanPromoting = "promoting"
+	PlanPromoted  = "promoted"
+	PlanFailed    = "failed"
+)
+
+// PlanStep is one thing promotion will do.
+type PlanStep struct {
+	N            int        `json:"n"`
+	ArtifactID   string     `json:"artifact_id"`
+	Kind         Kind       `json:"kind"`
+	Name         string     `json:"name"`
+	Op           string     `json:"op"`
+	Target       string     `json:"target"`
+	Revision     int        `json:"revision"`
+	Hash         string     `json:"hash"`
+	LiveRevision int        `json:"live_revision,omitempty"`
+	LiveID       string     `json:"live_id,omitempty"`
+	LiveVersion  string     `json:"live_version,omitempty"` // drift detection
+	At           *time.Time `json:"at,omitempty"`           // scheduled send or publish time
+	AudienceSize *int       `json:"audience_size,omitempty"`
+	Irreversible bool       `json:"irreversible"`
+	Diff         string     `json:"diff,omitempty"`
+	Notes        []string   `json:"notes,omitempty"`
+	// Key identifies the step's effect across attempts (journal entries).
+	Key string `json:"key"`
+}
+
+// Approval is one human's approval of a plan hash.
+type Approval struct {
+	Approver string    `json:"approver"`
+	Roles    []string  `json:"roles,omitempty"`
+	At       time.Time `json:"at"`
+	Channel  string    `json:"channel"` // cli | elicitation
+	PlanHash string    `json:"plan_hash"`
+	// AcknowledgedWarnings is how many governance warnings the approver saw
+	// and accepted.
+	AcknowledgedWarnings int `json:"acknowledged_warnings"`
+}
+
+// Rejection records a human's no.
+type Rejection struct {
+	By      string    `json:"by"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"at"`
+	Channel string    `json:"channel"`
+}
+
+// PlanApprovals is what a plan needs and has.
+type PlanApprovals struct {
+	Required int        `json:"required"`
+	Roles    []string   `json:"roles,omitempty"`
+	Reasons  []string   `json:"reasons,omitempty"`
+	Have     []Approval `json:"have"`
+}
+
+// PlanGovernance is the policy's verdict on the planned content.
+type PlanGovernance struct {
+	Configured  bool                 `json:"configured"`
+	PolicyHash  string               `json:"policy_hash"`
+	Summary     string               `json:"summary"`
+	Errors      int                  `json:"errors"`
+	Warnings    int                  `json:"warnings"`
+	Suggestions int                  `json:"suggestions"`
+	Passed      bool                 `json:"passed"`
+	Findings    []governance.Finding `json:"findings,omitempty"`
+}
+
+// PlanPromotion is the state of promotion.
+type PlanPromotion struct {
+	Attempts   int        `json:"attempts"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	FailedStep int        `json:"failed_step,omitempty"`
+	// Audited lists the step keys already written to the audit log and
+	// bindings, so finishing twice writes nothing twice.
+	Audited []string `json:"audited_steps,omitempty"`
+}
+
+// Plan is a value: promotion applies exactly it, or nothing.
+type Plan struct {
+	ID         string         `json:"id"`
+	Code       string         `json:"code"`
+	Hash       string         `json:"hash"`
+	CampaignID string         `json:"campaign_id"`
+	Campaign   string         `json:"campaign_name"`
+	CreatedAt  time.Time      `json:"created_at"`
+	CreatedBy  string         `json:"created_by"`
+	ExpiresAt  time.Time      `json:"expires_at"`
+	Status     string         `json:"status"`
+	Steps      []PlanStep     `json:"steps"`
+	Approvals  PlanApprovals  `json:"approvals"`
+	Governance PlanGovernance `json:"governance"`
+	Rejection  *Rejection     `json:"rejection,omitempty"`
+	Promotion  PlanPromotion  `json:"promotion"`
+	// UTM is part of what the hash covers: it changes every link.
+	UTM UTM `json:"utm"`
+}
+
+// effectiveStatus applies expiry to a stored plan.
+func (p *Plan) effectiveStatus(now time.Time) string {
+	if (p.Status == PlanPending || p.Status == PlanApproved) && now.After(p.ExpiresAt) {
+		return PlanExpired
+	}
+	return p.Status
+}
+
+// Irreversible lists the steps that reach people.
+func (p *Plan) Irreversible() []PlanStep {
+	var out []PlanStep
+	for _, s := range p.Steps {
+		if s.Irreversible {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Missing says what approvals the plan still lacks, or "".
+func (p *Plan) Missing() string {
+	have := len(p.Approvals.Have)
+	var parts []string
+	if have < p.Approvals.Required {
+		parts = append(parts, fmt.Sprintf("%d of %d approvals", p.Approvals.Required-have, p.Approvals.Required))
+	}
+	for _, role := range p.Approvals.Roles {
+		ok := false
+		for _, a := range p.Approvals.Have {
+			if slices.Contains(a.Roles, role) {
+				ok = true
+			}
+		}
+		if !ok {
+			parts = append(parts, "an approver with role "+role)
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+// PlanError lists why a campaign cannot be planned: what a target cannot
+// do, a broken policy, sends whose time has passed.
+type PlanError struct {
+	CampaignID string
+	Problems   []Problem
+}
+
+func (e *PlanError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "campaign %s cannot be planned for promotion; %d problem(s) must be fixed first:", e.CampaignID, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n- ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// planInput is everything a plan is computed from, read in one
+// transaction.
+type planInput struct {
+	campaign  *Campaign
+	artifacts []*Artifact
+	revs      map[string]*Revision // current
+	live      map[string]*Revision // last promoted
+	segments  map[string]*Segment
+}
+
+func (s *Sandbox) loadPlanInput(tx store.Tx, campaignID string) (*planInput, error) {
+	c, err := s.campaign(tx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	arts, err := s.campaignArtifacts(tx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	in := &planInput{campaign: c, artifacts: arts, revs: map[string]*Revision{}, live: map[string]*Revision{}, segments: map[string]*Segment{}}
+	for _, a := range arts {
+		r, err := s.revision(tx, a.ID, a.Revision)
+		if err != nil {
+			return nil, err
+		}
+		in.revs[a.ID] = r
+		if r.Segment != nil {
+			in.segments[a.ID] = r.Segment
+		}
+		if a.Live != nil && a.Live.Revision != a.Revision {
+			lr, err := s.revision(tx, a.ID, a.Live.Revision)
+			if err != nil {
+				return nil, err
+			}
+			in.live[a.ID] = lr
+		}
+	}
+	return in, nil
+}
+
+// object builds what a target sees for an artifact revision.
+func (s *Sandbox) object(c *Campaign, a *Artifact, r *Revision, segments map[string]*Segment, refs map[string]string) Object {
+	fr := Final(c, r)
+	return Object{
+		Kind: a.Kind, ArtifactID: a.ID, Revision: r.Number, Hash: r.Hash, Marker: "lm-" + a.ID, Campaign: *c,
+		Email: fr.Email, Segment: fr.Segment, Workflow: fr.Workflow, Page: fr.Page,
+		Refs: refs, Segments: segments,
+	}
+}
+
+// computePlan works out the steps, governance and approvals for the
+// campaign as it is now. It writes nothing.
+func (s *Sandbox) computePlan(ctx context.Context, campaignID string) (*Plan, error) {
+	var in *planInput
+	if err := s.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		in, err = s.loadPlanInput(tx, campaignID)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	c := in.campaign
+	now := s.clock()
+	var ps []Problem
+	if len(in.artifacts) == 0 {
+		return nil, &PlanError{CampaignID: c.ID, Problems: []Problem{{Field: c.ID, Message: "the campaign has nothing staged", Fix: "stage emails, segments, pages or workflows first"}}}
+	}
+	refs := map[string]string{}
+	for _, a := range in.artifacts {
+		if a.Live != nil {
+			refs[a.ID] = a.Live.LiveID
+		}
+	}
+	var puts, sends []PlanStep
+	for _, a := range in.artifacts {
+		r := in.revs[a.ID]
+		t, ok := s.targets[a.Target]
+		if !ok {
+			ps = append(ps, Problem{Field: a.ID, Message: fmt.Sprintf("target %q is not available", a.Target), Fix: "check the target's credentials with lastmile connect, or stage the artifact for another target"})
+			continue
+		}
+		if !t.Capabilities().Supports(a.Kind) {
+			ps = append(ps, Problem{Field: a.ID, Message: fmt.Sprintf("%s cannot hold %ss", t.Platform(), a.Kind), Fix: "stage it for another target with the target field"})
+			continue
+		}
+		obj := s.object(c, a, r, in.segments, refs)
+		as, err := t.Assess(ctx, obj)
+		if err != nil {
+			return nil, fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, err)
+		}
+		for _, p := range as.Problems {
+			ps = append(ps, Problem{Field: a.ID, Message: p})
+		}
+		step := PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Notes: as.Notes}
+		if as.AudienceSize >= 0 {
+			n := as.AudienceSize
+			step.AudienceSize = &n
+		}
+		live := a.Live
+		if live != nil {
+			st, found, err := t.Live(ctx, a.Kind, live.LiveID)
+			if err != nil {
+				return nil, fmt.Errorf("read live %s on %s: %w", a.ID, a.Target, err)
+			}
+			if !found {
+				step.Notes = append(step.Notes, fmt.Sprintf("the live object %s is gone from %s; it will be created again", live.LiveID, a.Target))
+				live = nil
+			} else {
+				step.LiveID, step.LiveVersion, step.LiveRevision = live.LiveID, st.Version, live.Revision
+			}
+		}
+		switch {
+		case live == nil:
+			step.Op = OpCreate
+			step.Diff = describeNew(Final(c, r))
+		case live.Revision == r.Number:
+			step.Op = OpUnchanged
+		default:
+			step.Op = OpUpdate
+			step.Diff = describeChange(Final(c, in.live[a.ID]), Final(c, r))
+		}
+		puts = append(puts, step)
+		if send, problem := s.followUp(a, r, live, step, now); problem != nil {
+			ps = append(ps, *problem)
+		} else if send != nil {
+			sends = append(sends, *send)
+		}
+	}
+	p := &Plan{CampaignID: c.ID, Campaign: c.Name, UTM: c.UTM, Status: PlanPending}
+	p.Steps = append(puts, sends...)
+	for i := range p.Steps {
+		p.Steps[i].N = i + 1
+	}
+	pol, err := s.policy.Policy()
+	if err != nil {
+		ps = append(ps, Problem{Field: "policy", Message: "the policy file has errors: " + err.Error(), Fix: "a human must fix the policy file"})
+	} else {
+		rep, _, err := s.Check(ctx, CheckScope{CampaignID: c.ID})
+		if err != nil {
+			return nil, err
+		}
+		p.Governance = PlanGovernance{
+			Configured: len(pol.Rules()) > 0, PolicyHash: pol.Hash(), Summary: Summarize(rep),
+			Errors: rep.Errors, Warnings: rep.Warnings, Suggestions: rep.Suggestions, Passed: rep.Passed, Findings: rep.Findings,
+		}
+		if !p.Governance.Configured {
+			p.Governance.Summary = "no policy configured: nothing was checked"
+		}
+		p.Approvals = s.requiredApprovals(pol, c, p.Steps)
+	}
+	if len(ps) > 0 {
+		return nil, &PlanError{CampaignID: c.ID, Problems: ps}
+	}
+	p.Hash = planHash(p)
+	return p, nil
+}
+
+// followUp is the irreversible step after putting an artifact: sending an
+// email to its audience, publishing a page, turning a workflow on.
+func (s *Sandbox) followUp(a *Artifact, r *Revision, live *Binding, put PlanStep, now time.Time) (*PlanStep, *Problem) {
+	step := PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Irreversible: true}
+	future := func(t *time.Time, field string) (*time.Time, *Problem) {
+		if t == nil {
+			return nil, nil
+		}
+		if !t.After(now) {
+			return nil, &Problem{Field: a.ID, Message: fmt.Sprintf("%s %s has passed", field, t.Format(time.RFC3339)), Fix: fmt.Sprintf("stage a new revision with a later %s, or without one to go out at confirmation", field)}
+		}
+		return t, nil
+	}
+	switch {
+	case r.Email != nil && len(r.Email.Audience.Include) > 0:
+		if live != nil && live.SentAt != nil {
+			return nil, nil // sent before; a new revision updates the copy, it is not sent again
+		}
+		at, prob := future(r.Email.SendAt, "send_at")
+		if prob != nil {
+			return nil, prob
+		}
+		step.Op, step.At, step.AudienceSize = OpSend, at, put.AudienceSize
+		if at != nil {
+			step.Op = OpSchedule
+		}
+	case r.Page != nil:
+		if live != nil && live.PublishedAt != nil {
+			return nil, nil // an update of a published page is live at once
+		}
+		at, prob := future(r.Page.PublishAt, "publish_at")
+		if prob != nil {
+			return nil, prob
+		}
+		step.Op, step.At = OpPublish, at
+	case r.Workflow != nil && r.Workflow.Activate:
+		if live != nil && live.PublishedAt != nil {
+			return nil, nil
+		}
+		step.Op = OpActivate
+	default:
+		return nil, nil
+	}
+	return &step, nil
+}
+
+// requiredApprovals combines the configured minimum with the policy's
+// approval rules for this campaign's markets, industry and audience.
+func (s *Sandbox) requiredApprovals(pol *governance.Policy, c *Campaign, steps []PlanStep) PlanApprovals {
+	maxRecipients := 0
+	var channels []string
+	for _, st := range steps {
+		if st.AudienceSize != nil && *st.AudienceSize > maxRecipients && (st.Op == OpSend || st.Op == OpSchedule) {
+			maxRecipients = *st.AudienceSize
+		}
+		if !slices.Contains(channels, string(st.Kind)) {
+			channels = append(channels, string(st.Kind))
+		}
+	}
+	req := pol.Approvals(governance.ApprovalInput{Markets: c.Markets, Industry: c.Industry, MaxRecipients: maxRecipients, Channels: channels})
+	out := PlanApprovals{Required: max(s.cfg.Plans.Approvals, req.Count), Roles: req.Roles, Reasons: req.Reasons, Have: []Approval{}}
+	if len(out.Roles) > out.Required {
+		out.Required = len(out.Roles)
+	}
+	return out
+}
+
+// planHash covers every included revision, targets, send settings, live
+// versions, the UTM tagging, the policy version and the approval rules.
+func planHash(p *Plan) string {
+	type stepHash struct {
+		Artifact, Kind, Op, Target, Hash, LiveID, LiveVersion string
+		Revision                                              int
+		At                                                    *time.Time
+	}
+	v := struct {
+		Campaign  string
+		UTM       UTM
+		Steps     []stepHash
+		Policy    string
+		Approvals int
+		Roles     []string
+	}{Campaign: p.CampaignID, UTM: p.UTM, Policy: p.Governance.PolicyHash, Approvals: p.Approvals.Required, Roles: p.Approvals.Roles}
+	for _, s := range p.Steps {
+		v.Steps = append(v.Steps, stepHash{s.ArtifactID, string(s.Kind), s.Op, s.Target, s.Hash, s.LiveID, s.LiveVersion, s.Revision, s.At})
+	}
+	data, _ := json.Marshal(v)
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// PlanPromotion computes and stores a plan for the campaign.
+func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (*Plan, error) {
+	p, err := s.computePlan(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	p.ID, p.Code, p.CreatedAt, p.CreatedBy = newID(PrefixPlan, now), newCode(), now, actor
+	p.ExpiresAt = now.Add(time.Duration(s.cfg.Plans.Expiry))
+	for i := range p.Steps {
+		p.Steps[i].Key = fmt.Sprintf("%s/%d/%s/%s/%d", p.ID, p.Steps[i].N, p.Steps[i].ArtifactID, p.Steps[i].Op, p.Steps[i].Revision)
+	}
+	err = s.st.Update(ctx, func(tx store.Tx) error {
+		if err := putJSON(tx, bPlans, p.ID, p); err != nil {
+			return err
+		}
+		if err := tx.Put(bPlansNew, newestKey(now, p.ID), []byte(p.ID)); err != nil {
+			return err
+		}
+		return s.audit(tx, AuditEntry{Actor: actor, Action: "plan_promotion", Object: p.ID, CampaignID: p.CampaignID, Detail: map[string]any{"hash": p.Hash, "steps": len(p.Steps), "irreversible": len(p.Irreversible()), "governance": p.Governance.Summary}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func planNotFound(id string) error {
+	return &NotFoundError{What: "plan", ID: id, Hint: "plan_promotion makes one; lastmile plans lists them"}
+}
+
+func (s *Sandbox) loadPlan(tx store.Tx, id string) (*Plan, error) {
+	if !strings.HasPrefix(id, PrefixPlan) {
+		return nil, &NotFoundError{What: "plan", ID: fmt.Sprintf("%q", id), Hint: "plan ids start with pln_; plan_promotion makes one"}
+	}
+	p, err := getJSON[Plan](tx, bPlans, id)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, planNotFound(id)
+	}
+	return p, nil
+}
+
+// GetPlan returns a plan with its effective status.
+func (s *Sandbox) GetPlan(ctx context.Context, id string) (*Plan, error) {
+	var p *Plan
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		p, err = s.loadPlan(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Status = p.effectiveStatus(s.clock())
+	return p, nil
+}
+
+// PlanSummary is a plan in a list.
+type PlanSummary struct {
+	ID         string    `json:"id"`
+	CampaignID string    `json:"campaign_id"`
+	Campaign   string    `json:"campaign_name"`
+	Status     string    `json:"status"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Steps      int       `json:"steps"`
+	Approvals  string    `json:"approvals"`
+}
+
+// ListPlans returns plans newest first, optionally only those with a status.
+func (s *Sandbox) ListPlans(ctx context.Context, status string, limit int) ([]PlanSummary, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []PlanSummary
+	now := s.clock()
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		after := ""
+		for len(out) < limit {
+			kvs, err := tx.Scan(bPlansNew, "", after, 100)
+			if err != nil {
+				return err
+			}
+			if len(kvs) == 0 {
+				return nil
+			}
+			for _, kv := range kvs {
+				after = kv.Key
+				p, err := s.loadPlan(tx, string(kv.Value))
+				if err != nil {
+					return err
+				}
+				st := p.effectiveStatus(now)
+				if status != "" && st != status {
+					continue
+				}
+				out = append(out, PlanSummary{ID: p.ID, CampaignID: p.CampaignID, Campaign: p.Campaign, Status: st, CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt, Steps: len(p.Steps),
+					Approvals: fmt.Sprintf("%d/%d", len(p.Approvals.Have), p.Approvals.Required)})
+				if len(out) == limit {
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// staleness compares a stored plan with the campaign as it is now and says
+// what changed, or "" when nothing did.
+func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
+	now, err := s.computePlan(ctx, p.CampaignID)
+	if err != nil {
+		var pe *PlanError
+		if asPlanError(err, &pe) {
+			return "the campaign can no longer be planned: " + pe.Problems[0].String(), nil
+		}
+		return "", err
+	}
+	if now.Hash == p.Hash {
+		return "", nil
+	}
+	var why []string
+	old := map[string]PlanStep{}
+	for _, st := range p.Steps {
+		old[st.ArtifactID+"/"+st.Op] = st
+	}
+	seen := map[string]bool{}
+	for _, st := range now.Steps {
+		o, ok := old[st.ArtifactID+"/"+st.Op]
+		seen[st.ArtifactID+"/"+st.Op] = true
+		switch {
+		case !ok:
+			why = append(why, fmt.Sprintf("%s %s now needs %s", st.Kind, st.ArtifactID, st.Op))
+		case o.Revision != st.Revision:
+			why = append(why, fmt.Sprintf("%s %s is at revision %d, the plan has revision %d", st.Kind, st.ArtifactID, st.Revision, o.Revision))
+		case o.LiveVersion != st.LiveVersion || o.LiveID != st.LiveID:
+			why = append(why, fmt.Sprintf("the live %s %s changed on %s outside lastmile", st.Kind, st.ArtifactID, st.Target))
+		case o.Target != st.Target:
+			why = append(why, fmt.Sprintf("%s %s now goes to %s, not %s", st.Kind, st.ArtifactID, st.Target, o.Target))
+		case !sameTime(o.At, st.At):
+			why = append(why, fmt.Sprintf("the time of %s %s changed", st.Op, st.ArtifactID))
+		}
+	}
+	for k, st := range old {
+		if !seen[k] {
+			why = append(why, fmt.Sprintf("%s %s no longer needs %s", st.Kind, st.ArtifactID, st.Op))
+		}
+	}
+	if now.Governance.PolicyHash != p.Governance.PolicyHash {
+		why = append(why, "the policy changed")
+	}
+	if now.UTM != p.UTM {
+		why = append(why, "the campaign's UTM parameters changed")
+	}
+	if now.Approvals.Required != p.Approvals.Required || !slices.Equal(now.Approvals.Roles, p.Approvals.Roles) {
+		why = append(why, "the approvals the policy requires changed")
+	}
+	if len(why) == 0 {
+		why = append(why, "the campaign changed")
+	}
+	return strings.Join(why, "; "), nil
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func asPlanError(err error, target **PlanError) bool {
+	pe, ok := err.(*PlanError)
+	if ok {
+		*target = pe
+	}
+	return ok
+}

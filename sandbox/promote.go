@@ -1,0 +1,555 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lastmile/lastmile/store"
+)
+
+// Progress receives a line per finished step of a promotion.
+type Progress func(done, total int, message string)
+
+// StepResult is the outcome of one plan step.
+type StepResult struct {
+	N          int        `json:"n"`
+	ArtifactID string     `json:"artifact_id"`
+	Kind       Kind       `json:"kind"`
+	Op         string     `json:"op"`
+	Target     string     `json:"target"`
+	Status     string     `json:"status"` // done | unchanged | pending | failed
+	LiveID     string     `json:"live_id,omitempty"`
+	URL        string     `json:"url,omitempty"`
+	At         *time.Time `json:"at,omitempty"`
+	Error      string     `json:"error,omitempty"`
+}
+
+// PromotionResult is what confirm_promotion returns.
+type PromotionResult struct {
+	PlanID string `json:"plan_id"`
+	Status string `json:"status"`
+	// AlreadyPromoted is true when the plan had been promoted before: the
+	// earlier result is returned and nothing was changed.
+	AlreadyPromoted bool         `json:"already_promoted,omitempty"`
+	Resumed         bool         `json:"resumed,omitempty"`
+	Steps           []StepResult `json:"steps"`
+}
+
+// PromotionError is a promotion that stopped at a failed step. Steps before
+// it are live; confirming again resumes after them.
+type PromotionError struct {
+	PlanID string
+	Step   PlanStep
+	Err    error
+}
+
+func (e *PromotionError) Error() string {
+	return fmt.Sprintf("promotion of plan %s stopped at step %d (%s %s %s on %s): %v. The steps before it are live and recorded; fix the cause and call confirm_promotion again to resume — nothing done will be repeated",
+		e.PlanID, e.Step.N, e.Step.Op, e.Step.Kind, e.Step.ArtifactID, e.Step.Target, e.Err)
+}
+
+func (e *PromotionError) Unwrap() error { return e.Err }
+
+// ApproveCommand is the command line a human runs to approve a plan.
+func ApproveCommand(p *Plan) string {
+	return fmt.Sprintf("lastmile approve %s", p.ID)
+}
+
+// CheckConfirmable says why a plan cannot be promoted now, as a
+// RefusedError telling the agent what the human must do; nil when it can.
+func (s *Sandbox) CheckConfirmable(ctx context.Context, p *Plan) error {
+	switch p.Status {
+	case PlanPromoted, PlanPromoting, PlanFailed:
+		return nil // promoted: the result is returned; otherwise a resume
+	case PlanRejected:
+		return &RefusedError{Code: RefusedRejected, Reason: fmt.Sprintf("plan %s was rejected by %s: %s", p.ID, p.Rejection.By, p.Rejection.Reason), Action: "Change what the reviewer asked for, run plan_promotion again and ask for approval of the new plan"}
+	case PlanExpired:
+		return &RefusedError{Code: RefusedExpired, Reason: fmt.Sprintf("plan %s expired at %s without being promoted", p.ID, p.ExpiresAt.Format(time.RFC3339)), Action: "Run plan_promotion again and ask for approval of the new plan"}
+	}
+	if p.Governance.Errors > 0 {
+		return &RefusedError{Code: RefusedGovernance, Reason: fmt.Sprintf("plan %s has %d governance errors, which block promotion", p.ID, p.Governance.Errors), Action: "Fix them (check_campaign lists each with its fix), run plan_promotion again and ask for approval of the new plan"}
+	}
+	if missing := p.Missing(); missing != "" {
+		return &RefusedError{
+			Code:   RefusedNeedsApproval,
+			Reason: fmt.Sprintf("plan %s is not approved: it still needs %s", p.ID, missing),
+			Action: fmt.Sprintf("Ask a human to review it and run this in a terminal: %s (they will be asked for the code %s). Tool arguments never count as approval", ApproveCommand(p), p.Code),
+		}
+	}
+	why, err := s.staleness(ctx, p)
+	if err != nil {
+		return err
+	}
+	if why != "" {
+		return &RefusedError{Code: RefusedStale, Reason: "plan " + p.ID + " is stale: " + why + " after approval", Action: "Run plan_promotion again and ask for approval of the new plan"}
+	}
+	return nil
+}
+
+// Confirm promotes an approved plan exactly once. It refuses unless the plan
+// has its approvals, is unchanged since planning, has no governance errors
+// and has not expired or been rejected. Confirming a promoted plan returns
+// the earlier result; confirming a failed or interrupted one resumes it.
+func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Progress) (*PromotionResult, error) {
+	if progress == nil {
+		progress = func(int, int, string) {}
+	}
+	p, err := s.GetPlan(ctx, planID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckConfirmable(ctx, p); err != nil {
+		return nil, err
+	}
+	j, err := openJournal(s.dataDir, p.ID)
+	if errors.Is(err, ErrPromotionBusy) {
+		return nil, &RefusedError{Code: RefusedBusy, Reason: fmt.Sprintf("plan %s is being promoted by another session right now", p.ID), Action: "Wait for it to finish, then call get_plan to see the result"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer j.close()
+	// Re-read under the journal lock: another session may have finished
+	// the plan between our check and the lock.
+	if p, err = s.GetPlan(ctx, planID); err != nil {
+		return nil, err
+	}
+	recs, err := readJournal(s.dataDir, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status == PlanPromoted {
+		res := s.result(p, states(recs))
+		res.AlreadyPromoted = true
+		return res, nil
+	}
+	resumed := p.Status == PlanPromoting || p.Status == PlanFailed
+	if err := s.startPromotion(ctx, actor, p); err != nil {
+		return nil, err
+	}
+	runErr := s.run(ctx, p, j, states(recs), progress)
+	recs, err = readJournal(s.dataDir, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	st := states(recs)
+	if runErr != nil {
+		if err := s.finishPromotion(ctx, actor, p, st, runErr); err != nil {
+			s.log.Error("recording a failed promotion", "plan", p.ID, "err", err)
+		}
+		return nil, runErr
+	}
+	if err := s.finishPromotion(ctx, actor, p, st, nil); err != nil {
+		return nil, err
+	}
+	res := s.result(p, st)
+	res.Status, res.Resumed = PlanPromoted, resumed
+	return res, nil
+}
+
+func (s *Sandbox) startPromotion(ctx context.Context, actor string, p *Plan) error {
+	return s.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := s.loadPlan(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		if cur.Promotion.StartedAt == nil {
+			cur.Promotion.StartedAt = &now
+		}
+		cur.Promotion.Attempts++
+		cur.Promotion.Error, cur.Promotion.FailedStep = "", 0
+		action := "promotion_started"
+		if cur.Promotion.Attempts > 1 {
+			action = "promotion_resumed"
+		}
+		cur.Status = PlanPromoting
+		*p = *cur
+		if err := putJSON(tx, bPlans, cur.ID, cur); err != nil {
+			return err
+		}
+		return s.audit(tx, AuditEntry{Actor: actor, Action: action, Object: cur.ID, CampaignID: cur.CampaignID, Detail: map[string]any{"attempt": cur.Promotion.Attempts, "hash": cur.Hash}})
+	})
+}
+
+// stepDeps returns, per step index, the indexes of steps that must finish
+// first: what an artifact references is put before it, and a send or
+// publish follows its artifact's put.
+func stepDeps(p *Plan, revs map[string]*Revision) [][]int {
+	put, follow := map[string]int{}, map[string]int{}
+	for i, st := range p.Steps {
+		if st.Irreversible {
+			follow[st.ArtifactID] = i
+		} else {
+			put[st.ArtifactID] = i
+		}
+	}
+	deps := make([][]int, len(p.Steps))
+	for i, st := range p.Steps {
+		add := func(j int, ok bool) {
+			if ok && j != i && !slices.Contains(deps[i], j) {
+				deps[i] = append(deps[i], j)
+			}
+		}
+		for _, ref := range revs[st.ArtifactID].References() {
+			j, ok := put[ref]
+			add(j, ok)
+		}
+		if st.Irreversible {
+			j, ok := put[st.ArtifactID]
+			add(j, ok)
+			if w := revs[st.ArtifactID].Workflow; w != nil && w.Trigger.PageID != "" {
+				j, ok := follow[w.Trigger.PageID] // a form trigger needs its page public
+				add(j, ok)
+			}
+		}
+	}
+	return deps
+}
+
+type stepOutcome struct {
+	i    int
+	live LiveState
+	err  error
+}
+
+// run executes the plan's steps in dependency order, up to s.parallel at
+// once, skipping those the journal shows done.
+func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*stepState, progress Progress) error {
+	var c *Campaign
+	revs := map[string]*Revision{}
+	arts := map[string]*Artifact{}
+	segs := map[string]*Segment{}
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		if c, err = s.campaign(tx, p.CampaignID); err != nil {
+			return err
+		}
+		all, err := s.campaignArtifacts(tx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			arts[a.ID] = a
+		}
+		for _, st := range p.Steps {
+			if revs[st.ArtifactID] != nil {
+				continue
+			}
+			r, err := s.revision(tx, st.ArtifactID, st.Revision)
+			if err != nil {
+				return err
+			}
+			revs[st.ArtifactID] = r
+		}
+		// Segment definitions as planned, for targets that resolve members.
+		for _, a := range all {
+			if a.Kind != KindSegment {
+				continue
+			}
+			rev := a.Revision
+			for _, st := range p.Steps {
+				if st.ArtifactID == a.ID {
+					rev = st.Revision
+				}
+			}
+			r, err := s.revision(tx, a.ID, rev)
+			if err != nil {
+				return err
+			}
+			segs[a.ID] = r.Segment
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	refs := map[string]string{}
+	liveOf := map[string]LiveState{}
+	for _, a := range arts {
+		if a.Live != nil {
+			refs[a.ID] = a.Live.LiveID
+			liveOf[a.ID] = LiveState{ID: a.Live.LiveID, URL: a.Live.URL, Version: a.Live.Version}
+		}
+	}
+	n := len(p.Steps)
+	deps := stepDeps(p, revs)
+	finished := make([]bool, n)
+	started := make([]bool, n)
+	record := func(i int, live LiveState) {
+		st := p.Steps[i]
+		finished[i] = true
+		if live.ID != "" {
+			refs[st.ArtifactID] = live.ID
+			liveOf[st.ArtifactID] = live
+		}
+	}
+	count := 0
+	for i, st := range p.Steps {
+		if ds := done[st.N]; st.Op == OpUnchanged || (ds != nil && ds.result != nil) {
+			live := liveOf[st.ArtifactID]
+			if ds != nil && ds.result != nil && ds.result.Live != nil {
+				live = *ds.result.Live
+			}
+			record(i, live)
+			started[i] = true
+			count++
+		}
+	}
+	outcomes := make(chan stepOutcome)
+	running := 0
+	var firstErr error
+	for {
+		for i := 0; i < n && firstErr == nil && running < s.parallel; i++ {
+			if started[i] || !ready(deps[i], finished) {
+				continue
+			}
+			started[i] = true
+			running++
+			st := p.Steps[i]
+			obj := s.object(c, arts[st.ArtifactID], revs[st.ArtifactID], segs, maps(refs))
+			base := liveOf[st.ArtifactID]
+			go func() {
+				live, err := s.step(ctx, j, st, done[st.N], obj, base)
+				outcomes <- stepOutcome{i: i, live: live, err: err}
+			}()
+		}
+		if running == 0 {
+			break
+		}
+		o := <-outcomes
+		running--
+		if o.err != nil {
+			if firstErr == nil {
+				firstErr = &PromotionError{PlanID: p.ID, Step: p.Steps[o.i], Err: o.err}
+			}
+			continue
+		}
+		record(o.i, o.live)
+		count++
+		st := p.Steps[o.i]
+		progress(count, n, fmt.Sprintf("step %d/%d: %s %s %s on %s", st.N, n, st.Op, st.Kind, st.ArtifactID, st.Target))
+	}
+	if firstErr == nil && count < n {
+		firstErr = fmt.Errorf("promotion of plan %s could not order its steps (%d of %d ran)", p.ID, count, n)
+	}
+	return firstErr
+}
+
+func ready(deps []int, finished []bool) bool {
+	for _, d := range deps {
+		if !finished[d] {
+			return false
+		}
+	}
+	return true
+}
+
+func maps(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// step performs one step: intent, the call, result. A step whose intent is
+// recorded but whose result is not was interrupted: a create first looks
+// for what the interrupted attempt may have made.
+func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepState, obj Object, base LiveState) (LiveState, error) {
+	t, ok := s.targets[st.Target]
+	if !ok {
+		return LiveState{}, fmt.Errorf("target %q is not available", st.Target)
+	}
+	interrupted := prev != nil && prev.intent
+	if err := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recIntent, At: s.clock()}); err != nil {
+		return LiveState{}, err
+	}
+	s.hook(fmt.Sprintf("step:%d:intent", st.N))
+	live, err := s.apply(ctx, t, st, obj, base, interrupted)
+	if err != nil {
+		if jerr := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recFailed, Error: err.Error(), At: s.clock()}); jerr != nil {
+			s.log.Error("journal", "err", jerr)
+		}
+		return LiveState{}, err
+	}
+	s.hook(fmt.Sprintf("step:%d:applied", st.N))
+	if err := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recResult, Live: &live, At: s.clock()}); err != nil {
+		return LiveState{}, err
+	}
+	s.hook(fmt.Sprintf("step:%d:done", st.N))
+	return live, nil
+}
+
+func (s *Sandbox) apply(ctx context.Context, t Target, st PlanStep, obj Object, base LiveState, interrupted bool) (LiveState, error) {
+	at := time.Time{}
+	if st.At != nil {
+		at = *st.At
+	}
+	switch st.Op {
+	case OpCreate:
+		if interrupted {
+			found, ok, err := t.Find(ctx, obj)
+			if err != nil {
+				return LiveState{}, fmt.Errorf("looking for what an interrupted attempt created: %w", err)
+			}
+			if ok {
+				return t.Put(ctx, obj, found.ID)
+			}
+		}
+		return t.Put(ctx, obj, "")
+	case OpUpdate:
+		return t.Put(ctx, obj, st.LiveID)
+	case OpSend, OpSchedule:
+		return t.Send(ctx, obj, base, at)
+	case OpPublish, OpActivate:
+		return t.Publish(ctx, obj, base, at)
+	}
+	return LiveState{}, fmt.Errorf("unknown step operation %q", st.Op)
+}
+
+// finishPromotion writes what the journal records into the store: bindings,
+// the plan's status, and an audit entry per step. It is idempotent, so a
+// resume after a crash in here writes the same thing again.
+func (s *Sandbox) finishPromotion(ctx context.Context, actor string, p *Plan, st map[int]*stepState, runErr error) error {
+	return s.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := s.loadPlan(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Status == PlanPromoted {
+			return nil
+		}
+		now := s.clock()
+		audited := map[string]bool{}
+		for _, e := range cur.auditedSteps() {
+			audited[e] = true
+		}
+		for _, step := range cur.Steps {
+			ss := st[step.N]
+			if ss == nil || ss.result == nil || audited[step.Key] {
+				continue
+			}
+			if err := s.bind(tx, cur, step, ss.result); err != nil {
+				return err
+			}
+			live := ss.result.Live
+			if err := s.audit(tx, AuditEntry{At: ss.result.At, Actor: actor, Action: "promote_step", Object: step.ArtifactID, Revision: step.Revision, CampaignID: cur.CampaignID,
+				Detail: map[string]any{"plan": cur.ID, "step": step.N, "op": step.Op, "target": step.Target, "live_id": live.ID, "url": live.URL}}); err != nil {
+				return err
+			}
+			cur.Promotion.Audited = append(cur.Promotion.Audited, step.Key)
+		}
+		if runErr != nil {
+			cur.Status = PlanFailed
+			cur.Promotion.Error = runErr.Error()
+			var pe *PromotionError
+			if errors.As(runErr, &pe) {
+				cur.Promotion.FailedStep = pe.Step.N
+			}
+			if err := s.audit(tx, AuditEntry{Actor: actor, Action: "promotion_failed", Object: cur.ID, CampaignID: cur.CampaignID, Detail: map[string]any{"error": runErr.Error(), "step": cur.Promotion.FailedStep}}); err != nil {
+				return err
+			}
+		} else {
+			cur.Status = PlanPromoted
+			cur.Promotion.FinishedAt = &now
+			if err := s.audit(tx, AuditEntry{Actor: actor, Action: "promotion_finished", Object: cur.ID, CampaignID: cur.CampaignID, Detail: map[string]any{"steps": len(cur.Steps), "attempts": cur.Promotion.Attempts}}); err != nil {
+				return err
+			}
+		}
+		*p = *cur
+		return putJSON(tx, bPlans, cur.ID, cur)
+	})
+}
+
+func (p *Plan) auditedSteps() []string { return p.Promotion.Audited }
+
+// bind records what a finished step made live on the artifact.
+func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) error {
+	a, err := getJSON[Artifact](tx, bArtifacts, step.ArtifactID)
+	if err != nil || a == nil {
+		return err
+	}
+	live := rec.Live
+	b := a.Live
+	if b == nil || step.Op == OpCreate || step.Op == OpUpdate {
+		old := b
+		b = &Binding{Target: step.Target, LiveID: live.ID, URL: live.URL, Version: live.Version, Revision: step.Revision, Hash: step.Hash, PlanID: p.ID, PromotedAt: rec.At}
+		if old != nil && old.LiveID == live.ID {
+			b.SentAt, b.ScheduledFor, b.PublishedAt = old.SentAt, old.ScheduledFor, old.PublishedAt
+		}
+	}
+	if live.ID != "" {
+		b.Version = live.Version
+		if live.URL != "" {
+			b.URL = live.URL
+		}
+	}
+	at := rec.At
+	switch step.Op {
+	case OpSend, OpSchedule:
+		b.SentAt, b.ScheduledFor = &at, step.At
+	case OpPublish, OpActivate:
+		b.PublishedAt, b.ScheduledFor = &at, step.At
+	}
+	a.Live = b
+	return putJSON(tx, bArtifacts, a.ID, a)
+}
+
+// result reports each step's outcome from the journal.
+func (s *Sandbox) result(p *Plan, st map[int]*stepState) *PromotionResult {
+	res := &PromotionResult{PlanID: p.ID, Status: p.Status}
+	for _, step := range p.Steps {
+		r := StepResult{N: step.N, ArtifactID: step.ArtifactID, Kind: step.Kind, Op: step.Op, Target: step.Target, Status: "pending", At: step.At, LiveID: step.LiveID}
+		ss := st[step.N]
+		switch {
+		case step.Op == OpUnchanged:
+			r.Status = "unchanged"
+		case ss != nil && ss.result != nil:
+			r.Status = "done"
+			if ss.result.Live != nil {
+				r.LiveID, r.URL = ss.result.Live.ID, ss.result.Live.URL
+			}
+		case ss != nil && ss.failed != nil:
+			r.Status, r.Error = "failed", ss.failed.Error
+		}
+		res.Steps = append(res.Steps, r)
+	}
+	return res
+}
+
+// PlanStatus is a plan with each step's promotion status.
+type PlanStatus struct {
+	Plan  *Plan        `json:"plan"`
+	Steps []StepResult `json:"step_status"`
+}
+
+// GetPlanStatus returns a plan and where its promotion stands.
+func (s *Sandbox) GetPlanStatus(ctx context.Context, id string) (*PlanStatus, error) {
+	p, err := s.GetPlan(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := readJournal(s.dataDir, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &PlanStatus{Plan: p, Steps: s.result(p, states(recs)).Steps}, nil
+}
+
+// describeStep is a one-line human description of a step.
+func describeStep(st PlanStep) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s %q on %s", st.Op, st.Kind, st.ArtifactID, st.Name, st.Target)
+	if st.AudienceSize != nil && (st.Op == OpSend || st.Op == OpSchedule) {
+		fmt.Fprintf(&b, " to %d recipients", *st.AudienceSize)
+	}
+	if st.At != nil {
+		fmt.Fprintf(&b, " at %s", st.At.Format(time.RFC3339))
+	}
+	return b.String()
+}

@@ -1,0 +1,53 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+type checkIn struct {
+	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"Check every artifact of this campaign (cmp_…). Give this or artifact_id."`
+	ArtifactID string `json:"artifact_id,omitempty" jsonschema_description:"Check one artifact (eml_…, seg_…, wf_…, pg_…). Give this or campaign_id."`
+}
+
+type checkOut struct {
+	Findings    []governance.Finding `json:"findings"`
+	Errors      int                  `json:"errors"`
+	Warnings    int                  `json:"warnings"`
+	Suggestions int                  `json:"suggestions"`
+	Passed      bool                 `json:"passed" jsonschema_description:"True when nothing blocks promotion (no error-level finding)."`
+	PolicyHash  string               `json:"policy_hash"`
+	Configured  bool                 `json:"policy_configured"`
+}
+
+func checkTools(d deps) []Tool {
+	return []Tool{spec[checkIn, checkOut]{
+		name:  "check_campaign",
+		title: "Check brand and compliance",
+		description: "Check staged content against the brand and compliance policy (lastmile://policy): each finding has the rule, level (error blocks promotion, warning needs the approver's acknowledgement, suggestion), " +
+			"the artifact and field, line and column, the excerpt, what is wrong and the fix. Checks the final content, with UTM tags applied. Writes nothing.",
+		hints: hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
+		run: func(ctx context.Context, _ mcp.CallToolRequest, in checkIn) (checkOut, string, error) {
+			if (in.CampaignID == "") == (in.ArtifactID == "") {
+				return checkOut{}, "", &sandbox.ValidationError{What: "check", Outcome: "was not run", Problems: []sandbox.Problem{{Field: "campaign_id", Message: "give exactly one of campaign_id and artifact_id"}}}
+			}
+			rep, pol, err := d.sb.Check(ctx, sandbox.CheckScope{CampaignID: in.CampaignID, ArtifactID: in.ArtifactID})
+			if err != nil {
+				return checkOut{}, "", err
+			}
+			out := checkOut{Findings: rep.Findings, Errors: rep.Errors, Warnings: rep.Warnings, Suggestions: rep.Suggestions, Passed: rep.Passed, PolicyHash: pol.Hash(), Configured: len(pol.Rules()) > 0}
+			if out.Findings == nil {
+				out.Findings = []governance.Finding{}
+			}
+			if !out.Configured {
+				return out, "No policy is configured, so nothing was checked. A human can add one (lastmile init writes a sample).", nil
+			}
+			return out, fmt.Sprintf("Governance: %s.", sandbox.Summarize(rep)), nil
+		},
+	}.build(d.log)}
+}

@@ -1,0 +1,328 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+type planIn struct {
+	CampaignID string `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+}
+
+type planIDIn struct {
+	PlanID string `json:"plan_id" jsonschema:"minLength=1" jsonschema_description:"Plan id (pln_…) from plan_promotion."`
+}
+
+type planOut struct {
+	sandbox.Plan
+	ApproveCommand string `json:"approve_command" jsonschema_description:"What the human runs in a terminal to approve this plan."`
+	Next           string `json:"next"`
+}
+
+type planStatusOut struct {
+	planOut
+	StepStatus []sandbox.StepResult `json:"step_status"`
+}
+
+func newPlanOut(p *sandbox.Plan) planOut {
+	out := planOut{Plan: *p, ApproveCommand: sandbox.ApproveCommand(p)}
+	switch p.Status {
+	case sandbox.PlanPending:
+		out.Next = fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to run `%s` and type the code %s. Then call confirm_promotion with plan_id %s.", out.ApproveCommand, p.Code, p.ID)
+	case sandbox.PlanApproved:
+		out.Next = fmt.Sprintf("Approved: call confirm_promotion with plan_id %s.", p.ID)
+	case sandbox.PlanPromoting, sandbox.PlanFailed:
+		out.Next = fmt.Sprintf("Promotion did not finish; call confirm_promotion with plan_id %s to resume.", p.ID)
+	case sandbox.PlanPromoted:
+		out.Next = "Promoted. Use fetch_metrics to see results."
+	default:
+		out.Next = fmt.Sprintf("This plan can no longer be promoted (%s); run plan_promotion again for a new one.", p.Status)
+	}
+	return out
+}
+
+// planSummary is the text clients without structured content see first.
+func planSummary(p *sandbox.Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Plan %s for campaign %s (%s): %d steps, %s. Approvals: %d of %d", p.ID, p.CampaignID, p.Status, len(p.Steps), p.Governance.Summary, len(p.Approvals.Have), p.Approvals.Required)
+	if len(p.Approvals.Roles) > 0 {
+		fmt.Fprintf(&b, " (roles needed: %s)", strings.Join(p.Approvals.Roles, ", "))
+	}
+	b.WriteString(".")
+	if irr := p.Irreversible(); len(irr) > 0 {
+		b.WriteString(" Irreversible:")
+		for _, st := range irr {
+			fmt.Fprintf(&b, " %s %s", st.Op, st.ArtifactID)
+			if st.AudienceSize != nil {
+				fmt.Fprintf(&b, " (%d recipients)", *st.AudienceSize)
+			}
+			b.WriteString(";")
+		}
+	}
+	if p.Status == sandbox.PlanPending {
+		fmt.Fprintf(&b, " Nothing is live. A human approves with: %s (code %s).", sandbox.ApproveCommand(p), p.Code)
+	}
+	return b.String()
+}
+
+type confirmOut struct {
+	sandbox.PromotionResult
+	Next string `json:"next"`
+}
+
+// canElicit reports whether the client declared the elicitation capability,
+// in either protocol era. mcp-go sends elicitation requests without
+// checking, and a client that never answers would hang the call.
+func canElicit(ctx context.Context) bool {
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
+		return info.ClientCapabilities != nil && info.ClientCapabilities.Elicitation != nil
+	}
+	if s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
+		return s.GetClientCapabilities().Elicitation != nil
+	}
+	return false
+}
+
+const elicitID = "approve_plan"
+
+// elicitApproval asks the user, through their MCP client, to approve the
+// plan. It returns a result to send back (the input request, or a decline),
+// or nil once an approval was recorded.
+func (d deps) elicitApproval(ctx context.Context, req mcp.CallToolRequest, p *sandbox.Plan) (*mcp.CallToolResult, error) {
+	// The state binds the answer to this exact plan: an answer for another
+	// plan, or for this plan before it changed, is not an approval.
+	state := p.ID + "|" + p.Hash
+	answer := server.ElicitationResponse(req.Params.InputResponses, elicitID)
+	if answer == nil || req.Params.RequestState != state && req.Params.RequestState != "" {
+		return server.NewInputRequestBuilder(state).Elicit(elicitID, mcp.ElicitationParams{
+			Message: elicitationMessage(p),
+			RequestedSchema: map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"approve": map[string]any{"type": "boolean", "title": "Approve and promote this plan", "description": "Check to make these changes live now.", "default": false},
+				},
+				"required": []string{"approve"},
+			},
+		}).ToolResult(), nil
+	}
+	ok, _ := answer.Content.(map[string]any)["approve"].(bool)
+	if answer.Action != mcp.ElicitationResponseActionAccept || !ok {
+		return mcp.NewToolResultError(fmt.Sprintf("The user did not approve plan %s (%s) in the client; nothing was promoted. Ask what to change, or let a human approve it with: %s", p.ID, answer.Action, sandbox.ApproveCommand(p))), nil
+	}
+	who := "user"
+	if a := actor(ctx); a != "agent" {
+		who = "user via " + strings.TrimPrefix(a, "agent:")
+	}
+	if _, err := d.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: who, Channel: sandbox.ChannelElicitation, Hash: p.Hash}); err != nil {
+		return errorResult(ctx, d.log, "confirm_promotion", err), nil
+	}
+	return nil, nil
+}
+
+func elicitationMessage(p *sandbox.Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Approve plan %s for campaign %q? It makes these changes live:\n", p.ID, p.Campaign)
+	for _, st := range p.Steps {
+		if st.Op == sandbox.OpUnchanged {
+			continue
+		}
+		mark := "  "
+		if st.Irreversible {
+			mark = "! "
+		}
+		fmt.Fprintf(&b, "%s%s %s %q on %s", mark, st.Op, st.Kind, st.Name, st.Target)
+		if st.AudienceSize != nil && st.Irreversible {
+			fmt.Fprintf(&b, " — %d recipients", *st.AudienceSize)
+		}
+		if st.At != nil {
+			fmt.Fprintf(&b, " at %s", st.At.Format("2006-01-02 15:04 MST"))
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "! marks steps that cannot be undone. Governance: %s.", p.Governance.Summary)
+	if p.Governance.Warnings > 0 {
+		fmt.Fprintf(&b, " Approving acknowledges the %d warnings.", p.Governance.Warnings)
+	}
+	return b.String()
+}
+
+func progressNotifier(ctx context.Context, req mcp.CallToolRequest) sandbox.Progress {
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
+		return nil
+	}
+	srv := server.ServerFromContext(ctx)
+	if srv == nil {
+		return nil
+	}
+	token := req.Params.Meta.ProgressToken
+	return func(done, total int, msg string) {
+		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+			"progressToken": token, "progress": done, "total": total, "message": msg,
+		})
+	}
+}
+
+func planTools(d deps) []Tool {
+	return []Tool{
+		spec[planIn, planOut]{
+			name:  "plan_promotion",
+			title: "Plan a promotion",
+			description: "Compute exactly what promoting a campaign would change on its targets: steps in dependency order (segments, emails, pages, workflows, then sends and publishes), " +
+				"each with its operation, a diff against what is live and the audience size of sends; the brand and compliance report; the approvals needed; a plan id, a short code and a hash. " +
+				"Writes nothing live. A human must approve the plan (lastmile approve PLAN) before confirm_promotion will run it.",
+			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: true},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in planIn) (planOut, string, error) {
+				p, err := d.sb.PlanPromotion(ctx, actor(ctx), in.CampaignID)
+				if err != nil {
+					return planOut{}, "", err
+				}
+				return newPlanOut(p), planSummary(p), nil
+			},
+		}.build(d.log),
+
+		spec[planIDIn, planStatusOut]{
+			name:        "get_plan",
+			title:       "Get a plan",
+			description: "Get a plan with its approvals, governance report and promotion status per step.",
+			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in planIDIn) (planStatusOut, string, error) {
+				ps, err := d.sb.GetPlanStatus(ctx, in.PlanID)
+				if err != nil {
+					return planStatusOut{}, "", err
+				}
+				return planStatusOut{planOut: newPlanOut(ps.Plan), StepStatus: ps.Steps}, planSummary(ps.Plan), nil
+			},
+		}.build(d.log),
+
+		confirmTool(d),
+
+		spec[fetchMetricsIn, fetchMetricsOut]{
+			name:  "fetch_metrics",
+			title: "Fetch metrics",
+			description: "Read how live emails and pages performed, from their targets: sent, delivered, opens, clicks, bounces, unsubscribes, spam reports, open and click rates, page views, form submissions and conversion rate. " +
+				"Each fetch is kept as a snapshot. Give campaign_id for every live artifact of a campaign, or artifact_id for one.",
+			hints: hints{readOnly: false, destructive: false, idempotent: true, openWorld: true},
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in fetchMetricsIn) (fetchMetricsOut, string, error) {
+				scope, err := in.scope()
+				if err != nil {
+					return fetchMetricsOut{}, "", err
+				}
+				ms, err := d.sb.FetchMetrics(ctx, scope)
+				if err != nil {
+					return fetchMetricsOut{}, "", err
+				}
+				out := fetchMetricsOut{Artifacts: ms}
+				if out.Artifacts == nil {
+					out.Artifacts = []sandbox.ArtifactMetrics{}
+				}
+				var b strings.Builder
+				fmt.Fprintf(&b, "Metrics for %d live artifacts.", len(ms))
+				for _, m := range ms {
+					if m.Kind == sandbox.KindEmail {
+						fmt.Fprintf(&b, " %s: %d sent, open rate %.1f%%, click rate %.1f%%.", m.ArtifactID, m.Sent, m.OpenRate*100, m.ClickRate*100)
+					} else {
+						fmt.Fprintf(&b, " %s: %d views, %d submissions.", m.ArtifactID, m.PageViews, m.FormSubmissions)
+					}
+				}
+				return out, b.String(), nil
+			},
+		}.build(d.log),
+	}
+}
+
+func confirmTool(d deps) Tool {
+	t := spec[planIDIn, confirmOut]{
+		name:  "confirm_promotion",
+		title: "Confirm a promotion",
+		description: "Promote an approved plan: make exactly its changes live, in order, exactly once. " +
+			"Refused unless a human approved this plan (lastmile approve, or the prompt your client shows when it supports elicitation), nothing changed since planning, governance has no errors, and it has not expired. " +
+			"Only plan_id is accepted; nothing you pass counts as approval. Calling it again on a promoted plan returns the earlier result; on an interrupted one it resumes without repeating anything.",
+		hints: hints{readOnly: false, destructive: true, idempotent: true, openWorld: true},
+		run: func(ctx context.Context, req mcp.CallToolRequest, in planIDIn) (confirmOut, string, error) {
+			res, err := d.sb.Confirm(ctx, actor(ctx), in.PlanID, progressNotifier(ctx, req))
+			if err != nil {
+				return confirmOut{}, "", err
+			}
+			out := confirmOut{PromotionResult: *res, Next: "Use fetch_metrics to read results as they come in."}
+			done := 0
+			for _, s := range res.Steps {
+				if s.Status == "done" {
+					done++
+				}
+			}
+			msg := fmt.Sprintf("Plan %s promoted: %d steps done.", res.PlanID, done)
+			if res.AlreadyPromoted {
+				msg = fmt.Sprintf("Plan %s was already promoted; nothing was changed. This is the earlier result.", res.PlanID)
+			}
+			for _, s := range res.Steps {
+				if s.URL != "" {
+					msg += fmt.Sprintf(" %s: %s", s.ArtifactID, s.URL)
+				}
+			}
+			return out, msg, nil
+		},
+	}.build(d.log)
+	inner := t.Handler
+	// Elicitation wraps the typed handler: when the only thing missing is an
+	// approval and the client can ask its user, ask, then promote.
+	t.Handler = func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		res, err := inner(ctx, req)
+		if err != nil || !res.IsError || !d.sb.Config().Approval.Elicitation || !canElicit(ctx) {
+			return res, err
+		}
+		id, _ := req.GetArguments()["plan_id"].(string)
+		p, perr := d.sb.GetPlan(ctx, id)
+		if perr != nil {
+			return res, nil
+		}
+		var re *sandbox.RefusedError
+		if cerr := d.sb.CheckConfirmable(ctx, p); !errors.As(cerr, &re) || re.Code != sandbox.RefusedNeedsApproval {
+			return res, nil
+		}
+		ask, err := d.elicitApproval(ctx, req, p)
+		if err != nil || ask != nil {
+			return ask, err
+		}
+		return inner(ctx, req)
+	}
+	return t
+}
+
+type fetchMetricsIn struct {
+	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"Campaign id (cmp_…): metrics of its live emails and pages. Give this or artifact_id."`
+	ArtifactID string `json:"artifact_id,omitempty" jsonschema_description:"One live email (eml_…) or page (pg_…). Give this or campaign_id."`
+	Since      string `json:"since,omitempty" jsonschema:"format=date-time" jsonschema_description:"Only count events after this time (RFC 3339)."`
+}
+
+func (in fetchMetricsIn) scope() (sandbox.MetricsScope, error) {
+	var s sandbox.MetricsScope
+	switch {
+	case in.CampaignID == "" && in.ArtifactID == "":
+		return s, &sandbox.ValidationError{What: "metrics request", Outcome: "was not run", Problems: []sandbox.Problem{{Field: "campaign_id", Message: "give campaign_id or artifact_id", Fix: "pass the campaign (cmp_…) or one email or page"}}}
+	case in.CampaignID != "" && in.ArtifactID != "":
+		return s, &sandbox.ValidationError{What: "metrics request", Outcome: "was not run", Problems: []sandbox.Problem{{Field: "artifact_id", Message: "give campaign_id or artifact_id, not both"}}}
+	}
+	s.CampaignID, s.ArtifactID = in.CampaignID, in.ArtifactID
+	if in.Since != "" {
+		t, err := parseTime(in.Since)
+		if err != nil {
+			return s, &sandbox.ValidationError{What: "metrics request", Outcome: "was not run", Problems: []sandbox.Problem{{Field: "since", Message: fmt.Sprintf("%q is not an RFC 3339 time", in.Since), Fix: "write it like 2027-03-01T00:00:00Z"}}}
+		}
+		s.Since = t
+	}
+	return s, nil
+}
+
+type fetchMetricsOut struct {
+	Artifacts []sandbox.ArtifactMetrics `json:"artifacts"`
+}
+
+func parseTime(v string) (time.Time, error) { return time.Parse(time.RFC3339, v) }
