@@ -95,8 +95,10 @@ func checkHTMLOrBlocks(ps *problems, html string, blocks []content.Block) {
 	case len(html) > MaxHTMLBytes:
 		ps.add("html", fmt.Sprintf("is %d KB; the limit is %d KB", len(html)>>10, MaxHTMLBytes>>10), "trim it (Gmail clips emails above 102 KB anyway) or host large content on a page")
 	}
-	for _, p := range content.Validate(blocks) {
-		ps.add(p.Path, p.Message, p.Fix)
+	if len(blocks) > 0 {
+		for _, p := range content.Validate(blocks) {
+			ps.add("blocks"+strings.TrimPrefix(p.Path, "blocks"), p.Message, p.Fix)
+		}
 	}
 }
 

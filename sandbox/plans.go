@@ -403,8 +403,13 @@ func (s *Sandbox) requiredApprovals(pol *governance.Policy, c *Campaign, steps [
 	maxRecipients := 0
 	var channels []string
 	for _, st := range steps {
-		if st.AudienceSize != nil && *st.AudienceSize > maxRecipients && (st.Op == OpSend || st.Op == OpSchedule) {
-			maxRecipients = *st.AudienceSize
+		if st.Op == OpSend || st.Op == OpSchedule {
+			switch {
+			case st.AudienceSize == nil:
+				maxRecipients = -1 // unknown: the policy's audience rules apply
+			case maxRecipients >= 0 && *st.AudienceSize > maxRecipients:
+				maxRecipients = *st.AudienceSize
+			}
 		}
 		if !slices.Contains(channels, string(st.Kind)) {
 			channels = append(channels, string(st.Kind))
