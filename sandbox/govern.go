@@ -2,9 +2,13 @@ package sandbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/sandbox/content"
@@ -20,9 +24,15 @@ func (s *Sandbox) theme() content.Theme {
 		return content.Theme{}
 	}
 	b := p.Brand()
+	// The renderer's primary colour fills buttons; the policy may name a
+	// separate button colour. Button text picks its own contrast.
+	primary := b.Colors.Primary
+	if b.Colors.Button != "" {
+		primary = b.Colors.Button
+	}
 	return content.Theme{
-		PrimaryColor: b.Colors.Primary, TextColor: b.Colors.Text, BackgroundColor: b.Colors.Background,
-		LinkColor: b.Colors.Link, ButtonTextColor: b.Colors.Button,
+		PrimaryColor: primary, TextColor: b.Colors.Text, BackgroundColor: b.Colors.Background,
+		LinkColor:  b.Colors.Link,
 		FontFamily: b.Fonts.Body, HeadingFontFamily: b.Fonts.Heading,
 		LogoURL: b.Logo.URL, LogoAlt: b.Logo.Alt, LogoLink: b.Logo.Link, LogoWidth: b.Logo.Width,
 		Company: b.Footer.Company, PostalAddress: b.Footer.PostalAddress, ContactEmail: b.Footer.ContactEmail,
@@ -71,9 +81,8 @@ func segmentProperties(g *Group, out []string) []string {
 	return out
 }
 
-// document turns a revision into what the governance engine checks.
-func (s *Sandbox) document(c *Campaign, a *Artifact, r *Revision, audience int) governance.Document {
-	fr := Final(c, r)
+// document turns a final revision into what the governance engine checks.
+func (s *Sandbox) document(c *Campaign, a *Artifact, fr *Revision, audience int) governance.Document {
 	d := governance.Document{
 		ArtifactID: a.ID, Channel: string(a.Kind), Markets: c.Markets, Industry: c.Industry,
 		Recipients: audience, Platform: s.platformOf(a.Target),
@@ -110,7 +119,7 @@ func (s *Sandbox) platformOf(target string) string {
 	return ""
 }
 
-// CheckScope selects what CheckCampaign checks: a campaign or one artifact.
+// CheckScope selects what Check checks: a campaign or one artifact.
 type CheckScope struct {
 	CampaignID string
 	ArtifactID string
@@ -121,69 +130,96 @@ type CheckScope struct {
 func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Report, *governance.Policy, error) {
 	p, err := s.policy.Policy()
 	if err != nil {
-		return nil, nil, &RefusedError{Reason: "the policy file has errors: " + err.Error(), Action: "A human must fix the policy file; nothing can be promoted until then"}
+		return nil, nil, &RefusedError{Code: RefusedGovernance, Reason: "the policy file has errors: " + err.Error(), Action: "A human must fix the policy file; nothing can be promoted until then"}
 	}
-	var docs []governance.Document
-	err = s.st.View(ctx, func(tx store.Tx) error {
-		var err error
-		docs, err = s.documents(ctx, tx, scope)
+	campaignID, only := scope.CampaignID, ""
+	if scope.ArtifactID != "" {
+		var a *Artifact
+		if err := s.st.View(ctx, func(tx store.Tx) error {
+			a, err = getJSON[Artifact](tx, bArtifacts, scope.ArtifactID)
+			return err
+		}); err != nil {
+			return nil, nil, err
+		}
+		if a == nil {
+			return nil, nil, &NotFoundError{What: "artifact", ID: scope.ArtifactID, Hint: "get_campaign lists a campaign's artifacts"}
+		}
+		if campaignID != "" && a.CampaignID != campaignID {
+			return nil, nil, &NotFoundError{What: "artifact", ID: scope.ArtifactID + " in campaign " + campaignID, Hint: "it belongs to " + a.CampaignID}
+		}
+		campaignID, only = a.CampaignID, a.ID
+	}
+	var in *planInput
+	if err := s.st.View(ctx, func(tx store.Tx) error {
+		in, err = s.loadPlanInput(tx, campaignID)
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, nil, err
 	}
-	rep := p.Check(docs)
+	var docs []governance.Document
+	for _, a := range in.artifacts {
+		if only == "" || a.ID == only {
+			docs = append(docs, s.document(in.campaign, a, s.final(in.campaign, in.revs[a.ID]), s.audienceSize(ctx, a, in.revs[a.ID], in.segments)))
+		}
+	}
+	rep := s.checkDocs(p, docs)
 	return &rep, p, nil
 }
 
-func (s *Sandbox) documents(ctx context.Context, tx store.Tx, scope CheckScope) ([]governance.Document, error) {
-	campaignID := scope.CampaignID
-	var only *Artifact
-	if scope.ArtifactID != "" {
-		a, err := getJSON[Artifact](tx, bArtifacts, scope.ArtifactID)
-		if err != nil {
-			return nil, err
+// checkDocs checks documents one by one, reusing earlier results for
+// documents checked before under the same policy: the write tools check
+// each artifact as it is staged, so planning finds most results ready.
+func (s *Sandbox) checkDocs(p *governance.Policy, docs []governance.Document) governance.Report {
+	reps := make([]governance.Report, len(docs))
+	for i, d := range docs {
+		data, _ := json.Marshal(d)
+		sum := sha256.Sum256(data)
+		key := p.Hash() + "|" + hex.EncodeToString(sum[:])
+		if r, ok := s.checks.get(key); ok {
+			reps[i] = r
+			continue
 		}
-		if a == nil {
-			return nil, &NotFoundError{What: "artifact", ID: scope.ArtifactID, Hint: "get_campaign lists a campaign's artifacts"}
-		}
-		if campaignID != "" && a.CampaignID != campaignID {
-			return nil, &NotFoundError{What: "artifact", ID: scope.ArtifactID + " in campaign " + campaignID, Hint: "it belongs to " + a.CampaignID}
-		}
-		campaignID, only = a.CampaignID, a
+		reps[i] = p.Check([]governance.Document{d})
+		s.checks.put(key, reps[i])
 	}
-	c, err := s.campaign(tx, campaignID)
-	if err != nil {
-		return nil, err
+	return governance.Merge(reps...)
+}
+
+// lru is a small bounded cache; it forgets everything when full, which is
+// simple and enough for a working set of one campaign.
+type lru[V any] struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]V
+}
+
+func newLRU[V any](max int) *lru[V] { return &lru[V]{max: max, m: map[string]V{}} }
+
+func (c *lru[V]) get(k string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *lru[V]) put(k string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m)
 	}
-	arts := []*Artifact{only}
-	if only == nil {
-		if arts, err = s.campaignArtifacts(tx, c.ID); err != nil {
-			return nil, err
-		}
+	c.m[k] = v
+}
+
+// final is Final, remembered per revision and UTM tagging.
+func (s *Sandbox) final(c *Campaign, r *Revision) *Revision {
+	key := r.ArtifactID + "|" + r.Hash + "|" + c.UTM.Source + "|" + c.UTM.Medium + "|" + c.UTM.Campaign
+	if f, ok := s.finals.get(key); ok {
+		return f
 	}
-	segs := map[string]*Segment{}
-	revs := map[string]*Revision{}
-	all, err := s.campaignArtifacts(tx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range all {
-		r, err := s.revision(tx, a.ID, a.Revision)
-		if err != nil {
-			return nil, err
-		}
-		revs[a.ID] = r
-		if r.Segment != nil {
-			segs[a.ID] = r.Segment
-		}
-	}
-	docs := make([]governance.Document, 0, len(arts))
-	for _, a := range arts {
-		r := revs[a.ID]
-		docs = append(docs, s.document(c, a, r, s.audienceSize(ctx, a, r, segs)))
-	}
-	return docs, nil
+	f := Final(c, r)
+	s.finals.put(key, f)
+	return f
 }
 
 // audienceSize counts an email's recipients or a segment's members when the

@@ -3,8 +3,8 @@ package sandbox_test
 import (
 	"context"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,7 +121,7 @@ func stageCampaign(t testing.TB, e *env, name string) campaign {
 	email := func(name string, include ...string) string {
 		r, err := e.sb.StageEmail(ctx, "test", sandbox.EmailInput{
 			CampaignID: c.ID, Name: name, Subject: name + " for {{ contact.firstname | default: \"you\" }}", FromName: "Acme", FromEmail: "news@acme.com",
-			HTML: "<html><body><h1>" + name + "</h1><p>Hi {{ contact.firstname | default: \"there\" }}, <a href=\"https://www.acme.com/\">read more</a>.</p></body></html>",
+			HTML:     "<html><body><h1>" + name + "</h1><p>Hi {{ contact.firstname | default: \"there\" }}, <a href=\"https://www.acme.com/\">read more</a>.</p></body></html>",
 			Audience: sandbox.Audience{Include: include},
 		})
 		if err != nil {
@@ -139,7 +139,7 @@ func stageCampaign(t testing.TB, e *env, name string) campaign {
 	out.page = p.Artifact.ID
 	w, err := e.sb.StageWorkflow(ctx, "test", sandbox.WorkflowInput{CampaignID: c.ID, Name: "Nurture", Activate: true,
 		Trigger: sandbox.Trigger{Type: "segment_entry", SegmentID: leads},
-		Steps: []sandbox.Step{{ID: "wait", Type: "wait", Duration: "1d", Next: "send"}, {ID: "send", Type: "send_email", EmailID: out.followUp}}})
+		Steps:   []sandbox.Step{{ID: "wait", Type: "wait", Duration: "1d", Next: "send"}, {ID: "send", Type: "send_email", EmailID: out.followUp}}})
 	if err != nil {
 		t.Fatal(err)
 	}

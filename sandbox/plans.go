@@ -235,18 +235,39 @@ func (s *Sandbox) loadPlanInput(tx store.Tx, campaignID string) (*planInput, err
 }
 
 // object builds what a target sees for an artifact revision.
+// The content structs are copied: the final revision is cached and shared,
+// and a connector may adjust what it is given.
 func (s *Sandbox) object(c *Campaign, a *Artifact, r *Revision, segments map[string]*Segment, refs map[string]string) Object {
-	fr := Final(c, r)
+	fr := s.final(c, r)
 	return Object{
 		Kind: a.Kind, ArtifactID: a.ID, Revision: r.Number, Hash: r.Hash, Marker: "lm-" + a.ID, Campaign: *c,
-		Email: fr.Email, Segment: fr.Segment, Workflow: fr.Workflow, Page: fr.Page,
+		Email: clone(fr.Email), Segment: clone(fr.Segment), Workflow: clone(fr.Workflow), Page: clone(fr.Page),
 		Refs: refs, Segments: segments,
 	}
 }
 
+func clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// planMode says how much of a plan to compute.
+type planMode int
+
+const (
+	planFull planMode = iota // everything a human reviews
+	// planVerify computes only what the hash covers, to tell whether a
+	// stored plan is still current: no diffs, and the governance verdict
+	// is not recomputed (content and policy hash are compared instead).
+	planVerify
+)
+
 // computePlan works out the steps, governance and approvals for the
 // campaign as it is now. It writes nothing.
-func (s *Sandbox) computePlan(ctx context.Context, campaignID string) (*Plan, error) {
+func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planMode) (*Plan, error) {
 	var in *planInput
 	if err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -268,6 +289,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string) (*Plan, er
 		}
 	}
 	var puts, sends []PlanStep
+	var docs []governance.Document
 	for _, a := range in.artifacts {
 		r := in.revs[a.ID]
 		t, ok := s.targets[a.Target]
@@ -279,8 +301,8 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string) (*Plan, er
 			ps = append(ps, Problem{Field: a.ID, Message: fmt.Sprintf("%s cannot hold %ss", t.Platform(), a.Kind), Fix: "stage it for another target with the target field"})
 			continue
 		}
-		obj := s.object(c, a, r, in.segments, refs)
-		as, err := t.Assess(ctx, obj)
+		fr := s.final(c, r)
+		as, err := t.Assess(ctx, s.object(c, a, r, in.segments, refs))
 		if err != nil {
 			return nil, fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, err)
 		}
@@ -291,6 +313,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string) (*Plan, er
 		if as.AudienceSize >= 0 {
 			n := as.AudienceSize
 			step.AudienceSize = &n
+		}
+		if mode == planFull {
+			docs = append(docs, s.document(c, a, fr, as.AudienceSize))
 		}
 		live := a.Live
 		if live != nil {
@@ -308,12 +333,16 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string) (*Plan, er
 		switch {
 		case live == nil:
 			step.Op = OpCreate
-			step.Diff = describeNew(Final(c, r))
+			if mode == planFull {
+				step.Diff = describeNew(fr)
+			}
 		case live.Revision == r.Number:
 			step.Op = OpUnchanged
 		default:
 			step.Op = OpUpdate
-			step.Diff = describeChange(Final(c, in.live[a.ID]), Final(c, r))
+			if mode == planFull {
+				step.Diff = describeChange(s.final(c, in.live[a.ID]), fr)
+			}
 		}
 		puts = append(puts, step)
 		if send, problem := s.followUp(a, r, live, step, now); problem != nil {
@@ -331,16 +360,14 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string) (*Plan, er
 	if err != nil {
 		ps = append(ps, Problem{Field: "policy", Message: "the policy file has errors: " + err.Error(), Fix: "a human must fix the policy file"})
 	} else {
-		rep, _, err := s.Check(ctx, CheckScope{CampaignID: c.ID})
-		if err != nil {
-			return nil, err
-		}
-		p.Governance = PlanGovernance{
-			Configured: len(pol.Rules()) > 0, PolicyHash: pol.Hash(), Summary: Summarize(rep),
-			Errors: rep.Errors, Warnings: rep.Warnings, Suggestions: rep.Suggestions, Passed: rep.Passed, Findings: rep.Findings,
-		}
-		if !p.Governance.Configured {
-			p.Governance.Summary = "no policy configured: nothing was checked"
+		p.Governance = PlanGovernance{Configured: len(pol.Rules()) > 0, PolicyHash: pol.Hash()}
+		if mode == planFull {
+			rep := s.checkDocs(pol, docs)
+			g := &p.Governance
+			g.Summary, g.Errors, g.Warnings, g.Suggestions, g.Passed, g.Findings = Summarize(&rep), rep.Errors, rep.Warnings, rep.Suggestions, rep.Passed, rep.Findings
+			if !g.Configured {
+				g.Summary = "no policy configured: nothing was checked"
+			}
 		}
 		p.Approvals = s.requiredApprovals(pol, c, p.Steps)
 	}
@@ -449,7 +476,7 @@ func planHash(p *Plan) string {
 
 // PlanPromotion computes and stores a plan for the campaign.
 func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (*Plan, error) {
-	p, err := s.computePlan(ctx, campaignID)
+	p, err := s.computePlan(ctx, campaignID, planFull)
 	if err != nil {
 		return nil, err
 	}
@@ -561,7 +588,7 @@ func (s *Sandbox) ListPlans(ctx context.Context, status string, limit int) ([]Pl
 // staleness compares a stored plan with the campaign as it is now and says
 // what changed, or "" when nothing did.
 func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
-	now, err := s.computePlan(ctx, p.CampaignID)
+	now, err := s.computePlan(ctx, p.CampaignID, planVerify)
 	if err != nil {
 		var pe *PlanError
 		if asPlanError(err, &pe) {

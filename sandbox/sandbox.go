@@ -68,6 +68,9 @@ type Sandbox struct {
 	hook     func(string)
 	dataDir  string
 	parallel int
+	finals   *lru[*Revision]
+	revs     *lru[*Revision]
+	checks   *lru[governance.Report]
 }
 
 // New returns a ready Sandbox.
@@ -104,7 +107,8 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	return &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism}, nil
+	return &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism,
+		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), checks: newLRU[governance.Report](4096)}, nil
 }
 
 // Config returns the configuration in force.

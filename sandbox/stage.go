@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/lastmile/lastmile/store"
@@ -73,6 +74,11 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		ps := st.pre
 		c, err := s.campaign(tx, st.campaignID)
+		var nf *NotFoundError
+		if errors.As(err, &nf) && len(ps) > 0 {
+			// Report the unknown campaign together with the other problems.
+			return append(problems{{Field: "campaign_id", Message: nf.Error()}}, ps...).err(what)
+		}
 		if err != nil {
 			return err
 		}
@@ -162,14 +168,22 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 
 func revKey(id string, n int) string { return fmt.Sprintf("%s/%010d", id, n) }
 
+// revision reads an immutable revision. Decoded revisions are kept: they
+// never change, so the cache is always right, and planning reads every one.
+// Callers must not modify what they get.
 func (s *Sandbox) revision(tx store.Tx, id string, n int) (*Revision, error) {
-	r, err := getJSON[Revision](tx, bRevisions, revKey(id, n))
+	key := revKey(id, n)
+	if r, ok := s.revs.get(key); ok {
+		return r, nil
+	}
+	r, err := getJSON[Revision](tx, bRevisions, key)
 	if err != nil {
 		return nil, err
 	}
 	if r == nil {
 		return nil, fmt.Errorf("store: revision %d of %s is missing", n, id)
 	}
+	s.revs.put(key, r)
 	return r, nil
 }
 
