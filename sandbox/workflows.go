@@ -48,6 +48,11 @@ func ParseWait(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("%q is too long", s)
 		}
 		unit := map[string]time.Duration{"w": 7 * 24 * time.Hour, "d": 24 * time.Hour, "h": time.Hour, "m": time.Minute}[m[2]]
+		// Check before multiplying and adding, so nothing overflows.
+		const limit = 10 * 365 * 24 * time.Hour
+		if time.Duration(n) > limit/unit || d+time.Duration(n)*unit > limit {
+			return 0, fmt.Errorf("%q is longer than ten years", s)
+		}
 		d += time.Duration(n) * unit
 	}
 	return d, nil
