@@ -94,9 +94,14 @@ func (s *Sandbox) document(c *Campaign, a *Artifact, fr *Revision, audience int)
 			{Name: "subject", Value: e.Subject}, {Name: "preview_text", Value: e.PreviewText},
 			{Name: "from_name", Value: e.FromName}, {Name: "html", HTML: true, Value: e.HTML}, {Name: "text", Value: e.Text},
 		}
-		// Every supported target adds a List-Unsubscribe header to bulk mail
-		// (local writes a mailto: one; HubSpot and Mailchimp add theirs).
+		// Every supported target adds a List-Unsubscribe header to bulk mail:
+		// local writes a mailto: one; HubSpot and Mailchimp add one-click
+		// https and mailto: ones (RFC 8058).
 		d.Headers = map[string]string{"List-Unsubscribe": "<mailto:unsubscribe@" + domainOf(e.FromEmail) + ">"}
+		if d.Platform == "hubspot" || d.Platform == "mailchimp" {
+			d.Headers["List-Unsubscribe"] = "<https://unsubscribe." + d.Platform + ".com/one-click>, " + d.Headers["List-Unsubscribe"]
+			d.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+		}
 	case fr.Page != nil:
 		p := fr.Page
 		d.Fields = []governance.Field{{Name: "title", Value: p.Title}, {Name: "meta_description", Value: p.MetaDescription}, {Name: "html", HTML: true, Value: p.HTML}}

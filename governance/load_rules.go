@@ -1,0 +1,711 @@
+package governance
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var validKinds = []string{
+	"existence", "substitution", "occurrence", "consistency", "conditional", "capitalization", "readability",
+	"required_text", "footer", "link", "image", "style", "size", "subject", "preview_text", "tokens", "consent", "approvals",
+}
+
+var commonKeys = []string{"id", "kind", "level", "message", "description", "link", "fix", "markets", "industries", "channels", "min_recipients"}
+
+// kindKeys are the keys each kind accepts besides commonKeys. scope and
+// exceptions are listed per kind because they mean nothing to some kinds,
+// and a key that means nothing must not be accepted silently.
+var kindKeys = map[string][]string{
+	"existence":      {"scope", "exceptions", "tokens", "patterns", "ignorecase"},
+	"substitution":   {"scope", "exceptions", "swap", "ignorecase"},
+	"occurrence":     {"scope", "exceptions", "tokens", "patterns", "min", "max", "ignorecase"},
+	"consistency":    {"scope", "exceptions", "either", "ignorecase"},
+	"conditional":    {"scope", "exceptions", "first", "second", "ignorecase"},
+	"capitalization": {"scope", "exceptions", "match", "products"},
+	"readability":    {"scope", "metric", "max", "min_words"},
+	"required_text":  {"scope", "text", "patterns"},
+	"footer":         {"require", "unsubscribe_words"},
+	"link":           {"exceptions", "https", "domains", "utm", "placeholders"},
+	"image":          {"exceptions", "alt", "https", "domains", "spacer_max_px"},
+	"style":          {"colors", "fonts", "allow_colors", "allow_fonts"},
+	"size":           {"warn_kb", "max_kb"},
+	"subject":        {"exceptions", "required", "min_length", "max_length", "all_caps", "spam_words"},
+	"preview_text":   {"exceptions", "required", "min_length", "max_length", "all_caps", "spam_words"},
+	"tokens":         {"exceptions", "syntax", "roots"},
+	"consent":        {"property"},
+	"approvals":      {"approvers", "roles"},
+}
+
+// defaultChannels apply when a rule names none: structural email checks do
+// not belong on segments, and a consent rule is about segments.
+var defaultChannels = map[string][]string{
+	"footer":       {ChannelEmail},
+	"size":         {ChannelEmail},
+	"subject":      {ChannelEmail},
+	"preview_text": {ChannelEmail},
+	"link":         {ChannelEmail, ChannelPage},
+	"image":        {ChannelEmail, ChannelPage},
+	"style":        {ChannelEmail, ChannelPage},
+	"tokens":       {ChannelEmail, ChannelPage},
+	"consent":      {ChannelSegment},
+}
+
+var defaultScope = map[string]string{
+	"existence": "text", "substitution": "text", "occurrence": "text", "consistency": "text",
+	"conditional": "text", "readability": "body", "required_text": "body",
+}
+
+var (
+	ruleIDRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	industryRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+	domainRE   = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	utmParamRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	rootRE     = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+	footerParts      = []string{"postal_address", "unsubscribe", "sender_identity", "contact", "list_unsubscribe", "one_click_unsubscribe"}
+	capStyles        = []string{"$title", "$sentence", "$lower", "$upper"}
+	altModes         = []string{"required", "present", "nonempty"}
+	tokenSyntaxModes = []string{"platform", "any"}
+	utmKeys          = []string{"required", "values", "domains"}
+)
+
+// rule decodes, validates and compiles one rule. It returns nil when the
+// rule has errors (already reported).
+func (l *loader) rule(n *yaml.Node, p *Policy, ids map[string]int) *rule {
+	before := len(l.errs)
+	if !l.isMap(n, "a rule") {
+		return nil
+	}
+	// A first look for id and kind only: which keys are valid depends on
+	// the kind, and errors are reported by the full pass below.
+	all := map[string]kv{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Kind == yaml.ScalarNode && (k.Value == "id" || k.Value == "kind") {
+			if _, seen := all[k.Value]; !seen {
+				all[k.Value] = kv{k, n.Content[i+1]}
+			}
+		}
+	}
+	where := fmt.Sprintf("rule at line %d", n.Line)
+	r := &rule{}
+	c := &r.cfg
+	if f, ok := all["id"]; ok {
+		if id, ok := l.nonEmptyStr(f.v, "id"); ok {
+			if !ruleIDRE.MatchString(id) {
+				l.errAt(f.v, "rule id %q must be letters, digits, '.', '-' or '_' (at most 100)", id)
+			} else if line, dup := ids[id]; dup {
+				l.errAt(f.v, "rule id %q is used twice (first at line %d)", id, line)
+			} else {
+				ids[id] = f.v.Line
+			}
+			c.ID = id
+			where = "rule " + id
+		}
+	} else {
+		l.errAt(n, "%s has no id", where)
+	}
+	kindNode, ok := all["kind"]
+	if !ok {
+		l.errAt(n, "%s has no kind; valid kinds: %s", where, strings.Join(validKinds, ", "))
+		return nil
+	}
+	if c.Kind, ok = l.enum(kindNode.v, "kind", validKinds); !ok {
+		return nil
+	}
+	f := l.fields(n, where, append(slices.Clone(commonKeys), kindKeys[c.Kind]...))
+
+	if v, ok := f["level"]; ok {
+		c.Level, _ = l.enum(v.v, "level", validLevels)
+	} else if c.Kind != "approvals" {
+		l.errAt(n, "%s has no level (error, warning or suggestion)", where)
+	}
+	if v, ok := f["message"]; ok {
+		if c.Message, ok = l.nonEmptyStr(v.v, where+": message"); ok {
+			maxS := 1
+			if c.Kind == "substitution" {
+				maxS = 2
+			}
+			if k := strings.Count(c.Message, "%s"); k > maxS {
+				l.errAt(v.v, "%s: message has %d %%s placeholders; at most %d", where, k, maxS)
+			}
+		}
+	}
+	if v, ok := f["description"]; ok {
+		c.Description, _ = l.str(v.v, where+": description")
+	}
+	if v, ok := f["link"]; ok {
+		if s, ok := l.nonEmptyStr(v.v, where+": link"); ok {
+			if !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
+				l.errAt(v.v, "%s: link must be an http(s) URL to the policy page, got %q", where, s)
+			}
+			c.Link = s
+		}
+	}
+	if v, ok := f["fix"]; ok {
+		c.Fix, _ = l.nonEmptyStr(v.v, where+": fix")
+	}
+	l.selectors(f, r, where)
+
+	// Scopes.
+	if v, ok := f["scope"]; ok {
+		names, nodes := l.strList(v.v, where+": scope", true)
+		for i, s := range names {
+			sc, ok := scopeNamed(s)
+			if !ok {
+				hint := ""
+				if h := closest(s, scopeNameList()); h != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", h)
+				}
+				l.errAt(nodes[i], "unknown scope %q%s; valid: %s", s, hint, strings.Join(scopeNameList(), ", "))
+				continue
+			}
+			if c.Kind == "readability" && sc != scBody && sc != scText {
+				l.errAt(nodes[i], "%s: readability reads body text; scope must be body", where)
+				continue
+			}
+			if sc == scRaw && !slices.Contains([]string{"existence", "substitution", "occurrence", "consistency"}, c.Kind) {
+				l.errAt(nodes[i], "%s: scope raw (markup) is only for existence, substitution, occurrence and consistency rules", where)
+				continue
+			}
+			r.scopes |= sc
+			c.Scope = append(c.Scope, s)
+		}
+	} else if d, ok := defaultScope[c.Kind]; ok {
+		c.Scope = []string{d}
+		r.scopes, _ = scopeNamed(d)
+	}
+
+	ignoreCase := true
+	if v, ok := f["ignorecase"]; ok {
+		if b, ok := l.boolean(v.v, where+": ignorecase"); ok {
+			ignoreCase = b
+			c.IgnoreCase = &b
+		}
+	}
+	if v, ok := f["exceptions"]; ok {
+		c.Exceptions, _ = l.strList(v.v, where+": exceptions", false)
+		for _, e := range c.Exceptions {
+			r.excFold = append(r.excFold, []byte(foldString(normalizeText(e))))
+		}
+	}
+
+	switch c.Kind {
+	case "existence", "occurrence":
+		if v, ok := f["tokens"]; ok {
+			c.Tokens, _ = l.strList(v.v, where+": tokens", false)
+		}
+		if v, ok := f["patterns"]; ok {
+			r.patterns = l.patternList(v.v, where+": patterns", ignoreCase, &c.Patterns)
+		}
+		if f["tokens"].v == nil && f["patterns"].v == nil {
+			l.errAt(n, "%s: %s needs tokens (words or phrases) or patterns (regular expressions)", where, c.Kind)
+		}
+		if c.Kind == "occurrence" {
+			if v, ok := f["min"]; ok {
+				if m, ok := l.integer(v.v, where+": min", 0, 1<<20); ok {
+					c.Min = &m
+				}
+			}
+			if v, ok := f["max"]; ok {
+				if m, ok := l.integer(v.v, where+": max", 0, 1<<20); ok {
+					c.Max = &m
+				}
+			}
+			switch {
+			case f["min"].v == nil && f["max"].v == nil:
+				l.errAt(n, "%s: occurrence needs min, max or both", where)
+			case c.Min != nil && c.Max != nil && *c.Min > *c.Max:
+				l.errAt(f["min"].v, "%s: min (%d) is greater than max (%d)", where, *c.Min, *c.Max)
+			}
+		}
+	case "substitution":
+		if v, ok := f["swap"]; ok {
+			c.Swap, _ = l.pairs(v.v, where+": swap")
+		} else {
+			l.errAt(n, "%s: substitution needs swap (a mapping from the word to avoid to its replacement)", where)
+		}
+	case "consistency":
+		if v, ok := f["either"]; ok {
+			c.Either, _ = l.pairs(v.v, where+": either")
+		} else {
+			l.errAt(n, "%s: consistency needs either (a mapping of pairs of spellings)", where)
+		}
+	case "conditional":
+		for _, k := range []string{"first", "second"} {
+			v, ok := f[k]
+			if !ok {
+				l.errAt(n, "%s: conditional needs %s", where, k)
+				continue
+			}
+			s, ok := l.nonEmptyStr(v.v, where+": "+k)
+			if !ok {
+				continue
+			}
+			re := l.regex(v.v, where+": "+k, s, ignoreCase)
+			if k == "first" {
+				c.First, r.first = s, re
+			} else {
+				c.Second, r.second = s, re
+				r.secondCap = re != nil && re.NumSubexp() > 0
+			}
+		}
+	case "capitalization":
+		if v, ok := f["match"]; ok {
+			if s, ok := l.str(v.v, where+": match"); ok {
+				if !strings.HasPrefix(s, "$") {
+					s = "$" + s
+				}
+				if !slices.Contains(capStyles, s) {
+					l.errAt(v.v, "%s: match must be one of %s", where, strings.Join(capStyles, ", "))
+				}
+				c.Match = s
+			}
+		}
+		if v, ok := f["products"]; ok {
+			c.Products, _ = l.strList(v.v, where+": products", false)
+			r.products = map[string]string{}
+			for _, p := range c.Products {
+				r.products[foldString(normalizeText(p))] = normalizeText(p)
+			}
+		}
+		if f["match"].v == nil && f["products"].v == nil {
+			l.errAt(n, "%s: capitalization needs match ($title, $sentence, $lower, $upper) or products", where)
+		}
+		if f["scope"].v == nil {
+			// Heading case is about headings; product names are about all text.
+			if c.Match != "" {
+				c.Scope, r.scopes = []string{"heading"}, scHeading
+			} else {
+				c.Scope, r.scopes = []string{"text"}, scText
+			}
+		}
+	case "readability":
+		c.Metric = "flesch_kincaid"
+		if v, ok := f["metric"]; ok {
+			c.Metric, _ = l.enum(v.v, where+": metric", []string{"flesch_kincaid"})
+		}
+		if v, ok := f["max"]; ok {
+			if g, ok := l.number(v.v, where+": max", 0, 30); ok {
+				c.MaxGrade = &g
+			}
+		} else {
+			l.errAt(n, "%s: readability needs max (the highest grade level allowed)", where)
+		}
+		c.MinWords = 30
+		if v, ok := f["min_words"]; ok {
+			c.MinWords, _ = l.integer(v.v, where+": min_words", 1, 1<<20)
+		}
+	case "required_text":
+		if v, ok := f["text"]; ok {
+			c.Text, _ = l.strList(v.v, where+": text", true)
+		}
+		if v, ok := f["patterns"]; ok {
+			r.patterns = l.patternList(v.v, where+": patterns", true, &c.Patterns)
+		}
+		if f["text"].v == nil && f["patterns"].v == nil {
+			l.errAt(n, "%s: required_text needs text (the exact wording) or patterns", where)
+		}
+	case "footer":
+		l.footerRule(f, n, r, p, where)
+	case "link":
+		l.linkRule(f, n, r, where, before)
+	case "image":
+		c.SpacerMaxPx = 3
+		if v, ok := f["alt"]; ok {
+			c.Alt, _ = l.enum(v.v, where+": alt", altModes)
+		}
+		if v, ok := f["https"]; ok {
+			if b, ok := l.boolean(v.v, where+": https"); ok {
+				c.HTTPS = &b
+			}
+		}
+		if v, ok := f["domains"]; ok {
+			c.Domains = l.domains(v.v, where+": domains")
+		}
+		if v, ok := f["spacer_max_px"]; ok {
+			c.SpacerMaxPx, _ = l.integer(v.v, where+": spacer_max_px", 0, 100)
+		}
+		if c.Alt == "" && !isTrue(c.HTTPS) && c.Domains == nil && len(l.errs) == before {
+			l.errAt(n, "%s: image checks nothing: set alt, https: true or domains", where)
+		}
+	case "style":
+		l.styleRule(f, n, r, p, where)
+	case "size":
+		if v, ok := f["warn_kb"]; ok {
+			c.WarnKB, _ = l.integer(v.v, where+": warn_kb", 1, 100000)
+		}
+		if v, ok := f["max_kb"]; ok {
+			c.MaxKB, _ = l.integer(v.v, where+": max_kb", 1, 100000)
+		}
+		switch {
+		case f["warn_kb"].v == nil && f["max_kb"].v == nil:
+			l.errAt(n, "%s: size needs warn_kb, max_kb or both (Gmail clips above 102)", where)
+		case c.WarnKB > 0 && c.MaxKB > 0 && c.WarnKB >= c.MaxKB:
+			l.errAt(f["warn_kb"].v, "%s: warn_kb (%d) must be below max_kb (%d)", where, c.WarnKB, c.MaxKB)
+		}
+	case "subject", "preview_text":
+		if v, ok := f["required"]; ok {
+			if b, ok := l.boolean(v.v, where+": required"); ok {
+				c.Required = &b
+			}
+		}
+		if v, ok := f["min_length"]; ok {
+			c.MinLength, _ = l.integer(v.v, where+": min_length", 1, 10000)
+		}
+		if v, ok := f["max_length"]; ok {
+			c.MaxLength, _ = l.integer(v.v, where+": max_length", 1, 10000)
+		}
+		if v, ok := f["all_caps"]; ok {
+			if b, ok := l.boolean(v.v, where+": all_caps"); ok {
+				c.AllCaps = &b
+			}
+		}
+		if v, ok := f["spam_words"]; ok {
+			c.SpamWords, _ = l.strList(v.v, where+": spam_words", false)
+		}
+		if c.MinLength > 0 && c.MaxLength > 0 && c.MinLength > c.MaxLength {
+			l.errAt(f["min_length"].v, "%s: min_length (%d) is greater than max_length (%d)", where, c.MinLength, c.MaxLength)
+		}
+		if c.Required == nil && c.MinLength == 0 && c.MaxLength == 0 && c.AllCaps == nil && c.SpamWords == nil && len(l.errs) == before {
+			l.errAt(n, "%s: %s checks nothing: set required, min_length, max_length, all_caps or spam_words", where, c.Kind)
+		}
+		r.capsOK = map[string]bool{}
+		for _, e := range c.Exceptions {
+			r.capsOK[e] = true
+		}
+		if c.Kind == "subject" {
+			r.scopes = scSubject
+		} else {
+			r.scopes = scPreview
+		}
+	case "tokens":
+		c.Syntax = "platform"
+		if v, ok := f["syntax"]; ok {
+			c.Syntax, _ = l.enum(v.v, where+": syntax", tokenSyntaxModes)
+		}
+		c.Roots = []string{"contact", "company", "owner", "subscriber", "recipient"}
+		if v, ok := f["roots"]; ok {
+			var nodes []*yaml.Node
+			c.Roots, nodes = l.strList(v.v, where+": roots", false)
+			for i, s := range c.Roots {
+				if !rootRE.MatchString(s) {
+					l.errAt(nodes[i], "%s: root %q must be an identifier such as contact", where, s)
+				}
+			}
+		}
+		r.tokenRoot = map[string]bool{}
+		for _, s := range c.Roots {
+			r.tokenRoot[s] = true
+		}
+	case "consent":
+		if v, ok := f["property"]; ok {
+			c.Property, _ = l.nonEmptyStr(v.v, where+": property")
+		} else {
+			l.errAt(n, "%s: consent needs property (the contact property that records marketing consent)", where)
+		}
+		for _, ch := range c.Channels {
+			if ch != ChannelSegment && ch != ChannelWorkflow {
+				l.errAt(f["channels"].v, "%s: consent applies to segment and workflow audiences, not %s", where, ch)
+			}
+		}
+	case "approvals":
+		if v, ok := f["approvers"]; ok {
+			c.Approvers, _ = l.integer(v.v, where+": approvers", 1, 20)
+		}
+		if v, ok := f["roles"]; ok {
+			var nodes []*yaml.Node
+			c.Roles, nodes = l.strList(v.v, where+": roles", false)
+			for i, role := range c.Roles {
+				if _, ok := p.roles[role]; !ok {
+					l.errAt(nodes[i], "%s: role %q is not defined in the roles section (defined: %s)", where, role, strings.Join(p.Roles(), ", "))
+				}
+			}
+		}
+		if c.Approvers == 0 && len(c.Roles) == 0 {
+			l.errAt(n, "%s: approvals needs approvers (a count), roles, or both", where)
+		}
+		if c.Approvers == 0 {
+			c.Approvers = 1
+		}
+	}
+	if c.Channels == nil {
+		c.Channels = slices.Clone(defaultChannels[c.Kind])
+		r.sel.channels = c.Channels
+	}
+	if len(l.errs) > before {
+		return nil
+	}
+	return r
+}
+
+func (l *loader) selectors(f map[string]kv, r *rule, where string) {
+	c := &r.cfg
+	if v, ok := f["markets"]; ok {
+		names, nodes := l.strList(v.v, where+": markets", false)
+		for i, m := range names {
+			switch {
+			case marketGroups[m] != nil:
+				r.sel.markets = append(r.sel.markets, marketGroups[m]...)
+			case isCountry(m):
+				r.sel.markets = append(r.sel.markets, m)
+			case isCountry(strings.ToUpper(m)) || marketGroups[strings.ToUpper(m)] != nil:
+				l.errAt(nodes[i], "%s: market %q must be upper case: %q", where, m, strings.ToUpper(m))
+				continue
+			default:
+				l.errAt(nodes[i], "%s: unknown market %q: use an ISO 3166-1 alpha-2 country code (DE, US, CA, GB) or a group (EU, EEA, UK)", where, m)
+				continue
+			}
+			c.Markets = append(c.Markets, m)
+		}
+		slices.Sort(r.sel.markets)
+		r.sel.markets = slices.Compact(r.sel.markets)
+	}
+	if v, ok := f["industries"]; ok {
+		names, nodes := l.strList(v.v, where+": industries", false)
+		for i, s := range names {
+			if !industryRE.MatchString(s) {
+				l.errAt(nodes[i], "%s: industry %q must be lower case letters, digits, '-' or '_' (e.g. finserv)", where, s)
+				continue
+			}
+			c.Industries = append(c.Industries, s)
+		}
+		r.sel.industries = c.Industries
+	}
+	if v, ok := f["channels"]; ok {
+		if v.v.Kind != yaml.SequenceNode {
+			l.errAt(v.v, "%s: channels must be a list, got %s", where, describe(v.v))
+		} else {
+			for _, item := range v.v.Content {
+				if ch, ok := l.enum(item, "channel", validChannels); ok {
+					c.Channels = append(c.Channels, ch)
+				}
+			}
+			if len(v.v.Content) == 0 {
+				l.errAt(v.v, "%s: channels must not be an empty list (leave the key out instead)", where)
+			}
+		}
+		r.sel.channels = c.Channels
+	}
+	if v, ok := f["min_recipients"]; ok {
+		c.MinRecipients, _ = l.integer(v.v, where+": min_recipients", 0, 1<<40)
+		r.sel.minRecipients = c.MinRecipients
+	}
+}
+
+// regex compiles one RE2 pattern. A pattern that matches the empty string
+// would match everywhere (or, for required text, be satisfied by anything).
+func (l *loader) regex(n *yaml.Node, what, s string, ignoreCase bool) *regexp.Regexp {
+	expr := s
+	if ignoreCase {
+		expr = "(?i)" + s
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		msg := err.Error()
+		msg = strings.TrimPrefix(msg, "error parsing regexp: ")
+		l.errAt(n, "%s: bad regular expression %q: %s", what, s, msg)
+		return nil
+	}
+	if re.MatchString("") {
+		l.errAt(n, "%s: regular expression %q matches empty text, so it would match everywhere", what, s)
+		return nil
+	}
+	return re
+}
+
+// patternList compiles a list of patterns into one alternation so a rule
+// costs one regexp pass per field, however many patterns it has.
+func (l *loader) patternList(n *yaml.Node, what string, ignoreCase bool, into *[]string) *regexp.Regexp {
+	pats, nodes := l.strList(n, what, false)
+	var parts []string
+	for i, s := range pats {
+		if l.regex(nodes[i], what, s, false) == nil {
+			continue
+		}
+		parts = append(parts, "(?:"+s+")")
+	}
+	*into = pats
+	if len(parts) == 0 || len(parts) != len(pats) {
+		return nil
+	}
+	expr := strings.Join(parts, "|")
+	if ignoreCase {
+		expr = "(?i)" + expr
+	}
+	return regexp.MustCompile(expr) // each part compiled above
+}
+
+func (l *loader) domains(n *yaml.Node, what string) []string {
+	names, nodes := l.strList(n, what, false)
+	var out []string
+	for i, d := range names {
+		if strings.Contains(d, "/") {
+			l.errAt(nodes[i], "%s: %q is a URL; give the domain only (e.g. acme.com)", what, d)
+			continue
+		}
+		if !domainRE.MatchString(d) {
+			l.errAt(nodes[i], "%s: %q is not a lower-case domain name (e.g. acme.com)", what, d)
+			continue
+		}
+		out = append(out, strings.TrimPrefix(d, "*."))
+	}
+	return out
+}
+
+func (l *loader) footerRule(f map[string]kv, n *yaml.Node, r *rule, p *Policy, where string) {
+	c := &r.cfg
+	v, ok := f["require"]
+	if !ok {
+		l.errAt(n, "%s: footer needs require (any of %s)", where, strings.Join(footerParts, ", "))
+		return
+	}
+	if v.v.Kind != yaml.SequenceNode {
+		l.errAt(v.v, "%s: require must be a list, got %s", where, describe(v.v))
+		return
+	}
+	ft := p.brand.Footer
+	for _, item := range v.v.Content {
+		part, ok := l.enum(item, "footer part", footerParts)
+		if !ok {
+			continue
+		}
+		switch {
+		case part == "postal_address" && ft.PostalAddress == "":
+			l.errAt(item, "%s: postal_address needs brand.footer.postal_address, which is not set", where)
+		case part == "sender_identity" && ft.Company == "":
+			l.errAt(item, "%s: sender_identity needs brand.footer.company, which is not set", where)
+		case part == "contact" && ft.ContactEmail == "" && ft.ContactURL == "":
+			l.errAt(item, "%s: contact needs brand.footer.contact_email or contact_url, neither is set", where)
+		}
+		c.Require = append(c.Require, part)
+	}
+	c.UnsubscribeWords = []string{"unsubscribe", "opt out", "opt-out", "optout"}
+	if v, ok := f["unsubscribe_words"]; ok {
+		c.UnsubscribeWords, _ = l.strList(v.v, where+": unsubscribe_words", false)
+	}
+}
+
+func (l *loader) linkRule(f map[string]kv, n *yaml.Node, r *rule, where string, before int) {
+	c := &r.cfg
+	if v, ok := f["https"]; ok {
+		if b, ok := l.boolean(v.v, where+": https"); ok {
+			c.HTTPS = &b
+		}
+	}
+	if v, ok := f["placeholders"]; ok {
+		if b, ok := l.boolean(v.v, where+": placeholders"); ok {
+			c.Placeholders = &b
+		}
+	}
+	if v, ok := f["domains"]; ok {
+		c.Domains = l.domains(v.v, where+": domains")
+	}
+	if v, ok := f["utm"]; ok {
+		u := &utmConfig{values: map[string][]string{}}
+		uf := l.fields(v.v, where+": utm", utmKeys)
+		if rv, ok := uf["required"]; ok {
+			var nodes []*yaml.Node
+			u.Required, nodes = l.strList(rv.v, where+": utm.required", false)
+			for i, s := range u.Required {
+				if !utmParamRE.MatchString(s) {
+					l.errAt(nodes[i], "%s: %q is not a query parameter name (e.g. utm_source)", where, s)
+				}
+			}
+		}
+		if vv, ok := uf["values"]; ok && l.isMap(vv.v, where+": utm.values") {
+			for i := 0; i+1 < len(vv.v.Content); i += 2 {
+				k, val := vv.v.Content[i], vv.v.Content[i+1]
+				param, ok := l.nonEmptyStr(k, where+": utm.values key")
+				if !ok {
+					continue
+				}
+				if _, dup := u.values[param]; dup {
+					l.errAt(k, "%s: utm.values: %q is repeated", where, param)
+					continue
+				}
+				allowed, _ := l.strList(val, where+": utm.values."+param, false)
+				u.values[param] = allowed
+				u.Values = append(u.Values, utmValues{Param: param, Allowed: allowed})
+			}
+		}
+		if dv, ok := uf["domains"]; ok {
+			u.Domains = l.domains(dv.v, where+": utm.domains")
+		}
+		if u.Required == nil && u.Values == nil && len(l.errs) == before {
+			l.errAt(v.v, "%s: utm needs required (parameter names) or values (allowed values per parameter)", where)
+		}
+		c.UTM = u
+	}
+	if !isTrue(c.HTTPS) && !isTrue(c.Placeholders) && c.Domains == nil && c.UTM == nil && len(l.errs) == before {
+		l.errAt(n, "%s: link checks nothing: set https: true, placeholders: true, domains or utm", where)
+	}
+}
+
+func (l *loader) styleRule(f map[string]kv, n *yaml.Node, r *rule, p *Policy, where string) {
+	c := &r.cfg
+	if v, ok := f["colors"]; ok {
+		if b, ok := l.boolean(v.v, where+": colors"); ok {
+			c.Colors = &b
+		}
+	}
+	if v, ok := f["fonts"]; ok {
+		if b, ok := l.boolean(v.v, where+": fonts"); ok {
+			c.Fonts = &b
+		}
+	}
+	if c.Colors == nil && c.Fonts == nil {
+		t := true
+		c.Colors, c.Fonts = &t, &t
+	}
+	r.allowCol = map[uint32]bool{}
+	bc := p.brand.Colors
+	for _, h := range []string{bc.Primary, bc.Text, bc.Background, bc.Link, bc.Button} {
+		if rgb, ok := colorRGB(h); ok {
+			r.allowCol[rgb] = true
+		}
+	}
+	for _, h := range bc.Named {
+		if rgb, ok := colorRGB(h); ok {
+			r.allowCol[rgb] = true
+		}
+	}
+	if v, ok := f["allow_colors"]; ok {
+		var nodes []*yaml.Node
+		c.AllowColors, nodes = l.strList(v.v, where+": allow_colors", false)
+		for i, s := range c.AllowColors {
+			rgb, ok := colorRGB(s)
+			if !ok {
+				l.errAt(nodes[i], "%s: allow_colors: %q is not a colour (#rgb, #rrggbb, rgb(...) or a CSS colour name)", where, s)
+				continue
+			}
+			r.allowCol[rgb] = true
+		}
+	}
+	r.allowFont = map[string]bool{}
+	for _, fam := range fontStack(p.brand.Fonts.Body) {
+		r.allowFont[fam] = true
+	}
+	for _, fam := range fontStack(p.brand.Fonts.Heading) {
+		r.allowFont[fam] = true
+	}
+	r.brandFont = p.brand.Fonts.Body
+	if v, ok := f["allow_fonts"]; ok {
+		c.AllowFonts, _ = l.strList(v.v, where+": allow_fonts", false)
+		for _, s := range c.AllowFonts {
+			r.allowFont[strings.ToLower(strings.Trim(strings.TrimSpace(s), `"'`))] = true
+		}
+	}
+	if isTrue(c.Colors) && len(r.allowCol) == 0 {
+		l.errAt(n, "%s: no colours are allowed: define brand.colors or allow_colors (every colour would be flagged)", where)
+	}
+	if isTrue(c.Fonts) && len(r.allowFont) == 0 {
+		l.errAt(n, "%s: no fonts are allowed: define brand.fonts or allow_fonts (every font would be flagged)", where)
+	}
+}
+
+// isTrue reads an optional boolean option; unset is false.
+func isTrue(b *bool) bool { return b != nil && *b }
