@@ -154,7 +154,7 @@ func elicitationMessage(p *sandbox.Plan) string {
 	return b.String()
 }
 
-func progressNotifier(ctx context.Context, req mcp.CallToolRequest) sandbox.Progress {
+func (d deps) progressNotifier(ctx context.Context, req mcp.CallToolRequest) sandbox.Progress {
 	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
 		return nil
 	}
@@ -164,9 +164,12 @@ func progressNotifier(ctx context.Context, req mcp.CallToolRequest) sandbox.Prog
 	}
 	token := req.Params.Meta.ProgressToken
 	return func(done, total int, msg string) {
-		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+		err := srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 			"progressToken": token, "progress": done, "total": total, "message": msg,
 		})
+		if err == nil {
+			d.delivery.queued()
+		}
 	}
 }
 
@@ -247,7 +250,8 @@ func confirmTool(d deps) Tool {
 			"Only plan_id is accepted; nothing you pass counts as approval. Calling it again on a promoted plan returns the earlier result; on an interrupted one it resumes without repeating anything.",
 		hints: hints{readOnly: false, destructive: true, idempotent: true, openWorld: true},
 		run: func(ctx context.Context, req mcp.CallToolRequest, in planIDIn) (confirmOut, string, error) {
-			res, err := d.sb.Confirm(ctx, actor(ctx), in.PlanID, progressNotifier(ctx, req))
+			res, err := d.sb.Confirm(ctx, actor(ctx), in.PlanID, d.progressNotifier(ctx, req))
+			d.delivery.flush(2 * time.Second)
 			if err != nil {
 				return confirmOut{}, "", err
 			}

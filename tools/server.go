@@ -14,12 +14,15 @@ import (
 type Options struct {
 	Version string
 	Logger  *slog.Logger
+	// Delivery, for stream transports, orders progress before results.
+	Delivery *Delivery
 }
 
 // deps is what every tool handler needs.
 type deps struct {
-	sb  *sandbox.Sandbox
-	log *slog.Logger
+	sb       *sandbox.Sandbox
+	log      *slog.Logger
+	delivery *Delivery
 }
 
 const instructions = `lastmile lets you build and ship marketing campaigns safely.
@@ -32,11 +35,11 @@ Everything you create is STAGED in a sandbox; nothing reaches a live platform un
 6. fetch_metrics to read results back.`
 
 // All returns every tool, in a stable order.
-func All(sb *sandbox.Sandbox, log *slog.Logger) []Tool {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func All(sb *sandbox.Sandbox, o Options) []Tool {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := deps{sb: sb, log: log}
+	d := deps{sb: sb, log: o.Logger, delivery: o.Delivery}
 	var out []Tool
 	out = append(out, campaignTools(d)...)
 	out = append(out, stagingTools(d)...)
@@ -63,7 +66,7 @@ func New(sb *sandbox.Sandbox, o Options) *server.MCPServer {
 		server.WithToolHandlerMiddleware(recovery(o.Logger)),
 		server.WithResourceRecovery(),
 	)
-	for _, t := range All(sb, o.Logger) {
+	for _, t := range All(sb, o) {
 		s.AddTool(t.Tool, t.Handler)
 	}
 	addResources(s, sb)

@@ -27,10 +27,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.Close()
 	a.log.Info("lastmile serving MCP on stdio", "version", buildVersion(), "data_dir", a.dir, "targets", a.sb.TargetNames())
-	s := tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log})
+	delivery := tools.NewDelivery()
+	s := tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log, Delivery: delivery})
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(log.New(e.stderr, "mcp: ", 0))
-	err = stdio.Listen(ctx, e.stdin, e.stdout)
+	err = stdio.Listen(ctx, e.stdin, delivery.Writer(e.stdout))
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
 		return nil
 	}
