@@ -266,7 +266,7 @@ func (s *Sandbox) GovernanceLine(ctx context.Context, artifactID string) string 
 	if err != nil {
 		return "checks could not run: " + err.Error()
 	}
-	return "governance: " + Summarize(rep)
+	return "governance: " + Summarize(rep) + " (check_campaign lists the findings)"
 }
 
 // Summarize renders a report's counts in one line.
@@ -278,7 +278,7 @@ func Summarize(r *governance.Report) string {
 	if r.Errors > 0 {
 		verdict = "BLOCKED"
 	}
-	return fmt.Sprintf("%s — %d errors, %d warnings, %d suggestions (check_campaign lists them)", verdict, r.Errors, r.Warnings, r.Suggestions)
+	return fmt.Sprintf("%s — %d errors, %d warnings, %d suggestions", verdict, r.Errors, r.Warnings, r.Suggestions)
 }
 
 func domainOf(addr string) string {

@@ -7,5 +7,4 @@ import (
 
 var errTODO = errors.New("not yet available")
 
-func cmdCheck(context.Context, *env, []string) error   { return errTODO }
 func cmdConnect(context.Context, *env, []string) error { return errTODO }

@@ -15,7 +15,7 @@ type stopLimiter struct {
 	observe time.Duration
 }
 
-func (l *stopLimiter) Wait(ctx context.Context) error                       { return l.waitErr }
+func (l *stopLimiter) Wait(ctx context.Context) error                         { return l.waitErr }
 func (l *stopLimiter) Observe(resp *http.Response, body []byte) time.Duration { return l.observe }
 
 // Errors raised before a request is sent (limiter, Authorize) and 429s the

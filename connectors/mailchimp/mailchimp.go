@@ -1,0 +1,241 @@
+// Package mailchimp is lastmile's Mailchimp connector: the sandbox Target
+// for the Mailchimp Marketing API 3.0.
+//
+// Supported: emails become regular campaigns (settings, HTML and plain-text
+// content, the audience as the list plus the segments our audience named,
+// send or schedule after the send checklist passes); segments become static
+// segments (tags) or saved segments with conditions; reports feed
+// fetch_metrics. Not supported, and said so at plan time: workflows
+// (Mailchimp has no API to create Customer Journeys) and pages.
+//
+// Every method of *Target is safe for concurrent use: the promotion engine
+// may run independent steps in parallel. All requests of one Mailchimp
+// account in this process share one semaphore of 10 (Mailchimp's limit of
+// simultaneous connections), so parallel steps never earn a 429 from each
+// other.
+package mailchimp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lastmile/lastmile/connectors/internal/rest"
+	"github.com/lastmile/lastmile/connectors/internal/secret"
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// Platform is the connector's platform name.
+const Platform = "mailchimp"
+
+// MaxConnections is Mailchimp's limit of simultaneous connections per account.
+const MaxConnections = 10
+
+// Config is the non-secret configuration of one Mailchimp target, decoded
+// from its section of the lastmile config file.
+type Config struct {
+	// ListID is the audience (list) every campaign and segment of this
+	// target belongs to. `lastmile connect mailchimp` prints the account's
+	// audiences with their ids.
+	ListID string `yaml:"list_id"`
+	// BaseURL overrides the API base (default: from the stored credentials,
+	// https://<dc>.api.mailchimp.com/3.0). Must be https unless it points at
+	// the loopback interface (tests, local proxies).
+	BaseURL string `yaml:"base_url,omitempty"`
+	// MergeFields maps contact properties to the audience's merge tags when
+	// they differ from the defaults (email → EMAIL, first_name → FNAME,
+	// last_name → LNAME, phone → PHONE, address → ADDRESS, birthday →
+	// BIRTHDAY; anything else → its name upper-cased).
+	MergeFields map[string]string `yaml:"merge_fields,omitempty"`
+	// MaxConnections lowers the simultaneous-request bound below Mailchimp's
+	// 10, to leave room for other integrations on the same account.
+	MaxConnections int `yaml:"max_connections,omitempty"`
+	// Timeout bounds each HTTP request (default 60s).
+	Timeout time.Duration `yaml:"timeout,omitempty"`
+}
+
+// Target is a configured Mailchimp account and audience. Safe for concurrent use.
+type Target struct {
+	name   string
+	cfg    Config
+	client *rest.Client
+	log    *slog.Logger
+	now    func() time.Time
+	merge  map[string]string
+}
+
+var _ sandbox.Target = (*Target)(nil)
+
+type settings struct {
+	httpClient  *http.Client
+	now         func() time.Time
+	sleep       func(ctx context.Context, d time.Duration) error
+	log         *slog.Logger
+	maxAttempts int
+	baseDelay   time.Duration
+}
+
+// Option configures a Target (tests mostly).
+type Option func(*settings)
+
+// WithHTTPClient replaces the HTTP client.
+func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.httpClient = c } }
+
+// WithClock replaces time.Now (schedule rounding, metrics timestamps).
+func WithClock(now func() time.Time) Option { return func(s *settings) { s.now = now } }
+
+// WithSleep replaces the wait between retries.
+func WithSleep(f func(ctx context.Context, d time.Duration) error) Option {
+	return func(s *settings) { s.sleep = f }
+}
+
+// WithLogger sets the logger (default slog.Default()). Nothing secret is logged.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.log = l } }
+
+// WithRetries sets the attempts per request (default 6) and the first
+// backoff (default 250ms, doubled per attempt with jitter, at most 8s).
+func WithRetries(attempts int, firstDelay time.Duration) Option {
+	return func(s *settings) { s.maxAttempts, s.baseDelay = attempts, firstDelay }
+}
+
+// New returns the Mailchimp target called name, with credentials stored by
+// ConnectAPIKey or ConnectOAuth under dataDir.
+func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
+	st := settings{now: time.Now, log: slog.Default(), maxAttempts: 6, baseDelay: 250 * time.Millisecond}
+	for _, o := range opts {
+		o(&st)
+	}
+	if strings.TrimSpace(cfg.ListID) == "" {
+		return nil, fmt.Errorf("mailchimp: target %q: list_id is not set: put the audience id in the target's config (lastmile connect mailchimp lists your audiences)", name)
+	}
+	var cr credentials
+	if err := secret.Load(dataDir, name, &cr); err != nil {
+		if errors.Is(err, secret.ErrNotFound) {
+			return nil, fmt.Errorf("mailchimp: target %q is not connected: run lastmile connect mailchimp --name %s: %w", name, name, sandbox.ErrAuth)
+		}
+		return nil, fmt.Errorf("mailchimp: target %q: reading credentials: %w", name, err)
+	}
+	if err := cr.valid(); err != nil {
+		return nil, fmt.Errorf("mailchimp: target %q: stored credentials are incomplete (%v): run lastmile connect mailchimp --name %s again: %w", name, err, name, sandbox.ErrAuth)
+	}
+	base := cfg.BaseURL
+	if base == "" {
+		base = cr.apiBase()
+	}
+	base = strings.TrimRight(base, "/")
+	if err := checkBaseURL(base); err != nil {
+		return nil, fmt.Errorf("mailchimp: target %q: base_url: %w", name, err)
+	}
+	n := cfg.MaxConnections
+	if n <= 0 || n > MaxConnections {
+		n = MaxConnections
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	hc := st.httpClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = n
+		tr.MaxConnsPerHost = n
+		hc = &http.Client{Transport: tr, Timeout: timeout}
+	}
+	merge := map[string]string{}
+	for k, v := range cfg.MergeFields {
+		merge[strings.ToLower(strings.TrimSpace(k))] = strings.ToUpper(strings.TrimSpace(v))
+	}
+	t := &Target{
+		name:  name,
+		cfg:   cfg,
+		log:   st.log,
+		now:   st.now,
+		merge: merge,
+		client: &rest.Client{
+			HTTP:        hc,
+			BaseURL:     base,
+			Authorize:   cr.authorize,
+			Sem:         accountSemaphore(accountKey(base, cr), n),
+			MaxAttempts: st.maxAttempts,
+			BaseDelay:   st.baseDelay,
+			MaxDelay:    8 * time.Second,
+			UserAgent:   "lastmile-mailchimp/1",
+			Sleep:       st.sleep,
+		},
+	}
+	return t, nil
+}
+
+// Name is the configured target name.
+func (t *Target) Name() string { return t.name }
+
+// Platform is "mailchimp".
+func (t *Target) Platform() string { return Platform }
+
+// Capabilities: emails, segments and metrics. Mailchimp cannot create
+// Customer Journeys through its API, and landing pages are out of scope.
+func (t *Target) Capabilities() sandbox.Capabilities {
+	return sandbox.Capabilities{Emails: true, Segments: true, Metrics: true}
+}
+
+// checkBaseURL refuses to send credentials in clear text off the machine.
+func checkBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", base)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return fmt.Errorf("%q: plain http is allowed only on the loopback interface; use https", base)
+	}
+	return fmt.Errorf("%q: scheme must be https", base)
+}
+
+// The per-account semaphores of this process: every Target (and every
+// connect check) talking to the same account shares one, so that together
+// they never open more than Mailchimp's 10 simultaneous connections.
+var (
+	semMu sync.Mutex
+	sems  = map[string]chan struct{}{}
+)
+
+// accountSemaphore returns the account's semaphore, creating it with n
+// slots; the first creator's size wins.
+func accountSemaphore(key string, n int) chan struct{} {
+	semMu.Lock()
+	defer semMu.Unlock()
+	if s, ok := sems[key]; ok {
+		return s
+	}
+	s := make(chan struct{}, n)
+	sems[key] = s
+	return s
+}
+
+// accountKey identifies an account without keeping its secret: a hash of
+// the API endpoint and the credential.
+func accountKey(base string, cr credentials) string {
+	h := sha256.New()
+	h.Write([]byte(base))
+	h.Write([]byte{0})
+	h.Write([]byte(cr.secretValue()))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
