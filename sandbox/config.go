@@ -184,3 +184,70 @@ func (c Config) TargetNames() []string {
 	slices.Sort(names)
 	return names
 }
+
+// SaveTarget adds or replaces a target's section in the data directory's
+// config file, keeping the rest of the file (comments included). settings
+// is any value that encodes to a YAML mapping; its type key is set.
+func SaveTarget(dataDir, name, typ string, settings any, makeDefault bool) error {
+	path := filepath.Join(dataDir, ConfigFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		data = []byte(DefaultConfigText)
+	} else if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return fmt.Errorf("%s is not a YAML mapping", path)
+	}
+	root := doc.Content[0]
+	var section yaml.Node
+	if err := section.Encode(settings); err != nil {
+		return err
+	}
+	if section.Kind != yaml.MappingNode {
+		return fmt.Errorf("target settings must be a mapping")
+	}
+	setKey(&section, "type", &yaml.Node{Kind: yaml.ScalarNode, Value: typ})
+	targets := getKey(root, "targets")
+	if targets == nil || targets.Kind != yaml.MappingNode {
+		targets = &yaml.Node{Kind: yaml.MappingNode}
+		setKey(root, "targets", targets)
+	}
+	setKey(targets, name, &section)
+	if makeDefault {
+		setKey(root, "default_target", &yaml.Node{Kind: yaml.ScalarNode, Value: name})
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func getKey(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func setKey(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v.HeadComment = m.Content[i+1].HeadComment
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+}

@@ -50,7 +50,7 @@ type Options struct {
 	Logger  *slog.Logger
 	// DataDir holds the promotion journals.
 	DataDir string
-	// Parallelism bounds promotion steps run at once (default 4); steps
+	// Parallelism bounds promotion steps run at once (default 16); steps
 	// still wait for what they depend on.
 	Parallelism int
 	// Hooks for tests of crash safety: called at named points of promotion.
@@ -97,7 +97,7 @@ func New(o Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox: no data directory for promotion journals")
 	}
 	if o.Parallelism <= 0 {
-		o.Parallelism = 4
+		o.Parallelism = 16
 	}
 	if err := o.Config.check(); err != nil {
 		return nil, err

@@ -7,4 +7,5 @@ import (
 
 var errTODO = errors.New("not yet available")
 
-func cmdConnect(context.Context, *env, []string) error { return errTODO }
+func connectHubSpot(context.Context, *env, []string) error   { return errTODO }
+func connectWordPress(context.Context, *env, []string) error { return errTODO }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -40,6 +41,12 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions) (sand
 			opts = append(opts, local.WithClock(o.now))
 		}
 		return local.New(name, dir, c, opts...)
+	case "mailchimp":
+		var c mailchimp.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return mailchimp.New(name, dir, c)
 	}
 	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress)", tc.Type)
 }
