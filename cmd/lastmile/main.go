@@ -23,6 +23,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -125,9 +127,11 @@ func main() {
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 
+// isTerminal asks the terminal driver: /dev/null is a character device
+// too, and must not count as a person at a keyboard.
 func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // newLogger logs to stderr: in serve mode stdout carries only the protocol.

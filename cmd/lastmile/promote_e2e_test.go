@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// stageForPromotion stages a small campaign that passes the sample policy.
+func stageForPromotion(t *testing.T, s *stdioServer) (campaign, segment, email, page string) {
+	t.Helper()
+	c := s.mustStage("create_campaign", map[string]any{"name": "Process test", "markets": []string{"US"}, "industry": "retail",
+		"utm": map[string]any{"source": "newsletter", "medium": "email", "campaign": "process_test"}})
+	campaign = c["id"].(string)
+	seg := s.mustStage("build_segment", map[string]any{"campaign_id": campaign, "name": "Customers",
+		"conditions": []map[string]any{{"property": "lifecycle_stage", "operator": "eq", "value": "customer"}}})
+	segment = seg["id"].(string)
+	em := s.mustStage("create_email", map[string]any{"campaign_id": campaign, "name": "Hello", "subject": "News from Acme",
+		"preview_text": "What is new this month.", "from_name": "Acme", "from_email": "news@acme.com", "audience": map[string]any{"include": []string{segment}},
+		"blocks": []map[string]any{{"type": "heading", "text": "What is new"}, {"type": "paragraph", "text": "Hi {{ contact.firstname | default: \"there\" }}, see [the news](https://www.acme.com/news)."}}})
+	email = em["id"].(string)
+	pg := s.mustStage("publish_page", map[string]any{"campaign_id": campaign, "title": "News", "slug": "process-news",
+		"blocks": []map[string]any{{"type": "heading", "text": "News"}}})
+	page = pg["id"].(string)
+	return
+}
+
+// The approval channel is another process: `lastmile approve` runs while a
+// server holds the data directory, and the server's next confirm sees it.
+func TestApproveFromAnotherProcessWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	s := serve(t, dir)
+	defer s.stop()
+	s.initialize(mcp.ProtocolVersion20251125)
+	campaign, segment, email, _ := stageForPromotion(t, s)
+	if got := campaignOf(t, s, segment); got != campaign {
+		t.Fatalf("lastmile://artifacts/%s names campaign %s, want %s", segment, got, campaign)
+	}
+	plan := s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})
+	planID, code := plan["id"].(string), plan["code"].(string)
+
+	r := s.call("confirm_promotion", map[string]any{"plan_id": planID})
+	if !r.IsError || !strings.Contains(r.text(), "lastmile approve "+planID) {
+		t.Fatalf("confirm before approval: %s", r.text())
+	}
+	// Approval-looking arguments are refused by the schema, not honoured.
+	r = s.call("confirm_promotion", map[string]any{"plan_id": planID, "approved": true, "approver": "me", "code": code})
+	if !r.IsError || !strings.Contains(r.text(), "approved: is not a field") {
+		t.Fatalf("confirm with approval-looking arguments: %s", r.text())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "outbox")); !os.IsNotExist(err) {
+		t.Fatal("something went live before approval")
+	}
+
+	// A wrong code is refused, and nothing is recorded.
+	out, errOut, status := runBin(t, "approve", planID, "--code", "nope42", "--as", "dana", "--data-dir", dir)
+	if status == 0 || !strings.Contains(errOut, "code does not match") {
+		t.Fatalf("approve with a wrong code: status %d\n%s\n%s", status, out, errOut)
+	}
+	out, errOut, status = runBin(t, "approve", planID, "--code", code, "--as", "dana", "--data-dir", dir)
+	if status != 0 {
+		t.Fatalf("approve: status %d\n%s\n%s", status, out, errOut)
+	}
+	for _, want := range []string{"IRREVERSIBLE", "send", "recipients", "Approved by dana"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("approve output lacks %q:\n%s", want, out)
+		}
+	}
+	plans, _, _ := runBin(t, "plans", "--data-dir", dir)
+	if !strings.Contains(plans, planID) || !strings.Contains(plans, "approved") {
+		t.Errorf("lastmile plans:\n%s", plans)
+	}
+
+	r = s.call("confirm_promotion", map[string]any{"plan_id": planID})
+	if r.IsError {
+		t.Fatalf("confirm after approval: %s", r.text())
+	}
+	if r.StructuredContent["status"] != "promoted" {
+		t.Fatalf("status = %v", r.StructuredContent["status"])
+	}
+	files, _ := os.ReadDir(filepath.Join(dir, "outbox", email))
+	if len(files) == 0 {
+		t.Fatal("no messages in the outbox")
+	}
+	audit, _, _ := runBin(t, "audit", "--json", "--data-dir", dir)
+	for _, action := range []string{"plan_promotion", "approve_plan", "promotion_started", "promote_step", "promotion_finished"} {
+		if !strings.Contains(audit, `"action":"`+action+`"`) {
+			t.Errorf("audit log lacks %s", action)
+		}
+	}
+	if !strings.Contains(audit, `"channel":"cli"`) {
+		t.Error("the approval's channel is not in the audit log")
+	}
+}
+
+func campaignOf(t *testing.T, s *stdioServer, artifact string) string {
+	t.Helper()
+	r := s.request("resources/read", map[string]any{"uri": "lastmile://artifacts/" + artifact})
+	if r.Error != nil {
+		t.Fatalf("read artifact: %+v", r.Error)
+	}
+	var res struct {
+		Contents []struct{ Text string } `json:"contents"`
+	}
+	json.Unmarshal(r.Result, &res)
+	var v struct {
+		Artifact struct {
+			CampaignID string `json:"campaign_id"`
+		} `json:"artifact"`
+	}
+	json.Unmarshal([]byte(res.Contents[0].Text), &v)
+	return v.Artifact.CampaignID
+}
+
+// Reject from the CLI: the agent sees the reason.
+func TestRejectFromCLI(t *testing.T) {
+	dir := t.TempDir()
+	s := serve(t, dir)
+	defer s.stop()
+	s.initialize(mcp.ProtocolVersion20251125)
+	campaign, _, _, _ := stageForPromotion(t, s)
+	plan := s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})
+	planID := plan["id"].(string)
+	if _, errOut, status := runBin(t, "reject", planID, "--data-dir", dir); status == 0 || !strings.Contains(errOut, "reason") {
+		t.Fatalf("reject without a reason: %d %s", status, errOut)
+	}
+	if out, errOut, status := runBin(t, "reject", planID, "--reason", "exclude churned customers", "--as", "dana", "--data-dir", dir); status != 0 {
+		t.Fatalf("reject: %d\n%s\n%s", status, out, errOut)
+	}
+	r := s.call("confirm_promotion", map[string]any{"plan_id": planID})
+	if !r.IsError || !strings.Contains(r.text(), "exclude churned customers") {
+		t.Fatalf("confirm a rejected plan: %s", r.text())
+	}
+	if _, _, status := runBin(t, "approve", planID, "--code", plan["code"].(string), "--data-dir", dir); status == 0 {
+		t.Fatal("a rejected plan was approved")
+	}
+}
+
+// The official MCP TypeScript SDK drives the whole loop (testdata/e2e).
+// CI installs it (.ci/run) and sets LASTMILE_REQUIRE_E2E so a missing
+// install fails instead of skipping.
+func TestNPMClientEndToEnd(t *testing.T) {
+	e2e, _ := filepath.Abs("../../testdata/e2e")
+	_, nodeErr := exec.LookPath("node")
+	_, modErr := os.Stat(filepath.Join(e2e, "node_modules", "@modelcontextprotocol", "sdk"))
+	if nodeErr != nil || modErr != nil {
+		msg := "the npm end-to-end test needs node and `npm ci --prefix testdata/e2e`"
+		if os.Getenv("LASTMILE_REQUIRE_E2E") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "client.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(childEnv(t), "LASTMILE_BIN="+bin, "LASTMILE_DATA_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node client.mjs: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "E2E OK") {
+		t.Fatalf("unexpected output:\n%s", out)
+	}
+	t.Log(strings.TrimSpace(string(out)))
+}
+
+// The README's main command, as CI runs it.
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	out, errOut, status := runBin(t, "demo", "--yes", "--data-dir", dir)
+	if status != 0 {
+		t.Fatalf("demo: status %d\n%s\n%s", status, out, errOut)
+	}
+	for _, want := range []string{"stages a campaign", "refused", "approved", "promoted to the local target", "fetches the metrics", "Where everything went live", "OPEN RATE"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	for _, p := range []string{"site/insights-launch/index.html", "events.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("demo did not create %s", p)
+		}
+	}
+	boxes, _ := os.ReadDir(filepath.Join(dir, "outbox"))
+	if len(boxes) != 1 {
+		t.Fatalf("outbox holds %d emails, want 1 broadcast", len(boxes))
+	}
+	// Without a terminal and without --yes the demo refuses to approve.
+	_, errOut, status = runBin(t, "demo", "--data-dir", filepath.Join(t.TempDir(), "d2"))
+	if status == 0 || !strings.Contains(errOut, "--yes") {
+		t.Fatalf("demo without a terminal: %d %s", status, errOut)
+	}
+}
