@@ -113,7 +113,8 @@ func (d deps) elicitApproval(ctx context.Context, req mcp.CallToolRequest, p *sa
 			},
 		}).ToolResult(), nil
 	}
-	ok, _ := answer.Content.(map[string]any)["approve"].(bool)
+	content, _ := answer.Content.(map[string]any)
+	ok, _ := content["approve"].(bool)
 	if answer.Action != mcp.ElicitationResponseActionAccept || !ok {
 		return mcp.NewToolResultError(fmt.Sprintf("The user did not approve plan %s (%s) in the client; nothing was promoted. Ask what to change, or let a human approve it with: %s", p.ID, answer.Action, sandbox.ApproveCommand(p))), nil
 	}
