@@ -1,0 +1,122 @@
+package hubspot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lastmile/lastmile/connectors/hubspot"
+	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
+	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/store"
+)
+
+// The sandbox's planner and promoter drive the HubSpot target against the
+// fake: a campaign with a segment, an email sent to it, an automated email,
+// a landing page and a workflow is planned, approved and promoted, and the
+// fake then holds exactly one of each, sent, published and turned on.
+func TestPromotionThroughTheSandbox(t *testing.T) {
+	ctx := context.Background()
+	srv := hubspottest.New(t, hubspottest.Options{Window: 100 * time.Millisecond})
+	dir := t.TempDir()
+	t.Setenv("LASTMILE_E2E_HUBSPOT_TOKEN", srv.PrivateAppToken())
+	if _, err := hubspot.ConnectPrivateApp(ctx, dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := hubspot.New("hubspot", dir, hubspot.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := sandbox.DefaultConfig()
+	cfg.Targets["hubspot"] = sandbox.TargetConfig{Type: "hubspot"}
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": tgt},
+		Policy: sandbox.StaticPolicy{}, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Spring launch", Target: "hubspot", UTM: sandbox.UTM{Source: "hubspot", Medium: "email", Campaign: "spring"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(r *sandbox.StageResult, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Artifact.ID
+	}
+	seg := id(sb.StageSegment(ctx, "agent", sandbox.SegmentInput{CampaignID: c.ID, Name: "Germany",
+		Conditions: []sandbox.Condition{{Property: "country", Operator: "eq", Value: "DE"}}}))
+	html := `<p>Hi {{ contact.firstname | default: "there" }}, <a href="https://acme.test/spring">see what's new</a>.</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`
+	id(sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c.ID, Name: "Launch", Subject: "Spring is here", FromName: "Acme",
+		FromEmail: "news@acme.test", HTML: html, Audience: sandbox.Audience{Include: []string{seg}}}))
+	welcome := id(sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c.ID, Name: "Welcome", Subject: "Welcome", FromName: "Acme",
+		FromEmail: "news@acme.test", HTML: html}))
+	id(sb.StagePage(ctx, "agent", sandbox.PageInput{CampaignID: c.ID, Title: "Spring launch", Slug: "spring-launch", HTML: "<h1>Spring</h1><p>New things.</p>"}))
+	id(sb.StageWorkflow(ctx, "agent", sandbox.WorkflowInput{CampaignID: c.ID, Name: "Welcome series", Activate: true,
+		Trigger: sandbox.Trigger{Type: "segment_entry", SegmentID: seg},
+		Steps:   []sandbox.Step{{ID: "s1", Type: "send_email", EmailID: welcome, Next: "s2"}, {ID: "s2", Type: "wait", Duration: "2d"}}}))
+
+	plan, err := sb.PlanPromotion(ctx, "agent", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, s := range plan.Steps {
+		notes = append(notes, s.Notes...)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "automated email") {
+		t.Errorf("plan notes lack the automated-email note: %q", notes)
+	}
+	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: plan.Code}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := sb.Confirm(ctx, "agent", plan.ID, nil)
+	if err != nil {
+		t.Fatalf("promotion: %v", err)
+	}
+	if res.Status != sandbox.PlanPromoted {
+		t.Fatalf("status %s: %+v", res.Status, res.Steps)
+	}
+	if got := srv.Counts(); got["lists"] != 1 || got["emails"] != 2 || got["pages"] != 1 || got["flows"] != 1 {
+		t.Errorf("fake holds %v", got)
+	}
+	for _, e := range srv.Emails() {
+		if !e.IsPublished {
+			t.Errorf("email %q is %s", e.Name, e.State)
+		}
+		html := e.Doc["content"].(map[string]any)["widgets"].(map[string]any)["lastmile_body"].(map[string]any)["body"].(map[string]any)["html"].(string)
+		if !strings.Contains(html, "utm_campaign=spring") || !strings.Contains(html, `|default("there")`) {
+			t.Errorf("email body lacks UTM or HubL: %s", html)
+		}
+	}
+	if p := srv.Pages(); len(p) != 1 || !p[0].Published {
+		t.Errorf("pages %+v", p)
+	}
+	if f := srv.Flows(); len(f) != 1 || !f[0].IsEnabled {
+		t.Errorf("flows %+v", f)
+	}
+	// Planning again: everything is unchanged and nothing is written.
+	calls := srv.Stats().Calls
+	again, err := sb.PlanPromotion(ctx, "agent", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range again.Steps {
+		if s.Op != sandbox.OpUnchanged {
+			t.Errorf("re-plan step %s is %s", s.ArtifactID, s.Op)
+		}
+	}
+	after := srv.Stats().Calls
+	for _, op := range []string{"emails.create", "lists.create", "pages.create", "flows.create", "emails.publish", "flows.update"} {
+		if after[op] != calls[op] {
+			t.Errorf("planning wrote: %s %d → %d", op, calls[op], after[op])
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package wordpress
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lastmile/lastmile/connectors/internal/rest"
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// Error is a failed WordPress call, with a sentence that names the platform,
+// the operation and the fix. It unwraps to the sandbox sentinel that applies
+// (ErrAuth, ErrConflict, ErrNotSupported), to rest.ErrAmbiguous when a write
+// may have landed, and to the underlying *rest.Error or transport error.
+type Error struct {
+	Op     string // "create page \"Spring launch\""
+	Status int    // HTTP status, 0 when no answer came
+	Code   string // WordPress's error code (rest_invalid_param, …)
+	msg    string
+	wraps  []error
+}
+
+func (e *Error) Error() string { return "wordpress: " + e.Op + ": " + e.msg }
+
+// Unwrap exposes the sentinels and the cause to errors.Is and errors.As.
+func (e *Error) Unwrap() []error { return e.wraps }
+
+// envelope is WordPress's error body: {code, message, data: {status, params}}.
+type envelope struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Data    struct {
+		Status  int               `json:"status"`
+		Params  map[string]string `json:"params"`
+		Details map[string]struct {
+			Code string `json:"code"`
+			Data struct {
+				Status int `json:"status"`
+			} `json:"data"`
+		} `json:"details"`
+	} `json:"data"`
+}
+
+// forbiddenParam is the status (401 or 403) hidden in a 400: WordPress
+// answers a list with status=any from someone it does not recognise with
+// rest_invalid_param whose detail is rest_forbidden_status, status 401.
+func (env envelope) forbiddenParam() int {
+	if env.Code != "rest_invalid_param" {
+		return 0
+	}
+	for _, d := range env.Data.Details {
+		if strings.HasPrefix(d.Code, "rest_forbidden") && (d.Data.Status == 401 || d.Data.Status == 403) {
+			return d.Data.Status
+		}
+	}
+	return 0
+}
+
+func parseEnvelope(body []byte) (envelope, bool) {
+	var env envelope
+	if json.Unmarshal(body, &env) != nil || env.Code == "" {
+		return envelope{}, false
+	}
+	return env, true
+}
+
+// fail turns an error from a call into an *Error with a readable sentence.
+func (t *Target) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var already *Error
+	if errors.As(err, &already) {
+		return err
+	}
+	e := &Error{Op: op, wraps: []error{err}}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		e.msg = "interrupted: " + err.Error()
+		return e
+	}
+	var he *rest.Error
+	if !errors.As(err, &he) {
+		if errors.Is(err, rest.ErrAmbiguous) {
+			e.msg = fmt.Sprintf("the connection to %s failed after the request was sent, so WordPress may or may not have applied it (%s); lastmile looks for the page by its marker before trying again", t.site, causeOf(err))
+		} else {
+			e.msg = fmt.Sprintf("cannot reach %s: %s; check that base_url is right and the site is up", t.site, causeOf(err))
+		}
+		return e
+	}
+	e.Status = he.Status
+	env, isJSON := parseEnvelope(he.Body)
+	e.Code = env.Code
+	said := ""
+	if isJSON && env.Message != "" {
+		said = fmt.Sprintf(" (WordPress said %q, code %s)", clip(env.Message, 200), env.Code)
+	}
+	status := he.Status
+	if st := env.forbiddenParam(); st != 0 {
+		status = st
+	}
+	switch {
+	case status == http.StatusUnauthorized:
+		// WordPress treats a wrong application password as an anonymous
+		// request and answers with the endpoint's generic 401.
+		e.msg = fmt.Sprintf("WordPress rejected the application password for user %s: create a new one under Users → Profile → Application Passwords and run lastmile connect wordpress --name %s again", t.user, t.name)
+		e.wraps = append(e.wraps, sandbox.ErrAuth)
+	case status == http.StatusForbidden:
+		e.msg = fmt.Sprintf("user %s is not allowed to do this%s: give the user the Editor or Administrator role, or run lastmile connect wordpress --name %s with a user who has it", t.user, said, t.name)
+		e.wraps = append(e.wraps, sandbox.ErrAuth)
+	case he.Status == http.StatusNotFound && env.Code == "rest_post_invalid_id":
+		e.msg = fmt.Sprintf("the page does not exist on %s (it was deleted, or trashed and emptied); re-plan to create it again", t.site)
+	case he.Status == http.StatusNotFound && env.Code == "rest_no_route":
+		e.msg = fmt.Sprintf("the REST route was not found under %s: check base_url, and that the REST API is not disabled by a plugin", t.apiRoot)
+	case he.Status == http.StatusNotFound && !isJSON:
+		e.msg = fmt.Sprintf("%s answered HTTP 404 with a page that is not the WordPress REST API: check base_url; on a site with plain permalinks set api_root to %s/?rest_route=", t.apiRoot, t.site)
+	case he.Status == http.StatusBadRequest && env.Code == "rest_invalid_param":
+		e.msg = "WordPress refused the request: " + describeParams(env) + "; fix the artifact and re-plan"
+	case he.Status == http.StatusBadRequest && env.Code == "rest_invalid_json":
+		e.msg = "WordPress could not parse the request body as JSON; this is a lastmile bug, please report it"
+	case he.Status == http.StatusTooManyRequests:
+		e.msg = fmt.Sprintf("the site's host kept rate-limiting lastmile (HTTP 429)%s; try again later", said)
+	case he.Status >= 500:
+		e.msg = fmt.Sprintf("the site failed with HTTP %d%s%s; try again later, and check the site's PHP error log if it persists", he.Status, said, notJSON(isJSON, he.Body))
+		if errors.Is(err, rest.ErrAmbiguous) {
+			e.msg += "; WordPress may or may not have applied the request, so lastmile looks for the page by its marker before trying again"
+		}
+	case isJSON:
+		e.msg = fmt.Sprintf("WordPress refused the request with HTTP %d: %s (code %s)", he.Status, clip(env.Message, 300), env.Code)
+	default:
+		e.msg = fmt.Sprintf("unexpected HTTP %d%s; a security plugin, a proxy or maintenance mode may be in the way", he.Status, notJSON(isJSON, he.Body))
+	}
+	return e
+}
+
+// conflict builds an error wrapping sandbox.ErrConflict.
+func conflict(op, msg string) error {
+	return &Error{Op: op, msg: msg, wraps: []error{sandbox.ErrConflict}}
+}
+
+// failf builds an error without an HTTP cause, wrapping the given sentinels.
+func failf(op string, sentinels []error, format string, args ...any) error {
+	return &Error{Op: op, msg: fmt.Sprintf(format, args...), wraps: sentinels}
+}
+
+func describeParams(env envelope) string {
+	if len(env.Data.Params) == 0 {
+		return clip(env.Message, 300)
+	}
+	keys := make([]string, 0, len(env.Data.Params))
+	for k := range env.Data.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+": "+clip(env.Data.Params[k], 200))
+	}
+	return "invalid " + strings.Join(parts, "; ")
+}
+
+func notJSON(isJSON bool, body []byte) string {
+	if isJSON || len(body) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and a non-JSON answer (%q)", clip(collapse(string(body)), 120))
+}
+
+// causeOf is a transport error's message without the prefixes rest adds
+// (the ambiguity note and the method and path, which may carry a query).
+func causeOf(err error) string {
+	msg := strings.TrimPrefix(err.Error(), rest.ErrAmbiguous.Error()+": ")
+	return methodPath.ReplaceAllString(msg, "$1")
+}
+
+var methodPath = regexp.MustCompile(`^(gave up after \d+ attempts: )?[A-Z]+ \S+: `)
+
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}
