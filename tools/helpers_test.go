@@ -207,14 +207,6 @@ func mustOK(t testing.TB, res *mcp.CallToolResult) obj {
 	return out
 }
 
-// decode re-decodes structured content into T.
-func decode[T any](t testing.TB, res *mcp.CallToolResult) T {
-	t.Helper()
-	var v T
-	decodeInto(t, res.StructuredContent, &v)
-	return v
-}
-
 func decodeInto(t testing.TB, from, to any) {
 	t.Helper()
 	data, err := json.Marshal(from)

@@ -103,6 +103,20 @@ func TestHappyPath(t *testing.T) {
 				t.Errorf("counts %v", counts)
 			}
 
+			// Every write is in the audit log, under the agent's name.
+			entries, err := h.sb.Audit(context.Background(), 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 8 {
+				t.Errorf("%d audit entries for 8 writes", len(entries))
+			}
+			for _, e := range entries {
+				if e.Actor != "agent:lastmile-test" {
+					t.Errorf("audit entry %s %s by %q, want agent:lastmile-test", e.Action, e.Object, e.Actor)
+				}
+			}
+
 			list := mustOK(t, h.call(t, "list_campaigns", obj{}))
 			cs := list["campaigns"].([]any)
 			if len(cs) != 1 || cs[0].(obj)["id"] != cmp || cs[0].(obj)["artifacts"].(float64) != 7 {
@@ -359,11 +373,25 @@ type row struct {
 
 func runRows(t *testing.T, h *harness, tool string, rows []row) {
 	t.Helper()
+	before := auditLen(t, h)
 	for _, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
 			mustToolError(t, h.call(t, tool, r.args), r.want...)
 		})
 	}
+	// A refused write leaves no trace: no record, no revision, no audit entry.
+	if after := auditLen(t, h); after != before {
+		t.Errorf("refused %s calls wrote %d audit entries", tool, after-before)
+	}
+}
+
+func auditLen(t *testing.T, h *harness) int {
+	t.Helper()
+	entries, err := h.sb.Audit(context.Background(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
 }
 
 // big is just over the 1 MB limit on html.
@@ -438,6 +466,7 @@ func TestCreateEmailValidation(t *testing.T) {
 		{"wrong type audience", with(base, "audience", []string{seg}), []string{"audience: must be object, not array"}},
 		{"not an object", []int{1, 2}, []string{"the arguments: must be object, not array"}},
 		{"bad block type", with(base, "blocks", []obj{{"type": "video", "text": "x"}}), []string{"blocks[0].type", "is not allowed", "use one of", "heading"}},
+		{"integer out of range", with(base, "blocks", []obj{{"type": "heading", "text": "x", "level": 1e30}}), []string{"blocks[0].level", "1, 2 or 3"}},
 		{"image without alt", with(base, "blocks", []obj{{"type": "image", "src": "https://acme.com/a.png"}}), []string{"blocks[0].alt"}},
 		{"blank subject", with(base, "subject", "  "), []string{"subject: is required", "subject line"}},
 		{"subject with newline", with(base, "subject", "Hi\nthere"), []string{"subject: contains a line break", "one line"}},
@@ -530,6 +559,7 @@ func TestBuildSegmentValidation(t *testing.T) {
 		{"groups nested too deep", with(base, "groups", nest(4)), []string{"groups[0].groups[0].groups[0].groups", "not a field here"}},
 		{"empty group", with(base, "groups", []obj{{"match": "any"}}), []string{"groups[0]", "is empty", "give the group conditions"}},
 		{"selects nobody", obj{"campaign_id": cmp, "name": "Nobody"}, []string{"conditions", "the segment selects nobody", "static_emails"}},
+		{"too many static emails", with(base, "static_emails", manyAddresses(10001)), []string{"static_emails: has 10001 items; the limit is 10000"}},
 		{"bad static email", with(base, "static_emails", []string{"jane", "a@b"}), []string{"static_emails[0]", "RFC 5322", "static_emails[1]", "no domain"}},
 		{"include unknown", with(base, "include_segments", []string{"seg_01nope"}), []string{"include_segments[0]", "no segment seg_01nope in campaign " + cmp}},
 		{"include of another campaign", with(base, "include_segments", []string{otherSeg}), []string{"include_segments[0]", "no segment " + otherSeg + " in campaign " + cmp}},
@@ -646,6 +676,7 @@ func TestConfigureWorkflowValidation(t *testing.T) {
 		{"wait of zero", steps(wait("w", "0m", "")), []string{"steps[0].duration", "outside 1 minute to 365 days"}},
 		{"wait without duration", steps(wait("w", "", "")), []string{"steps[0].duration: is required for wait", `"2d"`}},
 		{"wait over a year", steps(wait("w", "53w", "")), []string{"steps[0].duration", "53w is outside 1 minute to 365 days", "pick a wait in that range"}},
+		{"wait that overflows", steps(wait("w", "30500w7175m", "")), []string{"steps[0].duration", `"30500w7175m"`}},
 		{"wait with decimals", steps(wait("w", "1.5d", "")), []string{"steps[0].duration", "is not a duration"}},
 		{"send without email", steps(obj{"id": "a", "type": "send_email"}), []string{"steps[0].email_id: is required for send_email", "create_email"}},
 		{"send a segment", steps(obj{"id": "a", "type": "send_email", "email_id": seg}), []string{"steps[0].email_id", "email id", "eml_"}},
@@ -907,4 +938,155 @@ func TestTwoServersShareADataDirectory(t *testing.T) {
 			t.Errorf("a server sees %d segments, want %d", n, 2*each)
 		}
 	}
+}
+
+func manyAddresses(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("u%d@example.com", i)
+	}
+	return out
+}
+
+// ---- resources and prompt ----
+
+func TestResources(t *testing.T) {
+	for _, p := range []string{protoDefault, proto1125} {
+		t.Run(protoName(p), func(t *testing.T) {
+			h := newHarness(t, withProtocol(p))
+			cmp := h.newCampaign(t, "Resources")
+			em := blocksEmailArgs(cmp)
+			id := str(t, h.stage(t, "create_email", em), "id")
+			h.stage(t, "create_email", with(em, "email_id", id, "subject", "Second subject"))
+
+			if body := readResource(t, h, "lastmile://policy"); !strings.Contains(body, "#") {
+				t.Errorf("policy resource: %q", body)
+			}
+			if body := readResource(t, h, "lastmile://campaigns/"+cmp); !strings.Contains(body, id) {
+				t.Errorf("campaign resource lacks %s: %s", id, body)
+			}
+			if body := readResource(t, h, "lastmile://artifacts/"+id); !strings.Contains(body, "Second subject") {
+				t.Errorf("artifact resource is not the current revision: %s", body)
+			}
+			// The template's description offers ?revision=N for older revisions.
+			uri := "lastmile://artifacts/" + id + "?revision=1"
+			res, err := h.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: uri}})
+			if err != nil {
+				t.Errorf("%s: %v", uri, err)
+			} else if tc, _ := mcp.AsTextResourceContents(res.Contents[0]); !strings.Contains(tc.Text, "Meet the new Acme") || strings.Contains(tc.Text, "Second subject") {
+				t.Errorf("?revision=1 is not revision 1: %s", tc.Text)
+			}
+
+			pr, err := h.c.GetPrompt(context.Background(), mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: "build_campaign", Arguments: map[string]string{"brief": "Spring launch for US customers"}}})
+			if err != nil || len(pr.Messages) == 0 {
+				t.Fatalf("build_campaign prompt: %v %+v", err, pr)
+			}
+			if tc, ok := mcp.AsTextContent(pr.Messages[0].Content); !ok || !strings.Contains(tc.Text, "Spring launch for US customers") || !strings.Contains(tc.Text, "approval") {
+				t.Errorf("prompt text: %+v", pr.Messages[0].Content)
+			}
+		})
+	}
+}
+
+// ---- paging and limits ----
+
+func TestListCampaignsPages(t *testing.T) {
+	h := newHarness(t)
+	var want []string
+	for i := range 5 {
+		want = append([]string{h.newCampaign(t, fmt.Sprintf("C%d", i))}, want...) // newest first
+	}
+	var got []string
+	cursor := ""
+	for page := 0; ; page++ {
+		args := obj{"limit": 2}
+		if cursor != "" {
+			args["cursor"] = cursor
+		}
+		out := mustOK(t, h.call(t, "list_campaigns", args))
+		cs := out["campaigns"].([]any)
+		if len(cs) > 2 {
+			t.Fatalf("page of %d with limit 2", len(cs))
+		}
+		for _, c := range cs {
+			got = append(got, c.(obj)["id"].(string))
+		}
+		next, _ := out["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		if page > 5 {
+			t.Fatal("pages never end")
+		}
+		cursor = next
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paging gave\n%v\nwant newest first\n%v", got, want)
+	}
+	all := mustOK(t, h.call(t, "list_campaigns", obj{"limit": 100}))
+	if n := len(all["campaigns"].([]any)); n != 5 || all["next_cursor"] != nil {
+		t.Errorf("one page of 100: %d campaigns, next_cursor %v", n, all["next_cursor"])
+	}
+}
+
+func TestArtifactsPerCampaignLimit(t *testing.T) {
+	h := newHarness(t, withMemoryStore())
+	cmp := h.newCampaign(t, "Full")
+	em := blocksEmailArgs(cmp)
+	first := str(t, h.stage(t, "create_email", em), "id")
+	for i := 1; i < 500; i++ {
+		h.stage(t, "create_email", with(em, "name", fmt.Sprintf("E%d", i)))
+	}
+	mustToolError(t, h.call(t, "build_segment", segmentArgs(cmp)), "campaign_id", "already has 500 artifacts", "split the work into several campaigns")
+	// New revisions of what is there are still fine.
+	out := h.stage(t, "create_email", with(em, "email_id", first, "subject", "Revised"))
+	if num(t, out, "revision") != 2 {
+		t.Errorf("revision of an artifact in a full campaign: %v", out)
+	}
+}
+
+// TestSendTimesCompareAsInstants: the same instant written in another zone
+// is the same content.
+func TestSendTimesCompareAsInstants(t *testing.T) {
+	h := newHarness(t)
+	cmp := h.newCampaign(t, "Zones")
+	seg := str(t, h.stage(t, "build_segment", segmentArgs(cmp)), "id")
+	at := epoch.Add(30 * 24 * time.Hour)
+	em := with(blocksEmailArgs(cmp), "audience", obj{"include": []string{seg}}, "send_at", at.Format(time.RFC3339))
+	id := str(t, h.stage(t, "create_email", em), "id")
+	paris := at.In(time.FixedZone("CET", 3600)).Format(time.RFC3339)
+	out := h.stage(t, "create_email", with(em, "email_id", id, "send_at", paris))
+	if out["unchanged"] != true {
+		t.Errorf("%s and %s are one instant, but a new revision was staged: %v", at.Format(time.RFC3339), paris, out)
+	}
+}
+
+// TestEveryBlockType stages an email and a page using every block type, an
+// explicit target and a hand-written text part.
+func TestEveryBlockType(t *testing.T) {
+	h := newHarness(t)
+	cmp := h.newCampaign(t, "Blocks")
+	blocks := []obj{
+		{"type": "heading", "text": "Hello {{ contact.firstname | default: \"there\" }}", "level": 2, "align": "center"},
+		{"type": "paragraph", "text": "**Bold**, *italic* and [a link](https://acme.com/a).\nNew line."},
+		{"type": "button", "text": "Book a demo", "url": "https://acme.com/demo", "align": "left"},
+		{"type": "image", "src": "https://acme.com/hero.png", "alt": "Hero", "width": 600, "url": "https://acme.com"},
+		{"type": "divider"},
+		{"type": "spacer", "height": 32},
+		{"type": "html", "text": "<p>Raw <b>HTML</b></p>"},
+		{"type": "columns", "columns": [][]obj{
+			{{"type": "heading", "text": "Left", "level": 3}, {"type": "paragraph", "text": "One"}},
+			{{"type": "image", "src": "https://acme.com/r.png", "alt": "Right", "width": 200}},
+		}},
+	}
+	out := h.stage(t, "create_email", with(blocksEmailArgs(cmp), "blocks", blocks, "target", "local", "text", "Plain text, by hand."))
+	checkStaged(t, out, "email", "eml_", cmp, 1)
+	body := readResource(t, h, "lastmile://artifacts/"+str(t, out, "id"))
+	for _, want := range []string{"Plain text, by hand.", "https://acme.com/demo", "Hero", `{{ contact.firstname | default: \"there\" }}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("staged email lacks %q", want)
+		}
+	}
+	out = h.stage(t, "publish_page", with(pageArgs(cmp, "blocks"), "blocks", blocks, "target", "local"))
+	checkStaged(t, out, "page", "pg_", cmp, 1)
 }

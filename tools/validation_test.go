@@ -1,0 +1,302 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/lastmile/lastmile/tools"
+)
+
+// Whole-inventory checks, after github-mcp-server's tools_validation_test:
+// what every tool must declare, checked on the wire (tools/list) and on the
+// registrations themselves.
+
+// wireTool is a tool as tools/list sends it.
+type wireTool struct {
+	Name         string         `json:"name"`
+	Title        string         `json:"title"`
+	Description  string         `json:"description"`
+	InputSchema  map[string]any `json:"inputSchema"`
+	OutputSchema map[string]any `json:"outputSchema"`
+	Annotations  map[string]any `json:"annotations"`
+}
+
+func wireTools(t *testing.T) []wireTool {
+	t.Helper()
+	h := newHarness(t, withProtocol(proto1125))
+	var out []wireTool
+	for _, raw := range h.rawToolsList(t) {
+		var wt wireTool
+		if err := json.Unmarshal(raw, &wt); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		out = append(out, wt)
+	}
+	if len(out) == 0 {
+		t.Fatal("tools/list is empty")
+	}
+	return out
+}
+
+var hintNames = []string{"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+
+// isReadTool names the tools that only read: they must say so, since mcp-go
+// defaults every tool to destructive and open-world.
+func isReadTool(name string) bool {
+	for _, p := range []string{"get_", "list_", "check_"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isStagingTool names the write tools that stage artifacts: their
+// descriptions must say the change is staged and not live. (plan_promotion,
+// confirm_promotion and fetch_metrics write too, but stage nothing.)
+func isStagingTool(wt wireTool) bool {
+	for _, p := range []string{"create_", "build_", "configure_", "publish_", "update_"} {
+		if strings.HasPrefix(wt.Name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAllToolsSetAllFourAnnotations(t *testing.T) {
+	for _, wt := range wireTools(t) {
+		t.Run(wt.Name, func(t *testing.T) {
+			for _, k := range hintNames {
+				v, ok := wt.Annotations[k]
+				if !ok {
+					t.Errorf("annotation %s is not set explicitly", k)
+				} else if _, isBool := v.(bool); !isBool {
+					t.Errorf("annotation %s is %T, not a boolean", k, v)
+				}
+			}
+			if wt.Annotations["title"] == nil && wt.Title == "" {
+				t.Errorf("no title")
+			}
+			ro, destructive, idem := wt.Annotations["readOnlyHint"], wt.Annotations["destructiveHint"], wt.Annotations["idempotentHint"]
+			if isReadTool(wt.Name) && ro != true {
+				t.Errorf("%s only reads, but readOnlyHint is %v", wt.Name, ro)
+			}
+			if ro == true && (destructive != false || idem != true) {
+				t.Errorf("a read-only tool must be non-destructive and idempotent: %v", wt.Annotations)
+			}
+			if strings.HasPrefix(wt.Name, "create_") || strings.HasPrefix(wt.Name, "build_") ||
+				strings.HasPrefix(wt.Name, "configure_") || strings.HasPrefix(wt.Name, "publish_") {
+				if ro != false {
+					t.Errorf("%s writes, but readOnlyHint is %v", wt.Name, ro)
+				}
+			}
+		})
+	}
+}
+
+// TestAllToolRegistrationsSetAllFourHints checks the declarations, not the
+// wire: a nil hint would be omitted on the wire and clients would assume
+// mcp-go's destructive, open-world defaults.
+func TestAllToolRegistrationsSetAllFourHints(t *testing.T) {
+	h := newHarness(t)
+	for _, tl := range tools.All(h.sb, tools.Options{}) {
+		a := tl.Tool.Annotations
+		for i, p := range []*bool{a.ReadOnlyHint, a.DestructiveHint, a.IdempotentHint, a.OpenWorldHint} {
+			if p == nil {
+				t.Errorf("%s: %s is nil", tl.Tool.Name, hintNames[i])
+			}
+		}
+		if tl.Handler == nil {
+			t.Errorf("%s: no handler", tl.Tool.Name)
+		}
+	}
+}
+
+func TestToolInputSchemasHaveAnObjectRoot(t *testing.T) {
+	for _, wt := range wireTools(t) {
+		t.Run(wt.Name, func(t *testing.T) {
+			for which, s := range map[string]map[string]any{"inputSchema": wt.InputSchema, "outputSchema": wt.OutputSchema} {
+				if s == nil {
+					if which == "inputSchema" {
+						t.Fatal("no inputSchema")
+					}
+					continue
+				}
+				if s["type"] != "object" {
+					t.Errorf("%s: root type is %v, want object", which, s["type"])
+				}
+				// Some providers reject a whole tools/list payload over these.
+				for _, k := range []string{"anyOf", "oneOf", "allOf", "not", "$ref", "$defs", "definitions", "if", "then", "else"} {
+					if _, ok := s[k]; ok {
+						t.Errorf("%s: top-level %s", which, k)
+					}
+				}
+			}
+			if wt.InputSchema["additionalProperties"] != false {
+				t.Errorf("inputSchema allows unknown fields: additionalProperties is %v", wt.InputSchema["additionalProperties"])
+			}
+			if _, ok := wt.InputSchema["properties"].(map[string]any); !ok {
+				t.Errorf("inputSchema has no properties object")
+			}
+			// Required fields must exist.
+			props, _ := wt.InputSchema["properties"].(map[string]any)
+			req, _ := wt.InputSchema["required"].([]any)
+			for _, r := range req {
+				if _, ok := props[r.(string)]; !ok {
+					t.Errorf("required field %v is not a property", r)
+				}
+			}
+		})
+	}
+}
+
+// walkSchema calls fn on every subschema with its path.
+func walkSchema(s map[string]any, path string, fn func(path string, s map[string]any)) {
+	fn(path, s)
+	if props, ok := s["properties"].(map[string]any); ok {
+		keys := make([]string, 0, len(props))
+		for k := range props {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if sub, ok := props[k].(map[string]any); ok {
+				walkSchema(sub, strings.TrimPrefix(path+"."+k, "."), fn)
+			}
+		}
+	}
+	switch items := s["items"].(type) {
+	case map[string]any:
+		walkSchema(items, path+"[]", fn)
+	}
+}
+
+// TestSchemasUseSingleTypes: no "type": ["null", "array"] style unions,
+// which strict tool-schema subsets of some LLM providers reject.
+func TestSchemasUseSingleTypes(t *testing.T) {
+	for _, wt := range wireTools(t) {
+		for which, s := range map[string]map[string]any{"inputSchema": wt.InputSchema, "outputSchema": wt.OutputSchema} {
+			if s == nil {
+				continue
+			}
+			walkSchema(s, "", func(path string, sub map[string]any) {
+				if ty, ok := sub["type"]; ok {
+					if _, single := ty.(string); !single {
+						t.Errorf("%s %s %s: type is %v", wt.Name, which, path, ty)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestEveryToolPropertyHasADescription(t *testing.T) {
+	for _, wt := range wireTools(t) {
+		props, _ := wt.InputSchema["properties"].(map[string]any)
+		for name, p := range props {
+			if d, _ := p.(map[string]any)["description"].(string); strings.TrimSpace(d) == "" {
+				t.Errorf("%s: property %s has no description", wt.Name, name)
+			}
+		}
+		if len(strings.TrimSpace(wt.Description)) < 40 {
+			t.Errorf("%s: description %q is too thin for an agent to choose the tool", wt.Name, wt.Description)
+		}
+	}
+}
+
+// TestEveryNestedPropertyHasADescription: an agent fills nested fields
+// (conditions, steps, blocks, form fields) from the schema alone.
+func TestEveryNestedPropertyHasADescription(t *testing.T) {
+	for _, wt := range wireTools(t) {
+		var missing []string
+		walkSchema(wt.InputSchema, "", func(path string, sub map[string]any) {
+			if path == "" || !strings.ContainsAny(path, ".[") || strings.HasSuffix(path, "[]") {
+				return // the root, top-level properties (checked above), array items (their array is described)
+			}
+			if d, _ := sub["description"].(string); strings.TrimSpace(d) == "" {
+				missing = append(missing, path)
+			}
+		})
+		if len(missing) > 0 {
+			t.Errorf("%s: nested properties without a description: %s", wt.Name, strings.Join(missing, ", "))
+		}
+	}
+}
+
+var toolName = regexp.MustCompile(`^[a-z]+(_[a-z]+)+$`)
+
+func TestToolNames(t *testing.T) {
+	seen := map[string]bool{}
+	var names []string
+	for _, wt := range wireTools(t) {
+		if seen[wt.Name] {
+			t.Errorf("duplicate tool name %s", wt.Name)
+		}
+		seen[wt.Name] = true
+		names = append(names, wt.Name)
+		if !toolName.MatchString(wt.Name) {
+			t.Errorf("%s is not snake_case verb_noun", wt.Name)
+		}
+	}
+	// The names from the design card, and the campaign tools around them.
+	for _, want := range []string{"create_email", "build_segment", "configure_workflow", "publish_page", "create_campaign", "get_campaign", "list_campaigns"} {
+		if !seen[want] {
+			t.Errorf("tool %s is not registered (have %v)", want, names)
+		}
+	}
+}
+
+func TestWriteToolsSayStagedNotLive(t *testing.T) {
+	notLive := regexp.MustCompile(`(?i)\b(not live|nothing is live)\b`)
+	for _, wt := range wireTools(t) {
+		if !isStagingTool(wt) {
+			continue
+		}
+		d := wt.Description
+		if !strings.Contains(strings.ToLower(d), "staged") || !notLive.MatchString(d) {
+			t.Errorf("%s: description does not say the change is staged and not live: %q", wt.Name, d)
+		}
+		if !strings.Contains(d, "approve") {
+			t.Errorf("%s: description does not say a human approves before anything goes live: %q", wt.Name, d)
+		}
+	}
+}
+
+// TestToolSurfaceIsTheSameInEveryProtocol: the modern (2026-07-28) and the
+// initialize-era clients see the same tools and hints.
+func TestToolSurfaceIsTheSameInEveryProtocol(t *testing.T) {
+	surface := func(p string) string {
+		h := newHarness(t, withProtocol(p))
+		res, err := h.c.ListTools(context.Background(), mcp.ListToolsRequest{})
+		if err != nil {
+			t.Fatalf("%s: tools/list: %v", protoName(p), err)
+		}
+		var lines []string
+		for _, tl := range res.Tools {
+			a := tl.Annotations
+			b := func(p *bool) string {
+				if p == nil {
+					return "unset"
+				}
+				return fmt.Sprint(*p)
+			}
+			lines = append(lines, fmt.Sprintf("%s ro=%s destr=%s idem=%s open=%s", tl.Name, b(a.ReadOnlyHint), b(a.DestructiveHint), b(a.IdempotentHint), b(a.OpenWorldHint)))
+		}
+		slices.Sort(lines)
+		return strings.Join(lines, "\n")
+	}
+	want := surface(proto1125)
+	for _, p := range []string{protoDefault, proto0618} {
+		if got := surface(p); got != want {
+			t.Errorf("%s sees\n%s\n2025-11-25 sees\n%s", protoName(p), got, want)
+		}
+	}
+}
