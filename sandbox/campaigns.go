@@ -27,6 +27,8 @@ var (
 	maxName   = 200
 	maxBrief  = 10000
 	maxPageSz = 100
+	// cursorPattern matches newestKey's keys.
+	cursorPattern = regexp.MustCompile(`^[0-9a-f]{16}/cmp_[0-9a-z]{26}$`)
 )
 
 func (s *Sandbox) validateCampaign(in *CampaignInput) error {
@@ -198,6 +200,9 @@ func (s *Sandbox) ListCampaigns(ctx context.Context, cursor string, limit int) (
 	}
 	if limit > maxPageSz {
 		limit = maxPageSz
+	}
+	if cursor != "" && !cursorPattern.MatchString(cursor) {
+		return nil, &ValidationError{What: "request", Outcome: "was not run", Problems: []Problem{{Field: "cursor", Message: fmt.Sprintf("%q is not a cursor list_campaigns gave", cursor), Fix: "pass next_cursor from the previous page, or leave it empty for the first page"}}}
 	}
 	page := &CampaignPage{Campaigns: []CampaignSummary{}}
 	err := s.st.View(ctx, func(tx store.Tx) error {

@@ -93,7 +93,7 @@ func checkHTMLOrBlocks(ps *problems, html string, blocks []content.Block) {
 	case html != "" && len(blocks) > 0:
 		ps.add("blocks", "both html and blocks were given", "give exactly one of them")
 	case len(html) > MaxHTMLBytes:
-		ps.add("html", fmt.Sprintf("is %d KB; the limit is %d KB", len(html)>>10, MaxHTMLBytes>>10), "trim it (Gmail clips emails above 102 KB anyway) or host large content on a page")
+		ps.add("html", fmt.Sprintf("is %d bytes; the limit is %d bytes (1 MB)", len(html), MaxHTMLBytes), "trim it (Gmail clips emails above 102 KB anyway) or host large content on a page")
 	}
 	if len(blocks) > 0 {
 		for _, p := range content.Validate(blocks) {
@@ -132,7 +132,7 @@ func (s *Sandbox) StageEmail(ctx context.Context, actor string, in EmailInput) (
 	}
 	checkHTMLOrBlocks(&ps, in.HTML, in.Blocks)
 	if len(e.Text) > MaxHTMLBytes {
-		ps.add("text", fmt.Sprintf("is %d KB; the limit is %d KB", len(e.Text)>>10, MaxHTMLBytes>>10), "shorten it, or leave it empty to derive it from the HTML")
+		ps.add("text", fmt.Sprintf("is %d bytes; the limit is %d bytes (1 MB)", len(e.Text), MaxHTMLBytes), "shorten it, or leave it empty to derive it from the HTML")
 	}
 	e.SendAt = s.checkFuture("send_at", in.SendAt, &ps)
 	if in.SendAt != "" && len(e.Audience.Include) == 0 {

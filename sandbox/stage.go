@@ -92,7 +92,7 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 			case head == nil:
 				return artifactNotFound(st.kind, st.artifactID, c.ID)
 			case head.Kind != st.kind:
-				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s is a %s, not a %s", st.artifactID, head.Kind, st.kind), Fix: fmt.Sprintf("pass the id of a %s, or leave it empty to stage a new one", st.kind)}}}
+				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s is %s, not %s", st.artifactID, withArticle(head.Kind), withArticle(st.kind)), Fix: fmt.Sprintf("pass the id of %s, or leave it empty to stage a new one", withArticle(st.kind))}}}
 			case head.CampaignID != c.ID:
 				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s belongs to campaign %s, not %s", st.artifactID, head.CampaignID, c.ID), Fix: "pass the campaign the artifact belongs to"}}}
 			}
@@ -227,7 +227,7 @@ func (s *Sandbox) GetArtifact(ctx context.Context, id string, revision int) (*Ar
 // refCheck reports whether id names an artifact of kind k in campaign c.
 func refCheck(tx store.Tx, c *Campaign, id string, k Kind) (ok bool, problem string, err error) {
 	if KindOf(id) != k {
-		return false, fmt.Sprintf("%q is not a %s id (those start with %s)", id, k, kindPrefix[k]), nil
+		return false, fmt.Sprintf("%q is not %s id (those start with %s)", id, withArticle(k), kindPrefix[k]), nil
 	}
 	kind, err := tx.Get(bCampaignIndex, c.ID+"/"+id)
 	if err != nil {
@@ -273,4 +273,12 @@ func checkRef(tx store.Tx, c *Campaign, field, id string, k Kind, ps *problems) 
 		ps.add(field, msg, fmt.Sprintf("stage the %s first with the tool that makes it, or pick one from get_campaign %s", k, c.ID))
 	}
 	return nil
+}
+
+// withArticle writes "an email", "a segment".
+func withArticle(k Kind) string {
+	if k == KindEmail {
+		return "an " + string(k)
+	}
+	return "a " + string(k)
 }

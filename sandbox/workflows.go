@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -35,6 +36,8 @@ type WorkflowInput struct {
 	Target     string
 }
 
+var errWaitTooLong = errors.New("too long")
+
 // ParseWait reads a wait duration such as "2d", "36h", "1d12h", "90m", "1w".
 func ParseWait(s string) (time.Duration, error) {
 	s = strings.ToLower(strings.ReplaceAll(s, " ", ""))
@@ -51,7 +54,7 @@ func ParseWait(s string) (time.Duration, error) {
 		// Check before multiplying and adding, so nothing overflows.
 		const limit = 10 * 365 * 24 * time.Hour
 		if time.Duration(n) > limit/unit || d+time.Duration(n)*unit > limit {
-			return 0, fmt.Errorf("%q is longer than ten years", s)
+			return 0, fmt.Errorf("%q is longer than ten years: %w", s, errWaitTooLong)
 		}
 		d += time.Duration(n) * unit
 	}
@@ -120,6 +123,8 @@ func checkWorkflowShape(ps *problems, w *Workflow) {
 			switch {
 			case st.Duration == "":
 				ps.add(f+".duration", "is required for wait", `give e.g. "2d", "36h" or "90m"`)
+			case errors.Is(err, errWaitTooLong):
+				ps.add(f+".duration", fmt.Sprintf("%q is longer than 365 days", st.Duration), "pick a wait of at most 365 days")
 			case err != nil:
 				ps.add(f+".duration", err.Error(), `use a number and unit: w, d, h or m, e.g. "2d" or "1d12h"`)
 			case d < time.Minute || d > 365*24*time.Hour:

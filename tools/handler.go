@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -198,7 +199,11 @@ func explain(tool string, err error, props map[string][]string) string {
 		case *kind.AdditionalProperties:
 			known := props[schemaPath(e.InstanceLocation)]
 			for _, p := range k.Properties {
-				lines = append(lines, fmt.Sprintf("%s: is not a field here — the fields are %s", join(field, p), strings.Join(known, ", ")))
+				name := join(field, p)
+				if p == "" {
+					name = join(field, `""`)
+				}
+				lines = append(lines, fmt.Sprintf("%s: is not a field here — the fields are %s", name, strings.Join(known, ", ")))
 			}
 		case *kind.Type:
 			lines = append(lines, fmt.Sprintf("%s: must be %s, not %s", orArgs(field), strings.Join(k.Want, " or "), k.Got))
@@ -221,9 +226,9 @@ func explain(tool string, err error, props map[string][]string) string {
 		case *kind.MaxItems:
 			lines = append(lines, fmt.Sprintf("%s: has %d items; the limit is %d", orArgs(field), k.Got, k.Want))
 		case *kind.Minimum:
-			lines = append(lines, fmt.Sprintf("%s: must be at least %v", orArgs(field), k.Want))
+			lines = append(lines, fmt.Sprintf("%s: must be at least %s", orArgs(field), ratString(k.Want)))
 		case *kind.Maximum:
-			lines = append(lines, fmt.Sprintf("%s: must be at most %v", orArgs(field), k.Want))
+			lines = append(lines, fmt.Sprintf("%s: must be at most %s", orArgs(field), ratString(k.Want)))
 		case *kind.Pattern:
 			lines = append(lines, fmt.Sprintf("%s: %q does not have the expected form (%s)", orArgs(field), k.Got, k.Want))
 		case *kind.Format:
@@ -239,6 +244,17 @@ func explain(tool string, err error, props map[string][]string) string {
 		return fmt.Sprintf("%s was not run: %s. Fix the arguments and call it again.", tool, lines[0])
 	}
 	return fmt.Sprintf("%s was not run; %d problems with the arguments:\n- %s\nFix them and call it again.", tool, len(lines), strings.Join(lines, "\n- "))
+}
+
+// ratString prints a schema bound (a big.Rat) as the number it is.
+func ratString(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	return r.FloatString(3)
 }
 
 func orArgs(field string) string {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"strconv"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -59,14 +59,17 @@ func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
 			return jsonContents(req.Params.URI, v)
 		})
 
-	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://artifacts/{id}", "Artifact",
-		mcp.WithTemplateDescription("An email, segment, workflow or page with the full content of its current revision. Append ?revision=N for an older one."),
+	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://artifacts/{id}{?revision}", "Artifact",
+		mcp.WithTemplateDescription("An email, segment, workflow or page with the full content of its current revision; ?revision=N for an older one."),
 		mcp.WithTemplateMIMEType("application/json")),
 		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 			id, rev := templateArg(req, "id"), 0
-			if i := strings.Index(id, "?revision="); i >= 0 {
-				fmt.Sscan(id[i+len("?revision="):], &rev)
-				id = id[:i]
+			if v := templateArg(req, "revision"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					return nil, fmt.Errorf("revision %q is not a revision number (1, 2, …)", v)
+				}
+				rev = n
 			}
 			v, err := sb.GetArtifact(ctx, id, rev)
 			if err != nil {

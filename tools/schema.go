@@ -33,6 +33,8 @@ func mapType(t reflect.Type) *jsonschema.Schema {
 		return blockSchema()
 	case reflect.TypeFor[content.Cell]():
 		return cellSchema()
+	case reflect.TypeFor[sandbox.Condition]():
+		return conditionSchema()
 	}
 	return nil
 }
@@ -105,9 +107,9 @@ const conditionJSON = `{
 // reflector would recurse forever, and some clients reject $ref.
 func groupSchema(depth int) *jsonschema.Schema {
 	props := `"match": {"type": "string", "enum": ["all", "any"], "description": "all: every condition and group must hold (default); any: at least one."},
-		"conditions": {"type": "array", "items": ` + conditionJSON + `}`
+		"conditions": {"type": "array", "description": "Tests on contact properties.", "items": ` + conditionJSON + `}`
 	s := mustSchema(`{"type": "object", "description": "A nested group of conditions.", "properties": {` + props + `}, "additionalProperties": false}`)
-	if depth > 1 {
+	if depth > 0 {
 		g := groupSchema(depth - 1)
 		s.Properties.Set("groups", &jsonschema.Schema{Type: "array", Items: g, Description: "Nested groups (same shape)."})
 	}
@@ -133,9 +135,14 @@ func cellSchema() *jsonschema.Schema {
 	s := r.Reflect(new(content.Cell))
 	s.Version, s.ID = "", ""
 	s.Description = "One content block."
+	// Bounds on every integer, so no number decodes out of range.
+	bounds := map[string][2]int{"level": {1, 3}, "width": {1, content.MaxImageWidth}, "height": {1, content.MaxImageHeight}}
 	for pair := s.Properties.Oldest(); pair != nil; pair = pair.Next() {
 		if d, ok := blockFieldDocs[pair.Key]; ok && pair.Value.Description == "" {
 			pair.Value.Description = d
+		}
+		if b, ok := bounds[pair.Key]; ok {
+			pair.Value.Minimum, pair.Value.Maximum = json.Number(fmt.Sprint(b[0])), json.Number(fmt.Sprint(b[1]))
 		}
 	}
 	return s

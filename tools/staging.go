@@ -10,7 +10,7 @@ import (
 	"github.com/lastmile/lastmile/sandbox/content"
 )
 
-const stagedOnly = "Staged only: it is NOT live until a human approves a plan (plan_promotion, then lastmile approve) and you call confirm_promotion. "
+const stagedOnly = "Staged only: it is NOT live until a human approves a plan (plan_promotion, then lastmile approve) and you call confirm_promotion."
 
 // stagedOut is the result of every write tool.
 type stagedOut struct {
@@ -103,23 +103,25 @@ type publishPageIn struct {
 }
 
 var workflowDocs = map[string]string{
-	"trigger.type":               "segment_entry (contacts entering segment_id), form_submission (the form on page_id), date_property (a date in property), manual.",
-	"trigger.segment_id":         "For segment_entry: the segment (seg_…).",
-	"trigger.page_id":            "For form_submission: the page (pg_…) with the form.",
-	"trigger.property":           "For date_property: the contact date property, e.g. renewal_date.",
-	"steps[].id":                 "Step id, unique in the workflow, e.g. welcome or wait_2d.",
-	"steps[].type":               "send_email | wait | branch | add_to_segment | remove_from_segment | set_property | exit.",
-	"steps[].email_id":           "For send_email: an email (eml_…) of this campaign.",
-	"steps[].duration":           "For wait: e.g. \"2d\", \"36h\", \"1d12h\", \"90m\".",
-	"steps[].condition":          "For branch: {segment_id} to test membership, or {property, operator, value}.",
-	"steps[].then":               "For branch: the step when the condition holds.",
-	"steps[].else":               "For branch: the step when it does not.",
-	"steps[].segment_id":         "For add_to_segment / remove_from_segment: the segment (seg_…).",
-	"steps[].property":           "For set_property: the contact property.",
-	"steps[].value":              "For set_property: the value (string, number or boolean).",
-	"steps[].next":               "The following step's id; omit to end the path.",
-	"steps[].condition.value":    "For property tests: string, number or boolean; a list for in/not_in.",
-	"steps[].condition.operator": "eq, neq, contains, not_contains, starts_with, gt, gte, lt, lte, in, not_in, exists, not_exists, before, after.",
+	"trigger.type":                 "segment_entry (contacts entering segment_id), form_submission (the form on page_id), date_property (a date in property), manual.",
+	"trigger.segment_id":           "For segment_entry: the segment (seg_…).",
+	"trigger.page_id":              "For form_submission: the page (pg_…) with the form.",
+	"trigger.property":             "For date_property: the contact date property, e.g. renewal_date.",
+	"steps[].id":                   "Step id, unique in the workflow, e.g. welcome or wait_2d.",
+	"steps[].type":                 "send_email | wait | branch | add_to_segment | remove_from_segment | set_property | exit.",
+	"steps[].email_id":             "For send_email: an email (eml_…) of this campaign.",
+	"steps[].duration":             "For wait: e.g. \"2d\", \"36h\", \"1d12h\", \"90m\".",
+	"steps[].condition":            "For branch: {segment_id} to test membership, or {property, operator, value}.",
+	"steps[].then":                 "For branch: the step when the condition holds.",
+	"steps[].else":                 "For branch: the step when it does not.",
+	"steps[].segment_id":           "For add_to_segment / remove_from_segment: the segment (seg_…).",
+	"steps[].property":             "For set_property: the contact property.",
+	"steps[].value":                "For set_property: the value (string, number or boolean).",
+	"steps[].next":                 "The following step's id; omit to end the path.",
+	"steps[].condition.value":      "For property tests: string, number or boolean; a list for in/not_in.",
+	"steps[].condition.operator":   "eq, neq, contains, not_contains, starts_with, gt, gte, lt, lte, in, not_in, exists, not_exists, before, after.",
+	"steps[].condition.property":   "For property tests: the contact property.",
+	"steps[].condition.segment_id": "For membership tests: the segment (seg_…).",
 }
 
 var formDocs = map[string]string{
@@ -138,7 +140,7 @@ func stagingTools(d deps) []Tool {
 			name:  "create_email",
 			title: "Stage an email",
 			description: "Stage a marketing email in a campaign, from HTML or from content blocks, with its audience (segments) and send time. " +
-				stagedOnly + "Calling again with email_id stages a new revision; identical content stages nothing new.",
+				stagedOnly + " Calling again with email_id stages a new revision; identical content stages nothing new.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{
 				"audience.include": "Segment ids (seg_…) of this campaign to send to.",
