@@ -211,6 +211,7 @@ func SaveTarget(dataDir, name, typ string, settings any, makeDefault bool) error
 	if section.Kind != yaml.MappingNode {
 		return fmt.Errorf("target settings must be a mapping")
 	}
+	section.Style = 0 // block style, like the rest of the file
 	setKey(&section, "type", &yaml.Node{Kind: yaml.ScalarNode, Value: typ})
 	targets := getKey(root, "targets")
 	if targets == nil || targets.Kind != yaml.MappingNode {
@@ -221,12 +222,14 @@ func SaveTarget(dataDir, name, typ string, settings any, makeDefault bool) error
 	if makeDefault {
 		setKey(root, "default_target", &yaml.Node{Kind: yaml.ScalarNode, Value: name})
 	}
-	out, err := yaml.Marshal(&doc)
-	if err != nil {
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+	if err := os.WriteFile(tmp, out.Bytes(), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

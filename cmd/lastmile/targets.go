@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
+	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -41,6 +43,18 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions) (sand
 			opts = append(opts, local.WithClock(o.now))
 		}
 		return local.New(name, dir, c, opts...)
+	case "hubspot":
+		var c hubspot.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return hubspot.New(name, dir, c)
+	case "wordpress":
+		var c wordpress.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return wordpress.New(name, dir, c)
 	case "mailchimp":
 		var c mailchimp.Config
 		if err := tc.Settings.Decode(&c); err != nil {

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the binary over real stdio pipes. Figures and how to read
+// them are in docs/benchmarks.md; nothing here asserts on time.
+
+// echoSource is the baseline: a bare JSON-RPC process that reads a request
+// line, decodes its id and writes a result.
+const echoSource = `package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+)
+
+func main() {
+	in := bufio.NewReaderSize(os.Stdin, 1<<20)
+	out := bufio.NewWriter(os.Stdout)
+	for {
+		line, err := in.ReadBytes('\n')
+		if err != nil {
+			return
+		}
+		var req struct {
+			ID json.RawMessage ` + "`json:\"id\"`" + `
+		}
+		json.Unmarshal(line, &req)
+		out.WriteString(` + "`{\"jsonrpc\":\"2.0\",\"id\":`" + `)
+		out.Write(req.ID)
+		out.WriteString(` + "`,\"result\":{}}`" + ` + "\n")
+		out.Flush()
+	}
+}
+`
+
+func buildEcho(b *testing.B) string {
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module echo\n\ngo 1.26\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(echoSource), 0o600)
+	exe := filepath.Join(dir, "echo")
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(goTool, "build", "-o", exe, ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build echo: %v\n%s", err, out)
+	}
+	return exe
+}
+
+// pipeProc is a child process spoken to one JSON-RPC line at a time.
+type pipeProc struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+	id  int
+}
+
+func startProc(b *testing.B, exe string, args ...string) *pipeProc {
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "HOME="+b.TempDir(), "LASTMILE_LOG=error")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { in.Close(); cmd.Wait() })
+	return &pipeProc{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
+}
+
+// roundTrip sends one request and reads lines until its response.
+func (p *pipeProc) roundTrip(b *testing.B, method string, params any) []byte {
+	p.id++
+	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": p.id, "method": method, "params": params})
+	if _, err := p.in.Write(append(req, '\n')); err != nil {
+		b.Fatal(err)
+	}
+	want := `"id":` + strconv.Itoa(p.id) + `,`
+	for {
+		line, err := p.out.ReadBytes('\n')
+		if err != nil {
+			b.Fatalf("%s: %v", method, err)
+		}
+		if strings.Contains(string(line), want) {
+			return line
+		}
+	}
+}
+
+func (p *pipeProc) notify(method string) {
+	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method})
+	p.in.Write(append(req, '\n'))
+}
+
+func initializeParams() map[string]any {
+	return map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "bench", "version": "0"}}
+}
+
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// startServer starts `lastmile serve` on a fresh data directory with one
+// staged campaign, and returns the campaign id.
+func startServer(b *testing.B) (*pipeProc, string) {
+	p := startProc(b, bin, "serve", "--data-dir", b.TempDir())
+	p.roundTrip(b, "initialize", initializeParams())
+	p.notify("notifications/initialized")
+	res := p.roundTrip(b, "tools/call", map[string]any{"name": "create_campaign", "arguments": map[string]any{"name": "Bench", "markets": []string{"US"}}})
+	var r struct {
+		Result struct {
+			StructuredContent struct {
+				ID string `json:"id"`
+			} `json:"structuredContent"`
+		} `json:"result"`
+	}
+	json.Unmarshal(res, &r)
+	id := r.Result.StructuredContent.ID
+	for i := range 5 {
+		p.roundTrip(b, "tools/call", map[string]any{"name": "build_segment", "arguments": map[string]any{"campaign_id": id, "name": fmt.Sprint("Segment ", i),
+			"conditions": []map[string]any{{"property": "country", "operator": "eq", "value": "US"}}}})
+	}
+	return p, id
+}
+
+// BenchmarkReadRoundTrip: get_campaign over real stdio pipes to the built
+// binary against a bare JSON-RPC echo process over the same kind of pipes,
+// interleaved in one run. Target: median ≤ 2× the echo's.
+func BenchmarkReadRoundTrip(b *testing.B) {
+	echo := startProc(b, buildEcho(b))
+	srv, id := startServer(b)
+	args := map[string]any{"name": "get_campaign", "arguments": map[string]any{"campaign_id": id}}
+	// Warm both up.
+	for range 200 {
+		echo.roundTrip(b, "tools/call", args)
+		srv.roundTrip(b, "tools/call", args)
+	}
+	var te, ts []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		echo.roundTrip(b, "tools/call", args)
+		t1 := time.Now()
+		srv.roundTrip(b, "tools/call", args)
+		t2 := time.Now()
+		te, ts = append(te, t1.Sub(t0)), append(ts, t2.Sub(t1))
+	}
+	me, ms := median(te), median(ts)
+	b.ReportMetric(float64(me.Microseconds()), "echo-median-µs")
+	b.ReportMetric(float64(ms.Microseconds()), "lastmile-median-µs")
+	b.ReportMetric(float64(ms)/float64(me), "x-echo")
+}
+
+// BenchmarkServeStartup: from exec to the initialize response, on an
+// initialized data directory. Target ≤ 50 ms.
+func BenchmarkServeStartup(b *testing.B) {
+	dir := b.TempDir()
+	if out, err := exec.Command(bin, "init", "--data-dir", dir).CombinedOutput(); err != nil {
+		b.Fatalf("init: %v %s", err, out)
+	}
+	var ds []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		p := startProc(b, bin, "serve", "--data-dir", dir)
+		p.roundTrip(b, "initialize", initializeParams())
+		ds = append(ds, time.Since(start))
+		p.in.Close()
+		p.cmd.Wait()
+	}
+	b.ReportMetric(float64(median(ds).Microseconds())/1000, "median-ms")
+}
+
+// BenchmarkRSSAfter10kCalls: resident memory of `lastmile serve` after
+// 10,000 tool calls (reads and writes). Target ≤ 50 MB.
+func BenchmarkRSSAfter10kCalls(b *testing.B) {
+	for b.Loop() {
+		srv, id := startServer(b)
+		for i := range 10000 {
+			switch i % 4 {
+			case 0:
+				srv.roundTrip(b, "tools/call", map[string]any{"name": "list_campaigns", "arguments": map[string]any{}})
+			case 1, 2:
+				srv.roundTrip(b, "tools/call", map[string]any{"name": "get_campaign", "arguments": map[string]any{"campaign_id": id}})
+			default:
+				srv.roundTrip(b, "tools/call", map[string]any{"name": "build_segment", "arguments": map[string]any{"campaign_id": id, "name": fmt.Sprint("S", i%40),
+					"conditions": []map[string]any{{"property": "plan", "operator": "eq", "value": fmt.Sprint("p", i)}}}})
+			}
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
+		if err != nil {
+			b.Skip("no /proc on this system")
+		}
+		for _, l := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+				kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+				b.ReportMetric(float64(kb)/1024, "rss-MB")
+			}
+		}
+	}
+}
