@@ -15,11 +15,14 @@ const (
 )
 
 // platformSyntaxes says which syntaxes a target renders. A token in any
-// other syntax reaches recipients literally.
+// other syntax reaches recipients literally. lastmile's own syntax,
+// {{ contact.x | default: "y" }} (Liquid-style), is rendered everywhere
+// email goes: the HubSpot and Mailchimp connectors translate it into the
+// platform's syntax. WordPress pages are public, so no token belongs there.
 var platformSyntaxes = map[string][]string{
 	"local":     {synLiquid},
-	"hubspot":   {synHubL},
-	"mailchimp": {synMerge},
+	"hubspot":   {synHubL, synLiquid},
+	"mailchimp": {synMerge, synLiquid},
 	"wordpress": {},
 }
 

@@ -309,6 +309,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		for _, p := range as.Problems {
 			ps = append(ps, Problem{Field: a.ID, Message: p})
 		}
+		if as.AudienceSize < 0 && r.Email != nil {
+			as.AudienceSize = staticBound(r.Email.Audience.Include, in.segments)
+		}
 		step := PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Notes: as.Notes}
 		if as.AudienceSize >= 0 {
 			n := as.AudienceSize
@@ -376,6 +379,26 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	}
 	p.Hash = planHash(p)
 	return p, nil
+}
+
+// staticBound is the most recipients an audience can have when every
+// included segment is a plain list of addresses (the platform may drop some
+// it does not know); -1 when any segment selects by conditions.
+func staticBound(include []string, segs map[string]*Segment) int {
+	addrs := map[string]bool{}
+	for _, id := range include {
+		s := segs[id]
+		if s == nil || len(s.Conditions) > 0 || len(s.Groups) > 0 || len(s.IncludeSegments) > 0 {
+			return -1
+		}
+		for _, a := range s.StaticEmails {
+			addrs[a] = true
+		}
+	}
+	if len(include) == 0 {
+		return -1
+	}
+	return len(addrs)
 }
 
 // followUp is the irreversible step after putting an artifact: sending an
