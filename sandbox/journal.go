@@ -37,7 +37,10 @@ type journalRecord struct {
 	Type  string     `json:"type"`
 	Live  *LiveState `json:"live,omitempty"`
 	Error string     `json:"error,omitempty"`
-	At    time.Time  `json:"at"`
+	// Skipped says why an irreversible step was not taken: the platform
+	// cannot do it (the plan said so) and the rest of the plan goes on.
+	Skipped string    `json:"skipped,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // stepState is what the journal says about one step.

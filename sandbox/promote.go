@@ -21,7 +21,7 @@ type StepResult struct {
 	Kind       Kind       `json:"kind"`
 	Op         string     `json:"op"`
 	Target     string     `json:"target"`
-	Status     string     `json:"status"` // done | unchanged | pending | failed
+	Status     string     `json:"status"` // done | unchanged | skipped | pending | failed
 	LiveID     string     `json:"live_id,omitempty"`
 	URL        string     `json:"url,omitempty"`
 	At         *time.Time `json:"at,omitempty"`
@@ -371,6 +371,19 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 	}
 	s.hook(fmt.Sprintf("step:%d:intent", st.N))
 	live, err := s.apply(ctx, t, st, obj, base, interrupted)
+	if err != nil && st.Irreversible && errors.Is(err, ErrNotSupported) {
+		// The platform cannot take this step (a tier that cannot send
+		// through the API, say); the plan told the approver. The artifact
+		// stays as the platform left it, and the rest of the plan goes on.
+		if live.ID == "" {
+			live = base
+		}
+		if err := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recResult, Live: &live, Skipped: err.Error(), At: s.clock()}); err != nil {
+			return LiveState{}, err
+		}
+		s.hook(fmt.Sprintf("step:%d:done", st.N))
+		return live, nil
+	}
 	if err != nil {
 		if jerr := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recFailed, Error: err.Error(), At: s.clock()}); jerr != nil {
 			s.log.Error("journal", "err", jerr)
@@ -490,10 +503,12 @@ func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) 
 		}
 	}
 	at := rec.At
-	switch step.Op {
-	case OpSend, OpSchedule:
+	switch {
+	case rec.Skipped != "":
+		// not sent, not published: the binding records only the put
+	case step.Op == OpSend || step.Op == OpSchedule:
 		b.SentAt, b.ScheduledFor = &at, step.At
-	case OpPublish, OpActivate:
+	case step.Op == OpPublish || step.Op == OpActivate:
 		b.PublishedAt, b.ScheduledFor = &at, step.At
 	}
 	a.Live = b
@@ -511,6 +526,9 @@ func (s *Sandbox) result(p *Plan, st map[int]*stepState) *PromotionResult {
 			r.Status = "unchanged"
 		case ss != nil && ss.result != nil:
 			r.Status = "done"
+			if ss.result.Skipped != "" {
+				r.Status, r.Error = "skipped", ss.result.Skipped
+			}
 			if ss.result.Live != nil {
 				r.LiveID, r.URL = ss.result.Live.ID, ss.result.Live.URL
 			}
