@@ -133,8 +133,21 @@ type CampaignView struct {
 	Artifacts []*Artifact `json:"artifacts"`
 }
 
-// GetCampaign returns a campaign and its artifacts.
+// GetCampaign returns a campaign and its artifacts. The view is kept until
+// the store's next write (by any process), since agents read campaigns far
+// more often than they change them. Callers must not modify it.
 func (s *Sandbox) GetCampaign(ctx context.Context, id string) (*CampaignView, error) {
+	gs, cacheable := s.st.(store.Generational)
+	var gen uint64
+	if cacheable {
+		var err error
+		if gen, err = gs.Generation(ctx); err != nil {
+			return nil, err
+		}
+		if v, ok := s.views.get(id); ok && v.gen == gen {
+			return v.view, nil
+		}
+	}
 	var v *CampaignView
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		c, err := s.campaign(tx, id)
@@ -148,7 +161,15 @@ func (s *Sandbox) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 		v = &CampaignView{Campaign: *c, Artifacts: arts}
 		return nil
 	})
+	if err == nil && cacheable {
+		s.views.put(id, cachedView{gen: gen, view: v})
+	}
 	return v, err
+}
+
+type cachedView struct {
+	gen  uint64
+	view *CampaignView
 }
 
 // campaignArtifacts returns the campaign's artifacts in promotion order

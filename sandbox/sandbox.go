@@ -70,6 +70,7 @@ type Sandbox struct {
 	parallel int
 	finals   *lru[*Revision]
 	revs     *lru[*Revision]
+	views    *lru[cachedView]
 	checks   *lru[governance.Report]
 }
 
@@ -108,7 +109,7 @@ func New(o Options) (*Sandbox, error) {
 		}
 	}
 	return &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism,
-		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), checks: newLRU[governance.Report](4096)}, nil
+		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), views: newLRU[cachedView](64), checks: newLRU[governance.Report](4096)}, nil
 }
 
 // Config returns the configuration in force.

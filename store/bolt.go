@@ -3,15 +3,16 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -31,6 +32,9 @@ import (
 type Bolt struct {
 	path string
 	lock *os.File
+	// gen maps the lock file's generation counter, so checking whether
+	// anything changed costs no system call (see Generation).
+	gen []byte
 
 	// mu serializes this process's transactions: flock is per open file
 	// description, and one process holds one.
@@ -58,12 +62,41 @@ func OpenBolt(dir string) (*Bolt, error) {
 	}
 	b := &Bolt{path: filepath.Join(dir, boltFile), lock: lf}
 	b.cache.reset(^uint64(0))
-	if err := b.migrate(context.Background()); err != nil {
+	if err := b.mapGeneration(); err != nil {
 		lf.Close()
+		return nil, err
+	}
+	if err := b.migrate(context.Background()); err != nil {
+		b.Close()
 		return nil, err
 	}
 	return b, nil
 }
+
+// mapGeneration makes the lock file at least 8 bytes long (under the
+// exclusive lock; reading past the end of a mapped file is a SIGBUS) and
+// maps its first page shared, so every process sees every write.
+func (b *Bolt) mapGeneration() error {
+	if err := b.acquire(context.Background(), syscall.LOCK_EX); err != nil {
+		return err
+	}
+	st, err := b.lock.Stat()
+	if err == nil && st.Size() < 8 {
+		_, err = b.lock.WriteAt(make([]byte, 8), 0)
+	}
+	b.release()
+	if err != nil {
+		return fmt.Errorf("store: lock file: %w", err)
+	}
+	m, err := syscall.Mmap(int(b.lock.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("store: map the lock file: %w", err)
+	}
+	b.gen = m
+	return nil
+}
+
+func (b *Bolt) genWord() *uint64 { return (*uint64)(unsafe.Pointer(&b.gen[0])) }
 
 // migrate records the schema version in a new store and refuses a newer one.
 // Version 1 is the first layout; later versions add their steps here.
@@ -95,6 +128,10 @@ func (b *Bolt) Close() error {
 	defer b.mu.Unlock()
 	if b.lock == nil {
 		return nil
+	}
+	if b.gen != nil {
+		syscall.Munmap(b.gen)
+		b.gen = nil
 	}
 	err := b.lock.Close()
 	b.lock = nil
@@ -152,22 +189,18 @@ func (b *Bolt) release() {
 }
 
 func (b *Bolt) generation() (uint64, error) {
-	var buf [8]byte
-	n, err := b.lock.ReadAt(buf[:], 0)
-	if n < 8 { // a new lock file: generation 0
-		return 0, nil
+	if b.gen == nil {
+		return 0, errClosed
 	}
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint64(buf[:]), nil
+	return atomic.LoadUint64(b.genWord()), nil
 }
 
 func (b *Bolt) setGeneration(g uint64) error {
-	var buf [8]byte
-	binary.LittleEndian.PutUint64(buf[:], g)
-	_, err := b.lock.WriteAt(buf[:], 0)
-	return err
+	if b.gen == nil {
+		return errClosed
+	}
+	atomic.StoreUint64(b.genWord(), g)
+	return nil
 }
 
 func (b *Bolt) open(readOnly bool) (*bolt.DB, error) {
@@ -199,6 +232,19 @@ func (b *Bolt) View(ctx context.Context, fn func(Tx) error) error {
 	tx := &boltView{b: b}
 	defer tx.close()
 	return fn(tx)
+}
+
+// Generation returns the store's write generation without a lock or a
+// system call. A writer bumps it before committing, so a caller that sees
+// the old value read before the write, and one that sees the new value
+// rereads under the lock, after the commit.
+func (b *Bolt) Generation(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.generation()
 }
 
 // Update runs fn in a write transaction and commits it durably (fsync).

@@ -12,6 +12,14 @@ type Memory struct {
 	mu      sync.RWMutex
 	buckets map[string]map[string][]byte
 	seqs    map[string]uint64
+	gen     uint64
+}
+
+// Generation counts write transactions.
+func (m *Memory) Generation(ctx context.Context) (uint64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.gen, ctx.Err()
 }
 
 // NewMemory returns an empty in-memory store.
@@ -34,6 +42,7 @@ func (m *Memory) Update(ctx context.Context, fn func(Tx) error) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gen++
 	tx := &memTx{m: m, writable: true, puts: map[string]map[string][]byte{}, seqs: map[string]uint64{}}
 	if err := fn(tx); err != nil {
 		return err

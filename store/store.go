@@ -44,3 +44,10 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	Close() error
 }
+
+// Generational is implemented by stores that can tell cheaply whether
+// anything changed: the generation grows with every write transaction, in
+// any process. Callers cache what they derive from the store under it.
+type Generational interface {
+	Generation(ctx context.Context) (uint64, error)
+}

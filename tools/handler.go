@@ -87,7 +87,8 @@ func (sp spec[In, Out]) build(log *slog.Logger) Tool {
 		if err != nil {
 			return errorResult(ctx, log, sp.name, err), nil
 		}
-		res := &mcp.CallToolResult{StructuredContent: outV}
+		// Marshalled once: the structured content goes out as these bytes.
+		res := &mcp.CallToolResult{StructuredContent: json.RawMessage(data)}
 		// Clients that ignore structuredContent see the summary and the JSON.
 		res.Content = []mcp.Content{mcp.NewTextContent(summary + "\n\n" + string(data))}
 		return res, nil

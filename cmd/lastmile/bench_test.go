@@ -163,6 +163,14 @@ func BenchmarkReadRoundTrip(b *testing.B) {
 		te, ts = append(te, t1.Sub(t0)), append(ts, t2.Sub(t1))
 	}
 	me, ms := median(te), median(ts)
+	// The transport alone, for reference: ping through the same server.
+	var tp []time.Duration
+	for range 2000 {
+		t0 := time.Now()
+		srv.roundTrip(b, "ping", map[string]any{})
+		tp = append(tp, time.Since(t0))
+	}
+	b.ReportMetric(float64(median(tp).Microseconds()), "ping-median-µs")
 	b.ReportMetric(float64(me.Microseconds()), "echo-median-µs")
 	b.ReportMetric(float64(ms.Microseconds()), "lastmile-median-µs")
 	b.ReportMetric(float64(ms)/float64(me), "x-echo")

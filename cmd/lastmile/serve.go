@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io"
-	"log"
-
-	"github.com/mark3labs/mcp-go/server"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/lastmile/lastmile/tools"
 )
@@ -21,6 +19,24 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := ensureInitialized(e, c); err != nil {
 		return err
 	}
+	// A server's live heap is a few MB: collecting at 4× it instead of 2×
+	// halves GC work per request and stays far inside the memory budget.
+	if e.getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	// LASTMILE_CPUPROFILE=file writes a CPU profile of the whole session
+	// (how docs/benchmarks.md's figures were investigated).
+	if path := e.getenv("LASTMILE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	a, err := openApp(e, c, openOptions{})
 	if err != nil {
 		return err
@@ -29,11 +45,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	a.log.Info("lastmile serving MCP on stdio", "version", buildVersion(), "data_dir", a.dir, "targets", a.sb.TargetNames())
 	delivery := tools.NewDelivery()
 	s := tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log, Delivery: delivery})
-	stdio := server.NewStdioServer(s)
-	stdio.SetErrorLogger(log.New(e.stderr, "mcp: ", 0))
-	err = stdio.Listen(ctx, e.stdin, delivery.Writer(e.stdout))
-	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+	done := make(chan error, 1)
+	go func() { done <- tools.ServeStdio(ctx, s, e.stdin, delivery.Writer(e.stdout), a.log) }()
+	select {
+	case err := <-done:
+		return err // nil when the client closed stdin
+	case <-ctx.Done():
+		// A signal: a promotion cut short here resumes on the next confirm.
+		a.log.Info("lastmile stopping", "reason", context.Cause(ctx))
 		return nil
 	}
-	return err
 }

@@ -1,0 +1,262 @@
+package tools
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// ServeStdio serves one MCP client over a pair of streams: newline-delimited
+// JSON-RPC, stdout carrying nothing but the protocol.
+//
+// It replaces mcp-go's StdioServer, which hands every line to a new
+// goroutine, parses each message four to five times and queues tool calls
+// to a worker pool: three cross-thread handoffs and a few hundred
+// microseconds per call before any work is done. Here a line is parsed once
+// for its envelope; requests that cannot wait on the client (reads, lists)
+// are answered on the read loop itself, and everything else on a goroutine
+// of its own, so a promotion that asks the user for approval never blocks
+// the loop that must read the answer.
+func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.Writer, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &lineWriter{w: out}
+	sess := newStdioSession(w)
+	if err := s.RegisterSession(ctx, sess); err != nil {
+		return fmt.Errorf("register session: %w", err)
+	}
+	defer s.UnregisterSession(ctx, sess.SessionID())
+	ctx = s.WithContext(ctx, sess)
+
+	notifyDone := make(chan struct{})
+	go func() {
+		defer close(notifyDone)
+		for {
+			select {
+			case n := <-sess.notifications:
+				if err := w.write(n); err != nil {
+					log.Warn("writing a notification", "err", err)
+				}
+			case <-sess.closed:
+				return
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	r := bufio.NewReaderSize(in, 1<<20)
+	var readErr error
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			serveLine(ctx, s, sess, w, &wg, line, log)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
+			}
+			break
+		}
+	}
+	// The client is gone: requests in flight finish (a promotion completes
+	// its step and journal), but nobody is left to answer a question.
+	close(sess.closed)
+	wg.Wait()
+	<-notifyDone
+	return readErr
+}
+
+// envelope is what the read loop needs of a message to route it.
+type envelope struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+	Params struct {
+		Name string `json:"name"`
+	} `json:"params"`
+}
+
+// inlineMethods never wait on the client, so they are answered on the read
+// loop without a goroutine handoff.
+var inlineMethods = map[string]bool{
+	"initialize": true, "ping": true, "tools/list": true, "resources/list": true, "resources/templates/list": true,
+	"resources/read": true, "prompts/list": true, "prompts/get": true, "logging/setLevel": true, "server/discover": true,
+	"completion/complete": true,
+}
+
+// readOnlyTools are answered on the read loop too.
+var readOnlyTools = map[string]bool{"get_campaign": true, "list_campaigns": true, "get_plan": true, "check_campaign": true}
+
+func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *lineWriter, wg *sync.WaitGroup, line []byte, log *slog.Logger) {
+	var env envelope
+	if err := json.Unmarshal(line, &env); err != nil {
+		w.write(mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, Error: mcp.NewJSONRPCErrorDetails(mcp.PARSE_ERROR, "Parse error: "+err.Error(), nil)})
+		return
+	}
+	if env.Method == "" && len(env.ID) > 0 {
+		sess.answer(env) // a response to a request we sent (elicitation)
+		return
+	}
+	handle := func() {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("panic handling a message", "method", env.Method, "panic", fmt.Sprint(r))
+				if len(env.ID) > 0 {
+					var id any
+					json.Unmarshal(env.ID, &id)
+					w.write(mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Error: mcp.NewJSONRPCErrorDetails(mcp.INTERNAL_ERROR, "internal error", nil)})
+				}
+			}
+		}()
+		if resp := s.HandleMessage(ctx, line); resp != nil {
+			if err := w.write(resp); err != nil {
+				log.Warn("writing a response", "err", err)
+			}
+		}
+	}
+	if len(env.ID) == 0 || inlineMethods[env.Method] || env.Method == string(mcp.MethodToolsCall) && readOnlyTools[env.Params.Name] {
+		handle()
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		handle()
+	}()
+}
+
+// lineWriter writes one JSON message per line, each with a single Write,
+// never interleaving two.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (lw *lineWriter) write(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	_, err = lw.w.Write(data)
+	return err
+}
+
+// stdioSession is the one client of a stdio server.
+type stdioSession struct {
+	w             *lineWriter
+	notifications chan mcp.JSONRPCNotification
+	closed        chan struct{}
+	initialized   atomic.Bool
+	level         atomic.Value // mcp.LoggingLevel
+	info          atomic.Value // mcp.Implementation
+	caps          atomic.Value // mcp.ClientCapabilities
+	protocol      atomic.Value // string
+	nextID        atomic.Int64
+	mu            sync.Mutex
+	pending       map[string]chan envelope
+}
+
+func newStdioSession(w *lineWriter) *stdioSession {
+	return &stdioSession{w: w, notifications: make(chan mcp.JSONRPCNotification, 256), closed: make(chan struct{}), pending: map[string]chan envelope{}}
+}
+
+func (s *stdioSession) SessionID() string { return "stdio" }
+func (s *stdioSession) NotificationChannel() chan<- mcp.JSONRPCNotification {
+	return s.notifications
+}
+func (s *stdioSession) Initialize()       { s.initialized.Store(true) }
+func (s *stdioSession) Initialized() bool { return s.initialized.Load() }
+
+func (s *stdioSession) SetLogLevel(l mcp.LoggingLevel) { s.level.Store(l) }
+func (s *stdioSession) GetLogLevel() mcp.LoggingLevel {
+	if l, ok := s.level.Load().(mcp.LoggingLevel); ok {
+		return l
+	}
+	return mcp.LoggingLevelError
+}
+
+func (s *stdioSession) GetClientInfo() mcp.Implementation {
+	v, _ := s.info.Load().(mcp.Implementation)
+	return v
+}
+func (s *stdioSession) SetClientInfo(v mcp.Implementation) { s.info.Store(v) }
+func (s *stdioSession) GetClientCapabilities() mcp.ClientCapabilities {
+	v, _ := s.caps.Load().(mcp.ClientCapabilities)
+	return v
+}
+func (s *stdioSession) SetClientCapabilities(v mcp.ClientCapabilities) { s.caps.Store(v) }
+func (s *stdioSession) ProtocolVersion() string {
+	v, _ := s.protocol.Load().(string)
+	return v
+}
+func (s *stdioSession) SetProtocolVersion(v string) { s.protocol.Store(v) }
+
+// RequestElicitation asks the client's user a question and waits for the
+// answer, the request's end, or the client going away.
+func (s *stdioSession) RequestElicitation(ctx context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	id := strconv.FormatInt(s.nextID.Add(1), 10)
+	ch := make(chan envelope, 1)
+	s.mu.Lock()
+	s.pending[id] = ch
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+	}()
+	msg := map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": json.RawMessage(id), "method": string(mcp.MethodElicitationCreate), "params": req.Params}
+	if err := s.w.write(msg); err != nil {
+		return nil, fmt.Errorf("sending the elicitation request: %w", err)
+	}
+	select {
+	case env := <-ch:
+		if env.Error != nil {
+			return nil, fmt.Errorf("the client refused the elicitation request: %s (code %d)", env.Error.Message, env.Error.Code)
+		}
+		var res mcp.ElicitationResult
+		if err := json.Unmarshal(env.Result, &res); err != nil {
+			return nil, fmt.Errorf("the client's elicitation answer is malformed: %w", err)
+		}
+		return &res, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.closed:
+		return nil, errors.New("the client went away before answering")
+	}
+}
+
+func (s *stdioSession) answer(env envelope) {
+	id := string(bytes.Trim(env.ID, `"`))
+	s.mu.Lock()
+	ch := s.pending[id]
+	s.mu.Unlock()
+	if ch != nil {
+		ch <- env
+	}
+}
+
+var (
+	_ server.SessionWithClientInfo      = (*stdioSession)(nil)
+	_ server.SessionWithLogging         = (*stdioSession)(nil)
+	_ server.SessionWithElicitation     = (*stdioSession)(nil)
+	_ server.SessionWithProtocolVersion = (*stdioSession)(nil)
+)
