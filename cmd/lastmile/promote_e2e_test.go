@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -196,5 +197,57 @@ func TestDemo(t *testing.T) {
 	_, errOut, status = runBin(t, "demo", "--data-dir", filepath.Join(t.TempDir(), "d2"))
 	if status == 0 || !strings.Contains(errOut, "--yes") {
 		t.Fatalf("demo without a terminal: %d %s", status, errOut)
+	}
+}
+
+// Over real stdio a 2025-11-25 client that declares elicitation is asked
+// (elicitation/create) while confirm_promotion waits, and its user's accept
+// approves the plan.
+func TestElicitationOverStdio(t *testing.T) {
+	dir := t.TempDir()
+	s := serve(t, dir)
+	defer s.stop()
+	m := s.request("initialize", map[string]any{"protocolVersion": mcp.ProtocolVersion20251125, "capabilities": map[string]any{"elicitation": map[string]any{}},
+		"clientInfo": map[string]any{"name": "stdio-elicit", "version": "0"}})
+	if m.Error != nil {
+		t.Fatal(m.Error)
+	}
+	s.notify("notifications/initialized", map[string]any{})
+	campaign, _, email, _ := stageForPromotion(t, s)
+	plan := s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})
+
+	s.nextID++
+	confirmID := s.nextID
+	s.send(map[string]any{"jsonrpc": "2.0", "id": confirmID, "method": "tools/call", "params": map[string]any{"name": "confirm_promotion", "arguments": map[string]any{"plan_id": plan["id"]}}})
+	asked := false
+	for {
+		msg, ok := <-s.msgs
+		if !ok {
+			t.Fatalf("the server closed stdout (stderr:\n%s)", s.stderr.String())
+		}
+		if msg.Method == "elicitation/create" {
+			asked = true
+			s.send(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(msg.ID), "result": map[string]any{"action": "accept", "content": map[string]any{"approve": true}}})
+			continue
+		}
+		if string(msg.ID) != strconv.Itoa(confirmID) {
+			continue
+		}
+		var r callResult
+		json.Unmarshal(msg.Result, &r)
+		if msg.Error != nil || r.IsError {
+			t.Fatalf("confirm: %v %s", msg.Error, r.text())
+		}
+		break
+	}
+	if !asked {
+		t.Fatal("the client was never asked")
+	}
+	if files, _ := os.ReadDir(filepath.Join(dir, "outbox", email)); len(files) == 0 {
+		t.Fatal("nothing was sent")
+	}
+	audit, _, _ := runBin(t, "audit", "--json", "--data-dir", dir)
+	if !strings.Contains(audit, `"channel":"elicitation"`) {
+		t.Fatal("the approval through elicitation is not in the audit log")
 	}
 }
