@@ -97,13 +97,14 @@ func campaignTools(d deps) []Tool {
 				return campaignOut{ID: c.ID, Staged: true, Campaign: *c, Next: next},
 					fmt.Sprintf("Created campaign %s %q (target %s). Staged only — nothing is live.", c.ID, c.Name, c.Target), nil
 			},
-		}.build(d.log),
+		}.build(d),
 
 		spec[getCampaignIn, getCampaignOut]{
 			name:        "get_campaign",
 			title:       "Get a campaign",
 			description: "Get a campaign with every artifact in it: id, kind, name, current revision, target and status (staged, live, or changed since live), plus where each live one went live.",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
+			cached:      true,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in getCampaignIn) (getCampaignOut, string, error) {
 				v, err := d.sb.GetCampaign(ctx, in.CampaignID)
 				if err != nil {
@@ -118,13 +119,14 @@ func campaignTools(d deps) []Tool {
 				return out, fmt.Sprintf("Campaign %s %q: %d artifacts (%d staged, %d live, %d changed since live).",
 					v.Campaign.ID, v.Campaign.Name, len(v.Artifacts), out.Counts[sandbox.StatusStaged], out.Counts[sandbox.StatusLive], out.Counts[sandbox.StatusChanged]), nil
 			},
-		}.build(d.log),
+		}.build(d),
 
 		spec[listCampaignsIn, sandbox.CampaignPage]{
 			name:        "list_campaigns",
 			title:       "List campaigns",
 			description: "List campaigns, newest first, a page at a time. Pass next_cursor from a page as cursor to get the next one.",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
+			cached:      true,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in listCampaignsIn) (sandbox.CampaignPage, string, error) {
 				p, err := d.sb.ListCampaigns(ctx, in.Cursor, in.Limit)
 				if err != nil {
@@ -136,6 +138,6 @@ func campaignTools(d deps) []Tool {
 				}
 				return *p, fmt.Sprintf("%d campaigns.%s", len(p.Campaigns), more), nil
 			},
-		}.build(d.log),
+		}.build(d),
 	}
 }

@@ -49,5 +49,5 @@ func checkTools(d deps) []Tool {
 			}
 			return out, fmt.Sprintf("Governance: %s.", sandbox.Summarize(rep)), nil
 		},
-	}.build(d.log)}
+	}.build(d)}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -37,12 +38,16 @@ type spec[In, Out any] struct {
 	name, title, description string
 	hints                    hints
 	nested                   map[string]string // descriptions of nested fields
+	// cached: the result depends only on the arguments and the store, so it
+	// is reused until the store's next write (get_campaign, list_campaigns).
+	cached bool
 	// run does the work and returns the structured result and a one-line
 	// summary for clients that only show text.
 	run func(ctx context.Context, req mcp.CallToolRequest, in In) (Out, string, error)
 }
 
-func (sp spec[In, Out]) build(log *slog.Logger) Tool {
+func (sp spec[In, Out]) build(d deps) Tool {
+	log := d.log
 	in := schemaOf[In](sp.nested)
 	out := schemaOf[Out](nil)
 	t := mcp.NewToolWithRawSchema(sp.name, sp.description, in)
@@ -56,6 +61,7 @@ func (sp spec[In, Out]) build(log *slog.Logger) Tool {
 		OpenWorldHint:   mcp.ToBoolPtr(sp.hints.openWorld),
 	}
 	validator := compile(sp.name, in)
+	results := newResultCache(256)
 	props := propertyNames(in)
 	h := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		raw := []byte(req.Params.RawArguments)
@@ -68,6 +74,19 @@ func (sp spec[In, Out]) build(log *slog.Logger) Tool {
 		if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 			raw = []byte("{}")
 		}
+		// A cached result exists only for arguments that were valid.
+		var key string
+		var gen uint64
+		if sp.cached {
+			var ok bool
+			if gen, ok = d.sb.Generation(ctx); ok {
+				key = string(raw)
+				if c, ok := results.get(key); ok && c.gen == gen {
+					res := *c.res
+					return &res, nil
+				}
+			}
+		}
 		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 		if err != nil {
 			return mcp.NewToolResultError(fmt.Sprintf("%s: the arguments are not valid JSON: %v", sp.name, err)), nil
@@ -75,6 +94,7 @@ func (sp spec[In, Out]) build(log *slog.Logger) Tool {
 		if err := validator.Validate(inst); err != nil {
 			return mcp.NewToolResultError(explain(sp.name, err, props)), nil
 		}
+
 		var v In
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return mcp.NewToolResultError(fmt.Sprintf("%s: %s", sp.name, decodeProblem(err))), nil
@@ -91,6 +111,11 @@ func (sp spec[In, Out]) build(log *slog.Logger) Tool {
 		res := &mcp.CallToolResult{StructuredContent: json.RawMessage(data)}
 		// Clients that ignore structuredContent see the summary and the JSON.
 		res.Content = []mcp.Content{mcp.NewTextContent(summary + "\n\n" + string(data))}
+		if key != "" {
+			results.put(key, cachedResult{gen: gen, res: res})
+			cp := *res // the cached one stays untouched
+			return &cp, nil
+		}
 		return res, nil
 	}
 	return Tool{Tool: t, Handler: h}
@@ -318,4 +343,36 @@ func actor(ctx context.Context) string {
 		return "agent"
 	}
 	return "agent:" + name
+}
+
+type cachedResult struct {
+	gen uint64
+	res *mcp.CallToolResult
+}
+
+// resultCache is a small bounded cache that forgets everything when full.
+type resultCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]cachedResult
+}
+
+func newResultCache(max int) *resultCache {
+	return &resultCache{max: max, m: map[string]cachedResult{}}
+}
+
+func (c *resultCache) get(k string) (cachedResult, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *resultCache) put(k string, v cachedResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[k] = v
 }

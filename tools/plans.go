@@ -190,7 +190,7 @@ func planTools(d deps) []Tool {
 				}
 				return newPlanOut(p), planSummary(p), nil
 			},
-		}.build(d.log),
+		}.build(d),
 
 		spec[planIDIn, planStatusOut]{
 			name:        "get_plan",
@@ -204,7 +204,7 @@ func planTools(d deps) []Tool {
 				}
 				return planStatusOut{planOut: newPlanOut(ps.Plan), StepStatus: ps.Steps}, planSummary(ps.Plan), nil
 			},
-		}.build(d.log),
+		}.build(d),
 
 		confirmTool(d),
 
@@ -238,7 +238,7 @@ func planTools(d deps) []Tool {
 				}
 				return out, b.String(), nil
 			},
-		}.build(d.log),
+		}.build(d),
 	}
 }
 
@@ -274,7 +274,7 @@ func confirmTool(d deps) Tool {
 			}
 			return out, msg, nil
 		},
-	}.build(d.log)
+	}.build(d)
 	inner := t.Handler
 	// Elicitation wraps the typed handler: when the only thing missing is an
 	// approval and the client can ask its user, ask, then promote.

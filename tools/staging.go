@@ -157,7 +157,7 @@ func stagingTools(d deps) []Tool {
 				}
 				return d.staged(ctx, res)
 			},
-		}.build(d.log),
+		}.build(d),
 
 		spec[buildSegmentIn, stagedOut]{
 			name:  "build_segment",
@@ -175,7 +175,7 @@ func stagingTools(d deps) []Tool {
 				}
 				return d.staged(ctx, res)
 			},
-		}.build(d.log),
+		}.build(d),
 
 		spec[configureWorkflowIn, stagedOut]{
 			name:  "configure_workflow",
@@ -193,7 +193,7 @@ func stagingTools(d deps) []Tool {
 				}
 				return d.staged(ctx, res)
 			},
-		}.build(d.log),
+		}.build(d),
 
 		spec[publishPageIn, stagedOut]{
 			name:  "publish_page",
@@ -212,6 +212,6 @@ func stagingTools(d deps) []Tool {
 				}
 				return d.staged(ctx, res)
 			},
-		}.build(d.log),
+		}.build(d),
 	}
 }

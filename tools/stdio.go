@@ -149,7 +149,7 @@ type lineWriter struct {
 }
 
 func (lw *lineWriter) write(v any) error {
-	data, err := json.Marshal(v)
+	data, err := encode(v)
 	if err != nil {
 		return err
 	}
@@ -260,3 +260,77 @@ var (
 	_ server.SessionWithElicitation     = (*stdioSession)(nil)
 	_ server.SessionWithProtocolVersion = (*stdioSession)(nil)
 )
+
+// encode marshals a message. Tool results, the bulk of the traffic, are
+// written directly: encoding/json would otherwise re-scan the structured
+// content three times (once per json.Marshaler layer), which costs more
+// than the tool itself.
+func encode(v any) ([]byte, error) {
+	var resp *mcp.JSONRPCResponse
+	switch r := v.(type) {
+	case mcp.JSONRPCResponse:
+		resp = &r
+	case *mcp.JSONRPCResponse:
+		resp = r
+	}
+	if resp != nil {
+		if tr, ok := resp.Result.(*mcp.CallToolResult); ok {
+			if body, ok := encodeToolResult(tr); ok {
+				id, err := json.Marshal(resp.ID)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]byte, 0, len(body)+len(id)+40)
+				out = append(out, `{"jsonrpc":"2.0","id":`...)
+				out = append(out, id...)
+				out = append(out, `,"result":`...)
+				out = append(out, body...)
+				return append(out, '}'), nil
+			}
+		}
+	}
+	return json.Marshal(v)
+}
+
+// encodeToolResult writes the common shape of a result — text content and
+// structured content this package marshalled itself — and declines anything
+// else (images, annotations, input requests), which goes through json.
+func encodeToolResult(r *mcp.CallToolResult) ([]byte, bool) {
+	if r.Meta != nil || r.ResultType != "" || len(r.InputRequests) > 0 || r.RequestState != "" {
+		return nil, false
+	}
+	structured := r.RawStructuredContent
+	if len(structured) == 0 {
+		raw, ok := r.StructuredContent.(json.RawMessage)
+		if !ok && r.StructuredContent != nil {
+			return nil, false
+		}
+		structured = raw
+	}
+	out := []byte(`{"content":[`)
+	for i, c := range r.Content {
+		tc, ok := c.(mcp.TextContent)
+		if !ok || tc.Annotations != nil || tc.Meta != nil {
+			return nil, false
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		text, err := json.Marshal(tc.Text)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, `{"type":"text","text":`...)
+		out = append(out, text...)
+		out = append(out, '}')
+	}
+	out = append(out, ']')
+	if len(structured) > 0 {
+		out = append(out, `,"structuredContent":`...)
+		out = append(out, structured...)
+	}
+	if r.IsError {
+		out = append(out, `,"isError":true`...)
+	}
+	return append(out, '}'), true
+}
