@@ -99,8 +99,17 @@ func (b *Bolt) mapGeneration() error {
 func (b *Bolt) genWord() *uint64 { return (*uint64)(unsafe.Pointer(&b.gen[0])) }
 
 // migrate records the schema version in a new store and refuses a newer one.
-// Version 1 is the first layout; later versions add their steps here.
+// Version 1 is the first layout; later versions add their steps here. A
+// store already at this version is only read (a write costs two syncs).
 func (b *Bolt) migrate(ctx context.Context) error {
+	current := false
+	if err := b.View(ctx, func(tx Tx) error {
+		v, err := tx.Get(metaB, "schema_version")
+		current = err == nil && string(v) == strconv.Itoa(SchemaVersion)
+		return err
+	}); err == nil && current {
+		return nil
+	}
 	return b.Update(ctx, func(tx Tx) error {
 		v, err := tx.Get(metaB, "schema_version")
 		if err != nil {

@@ -48,8 +48,10 @@ type spec[In, Out any] struct {
 
 func (sp spec[In, Out]) build(d deps) Tool {
 	log := d.log
-	in := schemaOf[In](sp.nested)
-	out := schemaOf[Out](nil)
+	in, out := precomputed(sp.name)
+	if in == nil {
+		in, out = schemaOf[In](sp.nested), schemaOf[Out](nil)
+	}
 	t := mcp.NewToolWithRawSchema(sp.name, sp.description, in)
 	t.OutputSchema = mcp.ToolOutputSchema{}
 	t.RawOutputSchema = out
@@ -60,7 +62,9 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		IdempotentHint:  mcp.ToBoolPtr(sp.hints.idempotent),
 		OpenWorldHint:   mcp.ToBoolPtr(sp.hints.openWorld),
 	}
-	validator := compile(sp.name, in)
+	// Compiling a validator costs a millisecond or more; a server that never
+	// sees a tool should not pay for it at start-up.
+	validator := sync.OnceValue(func() *jsonschema.Schema { return compile(sp.name, in) })
 	results := newResultCache(256)
 	props := propertyNames(in)
 	h := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -91,7 +95,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		if err != nil {
 			return mcp.NewToolResultError(fmt.Sprintf("%s: the arguments are not valid JSON: %v", sp.name, err)), nil
 		}
-		if err := validator.Validate(inst); err != nil {
+		if err := validator().Validate(inst); err != nil {
 			return mcp.NewToolResultError(explain(sp.name, err, props)), nil
 		}
 

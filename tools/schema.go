@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/invopop/jsonschema"
 	"github.com/lastmile/lastmile/sandbox"
@@ -28,15 +29,40 @@ var reflector = &jsonschema.Reflector{
 func mapType(t reflect.Type) *jsonschema.Schema {
 	switch t {
 	case reflect.TypeFor[sandbox.Group]():
-		return groupSchema(sandbox.MaxGroupDepth)
+		return fresh(groupJSON)
 	case reflect.TypeFor[content.Block]():
-		return blockSchema()
+		return fresh(blockJSON)
 	case reflect.TypeFor[content.Cell]():
-		return cellSchema()
+		return fresh(cellJSON)
 	case reflect.TypeFor[sandbox.Condition]():
 		return conditionSchema()
 	}
 	return nil
+}
+
+// The shared sub-schemas are built once per process and copied for each
+// use: building them reflects and parses repeatedly, and describe() edits
+// the copy it is given.
+var (
+	groupJSON = sync.OnceValue(func() []byte { return marshalSchema(groupSchema(sandbox.MaxGroupDepth)) })
+	blockJSON = sync.OnceValue(func() []byte { return marshalSchema(blockSchema()) })
+	cellJSON  = sync.OnceValue(func() []byte { return marshalSchema(cellSchema()) })
+)
+
+func marshalSchema(s *jsonschema.Schema) []byte {
+	data, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+func fresh(data func() []byte) *jsonschema.Schema {
+	s := &jsonschema.Schema{}
+	if err := json.Unmarshal(data(), s); err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // schemaOf returns the JSON schema of T, with nested descriptions applied.
