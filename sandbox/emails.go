@@ -161,17 +161,20 @@ func (s *Sandbox) StageEmail(ctx context.Context, actor string, in EmailInput) (
 	})
 }
 
-// renderEmail fills HTML from blocks and Text from HTML, so the revision
-// holds exactly the bytes that go live (before UTM tagging).
+// renderEmail fills HTML (and the text part) from blocks, so the revision
+// holds exactly what goes live before UTM tagging. A text part the agent did
+// not give is derived from the HTML when the email is rendered for a plan
+// or a target (Final), after the links are tagged: deriving it here too
+// would only be thrown away.
 func (s *Sandbox) renderEmail(e *Email) {
 	if len(e.Blocks) > 0 {
 		html, text := content.RenderEmail(e.Blocks, s.theme(), content.EmailOptions{Title: e.Subject, PreviewText: e.PreviewText, Footer: true})
 		e.HTML = html
 		if e.Text == "" {
-			e.Text, e.TextDerived = text, true
+			e.Text = text
 		}
 	}
 	if e.Text == "" {
-		e.Text, e.TextDerived = content.HTMLToText(e.HTML), true
+		e.TextDerived = true
 	}
 }

@@ -56,6 +56,8 @@ func Final(c *Campaign, r *Revision) *Revision {
 		e.HTML = content.ApplyUTM(e.HTML, u)
 		if e.TextDerived {
 			e.Text = content.HTMLToText(e.HTML)
+		} else {
+			e.Text = content.ApplyUTMText(e.Text, u)
 		}
 		out.Email = &e
 	case r.Page != nil:

@@ -91,9 +91,14 @@ func (sp spec[In, Out]) build(d deps) Tool {
 				}
 			}
 		}
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			return mcp.NewToolResultError(fmt.Sprintf("%s: the arguments are not valid JSON: %v", sp.name, err)), nil
+		// mcp-go has already decoded the arguments; validate that value
+		// rather than parsing a 20 KB email a second time.
+		inst := req.Params.Arguments
+		if _, ok := inst.(map[string]any); !ok {
+			var err error
+			if inst, err = jsonschema.UnmarshalJSON(bytes.NewReader(raw)); err != nil {
+				return mcp.NewToolResultError(fmt.Sprintf("%s: the arguments are not valid JSON: %v", sp.name, err)), nil
+			}
 		}
 		if err := validator().Validate(inst); err != nil {
 			return mcp.NewToolResultError(explain(sp.name, err, props)), nil

@@ -3,6 +3,7 @@ package content
 import (
 	"bytes"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -291,4 +292,22 @@ func Links(doc string) []Link {
 	}
 	closeLink()
 	return links
+}
+
+// textURL finds http(s) URLs in plain text: up to whitespace or a
+// character that cannot end a URL in prose.
+var textURL = regexp.MustCompile(`https?://[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]`)
+
+// ApplyUTMText adds the utm_* parameters to every http(s) URL in plain
+// text (the text part of an email), as ApplyUTM does to links in HTML, so
+// both parts of a message carry the same tags. Idempotent.
+func ApplyUTMText(text string, u UTM) string {
+	params := u.params()
+	if len(params) == 0 || !strings.Contains(text, "http") {
+		return text
+	}
+	return textURL.ReplaceAllStringFunc(text, func(m string) string {
+		tagged, _ := addUTM(m, params)
+		return tagged
+	})
 }

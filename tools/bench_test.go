@@ -1,0 +1,113 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/store"
+	"github.com/lastmile/lastmile/tools"
+)
+
+func medianOf(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// html20KB is a table-layout email of about 20 KB.
+func html20KB(n int) string {
+	row := `<tr><td style="padding:12px 24px;font-family:Helvetica,Arial,sans-serif;color:#1a1a1a"><p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices. <a href="https://www.acme.com/spring">Shop the range</a>.</p></td></tr>` + "\n"
+	var b strings.Builder
+	fmt.Fprintf(&b, "<html><body><table role=\"presentation\" width=\"600\"><tr><td><h1>Spring %d</h1></td></tr>\n", n)
+	for b.Len() < 20<<10 {
+		b.WriteString(row)
+	}
+	b.WriteString("<tr><td><p>Acme Corp, 500 Market Street, Suite 400, San Francisco, CA 94105, USA. <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p></td></tr></table></body></html>")
+	return b.String()
+}
+
+// BenchmarkCreateEmail20KB: the server handling a create_email request with
+// 20 KB of HTML (JSON-RPC in, result out: schema validation, staging with
+// fsync'd bbolt, the result) against a bare bbolt Update that puts the same
+// bytes into an open database, in the same run. Target: median ≤ 1.5×.
+// (The transport is measured separately, by the stdio round trip.)
+func BenchmarkCreateEmail20KB(b *testing.B) {
+	for _, withPolicy := range []bool{false, true} {
+		name := "no-policy"
+		if withPolicy {
+			name = "sample-policy"
+		}
+		b.Run(name, func(b *testing.B) {
+			dir := b.TempDir()
+			os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(local.SampleContacts), 0o600)
+			st, err := store.OpenBolt(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			lt, _ := local.New("local", dir, local.Config{})
+			var pol sandbox.PolicySource = sandbox.StaticPolicy{}
+			if withPolicy {
+				p, err := governance.Load("../testdata/policy/acme.yaml")
+				if err != nil {
+					b.Fatal(err)
+				}
+				pol = sandbox.StaticPolicy{P: p}
+			}
+			sb, _ := sandbox.New(sandbox.Options{Store: st, Targets: map[string]sandbox.Target{"local": lt}, Policy: pol, DataDir: dir})
+			srv := tools.New(sb, tools.Options{})
+			ctx := context.Background()
+			srv.HandleMessage(ctx, []byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}}`))
+			camp, _ := sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Bench", Industry: "retail"})
+
+			bare, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer bare.Close()
+
+			var tm, tb []time.Duration
+			i := 0
+			b.ResetTimer()
+			for b.Loop() {
+				i++
+				html := html20KB(i)
+				msg, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": map[string]any{"name": "create_email", "arguments": map[string]any{
+					"campaign_id": camp.ID, "name": fmt.Sprint("Email ", i), "subject": "Spring at Acme",
+					"preview_text": "Lighter fabrics, brighter colours and the same fair prices.", "from_name": "Acme", "from_email": "news@acme.com", "html": html}}})
+				t0 := time.Now()
+				out, err := json.Marshal(srv.HandleMessage(ctx, msg))
+				t1 := time.Now()
+				if err != nil || !strings.Contains(string(out), `"staged":true`) {
+					b.Fatalf("create_email: %v %s", err, out)
+				}
+				if err := bare.Update(func(tx *bolt.Tx) error {
+					bk, err := tx.CreateBucketIfNotExists([]byte("emails"))
+					if err != nil {
+						return err
+					}
+					return bk.Put([]byte(fmt.Sprint(i)), []byte(html))
+				}); err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				tm, tb = append(tm, t1.Sub(t0)), append(tb, t2.Sub(t1))
+			}
+			mm, mb := medianOf(tm), medianOf(tb)
+			b.ReportMetric(float64(mm.Microseconds()), "create_email-median-µs")
+			b.ReportMetric(float64(mb.Microseconds()), "bbolt-update-median-µs")
+			b.ReportMetric(float64(mm)/float64(mb), "x-bbolt")
+		})
+	}
+}
