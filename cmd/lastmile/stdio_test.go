@@ -272,18 +272,22 @@ func (s *stdioServer) initialize(version string) map[string]any {
 func (s *stdioServer) stop() {
 	s.t.Helper()
 	s.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			s.t.Errorf("server exited with %v (stderr:\n%s)", err, s.stderr.String())
+	// Read stdout to its end before Wait: Wait closes the pipe, and a read
+	// still in progress would fail with "file already closed".
+	drained := make(chan struct{})
+	go func() {
+		for range s.msgs {
 		}
+		close(drained)
+	}()
+	select {
+	case <-drained:
 	case <-time.After(safety):
 		s.cmd.Process.Kill()
 		s.t.Fatalf("server did not exit when stdin closed (stderr:\n%s)", s.stderr.String())
 	}
-	for range s.msgs { // drain what is left
+	if err := s.cmd.Wait(); err != nil {
+		s.t.Errorf("server exited with %v (stderr:\n%s)", err, s.stderr.String())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
