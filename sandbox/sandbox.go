@@ -112,6 +112,18 @@ func New(o Options) (*Sandbox, error) {
 		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), views: newLRU[cachedView](64), checks: newLRU[governance.Report](4096)}, nil
 }
 
+// Generation is the store's write generation, when the store can tell it
+// cheaply: anything derived from the store alone can be reused while it
+// stays the same.
+func (s *Sandbox) Generation(ctx context.Context) (uint64, bool) {
+	g, ok := s.st.(store.Generational)
+	if !ok {
+		return 0, false
+	}
+	n, err := g.Generation(ctx)
+	return n, err == nil
+}
+
 // Config returns the configuration in force.
 func (s *Sandbox) Config() Config { return s.cfg }
 
