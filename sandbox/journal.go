@@ -56,6 +56,12 @@ var ErrPromotionBusy = errors.New("another session is promoting this plan right 
 type journal struct {
 	mu sync.Mutex
 	f  *os.File
+	// Group commit: records written and records known durable. A record's
+	// append returns once a sync that began after it was written has
+	// finished; steps running at once share syncs.
+	written, synced uint64
+	syncing         bool
+	cond            *sync.Cond
 }
 
 func journalPath(dir, planID string) string {
@@ -85,7 +91,9 @@ func openJournal(dir, planID string) (*journal, error) {
 		f.Close()
 		return nil, err
 	}
-	return &journal{f: f}, nil
+	j := &journal{f: f}
+	j.cond = sync.NewCond(&j.mu)
+	return j, nil
 }
 
 // dropTornTail cuts a partial last line left by a process that died inside a
@@ -107,7 +115,7 @@ func dropTornTail(f *os.File) error {
 
 func (j *journal) close() error { return j.f.Close() }
 
-// append writes one record and syncs it before returning.
+// append writes one record and returns once it is on disk.
 func (j *journal) append(r journalRecord) error {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -118,8 +126,26 @@ func (j *journal) append(r journalRecord) error {
 	if _, err := j.f.Write(append(data, '\n')); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	if err := syscall.Fdatasync(int(j.f.Fd())); err != nil {
-		return fmt.Errorf("journal: sync: %w", err)
+	j.written++
+	mine := j.written
+	for j.synced < mine {
+		if j.syncing {
+			j.cond.Wait() // a sync is under way; it may not cover us: check again
+			continue
+		}
+		j.syncing = true
+		upTo := j.written
+		j.mu.Unlock()
+		err := syscall.Fdatasync(int(j.f.Fd()))
+		j.mu.Lock()
+		j.syncing = false
+		if err == nil {
+			j.synced = max(j.synced, upTo)
+		}
+		j.cond.Broadcast()
+		if err != nil {
+			return fmt.Errorf("journal: sync: %w", err)
+		}
 	}
 	return nil
 }

@@ -97,25 +97,45 @@ func (t *Target) path(parts ...string) string {
 	return filepath.Join(append([]string{t.dir}, parts...)...)
 }
 
+// madeDirs remembers directories already created, saving a MkdirAll's
+// system calls on every file of a send.
+var madeDirs sync.Map
+
 // writeFile replaces a file atomically, so a crash leaves the old or the
 // new content, never half of it.
 func writeFile(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+	dir := filepath.Dir(path)
+	if _, ok := madeDirs.Load(dir); !ok {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		madeDirs.Store(dir, true)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		// The directory went away (removed by hand): make it again.
+		madeDirs.Delete(dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return err
+		}
 	}
 	return os.Rename(tmp, path)
 }
 
-func writeJSON(path string, v any) error {
+// writeJSON writes a record and returns the bytes written.
+func writeJSON(path string, v any) ([]byte, error) {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeFile(path, append(data, '\n'))
+	data = append(data, '\n')
+	return data, writeFile(path, data)
 }
 
 func readJSON(path string, v any) (bool, error) {
@@ -212,6 +232,12 @@ func (t *Target) Live(_ context.Context, k sandbox.Kind, id string) (sandbox.Liv
 	if err != nil {
 		return sandbox.LiveState{}, false, err
 	}
+	return t.stateOf(k, id, data, nil), true, nil
+}
+
+// stateOf describes a live record from its bytes; site is the published
+// page file when the caller just wrote it (else it is read).
+func (t *Target) stateOf(k sandbox.Kind, id string, data, site []byte) sandbox.LiveState {
 	st := sandbox.LiveState{ID: id, Version: hashOf(data)}
 	var head struct {
 		Status  string `json:"status"`
@@ -223,7 +249,10 @@ func (t *Target) Live(_ context.Context, k sandbox.Kind, id string) (sandbox.Liv
 	switch k {
 	case sandbox.KindPage:
 		st.URL = t.pageURL(head.Slug)
-		if site, err := os.ReadFile(t.pagePath(head.Slug)); err == nil {
+		if site == nil {
+			site, _ = os.ReadFile(t.pagePath(head.Slug))
+		}
+		if site != nil {
 			st.Version = hashOf(data, site)
 		}
 	case sandbox.KindWorkflow:
@@ -232,7 +261,7 @@ func (t *Target) Live(_ context.Context, k sandbox.Kind, id string) (sandbox.Liv
 	default:
 		st.URL = "file://" + filepath.ToSlash(t.recordPath(k, id))
 	}
-	return st, true, nil
+	return st
 }
 
 // Find: on local the live id is the artifact id, so an interrupted create
@@ -325,6 +354,8 @@ func (t *Target) Count(_ context.Context, include, exclude []string, segs map[st
 // Put writes the artifact's live record (create and update are the same on
 // local: the id is the artifact's own).
 func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.LiveState, error) {
+	var data, site []byte
+	var err error
 	switch obj.Kind {
 	case sandbox.KindSegment:
 		m, err := t.members([]string{obj.ArtifactID}, nil, obj.Segments)
@@ -336,7 +367,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			addrs[i] = c.Email()
 		}
 		rec := liveSegment{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Name: obj.Segment.Name, Definition: *obj.Segment, Members: addrs, ResolvedAt: t.now().UTC()}
-		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write segment %s: %w", obj.ArtifactID, err)
 		}
 	case sandbox.KindEmail:
@@ -349,7 +380,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			status = "draft"
 		}
 		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: status, SentAt: sent, ScheduledAt: sched, Recipients: n}
-		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
 		}
 	case sandbox.KindPage:
@@ -367,11 +398,12 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		}
 		rec = livePage{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Title: obj.Page.Title, Slug: obj.Page.Slug, HTML: obj.Page.HTML, Status: status, PublishedAt: rec.PublishedAt, PublishAt: obj.Page.PublishAt}
 		if published { // an update of a live page is live at once
-			if err := writeFile(t.pagePath(rec.Slug), []byte(rec.HTML)); err != nil {
+			site = []byte(rec.HTML)
+			if err := writeFile(t.pagePath(rec.Slug), site); err != nil {
 				return sandbox.LiveState{}, err
 			}
 		}
-		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write page %s: %w", obj.ArtifactID, err)
 		}
 	case sandbox.KindWorkflow:
@@ -380,14 +412,13 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			return sandbox.LiveState{}, err
 		}
 		rec = liveWorkflow{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Workflow: *obj.Workflow, Refs: obj.Refs, Enabled: rec.Enabled, EnabledAt: rec.EnabledAt, Enrolled: rec.Enrolled}
-		if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write workflow %s: %w", obj.ArtifactID, err)
 		}
 	default:
 		return sandbox.LiveState{}, fmt.Errorf("local: %w: %s", sandbox.ErrNotSupported, obj.Kind)
 	}
-	st, _, err := t.Live(context.Background(), obj.Kind, obj.ArtifactID)
-	return st, err
+	return t.stateOf(obj.Kind, obj.ArtifactID, data, site), nil
 }
 
 // Send writes one message per recipient into the outbox and a sent event
@@ -461,11 +492,11 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	if !at.IsZero() && at.After(now) {
 		rec.Status, rec.ScheduledAt = "scheduled", &date
 	}
-	if err := writeJSON(recPath, rec); err != nil {
+	data, err := writeJSON(recPath, rec)
+	if err != nil {
 		return sandbox.LiveState{}, err
 	}
-	st, _, err := t.Live(ctx, sandbox.KindEmail, obj.ArtifactID)
-	return st, err
+	return t.stateOf(sandbox.KindEmail, obj.ArtifactID, data, nil), nil
 }
 
 var unsafeFile = regexp.MustCompile(`[^a-z0-9@._+-]`)
@@ -552,7 +583,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 				rec.Status = "scheduled"
 				rec.PublishAt = &at
 			}
-			if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			if _, err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 				return sandbox.LiveState{}, err
 			}
 		}
@@ -576,7 +607,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 					rec.Enrolled = append(rec.Enrolled, enrolment{Email: m, At: now})
 				}
 			}
-			if err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			if _, err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 				return sandbox.LiveState{}, err
 			}
 		}
