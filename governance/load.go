@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -92,11 +93,11 @@ func Parse(filename string, data []byte) (p *Policy, err error) {
 	return p, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 func yamlError(file string, err error) error {
 	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &LoadError{File: file, Line: line, Col: 1, Msg: "YAML syntax: " + m[2]}
 	}
@@ -394,7 +395,7 @@ func (l *loader) policy(doc *yaml.Node) *Policy {
 	return p
 }
 
-var roleNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+var roleNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_-]*$`) })
 
 func (l *loader) roles(n *yaml.Node) map[string][]string {
 	out := map[string][]string{}
@@ -407,7 +408,7 @@ func (l *loader) roles(n *yaml.Node) map[string][]string {
 		if !ok {
 			continue
 		}
-		if !roleNameRE.MatchString(name) {
+		if !roleNameRE().MatchString(name) {
 			l.errAt(k, "role name %q must be lower case letters, digits, '-' or '_'", name)
 			continue
 		}
@@ -422,7 +423,7 @@ func (l *loader) roles(n *yaml.Node) map[string][]string {
 }
 
 var (
-	colorNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+	colorNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_-]*$`) })
 	brandKeys   = []string{"colors", "fonts", "logo", "footer"}
 	colorKeys   = []string{"named", "primary", "text", "background", "link", "button"}
 	fontKeys    = []string{"body", "heading"}
@@ -443,7 +444,7 @@ func (l *loader) brand(n *yaml.Node) Brand {
 				if !ok {
 					continue
 				}
-				if !colorNameRE.MatchString(name) {
+				if !colorNameRE().MatchString(name) {
 					l.errAt(k, "colour name %q must be lower case letters, digits, '-' or '_'", name)
 					continue
 				}

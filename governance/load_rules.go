@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -60,11 +61,13 @@ var defaultScope = map[string]string{
 }
 
 var (
-	ruleIDRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
-	industryRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-	domainRE   = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
-	utmParamRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	rootRE     = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	ruleIDRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`) })
+	industryRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_-]*$`) })
+	domainRE   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	})
+	utmParamRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]*$`) })
+	rootRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_]*$`) })
 
 	footerParts      = []string{"postal_address", "unsubscribe", "sender_identity", "contact", "list_unsubscribe", "one_click_unsubscribe"}
 	capStyles        = []string{"$title", "$sentence", "$lower", "$upper"}
@@ -95,7 +98,7 @@ func (l *loader) rule(n *yaml.Node, p *Policy, ids map[string]int) *rule {
 	c := &r.cfg
 	if f, ok := all["id"]; ok {
 		if id, ok := l.nonEmptyStr(f.v, "id"); ok {
-			if !ruleIDRE.MatchString(id) {
+			if !ruleIDRE().MatchString(id) {
 				l.errAt(f.v, "rule id %q must be letters, digits, '.', '-' or '_' (at most 100)", id)
 			} else if line, dup := ids[id]; dup {
 				l.errAt(f.v, "rule id %q is used twice (first at line %d)", id, line)
@@ -392,7 +395,7 @@ func (l *loader) rule(n *yaml.Node, p *Policy, ids map[string]int) *rule {
 			var nodes []*yaml.Node
 			c.Roots, nodes = l.strList(v.v, where+": roots", false)
 			for i, s := range c.Roots {
-				if !rootRE.MatchString(s) {
+				if !rootRE().MatchString(s) {
 					l.errAt(nodes[i], "%s: root %q must be an identifier such as contact", where, s)
 				}
 			}
@@ -467,7 +470,7 @@ func (l *loader) selectors(f map[string]kv, r *rule, where string) {
 	if v, ok := f["industries"]; ok {
 		names, nodes := l.strList(v.v, where+": industries", false)
 		for i, s := range names {
-			if !industryRE.MatchString(s) {
+			if !industryRE().MatchString(s) {
 				l.errAt(nodes[i], "%s: industry %q must be lower case letters, digits, '-' or '_' (e.g. finserv)", where, s)
 				continue
 			}
@@ -547,7 +550,7 @@ func (l *loader) domains(n *yaml.Node, what string) []string {
 			l.errAt(nodes[i], "%s: %q is a URL; give the domain only (e.g. acme.com)", what, d)
 			continue
 		}
-		if !domainRE.MatchString(d) {
+		if !domainRE().MatchString(d) {
 			l.errAt(nodes[i], "%s: %q is not a lower-case domain name (e.g. acme.com)", what, d)
 			continue
 		}
@@ -611,7 +614,7 @@ func (l *loader) linkRule(f map[string]kv, n *yaml.Node, r *rule, where string, 
 			var nodes []*yaml.Node
 			u.Required, nodes = l.strList(rv.v, where+": utm.required", false)
 			for i, s := range u.Required {
-				if !utmParamRE.MatchString(s) {
+				if !utmParamRE().MatchString(s) {
 					l.errAt(nodes[i], "%s: %q is not a query parameter name (e.g. utm_source)", where, s)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/store"
@@ -22,13 +23,13 @@ type CampaignInput struct {
 }
 
 var (
-	utmValue  = regexp.MustCompile(`^[A-Za-z0-9._~+-]{1,100}$`)
-	slugLike  = regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`)
+	utmValue  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._~+-]{1,100}$`) })
+	slugLike  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(?:[-_][a-z0-9]+)*$`) })
 	maxName   = 200
 	maxBrief  = 10000
 	maxPageSz = 100
 	// cursorPattern matches newestKey's keys.
-	cursorPattern = regexp.MustCompile(`^[0-9a-f]{16}/cmp_[0-9a-z]{26}$`)
+	cursorPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{16}/cmp_[0-9a-z]{26}$`) })
 )
 
 func (s *Sandbox) validateCampaign(in *CampaignInput) error {
@@ -62,7 +63,7 @@ func (s *Sandbox) validateCampaign(in *CampaignInput) error {
 		in.Markets[i] = up
 	}
 	in.Industry = strings.ToLower(strings.TrimSpace(in.Industry))
-	if in.Industry != "" && !slugLike.MatchString(in.Industry) {
+	if in.Industry != "" && !slugLike().MatchString(in.Industry) {
 		ps.add("industry", fmt.Sprintf("%q is not a simple identifier", in.Industry), "use lower-case words joined by - or _, e.g. finserv, health, retail")
 	}
 	if in.Target == "" {
@@ -72,7 +73,7 @@ func (s *Sandbox) validateCampaign(in *CampaignInput) error {
 		ps.add("target", fmt.Sprintf("no target named %q is configured", in.Target), fmt.Sprintf("use one of %v, or leave it empty for %q", s.cfg.TargetNames(), s.cfg.DefaultTarget))
 	}
 	for _, f := range []struct{ field, v string }{{"utm.source", in.UTM.Source}, {"utm.medium", in.UTM.Medium}, {"utm.campaign", in.UTM.Campaign}} {
-		if f.v != "" && !utmValue.MatchString(f.v) {
+		if f.v != "" && !utmValue().MatchString(f.v) {
 			ps.add(f.field, fmt.Sprintf("%q has characters that do not belong in a URL parameter", f.v), "use letters, digits and . _ ~ + - only, e.g. spring_launch")
 		}
 	}
@@ -222,7 +223,7 @@ func (s *Sandbox) ListCampaigns(ctx context.Context, cursor string, limit int) (
 	if limit > maxPageSz {
 		limit = maxPageSz
 	}
-	if cursor != "" && !cursorPattern.MatchString(cursor) {
+	if cursor != "" && !cursorPattern().MatchString(cursor) {
 		return nil, &ValidationError{What: "request", Outcome: "was not run", Problems: []Problem{{Field: "cursor", Message: fmt.Sprintf("%q is not a cursor list_campaigns gave", cursor), Fix: "pass next_cursor from the previous page, or leave it empty for the first page"}}}
 	}
 	page := &CampaignPage{Campaigns: []CampaignSummary{}}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/lastmile/lastmile/sandbox/content"
 	"github.com/lastmile/lastmile/store"
 )
 
-var slugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$`)
+var slugPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*$`)
+})
 
 // PageInput is what publish_page takes.
 type PageInput struct {
@@ -59,7 +62,7 @@ func (s *Sandbox) StagePage(ctx context.Context, actor string, in PageInput) (*S
 		ps.add("slug", "is required", fmt.Sprintf("give the URL path, e.g. %q", suggestSlug(p.Title)))
 	case len(p.Slug) > 100:
 		ps.add("slug", fmt.Sprintf("is %d characters long; the limit is 100", len(p.Slug)), "shorten it")
-	case !slugPattern.MatchString(p.Slug):
+	case !slugPattern().MatchString(p.Slug):
 		ps.add("slug", fmt.Sprintf("%q is not URL-safe", p.Slug), fmt.Sprintf("use lower-case letters, digits and single hyphens, e.g. %q", suggestSlug(p.Slug)))
 	}
 	checkLen(&ps, "meta_description", p.MetaDescription, 300, false, "")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/store"
@@ -17,7 +18,7 @@ var Operators = []string{"eq", "neq", "contains", "not_contains", "starts_with",
 const MaxGroupDepth = 3
 
 var (
-	propertyName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$`)
+	propertyName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$`) })
 	isOperator   = func() map[string]bool {
 		m := map[string]bool{}
 		for _, o := range Operators {
@@ -55,7 +56,7 @@ func parseDate(v string) (time.Time, bool) {
 func checkCondition(ps *problems, field string, c *Condition) {
 	c.Property = strings.TrimSpace(c.Property)
 	c.Operator = strings.ToLower(strings.TrimSpace(c.Operator))
-	if !propertyName.MatchString(c.Property) {
+	if !propertyName().MatchString(c.Property) {
 		if c.Property == "" {
 			ps.add(field+".property", "is required", "name the contact property to test, e.g. country or lifecycle_stage")
 		} else {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/store"
@@ -17,9 +18,9 @@ import (
 var (
 	TriggerTypes = []string{"segment_entry", "form_submission", "date_property", "manual"}
 	StepTypes    = []string{"send_email", "wait", "branch", "add_to_segment", "remove_from_segment", "set_property", "exit"}
-	stepID       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-	durationPart = regexp.MustCompile(`(\d+)([wdhm])`)
-	durationAll  = regexp.MustCompile(`^(\d+[wdhm])+$`)
+	stepID       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`) })
+	durationPart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d+)([wdhm])`) })
+	durationAll  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+[wdhm])+$`) })
 )
 
 // MaxWorkflowSteps bounds a workflow's graph.
@@ -41,11 +42,11 @@ var errWaitTooLong = errors.New("too long")
 // ParseWait reads a wait duration such as "2d", "36h", "1d12h", "90m", "1w".
 func ParseWait(s string) (time.Duration, error) {
 	s = strings.ToLower(strings.ReplaceAll(s, " ", ""))
-	if !durationAll.MatchString(s) {
+	if !durationAll().MatchString(s) {
 		return 0, fmt.Errorf("%q is not a duration", s)
 	}
 	var d time.Duration
-	for _, m := range durationPart.FindAllStringSubmatch(s, -1) {
+	for _, m := range durationPart().FindAllStringSubmatch(s, -1) {
 		n, err := strconv.Atoi(m[1])
 		if err != nil || n > 100000 {
 			return 0, fmt.Errorf("%q is too long", s)
@@ -90,7 +91,7 @@ func checkWorkflowShape(ps *problems, w *Workflow) {
 	index := map[string]int{}
 	for i, st := range w.Steps {
 		f := fmt.Sprintf("steps[%d]", i)
-		if !stepID.MatchString(st.ID) {
+		if !stepID().MatchString(st.ID) {
 			ps.add(f+".id", fmt.Sprintf("%q is not a step id", st.ID), "use letters, digits, - and _, e.g. wait_2d")
 		} else if j, dup := index[st.ID]; dup {
 			ps.add(f+".id", fmt.Sprintf("%q is also the id of steps[%d]", st.ID, j), "give every step its own id")
@@ -155,7 +156,7 @@ func checkWorkflowShape(ps *problems, w *Workflow) {
 				ps.add(f+".segment_id", "is required for "+st.Type, "give the segment id")
 			}
 		case "set_property":
-			if !propertyName.MatchString(st.Property) {
+			if !propertyName().MatchString(st.Property) {
 				ps.add(f+".property", fmt.Sprintf("%q is not a property name", st.Property), "name the contact property to set")
 			}
 			if st.Value == nil || !scalar(st.Value) {

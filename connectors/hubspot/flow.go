@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -48,18 +49,18 @@ type flowPlan struct {
 }
 
 var (
-	durationAll  = regexp.MustCompile(`^(\d+[wdhm])+$`)
-	durationPart = regexp.MustCompile(`(\d+)([wdhm])`)
+	durationAll  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+[wdhm])+$`) })
+	durationPart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d+)([wdhm])`) })
 )
 
 // minutes parses the staged wait durations: "2d", "36h", "90m", "1d12h".
 func minutes(s string) (int, bool) {
 	s = strings.ToLower(strings.ReplaceAll(s, " ", ""))
-	if !durationAll.MatchString(s) {
+	if !durationAll().MatchString(s) {
 		return 0, false
 	}
 	total := 0
-	for _, m := range durationPart.FindAllStringSubmatch(s, -1) {
+	for _, m := range durationPart().FindAllStringSubmatch(s, -1) {
 		n, err := strconv.Atoi(m[1])
 		if err != nil || n > 1_000_000 {
 			return 0, false

@@ -86,7 +86,7 @@ type Versions struct {
 // DefaultPageTemplatePath is used when the config names no page template.
 const DefaultPageTemplatePath = "@hubspot/growth/templates/landing-page.html"
 
-var versionRE = regexp.MustCompile(`^(v[0-9]+|[0-9]{4}-[0-9]{2})$`)
+var versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(v[0-9]+|[0-9]{4}-[0-9]{2})$`) })
 
 type paths struct {
 	emails, lists, flows, pages, contacts, token string
@@ -102,7 +102,7 @@ func buildPaths(v Versions) (paths, error) {
 	v.Emails, v.Lists, v.Flows = def(v.Emails, "v3"), def(v.Lists, "v3"), def(v.Flows, "v4")
 	v.Pages, v.Contacts, v.OAuth = def(v.Pages, "v3"), def(v.Contacts, "v3"), def(v.OAuth, "v1")
 	for name, s := range map[string]string{"emails": v.Emails, "lists": v.Lists, "flows": v.Flows, "pages": v.Pages, "contacts": v.Contacts, "oauth": v.OAuth} {
-		if !versionRE.MatchString(s) {
+		if !versionRE().MatchString(s) {
 			return paths{}, fmt.Errorf("hubspot: api_versions.%s %q: use a version like v3 or a date version like 2026-03", name, s)
 		}
 	}

@@ -3,6 +3,7 @@ package hubspot
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // lastmile's canonical personalization syntax is Liquid-like:
@@ -16,16 +17,18 @@ import (
 // &quot;; there the HubL string uses single quotes so the attribute stays
 // intact.
 var (
-	contactToken = regexp.MustCompile(`\{\{\s*contact\.([A-Za-z0-9_]+)\s*(?:\|\s*default\s*:\s*(?:"((?:[^"\\]|\\.)*)"|&quot;(.*?)&quot;|'((?:[^'\\]|\\.)*)')\s*)?\}\}`)
-	unsubToken   = regexp.MustCompile(`\{\{\s*unsubscribe_url\s*\}\}`)
-	anyToken     = regexp.MustCompile(`\{\{[^{}]*\}\}|\{%[^{}]*%\}`)
+	contactToken = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\{\{\s*contact\.([A-Za-z0-9_]+)\s*(?:\|\s*default\s*:\s*(?:"((?:[^"\\]|\\.)*)"|&quot;(.*?)&quot;|'((?:[^'\\]|\\.)*)')\s*)?\}\}`)
+	})
+	unsubToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{\s*unsubscribe_url\s*\}\}`) })
+	anyToken   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{[^{}]*\}\}|\{%[^{}]*%\}`) })
 )
 
 // toHubL rewrites lastmile's tokens in s into HubL.
 func toHubL(s string) string {
-	s = unsubToken.ReplaceAllString(s, "{{ unsubscribe_link_all }}")
-	return contactToken.ReplaceAllStringFunc(s, func(m string) string {
-		sub := contactToken.FindStringSubmatch(m)
+	s = unsubToken().ReplaceAllString(s, "{{ unsubscribe_link_all }}")
+	return contactToken().ReplaceAllStringFunc(s, func(m string) string {
+		sub := contactToken().FindStringSubmatch(m)
 		prop := sub[1]
 		switch {
 		case sub[3] != "" || strings.Contains(m, "&quot;"):
@@ -49,8 +52,8 @@ func escapeSingle(s string) string {
 func foreignTokens(s string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range anyToken.FindAllString(s, -1) {
-		if contactToken.MatchString(m) || unsubToken.MatchString(m) || seen[m] {
+	for _, m := range anyToken().FindAllString(s, -1) {
+		if contactToken().MatchString(m) || unsubToken().MatchString(m) || seen[m] {
 			continue
 		}
 		seen[m] = true

@@ -216,13 +216,13 @@ func (t *Target) recordPath(k sandbox.Kind, id string) string {
 	return t.path(kindDir[k], id+".json")
 }
 
-var safeID = regexp.MustCompile(`^[a-z]+_[0-9a-z]+$`)
+var safeID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]+_[0-9a-z]+$`) })
 
 // Live reads what is live for an artifact. Its Version is a hash of the
 // record (and, for pages, of the published file), so edits made outside
 // lastmile show up as drift.
 func (t *Target) Live(_ context.Context, k sandbox.Kind, id string) (sandbox.LiveState, bool, error) {
-	if !safeID.MatchString(id) || kindDir[k] == "" {
+	if !safeID().MatchString(id) || kindDir[k] == "" {
 		return sandbox.LiveState{}, false, nil
 	}
 	data, err := os.ReadFile(t.recordPath(k, id))
@@ -499,10 +499,10 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	return t.stateOf(sandbox.KindEmail, obj.ArtifactID, data, nil), nil
 }
 
-var unsafeFile = regexp.MustCompile(`[^a-z0-9@._+-]`)
+var unsafeFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9@._+-]`) })
 
 func fileName(addr string) string {
-	return unsafeFile.ReplaceAllString(strings.ToLower(addr), "_") + ".eml"
+	return unsafeFile().ReplaceAllString(strings.ToLower(addr), "_") + ".eml"
 }
 
 // liveAudience resolves an email's recipients from the member lists of its

@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/sandbox"
@@ -21,13 +22,15 @@ import (
 // token matches lastmile's personalization syntax,
 // {{ contact.firstname | default: "there" }}, also with HTML-escaped quotes,
 // and {{ unsubscribe_url }}.
-var token = regexp.MustCompile(`\{\{\s*(?:contact\.([A-Za-z0-9_.:-]+)\s*(?:\|\s*default:\s*(?:"([^"]*)"|'([^']*)'|&quot;(.*?)&quot;|&#34;(.*?)&#34;))?|(unsubscribe_url))\s*\}\}`)
+var token = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\{\{\s*(?:contact\.([A-Za-z0-9_.:-]+)\s*(?:\|\s*default:\s*(?:"([^"]*)"|'([^']*)'|&quot;(.*?)&quot;|&#34;(.*?)&#34;))?|(unsubscribe_url))\s*\}\}`)
+})
 
 // fill substitutes tokens for one recipient; escape says whether values go
 // into HTML.
 func fill(s string, c sandbox.Contact, unsubscribe string, escape bool) string {
-	return token.ReplaceAllStringFunc(s, func(m string) string {
-		sm := token.FindStringSubmatch(m)
+	return token().ReplaceAllStringFunc(s, func(m string) string {
+		sm := token().FindStringSubmatch(m)
 		var v string
 		switch {
 		case sm[6] != "":

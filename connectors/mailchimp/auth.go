@@ -16,6 +16,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -98,20 +99,20 @@ func (c credentials) authorize(_ context.Context, req *http.Request) error {
 	return nil
 }
 
-var dcRE = regexp.MustCompile(`^[a-z]{2,4}[0-9]{1,3}$`)
+var dcRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,4}[0-9]{1,3}$`) })
 
 // dcFromKey returns the data centre an API key belongs to: the part after
 // its last '-' (…-us21 → us21). Errors never quote the key.
 func dcFromKey(key string) (string, error) {
 	i := strings.LastIndexByte(key, '-')
-	if i < 0 || !dcRE.MatchString(key[i+1:]) {
+	if i < 0 || !dcRE().MatchString(key[i+1:]) {
 		return "", errors.New("the API key has no data-centre suffix (it should end like -us21); copy the whole key from Mailchimp: Profile → Extras → API keys")
 	}
 	return key[i+1:], nil
 }
 
 // looksLikeKey catches a key passed where an environment variable's name was expected.
-var looksLikeKey = regexp.MustCompile(`^[0-9a-f]{16,}-[a-z]{2,4}[0-9]{1,3}$`)
+var looksLikeKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{16,}-[a-z]{2,4}[0-9]{1,3}$`) })
 
 // Account describes a connected account: nothing secret.
 type Account struct {
@@ -245,7 +246,7 @@ func ConnectAPIKey(dataDir, name, keyEnv string, opts ...ConnectOption) (Account
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	if looksLikeKey.MatchString(keyEnv) {
+	if looksLikeKey().MatchString(keyEnv) {
 		return Account{}, errors.New("mailchimp: connect: pass the name of the environment variable that holds the API key (--key-env MAILCHIMP_API_KEY), not the key itself")
 	}
 	if strings.TrimSpace(keyEnv) == "" {

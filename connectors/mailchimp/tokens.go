@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // lastmile's canonical personalization syntax, translated to Mailchimp
@@ -20,11 +21,13 @@ import (
 // Mailchimp's own *|TAGS|* pass through untouched.
 
 var (
-	outputRE  = regexp.MustCompile(`\{\{\s*([^{}\r\n]*?)\s*\}\}`)
-	contactRE = regexp.MustCompile(`^contact\.([A-Za-z][A-Za-z0-9_]*)\s*(?:\|\s*default\s*:\s*(?:"([^"]*)"|'([^']*)'|&quot;(.*?)&quot;|&#34;(.*?)&#34;|&#39;(.*?)&#39;))?$`)
-	tagRE     = regexp.MustCompile(`\{%-?\s*([^{}\r\n]*?)\s*-?%\}`)
-	ifRE      = regexp.MustCompile(`^(if|unless)\s+contact\.([A-Za-z][A-Za-z0-9_]*)$`)
-	nonTagRE  = regexp.MustCompile(`[^A-Z0-9_]`)
+	outputRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{\s*([^{}\r\n]*?)\s*\}\}`) })
+	contactRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^contact\.([A-Za-z][A-Za-z0-9_]*)\s*(?:\|\s*default\s*:\s*(?:"([^"]*)"|'([^']*)'|&quot;(.*?)&quot;|&#34;(.*?)&#34;|&#39;(.*?)&#39;))?$`)
+	})
+	tagRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{%-?\s*([^{}\r\n]*?)\s*-?%\}`) })
+	ifRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(if|unless)\s+contact\.([A-Za-z][A-Za-z0-9_]*)$`) })
+	nonTagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Z0-9_]`) })
 )
 
 var builtinMerge = map[string]string{
@@ -55,7 +58,7 @@ func (t *Target) mergeTag(property string) (tag string, assumed bool) {
 	if tag, ok := builtinMerge[p]; ok {
 		return tag, false
 	}
-	tag = nonTagRE.ReplaceAllString(strings.ToUpper(p), "")
+	tag = nonTagRE().ReplaceAllString(strings.ToUpper(p), "")
 	if len(tag) > 10 {
 		tag = tag[:10]
 	}
@@ -74,8 +77,8 @@ type translation struct {
 func (t *Target) translate(s string) translation {
 	tr := translation{assumed: map[string]string{}}
 	var ifStack []string
-	s = tagRE.ReplaceAllStringFunc(s, func(m string) string {
-		body := strings.TrimSpace(tagRE.FindStringSubmatch(m)[1])
+	s = tagRE().ReplaceAllStringFunc(s, func(m string) string {
+		body := strings.TrimSpace(tagRE().FindStringSubmatch(m)[1])
 		switch {
 		case body == "else":
 			return "*|ELSE:|*"
@@ -85,7 +88,7 @@ func (t *Target) translate(s string) translation {
 			}
 			return "*|END:IF|*"
 		}
-		if sm := ifRE.FindStringSubmatch(body); sm != nil {
+		if sm := ifRE().FindStringSubmatch(body); sm != nil {
 			tag, assumed := t.mergeTag(sm[2])
 			if assumed {
 				tr.assumed[sm[2]] = tag
@@ -99,12 +102,12 @@ func (t *Target) translate(s string) translation {
 		tr.problems = append(tr.problems, fmt.Sprintf("the tag %s has no Mailchimp equivalent (supported: {%% if contact.x %%}, {%% unless contact.x %%}, {%% else %%}, {%% endif %%}); rewrite it", m))
 		return m
 	})
-	s = outputRE.ReplaceAllStringFunc(s, func(m string) string {
-		body := strings.TrimSpace(outputRE.FindStringSubmatch(m)[1])
+	s = outputRE().ReplaceAllStringFunc(s, func(m string) string {
+		body := strings.TrimSpace(outputRE().FindStringSubmatch(m)[1])
 		if rep, ok := specialTokens[body]; ok {
 			return rep
 		}
-		sm := contactRE.FindStringSubmatch(body)
+		sm := contactRE().FindStringSubmatch(body)
 		if sm == nil {
 			tr.problems = append(tr.problems, fmt.Sprintf("the token %s has no Mailchimp equivalent (supported: {{ contact.<property> | default: \"…\" }}, {{ unsubscribe_url }}, {{ view_in_browser_url }}, {{ preferences_url }}); rewrite it", m))
 			return m

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
@@ -20,7 +21,7 @@ import (
 )
 
 // validName is what the secret store accepts as a target name.
-var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`) })
 
 // The capabilities a user needs for lastmile to create, publish, schedule
 // and update pages.
@@ -38,7 +39,7 @@ func Connect(ctx context.Context, dataDir, name, siteURL, user, passwordEnv stri
 		w = io.Discard
 	}
 	op := "connect"
-	if !validName.MatchString(name) {
+	if !validName().MatchString(name) {
 		return failf(op, nil, "--name %q: use lower-case letters, digits, - and _ (it names the target in the config)", name)
 	}
 	site := strings.TrimRight(strings.TrimSpace(siteURL), "/")

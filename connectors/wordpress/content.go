@@ -5,6 +5,7 @@ import (
 	"html"
 	"regexp"
 	"strings"
+	"sync"
 
 	nethtml "golang.org/x/net/html"
 
@@ -42,7 +43,7 @@ func hasMarker(raw, marker string) bool {
 	return marker != "" && strings.Contains(raw, markerComment(marker))
 }
 
-var validMarker = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
+var validMarker = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`) })
 
 // pageContent is what lastmile writes as a page's content, and what it had to
 // leave out or change.
@@ -156,12 +157,12 @@ func rewriteForms(body, formAction string) (out string, forms, wired int) {
 	}
 	out = b.String()
 	if formAction == "" {
-		out = emptyFormSection.ReplaceAllString(out, "")
+		out = emptyFormSection().ReplaceAllString(out, "")
 	}
 	return out, forms, wired
 }
 
-var emptyFormSection = regexp.MustCompile(`<section class="lm-form-section">\s*</section>\n?`)
+var emptyFormSection = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<section class="lm-form-section">\s*</section>\n?`) })
 
 func needsAction(attrs []nethtml.Attribute) bool {
 	action, hasAction := "", false
@@ -201,15 +202,17 @@ func formTag(attrs []nethtml.Attribute, action string) string {
 
 // contactToken matches lastmile's canonical personalization token,
 // {{ contact.<property> | default: "<fallback>" }} (the default is optional).
-var contactToken = regexp.MustCompile(`\{\{\s*contact\.[A-Za-z0-9_.]+\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}`)
+var contactToken = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\{\{\s*contact\.[A-Za-z0-9_.]+\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}`)
+})
 
 // replaceTokens replaces personalization tokens by their fallback: a
 // WordPress page is the same for every visitor.
 func replaceTokens(s string) (string, int) {
 	n := 0
-	out := contactToken.ReplaceAllStringFunc(s, func(tok string) string {
+	out := contactToken().ReplaceAllStringFunc(s, func(tok string) string {
 		n++
-		m := contactToken.FindStringSubmatch(tok)
+		m := contactToken().FindStringSubmatch(tok)
 		// The fallback was kept byte-identical by the renderer: escape it now.
 		return html.EscapeString(html.UnescapeString(m[1]))
 	})
@@ -221,12 +224,14 @@ func replaceTokens(s string) (string, int) {
 // validSlug is the form WordPress's sanitize_title keeps unchanged: lower-case
 // ASCII letters, digits, _ and single dashes between them. Anything else would
 // come back rewritten, and the page would not be where the plan says.
-var validSlug = regexp.MustCompile(`^[a-z0-9_]+(?:-[a-z0-9_]+)*$`)
+var validSlug = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9_]+(?:-[a-z0-9_]+)*$`) })
 
 // reservedSlug is what WordPress suffixes on pages even when nothing else
 // holds the slug: numbers and page2-style slugs (they clash with pagination),
 // feed names and "embed".
-var reservedSlug = regexp.MustCompile(`^(?:page)?[0-9]+$|^(?:feed|rdf|rss|rss2|atom|embed)$`)
+var reservedSlug = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:page)?[0-9]+$|^(?:feed|rdf|rss|rss2|atom|embed)$`)
+})
 
 // slugProblem explains why WordPress would not keep slug as it is, or "".
 func slugProblem(slug string) string {
@@ -235,18 +240,18 @@ func slugProblem(slug string) string {
 		return "a WordPress page needs a slug (its URL path): set slug on the page"
 	case len(slug) > 200:
 		return fmt.Sprintf("the slug is %d characters long; WordPress keeps at most 200", len(slug))
-	case !validSlug.MatchString(slug):
+	case !validSlug().MatchString(slug):
 		return fmt.Sprintf("WordPress would rewrite the slug %q (it keeps lower-case letters, digits, _ and single dashes): use %q", slug, suggestSlug(slug))
-	case reservedSlug.MatchString(slug):
+	case reservedSlug().MatchString(slug):
 		return fmt.Sprintf("WordPress never gives a page the slug %q (numbers, page<N>, feed names and embed clash with its own URLs; it would publish at %q-2): choose another slug", slug, slug)
 	}
 	return ""
 }
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9_]+`)
+var nonSlug = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9_]+`) })
 
 func suggestSlug(s string) string {
-	s = nonSlug.ReplaceAllString(strings.ToLower(s), "-")
+	s = nonSlug().ReplaceAllString(strings.ToLower(s), "-")
 	s = strings.Trim(s, "-")
 	if s == "" {
 		return "landing-page"

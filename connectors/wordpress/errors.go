@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
@@ -176,10 +177,10 @@ func notJSON(isJSON bool, body []byte) string {
 // (the ambiguity note and the method and path, which may carry a query).
 func causeOf(err error) string {
 	msg := strings.TrimPrefix(err.Error(), rest.ErrAmbiguous.Error()+": ")
-	return methodPath.ReplaceAllString(msg, "$1")
+	return methodPath().ReplaceAllString(msg, "$1")
 }
 
-var methodPath = regexp.MustCompile(`^(gave up after \d+ attempts: )?[A-Z]+ \S+: `)
+var methodPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(gave up after \d+ attempts: )?[A-Z]+ \S+: `) })
 
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
 

@@ -361,7 +361,7 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 		return a, nil
 	}
 	p := obj.Page
-	if !validMarker.MatchString(obj.Marker) || strings.Contains(obj.Marker, "--") {
+	if !validMarker().MatchString(obj.Marker) || strings.Contains(obj.Marker, "--") {
 		a.Problems = append(a.Problems, fmt.Sprintf("internal: the marker %q cannot be stored in an HTML comment", obj.Marker))
 	}
 	if strings.TrimSpace(p.Title) == "" {
@@ -552,7 +552,7 @@ func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sa
 	if msg := slugProblem(p.Slug); msg != "" {
 		return sandbox.LiveState{}, failf(op, nil, "%s", msg)
 	}
-	if !validMarker.MatchString(obj.Marker) || strings.Contains(obj.Marker, "--") {
+	if !validMarker().MatchString(obj.Marker) || strings.Contains(obj.Marker, "--") {
 		return sandbox.LiveState{}, failf(op, nil, "the marker %q cannot be stored in an HTML comment", obj.Marker)
 	}
 	title, _ := replaceTokens(p.Title)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -296,7 +297,7 @@ func Links(doc string) []Link {
 
 // textURL finds http(s) URLs in plain text: up to whitespace or a
 // character that cannot end a URL in prose.
-var textURL = regexp.MustCompile(`https?://[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]`)
+var textURL = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`https?://[^\s<>"'()\[\]]+[^\s<>"'()\[\].,;:!?]`) })
 
 // ApplyUTMText adds the utm_* parameters to every http(s) URL in plain
 // text (the text part of an email), as ApplyUTM does to links in HTML, so
@@ -306,7 +307,7 @@ func ApplyUTMText(text string, u UTM) string {
 	if len(params) == 0 || !strings.Contains(text, "http") {
 		return text
 	}
-	return textURL.ReplaceAllStringFunc(text, func(m string) string {
+	return textURL().ReplaceAllStringFunc(text, func(m string) string {
 		tagged, _ := addUTM(m, params)
 		return tagged
 	})

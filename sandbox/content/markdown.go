@@ -3,6 +3,7 @@ package content
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The paragraph Markdown subset: **bold**, *italic* (also _italic_),
@@ -38,7 +39,7 @@ const (
 func mdParagraphs(s string) [][]inline {
 	s = cleanText(s)
 	var out [][]inline
-	for _, para := range blankLine.Split(s, -1) {
+	for _, para := range blankLine().Split(s, -1) {
 		para = strings.Trim(para, " \t\n")
 		if para == "" {
 			continue
@@ -48,7 +49,7 @@ func mdParagraphs(s string) [][]inline {
 	return out
 }
 
-var blankLine = regexp.MustCompile(`\n[ \t]*\n`)
+var blankLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\n[ \t]*\n`) })
 
 // atom kinds of the lexer.
 type atomKind int

@@ -11,15 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 )
 
 // ErrNotFound means no credentials are stored under that name.
 var ErrNotFound = errors.New("no stored credentials")
 
-var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`) })
 
 func path(dataDir, name string) (string, error) {
-	if !validName.MatchString(name) {
+	if !validName().MatchString(name) {
 		return "", fmt.Errorf("target name %q: use lower-case letters, digits, - and _", name)
 	}
 	return filepath.Join(dataDir, "credentials", name+".json"), nil
