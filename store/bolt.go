@@ -29,12 +29,24 @@ import (
 // also holds a generation counter that every write transaction bumps before
 // it commits; a process keeps the values it read and serves them again while
 // the generation it reads under the shared lock is unchanged.
+//
+// A writer keeps the exclusive lock and the open database for a moment
+// after a write (a lease), so a burst of writes pays for one open. Other
+// processes announce that they wait in a counter beside the generation;
+// the holder lets go as soon as it sees one, and after holdIdle otherwise.
 type Bolt struct {
 	path string
 	lock *os.File
-	// gen maps the lock file's generation counter, so checking whether
-	// anything changed costs no system call (see Generation).
+	// gen maps the lock file's first 16 bytes: the generation counter, then
+	// the number of processes waiting for the lock. Reading either costs no
+	// system call.
 	gen []byte
+
+	// held is the database kept open, with the exclusive lock, between
+	// write transactions; lastUse is when it last served one.
+	held    *bolt.DB
+	lastUse time.Time
+	holding bool // the lease goroutine runs
 
 	// mu serializes this process's transactions: flock is per open file
 	// description, and one process holds one.
@@ -81,14 +93,17 @@ func (b *Bolt) mapGeneration() error {
 		return err
 	}
 	st, err := b.lock.Stat()
-	if err == nil && st.Size() < 8 {
-		_, err = b.lock.WriteAt(make([]byte, 8), 0)
+	if err == nil && st.Size() < 16 {
+		var buf [16]byte
+		n, _ := b.lock.ReadAt(buf[:], 0)
+		_, err = b.lock.WriteAt(buf[:], 0) // keep a generation already there
+		_ = n
 	}
 	b.release()
 	if err != nil {
 		return fmt.Errorf("store: lock file: %w", err)
 	}
-	m, err := syscall.Mmap(int(b.lock.Fd()), 0, 8, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	m, err := syscall.Mmap(int(b.lock.Fd()), 0, 16, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
 		return fmt.Errorf("store: map the lock file: %w", err)
 	}
@@ -96,7 +111,43 @@ func (b *Bolt) mapGeneration() error {
 	return nil
 }
 
-func (b *Bolt) genWord() *uint64 { return (*uint64)(unsafe.Pointer(&b.gen[0])) }
+func (b *Bolt) genWord() *uint64    { return (*uint64)(unsafe.Pointer(&b.gen[0])) }
+func (b *Bolt) waitersWord() *int64 { return (*int64)(unsafe.Pointer(&b.gen[8])) }
+
+// holdIdle is how long a writer keeps the lease without writing.
+const holdIdle = 10 * time.Millisecond
+
+// dropLease closes the held database and releases the lock (b.mu held).
+func (b *Bolt) dropLease() {
+	if b.held == nil {
+		return
+	}
+	b.held.Close()
+	b.held = nil
+	syscall.Flock(int(b.lock.Fd()), syscall.LOCK_UN)
+}
+
+// keepLease lets the lease go when another process waits or nothing was
+// written for holdIdle.
+func (b *Bolt) keepLease() {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for range t.C {
+		b.mu.Lock()
+		if b.held == nil || b.gen == nil {
+			b.holding = false
+			b.mu.Unlock()
+			return
+		}
+		if atomic.LoadInt64(b.waitersWord()) > 0 || time.Since(b.lastUse) > holdIdle {
+			b.dropLease()
+			b.holding = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+	}
+}
 
 // migrate records the schema version in a new store and refuses a newer one.
 // Version 1 is the first layout; later versions add their steps here. A
@@ -138,6 +189,7 @@ func (b *Bolt) Close() error {
 	if b.lock == nil {
 		return nil
 	}
+	b.dropLease()
 	if b.gen != nil {
 		syscall.Munmap(b.gen)
 		b.gen = nil
@@ -159,12 +211,27 @@ func (b *Bolt) acquire(ctx context.Context, how int) error {
 		b.mu.Unlock()
 		return errClosed
 	}
+	if b.held != nil {
+		return nil // our lease: we hold the exclusive lock already
+	}
 	fd := int(b.lock.Fd())
 	if err := syscall.Flock(fd, how|syscall.LOCK_NB); err == nil {
 		return nil
 	}
+	// Tell a lease holder we wait, so it lets go now rather than when idle.
+	var waiting *int64
+	if b.gen != nil {
+		waiting = b.waitersWord()
+		atomic.AddInt64(waiting, 1)
+	}
 	done := make(chan error, 1)
-	go func() { done <- flockRetry(fd, how) }()
+	go func() {
+		err := flockRetry(fd, how)
+		if waiting != nil {
+			atomic.AddInt64(waiting, -1)
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -193,7 +260,9 @@ func flockRetry(fd, how int) error {
 }
 
 func (b *Bolt) release() {
-	syscall.Flock(int(b.lock.Fd()), syscall.LOCK_UN)
+	if b.held == nil {
+		syscall.Flock(int(b.lock.Fd()), syscall.LOCK_UN)
+	}
 	b.mu.Unlock()
 }
 
@@ -275,12 +344,31 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	b.cache.reset(gen + 1)
-	db, err := b.open(false)
-	if err != nil {
+	db := b.held
+	if db == nil {
+		if db, err = b.open(false); err != nil {
+			return err
+		}
+	}
+	err = db.Update(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
+	if err != nil || atomic.LoadInt64(b.waitersWord()) > 0 {
+		// Someone waits (or the write failed): let go now. release then
+		// unlocks the file, since nothing is held.
+		if b.held != nil {
+			b.held.Close()
+			b.held = nil
+		} else {
+			db.Close()
+		}
 		return err
 	}
-	defer db.Close()
-	return db.Update(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
+	// Keep the lease: the file lock stays ours, release only drops mu.
+	b.held, b.lastUse = db, time.Now()
+	if !b.holding {
+		b.holding = true
+		go b.keepLease()
+	}
+	return nil
 }
 
 // boltView serves reads from the cache, opening the database read-only on
@@ -294,6 +382,14 @@ type boltView struct {
 func (v *boltView) ensure() (*bolt.Tx, error) {
 	if v.tx != nil {
 		return v.tx, nil
+	}
+	if held := v.b.held; held != nil {
+		tx, err := held.Begin(false)
+		if err != nil {
+			return nil, err
+		}
+		v.tx = tx
+		return tx, nil
 	}
 	db, err := v.b.open(true)
 	if err != nil {
@@ -311,6 +407,8 @@ func (v *boltView) ensure() (*bolt.Tx, error) {
 func (v *boltView) close() {
 	if v.tx != nil {
 		v.tx.Rollback()
+	}
+	if v.db != nil {
 		v.db.Close()
 	}
 }
