@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -210,6 +211,9 @@ func (s *stdioSession) ProtocolVersion() string {
 }
 func (s *stdioSession) SetProtocolVersion(v string) { s.protocol.Store(v) }
 
+// elicitationTimeout bounds how long a question to the user may stay open.
+var elicitationTimeout = 10 * time.Minute
+
 // RequestElicitation asks the client's user a question and waits for the
 // answer, the request's end, or the client going away.
 func (s *stdioSession) RequestElicitation(ctx context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
@@ -227,7 +231,14 @@ func (s *stdioSession) RequestElicitation(ctx context.Context, req mcp.Elicitati
 	if err := s.w.write(msg); err != nil {
 		return nil, fmt.Errorf("sending the elicitation request: %w", err)
 	}
+	// A person answers this; give them time, but not forever: a client that
+	// declared the capability and never shows the question must not hold a
+	// promotion open for good.
+	timer := time.NewTimer(elicitationTimeout)
+	defer timer.Stop()
 	select {
+	case <-timer.C:
+		return nil, fmt.Errorf("nobody answered the approval question within %s", elicitationTimeout)
 	case env := <-ch:
 		if env.Error != nil {
 			return nil, fmt.Errorf("the client refused the elicitation request: %s (code %d)", env.Error.Message, env.Error.Code)
