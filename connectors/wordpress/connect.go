@@ -99,7 +99,6 @@ func Connect(ctx context.Context, dataDir, name, siteURL, user, passwordEnv stri
 	if !me.Capabilities["unfiltered_html"] {
 		fmt.Fprintf(w, "note: %s lacks unfiltered_html, so WordPress will strip <script>, <style>, <form> and similar tags from pages; connect as an Administrator to keep them\n", user)
 	}
-	fmt.Fprintf(w, "Configure the target with platform: wordpress and base_url: %s (form_action: the URL page forms should post to; without it forms are left out).\n", site)
 	return nil
 }
 
