@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -28,12 +29,25 @@ func osUser(getenv func(string) string) string {
 	return "unknown"
 }
 
-// planArg takes the plan id from the first argument, before or after flags.
-func planArg(args []string) (string, []string) {
+// openForPlan parses `COMMAND PLAN [flags]` (the plan id before or after
+// the flags) and opens the data directory.
+func openForPlan(e *env, c *common, fs *flag.FlagSet, args []string) (string, *app, error) {
+	id := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args[0], args[1:]
+		id, args = args[0], args[1:]
 	}
-	return "", args
+	if err := fs.Parse(args); err != nil {
+		return "", nil, err
+	}
+	if id == "" && fs.NArg() > 0 {
+		id = fs.Arg(0)
+	}
+	if id == "" {
+		fs.Usage()
+		return "", nil, errUsage
+	}
+	a, err := openApp(e, *c, openOptions{})
+	return id, a, err
 }
 
 func cmdPlans(ctx context.Context, e *env, args []string) error {
@@ -142,18 +156,7 @@ func cmdApprove(ctx context.Context, e *env, args []string) error {
 	code := fs.String("code", "", "the plan's code, for scripts (otherwise you are asked on the terminal)")
 	as := fs.String("as", "", "approver name (default: your OS user)")
 	noDiff := fs.Bool("no-diff", false, "do not print the diffs")
-	id, rest := planArg(args)
-	if err := fs.Parse(rest); err != nil {
-		return err
-	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
-	}
-	if id == "" {
-		fs.Usage()
-		return errUsage
-	}
-	a, err := openApp(e, c, openOptions{})
+	id, a, err := openForPlan(e, &c, fs, args)
 	if err != nil {
 		return err
 	}
@@ -205,18 +208,7 @@ func cmdReject(ctx context.Context, e *env, args []string) error {
 	c.register(fs)
 	reason := fs.String("reason", "", "why, so the agent knows what to change (required)")
 	as := fs.String("as", "", "your name (default: your OS user)")
-	id, rest := planArg(args)
-	if err := fs.Parse(rest); err != nil {
-		return err
-	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
-	}
-	if id == "" {
-		fs.Usage()
-		return errUsage
-	}
-	a, err := openApp(e, c, openOptions{})
+	id, a, err := openForPlan(e, &c, fs, args)
 	if err != nil {
 		return err
 	}
