@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -58,7 +57,7 @@ func contentHash(r *Revision) string {
 	case r.Page != nil:
 		v = r.Page
 	}
-	data, _ := json.Marshal(v)
+	data, _ := marshal(v)
 	sum := sha256.Sum256(data)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
