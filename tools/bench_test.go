@@ -1,9 +1,11 @@
 package tools_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,11 +39,12 @@ func html20KB(n int) string {
 	return b.String()
 }
 
-// BenchmarkCreateEmail20KB: the server handling a create_email request with
-// 20 KB of HTML (JSON-RPC in, result out: schema validation, staging with
-// fsync'd bbolt, the result) against a bare bbolt Update that puts the same
-// bytes into an open database, in the same run. Target: median ≤ 1.5×.
-// (The transport is measured separately, by the stdio round trip.)
+// BenchmarkCreateEmail20KB: the server serving a create_email request with
+// 20 KB of HTML as it does over stdio (ServeStdio on in-process pipes: the
+// request line in, schema validation, staging with fsync'd bbolt, the result
+// line out) against a bare bbolt Update that puts the same bytes into an open
+// database, in the same run. Target: median ≤ 1.5×. (Process-boundary pipe
+// latency is measured by the binary's read round trip.)
 func BenchmarkCreateEmail20KB(b *testing.B) {
 	for _, withPolicy := range []bool{false, true} {
 		name := "no-policy"
@@ -67,8 +70,22 @@ func BenchmarkCreateEmail20KB(b *testing.B) {
 			}
 			sb, _ := sandbox.New(sandbox.Options{Store: st, Targets: map[string]sandbox.Target{"local": lt}, Policy: pol, DataDir: dir})
 			srv := tools.New(sb, tools.Options{})
-			ctx := context.Background()
-			srv.HandleMessage(ctx, []byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}}`))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			inR, inW := io.Pipe()
+			outR, outW := io.Pipe()
+			go tools.ServeStdio(ctx, srv, inR, outW, nil)
+			defer inW.Close()
+			lines := bufio.NewReaderSize(outR, 1<<20)
+			roundTrip := func(msg []byte) []byte {
+				inW.Write(append(msg, '\n'))
+				line, err := lines.ReadBytes('\n')
+				if err != nil {
+					b.Fatal(err)
+				}
+				return line
+			}
+			roundTrip([]byte(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"0"}}}`))
 			camp, _ := sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Bench", Industry: "retail"})
 
 			bare, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, nil)
@@ -87,10 +104,10 @@ func BenchmarkCreateEmail20KB(b *testing.B) {
 					"campaign_id": camp.ID, "name": fmt.Sprint("Email ", i), "subject": "Spring at Acme",
 					"preview_text": "Lighter fabrics, brighter colours and the same fair prices.", "from_name": "Acme", "from_email": "news@acme.com", "html": html}}})
 				t0 := time.Now()
-				out, err := json.Marshal(srv.HandleMessage(ctx, msg))
+				out := roundTrip(msg)
 				t1 := time.Now()
-				if err != nil || !strings.Contains(string(out), `"staged":true`) {
-					b.Fatalf("create_email: %v %s", err, out)
+				if !strings.Contains(string(out), `"staged":true`) {
+					b.Fatalf("create_email: %s", out)
 				}
 				if err := bare.Update(func(tx *bolt.Tx) error {
 					bk, err := tx.CreateBucketIfNotExists([]byte("emails"))

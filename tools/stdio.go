@@ -89,7 +89,9 @@ type envelope struct {
 		Message string `json:"message"`
 	} `json:"error"`
 	Params struct {
-		Name string `json:"name"`
+		Name      string                     `json:"name"`
+		Arguments json.RawMessage            `json:"arguments"`
+		Meta      map[string]json.RawMessage `json:"_meta"`
 	} `json:"params"`
 }
 
@@ -129,6 +131,27 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 			if err := w.write(resp); err != nil {
 				log.Warn("writing a response", "err", err)
 			}
+		}
+	}
+	if env.Method == string(mcp.MethodToolsCall) && len(env.ID) > 0 {
+		if direct := directTool(s, env); direct != nil {
+			call := func() {
+				if resp := direct(ctx, log); resp != nil {
+					if err := w.write(resp); err != nil {
+						log.Warn("writing a response", "err", err)
+					}
+				}
+			}
+			if readOnlyTools[env.Params.Name] {
+				call()
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				call()
+			}()
+			return
 		}
 	}
 	if len(env.ID) == 0 || inlineMethods[env.Method] || env.Method == string(mcp.MethodToolsCall) && readOnlyTools[env.Params.Name] {
@@ -344,4 +367,37 @@ func encodeToolResult(r *mcp.CallToolResult) ([]byte, bool) {
 		out = append(out, `,"isError":true`...)
 	}
 	return append(out, '}'), true
+}
+
+// directTool returns a function that serves a tools/call of one of our tools
+// without mcp-go's HandleMessage, or nil when the request needs it.
+//
+// HandleMessage parses a request four or five times before a tool runs; for
+// an email with 20 KB of HTML that costs more than staging it. A legacy-era
+// request (the protocol versions Claude and the other clients speak today,
+// whose session carries the handshake) to a tool that never asks the client
+// anything needs none of what HandleMessage adds, so the envelope parsed
+// once here is enough. Modern-era requests (protocol info in _meta) and
+// confirm_promotion (which may ask the user, and reports progress) still go
+// through HandleMessage.
+func directTool(s *server.MCPServer, env envelope) func(context.Context, *slog.Logger) mcp.JSONRPCMessage {
+	if env.Params.Name == "confirm_promotion" || env.Params.Meta != nil {
+		return nil
+	}
+	t := s.GetTool(env.Params.Name)
+	if t == nil || t.Handler == nil {
+		return nil
+	}
+	id := mcp.NewRequestId(env.ID) // echoes the client's id byte for byte
+	return func(ctx context.Context, log *slog.Logger) mcp.JSONRPCMessage {
+		req := mcp.CallToolRequest{}
+		req.Method = string(mcp.MethodToolsCall)
+		req.Params.Name = env.Params.Name
+		req.Params.RawArguments = env.Params.Arguments
+		res, err := recovery(log)(t.Handler)(ctx, req)
+		if err != nil {
+			return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: id, Error: mcp.NewJSONRPCErrorDetails(mcp.INTERNAL_ERROR, err.Error(), nil)}
+		}
+		return mcp.NewJSONRPCResultResponse(id, res)
+	}
 }
