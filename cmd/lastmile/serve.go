@@ -2,17 +2,24 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/lastmile/lastmile/tools"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlags(e, "serve", "serve [--data-dir DIR]")
+	fs := newFlags(e, "serve", "serve [--data-dir DIR] [--http 127.0.0.1:8765]")
 	c.register(fs)
+	httpAddr := fs.String("http", "", "serve streamable HTTP on this address (path /mcp) instead of stdio")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +54,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.Close()
 	a.log.Info("lastmile serving MCP on stdio", "version", buildVersion(), "data_dir", a.dir, "targets", a.sb.TargetNames())
+	if *httpAddr != "" {
+		return serveHTTP(ctx, e, a, *httpAddr)
+	}
 	delivery := tools.NewDelivery()
 	s := tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log, Delivery: delivery})
 	done := make(chan error, 1)
@@ -58,5 +68,38 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// A signal: a promotion cut short here resumes on the next confirm.
 		a.log.Info("lastmile stopping", "reason", context.Cause(ctx))
 		return nil
+	}
+}
+
+// serveHTTP serves streamable HTTP at /mcp, for agent frameworks that do not
+// spawn processes. It has no authentication of its own: bind it to loopback,
+// or put it behind a proxy that authenticates. (mcp-go refuses requests to a
+// loopback listener that name another Host, against DNS rebinding.)
+func serveHTTP(ctx context.Context, e *env, a *app, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--http %q: %w (write host:port, e.g. 127.0.0.1:8765)", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		a.log.Warn("serving MCP over HTTP on a non-loopback address without authentication; put an authenticating proxy in front", "addr", addr)
+	}
+	s := tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log})
+	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath("/mcp"))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("lastmile serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir)
+	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s/mcp\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shut)
 	}
 }
