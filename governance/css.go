@@ -20,11 +20,6 @@ var cssNamedColors = map[string]string{
 	"beige": "#f5f5dc", "ivory": "#fffff0", "khaki": "#f0e68c", "salmon": "#fa8072", "orchid": "#da70d6",
 }
 
-// cssKeywordColors are values that set no colour of their own.
-var cssKeywordColors = map[string]bool{
-	"transparent": true, "inherit": true, "initial": true, "unset": true, "currentcolor": true, "none": true, "revert": true,
-}
-
 var genericFonts = map[string]bool{
 	"serif": true, "sans-serif": true, "monospace": true, "cursive": true, "fantasy": true, "system-ui": true,
 	"inherit": true, "initial": true, "unset": true, "revert": true,

@@ -185,7 +185,6 @@ type rule struct {
 	brandFont string            // style: the stack to suggest
 	tokenRoot map[string]bool   // tokens: personalization roots
 	capsOK    map[string]bool   // subject/preview: upper-case words allowed (acronyms)
-	fixTmpl   string
 }
 
 func (r *rule) level() string { return r.cfg.Level }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/lastmile/lastmile/store"
@@ -557,17 +556,4 @@ func (s *Sandbox) GetPlanStatus(ctx context.Context, id string) (*PlanStatus, er
 		return nil, err
 	}
 	return &PlanStatus{Plan: p, Steps: s.result(p, states(recs)).Steps}, nil
-}
-
-// describeStep is a one-line human description of a step.
-func describeStep(st PlanStep) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s %q on %s", st.Op, st.Kind, st.ArtifactID, st.Name, st.Target)
-	if st.AudienceSize != nil && (st.Op == OpSend || st.Op == OpSchedule) {
-		fmt.Fprintf(&b, " to %d recipients", *st.AudienceSize)
-	}
-	if st.At != nil {
-		fmt.Fprintf(&b, " at %s", st.At.Format(time.RFC3339))
-	}
-	return b.String()
 }

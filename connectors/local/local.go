@@ -40,14 +40,13 @@ type Config struct {
 
 // Target writes promoted artifacts into a directory.
 type Target struct {
-	name  string
-	dir   string
-	site  string
-	book  *contactBook
-	now   func() time.Time
-	hook  func(point string)
-	evMu  sync.Mutex
-	fsync bool
+	name string
+	dir  string
+	site string
+	book *contactBook
+	now  func() time.Time
+	hook func(point string)
+	evMu sync.Mutex
 }
 
 // Option configures a Target.

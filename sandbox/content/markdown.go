@@ -173,8 +173,6 @@ type flatNode struct {
 	url   string
 	delim atomKind // for delimiters: aStar or aUnder
 	n     int      // delimiter run length
-	// for delimiters
-	canOpen, canClose bool
 }
 
 type flatKind int

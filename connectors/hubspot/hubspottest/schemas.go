@@ -3,7 +3,6 @@ package hubspottest
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -278,17 +277,4 @@ func code(k jsonschema.ErrorKind) string {
 		return "INVALID_FORMAT"
 	}
 	return "INVALID"
-}
-
-// validateJSON is Validate for a value the fake built itself.
-func validateJSON(schema string, v any) []ErrorDetail {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return []ErrorDetail{{Message: err.Error()}}
-	}
-	d, err := Validate(schema, b)
-	if err != nil {
-		return []ErrorDetail{{Message: err.Error()}}
-	}
-	return d
 }

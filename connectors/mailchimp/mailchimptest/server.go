@@ -41,7 +41,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -877,10 +876,4 @@ func page[T any](all []T, count, offset int) []T {
 		end = len(all)
 	}
 	return all[offset:end]
-}
-
-func sortStrings(ss []string) []string {
-	out := append([]string(nil), ss...)
-	sort.Strings(out)
-	return out
 }
