@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -614,7 +615,7 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
 	now, err := s.computePlan(ctx, p.CampaignID, planVerify)
 	if err != nil {
 		var pe *PlanError
-		if asPlanError(err, &pe) {
+		if errors.As(err, &pe) {
 			return "the campaign can no longer be planned: " + pe.Problems[0].String(), nil
 		}
 		return "", err
@@ -669,12 +670,4 @@ func sameTime(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
-}
-
-func asPlanError(err error, target **PlanError) bool {
-	pe, ok := err.(*PlanError)
-	if ok {
-		*target = pe
-	}
-	return ok
 }
