@@ -75,9 +75,14 @@ func contents(r *Revision) []field {
 	case r.Page != nil:
 		return []field{{"html", r.Page.HTML}}
 	case r.Segment != nil:
-		s := *r.Segment
-		s.Name = ""
-		return []field{{"definition", pretty(s)}}
+		s := r.Segment
+		return []field{{"definition", pretty(struct {
+			Group
+			IncludeSegments []string `json:"include_segments,omitempty"`
+			ExcludeSegments []string `json:"exclude_segments,omitempty"`
+			StaticEmails    []string `json:"static_emails,omitempty"`
+			Target          string   `json:"target,omitempty"`
+		}{s.Group, s.IncludeSegments, s.ExcludeSegments, s.StaticEmails, s.Target})}}
 	case r.Workflow != nil:
 		return []field{{"graph", pretty(struct {
 			Trigger Trigger `json:"trigger"`
