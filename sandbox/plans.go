@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/governance"
@@ -289,24 +290,24 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			refs[a.ID] = a.Live.LiveID
 		}
 	}
+	// Ask the targets about every artifact at once: on a platform each
+	// question is a request, and a hundred of them one after another would
+	// take a hundred round trips.
+	probes := s.probe(ctx, in, refs)
 	var puts, sends []PlanStep
 	var docs []governance.Document
-	for _, a := range in.artifacts {
+	for i, a := range in.artifacts {
 		r := in.revs[a.ID]
-		t, ok := s.targets[a.Target]
-		if !ok {
-			ps = append(ps, Problem{Field: a.ID, Message: fmt.Sprintf("target %q is not available", a.Target), Fix: "check the target's credentials with lastmile connect, or stage the artifact for another target"})
+		pr := probes[i]
+		if pr.problem != nil {
+			ps = append(ps, *pr.problem)
 			continue
 		}
-		if !t.Capabilities().Supports(a.Kind) {
-			ps = append(ps, Problem{Field: a.ID, Message: fmt.Sprintf("%s cannot hold %ss", t.Platform(), a.Kind), Fix: "stage it for another target with the target field"})
-			continue
+		if pr.err != nil {
+			return nil, pr.err
 		}
 		fr := s.final(c, r)
-		as, err := t.Assess(ctx, s.object(c, a, r, in.segments, refs))
-		if err != nil {
-			return nil, fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, err)
-		}
+		as := pr.assessment
 		for _, p := range as.Problems {
 			ps = append(ps, Problem{Field: a.ID, Message: p})
 		}
@@ -323,15 +324,11 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		}
 		live := a.Live
 		if live != nil {
-			st, found, err := t.Live(ctx, a.Kind, live.LiveID)
-			if err != nil {
-				return nil, fmt.Errorf("read live %s on %s: %w", a.ID, a.Target, err)
-			}
-			if !found {
+			if !pr.found {
 				step.Notes = append(step.Notes, fmt.Sprintf("the live object %s is gone from %s; it will be created again", live.LiveID, a.Target))
 				live = nil
 			} else {
-				step.LiveID, step.LiveVersion, step.LiveRevision = live.LiveID, st.Version, live.Revision
+				step.LiveID, step.LiveVersion, step.LiveRevision = live.LiveID, pr.live.Version, live.Revision
 			}
 		}
 		switch {
@@ -380,6 +377,52 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	}
 	p.Hash = planHash(p)
 	return p, nil
+}
+
+// probeResult is what the targets said about one artifact at planning.
+type probeResult struct {
+	problem    *Problem // the artifact cannot go to its target at all
+	err        error
+	assessment Assessment
+	live       LiveState // when bound: the live object now
+	found      bool
+}
+
+// probe asks each artifact's target to assess it and, when it is live, to
+// read the live object, up to s.parallel questions at once.
+func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]string) []probeResult {
+	out := make([]probeResult, len(in.artifacts))
+	sem := make(chan struct{}, s.parallel)
+	var wg sync.WaitGroup
+	for i, a := range in.artifacts {
+		t, ok := s.targets[a.Target]
+		switch {
+		case !ok:
+			out[i].problem = &Problem{Field: a.ID, Message: fmt.Sprintf("target %q is not available", a.Target), Fix: "check the target's credentials with lastmile connect, or stage the artifact for another target"}
+			continue
+		case !t.Capabilities().Supports(a.Kind):
+			out[i].problem = &Problem{Field: a.ID, Message: fmt.Sprintf("%s cannot hold %ss", t.Platform(), a.Kind), Fix: "stage it for another target with the target field"}
+			continue
+		}
+		obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := &out[i]
+			if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
+				r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)
+				return
+			}
+			if a.Live != nil {
+				if r.live, r.found, r.err = t.Live(ctx, a.Kind, a.Live.LiveID); r.err != nil {
+					r.err = fmt.Errorf("read live %s on %s: %w", a.ID, a.Target, r.err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // staticBound is the most recipients an audience can have when every
