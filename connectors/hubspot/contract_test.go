@@ -276,9 +276,10 @@ func TestEmailContract(t *testing.T) {
 			t.Errorf("publishDate = %s, want %s", em.PublishDate, at)
 		}
 	}
-	// A scheduled email cannot be edited: told at planning, refused with the fix.
+	// A scheduled email cannot be edited: the plan is refused with the fix,
+	// and so is a promotion whose email was scheduled after planning.
 	later.Refs = map[string]string{"seg_1": list.ID, "eml_later": ls.ID}
-	if a, err := e.target.Assess(ctx(), later); err != nil || !containsAny(a.Notes, "unschedule it in HubSpot") {
+	if a, err := e.target.Assess(ctx(), later); err != nil || !containsAny(a.Problems, "unschedule it in HubSpot") {
 		t.Errorf("assess of a scheduled email: %+v %v", a, err)
 	}
 	_, err := e.target.Put(ctx(), later, ls.ID)

@@ -387,7 +387,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 		cur, err := t.getEmail(ctx, id)
 		switch {
 		case err == nil && cur.scheduled():
-			a.Notes = append(a.Notes, "HubSpot has this email scheduled; HubSpot cannot edit a scheduled email, so a new revision of it fails at promotion: unschedule it in HubSpot first, or stage the change as a new email")
+			a.Problems = append(a.Problems, "HubSpot has this email scheduled, and HubSpot cannot edit a scheduled email: unschedule it in HubSpot (it becomes a draft) and plan again, or stage the change as a new email")
 		case err == nil && cur.sent():
 			a.Notes = append(a.Notes, "HubSpot has sent this email; HubSpot cannot change a sent email, so a new revision of it is not applied there (it is not sent again)")
 		case err != nil && status(err) != http.StatusNotFound:

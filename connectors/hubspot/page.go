@@ -179,10 +179,10 @@ func (t *Target) putPage(ctx context.Context, obj sandbox.Object, liveID string)
 	return after.state(), nil
 }
 
-// publishPage makes the page public now (a schedule at the current time, or
-// push-live of its draft when it is already public) or at a time.
-// Both calls set an absolute state, so repeating them is harmless; a page
-// already scheduled for that time is left alone.
+// publishPage makes the page public now (a schedule at the current time) or
+// at a time. Both calls set an absolute state, so repeating them is
+// harmless; a page already public, or already scheduled for that time, is
+// left alone.
 func (t *Target) publishPage(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
 	slug := live.ID
 	if obj.Page != nil {
@@ -206,9 +206,11 @@ func (t *Target) publishPage(ctx context.Context, obj sandbox.Object, live sandb
 			return cur.state(), t.fail(op, err)
 		}
 	case cur.CurrentlyPublished:
-		if _, err := t.do(ctx, call{method: http.MethodPost, path: t.paths.pages + "/" + live.ID + "/draft/push-live", idempotent: true}, nil); err != nil {
-			return cur.state(), t.fail(op, err)
-		}
+		// Already public: putPage pushes an update of a public page live
+		// itself, so there is nothing to publish. Pushing the draft again
+		// would put live whatever was edited in HubSpot's editor since —
+		// changes nobody approved.
+		return cur.state(), nil
 	default:
 		body := map[string]any{"id": live.ID, "publishDate": now.UTC().Format(time.RFC3339)}
 		if _, err := t.do(ctx, call{method: http.MethodPost, path: t.paths.pages + "/schedule", body: body, idempotent: true}, nil); err != nil {

@@ -81,6 +81,12 @@ func campaignVersion(c campaignResponse, content contentResponse) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
+// campaignSent reports a campaign that went out or is going out.
+func campaignSent(status string) bool { return status == "sent" || status == "sending" }
+
+// campaignScheduled reports a campaign waiting to go out.
+func campaignScheduled(status string) bool { return status == "schedule" }
+
 func (t *Target) campaignState(c campaignResponse, version string) sandbox.LiveState {
 	return sandbox.LiveState{ID: c.ID, URL: c.ArchiveURL, Version: version, Status: c.Status}
 }
@@ -294,6 +300,22 @@ func (t *Target) putEmail(ctx context.Context, obj sandbox.Object, liveID string
 	}
 
 	var c campaignResponse
+	if liveID != "" {
+		cur, found, err := t.getCampaign(ctx, liveID)
+		if err != nil {
+			return fail(err)
+		}
+		if found && campaignSent(cur.Status) {
+			// Mailchimp cannot change a sent campaign; the plan said so
+			// (Assess). The promotion goes on and the email stays as sent.
+			t.log.Warn("mailchimp: the campaign was already sent; Mailchimp cannot change it, the new revision is not applied there", "target", t.name, "campaign", liveID)
+			st, _, err := t.liveCampaign(ctx, liveID)
+			if err != nil {
+				return fail(err)
+			}
+			return st, nil
+		}
+	}
 	if liveID == "" {
 		c, err = t.createCampaign(ctx, obj, b.campaign)
 		if err != nil {

@@ -314,11 +314,19 @@ func TestSendNowOnce(t *testing.T) {
 	if c.SendActions != 1 || len(c.Recipients) != 50 {
 		t.Errorf("sent %d times to %d", c.SendActions, len(c.Recipients))
 	}
-	// A sent campaign cannot change.
+	// A sent campaign cannot change: the plan says so, and the update
+	// leaves it as it was sent instead of failing the promotion.
 	obj.Email.Subject = "changed"
-	_, err = e.tgt.Put(ctx, obj, st.ID)
-	if e.record(err) == nil || !errors.Is(err, sandbox.ErrConflict) {
-		t.Errorf("update of a sent campaign: %v", err)
+	obj.Refs = map[string]string{obj.ArtifactID: st.ID}
+	if a, err := e.tgt.Assess(ctx, obj); e.record(err) != nil || len(a.Problems) != 0 || !containsText(a.Notes, "cannot change") {
+		t.Errorf("assess of a sent campaign: %+v %v", a, err)
+	}
+	kept, err := e.tgt.Put(ctx, obj, st.ID)
+	if e.record(err) != nil || kept.ID != st.ID || kept.Version != st.Version {
+		t.Errorf("update of a sent campaign: %+v %v, want it unchanged (%+v)", kept, err, st)
+	}
+	if c, _ := e.srv.Campaign(st.ID); c.Settings.SubjectLine == "changed" {
+		t.Errorf("the sent campaign's subject changed")
 	}
 	// Metrics from the report.
 	ms, err := e.tgt.Metrics(ctx, sandbox.MetricsRequest{Items: []sandbox.MetricsItem{
@@ -737,6 +745,16 @@ func TestFaultsThroughAPromotion(t *testing.T) {
 func contains(list []string, sub string) bool {
 	for _, s := range list {
 		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsText reports whether any of notes contains sub.
+func containsText(notes []string, sub string) bool {
+	for _, n := range notes {
+		if strings.Contains(n, sub) {
 			return true
 		}
 	}

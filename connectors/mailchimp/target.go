@@ -140,6 +140,20 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object) (sandbox.A
 	}
 	a.Notes = append(a.Notes, b.notes...)
 
+	// The email's own campaign, when it is live (the planner passes the
+	// campaign's live ids): Mailchimp cannot edit a scheduled or sent one.
+	if id := obj.Refs[obj.ArtifactID]; id != "" {
+		c, found, err := t.getCampaign(ctx, id)
+		switch {
+		case err != nil:
+			return a, fmt.Errorf("mailchimp: assess email %q: %w", e.Name, err)
+		case found && campaignSent(c.Status):
+			a.Notes = append(a.Notes, fmt.Sprintf("Mailchimp has sent this email (campaign %s); a sent campaign cannot change, so the new revision is not applied there and nothing is sent again", id))
+		case found && campaignScheduled(c.Status):
+			a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp has this email scheduled (campaign %s), and a scheduled campaign cannot be edited: unschedule it in Mailchimp and plan again, or stage the change as a new email", id))
+		}
+	}
+
 	switch {
 	case len(e.Audience.Include) == 0 && len(e.Audience.Exclude) == 0:
 		if found {
