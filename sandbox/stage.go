@@ -43,23 +43,50 @@ type staging struct {
 	index func(tx store.Tx, self string, prev *Revision, prevTarget string) error
 }
 
-func contentHash(r *Revision) string {
-	// The hash covers the content only, not ids or times, so identical
-	// content hashes identically across retries.
+// encodeContent returns the revision's content, its JSON field name and its
+// JSON encoding.
+func encodeContent(r *Revision) (field string, data []byte, err error) {
 	var v any
 	switch {
 	case r.Email != nil:
-		v = r.Email
+		field, v = "email", r.Email
 	case r.Segment != nil:
-		v = r.Segment
+		field, v = "segment", r.Segment
 	case r.Workflow != nil:
-		v = r.Workflow
+		field, v = "workflow", r.Workflow
 	case r.Page != nil:
-		v = r.Page
+		field, v = "page", r.Page
+	default:
+		return "", nil, errors.New("a revision without content")
 	}
-	data, _ := marshal(v)
+	data, err = marshal(v)
+	return field, data, err
+}
+
+// contentHash covers the content only, not ids or times, so identical
+// content hashes identically across retries.
+func contentHash(data []byte) string {
 	sum := sha256.Sum256(data)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// encodeRevision is marshal(r), given the content's encoding: the content
+// is the struct's last field, so it is appended to the encoding of the
+// rest rather than encoded a second time (it is most of the bytes).
+func encodeRevision(r *Revision, field string, data []byte) ([]byte, error) {
+	head := *r
+	head.Email, head.Segment, head.Workflow, head.Page = nil, nil, nil, nil
+	b, err := marshal(&head)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+len(field)+len(data)+4)
+	out = append(out, b[:len(b)-1]...) // without the closing brace
+	out = append(out, `,"`...)
+	out = append(out, field...)
+	out = append(out, `":`...)
+	out = append(out, data...)
+	return append(out, '}'), nil
 }
 
 func artifactNotFound(kind Kind, id, campaignID string) error {
@@ -117,7 +144,11 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 		r := st.rev
 		r.ArtifactID, r.Kind, r.CampaignID, r.Actor = self, st.kind, c.ID, actor
 		r.CreatedAt = s.clock()
-		r.Hash = contentHash(r)
+		field, data, err := encodeContent(r)
+		if err != nil {
+			return err
+		}
+		r.Hash = contentHash(data)
 		target := r.TargetOverride()
 		if target == "" {
 			target = c.Target
@@ -145,7 +176,11 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 		}
 		r.Number = head.Revision + 1
 		head.Revision, head.Hash, head.Name, head.Target, head.UpdatedAt = r.Number, r.Hash, r.Name(), target, r.CreatedAt
-		if err := putJSON(tx, bRevisions, revKey(self, r.Number), r); err != nil {
+		enc, err := encodeRevision(r, field, data)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(bRevisions, revKey(self, r.Number), enc); err != nil {
 			return err
 		}
 		if err := putJSON(tx, bArtifacts, self, head); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/tools/internal/jsonlift"
 )
 
 // hints are the four tool annotations. Every tool states all four: mcp-go's
@@ -78,10 +79,12 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 			raw = []byte("{}")
 		}
+		// Long strings the stdio transport lifted out of raw (jsonlift).
+		lifted := jsonlift.FromContext(ctx)
 		// A cached result exists only for arguments that were valid.
 		var key string
 		var gen uint64
-		if sp.cached {
+		if sp.cached && lifted.Len() == 0 {
 			var ok bool
 			if gen, ok = d.sb.Generation(ctx); ok {
 				key = string(raw)
@@ -99,6 +102,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 			if inst, err = jsonschema.UnmarshalJSON(bytes.NewReader(raw)); err != nil {
 				return mcp.NewToolResultError(fmt.Sprintf("%s: the arguments are not valid JSON: %v", sp.name, err)), nil
 			}
+			inst = lifted.Restore(inst)
 		}
 		if err := validator().Validate(inst); err != nil {
 			return mcp.NewToolResultError(explain(sp.name, err, props)), nil
@@ -108,6 +112,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return mcp.NewToolResultError(fmt.Sprintf("%s: %s", sp.name, decodeProblem(err))), nil
 		}
+		lifted.RestoreInto(&v)
 		outV, summary, err := sp.run(ctx, req, v)
 		if err != nil {
 			return errorResult(ctx, log, sp.name, err), nil

@@ -16,6 +16,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/lastmile/lastmile/tools/internal/jsonlift"
 )
 
 // ServeStdio serves one MCP client over a pair of streams: newline-delimited
@@ -56,13 +58,13 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 		}
 	}()
 
-	var wg sync.WaitGroup
+	calls := newPool()
 	r := bufio.NewReaderSize(in, 1<<20)
 	var readErr error
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
-			serveLine(ctx, s, sess, w, &wg, line, log)
+			serveLine(ctx, s, sess, w, calls, line, log)
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -74,7 +76,7 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 	// The client is gone: requests in flight finish (a promotion completes
 	// its step and journal), but nobody is left to answer a question.
 	close(sess.closed)
-	wg.Wait()
+	calls.wait()
 	<-notifyDone
 	return readErr
 }
@@ -106,11 +108,27 @@ var inlineMethods = map[string]bool{
 // readOnlyTools are answered on the read loop too.
 var readOnlyTools = map[string]bool{"get_campaign": true, "list_campaigns": true, "get_plan": true, "check_campaign": true}
 
-func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *lineWriter, wg *sync.WaitGroup, line []byte, log *slog.Logger) {
+func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *lineWriter, calls *pool, line []byte, log *slog.Logger) {
+	// A tool call's long strings (an email's HTML) are decoded once here
+	// and left out of the text the envelope, the schema check and the
+	// typed arguments decode (see jsonlift).
+	short, lifted := jsonlift.Lift(line)
 	var env envelope
-	if err := json.Unmarshal(line, &env); err != nil {
-		w.write(mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, Error: mcp.NewJSONRPCErrorDetails(mcp.PARSE_ERROR, "Parse error: "+err.Error(), nil)})
+	if err := json.Unmarshal(short, &env); err != nil {
+		if lifted != nil { // report the error as the original text has it
+			err = json.Unmarshal(line, &envelope{})
+		}
+		w.write(mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, Error: mcp.NewJSONRPCErrorDetails(mcp.PARSE_ERROR, "Parse error: "+fmt.Sprint(err), nil)})
 		return
+	}
+	var direct func(context.Context, *slog.Logger) mcp.JSONRPCMessage
+	if env.Method == string(mcp.MethodToolsCall) && len(env.ID) > 0 {
+		direct = directTool(s, env, lifted)
+	}
+	if direct == nil && lifted != nil {
+		// Everything else reads the message as it came.
+		env = envelope{}
+		json.Unmarshal(line, &env)
 	}
 	if env.Method == "" && len(env.ID) > 0 {
 		sess.answer(env) // a response to a request we sent (elicitation)
@@ -133,36 +151,67 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 			}
 		}
 	}
-	if env.Method == string(mcp.MethodToolsCall) && len(env.ID) > 0 {
-		if direct := directTool(s, env); direct != nil {
-			call := func() {
-				if resp := direct(ctx, log); resp != nil {
-					if err := w.write(resp); err != nil {
-						log.Warn("writing a response", "err", err)
-					}
+	if direct != nil {
+		call := func() {
+			if resp := direct(ctx, log); resp != nil {
+				if err := w.write(resp); err != nil {
+					log.Warn("writing a response", "err", err)
 				}
 			}
-			if readOnlyTools[env.Params.Name] {
-				call()
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				call()
-			}()
+		}
+		if readOnlyTools[env.Params.Name] {
+			call()
 			return
 		}
+		calls.run(call)
+		return
 	}
 	if len(env.ID) == 0 || inlineMethods[env.Method] || env.Method == string(mcp.MethodToolsCall) && readOnlyTools[env.Params.Name] {
 		handle()
 		return
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		handle()
-	}()
+	calls.run(handle)
+}
+
+// pool runs calls off the read loop on goroutines it keeps. A goroutine
+// that ran a call keeps the stack it grew (decoding and encoding a 20 KB
+// email needs a deep one); a fresh goroutine per call grew it again every
+// time, about 50 µs of a create_email.
+type pool struct {
+	inFlight sync.WaitGroup
+	work     chan func()
+	quit     chan struct{}
+}
+
+func newPool() *pool { return &pool{work: make(chan func()), quit: make(chan struct{})} }
+
+// run starts f on an idle worker, or on a new one when all are busy.
+func (p *pool) run(f func()) {
+	p.inFlight.Add(1)
+	select {
+	case p.work <- f:
+	default:
+		go p.worker(f)
+	}
+}
+
+func (p *pool) worker(f func()) {
+	for {
+		f()
+		p.inFlight.Done()
+		select {
+		case f = <-p.work:
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+// wait waits for the calls in flight, then stops the workers. run must not
+// be called after.
+func (p *pool) wait() {
+	p.inFlight.Wait()
+	close(p.quit)
 }
 
 // lineWriter writes one JSON message per line, each with a single Write,
@@ -380,7 +429,7 @@ func encodeToolResult(r *mcp.CallToolResult) ([]byte, bool) {
 // once here is enough. Modern-era requests (protocol info in _meta) and
 // confirm_promotion (which may ask the user, and reports progress) still go
 // through HandleMessage.
-func directTool(s *server.MCPServer, env envelope) func(context.Context, *slog.Logger) mcp.JSONRPCMessage {
+func directTool(s *server.MCPServer, env envelope, lifted *jsonlift.Table) func(context.Context, *slog.Logger) mcp.JSONRPCMessage {
 	if env.Params.Name == "confirm_promotion" || env.Params.Meta != nil {
 		return nil
 	}
@@ -394,7 +443,7 @@ func directTool(s *server.MCPServer, env envelope) func(context.Context, *slog.L
 		req.Method = string(mcp.MethodToolsCall)
 		req.Params.Name = env.Params.Name
 		req.Params.RawArguments = env.Params.Arguments
-		res, err := recovery(log)(t.Handler)(ctx, req)
+		res, err := recovery(log)(t.Handler)(jsonlift.NewContext(ctx, lifted), req)
 		if err != nil {
 			return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: id, Error: mcp.NewJSONRPCErrorDetails(mcp.INTERNAL_ERROR, err.Error(), nil)}
 		}

@@ -1,0 +1,169 @@
+package tools_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/store"
+	"github.com/lastmile/lastmile/tools"
+)
+
+// stdioPeer is a client talking to ServeStdio over in-process pipes, one
+// JSON text per line, as a real client does over a process's stdio.
+type stdioPeer struct {
+	t     *testing.T
+	sb    *sandbox.Sandbox
+	in    *io.PipeWriter
+	lines *bufio.Reader
+}
+
+func newStdioPeer(t *testing.T) *stdioPeer {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(local.SampleContacts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, err := local.New("local", dir, local.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{Store: st, Targets: map[string]sandbox.Target{"local": lt},
+		Policy: sandbox.StaticPolicy{P: governance.Default()}, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tools.ServeStdio(ctx, tools.New(sb, tools.Options{}), inR, outW, nil)
+		outW.Close()
+	}()
+	t.Cleanup(func() {
+		inW.Close()
+		cancel()
+		<-done
+		st.Close()
+	})
+	p := &stdioPeer{t: t, sb: sb, in: inW, lines: bufio.NewReaderSize(outR, 1<<20)}
+	p.roundTrip(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`)
+	return p
+}
+
+// roundTrip sends one line and returns the response to it.
+func (p *stdioPeer) roundTrip(line string) map[string]any {
+	p.t.Helper()
+	if _, err := io.WriteString(p.in, line+"\n"); err != nil {
+		p.t.Fatal(err)
+	}
+	type read struct {
+		line []byte
+		err  error
+	}
+	got := make(chan read, 1)
+	go func() {
+		l, err := p.lines.ReadBytes('\n')
+		got <- read{l, err}
+	}()
+	select {
+	case r := <-got:
+		if r.err != nil {
+			p.t.Fatalf("reading the response: %v", r.err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(r.line, &m); err != nil {
+			p.t.Fatalf("response is not JSON: %v: %s", err, r.line)
+		}
+		return m
+	case <-time.After(20 * time.Second):
+		p.t.Fatalf("no response to %.200s", line)
+	}
+	return nil
+}
+
+func (p *stdioPeer) callTool(id int, name, args string) map[string]any {
+	p.t.Helper()
+	res := p.roundTrip(`{"jsonrpc":"2.0","id":` + itoa(id) + `,"method":"tools/call","params":{"name":"` + name + `","arguments":` + args + `}}`)
+	r, ok := res["result"].(map[string]any)
+	if !ok {
+		p.t.Fatalf("%s: no result: %v", name, res)
+	}
+	return r
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// The email HTML of a tools/call takes a shortcut past the JSON decoders
+// (tools/internal/jsonlift). What is stored must be exactly what was sent,
+// every escape decoded as encoding/json decodes it, and the input schema
+// must still see the real strings.
+func TestStdioLongStringsArriveExactly(t *testing.T) {
+	p := newStdioPeer(t)
+	cmp := p.callTool(1, "create_campaign", `{"name":"Spring","industry":"retail"}`)["structuredContent"].(map[string]any)["id"].(string)
+
+	// The HTML as a JSON literal, written by hand: escaped quotes and
+	// slashes, \u escapes (Go's encoder writes < as \u003c), a surrogate
+	// pair, raw UTF-8, a lone surrogate (decoded as U+FFFD) and a literal
+	// backslash before a quote.
+	row := `<tr><td style=\"color:#1a1a1a\">Caf\u00e9 cr\u00e8me \ud83c\udf38 \u003cb\u003e\u2028</td><td>ünïcödé \\\"q\\\" \/ \t</td></tr>\n`
+	lit := `"<html><body><table>` + strings.Repeat(row, 80) + `<a href=\"https://www.acme.com/spring\">Shop</a> \ud800 end</table></body></html>"`
+	var want string
+	if err := json.Unmarshal([]byte(lit), &want); err != nil {
+		t.Fatal(err)
+	}
+	res := p.callTool(2, "create_email", `{"campaign_id":"`+cmp+`","name":"Spring launch","subject":"Spring at Acme","from_name":"Acme","from_email":"news@acme.com","html":`+lit+`}`)
+	if res["isError"] == true {
+		t.Fatalf("create_email failed: %v", res)
+	}
+	id := res["structuredContent"].(map[string]any)["id"].(string)
+	view, err := p.sb.GetArtifact(context.Background(), id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := view.Revision.Email.HTML; got != want {
+		t.Fatalf("stored HTML differs from what was sent (%d vs %d bytes)", len(got), len(want))
+	}
+
+	// A long name is checked by the input schema (which runs first and
+	// says "was not run") at its real length, not the placeholder's.
+	long := strings.Repeat("n", 1500)
+	res = p.callTool(3, "create_email", `{"campaign_id":"`+cmp+`","name":"`+long+`","subject":"s","from_name":"Acme","from_email":"news@acme.com","html":"<p>x</p>"}`)
+	if msg := toText(res); res["isError"] != true || !strings.Contains(msg, "was not run: name: is 1500 characters long") {
+		t.Fatalf("a 1,500-character name got past the input schema: %v", msg)
+	}
+
+	// A long string encoding/json rejects is rejected as before.
+	bad := p.roundTrip(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"create_email","arguments":{"campaign_id":"` + cmp + `","html":"` + strings.Repeat("a", 2000) + "\x01" + `"}}}`)
+	if e, ok := bad["error"].(map[string]any); !ok || e["code"] != float64(-32700) {
+		t.Fatalf("a control character in a long string: %v", bad)
+	}
+}
+
+func toText(res map[string]any) string {
+	var b strings.Builder
+	if cs, ok := res["content"].([]any); ok {
+		for _, c := range cs {
+			if m, ok := c.(map[string]any); ok {
+				s, _ := m["text"].(string)
+				b.WriteString(s)
+			}
+		}
+	}
+	return b.String()
+}
