@@ -559,8 +559,8 @@ func (t *Target) liveAudience(aud sandbox.Audience) ([]sandbox.Contact, error) {
 }
 
 // Publish puts a page into the site folder (a future publish_at is recorded,
-// since local has no clock), or turns a workflow on, enrolling the current
-// members of a segment_entry trigger's segment.
+// since local has no clock), or turns on a workflow the plan activates,
+// enrolling the current members of a segment_entry trigger's segment.
 func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
 	now := t.now().UTC()
 	switch obj.Kind {
@@ -595,7 +595,8 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 		if !found {
 			return sandbox.LiveState{}, fmt.Errorf("local: activate %s: the workflow is not live yet", obj.ArtifactID)
 		}
-		if !rec.Enabled {
+		// Only a workflow the plan activates is turned on (as on HubSpot).
+		if !rec.Enabled && obj.Workflow != nil && obj.Workflow.Activate {
 			rec.Enabled, rec.EnabledAt = true, &now
 			if tr := rec.Workflow.Trigger; tr.Type == "segment_entry" {
 				var seg liveSegment

@@ -23,6 +23,8 @@
 //     second object);
 //   - live-missing: Live of a plausible id that does not exist answers
 //     found=false and no error;
+//   - publish-inactive: Publish of a workflow with Activate off leaves it
+//     off;
 //   - send-twice (emails with an audience), publish-twice (pages, and
 //     workflows with Activate): the first call sends or publishes (once, when
 //     the fixture can count), the second does nothing: no further send or
@@ -876,6 +878,41 @@ func (s *suite) workflows(t *testing.T) {
 	}
 	s.twice(t, "publish-twice", rev2, live, false, time.Time{})
 	s.updateAfter(t, "update-after-publish", s.workflow(id, 3, name, segment, email, refs), live)
+
+	// A workflow the plan does not activate stays off, even if Publish is
+	// called for it.
+	offID := NewID(sandbox.PrefixWorkflow)
+	off := s.workflow(offID, 1, s.name("Dormant journey"), segment, email, refs)
+	off.Workflow.Activate = false
+	off.Hash = hashOf(off.Workflow)
+	if offLive := s.put(t, off); offLive.ID != "" {
+		s.run(t, "publish-inactive", func(t *testing.T, c *check) {
+			cx := ctx(t)
+			cur, found, err := s.tg.Live(cx, sandbox.KindWorkflow, offLive.ID)
+			if err != nil || !found {
+				c.Fatalf("Live(workflow %q): found=%v err=%v", offLive.ID, found, err)
+			}
+			before := 0
+			if s.f.Publishes != nil {
+				before = s.f.Publishes(t, sandbox.KindWorkflow, offLive.ID)
+			}
+			if _, err := s.tg.Publish(cx, off, cur, time.Time{}); err != nil {
+				c.Fatalf("Publish of a workflow with Activate off: %v", err)
+			}
+			after, found, err := s.tg.Live(cx, sandbox.KindWorkflow, offLive.ID)
+			if err != nil || !found {
+				c.Fatalf("Live(workflow %q) after Publish: found=%v err=%v", offLive.ID, found, err)
+			}
+			if after.Version != cur.Version || after.Status != cur.Status {
+				c.Errorf("Publish turned on a workflow with Activate off: {Version:%q Status:%q} → {Version:%q Status:%q}", cur.Version, cur.Status, after.Version, after.Status)
+			}
+			if s.f.Publishes != nil {
+				if n := s.f.Publishes(t, sandbox.KindWorkflow, offLive.ID); n != before {
+					c.Errorf("Publish of a workflow with Activate off acted on the platform (count %d → %d)", before, n)
+				}
+			}
+		})
+	}
 }
 
 // ---- concurrency ----

@@ -131,7 +131,8 @@ func (m *mem) Publish(_ context.Context, obj sandbox.Object, live sandbox.LiveSt
 	if !ok {
 		return live, fmt.Errorf("mem: %s does not exist", live.ID)
 	}
-	if o.publishes == 0 {
+	inactive := obj.Workflow != nil && !obj.Workflow.Activate
+	if o.publishes == 0 && (!inactive || m.flaws["activate-always"]) {
 		o.publishes++
 		o.version++
 	}
@@ -196,6 +197,7 @@ func TestFlawsAreCaught(t *testing.T) {
 			"email/update-after-send", "page/update-after-publish", "workflow/update-after-publish",
 			"email/update-after-schedule", "page/update-after-schedule"},
 		"publish-stale-state": {"page/publish-twice", "workflow/publish-twice", "page/schedule-twice"},
+		"activate-always":     {"workflow/publish-inactive"},
 	} {
 		t.Run(flaw, func(t *testing.T) {
 			bugs := map[string]string{}
