@@ -309,11 +309,11 @@ func (t *Target) putEmail(ctx context.Context, obj sandbox.Object, liveID string
 			// Mailchimp cannot change a sent campaign; the plan said so
 			// (Assess). The promotion goes on and the email stays as sent.
 			t.log.Warn("mailchimp: the campaign was already sent; Mailchimp cannot change it, the new revision is not applied there", "target", t.name, "campaign", liveID)
-			st, _, err := t.liveCampaign(ctx, liveID)
+			content, err := t.getContent(ctx, liveID)
 			if err != nil {
 				return fail(err)
 			}
-			return st, nil
+			return t.campaignState(cur, campaignVersion(cur, content)), nil
 		}
 	}
 	if liveID == "" {
