@@ -183,7 +183,7 @@ func (s *Sandbox) campaignArtifacts(tx store.Tx, campaignID string) ([]*Artifact
 	byKind := map[Kind][]*Artifact{}
 	for _, kv := range kvs {
 		id := strings.TrimPrefix(kv.Key, campaignID+"/")
-		a, err := getJSON[Artifact](tx, bArtifacts, id)
+		a, err := getArtifact(tx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -241,11 +241,11 @@ func (s *Sandbox) ListCampaigns(ctx context.Context, cursor string, limit int) (
 			if err != nil {
 				return err
 			}
-			n, err := tx.Scan(bCampaignIndex, c.ID+"/", "", 0)
+			n, err := tx.Count(bCampaignIndex, c.ID+"/", 0)
 			if err != nil {
 				return err
 			}
-			page.Campaigns = append(page.Campaigns, CampaignSummary{ID: c.ID, Name: c.Name, Target: c.Target, Markets: c.Markets, CreatedAt: c.CreatedAt, Artifacts: len(n)})
+			page.Campaigns = append(page.Campaigns, CampaignSummary{ID: c.ID, Name: c.Name, Target: c.Target, Markets: c.Markets, CreatedAt: c.CreatedAt, Artifacts: n})
 		}
 		return nil
 	})

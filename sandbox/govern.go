@@ -143,7 +143,7 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 	if scope.ArtifactID != "" {
 		var a *Artifact
 		if err := s.st.View(ctx, func(tx store.Tx) error {
-			a, err = getJSON[Artifact](tx, bArtifacts, scope.ArtifactID)
+			a, err = getArtifact(tx, scope.ArtifactID)
 			return err
 		}); err != nil {
 			return nil, nil, err

@@ -94,7 +94,7 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 	var arts []*Artifact
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		if scope.ArtifactID != "" {
-			a, err := getJSON[Artifact](tx, bArtifacts, scope.ArtifactID)
+			a, err := getArtifact(tx, scope.ArtifactID)
 			if err != nil {
 				return err
 			}

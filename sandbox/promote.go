@@ -482,7 +482,7 @@ func (p *Plan) auditedSteps() []string { return p.Promotion.Audited }
 
 // bind records what a finished step made live on the artifact.
 func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) error {
-	a, err := getJSON[Artifact](tx, bArtifacts, step.ArtifactID)
+	a, err := getArtifact(tx, step.ArtifactID)
 	if err != nil || a == nil {
 		return err
 	}
@@ -511,7 +511,7 @@ func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) 
 		b.PublishedAt, b.ScheduledFor = &at, step.At
 	}
 	a.Live = b
-	return putJSON(tx, bArtifacts, a.ID, a)
+	return putArtifact(tx, a)
 }
 
 // result reports each step's outcome from the journal.

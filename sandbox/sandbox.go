@@ -17,10 +17,8 @@ import (
 const (
 	bCampaigns     = "campaigns"
 	bCampaignsNew  = "campaigns_by_newest" // inverted time + id → id
-	bArtifacts     = "artifacts"
-	bCampaignIndex = "campaign_artifacts" // campaign id/artifact id → kind
-	bRevisions     = "revisions"          // artifact id/revision → Revision
-	bSlugs         = "slugs"              // target \x00 slug → page id
+	bCampaignIndex = "campaign_artifacts"  // campaign id/artifact id → kind
+	bSlugs         = "slugs"               // target \x00 slug → page id
 	bAudit         = "audit"
 )
 
@@ -104,6 +102,9 @@ func New(o Options) (*Sandbox, error) {
 	if err := o.Config.check(); err != nil {
 		return nil, err
 	}
+	if err := store.Migrate(context.Background(), o.Store, Migrations); err != nil {
+		return nil, err
+	}
 	for name := range o.Config.Targets {
 		if _, ok := o.Targets[name]; !ok {
 			o.Logger.Warn("target configured but not available", "target", name)
@@ -151,6 +152,26 @@ func (s *Sandbox) Target(name string) (Target, error) {
 }
 
 func (s *Sandbox) clock() time.Time { return s.now().UTC() }
+
+// An artifact's head and its revisions are one bucket, "artifact/<id>"
+// (a sub-bucket in bbolt): staging a new email writes one page run for the
+// three of them, where separate buckets wrote a B+tree path each.
+const (
+	headKey = "head" // → Artifact
+	// revisions are "%010d" → Revision
+)
+
+func artifactBucket(id string) string { return "artifact/" + id }
+
+func revisionKey(n int) string { return fmt.Sprintf("%010d", n) }
+
+func getArtifact(tx store.Tx, id string) (*Artifact, error) {
+	return getJSON[Artifact](tx, artifactBucket(id), headKey)
+}
+
+func putArtifact(tx store.Tx, a *Artifact) error {
+	return putJSON(tx, artifactBucket(a.ID), headKey, a)
+}
 
 func getJSON[T any](tx store.Tx, bucket, key string) (*T, error) {
 	data, err := tx.Get(bucket, key)

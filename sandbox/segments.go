@@ -210,7 +210,7 @@ func checkSegmentCycle(tx store.Tx, s *Sandbox, self string, seg *Segment, ps *p
 				continue
 			}
 			seen[id] = true
-			a, err := getJSON[Artifact](tx, bArtifacts, id)
+			a, err := getArtifact(tx, id)
 			if err != nil || a == nil || a.Kind != KindSegment {
 				continue
 			}

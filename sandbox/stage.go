@@ -110,7 +110,7 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 		}
 		var head *Artifact
 		if st.artifactID != "" {
-			head, err = getJSON[Artifact](tx, bArtifacts, st.artifactID)
+			head, err = getArtifact(tx, st.artifactID)
 			if err != nil {
 				return err
 			}
@@ -123,11 +123,11 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s belongs to campaign %s, not %s", st.artifactID, head.CampaignID, c.ID), Fix: "pass the campaign the artifact belongs to"}}}
 			}
 		} else {
-			n, err := tx.Scan(bCampaignIndex, c.ID+"/", "", MaxArtifactsPerCampgn+1)
+			n, err := tx.Count(bCampaignIndex, c.ID+"/", MaxArtifactsPerCampgn)
 			if err != nil {
 				return err
 			}
-			if len(n) >= MaxArtifactsPerCampgn {
+			if n >= MaxArtifactsPerCampgn {
 				ps.add("campaign_id", fmt.Sprintf("campaign %s already has %d artifacts, the most one campaign can hold", c.ID, MaxArtifactsPerCampgn), "split the work into several campaigns")
 			}
 		}
@@ -180,10 +180,10 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 		if err != nil {
 			return err
 		}
-		if err := tx.Put(bRevisions, revKey(self, r.Number), enc); err != nil {
+		if err := tx.Put(artifactBucket(self), revisionKey(r.Number), enc); err != nil {
 			return err
 		}
-		if err := putJSON(tx, bArtifacts, self, head); err != nil {
+		if err := putArtifact(tx, head); err != nil {
 			return err
 		}
 		if st.index != nil {
@@ -200,7 +200,7 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 	return res, nil
 }
 
-func revKey(id string, n int) string { return fmt.Sprintf("%s/%010d", id, n) }
+func revKey(id string, n int) string { return id + "/" + revisionKey(n) }
 
 // revision reads an immutable revision. Decoded revisions are kept: they
 // never change, so the cache is always right, and planning reads every one.
@@ -210,7 +210,7 @@ func (s *Sandbox) revision(tx store.Tx, id string, n int) (*Revision, error) {
 	if r, ok := s.revs.get(key); ok {
 		return r, nil
 	}
-	r, err := getJSON[Revision](tx, bRevisions, key)
+	r, err := getJSON[Revision](tx, artifactBucket(id), revisionKey(n))
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ type ArtifactView struct {
 func (s *Sandbox) GetArtifact(ctx context.Context, id string, revision int) (*ArtifactView, error) {
 	var v *ArtifactView
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		a, err := getJSON[Artifact](tx, bArtifacts, id)
+		a, err := getArtifact(tx, id)
 		if err != nil {
 			return err
 		}

@@ -265,7 +265,7 @@ func (s *Sandbox) StageWorkflow(ctx context.Context, actor string, in WorkflowIn
 				return err
 			}
 			if w.Trigger.Type == "form_submission" && KindOf(w.Trigger.PageID) == KindPage {
-				if a, _ := getJSON[Artifact](tx, bArtifacts, w.Trigger.PageID); a != nil {
+				if a, _ := getArtifact(tx, w.Trigger.PageID); a != nil {
 					if r, err := s.revision(tx, a.ID, a.Revision); err == nil && r.Page.Form == nil {
 						ps.add("trigger.page_id", fmt.Sprintf("page %s has no form to submit", a.ID), "add a form with publish_page, or use another trigger")
 					}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -59,11 +60,10 @@ type Bolt struct {
 const (
 	boltFile = "lastmile.db"
 	lockFile = "lastmile.lock"
-	metaB    = "__meta"
 )
 
-// OpenBolt opens (creating if needed) the store in dir and brings its schema
-// up to date.
+// OpenBolt opens (creating if needed) the store in dir, stamps a new one
+// with the schema version and refuses data from a newer lastmile.
 func OpenBolt(dir string) (*Bolt, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
@@ -149,36 +149,27 @@ func (b *Bolt) keepLease() {
 	}
 }
 
-// migrate records the schema version in a new store and refuses a newer one.
-// Version 1 is the first layout; later versions add their steps here. A
-// store already at this version is only read (a write costs two syncs).
+// migrate stamps a new store with the current schema version and refuses
+// data written by a newer lastmile. Older data is left for Migrate, whose
+// steps belong to the layers above. A store already stamped is only read (a
+// write costs two syncs).
 func (b *Bolt) migrate(ctx context.Context) error {
-	current := false
-	if err := b.View(ctx, func(tx Tx) error {
-		v, err := tx.Get(metaB, "schema_version")
-		current = err == nil && string(v) == strconv.Itoa(SchemaVersion)
+	stamped := false
+	err := b.View(ctx, func(tx Tx) error {
+		n, err := storedVersion(tx)
+		stamped = n > 0
 		return err
-	}); err == nil && current {
-		return nil
+	})
+	if errors.Is(err, ErrNewerSchema) || err == nil && stamped {
+		return err
 	}
+	// No database file yet (a read-only open fails), or not stamped.
 	return b.Update(ctx, func(tx Tx) error {
-		v, err := tx.Get(metaB, "schema_version")
-		if err != nil {
+		n, err := storedVersion(tx)
+		if err != nil || n > 0 {
 			return err
 		}
-		have := 0
-		if v != nil {
-			if have, err = strconv.Atoi(string(v)); err != nil {
-				return fmt.Errorf("store: bad schema version %q", v)
-			}
-		}
-		if have > SchemaVersion {
-			return fmt.Errorf("%w (schema %d; this build reads up to %d): upgrade lastmile", ErrNewerSchema, have, SchemaVersion)
-		}
-		if have == SchemaVersion {
-			return nil
-		}
-		return tx.Put(metaB, "schema_version", []byte(strconv.Itoa(SchemaVersion)))
+		return tx.Put(metaB, versionKey, []byte(strconv.Itoa(SchemaVersion)))
 	})
 }
 
@@ -444,6 +435,22 @@ func (v *boltView) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
 	return cloneKVs(kvs), nil
 }
 
+func (v *boltView) Count(bucket, prefix string, limit int) (int, error) {
+	ck := "\x02" + bucket + "\x00" + prefix + "\x00" + strconv.Itoa(limit)
+	if val, ok := v.b.cache.get(ck); ok {
+		return strconv.Atoi(string(val))
+	}
+	tx, err := v.ensure()
+	if err != nil {
+		return 0, err
+	}
+	n, err := (&boltTx{tx: tx}).Count(bucket, prefix, limit)
+	if err == nil {
+		v.b.cache.put(ck, []byte(strconv.Itoa(n)))
+	}
+	return n, err
+}
+
 func (v *boltView) Put(string, string, []byte) error { return ErrReadOnly }
 func (v *boltView) Delete(string, string) error      { return ErrReadOnly }
 func (v *boltView) NextSeq(string) (uint64, error)   { return 0, ErrReadOnly }
@@ -457,8 +464,29 @@ func cloneKVs(kvs []KV) []KV {
 
 type boltTx struct{ tx *bolt.Tx }
 
+// lookup returns the bucket a name denotes, or nil: "parent/child" is the
+// sub-bucket child of the top-level bucket parent (see the package comment).
+func (t *boltTx) lookup(name string) *bolt.Bucket {
+	parent, child, nested := strings.Cut(name, "/")
+	bk := t.tx.Bucket([]byte(parent))
+	if bk == nil || !nested {
+		return bk
+	}
+	return bk.Bucket([]byte(child))
+}
+
+// bucket is lookup that creates what is missing.
+func (t *boltTx) bucket(name string) (*bolt.Bucket, error) {
+	parent, child, nested := strings.Cut(name, "/")
+	bk, err := t.tx.CreateBucketIfNotExists([]byte(parent))
+	if err != nil || !nested {
+		return bk, err
+	}
+	return bk.CreateBucketIfNotExists([]byte(child))
+}
+
 func (t *boltTx) get(bucket, key string) []byte {
-	bk := t.tx.Bucket([]byte(bucket))
+	bk := t.lookup(bucket)
 	if bk == nil {
 		return nil
 	}
@@ -466,10 +494,6 @@ func (t *boltTx) get(bucket, key string) []byte {
 }
 
 func (t *boltTx) Get(bucket, key string) ([]byte, error) { return t.get(bucket, key), nil }
-
-func (t *boltTx) bucket(name string) (*bolt.Bucket, error) {
-	return t.tx.CreateBucketIfNotExists([]byte(name))
-}
 
 func (t *boltTx) Put(bucket, key string, value []byte) error {
 	bk, err := t.bucket(bucket)
@@ -483,7 +507,7 @@ func (t *boltTx) Put(bucket, key string, value []byte) error {
 }
 
 func (t *boltTx) Delete(bucket, key string) error {
-	bk := t.tx.Bucket([]byte(bucket))
+	bk := t.lookup(bucket)
 	if bk == nil {
 		return nil
 	}
@@ -491,7 +515,7 @@ func (t *boltTx) Delete(bucket, key string) error {
 }
 
 func (t *boltTx) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
-	bk := t.tx.Bucket([]byte(bucket))
+	bk := t.lookup(bucket)
 	if bk == nil {
 		return nil, nil
 	}
@@ -511,6 +535,24 @@ func (t *boltTx) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
 		}
 	}
 	return out, nil
+}
+
+// Count walks the keys in place: nothing is copied.
+func (t *boltTx) Count(bucket, prefix string, limit int) (int, error) {
+	bk := t.lookup(bucket)
+	if bk == nil {
+		return 0, nil
+	}
+	c := bk.Cursor()
+	p := []byte(prefix)
+	n := 0
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		n++
+		if n == limit {
+			break
+		}
+	}
+	return n, nil
 }
 
 func (t *boltTx) NextSeq(bucket string) (uint64, error) {

@@ -139,6 +139,11 @@ func (t *memTx) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
 	return out, nil
 }
 
+func (t *memTx) Count(bucket, prefix string, limit int) (int, error) {
+	kvs, err := t.Scan(bucket, prefix, "", limit)
+	return len(kvs), err
+}
+
 func (t *memTx) NextSeq(bucket string) (uint64, error) {
 	if !t.writable {
 		return 0, ErrReadOnly

@@ -120,6 +120,120 @@ func TestScan(t *testing.T) {
 			if fmt.Sprint(keys) != fmt.Sprint(c.want) {
 				t.Errorf("Scan(%q, %q, %d) = %v, want %v", c.prefix, c.after, c.limit, keys, c.want)
 			}
+			if c.after != "" {
+				continue
+			}
+			var n int
+			s.View(ctx, func(tx Tx) error { n, _ = tx.Count("b", c.prefix, c.limit); return nil })
+			if n != len(c.want) {
+				t.Errorf("Count(%q, %d) = %d, want %d", c.prefix, c.limit, n, len(c.want))
+			}
+			s.Update(ctx, func(tx Tx) error { n, _ = tx.Count("b", c.prefix, c.limit); return nil })
+			if n != len(c.want) {
+				t.Errorf("Count(%q, %d) in a write = %d, want %d", c.prefix, c.limit, n, len(c.want))
+			}
+		}
+	})
+}
+
+// "parent/child" buckets behave as buckets of their own, whether a store
+// nests them (bolt) or not (memory).
+func TestChildBuckets(t *testing.T) {
+	ctx := context.Background()
+	forEachStore(t, func(t *testing.T, s Store) {
+		err := s.Update(ctx, func(tx Tx) error {
+			for _, b := range []string{"p/x", "p/y"} {
+				for _, k := range []string{"1", "2", "head"} {
+					if err := tx.Put(b, k, []byte(b+"="+k)); err != nil {
+						return err
+					}
+				}
+			}
+			if _, err := tx.NextSeq("p/x"); err != nil {
+				return err
+			}
+			return tx.Delete("p/y", "2")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.View(ctx, func(tx Tx) error {
+			if v, _ := tx.Get("p/x", "head"); string(v) != "p/x=head" {
+				t.Errorf("Get(p/x, head) = %q", v)
+			}
+			if v, _ := tx.Get("p/z", "head"); v != nil {
+				t.Errorf("absent child bucket: Get = %q", v)
+			}
+			kvs, _ := tx.Scan("p/y", "", "", 0)
+			if len(kvs) != 2 || kvs[0].Key != "1" || kvs[1].Key != "head" {
+				t.Errorf("Scan(p/y) = %v", kvs)
+			}
+			if n, _ := tx.Count("p/x", "", 0); n != 3 {
+				t.Errorf("Count(p/x) = %d", n)
+			}
+			return nil
+		})
+		var seq uint64
+		s.Update(ctx, func(tx Tx) error { seq, _ = tx.NextSeq("p/x"); return nil })
+		if seq != 2 {
+			t.Errorf("NextSeq(p/x) = %d, want 2", seq)
+		}
+	})
+}
+
+func TestMigrate(t *testing.T) {
+	ctx := context.Background()
+	version := func(s Store) string {
+		var v []byte
+		s.View(ctx, func(tx Tx) error { v, _ = tx.Get(metaB, versionKey); return nil })
+		return string(v)
+	}
+	forEachStore(t, func(t *testing.T, s Store) {
+		var ran []int
+		steps := []Migration{{To: SchemaVersion, Name: "last", Apply: func(tx Tx) error {
+			ran = append(ran, SchemaVersion)
+			return tx.Put("b", "moved", []byte("1"))
+		}}}
+		// A new store is stamped; there is nothing to move.
+		if err := Migrate(ctx, s, steps); err != nil {
+			t.Fatal(err)
+		}
+		if version(s) != strconv.Itoa(SchemaVersion) || len(ran) != 0 {
+			t.Fatalf("new store: version %q, steps run %v", version(s), ran)
+		}
+		// Data one version behind gets the step, once.
+		s.Update(ctx, func(tx Tx) error { return tx.Put(metaB, versionKey, []byte(strconv.Itoa(SchemaVersion-1))) })
+		for range 2 {
+			if err := Migrate(ctx, s, steps); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if version(s) != strconv.Itoa(SchemaVersion) || fmt.Sprint(ran) != fmt.Sprint([]int{SchemaVersion}) {
+			t.Fatalf("old store: version %q, steps run %v", version(s), ran)
+		}
+		// A failing step leaves the data as it was.
+		s.Update(ctx, func(tx Tx) error { return tx.Put(metaB, versionKey, []byte(strconv.Itoa(SchemaVersion-1))) })
+		boom := errors.New("boom")
+		err := Migrate(ctx, s, []Migration{{To: SchemaVersion, Name: "failing", Apply: func(tx Tx) error {
+			tx.Put("b", "half", []byte("1"))
+			return boom
+		}}})
+		if !errors.Is(err, boom) {
+			t.Fatalf("failing step: err = %v", err)
+		}
+		var half []byte
+		s.View(ctx, func(tx Tx) error { half, _ = tx.Get("b", "half"); return nil })
+		if version(s) != strconv.Itoa(SchemaVersion-1) || half != nil {
+			t.Fatalf("after a failed step: version %q, half-written %q", version(s), half)
+		}
+		// A missing step is an error, not a silent stamp.
+		if err := Migrate(ctx, s, nil); err == nil || version(s) != strconv.Itoa(SchemaVersion-1) {
+			t.Fatalf("missing step: err = %v, version %q", err, version(s))
+		}
+		// Newer data is refused.
+		s.Update(ctx, func(tx Tx) error { return tx.Put(metaB, versionKey, []byte("99")) })
+		if err := Migrate(ctx, s, steps); !errors.Is(err, ErrNewerSchema) {
+			t.Fatalf("newer data: err = %v", err)
 		}
 	})
 }
@@ -212,6 +326,25 @@ func TestNewerSchemaRefused(t *testing.T) {
 	_, err := OpenBolt(dir)
 	if !errors.Is(err, ErrNewerSchema) {
 		t.Fatalf("err = %v, want ErrNewerSchema", err)
+	}
+}
+
+// Opening never stamps old data as current: its migration has not run.
+func TestOpenLeavesOldDataForMigrate(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, _ := OpenBolt(dir)
+	s.Update(ctx, func(tx Tx) error { return tx.Put(metaB, versionKey, []byte("1")) })
+	s.Close()
+	s, err := OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v []byte
+	s.View(ctx, func(tx Tx) error { v, _ = tx.Get(metaB, versionKey); return nil })
+	if string(v) != "1" {
+		t.Fatalf("schema version after open = %q, want 1", v)
 	}
 }
 
