@@ -59,7 +59,7 @@ func encodeContent(r *Revision) (field string, data []byte, err error) {
 	default:
 		return "", nil, errors.New("a revision without content")
 	}
-	data, err = marshal(v)
+	data, err = marshalContent(v)
 	return field, data, err
 }
 

@@ -27,6 +27,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MinLen is the shortest string (in bytes of JSON text) worth lifting.
@@ -145,6 +146,11 @@ func isKey(data []byte, i int) bool {
 // unquote decodes the content of a JSON string literal as encoding/json
 // does. ok is false for content encoding/json would reject or repair
 // (control characters, bad escapes, invalid UTF-8).
+//
+// HTML from an encoder that escapes it (Go's, by default) has an escape
+// every few bytes (\u003c, \u003e, \"), so the escapes, not the runs
+// between them, are the hot path: they are decoded by table, and an ASCII
+// rune is appended as a byte.
 func unquote(s []byte) (string, bool) {
 	if !utf8.Valid(s) {
 		return "", false
@@ -158,7 +164,8 @@ func unquote(s []byte) (string, bool) {
 		b = append(b, s[:i]...)
 		s = s[i:]
 		if len(s) == 0 {
-			return string(b), true
+			// b is never written again: the string shares its bytes.
+			return unsafe.String(unsafe.SliceData(b), len(b)), true
 		}
 		if s[0] != '\\' || len(s) < 2 {
 			return "", false // a control character, or a lone backslash
@@ -182,6 +189,10 @@ func unquote(s []byte) (string, bool) {
 				return "", false
 			}
 			s = s[6:]
+			if r < utf8.RuneSelf {
+				b = append(b, byte(r))
+				break
+			}
 			if utf16.IsSurrogate(r) {
 				// A valid pair is one rune; anything else is U+FFFD, and
 				// the next escape stands on its own (as in encoding/json).
@@ -212,26 +223,30 @@ func plainRun(s []byte) int {
 	return len(s)
 }
 
+// hexVal is a hex digit's value, or 0xff for a byte that is not one.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c-'a'+10), byte(c-'a'+10)
+	}
+	return t
+}()
+
 // hex4 decodes \uXXXX at the start of s, or returns -1.
 func hex4(s []byte) rune {
 	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
 		return -1
 	}
-	var r rune
-	for _, c := range s[2:6] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r*16 + rune(c)
+	a, b, c, d := hexVal[s[2]], hexVal[s[3]], hexVal[s[4]], hexVal[s[5]]
+	if (a|b|c|d)&0xf0 != 0 { // 0xff marks a non-digit
+		return -1
 	}
-	return r
+	return rune(a)<<12 | rune(b)<<8 | rune(c)<<4 | rune(d)
 }
 
 // lookup returns the lifted string a placeholder stands for.
