@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/governance"
@@ -34,10 +35,14 @@ type StaticPolicy struct{ P *governance.Policy }
 
 func (s StaticPolicy) Policy() (*governance.Policy, error) {
 	if s.P == nil {
-		return governance.Default(), nil
+		return defaultPolicy(), nil
 	}
 	return s.P, nil
 }
+
+// defaultPolicy is built once: every write tool asks for the policy, and
+// building it hashes its canonical form.
+var defaultPolicy = sync.OnceValue(governance.Default)
 
 // Options configure a Sandbox.
 type Options struct {

@@ -133,7 +133,12 @@ func (b *Bolt) keepLease() {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	for range t.C {
-		b.mu.Lock()
+		// A transaction running now keeps the lease busy: skip the tick
+		// rather than queue on mu, which would make the transaction's
+		// release wake this goroutine on its way out.
+		if !b.mu.TryLock() {
+			continue
+		}
 		if b.held == nil || b.gen == nil {
 			b.holding = false
 			b.mu.Unlock()

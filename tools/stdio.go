@@ -60,19 +60,40 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 
 	calls := newPool()
 	r := bufio.NewReaderSize(in, 1<<20)
-	var readErr error
-	for {
-		line, err := r.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			serveLine(ctx, s, sess, w, calls, line, log)
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = err
+	ended := make(chan error, 1)
+	// read is the read loop. A message that must not be handled on it (a
+	// write tool's call) is handled on the goroutine that read it, once
+	// another has taken over reading: the call starts at once, and it is
+	// the next read, which the client is not waiting for yet, that waits
+	// for a goroutine to wake. (Over stdio to the binary, create_email is
+	// 5–10% faster so than when the call waits for a worker to wake.)
+	var read func()
+	read = func() {
+		for {
+			line, err := r.ReadBytes('\n')
+			var call func()
+			if len(bytes.TrimSpace(line)) > 0 {
+				call = serveLine(ctx, s, sess, w, line, log)
 			}
-			break
+			if err != nil {
+				if call != nil {
+					calls.run(call)
+				}
+				if errors.Is(err, io.EOF) {
+					err = nil
+				}
+				ended <- err
+				return
+			}
+			if call != nil {
+				calls.run(read)
+				call()
+				return
+			}
 		}
 	}
+	calls.run(read)
+	readErr := <-ended
 	// The client is gone: requests in flight finish (a promotion completes
 	// its step and journal), but nobody is left to answer a question.
 	close(sess.closed)
@@ -108,7 +129,9 @@ var inlineMethods = map[string]bool{
 // readOnlyTools are answered on the read loop too.
 var readOnlyTools = map[string]bool{"get_campaign": true, "list_campaigns": true, "get_plan": true, "check_campaign": true}
 
-func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *lineWriter, calls *pool, line []byte, log *slog.Logger) {
+// serveLine handles one message, or returns a func that handles it off
+// the read loop.
+func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *lineWriter, line []byte, log *slog.Logger) func() {
 	// A tool call's long strings (an email's HTML) are decoded once here
 	// and left out of the text the envelope, the schema check and the
 	// typed arguments decode (see jsonlift).
@@ -119,7 +142,7 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 			err = json.Unmarshal(line, &envelope{})
 		}
 		w.write(mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, Error: mcp.NewJSONRPCErrorDetails(mcp.PARSE_ERROR, "Parse error: "+fmt.Sprint(err), nil)})
-		return
+		return nil
 	}
 	var direct func(context.Context, *slog.Logger) mcp.JSONRPCMessage
 	if env.Method == string(mcp.MethodToolsCall) && len(env.ID) > 0 {
@@ -132,7 +155,7 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 	}
 	if env.Method == "" && len(env.ID) > 0 {
 		sess.answer(env) // a response to a request we sent (elicitation)
-		return
+		return nil
 	}
 	handle := func() {
 		defer func() {
@@ -161,19 +184,18 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 		}
 		if readOnlyTools[env.Params.Name] {
 			call()
-			return
+			return nil
 		}
-		calls.run(call)
-		return
+		return call
 	}
 	if len(env.ID) == 0 || inlineMethods[env.Method] || env.Method == string(mcp.MethodToolsCall) && readOnlyTools[env.Params.Name] {
 		handle()
-		return
+		return nil
 	}
-	calls.run(handle)
+	return handle
 }
 
-// pool runs calls off the read loop on goroutines it keeps. A goroutine
+// pool runs the read loop and calls on goroutines it keeps. A goroutine
 // that ran a call keeps the stack it grew (decoding and encoding a 20 KB
 // email needs a deep one); a fresh goroutine per call grew it again every
 // time, about 50 µs of a create_email.

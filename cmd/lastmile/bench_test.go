@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Benchmarks of the binary over real stdio pipes. Figures and how to read
@@ -86,16 +88,27 @@ func startProc(b *testing.B, exe string, args ...string) *pipeProc {
 
 // roundTrip sends one request and reads lines until its response.
 func (p *pipeProc) roundTrip(b *testing.B, method string, params any) []byte {
+	return p.send(b, p.request(method, params))
+}
+
+// request encodes the next request, so that a benchmark can leave the
+// client's encoding out of what it times.
+func (p *pipeProc) request(method string, params any) []byte {
 	p.id++
 	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": p.id, "method": method, "params": params})
-	if _, err := p.in.Write(append(req, '\n')); err != nil {
+	return append(req, '\n')
+}
+
+// send writes an encoded request and reads lines until its response.
+func (p *pipeProc) send(b *testing.B, req []byte) []byte {
+	if _, err := p.in.Write(req); err != nil {
 		b.Fatal(err)
 	}
 	want := `"id":` + strconv.Itoa(p.id) + `,`
 	for {
 		line, err := p.out.ReadBytes('\n')
 		if err != nil {
-			b.Fatalf("%s: %v", method, err)
+			b.Fatalf("request %d: %v", p.id, err)
 		}
 		if strings.Contains(string(line), want) {
 			return line
@@ -119,8 +132,11 @@ func median(ds []time.Duration) time.Duration {
 
 // startServer starts `lastmile serve` on a fresh data directory with one
 // staged campaign, and returns the campaign id.
-func startServer(b *testing.B) (*pipeProc, string) {
-	p := startProc(b, bin, "serve", "--data-dir", b.TempDir())
+func startServer(b *testing.B) (*pipeProc, string) { return startServerIn(b, b.TempDir()) }
+
+// startServerIn is startServer on a given data directory.
+func startServerIn(b *testing.B, dir string) (*pipeProc, string) {
+	p := startProc(b, bin, "serve", "--data-dir", dir)
 	p.roundTrip(b, "initialize", initializeParams())
 	p.notify("notifications/initialized")
 	res := p.roundTrip(b, "tools/call", map[string]any{"name": "create_campaign", "arguments": map[string]any{"name": "Bench", "markets": []string{"US"}}})
@@ -222,4 +238,87 @@ func BenchmarkRSSAfter10kCalls(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkCreateEmail20KBStdio: create_email with 20 KB of HTML, as an
+// agent calls it — over real stdio pipes to the built binary — against a
+// bare bbolt Update that puts the same bytes into an open database with
+// fsync, interleaved in one run. Target: median ≤ 1.5×.
+func BenchmarkCreateEmail20KBStdio(b *testing.B) {
+	b.Run("no-policy", func(b *testing.B) {
+		dir := b.TempDir()
+		if out, err := exec.Command(bin, "init", "--data-dir", dir).CombinedOutput(); err != nil {
+			b.Fatalf("init: %v\n%s", err, out)
+		}
+		cfg := filepath.Join(dir, "config.yaml")
+		data, _ := os.ReadFile(cfg)
+		os.WriteFile(cfg, []byte(strings.Replace(string(data), "\npolicy: policy.yaml", "\n", 1)), 0o600)
+		benchCreateEmail(b, dir)
+	})
+	b.Run("sample-policy", func(b *testing.B) { benchCreateEmail(b, b.TempDir()) })
+}
+
+func benchCreateEmail(b *testing.B, dir string) {
+	srv, id := startServerIn(b, dir)
+	bare, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Close()
+	var ts, tb []time.Duration
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		i++
+		if i%450 == 0 { // a campaign holds at most 500 artifacts
+			res := srv.roundTrip(b, "tools/call", map[string]any{"name": "create_campaign", "arguments": map[string]any{"name": fmt.Sprint("Bench ", i), "markets": []string{"US"}}})
+			var r struct {
+				Result struct {
+					StructuredContent struct {
+						ID string `json:"id"`
+					} `json:"structuredContent"`
+				} `json:"result"`
+			}
+			json.Unmarshal(res, &r)
+			id = r.Result.StructuredContent.ID
+		}
+		html := html20KB(i)
+		args := map[string]any{"name": "create_email", "arguments": map[string]any{
+			"campaign_id": id, "name": fmt.Sprint("Email ", i), "subject": "Spring at Acme",
+			"preview_text": "Lighter fabrics, brighter colours and the same fair prices.", "from_name": "Acme", "from_email": "news@acme.com", "html": html}}
+		req := srv.request("tools/call", args)
+		t0 := time.Now()
+		out := srv.send(b, req)
+		t1 := time.Now()
+		if !strings.Contains(string(out), `"staged":true`) {
+			b.Fatalf("create_email: %s", out)
+		}
+		if err := bare.Update(func(tx *bolt.Tx) error {
+			bk, err := tx.CreateBucketIfNotExists([]byte("emails"))
+			if err != nil {
+				return err
+			}
+			return bk.Put([]byte(strconv.Itoa(i)), []byte(html))
+		}); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		ts, tb = append(ts, t1.Sub(t0)), append(tb, t2.Sub(t1))
+	}
+	ms, mb := median(ts), median(tb)
+	b.ReportMetric(float64(ms.Microseconds()), "create_email-median-µs")
+	b.ReportMetric(float64(mb.Microseconds()), "bbolt-update-median-µs")
+	b.ReportMetric(float64(ms)/float64(mb), "x-bbolt")
+}
+
+// html20KB is a table-layout email of about 20 KB.
+func html20KB(n int) string {
+	row := `<tr><td style="padding:12px 24px;font-family:Helvetica,Arial,sans-serif;color:#1a1a1a"><p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices. <a href="https://www.acme.com/spring">Shop the range</a>.</p></td></tr>` + "\n"
+	var b strings.Builder
+	fmt.Fprintf(&b, "<html><body><table role=\"presentation\" width=\"600\"><tr><td><h1>Spring %d</h1></td></tr>\n", n)
+	for b.Len() < 20<<10 {
+		b.WriteString(row)
+	}
+	b.WriteString("<tr><td><p>Acme Corp, 500 Market Street, Suite 400, San Francisco, CA 94105, USA. <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p></td></tr></table></body></html>")
+	return b.String()
 }
