@@ -2,12 +2,16 @@ package tools_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +29,25 @@ type stdioPeer struct {
 	sb    *sandbox.Sandbox
 	in    *io.PipeWriter
 	lines *bufio.Reader
+	logs  *syncBuffer // the server's log, at debug level
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newStdioPeer(t *testing.T) *stdioPeer {
@@ -50,9 +73,11 @@ func newStdioPeer(t *testing.T) *stdioPeer {
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	done := make(chan struct{})
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() {
 		defer close(done)
-		tools.ServeStdio(ctx, tools.New(sb, tools.Options{}), inR, outW, nil)
+		tools.ServeStdio(ctx, tools.New(sb, tools.Options{}), inR, outW, log)
 		outW.Close()
 	}()
 	t.Cleanup(func() {
@@ -61,7 +86,7 @@ func newStdioPeer(t *testing.T) *stdioPeer {
 		<-done
 		st.Close()
 	})
-	p := &stdioPeer{t: t, sb: sb, in: inW, lines: bufio.NewReaderSize(outR, 1<<20)}
+	p := &stdioPeer{t: t, sb: sb, in: inW, lines: bufio.NewReaderSize(outR, 1<<20), logs: logs}
 	p.roundTrip(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`)
 	return p
 }
@@ -166,4 +191,27 @@ func toText(res map[string]any) string {
 		}
 	}
 	return b.String()
+}
+
+// At debug level the server logs each request it answered and how long it
+// took, so a slow call can be told from a slow transport.
+func TestStdioLogsAnsweredRequests(t *testing.T) {
+	p := newStdioPeer(t)
+	p.callTool(7, "create_campaign", `{"name":"Timed"}`)
+	p.callTool(8, "list_campaigns", `{}`)
+	p.roundTrip(`{"jsonrpc":"2.0","id":9,"method":"ping"}`)
+	// The line is logged once the answer is written: the last may still be
+	// on its way.
+	want := []string{`method=tools/call tool=create_campaign id=7 duration_us=\d+`, `method=tools/call tool=list_campaigns id=8 duration_us=\d+`, `method=ping tool="" id=9 duration_us=\d+`}
+	var logs string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if logs = p.logs.String(); regexp.MustCompile(`msg=answered ` + want[2]).MatchString(logs) {
+			break
+		}
+	}
+	for _, w := range want {
+		if !regexp.MustCompile(`msg=answered ` + w).MatchString(logs) {
+			t.Errorf("no log line matching %q in:\n%s", w, logs)
+		}
+	}
 }
