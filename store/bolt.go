@@ -47,6 +47,9 @@ type Bolt struct {
 	// write transactions; lastUse is when it last served one.
 	held    *bolt.DB
 	lastUse time.Time
+	// zeroed is how far this process has written zeros ahead of the data
+	// (zeroAhead); other processes may have written further.
+	zeroed  int64
 	holding bool // the lease goroutine runs
 
 	// mu serializes this process's transactions: flock is per open file
@@ -347,6 +350,9 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 		}
 	}
 	err = db.Update(func(btx *bolt.Tx) error { return fn(&boltTx{tx: btx}) })
+	if err == nil {
+		b.zeroAhead(db)
+	}
 	if err != nil || atomic.LoadInt64(b.waitersWord()) > 0 {
 		// Someone waits (or the write failed): let go now. release then
 		// unlocks the file, since nothing is held.
@@ -365,6 +371,52 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 		go b.keepLease()
 	}
 	return nil
+}
+
+// The space just past the data is written with zeros before bbolt needs
+// it. bbolt grows its file by truncating it longer, which leaves a hole,
+// and a commit that writes into a hole makes the file system allocate
+// blocks: fdatasync then waits for a journal commit as well as for the
+// data, about a tenth of a small commit on ext4 (and bbolt's own growth
+// adds a truncate and a full fsync). Staging keeps adding pages, so most
+// commits wrote into fresh space. With a few MB ahead already written, a
+// commit allocates nothing; the zeros are written a chunk at a time, in
+// about one commit in a hundred.
+const (
+	zeroLow   = 1 << 20 // write more when less than this is ready
+	zeroChunk = 4 << 20 // how far ahead of the data to write
+)
+
+var zeros = make([]byte, 256<<10)
+
+// zeroAhead writes zeros from the end of the data to zeroChunk past it,
+// when less than zeroLow is ready. The caller holds the exclusive lock, so
+// no other process is writing; pages past the end of the data are not in
+// use, so nothing in them is lost. It is best effort: a failure (a full
+// disk) only leaves the next commits as slow as without it.
+func (b *Bolt) zeroAhead(db *bolt.DB) {
+	var end int64
+	db.View(func(tx *bolt.Tx) error { end = tx.Size(); return nil })
+	if b.zeroed >= end+zeroLow {
+		return
+	}
+	f, err := os.OpenFile(b.path, os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	from := max(end, b.zeroed)
+	to := end + zeroChunk
+	for off := from; off < to; {
+		n, err := f.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off)
+		if err != nil {
+			return
+		}
+		off += int64(n)
+	}
+	if f.Sync() == nil {
+		b.zeroed = to
+	}
 }
 
 // boltView serves reads from the cache, opening the database read-only on
