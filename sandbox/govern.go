@@ -158,7 +158,11 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 	}
 	var in *planInput
 	if err := s.st.View(ctx, func(tx store.Tx) error {
-		in, err = s.loadPlanInput(tx, campaignID)
+		if only != "" {
+			in, err = s.loadArtifactInput(tx, campaignID, only)
+		} else {
+			in, err = s.loadPlanInput(tx, campaignID)
+		}
 		return err
 	}); err != nil {
 		return nil, nil, err
@@ -171,6 +175,50 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 	}
 	rep := s.checkDocs(p, docs)
 	return &rep, p, nil
+}
+
+// loadArtifactInput is loadPlanInput for checking one artifact: the
+// campaign, the artifact at its current revision, and the campaign's
+// segments (an audience is counted through them). Every write tool checks
+// what it staged, and reading the whole campaign made that cost grow with
+// the campaign: 0.7 ms at 300 artifacts.
+func (s *Sandbox) loadArtifactInput(tx store.Tx, campaignID, id string) (*planInput, error) {
+	c, err := s.campaign(tx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	a, err := getArtifact(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, &NotFoundError{What: "artifact", ID: id, Hint: "get_campaign lists a campaign's artifacts"}
+	}
+	r, err := s.revision(tx, a.ID, a.Revision)
+	if err != nil {
+		return nil, err
+	}
+	in := &planInput{campaign: c, artifacts: []*Artifact{a}, revs: map[string]*Revision{a.ID: r}, live: map[string]*Revision{}, segments: map[string]*Segment{}}
+	kvs, err := tx.Scan(bCampaignIndex, c.ID+"/", "", 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range kvs {
+		if Kind(kv.Value) != KindSegment {
+			continue
+		}
+		sid := strings.TrimPrefix(kv.Key, c.ID+"/")
+		sa, err := getArtifact(tx, sid)
+		if err != nil || sa == nil {
+			return nil, err
+		}
+		sr, err := s.revision(tx, sid, sa.Revision)
+		if err != nil {
+			return nil, err
+		}
+		in.segments[sid] = sr.Segment
+	}
+	return in, nil
 }
 
 // checkDocs checks documents one by one, reusing earlier results for

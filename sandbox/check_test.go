@@ -1,0 +1,74 @@
+package sandbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// Checking one artifact reads only what it needs (the campaign, the
+// artifact, the campaign's segments), and finds exactly what checking the
+// whole campaign finds for it.
+func TestCheckOneArtifactMatchesCampaign(t *testing.T) {
+	sample, err := os.ReadFile("../testdata/policy/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A rule for emails to an audience of at least one: it fires only when
+	// the audience is counted, which takes the campaign's segments.
+	p, err := governance.Parse("acme.yaml", append(sample, []byte(`
+  - id: test.counted-audience
+    kind: required_text
+    level: warning
+    channels: [email]
+    min_recipients: 1
+    text: A text no email has.
+`)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{policy: p})
+	c := stageCampaign(t, e, "Spring")
+	ctx := context.Background()
+	all, _, err := e.sb.Check(ctx, sandbox.CheckScope{CampaignID: c.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := append(append(append([]string{}, c.segments...), c.emails...), c.followUp, c.page, c.workflow)
+	found := 0
+	for _, id := range ids {
+		one, _, err := e.sb.Check(ctx, sandbox.CheckScope{ArtifactID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []governance.Finding
+		for _, f := range all.Findings {
+			if f.ArtifactID == id {
+				want = append(want, f)
+			}
+		}
+		got, _ := json.Marshal(one.Findings)
+		exp, _ := json.Marshal(want)
+		if len(want) == 0 {
+			exp = []byte("null")
+		}
+		if string(got) != string(exp) && !(len(one.Findings) == 0 && len(want) == 0) {
+			t.Errorf("%s: checked alone\n%s\nin the campaign\n%s", id, got, exp)
+		}
+		found += len(one.Findings)
+	}
+	if found == 0 {
+		t.Fatal("the sample policy found nothing in the staged campaign: the comparison proves nothing")
+	}
+	counted := false
+	for _, f := range all.Findings {
+		counted = counted || f.Rule == "test.counted-audience"
+	}
+	if !counted {
+		t.Fatal("no email's audience was counted: the comparison proves nothing about segments")
+	}
+}
