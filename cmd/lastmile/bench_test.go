@@ -28,7 +28,6 @@ const echoSource = `package main
 
 import (
 	"bufio"
-	"regexp"
 	"encoding/json"
 	"os"
 )
