@@ -299,51 +299,55 @@ func TestCacheSeesOtherWriters(t *testing.T) {
 	}
 }
 
-func TestReopenKeepsData(t *testing.T) {
+// putAndReopen writes one value into a new store, closes it and opens the
+// directory again.
+func putAndReopen(t *testing.T, bucket, key, value string) (*Bolt, error) {
+	t.Helper()
 	dir := t.TempDir()
-	ctx := context.Background()
-	s, _ := OpenBolt(dir)
-	s.Update(ctx, func(tx Tx) error { return tx.Put("b", "k", []byte("v")) })
-	s.Close()
 	s, err := OpenBolt(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	if err := s.Update(context.Background(), func(tx Tx) error { return tx.Put(bucket, key, []byte(value)) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = OpenBolt(dir)
+	if err == nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
+
+func get(s Store, bucket, key string) string {
 	var v []byte
-	s.View(ctx, func(tx Tx) error { v, _ = tx.Get("b", "k"); return nil })
-	if string(v) != "v" {
+	s.View(context.Background(), func(tx Tx) error { v, _ = tx.Get(bucket, key); return nil })
+	return string(v)
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	s, err := putAndReopen(t, "b", "k", "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := get(s, "b", "k"); v != "v" {
 		t.Fatalf("after reopen: %q", v)
 	}
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	s, _ := OpenBolt(dir)
-	s.Update(ctx, func(tx Tx) error { return tx.Put(metaB, "schema_version", []byte("99")) })
-	s.Close()
-	_, err := OpenBolt(dir)
-	if !errors.Is(err, ErrNewerSchema) {
+	if _, err := putAndReopen(t, metaB, versionKey, "99"); !errors.Is(err, ErrNewerSchema) {
 		t.Fatalf("err = %v, want ErrNewerSchema", err)
 	}
 }
 
 // Opening never stamps old data as current: its migration has not run.
 func TestOpenLeavesOldDataForMigrate(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	s, _ := OpenBolt(dir)
-	s.Update(ctx, func(tx Tx) error { return tx.Put(metaB, versionKey, []byte("1")) })
-	s.Close()
-	s, err := OpenBolt(dir)
+	s, err := putAndReopen(t, metaB, versionKey, "1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	var v []byte
-	s.View(ctx, func(tx Tx) error { v, _ = tx.Get(metaB, versionKey); return nil })
-	if string(v) != "1" {
+	if v := get(s, metaB, versionKey); v != "1" {
 		t.Fatalf("schema version after open = %q, want 1", v)
 	}
 }

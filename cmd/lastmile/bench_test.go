@@ -123,6 +123,22 @@ func (p *pipeProc) send(b *testing.B, req []byte) []byte {
 	}
 }
 
+// createCampaign stages a campaign and returns its id.
+func (p *pipeProc) createCampaign(b *testing.B, name string) string {
+	res := p.roundTrip(b, "tools/call", map[string]any{"name": "create_campaign", "arguments": map[string]any{"name": name, "markets": []string{"US"}}})
+	var r struct {
+		Result struct {
+			StructuredContent struct {
+				ID string `json:"id"`
+			} `json:"structuredContent"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(res, &r); err != nil || r.Result.StructuredContent.ID == "" {
+		b.Fatalf("create_campaign: %s", res)
+	}
+	return r.Result.StructuredContent.ID
+}
+
 func (p *pipeProc) notify(method string) {
 	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": method})
 	p.in.Write(append(req, '\n'))
@@ -150,16 +166,7 @@ func startServerIn(b *testing.B, dir string) (*pipeProc, string) {
 func startServerLogging(b *testing.B, dir string, p *pipeProc) (*pipeProc, string) {
 	p.roundTrip(b, "initialize", initializeParams())
 	p.notify("notifications/initialized")
-	res := p.roundTrip(b, "tools/call", map[string]any{"name": "create_campaign", "arguments": map[string]any{"name": "Bench", "markets": []string{"US"}}})
-	var r struct {
-		Result struct {
-			StructuredContent struct {
-				ID string `json:"id"`
-			} `json:"structuredContent"`
-		} `json:"result"`
-	}
-	json.Unmarshal(res, &r)
-	id := r.Result.StructuredContent.ID
+	id := p.createCampaign(b, "Bench")
 	for i := range 5 {
 		p.roundTrip(b, "tools/call", map[string]any{"name": "build_segment", "arguments": map[string]any{"campaign_id": id, "name": fmt.Sprint("Segment ", i),
 			"conditions": []map[string]any{{"property": "country", "operator": "eq", "value": "US"}}}})
@@ -273,6 +280,11 @@ func BenchmarkCreateEmail20KBStdio(b *testing.B) {
 }
 
 func benchCreateEmail(b *testing.B, dir string) {
+	data, err := os.ReadFile("../../testdata/bench/email-20kb.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	html, htmlBytes := string(data), data
 	// The server logs to a file, not a pipe: reading a pipe would wake
 	// the client for every log line, just as it waits for an answer.
 	logs, err := os.Create(filepath.Join(b.TempDir(), "serve.log"))
@@ -293,18 +305,8 @@ func benchCreateEmail(b *testing.B, dir string) {
 	for b.Loop() {
 		i++
 		if i%450 == 0 { // a campaign holds at most 500 artifacts
-			res := srv.roundTrip(b, "tools/call", map[string]any{"name": "create_campaign", "arguments": map[string]any{"name": fmt.Sprint("Bench ", i), "markets": []string{"US"}}})
-			var r struct {
-				Result struct {
-					StructuredContent struct {
-						ID string `json:"id"`
-					} `json:"structuredContent"`
-				} `json:"result"`
-			}
-			json.Unmarshal(res, &r)
-			id = r.Result.StructuredContent.ID
+			id = srv.createCampaign(b, fmt.Sprint("Bench ", i))
 		}
-		html := html20KB(i)
 		args := map[string]any{"name": "create_email", "arguments": map[string]any{
 			"campaign_id": id, "name": fmt.Sprint("Email ", i), "subject": "Spring at Acme",
 			"preview_text": "Lighter fabrics, brighter colours and the same fair prices.", "from_name": "Acme", "from_email": "news@acme.com", "html": html}}
@@ -321,7 +323,7 @@ func benchCreateEmail(b *testing.B, dir string) {
 			if err != nil {
 				return err
 			}
-			return bk.Put([]byte(strconv.Itoa(i)), []byte(html))
+			return bk.Put([]byte(strconv.Itoa(i)), htmlBytes)
 		}); err != nil {
 			b.Fatal(err)
 		}
@@ -362,16 +364,4 @@ func answeredMedian(b *testing.B, log []byte, ids []int) time.Duration {
 		ds = append(ds, d)
 	}
 	return median(ds)
-}
-
-// html20KB is a table-layout email of about 20 KB.
-func html20KB(n int) string {
-	row := `<tr><td style="padding:12px 24px;font-family:Helvetica,Arial,sans-serif;color:#1a1a1a"><p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices. <a href="https://www.acme.com/spring">Shop the range</a>.</p></td></tr>` + "\n"
-	var b strings.Builder
-	fmt.Fprintf(&b, "<html><body><table role=\"presentation\" width=\"600\"><tr><td><h1>Spring %d</h1></td></tr>\n", n)
-	for b.Len() < 20<<10 {
-		b.WriteString(row)
-	}
-	b.WriteString("<tr><td><p>Acme Corp, 500 Market Street, Suite 400, San Francisco, CA 94105, USA. <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p></td></tr></table></body></html>")
-	return b.String()
 }
