@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,7 @@ type env struct {
 }
 
 type envOptions struct {
+	logger      *slog.Logger
 	policy      *governance.Policy
 	hook        func(string)
 	parallelism int
@@ -77,7 +79,7 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 	}
 	sb, err := sandbox.New(sandbox.Options{
 		Store: st, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": lt},
-		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism,
+		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,12 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/lastmile/lastmile/sandbox"
@@ -107,5 +110,72 @@ func TestMigrateSchema1(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the plan after migration does not update %s: %+v", c.emails[0], p2.Steps)
+	}
+}
+
+// A server of schema 1 that was running when the data was migrated keeps
+// writing the old layout. The next start moves what it wrote; an entry that
+// conflicts with a newer one is left where it is, and said.
+func TestSchema1WritesAfterUpgrade(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	c := stageCampaign(t, e, "Spring")
+	em, err := e.sb.GetArtifact(ctx, c.emails[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The old server stages a new email (head, revision, index entry), and
+	// a revision 1 of an email that already has one.
+	newID := "eml_01oldserverwrotethis000000"
+	head := *em.Artifact
+	head.ID = newID
+	rev := *em.Revision
+	rev.ArtifactID = newID
+	headJSON, _ := json.Marshal(head)
+	revJSON, _ := json.Marshal(rev)
+	conflict := []byte(`{"different":"revision 1"}`)
+	err = e.st.Update(ctx, func(tx store.Tx) error {
+		tx.Put("artifacts", newID, headJSON)
+		tx.Put("revisions", newID+"/0000000001", revJSON)
+		tx.Put("campaign_artifacts", c.id+"/"+newID, []byte("email"))
+		return tx.Put("revisions", c.emails[1]+"/0000000001", conflict)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st.Close()
+
+	var logs bytes.Buffer
+	e = openEnv(t, e.dir, envOptions{clock: e.clock, logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	got, err := e.sb.GetArtifact(ctx, newID, 1)
+	if err != nil {
+		t.Fatalf("what the old server staged is not visible: %v", err)
+	}
+	if got.Revision.Email.Subject != em.Revision.Email.Subject {
+		t.Errorf("moved revision: %+v", got.Revision.Email)
+	}
+	view, _ := e.sb.GetCampaign(ctx, c.id)
+	listed := false
+	for _, a := range view.Artifacts {
+		listed = listed || a.ID == newID
+	}
+	if !listed {
+		t.Error("get_campaign does not list what the old server staged")
+	}
+	kept, _ := e.sb.GetArtifact(ctx, c.emails[1], 1)
+	if kept == nil || kept.Revision.Email == nil {
+		t.Fatalf("the newer revision 1 of %s was replaced: %+v", c.emails[1], kept)
+	}
+	e.st.View(ctx, func(tx store.Tx) error {
+		if v, _ := tx.Get("revisions", c.emails[1]+"/0000000001"); string(v) != string(conflict) {
+			t.Errorf("the conflicting schema 1 entry was not kept: %q", v)
+		}
+		if n, _ := tx.Count("artifacts", "", 0); n != 0 {
+			t.Errorf("%d schema 1 heads left", n)
+		}
+		return nil
+	})
+	if !strings.Contains(logs.String(), "conflict") || !strings.Contains(logs.String(), "entries=1") {
+		t.Errorf("the conflict was not logged:\n%s", logs.String())
 	}
 }

@@ -115,8 +115,12 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	return &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism,
-		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), views: newLRU[cachedView](64), checks: newLRU[governance.Report](4096)}, nil
+	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism,
+		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), views: newLRU[cachedView](64), checks: newLRU[governance.Report](4096)}
+	if err := s.adoptSchema1Writes(context.Background()); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Generation is the store's write generation, when the store can tell it
