@@ -116,6 +116,7 @@ type envelope struct {
 		Name      string                     `json:"name"`
 		Arguments json.RawMessage            `json:"arguments"`
 		Meta      map[string]json.RawMessage `json:"_meta"`
+		RequestID json.RawMessage            `json:"requestId"` // notifications/cancelled
 	} `json:"params"`
 }
 
@@ -158,6 +159,10 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 		sess.answer(env) // a response to a request we sent (elicitation)
 		return nil
 	}
+	if env.Method == string(mcp.MethodNotificationCancelled) {
+		// Calls answered here are cancelled here; mcp-go cancels its own.
+		sess.cancel(env.Params.RequestID)
+	}
 	// answered logs how long the server took to produce the answer to a
 	// request, from reading it to handing the answer to the transport
 	// (LASTMILE_LOG=debug): what a slow call cost here, as against on the
@@ -191,17 +196,27 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 		}
 	}
 	if direct != nil {
-		call := func() {
+		if readOnlyTools[env.Params.Name] {
+			// Answered on the read loop: nothing can cancel it meanwhile.
 			defer answered()
 			if resp := direct(ctx, log); resp != nil {
 				reply(resp)
 			}
-		}
-		if readOnlyTools[env.Params.Name] {
-			call()
 			return nil
 		}
-		return call
+		return func() {
+			defer answered()
+			cctx, done := sess.track(ctx, env.ID)
+			resp := direct(cctx, log)
+			if done() {
+				// notifications/cancelled: the client wants no answer.
+				log.Info("call cancelled by the client", "tool", env.Params.Name, "id", string(env.ID))
+				return
+			}
+			if resp != nil {
+				reply(resp)
+			}
+		}
 	}
 	if len(env.ID) == 0 || inlineMethods[env.Method] || env.Method == string(mcp.MethodToolsCall) && readOnlyTools[env.Params.Name] {
 		handle()
@@ -296,10 +311,48 @@ type stdioSession struct {
 	nextID        atomic.Int64
 	mu            sync.Mutex
 	pending       map[string]chan envelope
+	calls         map[string]*trackedCall // direct calls in flight, by request id
 }
 
 func newStdioSession(w *lineWriter) *stdioSession {
-	return &stdioSession{w: w, notifications: make(chan mcp.JSONRPCNotification, 256), closed: make(chan struct{}), pending: map[string]chan envelope{}}
+	return &stdioSession{w: w, notifications: make(chan mcp.JSONRPCNotification, 256), closed: make(chan struct{}), pending: map[string]chan envelope{}, calls: map[string]*trackedCall{}}
+}
+
+// trackedCall is a call in flight that notifications/cancelled can stop.
+type trackedCall struct {
+	cancel    context.CancelFunc
+	cancelled bool
+}
+
+// track registers a call by its request id and returns its context and a
+// func to call when it returns, which reports whether the client cancelled
+// it.
+func (s *stdioSession) track(ctx context.Context, id json.RawMessage) (context.Context, func() bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	key := string(bytes.TrimSpace(id))
+	c := &trackedCall{cancel: cancel}
+	s.mu.Lock()
+	s.calls[key] = c
+	s.mu.Unlock()
+	return ctx, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.calls[key] == c {
+			delete(s.calls, key)
+		}
+		cancel()
+		return c.cancelled
+	}
+}
+
+// cancel stops the call with this request id, if one is in flight.
+func (s *stdioSession) cancel(id json.RawMessage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.calls[string(bytes.TrimSpace(id))]; c != nil {
+		c.cancelled = true
+		c.cancel()
+	}
 }
 
 func (s *stdioSession) SessionID() string { return "stdio" }

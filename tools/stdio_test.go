@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -50,7 +51,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newStdioPeer(t *testing.T) *stdioPeer {
+func newStdioPeer(t *testing.T) *stdioPeer { return newStdioPeerWrapping(t, nil) }
+
+// newStdioPeerWrapping is newStdioPeer with the local target wrapped.
+func newStdioPeerWrapping(t *testing.T, wrap func(*local.Target) sandbox.Target) *stdioPeer {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(local.SampleContacts), 0o600); err != nil {
@@ -64,7 +68,11 @@ func newStdioPeer(t *testing.T) *stdioPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Targets: map[string]sandbox.Target{"local": lt},
+	var target sandbox.Target = lt
+	if wrap != nil {
+		target = wrap(lt)
+	}
+	sb, err := sandbox.New(sandbox.Options{Store: st, Targets: map[string]sandbox.Target{"local": target},
 		Policy: sandbox.StaticPolicy{P: governance.Default()}, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -212,6 +220,57 @@ func TestStdioLogsAnsweredRequests(t *testing.T) {
 	for _, w := range want {
 		if !regexp.MustCompile(`msg=answered ` + w).MatchString(logs) {
 			t.Errorf("no log line matching %q in:\n%s", w, logs)
+		}
+	}
+}
+
+// stuckTarget is the local target whose Assess waits until its context ends,
+// as a platform that does not answer.
+type stuckTarget struct {
+	*local.Target
+	assessing chan struct{}
+}
+
+func (s stuckTarget) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+	select {
+	case s.assessing <- struct{}{}:
+	default:
+	}
+	select {
+	case <-ctx.Done():
+		return sandbox.Assessment{}, ctx.Err()
+	case <-time.After(10 * time.Second):
+		return sandbox.Assessment{}, errors.New("stuck for 10 s: nothing cancelled the call")
+	}
+}
+
+// notifications/cancelled stops a call in flight: its context ends, and no
+// answer is written for it (the client asked for none).
+func TestStdioCancelStopsACall(t *testing.T) {
+	assessing := make(chan struct{}, 1)
+	p := newStdioPeerWrapping(t, func(lt *local.Target) sandbox.Target { return stuckTarget{lt, assessing} })
+	res := p.callTool(1, "create_campaign", `{"name":"Stuck","industry":"retail"}`)
+	id := res["structuredContent"].(map[string]any)["id"].(string)
+	p.callTool(2, "build_segment", `{"campaign_id":"`+id+`","name":"Everyone","conditions":[{"property":"email","operator":"exists"}]}`)
+	if _, err := p.in.Write([]byte(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"plan_promotion","arguments":{"campaign_id":"` + id + `"}}}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-assessing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("plan_promotion never asked the target")
+	}
+	if _, err := p.in.Write([]byte(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3,"reason":"the user stopped it"}}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The next answer is the ping's: none comes for the cancelled call.
+	pong := p.roundTrip(`{"jsonrpc":"2.0","id":4,"method":"ping"}`)
+	if pong["id"] != float64(4) {
+		t.Fatalf("after the cancel, the next answer is %v, not the ping's", pong)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.logs.String(), "call cancelled by the client"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the call did not stop:\n%s", p.logs.String())
 		}
 	}
 }
