@@ -66,7 +66,7 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 	// another has taken over reading: the call starts at once, and it is
 	// the next read, which the client is not waiting for yet, that waits
 	// for a goroutine to wake. (Over stdio to the binary, create_email is
-	// 5–10% faster so than when the call waits for a worker to wake.)
+	// 5–10% faster this way than when the call waits for a worker to wake.)
 	var read func()
 	read = func() {
 		for {
@@ -204,9 +204,11 @@ func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *
 			}
 			return nil
 		}
+		// Tracked now, on the read loop, so that a cancellation read next
+		// finds the call even if it has not started yet.
+		cctx, done := sess.track(ctx, env.ID)
 		return func() {
 			defer answered()
-			cctx, done := sess.track(ctx, env.ID)
 			resp := direct(cctx, log)
 			if done() {
 				// notifications/cancelled: the client wants no answer.
