@@ -41,7 +41,10 @@ func longStrings(v any) []*string {
 	return nil
 }
 
-// marshalContent is marshal(v) for a revision's content.
+// marshalContent is marshal(v) for a revision's content. It swaps the long
+// strings for placeholders while encoding and back before it returns, so v
+// must not be read by another goroutine meanwhile (staging encodes the
+// revision it has just built).
 func marshalContent(v any) ([]byte, error) {
 	fields := longStrings(v)
 	var saved [2]string
