@@ -3,7 +3,9 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/lastmile/lastmile/governance"
@@ -70,5 +72,31 @@ func TestCheckOneArtifactMatchesCampaign(t *testing.T) {
 	}
 	if !counted {
 		t.Fatal("no email's audience was counted: the comparison proves nothing about segments")
+	}
+}
+
+// Under CheckOnly, staging checks everything and writes nothing.
+func TestCheckOnlyStagesNothing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Checked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.sb.Audit(ctx, 0, 0)
+	in := sandbox.EmailInput{CampaignID: c.ID, Name: "Hello", Subject: "Hi", FromName: "Acme", FromEmail: "news@acme.com", HTML: "<p>Hi</p>"}
+	if _, err := e.sb.StageEmail(sandbox.CheckOnly(ctx), "test", in); !errors.Is(err, sandbox.ErrChecked) {
+		t.Fatalf("a valid email under CheckOnly: err = %v, want ErrChecked", err)
+	}
+	in.Audience.Include = []string{"seg_nope"}
+	_, err = e.sb.StageEmail(sandbox.CheckOnly(ctx), "test", in)
+	var ve *sandbox.ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "audience.include[0]") {
+		t.Fatalf("an unknown segment under CheckOnly: err = %v", err)
+	}
+	view, _ := e.sb.GetCampaign(ctx, c.ID)
+	after, _ := e.sb.Audit(ctx, 0, 0)
+	if len(view.Artifacts) != 0 || len(after) != len(before) {
+		t.Fatalf("CheckOnly staged %d artifacts and wrote %d audit entries", len(view.Artifacts), len(after)-len(before))
 	}
 }

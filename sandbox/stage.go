@@ -89,6 +89,20 @@ func encodeRevision(r *Revision, field string, data []byte) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
+type checkOnlyKey struct{}
+
+// CheckOnly returns a context in which the Stage methods check everything
+// a write would be checked for and write nothing: they return the problems,
+// or ErrChecked when the write would have been made. Tools use it to
+// report a request's other problems along with its schema errors, in one
+// round.
+func CheckOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, checkOnlyKey{}, true)
+}
+
+// ErrChecked is what staging returns under CheckOnly when nothing is wrong.
+var ErrChecked = errors.New("sandbox: checked only, nothing staged")
+
 func artifactNotFound(kind Kind, id, campaignID string) error {
 	return &NotFoundError{What: string(kind), ID: id, Hint: fmt.Sprintf("get_campaign %s lists the campaign's artifacts; leave the id empty to stage a new %s", campaignID, kind)}
 }
@@ -97,7 +111,11 @@ func artifactNotFound(kind Kind, id, campaignID string) error {
 func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageResult, error) {
 	var res *StageResult
 	what := string(st.kind)
-	err := s.st.Update(ctx, func(tx store.Tx) error {
+	run, checkOnly := s.st.Update, ctx.Value(checkOnlyKey{}) != nil
+	if checkOnly {
+		run = s.st.View
+	}
+	err := run(ctx, func(tx store.Tx) error {
 		ps := st.pre
 		c, err := s.campaign(tx, st.campaignID)
 		var nf *NotFoundError
@@ -140,6 +158,9 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 		}
 		if err := ps.err(what); err != nil {
 			return err
+		}
+		if checkOnly {
+			return ErrChecked
 		}
 		r := st.rev
 		r.ArtifactID, r.Kind, r.CampaignID, r.Actor = self, st.kind, c.ID, actor

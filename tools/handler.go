@@ -42,6 +42,10 @@ type spec[In, Out any] struct {
 	// cached: the result depends only on the arguments and the store, so it
 	// is reused until the store's next write (get_campaign, list_campaigns).
 	cached bool
+	// checks: run can check without writing (sandbox.CheckOnly), so that
+	// arguments the schema refuses are also checked for everything else,
+	// and the agent hears of every problem in one round.
+	checks bool
 	// run does the work and returns the structured result and a one-line
 	// summary for clients that only show text.
 	run func(ctx context.Context, req mcp.CallToolRequest, in In) (Out, string, error)
@@ -105,7 +109,11 @@ func (sp spec[In, Out]) build(d deps) Tool {
 			inst = lifted.Restore(inst)
 		}
 		if err := validator().Validate(inst); err != nil {
-			return mcp.NewToolResultError(explain(sp.name, err, props)), nil
+			lines := schemaProblems(err, props)
+			if sp.checks {
+				lines = append(lines, sp.otherProblems(ctx, req, raw, lifted, lines)...)
+			}
+			return mcp.NewToolResultError(explainLines(sp.name, lines)), nil
 		}
 
 		var v In
@@ -217,9 +225,54 @@ func join(field, sub string) string {
 // explain turns schema validation errors into one sentence per problem,
 // instead of the validator's Go-formatted structs.
 func explain(tool string, err error, props map[string][]string) string {
+	return explainLines(tool, schemaProblems(err, props))
+}
+
+// otherProblems checks arguments the schema refused for everything else a
+// write is checked for, as far as they decode, and returns the problems
+// on fields the schema errors do not already name.
+func (sp spec[In, Out]) otherProblems(ctx context.Context, req mcp.CallToolRequest, raw []byte, lifted *jsonlift.Table, schemaLines []string) []string {
+	var v In
+	if json.Unmarshal(raw, &v) != nil {
+		return nil // a wrong type somewhere: the schema errors say where
+	}
+	lifted.RestoreInto(&v)
+	_, _, err := sp.run(sandbox.CheckOnly(ctx), req, v)
+	var ve *sandbox.ValidationError
+	var nf *sandbox.NotFoundError
+	switch {
+	case errors.As(err, &ve):
+		named := map[string]bool{}
+		for _, l := range schemaLines {
+			field, _, _ := strings.Cut(l, ":")
+			named[rootField(field)] = true
+		}
+		var out []string
+		for _, p := range ve.Problems {
+			if !named[rootField(p.Field)] {
+				out = append(out, p.String())
+			}
+		}
+		return out
+	case errors.As(err, &nf):
+		return []string{nf.Error()}
+	}
+	return nil
+}
+
+// rootField is the top-level argument a field path is in.
+func rootField(path string) string {
+	if i := strings.IndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+// schemaProblems lists the schema's complaints as "field: problem" lines.
+func schemaProblems(err error, props map[string][]string) []string {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return fmt.Sprintf("%s: invalid arguments: %v", tool, err)
+		return []string{fmt.Sprintf("invalid arguments: %v", err)}
 	}
 	var lines []string
 	var leaves func(e *jsonschema.ValidationError)
@@ -279,7 +332,11 @@ func explain(tool string, err error, props map[string][]string) string {
 	}
 	leaves(ve)
 	slices.Sort(lines)
-	lines = slices.Compact(lines)
+	return slices.Compact(lines)
+}
+
+// explainLines words problems with a tool's arguments as one message.
+func explainLines(tool string, lines []string) string {
 	if len(lines) == 1 {
 		return fmt.Sprintf("%s was not run: %s. Fix the arguments and call it again.", tool, lines[0])
 	}

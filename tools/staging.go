@@ -137,8 +137,9 @@ var formDocs = map[string]string{
 func stagingTools(d deps) []Tool {
 	return []Tool{
 		spec[createEmailIn, stagedOut]{
-			name:  "create_email",
-			title: "Stage an email",
+			name:   "create_email",
+			checks: true,
+			title:  "Stage an email",
 			description: "Stage a marketing email in a campaign, from HTML or from content blocks, with its audience (segments) and send time. " +
 				stagedOnly + " Calling again with email_id stages a new revision; identical content stages nothing new.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
@@ -160,8 +161,9 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[buildSegmentIn, stagedOut]{
-			name:  "build_segment",
-			title: "Stage a segment",
+			name:   "build_segment",
+			checks: true,
+			title:  "Stage a segment",
 			description: "Stage a segment (list) of contacts: conditions on contact properties, nested groups, other segments included or excluded, static addresses. " +
 				"Returns estimated_size when the target can count (local counts contacts.csv). " + stagedOnly,
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
@@ -178,8 +180,9 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[configureWorkflowIn, stagedOut]{
-			name:  "configure_workflow",
-			title: "Stage a workflow",
+			name:   "configure_workflow",
+			checks: true,
+			title:  "Stage a workflow",
 			description: "Stage an automation workflow: a trigger and a graph of steps (send_email, wait, branch, add/remove segment, set_property, exit). " +
 				"Checked for dangling steps, unreachable steps and loops without a wait. " + stagedOnly,
 			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
@@ -196,8 +199,9 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[publishPageIn, stagedOut]{
-			name:  "publish_page",
-			title: "Stage a landing page",
+			name:   "publish_page",
+			checks: true,
+			title:  "Stage a landing page",
 			description: "Stage a landing page for publishing, from HTML or content blocks, optionally with a form. " +
 				"Despite the name, this does not make it public: " + stagedOnly,
 			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},

@@ -457,7 +457,10 @@ func TestCreateEmailValidation(t *testing.T) {
 	aud := obj{"include": []string{seg}}
 
 	runRows(t, h, "create_email", []row{
-		{"missing everything", obj{}, []string{"5 problems", "campaign_id: is required", "name: is required", "subject: is required", "from_name: is required", "from_email: is required"}},
+		// The schema's errors and the write's own checks, in one round.
+		{"missing everything", obj{}, []string{"6 problems", "campaign_id: is required", "name: is required", "subject: is required", "from_name: is required", "from_email: is required", "html: the content is missing"}},
+		{"schema and semantic errors together", with(with(base, "subject", strings.Repeat("s", 300)), "from_email", "not-an-address"), []string{"2 problems", "subject: is 300 characters long; the limit is 250", `from_email: "not-an-address" is not a valid email address`}},
+		{"schema error and an unknown segment", with(with(base, "name", ""), "audience", obj{"include": []string{"seg_nope"}}), []string{"2 problems", "name: must not be empty", "audience.include[0]:"}},
 		{"missing subject", with(base, "subject", nil), []string{"subject: is required"}},
 		{"unknown field", with(base, "bcc", "x@acme.com"), []string{"bcc: is not a field here", "the fields are", "reply_to"}},
 		{"unknown audience field", with(base, "audience", obj{"only": []string{seg}}), []string{"audience.only: is not a field here", "exclude, include"}},
