@@ -100,3 +100,41 @@ func TestCheckOnlyStagesNothing(t *testing.T) {
 		t.Fatalf("CheckOnly staged %d artifacts and wrote %d audit entries", len(view.Artifacts), len(after)-len(before))
 	}
 }
+
+// The check started before the commit reports what checking the staged
+// artifact afterwards reports.
+func TestStagedGovernanceLineMatchesCheck(t *testing.T) {
+	p, err := governance.Load("../testdata/policy/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{policy: p})
+	ctx := context.Background()
+	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Warm", Markets: []string{"US"}, Industry: "retail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := e.sb.StageSegment(ctx, "test", sandbox.SegmentInput{CampaignID: c.ID, Name: "Customers", Match: "all", Conditions: []sandbox.Condition{{Property: "lifecycle_stage", Operator: "eq", Value: "customer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	email, err := e.sb.StageEmail(ctx, "test", sandbox.EmailInput{CampaignID: c.ID, Name: "Launch", Subject: "GUARANTEED results!!!", FromName: "Acme", FromEmail: "news@acme.com",
+		HTML: `<html><body><p>Click <a href="https://acme.com/x">here</a></p><img src="https://acme.com/a.png"></body></html>`, Audience: sandbox.Audience{Include: []string{seg.Artifact.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.sb.StagePage(ctx, "test", sandbox.PageInput{CampaignID: c.ID, Title: "Launch", Slug: "launch", HTML: "<h1>Launch</h1><p>Best ever.</p>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []*sandbox.StageResult{seg, email, page} {
+		staged := e.sb.StagedGovernanceLine(ctx, res)
+		checked := e.sb.GovernanceLine(ctx, res.Artifact.ID)
+		if staged != checked {
+			t.Errorf("%s: staged %q, checked %q", res.Artifact.ID, staged, checked)
+		}
+	}
+	if line := e.sb.StagedGovernanceLine(ctx, email); !strings.Contains(line, "error") && !strings.Contains(line, "warning") {
+		t.Fatalf("the email's check found nothing (%q): the comparison proves little", line)
+	}
+}

@@ -198,27 +198,11 @@ func (s *Sandbox) loadArtifactInput(tx store.Tx, campaignID, id string) (*planIn
 	if err != nil {
 		return nil, err
 	}
-	in := &planInput{campaign: c, artifacts: []*Artifact{a}, revs: map[string]*Revision{a.ID: r}, live: map[string]*Revision{}, segments: map[string]*Segment{}}
-	kvs, err := tx.Scan(bCampaignIndex, c.ID+"/", "", 0)
+	segs, err := s.campaignSegments(tx, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, kv := range kvs {
-		if Kind(kv.Value) != KindSegment {
-			continue
-		}
-		sid := strings.TrimPrefix(kv.Key, c.ID+"/")
-		sa, err := getArtifact(tx, sid)
-		if err != nil || sa == nil {
-			return nil, err
-		}
-		sr, err := s.revision(tx, sid, sa.Revision)
-		if err != nil {
-			return nil, err
-		}
-		in.segments[sid] = sr.Segment
-	}
-	return in, nil
+	return &planInput{campaign: c, artifacts: []*Artifact{a}, revs: map[string]*Revision{a.ID: r}, live: map[string]*Revision{}, segments: segs}, nil
 }
 
 // checkDocs checks documents one by one, reusing earlier results for
@@ -301,6 +285,82 @@ func (s *Sandbox) audienceSize(ctx context.Context, a *Artifact, r *Revision, se
 		return -1
 	}
 	return n
+}
+
+// warmCheck is the policy check of a revision being staged. It runs on
+// its own goroutine while the commit waits for the disk, so the summary a
+// write tool returns costs the check's time only where it is longer than
+// the commit's.
+type warmCheck struct {
+	done chan struct{}
+	rep  governance.Report
+}
+
+// warm starts checking a revision inside the transaction that stages it,
+// with the campaign's segments as the transaction sees them (an audience is
+// counted through them). It checks exactly what Check would read back after
+// the commit. The final revision is not kept in s.finals: plans read
+// revisions back from the store and keep what they derive from those.
+func (s *Sandbox) warm(ctx context.Context, tx store.Tx, c *Campaign, a *Artifact, r *Revision) (*warmCheck, error) {
+	p, err := s.policy.Policy()
+	if err != nil || len(p.Rules()) == 0 {
+		return nil, nil // GovernanceLine says why there is nothing to check
+	}
+	var segs map[string]*Segment
+	if r.Segment != nil || r.Email != nil && len(r.Email.Audience.Include) > 0 {
+		if segs, err = s.campaignSegments(tx, c.ID); err != nil {
+			return nil, err
+		}
+		if r.Segment != nil {
+			segs[a.ID] = r.Segment
+		}
+	}
+	w := &warmCheck{done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		d := s.document(c, a, Final(c, r), s.audienceSize(ctx, a, r, segs))
+		w.rep = s.checkDocs(p, []governance.Document{d})
+	}()
+	return w, nil
+}
+
+// campaignSegments returns the campaign's segments at their current
+// revisions.
+func (s *Sandbox) campaignSegments(tx store.Tx, campaignID string) (map[string]*Segment, error) {
+	segs := map[string]*Segment{}
+	kvs, err := tx.Scan(bCampaignIndex, campaignID+"/", "", 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range kvs {
+		if Kind(kv.Value) != KindSegment {
+			continue
+		}
+		id := strings.TrimPrefix(kv.Key, campaignID+"/")
+		a, err := getArtifact(tx, id)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		r, err := s.revision(tx, id, a.Revision)
+		if err != nil {
+			return nil, err
+		}
+		segs[id] = r.Segment
+	}
+	return segs, nil
+}
+
+// StagedGovernanceLine is GovernanceLine for what a Stage method returned:
+// the report of the check started before the commit, when there is one.
+func (s *Sandbox) StagedGovernanceLine(ctx context.Context, res *StageResult) string {
+	if w := res.warm; w != nil {
+		select {
+		case <-w.done:
+			return "governance: " + Summarize(&w.rep) + " (check_campaign lists the findings)"
+		case <-ctx.Done():
+		}
+	}
+	return s.GovernanceLine(ctx, res.Artifact.ID)
 }
 
 // GovernanceLine is the one-line check summary write tools return.

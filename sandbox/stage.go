@@ -27,6 +27,9 @@ type StageResult struct {
 	EstimatedSize *int
 	// Notes are non-blocking remarks (e.g. a send time that a platform rounds).
 	Notes []string
+	// warm is the policy check of the new revision, started before the
+	// commit (see StagedGovernanceLine).
+	warm *warmCheck
 }
 
 // staging is the per-kind part of a write: validation that needs the rest of
@@ -213,6 +216,9 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 			}
 		}
 		res = &StageResult{Artifact: head, Revision: r}
+		if res.warm, err = s.warm(ctx, tx, c, head, r); err != nil {
+			return err
+		}
 		return s.audit(tx, AuditEntry{Actor: actor, Action: "stage_" + string(st.kind), Object: self, Revision: r.Number, CampaignID: c.ID, Detail: map[string]any{"name": r.Name(), "hash": r.Hash}})
 	})
 	if err != nil {

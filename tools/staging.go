@@ -35,7 +35,7 @@ func (d deps) staged(ctx context.Context, res *sandbox.StageResult) (stagedOut, 
 		ID: a.ID, Kind: string(a.Kind), CampaignID: a.CampaignID, Revision: a.Revision, Staged: true,
 		Live: a.Status() == sandbox.StatusLive, Unchanged: res.Unchanged, Status: a.Status(), Target: a.Target,
 		EstimatedSize: res.EstimatedSize, Notes: res.Notes,
-		Governance: d.sb.GovernanceLine(ctx, a.ID),
+		Governance: d.sb.StagedGovernanceLine(ctx, res),
 		Next:       fmt.Sprintf("When the campaign is ready, call plan_promotion with campaign_id %s.", a.CampaignID),
 	}
 	what := fmt.Sprintf("Staged %s %s revision %d", a.Kind, a.ID, a.Revision)
