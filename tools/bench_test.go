@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,11 @@ func email20KB(b *testing.B) string {
 // database, in the same run. Target: median ≤ 1.5×. (Process-boundary pipe
 // latency is measured by the binary's read round trip.)
 func BenchmarkCreateEmail20KB(b *testing.B) {
+	// The collector as `lastmile serve` sets it up, for this benchmark only.
+	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(gc)
+	defer func() { debug.SetGCPercent(gc); debug.SetMemoryLimit(limit) }()
+	tools.TuneRuntime(os.Getenv)
 	for _, withPolicy := range []bool{false, true} {
 		name := "no-policy"
 		if withPolicy {

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 	"time"
 
@@ -26,15 +25,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := ensureInitialized(e, c); err != nil {
 		return err
 	}
-	// A server's live heap is a few MB: collecting at 3× it instead of 2×
-	// cuts GC work per request; the soft limit keeps a long session's
-	// resident memory under 40 MB whatever the collector would like.
-	if e.getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
-	if e.getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(40 << 20)
-	}
+	tools.TuneRuntime(e.getenv)
 	// LASTMILE_CPUPROFILE=file writes a CPU profile of the whole session
 	// (how docs/benchmarks.md's figures were investigated).
 	if path := e.getenv("LASTMILE_CPUPROFILE"); path != "" {
