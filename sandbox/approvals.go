@@ -10,10 +10,19 @@ import (
 	"github.com/lastmile/lastmile/store"
 )
 
-// Approval channels. No MCP tool can approve: the CLI runs outside the
-// agent's reach, and an elicitation is answered by the user in the client.
+// Approval channels: how an approval reached lastmile. The policy says which
+// count, and for what (governance.Channels). No MCP tool argument is one.
 const (
-	ChannelCLI         = "cli"
+	// ChannelCLI is a person at an interactive terminal (lastmile approve):
+	// it proves someone typed the code the screen showed, as the OS user.
+	ChannelCLI = "cli"
+	// ChannelReview is the review page, with an enrolled approver's passkey.
+	ChannelReview = "review"
+	// ChannelScripted is lastmile approve --scripted, for pipelines that
+	// approve by design; no person is proven.
+	ChannelScripted = "scripted"
+	// ChannelElicitation is an answer relayed by the MCP client, which by the
+	// MCP specification proves no person saw anything.
 	ChannelElicitation = "elicitation"
 )
 
@@ -40,7 +49,11 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 	if err := approvable(p); err != nil {
 		return nil, err
 	}
-	if in.Channel == ChannelCLI && subtle.ConstantTimeCompare([]byte(strings.ToLower(strings.TrimSpace(in.Code))), []byte(p.Code)) != 1 {
+	code, err := s.PlanCode(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if in.Channel == ChannelCLI && subtle.ConstantTimeCompare([]byte(strings.ToLower(strings.TrimSpace(in.Code))), []byte(code)) != 1 {
 		return nil, &RefusedError{Reason: "the code does not match this plan's code", Action: "Type the code the agent showed with the plan (it comes with plan_promotion's result); nothing was approved"}
 	}
 	if in.Hash != "" && in.Hash != p.Hash {

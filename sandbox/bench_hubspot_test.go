@@ -76,7 +76,7 @@ func BenchmarkPromote100HubSpot(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, who := range []string{"dana", "sam"} { // HubSpot cannot count the lists yet: two approvers
-			if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: who, Channel: sandbox.ChannelCLI, Code: p.Code}); err != nil {
+			if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: who, Channel: sandbox.ChannelCLI, Code: planCode(b, sb, p.ID)}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -157,7 +157,7 @@ func planAndApprove(t testing.TB, e *env, campaignID string) *sandbox.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err = e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: p.Code})
+	p, err = e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p.ID)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,3 +165,13 @@ func planAndApprove(t testing.TB, e *env, campaignID string) *sandbox.Plan {
 }
 
 func slugFor(name string) string { return "p-" + strings.ToLower(name) }
+
+// planCode reads the code a human would be shown with the plan.
+func planCode(t testing.TB, sb *sandbox.Sandbox, planID string) string {
+	t.Helper()
+	code, err := sb.PlanCode(context.Background(), planID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}

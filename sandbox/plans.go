@@ -19,6 +19,9 @@ import (
 const (
 	bPlans    = "plans"
 	bPlansNew = "plans_by_newest"
+	// bPlanCodes holds each plan's read-back code apart from the plan, so
+	// nothing that returns a plan to an agent can carry it.
+	bPlanCodes = "plan_codes"
 )
 
 // Step operations. create, update and unchanged put the artifact itself;
@@ -122,7 +125,6 @@ type PlanPromotion struct {
 // Plan is a value: promotion applies exactly it, or nothing.
 type Plan struct {
 	ID         string         `json:"id"`
-	Code       string         `json:"code"`
 	Hash       string         `json:"hash"`
 	CampaignID string         `json:"campaign_id"`
 	Campaign   string         `json:"campaign_name"`
@@ -548,13 +550,16 @@ func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (
 		return nil, err
 	}
 	now := s.clock()
-	p.ID, p.Code, p.CreatedAt, p.CreatedBy = newID(PrefixPlan, now), newCode(), now, actor
+	p.ID, p.CreatedAt, p.CreatedBy = newID(PrefixPlan, now), now, actor
 	p.ExpiresAt = now.Add(time.Duration(s.cfg.Plans.Expiry))
 	for i := range p.Steps {
 		p.Steps[i].Key = fmt.Sprintf("%s/%d/%s/%s/%d", p.ID, p.Steps[i].N, p.Steps[i].ArtifactID, p.Steps[i].Op, p.Steps[i].Revision)
 	}
 	err = s.st.Update(ctx, func(tx store.Tx) error {
 		if err := putJSON(tx, bPlans, p.ID, p); err != nil {
+			return err
+		}
+		if err := tx.Put(bPlanCodes, p.ID, []byte(newCode())); err != nil {
 			return err
 		}
 		if err := tx.Put(bPlansNew, newestKey(now, p.ID), []byte(p.ID)); err != nil {
@@ -584,6 +589,28 @@ func (s *Sandbox) loadPlan(tx store.Tx, id string) (*Plan, error) {
 		return nil, planNotFound(id)
 	}
 	return p, nil
+}
+
+// PlanCode returns the plan's read-back code, for human surfaces only (the
+// approve prompt, the review page): a person reads it there and types it
+// back. No MCP result may carry it.
+func (s *Sandbox) PlanCode(ctx context.Context, id string) (string, error) {
+	var code string
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		if _, err := s.loadPlan(tx, id); err != nil {
+			return err
+		}
+		v, err := tx.Get(bPlanCodes, id)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return &RefusedError{Reason: "plan " + id + " was made by an older lastmile and has no code", Action: "Ask the agent to run plan_promotion again"}
+		}
+		code = string(v)
+		return nil
+	})
+	return code, err
 }
 
 // GetPlan returns a plan with its effective status.

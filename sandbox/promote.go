@@ -76,7 +76,7 @@ func (s *Sandbox) CheckConfirmable(ctx context.Context, p *Plan) error {
 		return &RefusedError{
 			Code:   RefusedNeedsApproval,
 			Reason: fmt.Sprintf("plan %s is not approved: it still needs %s", p.ID, missing),
-			Action: fmt.Sprintf("Ask a human to review it and run this in a terminal: %s (they will be asked for the code %s). Tool arguments never count as approval", ApproveCommand(p), p.Code),
+			Action: fmt.Sprintf("Ask a human to review it and approve it themselves: in a terminal, %s (it shows the plan and asks them to type back the code it shows). Nothing you can pass or run counts as approval", ApproveCommand(p)),
 		}
 	}
 	why, err := s.staleness(ctx, p)

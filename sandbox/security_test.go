@@ -269,7 +269,7 @@ func TestGovernanceErrorsBlock(t *testing.T) {
 	if p.Governance.Errors == 0 {
 		t.Fatalf("governance = %+v, want an error", p.Governance)
 	}
-	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: p.Code}); err == nil || !strings.Contains(err.Error(), "governance errors") {
+	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p.ID)}); err == nil || !strings.Contains(err.Error(), "governance errors") {
 		t.Fatalf("Approve: err = %v, want a refusal for governance errors", err)
 	}
 	_, err = e.sb.Confirm(ctx, "agent", p.ID, nil)
@@ -296,10 +296,10 @@ func TestApprovalChecks(t *testing.T) {
 	if len(got.Approvals.Have) != 0 {
 		t.Fatalf("a refused approval was recorded: %+v", got.Approvals.Have)
 	}
-	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: strings.ToUpper(p.Code)}); err != nil {
+	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: strings.ToUpper(planCode(t, e.sb, p.ID))}); err != nil {
 		t.Fatalf("the right code, in capitals: %v", err)
 	}
-	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "Dana", Channel: sandbox.ChannelCLI, Code: p.Code}); err == nil || !strings.Contains(err.Error(), "already approved") {
+	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "Dana", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p.ID)}); err == nil || !strings.Contains(err.Error(), "already approved") {
 		t.Fatalf("second approval by the same person: err = %v", err)
 	}
 	got, _ = e.sb.GetPlan(ctx, p.ID)
@@ -320,7 +320,7 @@ func TestApprovalChecks(t *testing.T) {
 	// A plan staled before approval cannot be approved.
 	p2, _ := e.sb.PlanPromotion(ctx, "agent", c.id)
 	e.sb.StageSegment(ctx, "agent", sandbox.SegmentInput{CampaignID: c.id, Name: "late", StaticEmails: []string{"x@example.com"}})
-	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p2.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: p2.Code}); err == nil || !strings.Contains(err.Error(), "stale") {
+	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p2.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p2.ID)}); err == nil || !strings.Contains(err.Error(), "stale") {
 		t.Fatalf("approving a stale plan: err = %v", err)
 	}
 }
@@ -352,14 +352,14 @@ rules:
 	if p.Approvals.Required != 2 || len(p.Approvals.Roles) != 1 || p.Approvals.Roles[0] != "legal" {
 		t.Fatalf("approvals = %+v, want 2 with role legal", p.Approvals)
 	}
-	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "sam", Channel: sandbox.ChannelCLI, Code: p.Code}); err != nil {
+	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "sam", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = e.sb.Confirm(ctx, "agent", p.ID, nil)
 	if err == nil || !strings.Contains(err.Error(), "role legal") {
 		t.Fatalf("after one approval: err = %v, want it to ask for legal", err)
 	}
-	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana@acme.com", Channel: sandbox.ChannelCLI, Code: p.Code}); err != nil {
+	if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana@acme.com", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {

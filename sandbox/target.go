@@ -2,7 +2,10 @@ package sandbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -53,6 +56,50 @@ type Object struct {
 	// Segments holds the definitions of every segment in the campaign, so a
 	// target that counts locally can resolve include/exclude references.
 	Segments map[string]*Segment
+	// Recipients, on a send, is the audience the human approved, when the
+	// target listed it at planning. A target that resolves recipients
+	// itself mails only addresses the set allows: an audience may shrink
+	// after approval (unsubscribes, withdrawn consent), never grow.
+	Recipients *RecipientSet
+}
+
+// RecipientSet is an approved audience, kept as keys of the addresses.
+type RecipientSet struct {
+	keys map[string]struct{}
+}
+
+// RecipientKey is the key of an address in a RecipientSet and in the plan's
+// audience record: a SHA-256 of the address, lower case, without spaces.
+func RecipientKey(addr string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(addr))))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewRecipientSet makes a set from RecipientKey values.
+func NewRecipientSet(keys []string) *RecipientSet {
+	s := &RecipientSet{keys: make(map[string]struct{}, len(keys))}
+	for _, k := range keys {
+		s.keys[k] = struct{}{}
+	}
+	return s
+}
+
+// Allows reports whether addr was in the approved audience. A nil set
+// allows everyone (the target could not list the audience at planning).
+func (s *RecipientSet) Allows(addr string) bool {
+	if s == nil {
+		return true
+	}
+	_, ok := s.keys[RecipientKey(addr)]
+	return ok
+}
+
+// Len is the number of approved recipients.
+func (s *RecipientSet) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.keys)
 }
 
 // LiveState describes an object as it exists on the platform.
@@ -80,6 +127,11 @@ type Assessment struct {
 	// AudienceSize is the number of recipients or members when the target can
 	// tell, else -1.
 	AudienceSize int
+	// Recipients lists an email's recipient addresses, lower case, when the
+	// target resolves them itself (local does, from contacts.csv); nil when
+	// only the platform knows them. The plan records the set, so an audience
+	// that gains anyone after approval makes the plan stale.
+	Recipients []string
 }
 
 // Capabilities lists what a target can do.

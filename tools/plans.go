@@ -36,7 +36,7 @@ func newPlanOut(p *sandbox.Plan) planOut {
 	out := planOut{Plan: *p, ApproveCommand: sandbox.ApproveCommand(p)}
 	switch p.Status {
 	case sandbox.PlanPending:
-		out.Next = fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to run `%s` and type the code %s. Then call confirm_promotion with plan_id %s.", out.ApproveCommand, p.Code, p.ID)
+		out.Next = fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to approve it themselves by running `%s` in their own terminal; it shows them the plan and a code to type back. Then call confirm_promotion with plan_id %s.", out.ApproveCommand, p.ID)
 	case sandbox.PlanApproved:
 		out.Next = fmt.Sprintf("Approved: call confirm_promotion with plan_id %s.", p.ID)
 	case sandbox.PlanPromoting, sandbox.PlanFailed:
@@ -68,7 +68,7 @@ func planSummary(p *sandbox.Plan) string {
 		}
 	}
 	if p.Status == sandbox.PlanPending {
-		fmt.Fprintf(&b, " Nothing is live. A human approves with: %s (code %s).", sandbox.ApproveCommand(p), p.Code)
+		fmt.Fprintf(&b, " Nothing is live. A human approves it in their own terminal with: %s.", sandbox.ApproveCommand(p))
 	}
 	return b.String()
 }

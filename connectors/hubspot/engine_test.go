@@ -74,7 +74,7 @@ func TestPromotionThroughTheSandbox(t *testing.T) {
 	if !strings.Contains(strings.Join(notes, "\n"), "automated email") {
 		t.Errorf("plan notes lack the automated-email note: %q", notes)
 	}
-	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: plan.Code}); err != nil {
+	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: mustPlanCode(t, sb, plan.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	res, err := sb.Confirm(ctx, "agent", plan.ID, nil)
@@ -119,4 +119,13 @@ func TestPromotionThroughTheSandbox(t *testing.T) {
 			t.Errorf("planning wrote: %s %d → %d", op, calls[op], after[op])
 		}
 	}
+}
+
+func mustPlanCode(t testing.TB, sb *sandbox.Sandbox, planID string) string {
+	t.Helper()
+	code, err := sb.PlanCode(context.Background(), planID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
