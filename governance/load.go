@@ -338,10 +338,10 @@ func (l *loader) noAliases(root *yaml.Node) bool {
 	return ok
 }
 
-var topKeys = []string{"version", "name", "description", "brand", "roles", "rules"}
+var topKeys = []string{"version", "name", "description", "brand", "roles", "approval", "rules"}
 
 func (l *loader) policy(doc *yaml.Node) *Policy {
-	p := &Policy{file: l.file, version: 1, roles: map[string][]string{}}
+	p := &Policy{file: l.file, version: 1, roles: map[string][]string{}, channels: defaultApprovalChannels()}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		l.errAt(doc, "policy is empty")
 		return nil
@@ -371,6 +371,9 @@ func (l *loader) policy(doc *yaml.Node) *Policy {
 	}
 	if f, ok := top["roles"]; ok {
 		p.roles = l.roles(f.v)
+	}
+	if f, ok := top["approval"]; ok {
+		p.channels = l.approval(f.v)
 	}
 	if f, ok := top["rules"]; ok {
 		if f.v.Kind != yaml.SequenceNode {

@@ -18,6 +18,7 @@ type Policy struct {
 	description string
 	brand       Brand
 	roles       map[string][]string
+	channels    map[string]ChannelRule // approval channels that count
 	rules       []*rule
 	words       *wordIndex // every word list of every rule, one automaton
 	hash        string
@@ -193,7 +194,7 @@ func (r *rule) level() string { return r.cfg.Level }
 // brand. Its hash is stable, so plans made without a policy still bind to
 // "no policy".
 func Default() *Policy {
-	p := &Policy{version: 1, name: "no policy configured", roles: map[string][]string{}}
+	p := &Policy{version: 1, name: "no policy configured", roles: map[string][]string{}, channels: defaultApprovalChannels()}
 	p.words = buildWordIndex(nil)
 	p.hash = p.computeHash()
 	return p
@@ -212,14 +213,15 @@ func (p *Policy) Name() string { return p.name }
 
 func (p *Policy) computeHash() string {
 	canon := struct {
-		Format      string              `json:"format"`
-		Version     int                 `json:"version"`
-		Name        string              `json:"name"`
-		Description string              `json:"description"`
-		Brand       Brand               `json:"brand"`
-		Roles       map[string][]string `json:"roles"`
-		Rules       []ruleConfig        `json:"rules"`
-	}{"lastmile-policy/1", p.version, p.name, p.description, p.brand, p.roles, nil}
+		Format      string                 `json:"format"`
+		Version     int                    `json:"version"`
+		Name        string                 `json:"name"`
+		Description string                 `json:"description"`
+		Brand       Brand                  `json:"brand"`
+		Roles       map[string][]string    `json:"roles"`
+		Channels    map[string]ChannelRule `json:"approval_channels"`
+		Rules       []ruleConfig           `json:"rules"`
+	}{"lastmile-policy/1", p.version, p.name, p.description, p.brand, p.roles, p.channels, nil}
 	for _, r := range p.rules {
 		canon.Rules = append(canon.Rules, r.cfg)
 	}

@@ -28,7 +28,9 @@ type Config struct {
 	// directory; empty means no policy is configured.
 	Policy string     `yaml:"policy"`
 	Plans  PlanConfig `yaml:"plans"`
-	// Approval configures the channels a human may approve through.
+	// Approval is read from configuration files written by older versions
+	// and ignored: which approval channels count is the policy's to say
+	// (approval.channels), not a file the server writes.
 	Approval ApprovalConfig `yaml:"approval"`
 }
 
@@ -56,10 +58,8 @@ type PlanConfig struct {
 	Approvals int      `yaml:"approvals"`
 }
 
-// ApprovalConfig sets which approval channels are allowed.
+// ApprovalConfig is the approval section older versions wrote.
 type ApprovalConfig struct {
-	// Elicitation lets confirm_promotion ask the user directly through the
-	// MCP client when the client declares the capability.
 	Elicitation bool `yaml:"elicitation"`
 }
 
@@ -115,10 +115,8 @@ plans:
   # Human approvals a plan needs unless the policy asks for more.
   approvals: 1
 
-approval:
-  # Let confirm_promotion ask the user directly (MCP elicitation) when the
-  # client supports it. The CLI (lastmile approve) always works.
-  elicitation: true
+# Which approval channels count (the terminal, the review page, a pipeline,
+# the MCP client's own prompt) is set in the policy, under approval.channels.
 `
 
 // LoadConfig reads the data directory's config file, or the defaults when

@@ -92,10 +92,13 @@ type Rejection struct {
 
 // PlanApprovals is what a plan needs and has.
 type PlanApprovals struct {
-	Required int        `json:"required"`
-	Roles    []string   `json:"roles,omitempty"`
-	Reasons  []string   `json:"reasons,omitempty"`
-	Have     []Approval `json:"have"`
+	Required int      `json:"required"`
+	Roles    []string `json:"roles,omitempty"`
+	Reasons  []string `json:"reasons,omitempty"`
+	// Channels says, per approval channel, whether the policy lets it count
+	// for this plan, and why not.
+	Channels []governance.ChannelVerdict `json:"channels"`
+	Have     []Approval                  `json:"have"`
 }
 
 // PlanGovernance is the policy's verdict on the planned content.
@@ -160,16 +163,36 @@ func (p *Plan) Irreversible() []PlanStep {
 	return out
 }
 
+// Counted returns the approvals that count under the plan's channels, one
+// per person (or per channel that names nobody).
+func (p *Plan) Counted() []Approval {
+	var out []Approval
+	seen := map[string]bool{}
+	for _, a := range p.Approvals.Have {
+		v := p.verdict(a.Channel)
+		who := identity(a.Channel, a.Approver)
+		if !v.Counts || seen[who] || a.PlanHash != p.Hash {
+			continue
+		}
+		seen[who] = true
+		if !v.Roles {
+			a.Roles = nil
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // Missing says what approvals the plan still lacks, or "".
 func (p *Plan) Missing() string {
-	have := len(p.Approvals.Have)
+	counted := p.Counted()
 	var parts []string
-	if have < p.Approvals.Required {
+	if have := len(counted); have < p.Approvals.Required {
 		parts = append(parts, fmt.Sprintf("%d of %d approvals", p.Approvals.Required-have, p.Approvals.Required))
 	}
 	for _, role := range p.Approvals.Roles {
 		ok := false
-		for _, a := range p.Approvals.Have {
+		for _, a := range counted {
 			if slices.Contains(a.Roles, role) {
 				ok = true
 			}
@@ -512,7 +535,7 @@ func (s *Sandbox) requiredApprovals(pol *governance.Policy, c *Campaign, steps [
 		}
 	}
 	req := pol.Approvals(governance.ApprovalInput{Markets: c.Markets, Industry: c.Industry, MaxRecipients: maxRecipients, Channels: channels})
-	out := PlanApprovals{Required: max(s.cfg.Plans.Approvals, req.Count), Roles: req.Roles, Reasons: req.Reasons, Have: []Approval{}}
+	out := PlanApprovals{Required: max(s.cfg.Plans.Approvals, req.Count), Roles: req.Roles, Reasons: req.Reasons, Channels: pol.Channels(maxRecipients), Have: []Approval{}}
 	if len(out.Roles) > out.Required {
 		out.Required = len(out.Roles)
 	}
@@ -534,7 +557,8 @@ func planHash(p *Plan) string {
 		Policy    string
 		Approvals int
 		Roles     []string
-	}{Campaign: p.CampaignID, UTM: p.UTM, Policy: p.Governance.PolicyHash, Approvals: p.Approvals.Required, Roles: p.Approvals.Roles}
+		Channels  []governance.ChannelVerdict
+	}{Campaign: p.CampaignID, UTM: p.UTM, Policy: p.Governance.PolicyHash, Approvals: p.Approvals.Required, Roles: p.Approvals.Roles, Channels: p.Approvals.Channels}
 	for _, s := range p.Steps {
 		v.Steps = append(v.Steps, stepHash{s.ArtifactID, string(s.Kind), s.Op, s.Target, s.Hash, s.LiveID, s.LiveVersion, s.Revision, s.At})
 	}

@@ -110,6 +110,9 @@ func New(o Options) (*Sandbox, error) {
 	if err := store.Migrate(context.Background(), o.Store, Migrations); err != nil {
 		return nil, err
 	}
+	if o.Config.Approval.Elicitation {
+		o.Logger.Warn("config.yaml's approval.elicitation is ignored: the policy says which approval channels count (approval.channels in the policy file; see docs/policy.md)")
+	}
 	for name := range o.Config.Targets {
 		if _, ok := o.Targets[name]; !ok {
 			o.Logger.Warn("target configured but not available", "target", name)

@@ -372,7 +372,7 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.DefaultTarget != "local" || c.Policy != "policy.yaml" || !c.Approval.Elicitation {
+		if c.DefaultTarget != "local" || c.Policy != "policy.yaml" || c.Approval.Elicitation {
 			t.Errorf("%+v", c)
 		}
 		if !slices.Equal(c.TargetNames(), []string{"local"}) {

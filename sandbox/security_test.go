@@ -331,6 +331,9 @@ func TestPolicyApprovalRules(t *testing.T) {
 	pol, err := governance.Parse("p.yaml", []byte(`version: 1
 roles:
   legal: [dana@acme.com]
+approval:
+  channels:
+    cli: {roles: true}
 rules:
   - id: approvals.us
     kind: approvals

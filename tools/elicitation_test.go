@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/store"
 	"github.com/lastmile/lastmile/tools"
@@ -53,9 +54,17 @@ func newElicitEnv(t *testing.T, protocol string, handler client.ElicitationHandl
 	}
 	t.Cleanup(func() { st.Close() })
 	lt, _ := local.New("local", dir, local.Config{})
-	cfg := sandbox.DefaultConfig()
-	cfg.Approval.Elicitation = allow
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"local": lt}, DataDir: dir})
+	var pol sandbox.StaticPolicy
+	if allow {
+		// The policy, not the server's config, lets the client's prompt
+		// count, and only for small sends.
+		p, err := governance.Parse("policy.yaml", []byte("approval:\n  channels:\n    cli: {}\n    elicitation: {max_recipients: 50}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol.P = p
+	}
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: sandbox.DefaultConfig(), Policy: pol, Targets: map[string]sandbox.Target{"local": lt}, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +211,7 @@ func TestNoElicitationWithoutCapability(t *testing.T) {
 		{"client without the capability, default protocol", "", nil, true},
 		{"client without the capability, 2025-11-25", mcp.ProtocolVersion20251125, nil, true},
 		{"client without the capability, 2025-06-18", mcp.ProtocolVersion20250618, nil, true},
-		{"elicitation turned off in the config", mcp.ProtocolVersion20251125, &answerer{action: mcp.ElicitationResponseActionAccept, approve: true}, false},
+		{"elicitation not counted by the policy", mcp.ProtocolVersion20251125, &answerer{action: mcp.ElicitationResponseActionAccept, approve: true}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

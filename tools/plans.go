@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,39 +94,68 @@ func canElicit(ctx context.Context) bool {
 
 const elicitID = "approve_plan"
 
-// elicitApproval asks the user, through their MCP client, to approve the
-// plan. It returns a result to send back (the input request, or a decline),
-// or nil once an approval was recorded.
-func (d deps) elicitApproval(ctx context.Context, req mcp.CallToolRequest, p *sandbox.Plan) (*mcp.CallToolResult, error) {
-	// The state binds the answer to this exact plan: an answer for another
-	// plan, or for this plan before it changed, is not an approval.
-	state := p.ID + "|" + p.Hash
-	answer := server.ElicitationResponse(req.Params.InputResponses, elicitID)
-	if answer == nil || req.Params.RequestState != state && req.Params.RequestState != "" {
-		return server.NewInputRequestBuilder(state).Elicit(elicitID, mcp.ElicitationParams{
-			Message: elicitationMessage(p),
-			RequestedSchema: map[string]any{
-				"type": "object",
-				"properties": map[string]any{
-					"approve": map[string]any{"type": "boolean", "title": "Approve and promote this plan", "description": "Check to make these changes live now.", "default": false},
-				},
-				"required": []string{"approve"},
+// elicitationTTL bounds how long a question to the user stays answerable.
+const elicitationTTL = 10 * time.Minute
+
+// hasAnswer reports whether a call carries what claims to be an answer to a
+// question the server asked: input responses or a request state.
+func hasAnswer(req mcp.CallToolRequest) bool {
+	return len(req.Params.InputResponses) > 0 || req.Params.RequestState != ""
+}
+
+func sessionID(ctx context.Context) string {
+	if s := server.ClientSessionFromContext(ctx); s != nil {
+		return s.SessionID()
+	}
+	return ""
+}
+
+// askApproval asks the user, through their MCP client, to approve the plan.
+// The request state is minted and kept by the sandbox: the answer counts
+// only as the answer to this one question.
+func (d deps) askApproval(ctx context.Context, p *sandbox.Plan) (*mcp.CallToolResult, error) {
+	state, err := d.sb.IssueSolicitation(ctx, p, sessionID(ctx), elicitationTTL)
+	if err != nil {
+		return nil, err
+	}
+	return server.NewInputRequestBuilder(state).Elicit(elicitID, mcp.ElicitationParams{
+		Message: elicitationMessage(p),
+		RequestedSchema: map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"approve": map[string]any{"type": "boolean", "title": "Approve and promote this plan", "description": "Check to make these changes live now.", "default": false},
 			},
-		}).ToolResult(), nil
-	}
-	content, _ := answer.Content.(map[string]any)
-	ok, _ := content["approve"].(bool)
-	if answer.Action != mcp.ElicitationResponseActionAccept || !ok {
-		return mcp.NewToolResultError(fmt.Sprintf("The user did not approve plan %s (%s) in the client; nothing was promoted. Ask what to change, or let a human approve it with: %s", p.ID, answer.Action, sandbox.ApproveCommand(p))), nil
-	}
-	who := "user"
+			"required": []string{"approve"},
+		},
+	}).ToolResult(), nil
+}
+
+// takeAnswer records the user's answer to an approval question. Every
+// answer goes to the sandbox, which accepts it only as the answer to a
+// question it asked (and audits any other as a refused attempt). It returns
+// a result to send back, or nil once an approval was recorded.
+func (d deps) takeAnswer(ctx context.Context, req mcp.CallToolRequest, planID string) *mcp.CallToolResult {
+	who := "elicitation"
 	if a := actor(ctx); a != "agent" {
-		who = "user via " + strings.TrimPrefix(a, "agent:")
+		who = "elicitation via " + strings.TrimPrefix(a, "agent:")
 	}
-	if _, err := d.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: who, Channel: sandbox.ChannelElicitation, Hash: p.Hash}); err != nil {
-		return errorResult(ctx, d.log, "confirm_promotion", err), nil
+	in := sandbox.ApproveInput{PlanID: planID, Approver: who, Channel: sandbox.ChannelElicitation, Solicitation: req.Params.RequestState, Session: sessionID(ctx)}
+	answer := server.ElicitationResponse(req.Params.InputResponses, elicitID)
+	if answer != nil {
+		content, _ := answer.Content.(map[string]any)
+		if ok, _ := content["approve"].(bool); answer.Action != mcp.ElicitationResponseActionAccept || !ok {
+			if err := d.sb.DeclineSolicitation(ctx, who, planID, req.Params.RequestState, string(answer.Action)); err != nil {
+				return errorResult(ctx, d.log, "confirm_promotion", err)
+			}
+			return mcp.NewToolResultError(fmt.Sprintf("The user did not approve plan %s in the client (%s); nothing was promoted. Ask what to change, or let a human approve it with: lastmile approve %s", planID, answer.Action, planID))
+		}
+	} else {
+		in.Solicitation = "" // no answer to the question: nothing to redeem
 	}
-	return nil, nil
+	if _, err := d.sb.Approve(ctx, in); err != nil {
+		return errorResult(ctx, d.log, "confirm_promotion", err)
+	}
+	return nil
 }
 
 func elicitationMessage(p *sandbox.Plan) string {
@@ -276,14 +306,22 @@ func confirmTool(d deps) Tool {
 		},
 	}.build(d)
 	inner := t.Handler
-	// Elicitation wraps the typed handler: when the only thing missing is an
-	// approval and the client can ask its user, ask, then promote.
+	// Elicitation wraps the typed handler. An answer is taken first (and
+	// refused unless it answers the question the server asked); when the
+	// only thing missing is an approval, the policy lets the client's
+	// prompt count for this plan and the client can ask its user, ask.
 	t.Handler = func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		id, _ := req.GetArguments()["plan_id"].(string)
+		if hasAnswer(req) {
+			if refused := d.takeAnswer(ctx, req, id); refused != nil {
+				return refused, nil
+			}
+			return inner(ctx, req)
+		}
 		res, err := inner(ctx, req)
-		if err != nil || !res.IsError || !d.sb.Config().Approval.Elicitation || !canElicit(ctx) {
+		if err != nil || !res.IsError || !canElicit(ctx) {
 			return res, err
 		}
-		id, _ := req.GetArguments()["plan_id"].(string)
 		p, perr := d.sb.GetPlan(ctx, id)
 		if perr != nil {
 			return res, nil
@@ -292,11 +330,13 @@ func confirmTool(d deps) Tool {
 		if cerr := d.sb.CheckConfirmable(ctx, p); !errors.As(cerr, &re) || re.Code != sandbox.RefusedNeedsApproval {
 			return res, nil
 		}
-		ask, err := d.elicitApproval(ctx, req, p)
-		if err != nil || ask != nil {
-			return ask, err
+		if v := p.ChannelVerdict(sandbox.ChannelElicitation); !v.Counts {
+			return res, nil
 		}
-		return inner(ctx, req)
+		if slices.ContainsFunc(p.Approvals.Have, func(a sandbox.Approval) bool { return a.Channel == sandbox.ChannelElicitation }) {
+			return res, nil // the client's prompt already counted once
+		}
+		return d.askApproval(ctx, p)
 	}
 	return t
 }
