@@ -51,6 +51,9 @@ type envOptions struct {
 	hook        func(string)
 	parallelism int
 	clock       *clock
+	// wrap, when set, stands between the sandbox and the local target
+	// (fault injection).
+	wrap func(sandbox.Target) sandbox.Target
 }
 
 func openEnv(t testing.TB, dir string, o envOptions) *env {
@@ -77,8 +80,12 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var target sandbox.Target = lt
+	if o.wrap != nil {
+		target = o.wrap(lt)
+	}
 	sb, err := sandbox.New(sandbox.Options{
-		Store: st, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": lt},
+		Store: st, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": target},
 		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger,
 	})
 	if err != nil {

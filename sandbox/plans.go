@@ -22,6 +22,8 @@ const (
 	// bPlanCodes holds each plan's read-back code apart from the plan, so
 	// nothing that returns a plan to an agent can carry it.
 	bPlanCodes = "plan_codes"
+	// bPlanAudiences holds the recipient keys of each send a plan approves.
+	bPlanAudiences = "plan_audiences"
 )
 
 // Step operations. create, update and unchanged put the artifact itself;
@@ -63,7 +65,12 @@ type PlanStep struct {
 	LiveVersion  string     `json:"live_version,omitempty"` // drift detection
 	At           *time.Time `json:"at,omitempty"`           // scheduled send or publish time
 	AudienceSize *int       `json:"audience_size,omitempty"`
-	Irreversible bool       `json:"irreversible"`
+	// AudienceDigest is a SHA-256 over the sorted recipient keys of a send,
+	// when the target listed the recipients; the set itself is kept beside
+	// the plan, so a confirmation can tell who joined since.
+	AudienceDigest string `json:"audience_digest,omitempty"`
+	recipients     []string // RecipientKey of each recipient, sorted; at planning only
+	Irreversible   bool     `json:"irreversible"`
 	Diff         string     `json:"diff,omitempty"`
 	Notes        []string   `json:"notes,omitempty"`
 	// Key identifies the step's effect across attempts (journal entries).
@@ -340,6 +347,10 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			as.AudienceSize = staticBound(r.Email.Audience.Include, in.segments)
 		}
 		step := PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Notes: as.Notes}
+		if as.Recipients != nil && r.Email != nil {
+			step.recipients, step.AudienceDigest = recipientKeys(as.Recipients)
+			as.AudienceSize = len(step.recipients)
+		}
 		if as.AudienceSize >= 0 {
 			n := as.AudienceSize
 			step.AudienceSize = &n
@@ -370,8 +381,10 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 				step.Diff = describeChange(s.final(c, in.live[a.ID]), fr)
 			}
 		}
+		send, problem := s.followUp(a, r, live, step, now)
+		step.recipients, step.AudienceDigest = nil, ""
 		puts = append(puts, step)
-		if send, problem := s.followUp(a, r, live, step, now); problem != nil {
+		if problem != nil {
 			ps = append(ps, *problem)
 		} else if send != nil {
 			sends = append(sends, *send)
@@ -493,6 +506,7 @@ func (s *Sandbox) followUp(a *Artifact, r *Revision, live *Binding, put PlanStep
 			return nil, prob
 		}
 		step.Op, step.At, step.AudienceSize = OpSend, at, put.AudienceSize
+		step.AudienceDigest, step.recipients = put.AudienceDigest, put.recipients
 		if at != nil {
 			step.Op = OpSchedule
 		}
@@ -585,6 +599,13 @@ func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (
 		}
 		if err := tx.Put(bPlanCodes, p.ID, []byte(newCode())); err != nil {
 			return err
+		}
+		for _, st := range p.Steps {
+			if st.AudienceDigest != "" {
+				if err := putJSON(tx, bPlanAudiences, audienceKey(p.ID, st.N), st.recipients); err != nil {
+					return err
+				}
+			}
 		}
 		if err := tx.Put(bPlansNew, newestKey(now, p.ID), []byte(p.ID)); err != nil {
 			return err
@@ -714,10 +735,14 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
 		}
 		return "", err
 	}
-	if now.Hash == p.Hash {
-		return "", nil
+	grew, err := s.audienceGrowth(ctx, p, now, nil)
+	if err != nil {
+		return "", err
 	}
-	var why []string
+	if now.Hash == p.Hash {
+		return strings.Join(grew, "; "), nil
+	}
+	why := grew
 	old := map[string]PlanStep{}
 	for _, st := range p.Steps {
 		old[st.ArtifactID+"/"+st.Op] = st
@@ -757,6 +782,97 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
 		why = append(why, "the campaign changed")
 	}
 	return strings.Join(why, "; "), nil
+}
+
+func audienceKey(planID string, step int) string { return fmt.Sprintf("%s/%04d", planID, step) }
+
+// recipientKeys turns addresses into sorted, distinct RecipientKeys and
+// their digest.
+func recipientKeys(addrs []string) ([]string, string) {
+	keys := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		keys = append(keys, RecipientKey(a))
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{'\n'})
+	}
+	return keys, "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// approvedRecipients returns the audience a send step was approved for, or
+// nil when the target could not list it at planning.
+func (s *Sandbox) approvedRecipients(tx store.Tx, planID string, st PlanStep) (*RecipientSet, error) {
+	if st.AudienceDigest == "" {
+		return nil, nil
+	}
+	keys, err := getJSON[[]string](tx, bPlanAudiences, audienceKey(planID, st.N))
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		return nil, fmt.Errorf("plan %s: the approved audience of step %d is missing from the store", planID, st.N)
+	}
+	return NewRecipientSet(*keys), nil
+}
+
+// audienceGrowth says, for each send of the stored plan p (skipping those
+// in skip), whether its audience now holds anyone the human did not
+// approve. An audience may shrink after approval (people unsubscribe or
+// withdraw consent, and the target drops them), never grow.
+func (s *Sandbox) audienceGrowth(ctx context.Context, p, now *Plan, skip map[int]bool) ([]string, error) {
+	cur := map[string]PlanStep{}
+	for _, st := range now.Steps {
+		if st.Op == OpSend || st.Op == OpSchedule {
+			cur[st.ArtifactID] = st
+		}
+	}
+	var why []string
+	for _, old := range p.Steps {
+		if (old.Op != OpSend && old.Op != OpSchedule) || skip[old.N] {
+			continue
+		}
+		st, ok := cur[old.ArtifactID]
+		if !ok {
+			continue // the staleness check reports a send that went away
+		}
+		switch {
+		case old.AudienceDigest != "" && st.AudienceDigest == old.AudienceDigest:
+		case old.AudienceDigest != "" && st.AudienceDigest != "":
+			var set *RecipientSet
+			if err := s.st.View(ctx, func(tx store.Tx) error {
+				var err error
+				set, err = s.approvedRecipients(tx, p.ID, old)
+				return err
+			}); err != nil {
+				return nil, err
+			}
+			joined := 0
+			for _, k := range st.recipients {
+				if _, ok := set.keys[k]; !ok {
+					joined++
+				}
+			}
+			if joined > 0 {
+				why = append(why, fmt.Sprintf("%d %s joined the audience of email %s after approval (approved: %d, now: %d)", joined, people(joined), old.ArtifactID, set.Len(), len(st.recipients)))
+			}
+		case old.AudienceSize != nil && st.AudienceSize != nil && *st.AudienceSize > *old.AudienceSize:
+			why = append(why, fmt.Sprintf("the audience of email %s grew from %d to %d after approval", old.ArtifactID, *old.AudienceSize, *st.AudienceSize))
+		case old.AudienceSize != nil && st.AudienceSize == nil:
+			why = append(why, fmt.Sprintf("the audience of email %s can no longer be counted, so it cannot be shown to be the one approved", old.ArtifactID))
+		}
+	}
+	return why, nil
+}
+
+func people(n int) string {
+	if n == 1 {
+		return "person"
+	}
+	return "people"
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -127,6 +127,12 @@ func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Pr
 		return res, nil
 	}
 	resumed := p.Status == PlanPromoting || p.Status == PlanFailed
+	if resumed {
+		if err := s.checkResume(ctx, p, states(recs)); err != nil {
+			s.auditRefusedResume(ctx, actor, p, err)
+			return nil, err
+		}
+	}
 	if err := s.startPromotion(ctx, actor, p); err != nil {
 		return nil, err
 	}
@@ -148,6 +154,17 @@ func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Pr
 	res := s.result(p, st)
 	res.Status, res.Resumed = PlanPromoted, resumed
 	return res, nil
+}
+
+// auditRefusedResume records that a resume was refused, so the audit log
+// says why an unfinished plan stayed unfinished.
+func (s *Sandbox) auditRefusedResume(ctx context.Context, actor string, p *Plan, refusal error) {
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		return s.audit(tx, AuditEntry{Actor: actor, Action: "resume_refused", Object: p.ID, CampaignID: p.CampaignID, Detail: map[string]any{"reason": refusal.Error()}})
+	})
+	if err != nil {
+		s.log.Error("recording a refused resume", "plan", p.ID, "err", err)
+	}
 }
 
 func (s *Sandbox) startPromotion(ctx context.Context, actor string, p *Plan) error {
@@ -223,10 +240,16 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*st
 	revs := map[string]*Revision{}
 	arts := map[string]*Artifact{}
 	segs := map[string]*Segment{}
+	approved := map[int]*RecipientSet{}
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
 		if c, err = s.campaign(tx, p.CampaignID); err != nil {
 			return err
+		}
+		for _, st := range p.Steps {
+			if approved[st.N], err = s.approvedRecipients(tx, p.ID, st); err != nil {
+				return err
+			}
 		}
 		all, err := s.campaignArtifacts(tx, c.ID)
 		if err != nil {
@@ -311,6 +334,7 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*st
 			running++
 			st := p.Steps[i]
 			obj := s.object(c, arts[st.ArtifactID], revs[st.ArtifactID], segs, maps(refs))
+			obj.Recipients = approved[st.N]
 			base := liveOf[st.ArtifactID]
 			go func() {
 				live, err := s.step(ctx, j, st, done[st.N], obj, base)
