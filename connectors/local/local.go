@@ -288,7 +288,9 @@ func (t *Target) pagePath(slug string) string {
 
 func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" }
 
-// Assess: local can do everything; it reports audience sizes.
+// Assess: local can do everything. For an email it lists whom a send would
+// mail now, resolved as Send resolves them, so the plan can bind the human's
+// approval to exactly those addresses.
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
 	switch obj.Kind {
