@@ -109,19 +109,6 @@ func (t *Target) ReadEvents(fn func(Event)) error {
 	}
 }
 
-func (t *Target) sentEvents(artifact string) (map[string]bool, error) {
-	out := map[string]bool{}
-	if entries, err := os.ReadDir(t.path("outbox", artifact)); err != nil || len(entries) == 0 {
-		return out, nil // a fresh send: nothing to reconcile
-	}
-	err := t.ReadEvents(func(e Event) {
-		if e.Type == "sent" && e.Artifact == artifact {
-			out[e.Email] = true
-		}
-	})
-	return out, err
-}
-
 // Metrics aggregates events.jsonl per artifact.
 func (t *Target) Metrics(_ context.Context, req sandbox.MetricsRequest) ([]sandbox.Metrics, error) {
 	type agg struct {

@@ -2,12 +2,20 @@
 // into the data directory, so the whole stage → plan → approve → promote loop
 // can be tried, tested and demonstrated safely.
 //
-//	outbox/<email id>/<address>.eml   one MIME message per recipient
-//	emails/<email id>.json            the email as promoted, with its send status
-//	segments/<segment id>.json        definition and resolved member list
-//	site/<slug>/index.html            published pages (drafts in pages/<id>.json)
-//	workflows/<workflow id>.json      definition, on/off, enrolments
-//	events.jsonl                      sent, open, click, … one JSON object per line
+//	outbox/<email id>/<prefix>-<key>.eml  one MIME message per recipient, named by a
+//	                                      short readable prefix of the address and
+//	                                      its sandbox.RecipientKey (hex SHA-256)
+//	emails/<email id>.json                the email as promoted, with its send status
+//	                                      and how many recipients the send dropped
+//	segments/<segment id>.json            definition and the members when it went
+//	                                      live (a record: sends resolve anew)
+//	site/<slug>/index.html                published pages (drafts in pages/<id>.json)
+//	workflows/<workflow id>.json          definition, on/off, enrolments
+//	events.jsonl                          sent, open, click, … one JSON object per line
+//
+// A send never mails a suppressed contact: marketing_consent false in
+// contacts.csv, or an unsubscribe, bounce or spam_report event for the
+// address in events.jsonl.
 package local
 
 import (
@@ -166,7 +174,12 @@ type liveEmail struct {
 	Status      string           `json:"status"` // draft | scheduled | sent
 	SentAt      *time.Time       `json:"sent_at,omitempty"`
 	ScheduledAt *time.Time       `json:"scheduled_for,omitempty"`
-	Recipients  int              `json:"recipients,omitempty"`
+	Recipients  int              `json:"recipients,omitempty"` // messages in the outbox
+	// Resolved at the send but not mailed: outside the audience the human
+	// approved (added to contacts.csv since), or suppressed (consent
+	// withdrawn, unsubscribed, bounced, reported spam).
+	DroppedUnapproved int `json:"dropped_unapproved,omitempty"`
+	DroppedSuppressed int `json:"dropped_suppressed,omitempty"`
 }
 
 type liveSegment struct {
@@ -275,22 +288,40 @@ func (t *Target) pagePath(slug string) string {
 
 func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" }
 
-// Assess: local can do everything; it reports audience sizes.
+// Assess: local can do everything. For an email it lists whom a send would
+// mail now, resolved as Send resolves them, so the plan can bind the human's
+// approval to exactly those addresses.
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
 	switch obj.Kind {
 	case sandbox.KindEmail:
 		if len(obj.Email.Audience.Include) > 0 {
-			n, err := t.Count(ctx, obj.Email.Audience.Include, obj.Email.Audience.Exclude, obj.Segments)
+			idx, err := t.readIndex(obj.ArtifactID)
 			if err != nil {
-				return a, err
+				return a, fmt.Errorf("local: assess %s: %w", obj.ArtifactID, err)
 			}
-			a.AudienceSize = n
+			rs, err := t.audience(obj.Email.Audience, obj.Segments, idx)
+			if err != nil {
+				return a, fmt.Errorf("local: assess %s: %w", obj.ArtifactID, err)
+			}
+			// Not nil when nobody is left: an empty approved audience must
+			// stay empty, not turn into "unknown, allow everyone".
+			a.Recipients = []string{}
+			for _, r := range rs {
+				if r.suppressed == "" {
+					a.Recipients = append(a.Recipients, r.addr)
+				}
+			}
+			a.AudienceSize = len(a.Recipients)
 		}
 		if obj.Email.SendAt != nil {
 			a.Notes = append(a.Notes, "local has no delivery clock: the scheduled messages are written to the outbox at promotion, dated "+obj.Email.SendAt.Format(time.RFC3339))
 		}
 	case sandbox.KindSegment:
+		// Members, suppressed ones included: a segment is who matches its
+		// definition, and stays the faithful record of that; suppression is
+		// a rule of sending, applied to each email's audience (as platforms
+		// keep unsubscribed contacts in their lists but skip them at a send).
 		n, err := t.Count(ctx, []string{obj.ArtifactID}, nil, obj.Segments)
 		if err != nil {
 			return a, err
@@ -374,11 +405,12 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		if _, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec); err != nil {
 			return sandbox.LiveState{}, err
 		}
-		status, sent, sched, n := rec.Status, rec.SentAt, rec.ScheduledAt, rec.Recipients
-		if status == "" {
-			status = "draft"
+		prev := rec
+		if prev.Status == "" {
+			prev.Status = "draft"
 		}
-		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: status, SentAt: sent, ScheduledAt: sched, Recipients: n}
+		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: prev.Status, SentAt: prev.SentAt, ScheduledAt: prev.ScheduledAt,
+			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed}
 		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
 		}
@@ -421,15 +453,22 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 }
 
 // Send writes one message per recipient into the outbox and a sent event
-// for each. A message file that exists is never written again, so a send
-// resumed after a crash mails nobody twice; a message without its event
-// (the crash fell between the two) gets the event on resume.
+// for each. Recipients are resolved now, from the segment definitions and
+// the current contacts.csv, then narrowed: suppressed addresses and those
+// outside the approved audience are dropped, so an audience can shrink
+// after approval but never grow.
+//
+// A recipient with a message file or a sent event for this email is never
+// mailed again, so a send resumed after a crash mails nobody twice; a
+// message without its event (the crash fell between the two) gets the
+// event on resume. Someone mailed by the interrupted attempt counts as a
+// recipient even if they were suppressed since: the message is out.
 func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
 	recPath := t.recordPath(sandbox.KindEmail, obj.ArtifactID)
 	var rec liveEmail
 	found, err := readJSON(recPath, &rec)
 	if err != nil {
-		return sandbox.LiveState{}, err
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 	}
 	if !found {
 		return sandbox.LiveState{}, fmt.Errorf("local: send %s: the email is not live yet", obj.ArtifactID)
@@ -438,7 +477,20 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 		st, _, err := t.Live(ctx, sandbox.KindEmail, obj.ArtifactID)
 		return st, err
 	}
-	recipients, err := t.liveAudience(rec.Audience)
+	for _, id := range slices.Concat(rec.Audience.Include, rec.Audience.Exclude) {
+		_, live, err := t.Live(ctx, sandbox.KindSegment, id)
+		if err != nil {
+			return sandbox.LiveState{}, fmt.Errorf("local: send %s: read segment %s: %w", obj.ArtifactID, id, err)
+		}
+		if !live {
+			return sandbox.LiveState{}, fmt.Errorf("local: send %s: segment %s is not live", obj.ArtifactID, id)
+		}
+	}
+	idx, err := t.readIndex(obj.ArtifactID)
+	if err != nil {
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+	}
+	recipients, err := t.audience(rec.Audience, obj.Segments, idx)
 	if err != nil {
 		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 	}
@@ -449,114 +501,99 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	}
 	box := t.path("outbox", obj.ArtifactID)
 	if err := os.MkdirAll(box, 0o755); err != nil {
-		return sandbox.LiveState{}, err
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 	}
-	evented, err := t.sentEvents(obj.ArtifactID)
+	// What an earlier attempt left, for messages named the old way.
+	entries, err := os.ReadDir(box)
 	if err != nil {
-		return sandbox.LiveState{}, err
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+	}
+	existing := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		existing[e.Name()] = true
 	}
 	domain := domainOf(rec.Email.FromEmail)
 	var events []Event
-	for i, c := range recipients {
+	mailed, unapproved, suppressed := 0, 0, 0
+	for i, r := range recipients {
 		if err := ctx.Err(); err != nil {
 			return sandbox.LiveState{}, err
 		}
 		t.hook(fmt.Sprintf("send:%s:%d", obj.ArtifactID, i))
-		addr := c.Email()
-		file := filepath.Join(box, fileName(addr))
-		if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-			if err := writeFile(file, message(&rec.Email, obj.ArtifactID, c, date, domain)); err != nil {
-				return sandbox.LiveState{}, err
-			}
-		} else if err != nil {
-			return sandbox.LiveState{}, err
+		file := filepath.Join(box, fileName(r.addr))
+		_, err := os.Stat(file)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 		}
-		if !evented[addr] {
-			events = append(events, Event{Type: "sent", Artifact: obj.ArtifactID, Email: addr, At: date})
+		if err != nil && !idx.sent[r.addr] && !legacyMailed(box, r.addr, existing) {
+			switch {
+			case r.suppressed != "":
+				suppressed++
+				continue
+			case !obj.Recipients.Allows(r.addr):
+				unapproved++
+				continue
+			}
+			if err := writeFile(file, message(&rec.Email, obj.ArtifactID, r.contact, date, domain)); err != nil {
+				return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+			}
+		}
+		mailed++
+		if !idx.sent[r.addr] {
+			events = append(events, Event{Type: "sent", Artifact: obj.ArtifactID, Email: r.addr, At: date})
 			// Flush in batches: one append per message would be slow, one
 			// at the end would leave more to recover.
 			if len(events) == 256 {
 				if err := t.appendEvents(events); err != nil {
-					return sandbox.LiveState{}, err
+					return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 				}
 				events = events[:0]
 			}
 		}
 	}
 	if err := t.appendEvents(events); err != nil {
-		return sandbox.LiveState{}, err
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 	}
-	rec.Status, rec.Recipients = "sent", len(recipients)
+	rec.Status, rec.Recipients = "sent", mailed
+	rec.DroppedUnapproved, rec.DroppedSuppressed = unapproved, suppressed
 	rec.SentAt = &now
 	if !at.IsZero() && at.After(now) {
 		rec.Status, rec.ScheduledAt = "scheduled", &date
 	}
 	data, err := writeJSON(recPath, rec)
 	if err != nil {
-		return sandbox.LiveState{}, err
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 	}
 	return t.stateOf(sandbox.KindEmail, obj.ArtifactID, data, nil), nil
 }
 
-var unsafeFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9@._+-]`) })
+// File names must differ for different addresses on every file system
+// lastmile runs on: case-insensitive ones (macOS, Windows), Windows' reserved
+// characters and device names, and a 255-byte name limit. So a name is a
+// readable prefix of the address, cut short and reduced to characters safe
+// everywhere, then the address's RecipientKey, which alone tells addresses
+// apart and matches the key the plan records for the approved audience.
+var unsafeFile = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9@_+-]+`) })
+
+// maxFilePrefix keeps names far below 255 bytes: prefix, '-', 64 hex, ".eml".
+const maxFilePrefix = 64
 
 func fileName(addr string) string {
-	return unsafeFile().ReplaceAllString(strings.ToLower(addr), "_") + ".eml"
+	prefix := unsafeFile().ReplaceAllString(strings.ToLower(addr), "_")
+	if len(prefix) > maxFilePrefix {
+		prefix = prefix[:maxFilePrefix] // ASCII only, so no rune is cut
+	}
+	return prefix + "-" + sandbox.RecipientKey(addr) + ".eml"
 }
 
-// liveAudience resolves an email's recipients from the member lists of its
-// live segments: what was promoted, not what is staged now.
-func (t *Target) liveAudience(aud sandbox.Audience) ([]sandbox.Contact, error) {
-	contacts, err := t.book.load()
-	if err != nil {
-		return nil, err
-	}
-	byAddr := make(map[string]sandbox.Contact, len(contacts))
-	for _, c := range contacts {
-		byAddr[c.Email()] = c
-	}
-	members := func(ids []string) (map[string]bool, []string, error) {
-		set := map[string]bool{}
-		var order []string
-		for _, id := range ids {
-			var seg liveSegment
-			found, err := readJSON(t.recordPath(sandbox.KindSegment, id), &seg)
-			if err != nil {
-				return nil, nil, err
-			}
-			if !found {
-				return nil, nil, fmt.Errorf("segment %s is not live", id)
-			}
-			for _, m := range seg.Members {
-				if !set[m] {
-					set[m] = true
-					order = append(order, m)
-				}
-			}
-		}
-		return set, order, nil
-	}
-	_, order, err := members(aud.Include)
-	if err != nil {
-		return nil, err
-	}
-	excluded, _, err := members(aud.Exclude)
-	if err != nil {
-		return nil, err
-	}
-	var out []sandbox.Contact
-	for _, addr := range order {
-		if excluded[addr] {
-			continue
-		}
-		c, ok := byAddr[addr]
-		if !ok {
-			c = sandbox.Contact{"email": addr}
-		}
-		out = append(out, c)
-	}
-	return out, nil
+// legacyFileName is the name a message had before names carried a hash.
+// It mapped several addresses to one file, so a file by that name proves
+// nothing until its To header is read.
+func legacyFileName(addr string) string {
+	return legacyUnsafe().ReplaceAllString(strings.ToLower(addr), "_") + ".eml"
 }
+
+var legacyUnsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-z0-9@._+-]`) })
 
 // Publish puts a page into the site folder (a future publish_at is recorded,
 // since local has no clock), or turns on a workflow the plan activates,

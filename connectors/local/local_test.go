@@ -104,7 +104,7 @@ func TestSendWritesOneMessagePerRecipient(t *testing.T) {
 	if len(files) != 2 {
 		t.Fatalf("%d messages, want 2 (the GB contacts)", len(files))
 	}
-	raw, _ := os.ReadFile(filepath.Join(lt.Dir(), "outbox", "eml_1", "ada@x.com.eml"))
+	raw, _ := os.ReadFile(filepath.Join(lt.Dir(), "outbox", "eml_1", fileName("ada@x.com")))
 	msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
 	if err != nil {
 		t.Fatal(err)

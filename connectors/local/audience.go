@@ -1,0 +1,153 @@
+package local
+
+import (
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// suppressing are the event types after which an address is never mailed
+// again, by any email: people who unsubscribed, complained, or whose mailbox
+// does not exist. local knows one kind of bounce, the hard one (Simulate
+// writes it in place of a delivery), so every bounce suppresses.
+var suppressing = map[string]bool{"unsubscribe": true, "bounce": true, "spam_report": true}
+
+// consentWithdrawn reports whether contacts.csv says no to marketing. A
+// blank or missing marketing_consent is not a refusal: contacts files that
+// never tracked consent would otherwise mail nobody.
+func consentWithdrawn(c sandbox.Contact) bool {
+	v, ok := c["marketing_consent"]
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "false", "no", "0", "n":
+		return true
+	}
+	return false
+}
+
+// eventIndex is what events.jsonl says about addresses, read in one pass.
+type eventIndex struct {
+	sent       map[string]bool   // has a sent event for the email at hand
+	suppressed map[string]string // address → the event type that suppressed it
+}
+
+func (t *Target) readIndex(artifact string) (eventIndex, error) {
+	idx := eventIndex{sent: map[string]bool{}, suppressed: map[string]string{}}
+	err := t.ReadEvents(func(e Event) {
+		addr := strings.ToLower(strings.TrimSpace(e.Email))
+		switch {
+		case addr == "":
+		case e.Type == "sent" && e.Artifact == artifact:
+			idx.sent[addr] = true
+		case suppressing[e.Type]:
+			if _, ok := idx.suppressed[addr]; !ok {
+				idx.suppressed[addr] = e.Type
+			}
+		}
+	})
+	if err != nil {
+		return idx, fmt.Errorf("read events: %w", err)
+	}
+	return idx, nil
+}
+
+// recipient is one address an email's audience resolves to.
+type recipient struct {
+	contact sandbox.Contact
+	addr    string
+	// suppressed says why the address must not be mailed; empty when it may.
+	suppressed string
+}
+
+// audience resolves an email's audience as it stands now: the segment
+// definitions evaluated against the current contacts.csv, so contacts
+// deleted or changed since a segment went live are not mailed from a stale
+// member list. Suppressed addresses are kept, marked, so a send can count
+// them.
+func (t *Target) audience(aud sandbox.Audience, segs map[string]*sandbox.Segment, idx eventIndex) ([]recipient, error) {
+	segs, err := t.withLiveDefinitions(segs, slices.Concat(aud.Include, aud.Exclude))
+	if err != nil {
+		return nil, err
+	}
+	ms, err := t.members(aud.Include, aud.Exclude, segs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]recipient, len(ms))
+	for i, c := range ms {
+		r := recipient{contact: c, addr: c.Email()}
+		if consentWithdrawn(c) {
+			r.suppressed = "consent"
+		} else if why, ok := idx.suppressed[r.addr]; ok {
+			r.suppressed = why
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// withLiveDefinitions adds, for every segment referenced but missing from
+// segs (a target not handed the campaign's segments, or a segment of
+// another campaign), the definition recorded when it went live. Segments
+// found nowhere stay missing and select nobody, as in Count.
+func (t *Target) withLiveDefinitions(segs map[string]*sandbox.Segment, ids []string) (map[string]*sandbox.Segment, error) {
+	out := make(map[string]*sandbox.Segment, len(segs))
+	for k, v := range segs {
+		out[k] = v
+	}
+	seen := map[string]bool{}
+	for len(ids) > 0 {
+		id := ids[len(ids)-1]
+		ids = ids[:len(ids)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		s := out[id]
+		if s == nil && safeID().MatchString(id) {
+			var rec liveSegment
+			found, err := readJSON(t.recordPath(sandbox.KindSegment, id), &rec)
+			if err != nil {
+				return nil, fmt.Errorf("read segment %s: %w", id, err)
+			}
+			if found {
+				s = &rec.Definition
+				out[id] = s
+			}
+		}
+		if s != nil {
+			ids = append(ids, s.IncludeSegments...)
+			ids = append(ids, s.ExcludeSegments...)
+		}
+	}
+	return out, nil
+}
+
+// legacyMailed reports whether a message from before file names carried a
+// hash exists for addr. Such names were shared by several addresses, so
+// the file counts only when its To header is addr. names lists the outbox
+// as the send found it.
+func legacyMailed(box, addr string, names map[string]bool) bool {
+	name := legacyFileName(addr)
+	if !names[name] {
+		return false
+	}
+	f, err := os.Open(filepath.Join(box, name))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	msg, err := mail.ReadMessage(f)
+	if err != nil {
+		return false
+	}
+	to, err := mail.ParseAddress(msg.Header.Get("To"))
+	return err == nil && strings.EqualFold(to.Address, addr)
+}
