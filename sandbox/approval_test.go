@@ -305,3 +305,132 @@ func TestResumeRechecks(t *testing.T) {
 		}
 	})
 }
+
+// audienceCampaign stages one segment of customers and one email to it.
+func audienceCampaign(t *testing.T, e *env, name string) (campaignID, segment, email string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: name, Markets: []string{"US"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := e.sb.StageSegment(ctx, "test", sandbox.SegmentInput{CampaignID: c.ID, Name: name + " customers", Match: "all", Conditions: []sandbox.Condition{{Property: "lifecycle_stage", Operator: "eq", Value: "customer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	em, err := e.sb.StageEmail(ctx, "test", sandbox.EmailInput{CampaignID: c.ID, Name: name, Subject: name, FromName: "Acme", FromEmail: "news@acme.com",
+		HTML: "<html><body><p>Hello.</p></body></html>", Audience: sandbox.Audience{Include: []string{seg.Artifact.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID, seg.Artifact.ID, em.Artifact.ID
+}
+
+func editContacts(t *testing.T, e *env, edit func(string) string) {
+	t.Helper()
+	path := filepath.Join(e.dir, "contacts.csv")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(edit(string(data))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The contact book notices changes by size and modification time.
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(path, later, later)
+}
+
+func outbox(t *testing.T, e *env, email string) []string {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(e.dir, "outbox", email))
+	var out []string
+	for _, en := range ents {
+		out = append(out, en.Name())
+	}
+	return out
+}
+
+func mailed(files []string, addr string) bool {
+	prefix := strings.NewReplacer(".", "_").Replace(addr) + "-"
+	for _, f := range files {
+		if strings.HasPrefix(f, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// The audience is part of what was approved: it may shrink after approval,
+// never grow.
+func TestApprovedAudience(t *testing.T) {
+	ctx := context.Background()
+	t.Run("someone added after approval makes the plan stale", func(t *testing.T) {
+		e := newEnv(t, envOptions{})
+		cid, _, _ := audienceCampaign(t, e, "A")
+		p := planAndApprove(t, e, cid)
+		if p.Steps[len(p.Steps)-1].AudienceDigest == "" {
+			t.Fatalf("the send records no audience digest: %+v", p.Steps)
+		}
+		editContacts(t, e, func(s string) string {
+			return s + "zoe@example.com,Zoe,New,US,customer,pro,2027-02-01,true,Denver\n"
+		})
+		_, err := e.sb.Confirm(ctx, "agent", p.ID, nil)
+		if refusalCode(err) != sandbox.RefusedStale || !strings.Contains(err.Error(), "1 person joined the audience") {
+			t.Fatalf("err = %v, want stale because someone joined", err)
+		}
+		if files := liveFiles(t, e.dir); len(files) != 0 {
+			t.Fatalf("live files written: %v", files)
+		}
+	})
+	t.Run("someone who withdrew consent after approval is not mailed", func(t *testing.T) {
+		e := newEnv(t, envOptions{})
+		cid, _, email := audienceCampaign(t, e, "A")
+		p := planAndApprove(t, e, cid)
+		approved := *p.Steps[len(p.Steps)-1].AudienceSize
+		editContacts(t, e, func(s string) string {
+			return strings.Replace(s, "grace@example.com,Grace,Hopper,US,customer,enterprise,2024-06-14,true", "grace@example.com,Grace,Hopper,US,customer,enterprise,2024-06-14,false", 1)
+		})
+		if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+			t.Fatalf("a smaller audience must still go out: %v", err)
+		}
+		files := outbox(t, e, email)
+		if mailed(files, "grace@example.com") || len(files) != approved-1 {
+			t.Fatalf("outbox %v: want the %d approved recipients less grace", files, approved)
+		}
+	})
+	t.Run("a live segment is resolved again at planning", func(t *testing.T) {
+		e := newEnv(t, envOptions{})
+		cid, seg, _ := audienceCampaign(t, e, "A")
+		if _, err := e.sb.Confirm(ctx, "agent", planAndApprove(t, e, cid).ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		// ada leaves the contacts file; a second email to the live segment
+		// must not reach her through the member list stored at promotion.
+		editContacts(t, e, func(s string) string {
+			return strings.Replace(s, "ada@example.com,Ada,Lovelace,GB,customer,pro,2025-11-02,true,London\n", "", 1)
+		})
+		second, err := e.sb.StageEmail(ctx, "test", sandbox.EmailInput{CampaignID: cid, Name: "Second", Subject: "Second", FromName: "Acme", FromEmail: "news@acme.com",
+			HTML: "<html><body><p>Again.</p></body></html>", Audience: sandbox.Audience{Include: []string{seg}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := planAndApprove(t, e, cid)
+		var send sandbox.PlanStep
+		for _, st := range p.Steps {
+			if st.Op == sandbox.OpSend {
+				send = st
+			}
+		}
+		if send.ArtifactID != second.Artifact.ID || send.AudienceSize == nil {
+			t.Fatalf("send step %+v", send)
+		}
+		if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		files := outbox(t, e, second.Artifact.ID)
+		if mailed(files, "ada@example.com") || len(files) != *send.AudienceSize {
+			t.Fatalf("outbox %v, plan said %d recipients", files, *send.AudienceSize)
+		}
+	})
+}
