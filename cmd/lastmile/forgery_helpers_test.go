@@ -299,8 +299,11 @@ func (f *forger) httpPost(msg any, method string, params map[string]any) *http.R
 		// The standard headers of 2026-07-28 must agree with the body.
 		req.Header.Set("Mcp-Protocol-Version", modernVersion)
 		req.Header.Set("Mcp-Method", method)
-		if name, ok := params["name"].(string); ok && method == "tools/call" {
-			req.Header.Set("Mcp-Name", name)
+		switch method {
+		case "tools/call", "prompts/get":
+			req.Header.Set("Mcp-Name", fmt.Sprint(params["name"]))
+		case "resources/read":
+			req.Header.Set("Mcp-Name", fmt.Sprint(params["uri"]))
 		}
 	} else if f.inited {
 		req.Header.Set("Mcp-Protocol-Version", legacyVersion)
@@ -471,6 +474,21 @@ func (f *forger) call(tool string, args map[string]any, o callOpts) toolReply {
 	return rep
 }
 
+// read reads a resource (its bytes are kept for the leak check).
+func (f *forger) read(uri string) {
+	f.t.Helper()
+	params := map[string]any{"uri": uri}
+	if f.mode == "modern" {
+		params["_meta"] = map[string]any{metaProtocolVersion: modernVersion,
+			metaClientInfo: map[string]any{"name": "forge-agent", "version": "0"}, metaClientCapabilities: map[string]any{}}
+	} else if !f.inited {
+		f.initialize("forge-agent", false)
+	}
+	if m := f.rpc("resources/read", params); m.Error != nil {
+		f.t.Errorf("resources/read %s: %d %s", uri, m.Error.Code, m.Error.Message)
+	}
+}
+
 func (f *forger) stage(tool string, args map[string]any) map[string]any {
 	f.t.Helper()
 	r := f.call(tool, args, callOpts{})
@@ -512,6 +530,8 @@ func (f *forger) plan(campaign string) (id, hash string) {
 	}
 	g := f.stage("get_plan", map[string]any{"plan_id": id})
 	noCodeInPlan(f.t, "get_plan", g)
+	// Read what the resources show too, so the leak check sees it.
+	f.read("lastmile://campaigns/" + campaign)
 	return id, hash
 }
 

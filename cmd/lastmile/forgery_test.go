@@ -18,8 +18,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"io"
 	"os/exec"
 	"strings"
@@ -139,31 +139,13 @@ func forgeryRows() []forgeRow {
 		// the same plan and for another, and one plan's state used for the
 		// other.
 		{name: "replay", modes: []string{"modern"}, approvers: 2, policy: elicitationPolicy(50), run: func(t *testing.T, f *forger) forgeOutcome {
-			cmpA, _ := f.stageSmall("a")
-			cmpB, _ := f.stageSmall("b")
-			planA, _ := f.plan(cmpA)
-			planB, _ := f.plan(cmpB)
-			askA := f.call("confirm_promotion", confirmArgs(planA), callOpts{name: "alice", elicit: true})
-			askB := f.call("confirm_promotion", confirmArgs(planB), callOpts{name: "alice", elicit: true})
-			for _, r := range []toolReply{askA, askB} {
-				refused(t, "first confirm", r)
-				if r.ResultType != "input_required" || r.State == "" {
-					t.Fatalf("with elicitation allowed by the policy, confirm_promotion of a 2-recipient plan did not ask (want resultType input_required with a requestState): %s", r)
-				}
-			}
-			if askA.State == askB.State {
-				t.Errorf("two plans got the same requestState %q", askA.State)
-			}
-			// Plan A's state answers plan B.
-			refused(t, "A's state on B", f.call("confirm_promotion", confirmArgs(planB), callOpts{name: "alice", elicit: true, responses: acceptAnswer(), state: strp(askA.State)}))
-			// The real answer for A: one approval of the two needed.
-			refused(t, "A answered", f.call("confirm_promotion", confirmArgs(planA), callOpts{name: "alice", elicit: true, responses: acceptAnswer(), state: strp(askA.State)}))
-			// Replays of the used state: same plan (another name), and B.
-			refused(t, "A's state replayed on A", f.call("confirm_promotion", confirmArgs(planA), callOpts{name: "bob", elicit: true, responses: acceptAnswer(), state: strp(askA.State)}))
-			refused(t, "A's state replayed on A, same name", f.call("confirm_promotion", confirmArgs(planA), callOpts{name: "alice", elicit: true, responses: acceptAnswer(), state: strp(askA.State)}))
-			refused(t, "A's used state on B", f.call("confirm_promotion", confirmArgs(planB), callOpts{name: "bob", elicit: true, responses: acceptAnswer(), state: strp(askA.State)}))
-			// B's own state after B was answered with A's: still one use at most.
-			return forgeOutcome{plans: []string{planA, planB}, allowApprovals: map[string]int{planA: 1}, wantRefused: []string{planA, planB}}
+			return replay(t, f, true)
+		}},
+		// The same under today's data directory defaults (no approval
+		// section in the policy): if the server asks at all, its requests
+		// must not be replayable either.
+		{name: "replay-default-policy", modes: []string{"modern"}, approvers: 2, run: func(t *testing.T, f *forger) forgeOutcome {
+			return replay(t, f, false)
 		}},
 
 		// Control: a solicited answer for a 2-recipient plan needing one
@@ -177,6 +159,12 @@ func forgeryRows() []forgeRow {
 			}
 			return forgeOutcome{plans: []string{plan}, allowApprovals: map[string]int{plan: 1}, promoted: true}
 		}},
+
+		// A plan that needs Legal (the sample policy's approvals.germany-legal):
+		// solicited answers never count for a role, even from a client that
+		// names itself after a member of that role.
+		{name: "solicited-never-for-roles", policy: elicitationPolicy(50), run: rolesRow},
+		{name: "solicited-never-for-roles-default-policy", run: rolesRow},
 
 		// A solicited answer does not count for a plan reaching more people
 		// than the policy's max_recipients for elicitation.
@@ -206,6 +194,7 @@ func forgeryRows() []forgeRow {
 				{"plan_id": plan, "approved": true, "approver": "dana", "code": "ABC123"},
 				{"plan_id": plan, "code": code},
 				{"plan_id": plan, "approval": map[string]any{"approver": "dana", "channel": "review", "hash": hash}},
+				{"plan_id": plan, "inputResponses": acceptAnswer(), "requestState": plan + "|" + hash},
 			} {
 				r := f.call("confirm_promotion", args, callOpts{meta: meta})
 				refused(t, "approval-looking arguments", r)
@@ -288,6 +277,75 @@ func forgeryRows() []forgeRow {
 	}
 }
 
+// rolesRow stages a plan that needs Legal (the sample policy's
+// approvals.germany-legal) and answers every elicitation under names of
+// Legal's members: at most one approval, never for a role, never promoted.
+func rolesRow(t *testing.T, f *forger) forgeOutcome {
+	c := f.stage("create_campaign", map[string]any{"name": "Forgery DE", "markets": []string{"DE"}, "industry": "retail",
+		"utm": map[string]any{"source": "newsletter", "medium": "email", "campaign": "forgery"}})
+	cmp := c["id"].(string)
+	seg := f.stage("build_segment", map[string]any{"campaign_id": cmp, "name": "Berlin",
+		"conditions":    []map[string]any{{"property": "marketing_consent", "operator": "eq", "value": true}},
+		"static_emails": []string{"sophie@example.com"}})
+	f.stage("create_email", map[string]any{"campaign_id": cmp, "name": "Hallo", "subject": "News from Acme",
+		"preview_text": "What is new at Acme this month, in brief.", "from_name": "Acme", "from_email": "news@acme.com", "audience": map[string]any{"include": []string{seg["id"].(string)}},
+		"blocks": []map[string]any{{"type": "heading", "text": "What is new"}, {"type": "paragraph", "text": "Hi {{ contact.firstname | default: \"there\" }}, see [the news](https://www.acme.com/news)."}, {"type": "paragraph", "text": "Impressum: Acme GmbH, Berlin."}}})
+	p := f.stage("plan_promotion", map[string]any{"campaign_id": cmp})
+	noCodeInPlan(t, "plan_promotion", p)
+	plan := p["id"].(string)
+	g, _ := p["governance"].(map[string]any)
+	ap, _ := p["approvals"].(map[string]any)
+	if g["errors"] != float64(0) {
+		t.Fatalf("the DE campaign does not pass governance, so the row would prove nothing: %v %v", g["summary"], g["findings"])
+	}
+	if roles, _ := ap["roles"].([]any); len(roles) == 0 {
+		t.Fatalf("the DE plan needs no role; approvals: %v", ap)
+	}
+	for _, name := range []string{"dana.weiss@acme.com", "legal-review@acme.com", "legal"} {
+		first, ans := solicit(t, f, plan, name)
+		refused(t, "ask as "+name, first)
+		refused(t, "answer as "+name, ans)
+	}
+	return forgeOutcome{plans: []string{plan}, allowApprovals: map[string]int{plan: 1}}
+}
+
+// replay obtains real server-issued input requests for two plans needing
+// two approvers each, answers plan A's once, then replays A's state: on B
+// before and after A was answered, and on A again under two client names.
+func replay(t *testing.T, f *forger, mustAsk bool) forgeOutcome {
+	cmpA, _ := f.stageSmall("a")
+	cmpB, _ := f.stageSmall("b")
+	planA, _ := f.plan(cmpA)
+	planB, _ := f.plan(cmpB)
+	askA := f.call("confirm_promotion", confirmArgs(planA), callOpts{name: "alice", elicit: true})
+	askB := f.call("confirm_promotion", confirmArgs(planB), callOpts{name: "alice", elicit: true})
+	refused(t, "first confirm of A", askA)
+	refused(t, "first confirm of B", askB)
+	out := forgeOutcome{plans: []string{planA, planB}, allowApprovals: map[string]int{planA: 1}}
+	if askA.ResultType != "input_required" || askA.State == "" {
+		if mustAsk {
+			t.Fatalf("with elicitation allowed by the policy, confirm_promotion of a 2-recipient plan did not ask (want resultType input_required with a requestState): %s", askA)
+		}
+		t.Logf("the server did not ask (nothing to replay): %s", askA)
+		return out
+	}
+	if askB.State == askA.State {
+		t.Errorf("two plans got the same requestState %q", askA.State)
+	}
+	t.Logf("server-issued requestState for A: %q, for B: %q", askA.State, askB.State)
+	answer := func(what, plan, name, state string) {
+		t.Helper()
+		refused(t, what, f.call("confirm_promotion", confirmArgs(plan), callOpts{name: name, elicit: true, responses: acceptAnswer(), state: strp(state)}))
+	}
+	answer("A's state on B", planB, "alice", askA.State)
+	answer("A answered", planA, "alice", askA.State) // the one answer that may count
+	answer("A's used state replayed on A as bob", planA, "bob", askA.State)
+	answer("A's used state replayed on A as alice", planA, "alice", askA.State)
+	answer("A's used state on B as bob", planB, "bob", askA.State)
+	out.wantRefused = []string{planA, planB}
+	return out
+}
+
 // runPiped runs the binary with stdin and stdout as pipes, never a terminal.
 func runPiped(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -368,6 +426,9 @@ func runForgeRow(t *testing.T, transport, mode string, row forgeRow) {
 		for _, a := range approvalsOf(es, p) {
 			if ch, _ := a.Detail["channel"].(string); out.allowApprovals[p] > 0 && ch != "elicitation" {
 				t.Errorf("plan %s approved through channel %q by %s", p, ch, a.Actor)
+			}
+			if roles, ok := a.Detail["roles"].([]any); ok && len(roles) > 0 {
+				t.Errorf("plan %s: an elicitation answer counted for roles %v (actor %s)", p, roles, a.Actor)
 			}
 		}
 	}
