@@ -583,6 +583,32 @@ func elicitationPolicy(max int) string {
 	return fmt.Sprintf("\napproval:\n  channels:\n    cli: {}\n    elicitation: {max_recipients: %d}\n", max)
 }
 
+// setApprovalSection replaces the policy's approval section (the sample
+// policy has one) with section.
+func setApprovalSection(t *testing.T, path, section string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	skipping := false
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case line == "approval:":
+			skipping = true
+			continue
+		case skipping && (strings.HasPrefix(line, " ") || line == ""):
+			continue
+		}
+		skipping = false
+		kept = append(kept, line)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")+section), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func appendFile(t *testing.T, path, text string) {
 	t.Helper()
 	fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)

@@ -405,7 +405,7 @@ func contains(xs []string, x string) bool {
 func runForgeRow(t *testing.T, transport, mode string, row forgeRow) {
 	dir := initDir(t)
 	if row.policy != "" {
-		appendFile(t, dir+"/policy.yaml", row.policy)
+		setApprovalSection(t, dir+"/policy.yaml", row.policy)
 	}
 	if row.approvers > 0 {
 		requireApprovers(t, dir, row.approvers)
