@@ -188,7 +188,7 @@ func printPlan(w io.Writer, p *sandbox.Plan, diffs bool) {
 		fmt.Fprintf(w, "  rejected by %s at %s: %s\n", termsafe.Quote(r.By, nameMax), r.At.Local().Format("2006-01-02 15:04"), termsafe.Quote(r.Reason, textMax))
 	}
 	if g.Warnings > 0 {
-		fmt.Fprintf(w, "Approving acknowledges the %d governance warnings above.\n", g.Warnings)
+		fmt.Fprintf(w, "Approving acknowledges the %s above.\n", plural(g.Warnings, "governance warning"))
 	}
 	fmt.Fprintln(w)
 	printIrreversible(w, p)
