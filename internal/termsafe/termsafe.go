@@ -139,10 +139,12 @@ func utf16Pair(r rune) (rune, rune) {
 	return 0xd800 + (r>>10)&0x3ff, 0xdc00 + r&0x3ff
 }
 
-// Writer escapes every unsafe rune except newline in what passes through
-// it: a safety net under a command's whole output, for any string a
-// caller forgot to pass through Text. It does not cut long lines (it
-// cannot know what a line is worth); Text does.
+// Writer escapes every unsafe rune except newline and tab in what passes
+// through it: a safety net under a command's whole output, for any string
+// a caller forgot to pass through Text. Tab passes because the flag
+// package's help is laid out with it, and it only moves to the next tab
+// stop. Writer does not cut long lines (it cannot know what a line is
+// worth); Text does.
 type Writer struct {
 	w    io.Writer
 	tail []byte // an incomplete UTF-8 sequence held for the next write
@@ -168,7 +170,7 @@ func (sw *Writer) Write(p []byte) (int, error) {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, data[0])
-		case r == '\n' || !Unsafe(r):
+		case r == '\n' || r == '\t' || !Unsafe(r):
 			b.Write(data[:size])
 		default:
 			b.WriteString(escape(r))

@@ -80,9 +80,9 @@ func TestWriter(t *testing.T) {
 	w := NewWriter(&b)
 	// "é" split across two writes is held, not escaped as two bytes.
 	w.Write([]byte("caf\xc3"))
-	w.Write([]byte("\xa9\x1b[2J\u202e\n\tend"))
+	w.Write([]byte("\xa9\x1b[2J\u202e\n\tend\r"))
 	w.Flush()
-	if got, want := b.String(), "café\\x1b[2J\\u202e\n\\tend"; got != want {
+	if got, want := b.String(), "café\\x1b[2J\\u202e\n\tend\\r"; got != want {
 		t.Errorf("Writer wrote %q, want %q", got, want)
 	}
 	b.Reset()
