@@ -33,6 +33,13 @@ type terminal struct {
 // pseudo-terminal, as a shell in a terminal window would.
 func onTerminal(t *testing.T, args ...string) *terminal {
 	t.Helper()
+	return onTerminalWith(t, nil, args...)
+}
+
+// onTerminalWith is onTerminal with setup run on the command just before
+// it starts, to take a stream off the terminal.
+func onTerminalWith(t *testing.T, setup func(*exec.Cmd), args ...string) *terminal {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +53,9 @@ func onTerminal(t *testing.T, args ...string) *terminal {
 	cmd.Env = childEnv(t)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if setup != nil {
+		setup(cmd)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
