@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,11 +184,20 @@ func TestNPMClientEndToEnd(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
+	// The client has no terminal, so it approves with --scripted: its data
+	// directory's policy enables that channel, as the demo's does.
+	dir := t.TempDir()
+	if err := initDataDir(dir, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := enableScripted(dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), safety)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "client.mjs")
 	cmd.Dir = e2e
-	cmd.Env = append(childEnv(t), "LASTMILE_BIN="+bin, "LASTMILE_DATA_DIR="+t.TempDir())
+	cmd.Env = append(childEnv(t), "LASTMILE_BIN="+bin, "LASTMILE_DATA_DIR="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node client.mjs: %v\n%s", err, out)
