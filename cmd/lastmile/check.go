@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -93,19 +94,24 @@ func cmdCheck(_ context.Context, e *env, args []string) error {
 		rep = governance.Merge(governance.Report{Findings: kept})
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		data, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		// The content checked may be an agent's: its bidi and zero-width
+		// characters reach the terminal as JSON escapes, not raw.
+		if _, err := e.stdout.Write(append(termsafe.JSON(data), '\n')); err != nil {
 			return err
 		}
 	} else {
+		// Excerpts quote the checked content, messages and fixes may too.
 		for _, f := range rep.Findings {
-			fmt.Fprintf(e.stdout, "%s:%d:%d: %s [%s] %s\n", f.ArtifactID, f.Line, f.Col, f.Level, f.Rule, f.Message)
+			fmt.Fprintf(e.stdout, "%s:%d:%d: %s [%s] %s\n", termsafe.Text(f.ArtifactID, lineMax), f.Line, f.Col, termsafe.Text(f.Level, nameMax), termsafe.Text(f.Rule, nameMax), safe(f.Message))
 			if f.Excerpt != "" {
-				fmt.Fprintf(e.stdout, "    %s\n", f.Excerpt)
+				fmt.Fprintf(e.stdout, "    %s\n", termsafe.Text(f.Excerpt, lineMax))
 			}
 			if f.Fix != "" {
-				fmt.Fprintf(e.stdout, "    fix: %s\n", f.Fix)
+				fmt.Fprintf(e.stdout, "    fix: %s\n", safe(f.Fix))
 			}
 		}
 		fmt.Fprintf(e.stdout, "%d file(s): %s\n", len(files), sandbox.Summarize(&rep))

@@ -16,6 +16,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/tools"
 )
@@ -28,9 +30,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	var c common
 	fs := newFlags(e, "demo", "demo [--yes] [--data-dir DIR]")
 	c.register(fs)
-	yes := fs.Bool("yes", false, "approve without asking (for CI; a person should type the code)")
+	yes := fs.Bool("yes", false, "approve as a scripted pipeline would, without a terminal (for CI; a person should type the code)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !*yes && (!e.tty || !e.ttyOut) {
+		return fmt.Errorf("no terminal to show the code and type it back at: run the demo in a terminal, or pass --yes to approve as a scripted pipeline would (CI)")
 	}
 	if c.dataDir == "" {
 		dir, err := os.MkdirTemp("", "lastmile-demo-")
@@ -46,6 +51,11 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	if err := initDataDir(c.dataDir, false, io.Discard); err != nil {
 		return err
+	}
+	if *yes {
+		if err := enableScripted(c.dataDir, e.stderr); err != nil {
+			return err
+		}
 	}
 	a, err := openApp(e, c, openOptions{})
 	if err != nil {
@@ -152,7 +162,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if ag.err != nil {
 		return ag.err
 	}
-	planID, code := ag.str(plan, "id"), ag.str(plan, "code")
+	planID := ag.str(plan, "id")
 	p, err := a.sb.GetPlan(ctx, planID)
 	if err != nil {
 		return err
@@ -162,30 +172,35 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 
 	fmt.Fprintln(w, "4. The agent tries to promote before anyone approved — refused:")
 	if msg := ag.callError("confirm_promotion", map[string]any{"plan_id": planID}); msg != "" {
-		fmt.Fprintf(w, "   %s\n\n", msg)
+		fmt.Fprintf(w, "   %s\n\n", safe(msg))
 	}
 
-	fmt.Fprintf(w, "5. A human approves at the terminal (this is `lastmile approve %s`)\n", planID)
-	fmt.Fprintf(w, "   The agent showed the code: %s\n", code)
-	typed := code
-	switch {
-	case *yes:
-		fmt.Fprintln(w, "   --yes: approving without asking")
-	case e.tty:
+	in := sandbox.ApproveInput{PlanID: planID, Approver: osUser(e.getenv), Channel: sandbox.ChannelCLI, Hash: p.Hash}
+	if *yes {
+		fmt.Fprintf(w, "5. --yes: approving as a scripted pipeline would (`lastmile approve %s --scripted`).\n", planID)
+		fmt.Fprintln(w, "   No person reviews or types anything; this throwaway data directory's policy enables the scripted channel.")
+		in.Approver, in.Channel = "scripted:"+in.Approver, sandbox.ChannelScripted
+	} else {
+		code, err := a.sb.PlanCode(ctx, planID)
+		if err != nil {
+			return err
+		}
+		// This is the human's terminal (as in `lastmile approve`), the one
+		// place the code is shown: the agent never sees it.
+		fmt.Fprintf(w, "5. A human approves at the terminal (this is `lastmile approve %s`)\n", planID)
+		fmt.Fprintf(w, "   Code: %s\n", code)
 		fmt.Fprintf(w, "   Type the code to approve (Enter cancels): ")
 		line, err := bufio.NewReader(e.stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
-		typed = strings.TrimSpace(line)
-		if typed == "" {
+		in.Code = strings.TrimSpace(line)
+		if in.Code == "" {
 			fmt.Fprintln(w, "   Cancelled: nothing was promoted. The staged campaign stays in "+a.dir)
 			return nil
 		}
-	default:
-		return fmt.Errorf("no terminal to type the code at: run the demo in a terminal, or pass --yes (CI)")
 	}
-	if _, err := a.sb.Approve(ctx, sandbox.ApproveInput{PlanID: planID, Approver: osUser(e.getenv), Channel: sandbox.ChannelCLI, Code: typed, Hash: p.Hash}); err != nil {
+	if _, err := a.sb.Approve(ctx, in); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "   approved")
@@ -199,7 +214,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	steps, _ := res["steps"].([]any)
 	for _, s := range steps {
 		st, _ := s.(map[string]any)
-		fmt.Fprintf(w, "   %-9v %-8v %-32v %v\n", st["op"], st["kind"], st["artifact_id"], st["status"])
+		fmt.Fprintf(w, "   %-9s %-8s %-32s %s\n", cell(st["op"]), cell(st["kind"]), cell(st["artifact_id"]), cell(st["status"]))
 	}
 	fmt.Fprintln(w)
 
@@ -224,8 +239,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	arts, _ := met["artifacts"].([]any)
 	for _, x := range arts {
 		m, _ := x.(map[string]any)
-		fmt.Fprintf(tw, "   %v\t%v\t%v\t%v\t%.1f%%\t%.1f%%\t%v\t%v\t%.1f%%\n", m["artifact_id"], m["sent"], m["delivered"], m["unique_opens"],
-			num(m["open_rate"])*100, num(m["click_rate"])*100, m["page_views"], m["form_submissions"], num(m["conversion_rate"])*100)
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t%s\t%.1f%%\n", cell(m["artifact_id"]), cell(m["sent"]), cell(m["delivered"]), cell(m["unique_opens"]),
+			num(m["open_rate"])*100, num(m["click_rate"])*100, cell(m["page_views"]), cell(m["form_submissions"]), num(m["conversion_rate"])*100)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -239,6 +254,45 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "   events     %s\n", lt.EventsFile())
 	fmt.Fprintf(w, "   audit log  lastmile audit --data-dir %s\n", a.dir)
 	return nil
+}
+
+// cell is a tool result's value as an escaped table cell.
+func cell(v any) string {
+	if v == nil {
+		return ""
+	}
+	return termsafe.Text(fmt.Sprint(v), summaryMax)
+}
+
+// scriptedPolicy turns on the scripted approval channel, for the demo's
+// throwaway data directory only: --yes approves as a pipeline would.
+const scriptedPolicy = `
+# lastmile demo --yes approves as a CI pipeline would, so this throwaway
+# policy lets the scripted channel count.
+approval:
+  channels:
+    cli: {}
+    scripted: {}
+`
+
+// enableScripted appends scriptedPolicy to the data directory's policy.
+func enableScripted(dir string, stderr io.Writer) error {
+	path := filepath.Join(dir, "policy.yaml")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(append([]byte(nil), orig...), scriptedPolicy...), 0o600); err != nil {
+		return err
+	}
+	_, err = governance.Load(path)
+	if err != nil && strings.Contains(err.Error(), `unknown key "approval"`) {
+		// A policy loader from before approval channels: it needs (and
+		// accepts) no switch, so the demo runs on with the policy as it was.
+		fmt.Fprintln(stderr, "lastmile demo: this lastmile's policy format has no approval section yet; the scripted channel counts without it")
+		return os.WriteFile(path, orig, 0o600)
+	}
+	return err
 }
 
 func num(v any) float64 {

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -30,8 +32,9 @@ func osUser(getenv func(string) string) string {
 }
 
 // openForPlan parses `COMMAND PLAN [flags]` (the plan id before or after
-// the flags) and opens the data directory.
-func openForPlan(e *env, c *common, fs *flag.FlagSet, args []string) (string, *app, error) {
+// the flags), runs ready — a check that must pass before anything is
+// opened — and opens the data directory.
+func openForPlan(e *env, c *common, fs *flag.FlagSet, args []string, ready func() error) (string, *app, error) {
 	id := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
@@ -46,8 +49,36 @@ func openForPlan(e *env, c *common, fs *flag.FlagSet, args []string) (string, *a
 		fs.Usage()
 		return "", nil, errUsage
 	}
+	if ready != nil {
+		if err := ready(); err != nil {
+			return "", nil, err
+		}
+	}
 	a, err := openApp(e, *c, openOptions{})
 	return id, a, err
+}
+
+// Widths at which agent-written text is cut on screen. A name is short
+// in the summary a person approves, so it cannot push the facts off it.
+const (
+	nameMax    = 80
+	summaryMax = 40 // names in the IRREVERSIBLE summary and table cells
+	lineMax    = 240
+	textMax    = 600
+)
+
+// safe is termsafe.Text at the width for free text.
+func safe(s string) string { return termsafe.Text(s, textMax) }
+
+// writeJSON writes v as one JSON line with every unsafe rune escaped:
+// encoding/json leaves bidi and zero-width characters raw.
+func writeJSON(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(termsafe.JSON(data), '\n'))
+	return err
 }
 
 func cmdPlans(ctx context.Context, e *env, args []string) error {
@@ -69,44 +100,36 @@ func cmdPlans(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(plans)
+		return writeJSON(e.stdout, plans)
 	}
 	if len(plans) == 0 {
 		fmt.Fprintln(e.stdout, "No plans. An agent makes one with plan_promotion.")
 		return nil
 	}
+	// Every cell is escaped: a tab or newline in a campaign name would
+	// otherwise start a new column or row.
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLAN\tSTATUS\tAPPROVALS\tSTEPS\tCAMPAIGN\tCREATED\tEXPIRES")
 	for _, p := range plans {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", p.ID, p.Status, p.Approvals, p.Steps, p.Campaign, p.CreatedAt.Local().Format("2006-01-02 15:04"), p.ExpiresAt.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", termsafe.Text(p.ID, summaryMax), termsafe.Text(p.Status, summaryMax), termsafe.Text(p.Approvals, summaryMax), p.Steps,
+			termsafe.Quote(p.Campaign, summaryMax), p.CreatedAt.Local().Format("2006-01-02 15:04"), p.ExpiresAt.Local().Format("2006-01-02 15:04"))
 	}
 	return tw.Flush()
 }
 
-// printPlan writes the summary a human reviews before approving: the
-// irreversible steps first, with audience sizes, then every step and its
-// diff, the governance findings and what approvals are needed.
+// printPlan writes what a human reviews before approving: every step and
+// its diff, the governance findings and the approvals, and last — directly
+// above where the approve prompt goes — the irreversible effects, built
+// only from the plan's own facts (operation, kind, id, target, audience
+// size, time), with names escaped, cut short and quoted. Whatever the
+// agent wrote above it, the person's eye lands on the truth.
 func printPlan(w io.Writer, p *sandbox.Plan, diffs bool) {
-	fmt.Fprintf(w, "Plan %s — campaign %q (%s)\n", p.ID, p.Campaign, p.CampaignID)
-	fmt.Fprintf(w, "Status %s · planned %s by %s · expires %s\n", p.Status, p.CreatedAt.Local().Format("2006-01-02 15:04"), p.CreatedBy, p.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(w, "Hash %s\n\n", p.Hash)
-	if irr := p.Irreversible(); len(irr) > 0 {
-		fmt.Fprintln(w, "IRREVERSIBLE — these reach people and cannot be undone:")
-		for _, st := range irr {
-			fmt.Fprintf(w, "  ! %-8s %s %q on %s", st.Op, st.Kind, st.Name, st.Target)
-			if st.AudienceSize != nil {
-				fmt.Fprintf(w, " — %d recipients", *st.AudienceSize)
-			}
-			if st.At != nil {
-				fmt.Fprintf(w, " at %s", st.At.Local().Format("2006-01-02 15:04 MST"))
-			}
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintln(w)
-	}
+	fmt.Fprintf(w, "Plan %s — campaign %s (%s)\n", termsafe.Text(p.ID, nameMax), termsafe.Quote(p.Campaign, nameMax), termsafe.Text(p.CampaignID, nameMax))
+	fmt.Fprintf(w, "Status %s · planned %s by %s · expires %s\n", termsafe.Text(p.Status, nameMax), p.CreatedAt.Local().Format("2006-01-02 15:04"), termsafe.Quote(p.CreatedBy, nameMax), p.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "Hash %s\n\n", termsafe.Text(p.Hash, nameMax))
 	fmt.Fprintln(w, "Steps:")
 	for _, st := range p.Steps {
-		fmt.Fprintf(w, "  %2d. %-9s %-8s %s %q → %s", st.N, st.Op, st.Kind, st.ArtifactID, st.Name, st.Target)
+		fmt.Fprintf(w, "  %2d. %-9s %-8s %s %s → %s", st.N, termsafe.Text(st.Op, nameMax), termsafe.Text(string(st.Kind), nameMax), termsafe.Text(st.ArtifactID, nameMax), termsafe.Quote(st.Name, nameMax), termsafe.Text(st.Target, nameMax))
 		if st.Revision > 0 && !st.Irreversible {
 			fmt.Fprintf(w, " (revision %d", st.Revision)
 			if st.LiveRevision > 0 {
@@ -116,47 +139,189 @@ func printPlan(w io.Writer, p *sandbox.Plan, diffs bool) {
 		}
 		fmt.Fprintln(w)
 		for _, n := range st.Notes {
-			fmt.Fprintf(w, "      note: %s\n", n)
+			fmt.Fprintf(w, "      note: %s\n", termsafe.Text(n, textMax))
 		}
 		if diffs && st.Diff != "" {
-			for _, l := range strings.Split(strings.TrimRight(st.Diff, "\n"), "\n") {
+			for _, l := range termsafe.Lines(st.Diff, lineMax) {
 				fmt.Fprintf(w, "      %s\n", l)
 			}
 		}
 	}
 	g := p.Governance
-	fmt.Fprintf(w, "\nGovernance: %s\n", g.Summary)
+	fmt.Fprintln(w)
+	for i, l := range termsafe.Lines(g.Summary, lineMax) {
+		if i == 0 {
+			fmt.Fprintf(w, "Governance: %s\n", l)
+		} else {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 	for _, f := range g.Findings {
 		if f.Level == "suggestion" {
 			continue
 		}
-		fmt.Fprintf(w, "  %-7s %s %s:%d:%d %s", strings.ToUpper(f.Level), f.ArtifactID, f.Field, f.Line, f.Col, f.Message)
+		fmt.Fprintf(w, "  %-7s %s %s:%d:%d %s", strings.ToUpper(termsafe.Text(f.Level, nameMax)), termsafe.Text(f.ArtifactID, nameMax), termsafe.Text(f.Field, nameMax), f.Line, f.Col, termsafe.Text(f.Message, textMax))
 		if f.Fix != "" {
-			fmt.Fprintf(w, " (fix: %s)", f.Fix)
+			fmt.Fprintf(w, " (fix: %s)", termsafe.Text(f.Fix, textMax))
 		}
-		fmt.Fprintf(w, " [%s]\n", f.Rule)
+		fmt.Fprintf(w, " [%s]\n", termsafe.Text(f.Rule, nameMax))
+		if f.Excerpt != "" {
+			fmt.Fprintf(w, "          excerpt: %s\n", termsafe.Quote(f.Excerpt, lineMax))
+		}
 	}
 	fmt.Fprintf(w, "\nApprovals: %d of %d", len(p.Approvals.Have), p.Approvals.Required)
 	if len(p.Approvals.Roles) > 0 {
-		fmt.Fprintf(w, ", roles needed: %s", strings.Join(p.Approvals.Roles, ", "))
+		roles := make([]string, len(p.Approvals.Roles))
+		for i, r := range p.Approvals.Roles {
+			roles[i] = termsafe.Text(r, nameMax)
+		}
+		fmt.Fprintf(w, ", roles needed: %s", strings.Join(roles, ", "))
 	}
 	fmt.Fprintln(w)
 	for _, r := range p.Approvals.Reasons {
-		fmt.Fprintf(w, "  why: %s\n", r)
+		fmt.Fprintf(w, "  why: %s\n", termsafe.Text(r, textMax))
 	}
 	for _, a := range p.Approvals.Have {
-		fmt.Fprintf(w, "  approved by %s via %s at %s\n", a.Approver, a.Channel, a.At.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "  approved by %s via %s at %s\n", termsafe.Quote(a.Approver, nameMax), termsafe.Text(a.Channel, nameMax), a.At.Local().Format("2006-01-02 15:04"))
 	}
+	if r := p.Rejection; r != nil {
+		fmt.Fprintf(w, "  rejected by %s at %s: %s\n", termsafe.Quote(r.By, nameMax), r.At.Local().Format("2006-01-02 15:04"), termsafe.Quote(r.Reason, textMax))
+	}
+	if g.Warnings > 0 {
+		fmt.Fprintf(w, "Approving acknowledges the %s above.\n", plural(g.Warnings, "governance warning"))
+	}
+	fmt.Fprintln(w)
+	printIrreversible(w, p)
+}
+
+// printIrreversible is the summary of what cannot be undone, and the
+// totals line under it.
+func printIrreversible(w io.Writer, p *sandbox.Plan) {
+	irr := p.Irreversible()
+	if len(irr) == 0 {
+		fmt.Fprintln(w, "IRREVERSIBLE — none: nothing in this plan reaches people.")
+	} else {
+		fmt.Fprintln(w, "IRREVERSIBLE — these reach people and cannot be undone:")
+	}
+	var t effectTotals
+	for _, st := range irr {
+		fmt.Fprintf(w, "  ! %-8s %-8s %s %s on %s", termsafe.Text(st.Op, summaryMax), termsafe.Text(string(st.Kind), summaryMax), termsafe.Text(st.ArtifactID, summaryMax), termsafe.Quote(st.Name, summaryMax), termsafe.Text(st.Target, summaryMax))
+		if st.Op == sandbox.OpSend || st.Op == sandbox.OpSchedule {
+			if st.AudienceSize != nil && *st.AudienceSize >= 0 {
+				fmt.Fprintf(w, " — %s recipients", thousands(*st.AudienceSize))
+			} else {
+				fmt.Fprint(w, " — audience size unknown until the target builds it")
+			}
+		}
+		if st.At != nil {
+			fmt.Fprintf(w, " at %s", st.At.Local().Format("2006-01-02 15:04 MST"))
+		}
+		fmt.Fprintln(w)
+		t.add(st)
+	}
+	fmt.Fprintln(w, t.String())
+}
+
+type effectTotals struct {
+	emails, recipients, unknown, pages, workflows, other int
+}
+
+func (t *effectTotals) add(st sandbox.PlanStep) {
+	switch st.Op {
+	case sandbox.OpSend, sandbox.OpSchedule:
+		t.emails++
+		if st.AudienceSize != nil && *st.AudienceSize >= 0 {
+			t.recipients += *st.AudienceSize
+		} else {
+			t.unknown++
+		}
+	case sandbox.OpPublish:
+		t.pages++
+	case sandbox.OpActivate:
+		t.workflows++
+	default:
+		t.other++
+	}
+}
+
+// String is the totals line: "This plan sends 2 emails to 1,032
+// recipients, publishes 1 page, activates 1 workflow".
+func (t effectTotals) String() string {
+	var parts []string
+	if t.emails > 0 {
+		s := fmt.Sprintf("sends %s to %s recipients", plural(t.emails, "email"), thousands(t.recipients))
+		if t.unknown > 0 {
+			s = fmt.Sprintf("sends %s to %s recipients plus %d audience(s) of unknown size", plural(t.emails, "email"), thousands(t.recipients), t.unknown)
+		}
+		parts = append(parts, s)
+	}
+	if t.pages > 0 {
+		parts = append(parts, "publishes "+plural(t.pages, "page"))
+	}
+	if t.workflows > 0 {
+		parts = append(parts, "activates "+plural(t.workflows, "workflow"))
+	}
+	if t.other > 0 {
+		parts = append(parts, "takes "+plural(t.other, "other irreversible step"))
+	}
+	if len(parts) == 0 {
+		return "This plan sends nothing and publishes nothing."
+	}
+	return "This plan " + strings.Join(parts, ", ") + "."
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return thousands(n) + " " + noun + "s"
+}
+
+// thousands writes n with comma separators: 1,032.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// errNoTerminal is why lastmile approve refuses without one, and what to do.
+func errNoTerminal(e *env) error {
+	var not []string
+	if !e.tty {
+		not = append(not, "stdin")
+	}
+	if !e.ttyOut {
+		not = append(not, "stdout")
+	}
+	return fmt.Errorf("lastmile approve is for a person at a terminal, and %s is not a terminal; nothing was approved. "+
+		"Run `lastmile approve PLAN` yourself in a terminal: it shows the plan and a code to type back. "+
+		"A pipeline that approves by design runs `lastmile approve PLAN --scripted`, which counts only if the policy enables the scripted channel (approval: channels: scripted)",
+		strings.Join(not, " and "))
 }
 
 func cmdApprove(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlags(e, "approve", "approve PLAN [--code CODE] [--as NAME] [--no-diff]")
+	fs := newFlags(e, "approve", "approve PLAN [--no-diff] [--scripted]")
 	c.register(fs)
-	code := fs.String("code", "", "the plan's code, for scripts (otherwise you are asked on the terminal)")
-	as := fs.String("as", "", "approver name (default: your OS user)")
 	noDiff := fs.Bool("no-diff", false, "do not print the diffs")
-	id, a, err := openForPlan(e, &c, fs, args)
+	scripted := fs.Bool("scripted", false, "approve as a pipeline: no terminal, no code; recorded as the scripted channel, which counts only if the policy enables it")
+	// A person must see the plan and type the code: refuse before opening
+	// anything when there is no terminal to do that at.
+	id, a, err := openForPlan(e, &c, fs, args, func() error {
+		if !*scripted && (!e.tty || !e.ttyOut) {
+			return errNoTerminal(e)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -166,62 +331,69 @@ func cmdApprove(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	printPlan(e.stdout, p, !*noDiff)
-	fmt.Fprintln(e.stdout)
-	approver := *as
-	if approver == "" {
-		approver = osUser(e.getenv)
-	}
-	typed := *code
-	if typed == "" {
-		if !e.tty {
-			return fmt.Errorf("no terminal to ask for the plan's code: pass --code CODE (the code comes with the plan)")
-		}
-		if p.Governance.Warnings > 0 {
-			fmt.Fprintf(e.stdout, "By approving you acknowledge the %d warnings above.\n", p.Governance.Warnings)
-		}
-		fmt.Fprintf(e.stdout, "Approve as %s? Type the plan's code to approve, or press Enter to cancel: ", approver)
-		line, err := bufio.NewReader(e.stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
+	user := osUser(e.getenv)
+	if *scripted {
+		approver := "scripted:" + user
+		p, err = a.sb.Approve(ctx, sandbox.ApproveInput{PlanID: id, Approver: approver, Channel: sandbox.ChannelScripted, Hash: p.Hash})
+		if err != nil {
 			return err
 		}
-		typed = strings.TrimSpace(line)
-		if typed == "" {
-			fmt.Fprintln(e.stdout, "Cancelled; nothing was approved.")
-			return exitError{code: 1}
-		}
+		fmt.Fprintf(e.stdout, "Approved by %s through the scripted channel (a pipeline, not a person at a terminal).\n", termsafe.Quote(approver, nameMax))
+		return approvedNext(e.stdout, p)
 	}
-	p, err = a.sb.Approve(ctx, sandbox.ApproveInput{PlanID: id, Approver: approver, Channel: sandbox.ChannelCLI, Code: typed, Hash: p.Hash})
+	switch p.Status {
+	case sandbox.PlanPending, sandbox.PlanApproved:
+	default:
+		return fmt.Errorf("plan %s is %s and cannot be approved; ask the agent for a new plan", p.ID, p.Status)
+	}
+	code, err := a.sb.PlanCode(ctx, id)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(e.stdout, "Code: %s\n", code)
+	fmt.Fprintf(e.stdout, "Approve as %s? Type the code above to approve, or press Enter to cancel: ", termsafe.Quote(user, nameMax))
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	typed := strings.TrimSpace(line)
+	if typed == "" {
+		fmt.Fprintln(e.stdout, "Cancelled; nothing was approved.")
+		return exitError{code: 1}
+	}
+	p, err = a.sb.Approve(ctx, sandbox.ApproveInput{PlanID: id, Approver: user, Channel: sandbox.ChannelCLI, Code: typed, Hash: p.Hash})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Approved by %s.\n", termsafe.Quote(user, nameMax))
+	return approvedNext(e.stdout, p)
+}
+
+// approvedNext says what happens after an approval.
+func approvedNext(w io.Writer, p *sandbox.Plan) error {
 	if missing := p.Missing(); missing != "" {
-		fmt.Fprintf(e.stdout, "Approved by %s. The plan still needs %s before it can be promoted.\n", approver, missing)
+		fmt.Fprintf(w, "The plan still needs %s before it can be promoted.\n", safe(missing))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "Approved by %s. The agent can now call confirm_promotion with plan_id %s (valid until %s).\n", approver, p.ID, p.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "The agent can now call confirm_promotion with plan_id %s (valid until %s).\n", p.ID, p.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
 	return nil
 }
 
 func cmdReject(ctx context.Context, e *env, args []string) error {
 	var c common
-	fs := newFlags(e, "reject", "reject PLAN --reason TEXT [--as NAME]")
+	fs := newFlags(e, "reject", "reject PLAN --reason TEXT")
 	c.register(fs)
 	reason := fs.String("reason", "", "why, so the agent knows what to change (required)")
-	as := fs.String("as", "", "your name (default: your OS user)")
-	id, a, err := openForPlan(e, &c, fs, args)
+	id, a, err := openForPlan(e, &c, fs, args, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	by := *as
-	if by == "" {
-		by = osUser(e.getenv)
-	}
-	p, err := a.sb.Reject(ctx, id, by, *reason, sandbox.ChannelCLI)
+	p, err := a.sb.Reject(ctx, id, osUser(e.getenv), *reason, sandbox.ChannelCLI)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Rejected plan %s: %s. It can never be promoted; the agent sees your reason.\n", p.ID, *reason)
+	fmt.Fprintf(e.stdout, "Rejected plan %s: %s. It can never be promoted; the agent sees your reason.\n", termsafe.Text(p.ID, nameMax), termsafe.Quote(*reason, textMax))
 	return nil
 }
 
@@ -244,11 +416,10 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(e.stdout)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	for _, en := range entries {
 		if *asJSON {
-			if err := enc.Encode(en); err != nil {
+			if err := writeJSON(e.stdout, en); err != nil {
 				return err
 			}
 			continue
@@ -262,7 +433,10 @@ func cmdAudit(ctx context.Context, e *env, args []string) error {
 		if en.Revision > 0 {
 			obj += fmt.Sprintf("@%d", en.Revision)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Seq, en.At.Local().Format(time.DateTime), en.Actor, en.Action, obj, detail)
+		// Actor is the MCP client's own name for itself, object and detail
+		// carry what the agent wrote: every cell is escaped, so neither a
+		// tab nor a newline nor a bidi override can move the columns.
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", en.Seq, en.At.Local().Format(time.DateTime), termsafe.Text(en.Actor, nameMax), termsafe.Text(en.Action, nameMax), termsafe.Text(obj, nameMax), termsafe.Text(detail, textMax))
 	}
 	return tw.Flush()
 }

@@ -24,7 +24,7 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/lastmile/lastmile/internal/termsafe"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -46,8 +46,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	// tty reports whether stdin is a terminal a human can answer at.
-	tty bool
+	// tty and ttyOut report whether stdin and stdout are terminals: a
+	// person who reads the plan and types at the keyboard needs both.
+	tty, ttyOut bool
 }
 
 type command struct {
@@ -98,7 +99,19 @@ func run(ctx context.Context, e *env, args []string) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(ctx, e, args[1:])
+		ce := e
+		if c.name != "serve" {
+			// A safety net under every human-facing command: whatever agent
+			// text a command forgot to escape reaches the terminal inert.
+			// serve's stdout is the protocol and is left alone.
+			out, errw := termsafe.NewWriter(e.stdout), termsafe.NewWriter(e.stderr)
+			defer out.Flush()
+			defer errw.Flush()
+			cp := *e
+			cp.stdout, cp.stderr = out, errw
+			ce = &cp
+		}
+		err := c.run(ctx, ce, args[1:])
 		var ee exitError
 		switch {
 		case err == nil:
@@ -110,7 +123,8 @@ func run(ctx context.Context, e *env, args []string) int {
 		case errors.Is(err, errUsage):
 			return 2
 		}
-		fmt.Fprintf(e.stderr, "lastmile %s: %v\n", c.name, err)
+		// Errors can quote agent text (a rejection reason, a name).
+		fmt.Fprintf(ce.stderr, "lastmile %s: %s\n", c.name, termsafe.Text(err.Error(), 2000))
 		return 1
 	}
 	fmt.Fprintf(e.stderr, "lastmile: unknown command %q\n\n", args[0])
@@ -123,15 +137,9 @@ var errUsage = errors.New("usage")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, tty: isTerminal(os.Stdin)}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		tty: isTerminal(os.Stdin), ttyOut: isTerminal(os.Stdout)}
 	os.Exit(run(ctx, e, os.Args[1:]))
-}
-
-// isTerminal asks the terminal driver: /dev/null is a character device
-// too, and must not count as a person at a keyboard.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // newLogger logs to stderr: in serve mode stdout carries only the protocol.

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package main
 
 import (
@@ -5,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,7 +59,7 @@ func confirmAndKill(t *testing.T, s *stdioServer, planID string, killWhen func()
 
 func approveCLI(t *testing.T, dir string, plan map[string]any) {
 	t.Helper()
-	runBinEnv(t, nil, "approve", plan["id"].(string), "--code", plan["code"].(string), "--as", "dana", "--data-dir", dir)
+	approveAtTerminal(t, dir, plan["id"].(string))
 }
 
 func TestHubSpotCampaignOverStdioSurvivesSIGKILL(t *testing.T) {
@@ -84,9 +87,27 @@ func TestHubSpotCampaignOverStdioSurvivesSIGKILL(t *testing.T) {
 		"steps":   []map[string]any{{"id": "wait", "type": "wait", "duration": "2d", "next": "send"}, {"id": "send", "type": "send_email", "email_id": follow["id"]}}})
 	plan := s.mustStage("plan_promotion", map[string]any{"campaign_id": cid})
 	// HubSpot cannot count a conditions list before it exists, so the
-	// policy's large-audience rule asks for a second approver.
+	// policy's large-audience rule asks for a second approver. The CLI's
+	// approver is the OS user, and one person is one approval: the same
+	// user at a second terminal is refused, and the plan stays unapproved.
 	approveCLI(t, dir, plan)
-	runBinEnv(t, nil, "approve", plan["id"].(string), "--code", plan["code"].(string), "--as", "sam", "--data-dir", dir)
+	if screen, status := approveTyping(t, dir, plan["id"].(string), func(code string) string { return code }); status == 0 || !strings.Contains(screen, "already approved") {
+		t.Fatalf("a second approval by the same OS user: status %d\n%s", status, screen)
+	}
+	if r := s.call("confirm_promotion", map[string]any{"plan_id": plan["id"]}); !r.IsError {
+		t.Fatal("a plan that needs two approvers was promoted with one")
+	}
+	// This test has one OS user, so its policy asks for one approver; the
+	// edit makes the plan stale, and the new plan is the one promoted.
+	policyPath := filepath.Join(dir, "policy.yaml")
+	pol, _ := os.ReadFile(policyPath)
+	edited := strings.Replace(string(pol), "    approvers: 2\n    min_recipients: 10001", "    approvers: 1\n    min_recipients: 10001", 1)
+	if edited == string(pol) {
+		t.Fatal("the sample policy's large-audience rule moved; update this test")
+	}
+	os.WriteFile(policyPath, []byte(edited), 0o600)
+	plan = s.mustStage("plan_promotion", map[string]any{"campaign_id": cid})
+	approveCLI(t, dir, plan)
 
 	creates := func() int {
 		n := 0

@@ -1,8 +1,11 @@
+//go:build !windows
+
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,14 +47,14 @@ func TestApproveFromAnotherProcessWhileServing(t *testing.T) {
 		t.Fatalf("lastmile://artifacts/%s names campaign %s, want %s", segment, got, campaign)
 	}
 	plan := s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})
-	planID, code := plan["id"].(string), plan["code"].(string)
+	planID := plan["id"].(string)
 
 	r := s.call("confirm_promotion", map[string]any{"plan_id": planID})
 	if !r.IsError || !strings.Contains(r.text(), "lastmile approve "+planID) {
 		t.Fatalf("confirm before approval: %s", r.text())
 	}
 	// Approval-looking arguments are refused by the schema, not honoured.
-	r = s.call("confirm_promotion", map[string]any{"plan_id": planID, "approved": true, "approver": "me", "code": code})
+	r = s.call("confirm_promotion", map[string]any{"plan_id": planID, "approved": true, "approver": "me", "code": "abc234"})
 	if !r.IsError || !strings.Contains(r.text(), "approved: is not a field") {
 		t.Fatalf("confirm with approval-looking arguments: %s", r.text())
 	}
@@ -60,18 +63,28 @@ func TestApproveFromAnotherProcessWhileServing(t *testing.T) {
 	}
 
 	// A wrong code is refused, and nothing is recorded.
-	out, errOut, status := runBin(t, "approve", planID, "--code", "nope42", "--as", "dana", "--data-dir", dir)
-	if status == 0 || !strings.Contains(errOut, "code does not match") {
-		t.Fatalf("approve with a wrong code: status %d\n%s\n%s", status, out, errOut)
+	screen, status := approveTyping(t, dir, planID, func(string) string { return "nope42" })
+	if status == 0 || !strings.Contains(screen, "code does not match") {
+		t.Fatalf("approve with a wrong code: status %d\n%s", status, screen)
 	}
-	out, errOut, status = runBin(t, "approve", planID, "--code", code, "--as", "dana", "--data-dir", dir)
-	if status != 0 {
-		t.Fatalf("approve: status %d\n%s\n%s", status, out, errOut)
+	if audit, _, _ := runBin(t, "audit", "--json", "--data-dir", dir); strings.Contains(audit, `"approve_plan"`) {
+		t.Fatal("a wrong code was recorded as an approval")
 	}
-	for _, want := range []string{"IRREVERSIBLE", "send", "recipients", "Approved by dana"} {
+	out, code := approveAtTerminal(t, dir, planID)
+	for _, want := range []string{"IRREVERSIBLE", "send", "recipients", "Approved by"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("approve output lacks %q:\n%s", want, out)
 		}
+	}
+	// The code is on the person's screen only: no MCP result carries it.
+	assertNoCode(t, "plan_promotion", plan, code)
+	r = s.call("get_plan", map[string]any{"plan_id": planID})
+	if r.IsError {
+		t.Fatalf("get_plan: %s", r.text())
+	}
+	assertNoCode(t, "get_plan", r.StructuredContent, code)
+	if strings.Contains(r.text(), code) {
+		t.Errorf("get_plan's text carries the plan's code %s:\n%s", code, r.text())
 	}
 	plans, _, _ := runBin(t, "plans", "--data-dir", dir)
 	if !strings.Contains(plans, planID) || !strings.Contains(plans, "approved") {
@@ -97,6 +110,17 @@ func TestApproveFromAnotherProcessWhileServing(t *testing.T) {
 	}
 	if !strings.Contains(audit, `"channel":"cli"`) {
 		t.Error("the approval's channel is not in the audit log")
+	}
+}
+
+// assertNoCode fails if a tool result holds the plan's code anywhere: as
+// a field, or inside any string (hashes and ids are hex or Crockford
+// base32, so a chance match would need the same six characters).
+func assertNoCode(t *testing.T, tool string, structured map[string]any, code string) {
+	t.Helper()
+	data, _ := json.Marshal(structured)
+	if _, ok := structured["code"]; ok || strings.Contains(string(data), code) {
+		t.Errorf("%s's result carries the plan's code %s: %s", tool, code, data)
 	}
 }
 
@@ -131,15 +155,18 @@ func TestRejectFromCLI(t *testing.T) {
 	if _, errOut, status := runBin(t, "reject", planID, "--data-dir", dir); status == 0 || !strings.Contains(errOut, "reason") {
 		t.Fatalf("reject without a reason: %d %s", status, errOut)
 	}
-	if out, errOut, status := runBin(t, "reject", planID, "--reason", "exclude churned customers", "--as", "dana", "--data-dir", dir); status != 0 {
+	if _, errOut, status := runBin(t, "reject", planID, "--reason", "x", "--as", "dana", "--data-dir", dir); status == 0 || !strings.Contains(errOut, "-as") {
+		t.Fatalf("reject --as: status %d, want it refused (the CLI's person is the OS user)\n%s", status, errOut)
+	}
+	if out, errOut, status := runBin(t, "reject", planID, "--reason", "exclude churned customers", "--data-dir", dir); status != 0 {
 		t.Fatalf("reject: %d\n%s\n%s", status, out, errOut)
 	}
 	r := s.call("confirm_promotion", map[string]any{"plan_id": planID})
 	if !r.IsError || !strings.Contains(r.text(), "exclude churned customers") {
 		t.Fatalf("confirm a rejected plan: %s", r.text())
 	}
-	if _, _, status := runBin(t, "approve", planID, "--code", plan["code"].(string), "--data-dir", dir); status == 0 {
-		t.Fatal("a rejected plan was approved")
+	if screen, status := onTerminal(t, "approve", planID, "--data-dir", dir).wait(); status == 0 || !strings.Contains(screen, "rejected") {
+		t.Fatalf("approve a rejected plan: status %d\n%s", status, screen)
 	}
 }
 
@@ -157,11 +184,20 @@ func TestNPMClientEndToEnd(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
+	// The client has no terminal, so it approves with --scripted: its data
+	// directory's policy enables that channel, as the demo's does.
+	dir := t.TempDir()
+	if err := initDataDir(dir, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := enableScripted(dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), safety)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "client.mjs")
 	cmd.Dir = e2e
-	cmd.Env = append(childEnv(t), "LASTMILE_BIN="+bin, "LASTMILE_DATA_DIR="+t.TempDir())
+	cmd.Env = append(childEnv(t), "LASTMILE_BIN="+bin, "LASTMILE_DATA_DIR="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node client.mjs: %v\n%s", err, out)

@@ -72,7 +72,8 @@ assert.equal(email.live, false);
 
 const plan = await ok("plan_promotion", { campaign_id: camp.id });
 assert.match(plan.id, /^pln_/);
-assert.ok(plan.code && plan.hash && plan.expires_at);
+assert.ok(plan.hash && plan.expires_at);
+assert.ok(!("code" in plan), "no MCP result may carry the plan's read-back code");
 const ops = plan.steps.map((s) => `${s.op}:${s.kind}`);
 assert.deepEqual(ops.slice(0, 5), ["create:segment", "create:email", "create:email", "create:page", "create:workflow"], `order ${ops}`);
 const send = plan.steps.find((s) => s.op === "send");
@@ -84,12 +85,15 @@ const chk = await ok("check_campaign", { campaign_id: camp.id });
 assert.equal(chk.errors, 0, `governance errors: ${JSON.stringify(chk.findings.filter((f) => f.level === "error"))}`);
 let msg = await refused("confirm_promotion", { plan_id: plan.id });
 assert.match(msg, /lastmile approve pln_/);
-msg = await refused("confirm_promotion", { plan_id: plan.id, approved: true, code: plan.code });
+msg = await refused("confirm_promotion", { plan_id: plan.id, approved: true, code: "abc234" });
 assert.match(msg, /approved|code/);
 assert.ok(!fs.existsSync(path.join(dir, "outbox")), "nothing may be live before approval");
 
-// The human approves through the CLI, in another process, while the server runs.
-execFileSync(bin, ["approve", plan.id, "--code", plan.code, "--as", "e2e-human", "--data-dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
+// Approval through the CLI, in another process, while the server runs. This
+// script has no terminal, so it approves as a pipeline does (the data
+// directory's policy enables the scripted channel); a person at a terminal
+// is tested with a pseudo-terminal in cmd/lastmile.
+execFileSync(bin, ["approve", plan.id, "--scripted", "--data-dir", dir], { stdio: ["ignore", "pipe", "pipe"] });
 
 const progress = [];
 const done = await ok("confirm_promotion", { plan_id: plan.id }, { onprogress: (p) => progress.push(p) });
