@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -93,11 +94,18 @@ func TestApproveScripted(t *testing.T) {
 		t.Errorf("--scripted showed the code:\n%s", out)
 	}
 	audit, _, _ := runBin(t, "audit", "--json", "--data-dir", dir)
+	// The sample policy lets people approve, not pipelines.
+	if status == 0 || !strings.Contains(errOut, "does not count") || strings.Contains(audit, `"approve_plan"`) || !strings.Contains(audit, `"approval_refused"`) {
+		t.Fatalf("--scripted under the sample policy: status %d, %q\n%s", status, errOut, audit)
+	}
+	if err := enableScripted(dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	planID = s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})["id"].(string)
+	out, errOut, status = runBin(t, "approve", planID, "--scripted", "--data-dir", dir)
+	audit, _, _ = runBin(t, "audit", "--json", "--data-dir", dir)
 	if status != 0 {
-		if errOut == "" || strings.Contains(audit, `"approve_plan"`) {
-			t.Fatalf("a refused --scripted must say why and record nothing: %q\n%s", errOut, audit)
-		}
-		return
+		t.Fatalf("--scripted with the channel enabled: %q", errOut)
 	}
 	if !strings.Contains(out, "scripted channel") || !strings.Contains(audit, `"channel":"scripted"`) || !strings.Contains(audit, `"actor":"scripted:`) || strings.Contains(audit, `"channel":"cli"`) {
 		t.Fatalf("--scripted was not recorded as the scripted channel:\n%s\n%s", out, audit)

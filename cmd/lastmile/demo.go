@@ -275,24 +275,38 @@ approval:
     scripted: {}
 `
 
-// enableScripted appends scriptedPolicy to the data directory's policy.
-func enableScripted(dir string, stderr io.Writer) error {
+// enableScripted puts scriptedPolicy in place of the approval section of
+// the data directory's policy.
+func enableScripted(dir string, _ io.Writer) error {
 	path := filepath.Join(dir, "policy.yaml")
 	orig, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(append([]byte(nil), orig...), scriptedPolicy...), 0o600); err != nil {
+	if err := os.WriteFile(path, replaceApprovalSection(orig, scriptedPolicy), 0o600); err != nil {
 		return err
 	}
 	_, err = governance.Load(path)
-	if err != nil && strings.Contains(err.Error(), `unknown key "approval"`) {
-		// A policy loader from before approval channels: it needs (and
-		// accepts) no switch, so the demo runs on with the policy as it was.
-		fmt.Fprintln(stderr, "lastmile demo: this lastmile's policy format has no approval section yet; the scripted channel counts without it")
-		return os.WriteFile(path, orig, 0o600)
-	}
 	return err
+}
+
+// replaceApprovalSection drops the policy's top-level approval: block (its
+// indented lines) and appends section.
+func replaceApprovalSection(policy []byte, section string) []byte {
+	var out []string
+	inside := false
+	for _, line := range strings.Split(string(policy), "\n") {
+		switch {
+		case line == "approval:" || strings.HasPrefix(line, "approval:"):
+			inside = true
+			continue
+		case inside && (line == "" || strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")):
+			continue
+		}
+		inside = false
+		out = append(out, line)
+	}
+	return []byte(strings.TrimRight(strings.Join(out, "\n"), "\n") + "\n" + section)
 }
 
 func num(v any) float64 {

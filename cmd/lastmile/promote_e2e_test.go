@@ -238,7 +238,7 @@ func TestDemo(t *testing.T) {
 
 // Over real stdio a 2025-11-25 client that declares elicitation is asked
 // (elicitation/create) while confirm_promotion waits, and its user's accept
-// approves the plan.
+// approves the plan, when the policy lets the client's prompt count.
 func TestElicitationOverStdio(t *testing.T) {
 	dir := t.TempDir()
 	s := serve(t, dir)
@@ -249,6 +249,15 @@ func TestElicitationOverStdio(t *testing.T) {
 		t.Fatal(m.Error)
 	}
 	s.notify("notifications/initialized", map[string]any{})
+	// The policy, not the client, decides that the client's prompt counts.
+	pol := filepath.Join(dir, "policy.yaml")
+	data, err := os.ReadFile(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pol, replaceApprovalSection(data, "approval:\n  channels:\n    cli: {}\n    elicitation: {max_recipients: 50}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	campaign, _, email, _ := stageForPromotion(t, s)
 	plan := s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})
 
