@@ -713,7 +713,7 @@ func (s *Sandbox) ListPlans(ctx context.Context, status string, limit int) ([]Pl
 					continue
 				}
 				out = append(out, PlanSummary{ID: p.ID, CampaignID: p.CampaignID, Campaign: p.Campaign, Status: st, CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt, Steps: len(p.Steps),
-					Approvals: fmt.Sprintf("%d/%d", len(p.Approvals.Have), p.Approvals.Required)})
+					Approvals: fmt.Sprintf("%d/%d", len(p.Counted()), p.Approvals.Required)})
 				if len(out) == limit {
 					return nil
 				}

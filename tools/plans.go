@@ -53,7 +53,7 @@ func newPlanOut(p *sandbox.Plan) planOut {
 // planSummary is the text clients without structured content see first.
 func planSummary(p *sandbox.Plan) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan %s for campaign %s (%s): %d steps, %s. Approvals: %d of %d", p.ID, p.CampaignID, p.Status, len(p.Steps), p.Governance.Summary, len(p.Approvals.Have), p.Approvals.Required)
+	fmt.Fprintf(&b, "Plan %s for campaign %s (%s): %d steps, %s. Approvals: %d of %d", p.ID, p.CampaignID, p.Status, len(p.Steps), p.Governance.Summary, len(p.Counted()), p.Approvals.Required)
 	if len(p.Approvals.Roles) > 0 {
 		fmt.Fprintf(&b, " (roles needed: %s)", strings.Join(p.Approvals.Roles, ", "))
 	}

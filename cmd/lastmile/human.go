@@ -169,7 +169,7 @@ func printPlan(w io.Writer, p *sandbox.Plan, diffs bool) {
 			fmt.Fprintf(w, "          excerpt: %s\n", termsafe.Quote(f.Excerpt, lineMax))
 		}
 	}
-	fmt.Fprintf(w, "\nApprovals: %d of %d", len(p.Approvals.Have), p.Approvals.Required)
+	fmt.Fprintf(w, "\nApprovals: %d of %d", len(p.Counted()), p.Approvals.Required)
 	if len(p.Approvals.Roles) > 0 {
 		roles := make([]string, len(p.Approvals.Roles))
 		for i, r := range p.Approvals.Roles {
@@ -180,6 +180,15 @@ func printPlan(w io.Writer, p *sandbox.Plan, diffs bool) {
 	fmt.Fprintln(w)
 	for _, r := range p.Approvals.Reasons {
 		fmt.Fprintf(w, "  why: %s\n", termsafe.Text(r, textMax))
+	}
+	var counting []string
+	for _, v := range p.Approvals.Channels {
+		if v.Counts {
+			counting = append(counting, v.Channel)
+		}
+	}
+	if len(counting) > 0 {
+		fmt.Fprintf(w, "  counted from (the policy's approval channels): %s\n", strings.Join(counting, ", "))
 	}
 	for _, a := range p.Approvals.Have {
 		fmt.Fprintf(w, "  approved by %s via %s at %s\n", termsafe.Quote(a.Approver, nameMax), termsafe.Text(a.Channel, nameMax), a.At.Local().Format("2006-01-02 15:04"))
