@@ -68,11 +68,11 @@ type PlanStep struct {
 	// AudienceDigest is a SHA-256 over the sorted recipient keys of a send,
 	// when the target listed the recipients; the set itself is kept beside
 	// the plan, so a confirmation can tell who joined since.
-	AudienceDigest string `json:"audience_digest,omitempty"`
+	AudienceDigest string   `json:"audience_digest,omitempty"`
 	recipients     []string // RecipientKey of each recipient, sorted; at planning only
 	Irreversible   bool     `json:"irreversible"`
-	Diff         string     `json:"diff,omitempty"`
-	Notes        []string   `json:"notes,omitempty"`
+	Diff           string   `json:"diff,omitempty"`
+	Notes          []string `json:"notes,omitempty"`
 	// Key identifies the step's effect across attempts (journal entries).
 	Key string `json:"key"`
 }
