@@ -15,12 +15,8 @@ import (
 // lastmile approve is for a person: without a terminal on both stdin and
 // stdout it refuses, says what to do, and records nothing.
 func TestApproveRefusesWithoutTerminal(t *testing.T) {
-	dir := t.TempDir()
-	s := serve(t, dir)
+	dir, s, _, planID := servedPlan(t)
 	defer s.stop()
-	s.initialize(mcp.ProtocolVersion20251125)
-	campaign, _, _, _ := stageForPromotion(t, s)
-	planID := s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})["id"].(string)
 
 	refused := func(what, screen string, status int) {
 		t.Helper()
@@ -77,17 +73,24 @@ func TestApproveRefusesWithoutTerminal(t *testing.T) {
 	}
 }
 
-// --scripted needs no terminal and no code, and is recorded as its own
-// channel, never as a person at the CLI. Whether it counts is the
-// policy's call (the sample policy does not enable it); either way the
-// CLI passes the sandbox's verdict on and records nothing else.
-func TestApproveScripted(t *testing.T) {
-	dir := t.TempDir()
-	s := serve(t, dir)
-	defer s.stop()
+// servedPlan serves a fresh data directory over stdio, stages a campaign and
+// plans it.
+func servedPlan(t *testing.T) (dir string, s *stdioServer, campaign, planID string) {
+	t.Helper()
+	dir = t.TempDir()
+	s = serve(t, dir)
 	s.initialize(mcp.ProtocolVersion20251125)
-	campaign, _, _, _ := stageForPromotion(t, s)
-	planID := s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})["id"].(string)
+	campaign, _, _, _ = stageForPromotion(t, s)
+	planID = s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})["id"].(string)
+	return dir, s, campaign, planID
+}
+
+// --scripted needs no terminal and no code, and is recorded as its own
+// channel, never as a person at the CLI. It counts only where the policy
+// enables it: the sample policy does not, and the refusal is audited.
+func TestApproveScripted(t *testing.T) {
+	dir, s, campaign, planID := servedPlan(t)
+	defer s.stop()
 
 	out, errOut, status := runBin(t, "approve", planID, "--scripted", "--data-dir", dir)
 	if strings.Contains(out, "Code:") {
