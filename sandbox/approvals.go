@@ -309,6 +309,8 @@ func approvable(p *Plan) error {
 		return &RefusedError{Code: RefusedExpired, Reason: fmt.Sprintf("plan %s expired at %s", p.ID, p.ExpiresAt.Format("2006-01-02 15:04 MST")), Action: "Ask the agent to run plan_promotion again"}
 	case PlanRejected:
 		return &RefusedError{Code: RefusedRejected, Reason: fmt.Sprintf("plan %s was rejected by %s: %s", p.ID, p.Rejection.By, p.Rejection.Reason), Action: "Ask the agent for a new plan"}
+	case PlanBlocked:
+		return &RefusedError{Code: RefusedGovernance, Reason: fmt.Sprintf("plan %s is blocked: its content has %d governance errors, so it cannot be approved", p.ID, p.Governance.Errors), Action: "Ask the agent to fix them (check_campaign lists each with its fix) and plan again"}
 	default:
 		return &RefusedError{Reason: fmt.Sprintf("plan %s is already %s", p.ID, p.Status), Action: "Nothing to approve"}
 	}

@@ -48,6 +48,9 @@ const (
 	PlanPromoting = "promoting"
 	PlanPromoted  = "promoted"
 	PlanFailed    = "failed"
+	// PlanBlocked is a plan whose content has governance errors: it is
+	// never offered for approval.
+	PlanBlocked = "blocked"
 )
 
 // PlanStep is one thing promotion will do.
@@ -356,7 +359,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			step.AudienceSize = &n
 		}
 		if mode == planFull {
-			docs = append(docs, s.document(c, a, fr, as.AudienceSize))
+			// The audience as check_campaign counts it, so the plan and the
+			// check report the same findings.
+			docs = append(docs, s.document(c, a, fr, s.audienceSize(ctx, a, r, in.segments)))
 		}
 		live := a.Live
 		if live != nil {
@@ -589,6 +594,9 @@ func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (
 	}
 	now := s.clock()
 	p.ID, p.CreatedAt, p.CreatedBy = newID(PrefixPlan, now), now, actor
+	if p.Governance.Errors > 0 {
+		p.Status = PlanBlocked
+	}
 	p.ExpiresAt = now.Add(time.Duration(s.cfg.Plans.Expiry))
 	for i := range p.Steps {
 		p.Steps[i].Key = fmt.Sprintf("%s/%d/%s/%s/%d", p.ID, p.Steps[i].N, p.Steps[i].ArtifactID, p.Steps[i].Op, p.Steps[i].Revision)

@@ -49,7 +49,11 @@ type harnessConfig struct {
 	protocol string
 	dir      string
 	memory   bool
+	policy   *governance.Policy
 }
+
+// withPolicy checks everything against p instead of the empty policy.
+func withPolicy(p *governance.Policy) option { return func(c *harnessConfig) { c.policy = p } }
 
 type option func(*harnessConfig)
 
@@ -110,11 +114,14 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.policy == nil {
+		cfg.policy = governance.Default()
+	}
 	sb, err := sandbox.New(sandbox.Options{
 		Store:   st,
 		Config:  sandbox.DefaultConfig(),
 		Targets: map[string]sandbox.Target{"local": lt},
-		Policy:  sandbox.StaticPolicy{P: governance.Default()},
+		Policy:  sandbox.StaticPolicy{P: cfg.policy},
 		Now:     now,
 		DataDir: cfg.dir,
 	})

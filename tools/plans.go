@@ -24,7 +24,7 @@ type planIDIn struct {
 
 type planOut struct {
 	sandbox.Plan
-	ApproveCommand string `json:"approve_command" jsonschema_description:"What the human runs in a terminal to approve this plan."`
+	ApproveCommand string `json:"approve_command,omitempty" jsonschema_description:"What the human runs in a terminal to approve this plan; absent when the plan cannot be approved."`
 	Next           string `json:"next"`
 }
 
@@ -34,8 +34,13 @@ type planStatusOut struct {
 }
 
 func newPlanOut(p *sandbox.Plan) planOut {
-	out := planOut{Plan: *p, ApproveCommand: sandbox.ApproveCommand(p)}
+	out := planOut{Plan: *p}
+	if p.Status == sandbox.PlanPending || p.Status == sandbox.PlanApproved {
+		out.ApproveCommand = sandbox.ApproveCommand(p)
+	}
 	switch p.Status {
+	case sandbox.PlanBlocked:
+		out.Next = fmt.Sprintf("Blocked: the content has %d governance errors (governance.findings lists each with its fix). Do not ask a human to approve this plan: fix the errors by staging new revisions, then run plan_promotion again.", p.Governance.Errors)
 	case sandbox.PlanPending:
 		out.Next = fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to approve it themselves by running `%s` in their own terminal; it shows them the plan and a code to type back. Then call confirm_promotion with plan_id %s.", out.ApproveCommand, p.ID)
 	case sandbox.PlanApproved:
@@ -68,8 +73,11 @@ func planSummary(p *sandbox.Plan) string {
 			b.WriteString(";")
 		}
 	}
-	if p.Status == sandbox.PlanPending {
+	switch p.Status {
+	case sandbox.PlanPending:
 		fmt.Fprintf(&b, " Nothing is live. A human approves it in their own terminal with: %s.", sandbox.ApproveCommand(p))
+	case sandbox.PlanBlocked:
+		fmt.Fprintf(&b, " Blocked by %d governance errors: fix them (see governance.findings) and plan again; it cannot be approved.", p.Governance.Errors)
 	}
 	return b.String()
 }
