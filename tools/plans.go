@@ -33,8 +33,8 @@ type planStatusOut struct {
 	StepStatus []sandbox.StepResult `json:"step_status"`
 }
 
-func newPlanOut(p *sandbox.Plan) planOut {
-	out := planOut{Plan: *p, ApproveCommand: sandbox.ApproveCommand(p)}
+func newPlanOut(sb *sandbox.Sandbox, p *sandbox.Plan) planOut {
+	out := planOut{Plan: *p, ApproveCommand: sb.ApproveCommand(p)}
 	switch p.Status {
 	case sandbox.PlanPending:
 		out.Next = fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to approve it themselves by running `%s` in their own terminal; it shows them the plan and a code to type back. Then call confirm_promotion with plan_id %s.", out.ApproveCommand, p.ID)
@@ -51,7 +51,7 @@ func newPlanOut(p *sandbox.Plan) planOut {
 }
 
 // planSummary is the text clients without structured content see first.
-func planSummary(p *sandbox.Plan) string {
+func planSummary(sb *sandbox.Sandbox, p *sandbox.Plan) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan %s for campaign %s (%s): %d steps, %s. Approvals: %d of %d", p.ID, p.CampaignID, p.Status, len(p.Steps), p.Governance.Summary, len(p.Counted()), p.Approvals.Required)
 	if len(p.Approvals.Roles) > 0 {
@@ -69,7 +69,7 @@ func planSummary(p *sandbox.Plan) string {
 		}
 	}
 	if p.Status == sandbox.PlanPending {
-		fmt.Fprintf(&b, " Nothing is live. A human approves it in their own terminal with: %s.", sandbox.ApproveCommand(p))
+		fmt.Fprintf(&b, " Nothing is live. A human approves it in their own terminal with: %s.", sb.ApproveCommand(p))
 	}
 	return b.String()
 }
@@ -218,7 +218,7 @@ func planTools(d deps) []Tool {
 				if err != nil {
 					return planOut{}, "", err
 				}
-				return newPlanOut(p), planSummary(p), nil
+				return newPlanOut(d.sb, p), planSummary(d.sb, p), nil
 			},
 		}.build(d),
 
@@ -232,7 +232,7 @@ func planTools(d deps) []Tool {
 				if err != nil {
 					return planStatusOut{}, "", err
 				}
-				return planStatusOut{planOut: newPlanOut(ps.Plan), StepStatus: ps.Steps}, planSummary(ps.Plan), nil
+				return planStatusOut{planOut: newPlanOut(d.sb, ps.Plan), StepStatus: ps.Steps}, planSummary(d.sb, ps.Plan), nil
 			},
 		}.build(d),
 
