@@ -302,7 +302,11 @@ func runDemo(ctx context.Context, e *env, c common, yes, cleanup bool) (err erro
 	fmt.Fprintln(w)
 
 	outbox, _ := os.ReadDir(filepath.Join(a.dir, "outbox", lid))
-	fmt.Fprintln(w, "Where everything went live:")
+	if cleanup {
+		fmt.Fprintln(w, "Where everything went live (until --cleanup removes it below):")
+	} else {
+		fmt.Fprintln(w, "Where everything went live:")
+	}
 	fmt.Fprintf(w, "   emails     %s (%d .eml files, one per recipient)\n", filepath.Join(a.dir, "outbox", lid), len(outbox))
 	fmt.Fprintf(w, "   page       %s\n", filepath.Join(a.dir, "site", "insights-launch", "index.html"))
 	fmt.Fprintf(w, "   segment    %s\n", filepath.Join(a.dir, "segments", sid+".json"))
@@ -328,12 +332,16 @@ func printClientConfig(w io.Writer, e *env) error {
 	if err != nil {
 		exe = "/absolute/path/to/bin/lastmile"
 	}
-	server := map[string]any{"command": exe, "args": []string{"serve"}}
+	server := struct {
+		Command string            `json:"command"`
+		Args    []string          `json:"args"`
+		Env     map[string]string `json:"env,omitempty"`
+	}{Command: exe, Args: []string{"serve"}}
 	where := "the default"
 	addEnv := ""
 	if dir != def {
 		// Clients start servers without the shell's environment.
-		server["env"] = map[string]string{"LASTMILE_HOME": dir}
+		server.Env = map[string]string{"LASTMILE_HOME": dir}
 		where = "from $LASTMILE_HOME"
 		addEnv = " -e LASTMILE_HOME=" + shellArg(dir)
 	}
