@@ -107,7 +107,7 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 	if v := p.verdict(in.Channel); !v.Counts {
 		return nil, s.refuseApproval(ctx, approver, p, in.Channel, &RefusedError{Code: RefusedChannel,
 			Reason: fmt.Sprintf("a %s approval does not count for plan %s: %s", in.Channel, p.ID, v.Why),
-			Action: "Nothing was approved. " + p.approvalHint()})
+			Action: "Nothing was approved. " + s.approvalHint(p)})
 	}
 	switch in.Channel {
 	case ChannelCLI:
@@ -121,7 +121,7 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 		}
 	case ChannelElicitation:
 		if in.Solicitation == "" {
-			return nil, s.refuseApproval(ctx, approver, p, in.Channel, unsolicited(p, "the answer names no question the server asked"))
+			return nil, s.refuseApproval(ctx, approver, p, in.Channel, s.unsolicited(p, "the answer names no question the server asked"))
 		}
 	}
 	if in.Hash != "" && in.Hash != p.Hash {
@@ -162,7 +162,7 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 			// Redeemed in the transaction that records the approval, so
 			// one question is one answer, even with two racing replies.
 			if why := redeemSolicitation(tx, in.Solicitation, in.Session, cur, s.clock()); why != "" {
-				refused = unsolicited(cur, why)
+				refused = s.unsolicited(cur, why)
 				return s.audit(tx, refusalEntry(approver, cur, in.Channel, refused))
 			}
 		}
@@ -188,10 +188,10 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 	return out, err
 }
 
-func unsolicited(p *Plan, why string) *RefusedError {
+func (s *Sandbox) unsolicited(p *Plan, why string) *RefusedError {
 	return &RefusedError{Code: RefusedUnsolicited,
 		Reason: fmt.Sprintf("an approval answer for plan %s was refused: %s", p.ID, why),
-		Action: "Only an answer to a question the server itself just asked counts, once. Nothing was approved; the attempt is in the audit log. " + p.approvalHint()}
+		Action: "Only an answer to a question the server itself just asked counts, once. Nothing was approved; the attempt is in the audit log. " + s.approvalHint(p)}
 }
 
 func refusalEntry(actor string, p *Plan, channel string, err *RefusedError) AuditEntry {
@@ -208,8 +208,8 @@ func (s *Sandbox) refuseApproval(ctx context.Context, actor string, p *Plan, cha
 }
 
 // approvalHint tells the agent what the human must do.
-func (p *Plan) approvalHint() string {
-	return fmt.Sprintf("A human approves it themselves, in their own terminal: %s", ApproveCommand(p))
+func (s *Sandbox) approvalHint(p *Plan) string {
+	return fmt.Sprintf("A human approves it themselves, in their own terminal: %s", s.ApproveCommand(p))
 }
 
 // bSolicitations holds the elicitation questions the server asked and that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/lastmile/lastmile/store"
@@ -54,8 +55,24 @@ func (e *PromotionError) Error() string {
 func (e *PromotionError) Unwrap() error { return e.Err }
 
 // ApproveCommand is the command line a human runs to approve a plan.
-func ApproveCommand(p *Plan) string {
-	return fmt.Sprintf("lastmile approve %s", p.ID)
+func ApproveCommand(p *Plan, args ...string) string {
+	cmd := "lastmile approve " + p.ID
+	for _, a := range args {
+		cmd += " " + shellQuote(a)
+	}
+	return cmd
+}
+
+// ApproveCommand is the command line a human runs to approve a plan
+// served by s.
+func (s *Sandbox) ApproveCommand(p *Plan) string { return ApproveCommand(p, s.approve...) }
+
+// shellQuote quotes a for a POSIX shell when it needs it.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
 // CheckConfirmable says why a plan cannot be promoted now, as a
@@ -76,7 +93,7 @@ func (s *Sandbox) CheckConfirmable(ctx context.Context, p *Plan) error {
 		return &RefusedError{
 			Code:   RefusedNeedsApproval,
 			Reason: fmt.Sprintf("plan %s is not approved: it still needs %s", p.ID, missing),
-			Action: fmt.Sprintf("Ask a human to review it and approve it themselves: in a terminal, %s (it shows the plan and asks them to type back the code it shows). Nothing you can pass or run counts as approval", ApproveCommand(p)),
+			Action: fmt.Sprintf("Ask a human to review it and approve it themselves: in a terminal, %s (it shows the plan and asks them to type back the code it shows). Nothing you can pass or run counts as approval", s.ApproveCommand(p)),
 		}
 	}
 	why, err := s.staleness(ctx, p)

@@ -59,6 +59,9 @@ type Options struct {
 	Parallelism int
 	// Hooks for tests of crash safety: called at named points of promotion.
 	Hook func(point string)
+	// ApproveArgs follow "lastmile approve PLAN" in what the agent is told
+	// the human runs (--data-dir DIR when the server's is not the default).
+	ApproveArgs []string
 }
 
 // Sandbox stages artifacts, plans and promotes them.
@@ -72,6 +75,7 @@ type Sandbox struct {
 	hook     func(string)
 	dataDir  string
 	parallel int
+	approve  []string
 	finals   *lru[*Revision]
 	revs     *lru[*Revision]
 	views    *lru[cachedView]
@@ -118,7 +122,7 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism,
+	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs,
 		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), views: newLRU[cachedView](64), checks: newLRU[governance.Report](4096)}
 	if err := s.adoptSchema1Writes(context.Background()); err != nil {
 		return nil, err

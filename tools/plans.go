@@ -33,10 +33,10 @@ type planStatusOut struct {
 	StepStatus []sandbox.StepResult `json:"step_status"`
 }
 
-func newPlanOut(p *sandbox.Plan) planOut {
+func newPlanOut(sb *sandbox.Sandbox, p *sandbox.Plan) planOut {
 	out := planOut{Plan: *p}
 	if p.Status == sandbox.PlanPending || p.Status == sandbox.PlanApproved {
-		out.ApproveCommand = sandbox.ApproveCommand(p)
+		out.ApproveCommand = sb.ApproveCommand(p)
 	}
 	switch p.Status {
 	case sandbox.PlanBlocked:
@@ -56,7 +56,7 @@ func newPlanOut(p *sandbox.Plan) planOut {
 }
 
 // planSummary is the text clients without structured content see first.
-func planSummary(p *sandbox.Plan) string {
+func planSummary(sb *sandbox.Sandbox, p *sandbox.Plan) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan %s for campaign %s (%s): %d steps, %s. Approvals: %d of %d", p.ID, p.CampaignID, p.Status, len(p.Steps), p.Governance.Summary, len(p.Counted()), p.Approvals.Required)
 	if len(p.Approvals.Roles) > 0 {
@@ -75,7 +75,7 @@ func planSummary(p *sandbox.Plan) string {
 	}
 	switch p.Status {
 	case sandbox.PlanPending:
-		fmt.Fprintf(&b, " Nothing is live. A human approves it in their own terminal with: %s.", sandbox.ApproveCommand(p))
+		fmt.Fprintf(&b, " Nothing is live. A human approves it in their own terminal with: %s.", sb.ApproveCommand(p))
 	case sandbox.PlanBlocked:
 		fmt.Fprintf(&b, " Blocked by %d governance errors: fix them (see governance.findings) and plan again; it cannot be approved.", p.Governance.Errors)
 	}
@@ -226,7 +226,7 @@ func planTools(d deps) []Tool {
 				if err != nil {
 					return planOut{}, "", err
 				}
-				return newPlanOut(p), planSummary(p), nil
+				return newPlanOut(d.sb, p), planSummary(d.sb, p), nil
 			},
 		}.build(d),
 
@@ -240,7 +240,7 @@ func planTools(d deps) []Tool {
 				if err != nil {
 					return planStatusOut{}, "", err
 				}
-				return planStatusOut{planOut: newPlanOut(ps.Plan), StepStatus: ps.Steps}, planSummary(ps.Plan), nil
+				return planStatusOut{planOut: newPlanOut(d.sb, ps.Plan), StepStatus: ps.Steps}, planSummary(d.sb, ps.Plan), nil
 			},
 		}.build(d),
 

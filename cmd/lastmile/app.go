@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -16,17 +15,6 @@ import (
 	"github.com/lastmile/lastmile/store"
 )
 
-// common holds the flags every command shares.
-type common struct {
-	dataDir  string
-	logLevel string
-}
-
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.dataDir, "data-dir", "", "data directory (default $LASTMILE_HOME, else $XDG_DATA_HOME/lastmile)")
-	fs.StringVar(&c.logLevel, "log-level", "", "debug, info, warn or error (default $LASTMILE_LOG, else info)")
-}
-
 // resolveDataDir applies the precedence --data-dir, $LASTMILE_HOME, the XDG
 // data directory.
 func resolveDataDir(flagValue string, getenv func(string) string) (string, error) {
@@ -35,8 +23,15 @@ func resolveDataDir(flagValue string, getenv func(string) string) (string, error
 		return filepath.Abs(flagValue)
 	case getenv("LASTMILE_HOME") != "":
 		return filepath.Abs(getenv("LASTMILE_HOME"))
-	case getenv("XDG_DATA_HOME") != "":
-		return filepath.Join(getenv("XDG_DATA_HOME"), "lastmile"), nil
+	}
+	return defaultDataDir(getenv)
+}
+
+// defaultDataDir is the data directory without --data-dir or
+// $LASTMILE_HOME: what a person's terminal finds with neither.
+func defaultDataDir(getenv func(string) string) (string, error) {
+	if x := getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "lastmile"), nil
 	}
 	home := getenv("HOME")
 	if home == "" {
@@ -49,14 +44,56 @@ func resolveDataDir(flagValue string, getenv func(string) string) (string, error
 	return filepath.Join(home, ".local", "share", "lastmile"), nil
 }
 
-func newFlags(e *env, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("lastmile "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: lastmile %s\n\nFlags:\n", usage)
-		fs.PrintDefaults()
+// dataDirOrigin says where the data directory came from, for messages
+// that name it.
+func dataDirOrigin(flagValue string, getenv func(string) string) string {
+	switch {
+	case flagValue != "":
+		return "from --data-dir"
+	case getenv("LASTMILE_HOME") != "":
+		return "from $LASTMILE_HOME"
 	}
-	return fs
+	return "the default"
+}
+
+// chooseDir is how to look elsewhere, for messages that found nothing.
+const chooseDir = "choose another with --data-dir DIR or LASTMILE_HOME=DIR"
+
+// hasData reports whether dir holds a lastmile database. Read-only
+// commands check it first, so they never create one.
+func hasData(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "lastmile.db"))
+	return err == nil
+}
+
+// noData names a data directory that holds no lastmile data, where it
+// came from, and how to choose another or make this one.
+func noData(e *env, c common, dir string) string {
+	what := "it does not exist"
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		what = "it holds no lastmile data yet"
+	}
+	return fmt.Sprintf("%s: %s (%s); %s. lastmile init, or the first lastmile serve, makes one", dir, what, dataDirOrigin(c.dataDir, e.getenv), chooseDir)
+}
+
+// errNoDataDir is noData as an error.
+func errNoDataDir(e *env, c common, dir string) error {
+	return errors.New("no data directory at " + noData(e, c, dir))
+}
+
+// openExisting opens the data directory for a command that only reads
+// it, or acts on what is already there: it creates nothing. ok is false
+// when there is no data: the directory is returned to name it.
+func openExisting(e *env, c common) (a *app, dir string, ok bool, err error) {
+	dir, err = resolveDataDir(c.dataDir, e.getenv)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if !hasData(dir) {
+		return nil, dir, false, nil
+	}
+	a, err = openApp(e, c, openOptions{})
+	return a, dir, err == nil, err
 }
 
 // app is an opened data directory.
@@ -73,6 +110,9 @@ type openOptions struct {
 	// hook is passed to the sandbox and the local target (crash tests).
 	hook func(string)
 	now  func() time.Time
+	// approveArgs follow "lastmile approve PLAN" wherever the sandbox tells
+	// an agent what the human runs.
+	approveArgs []string
 }
 
 func openApp(e *env, c common, o openOptions) (*app, error) {
@@ -106,7 +146,7 @@ func openApp(e *env, c common, o openOptions) (*app, error) {
 		}
 		pol = &policyFile{path: p}
 	}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now, DataDir: dir})
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now, DataDir: dir, ApproveArgs: o.approveArgs})
 	if err != nil {
 		st.Close()
 		return nil, err

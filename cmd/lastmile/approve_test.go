@@ -59,7 +59,7 @@ func TestApproveRefusesWithoutTerminal(t *testing.T) {
 	// --code and --as are gone: neither a code nor a name can be passed.
 	for _, flag := range [][]string{{"--code", "abc234"}, {"--as", "dana"}} {
 		out, errOut, status := runBin(t, append([]string{"approve", planID, "--data-dir", dir}, flag...)...)
-		if status == 0 || !strings.Contains(errOut, "flag provided but not defined") {
+		if status != 2 || !strings.Contains(errOut, "unknown flag: "+flag[0]) {
 			t.Errorf("approve %s: status %d\n%s%s", flag[0], status, out, errOut)
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,44 +8,55 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
-// cmdCheck runs the brand and compliance policy over HTML files, for
+type checkOptions struct {
+	policy, markets, industry, channel, subject, preview string
+	recipients                                           int
+	noUnsub, asJSON                                      bool
+}
+
+// checkCommand runs the brand and compliance policy over HTML files, for
 // marketing teams' own pipelines: exit 1 when any error-level finding
-// exists, 0 otherwise.
-func cmdCheck(_ context.Context, e *env, args []string) error {
+// exists, 0 otherwise, 2 when a file or the policy cannot be read.
+func checkCommand(e *env) *cobra.Command {
 	var c common
-	fs := newFlags(e, "check", "check FILE.html... [--policy P] [--market US] [--industry finserv] [--channel email] [--subject S] [--json]")
-	c.register(fs)
-	policyPath := fs.String("policy", "", "policy file (default: the data directory's configured policy)")
-	markets := fs.String("market", "", "markets the content is sent to, comma-separated ISO codes (e.g. US,CA)")
-	industry := fs.String("industry", "", "industry, e.g. finserv")
-	channel := fs.String("channel", "email", "email or page")
-	subject := fs.String("subject", "", "the email's subject line, checked too when given")
-	preview := fs.String("preview-text", "", "the email's preview text, checked too when given")
-	recipients := fs.Int("recipients", -1, "audience size, for rules that depend on it (-1: unknown)")
-	noUnsub := fs.Bool("no-list-unsubscribe", false, "the sending platform adds no List-Unsubscribe header (by default it is assumed to)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	var files []string
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check FILE.html... [--policy P] [--market US] [--industry finserv] [--subject S] [--json]",
+		Short: "check HTML files against the brand and compliance policy",
+		Long: "Check HTML files against the brand and compliance policy, for your own pipelines.\n" +
+			"Exit status 1 when any error-level finding exists; 2 when a file or the policy cannot be read.",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("missing FILE.html: name the files to check")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, files []string) error { return runCheck(e, c, o, files) },
 	}
-	if len(files) == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	pol, err := loadCheckPolicy(e, c, *policyPath)
+	c.register(cmd, "take the configured policy from the data directory `DIR` when --policy is not given (default $LASTMILE_HOME, else $XDG_DATA_HOME/lastmile)")
+	f := cmd.Flags()
+	f.StringVar(&o.policy, "policy", "", "policy `FILE` (default: the data directory's configured policy)")
+	cmd.MarkFlagFilename("policy", "yaml", "yml")
+	f.StringVar(&o.markets, "market", "", "`MARKETS` the content is sent to, comma-separated ISO codes (e.g. US,CA)")
+	f.StringVar(&o.industry, "industry", "", "`INDUSTRY`, e.g. finserv")
+	enumFlag(cmd, &o.channel, "channel", "email", "the content's `channel`: email or page", "email", "page")
+	f.StringVar(&o.subject, "subject", "", "the email's `SUBJECT` line, checked too when given")
+	f.StringVar(&o.preview, "preview-text", "", "the email's preview `TEXT`, checked too when given")
+	f.IntVar(&o.recipients, "recipients", -1, "audience size `N`, for rules that depend on it (-1: unknown)")
+	f.BoolVar(&o.noUnsub, "no-list-unsubscribe", false, "the sending platform adds no List-Unsubscribe header (by default it is assumed to)")
+	f.BoolVar(&o.asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func runCheck(e *env, c common, o checkOptions, files []string) error {
+	pol, err := loadCheckPolicy(e, c, o.policy)
 	if err != nil {
 		return err
 	}
@@ -56,20 +66,20 @@ func cmdCheck(_ context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		d := governance.Document{ArtifactID: f, Channel: *channel, Industry: strings.ToLower(*industry), Recipients: *recipients,
+		d := governance.Document{ArtifactID: f, Channel: o.channel, Industry: strings.ToLower(o.industry), Recipients: o.recipients,
 			Fields: []governance.Field{{Name: "html", HTML: true, Value: string(data)}}}
-		for _, m := range strings.Split(*markets, ",") {
+		for _, m := range strings.Split(o.markets, ",") {
 			if m = strings.ToUpper(strings.TrimSpace(m)); m != "" {
 				d.Markets = append(d.Markets, m)
 			}
 		}
-		if *subject != "" {
-			d.Fields = append(d.Fields, governance.Field{Name: "subject", Value: *subject})
+		if o.subject != "" {
+			d.Fields = append(d.Fields, governance.Field{Name: "subject", Value: o.subject})
 		}
-		if *preview != "" {
-			d.Fields = append(d.Fields, governance.Field{Name: "preview_text", Value: *preview})
+		if o.preview != "" {
+			d.Fields = append(d.Fields, governance.Field{Name: "preview_text", Value: o.preview})
 		}
-		if *channel == "email" && !*noUnsub {
+		if o.channel == "email" && !o.noUnsub {
 			d.Headers = map[string]string{"List-Unsubscribe": "<mailto:unsubscribe@sender.invalid>"}
 		}
 		docs = append(docs, d)
@@ -78,10 +88,10 @@ func cmdCheck(_ context.Context, e *env, args []string) error {
 	// A bare HTML file has no subject or preview text; unless they were
 	// given, findings about them would only say they are missing.
 	var skipped []string
-	if *subject == "" {
+	if o.subject == "" {
 		skipped = append(skipped, "subject")
 	}
-	if *preview == "" {
+	if o.preview == "" {
 		skipped = append(skipped, "preview_text")
 	}
 	if len(skipped) > 0 {
@@ -93,7 +103,7 @@ func cmdCheck(_ context.Context, e *env, args []string) error {
 		}
 		rep = governance.Merge(governance.Report{Findings: kept})
 	}
-	if *asJSON {
+	if o.asJSON {
 		data, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return err
@@ -120,7 +130,7 @@ func cmdCheck(_ context.Context, e *env, args []string) error {
 		}
 	}
 	if rep.Errors > 0 {
-		return exitError{code: 1}
+		return exitCode(exitRefused)
 	}
 	return nil
 }
@@ -132,6 +142,9 @@ func loadCheckPolicy(e *env, c common, path string) (*governance.Policy, error) 
 	dir, err := resolveDataDir(c.dataDir, e.getenv)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, sandbox.ConfigFile)); err != nil {
+		return nil, fmt.Errorf("no policy to check against: pass --policy FILE, or a data directory with a configured policy; looked in %s", noData(e, c, dir))
 	}
 	cfg, err := sandbox.LoadConfig(dir)
 	if err != nil {

@@ -9,7 +9,8 @@ import (
 )
 
 // lastmile check for marketing teams' pipelines: human output by default,
-// JSON with --json, exit 1 when an error-level finding exists.
+// JSON with --json, exit 1 when an error-level finding exists, 2 when
+// something cannot be read.
 func TestCheckCommand(t *testing.T) {
 	dir := t.TempDir()
 	policy, _ := filepath.Abs("../../testdata/policy/acme.yaml")
@@ -44,7 +45,11 @@ func TestCheckCommand(t *testing.T) {
 	if _, _, code := runBin(t, "check", "--policy", policy); code != 2 {
 		t.Fatalf("check without a file: exit %d, want 2", code)
 	}
-	if _, errOut, code := runBin(t, "check", bad, "--policy", filepath.Join(dir, "missing.yaml")); code != 1 || !strings.Contains(errOut, "missing.yaml") {
+	// A file or policy that cannot be read is an error (2), not a finding (1).
+	if _, errOut, code := runBin(t, "check", bad, "--policy", filepath.Join(dir, "missing.yaml")); code != 2 || !strings.Contains(errOut, "missing.yaml") {
 		t.Fatalf("check with a missing policy: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := runBin(t, "check", filepath.Join(dir, "missing.html"), "--policy", policy); code != 2 || !strings.Contains(errOut, "missing.html") {
+		t.Fatalf("check of a missing file: exit %d %s", code, errOut)
 	}
 }

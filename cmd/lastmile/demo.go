@@ -14,6 +14,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/governance"
@@ -22,37 +23,64 @@ import (
 	"github.com/lastmile/lastmile/tools"
 )
 
-// cmdDemo runs the whole trust loop on a throwaway data directory: an
+func demoCommand(e *env) *cobra.Command {
+	var c common
+	var yes, cleanup bool
+	cmd := &cobra.Command{
+		Use:   "demo [--yes] [--cleanup]",
+		Short: "stage, plan, approve and promote a sample campaign on a throwaway data directory",
+		Long: "Run the whole loop on a throwaway data directory with the local target and no accounts: an\n" +
+			"in-process agent stages a campaign, checks and plans it, is refused when it promotes unapproved, and\n" +
+			"waits for you to type the plan's code; then it promotes, simulates engagement and reads the metrics.",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd.Context(), e, c, yes, cleanup) },
+	}
+	c.register(cmd, "use the data directory `DIR`, which must be empty or not exist (default: a new temporary directory)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "approve as a scripted pipeline would, without a terminal (for CI; a person should type the code)")
+	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "remove the temporary data directory when the demo ends")
+	return cmd
+}
+
+// demoTries is how many times the demo asks for the code.
+const demoTries = 3
+
+// runDemo runs the whole trust loop on a throwaway data directory: an
 // in-process agent stages a campaign over MCP, plans it, a human approves
 // at the terminal, the agent promotes it to the local target, engagement
 // events arrive and the agent reads the metrics back.
-func cmdDemo(ctx context.Context, e *env, args []string) error {
-	var c common
-	fs := newFlags(e, "demo", "demo [--yes] [--data-dir DIR]")
-	c.register(fs)
-	yes := fs.Bool("yes", false, "approve as a scripted pipeline would, without a terminal (for CI; a person should type the code)")
-	if err := fs.Parse(args); err != nil {
-		return err
+func runDemo(ctx context.Context, e *env, c common, yes, cleanup bool) (err error) {
+	if cleanup && c.dataDir != "" {
+		return usagef("--cleanup removes only the demo's own temporary directory; without --data-dir it makes one")
 	}
-	if !*yes && (!e.tty || !e.ttyOut) {
-		return fmt.Errorf("no terminal to show the code and type it back at: run the demo in a terminal, or pass --yes to approve as a scripted pipeline would (CI)")
+	if !yes && (!e.tty || !e.ttyOut) {
+		return refusal{fmt.Errorf("no terminal to show the code and type it back at: run the demo in a terminal, or pass --yes to approve as a scripted pipeline would (CI)")}
 	}
-	if c.dataDir == "" {
+	temporary := c.dataDir == ""
+	if temporary {
 		dir, err := os.MkdirTemp("", "lastmile-demo-")
 		if err != nil {
 			return err
 		}
 		c.dataDir = dir
+		if cleanup {
+			defer func() {
+				if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+					err = rerr
+				} else if rerr == nil {
+					fmt.Fprintf(e.stdout, "\nRemoved the demo's data directory %s (--cleanup).\n", dir)
+				}
+			}()
+		}
 	} else if entries, _ := os.ReadDir(c.dataDir); len(entries) > 0 {
 		return fmt.Errorf("%s is not empty: the demo needs a fresh data directory (omit --data-dir for a temporary one)", c.dataDir)
 	}
 	if c.logLevel == "" {
 		c.logLevel = "warn"
 	}
-	if err := initDataDir(c.dataDir, false, io.Discard); err != nil {
+	if err := initDataDir(c.dataDir, false, samplePolicy, io.Discard); err != nil {
 		return err
 	}
-	if *yes {
+	if yes {
 		if err := enableScripted(c.dataDir, e.stderr); err != nil {
 			return err
 		}
@@ -63,9 +91,17 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer a.Close()
 	w := e.stdout
-	fmt.Fprintf(w, "lastmile demo — data directory %s\n\n", a.dir)
+	switch {
+	case temporary && cleanup:
+		fmt.Fprintf(w, "lastmile demo — temporary data directory %s (removed at the end: --cleanup)\n\n", a.dir)
+	case temporary:
+		fmt.Fprintf(w, "lastmile demo — temporary data directory %s (it stays for you to look at; --cleanup removes it)\n\n", a.dir)
+	default:
+		fmt.Fprintf(w, "lastmile demo — data directory %s\n\n", a.dir)
+	}
+	approveCmd := "lastmile approve PLAN --data-dir " + shellArg(a.dir)
 
-	cl, err := client.NewInProcessClient(tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log}))
+	cl, err := client.NewInProcessClient(tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log}))
 	if err != nil {
 		return err
 	}
@@ -74,7 +110,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	init := mcp.InitializeRequest{}
-	init.Params.ClientInfo = mcp.Implementation{Name: "demo-agent", Version: buildVersion()}
+	init.Params.ClientInfo = mcp.Implementation{Name: "demo-agent", Version: versionString()}
 	init.Params.ProtocolVersion = mcp.ProtocolVersion20251125
 	if _, err := cl.Initialize(ctx, init); err != nil {
 		return err
@@ -148,7 +184,11 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if ag.err != nil {
 		return ag.err
 	}
-	fmt.Fprintf(w, "   campaign %s\n   segment  %s (%v members)\n   emails   %s, %s\n   page     %s\n   workflow %s\n\n", cid, sid, seg["estimated_size"], lid, fid, pid, ag.str(wf, "id"))
+	wid := ag.str(wf, "id")
+	names := map[string]string{cid: "Acme Insights launch", sid: "Engaged US customers", lid: "Launch announcement", fid: "Walkthrough follow-up", pid: "Acme Insights walkthrough", wid: "Launch follow-up"}
+	named := func(id string) string { return fmt.Sprintf("%-30s %s", id, termsafe.Quote(names[id], summaryMax)) }
+	fmt.Fprintf(w, "   campaign %s\n   segment  %s, %v members\n   email    %s\n   email    %s\n   page     %s\n   workflow %s\n\n",
+		named(cid), named(sid), seg["estimated_size"], named(lid), named(fid), named(pid), named(wid))
 
 	fmt.Fprintln(w, "2. The agent checks brand and compliance")
 	chk := ag.call("check_campaign", map[string]any{"campaign_id": cid})
@@ -175,11 +215,15 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "   %s\n\n", safe(msg))
 	}
 
+	approveCmd = strings.Replace(approveCmd, "PLAN", planID, 1)
 	in := sandbox.ApproveInput{PlanID: planID, Approver: osUser(e.getenv), Channel: sandbox.ChannelCLI, Hash: p.Hash}
-	if *yes {
-		fmt.Fprintf(w, "5. --yes: approving as a scripted pipeline would (`lastmile approve %s --scripted`).\n", planID)
+	if yes {
+		fmt.Fprintf(w, "5. --yes: approving as a scripted pipeline would (`%s --scripted`).\n", approveCmd)
 		fmt.Fprintln(w, "   No person reviews or types anything; this throwaway data directory's policy enables the scripted channel.")
 		in.Approver, in.Channel = "scripted:"+in.Approver, sandbox.ChannelScripted
+		if _, err := a.sb.Approve(ctx, in); err != nil {
+			return err
+		}
 	} else {
 		code, err := a.sb.PlanCode(ctx, planID)
 		if err != nil {
@@ -187,21 +231,31 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		}
 		// This is the human's terminal (as in `lastmile approve`), the one
 		// place the code is shown: the agent never sees it.
-		fmt.Fprintf(w, "5. A human approves at the terminal (this is `lastmile approve %s`)\n", planID)
+		fmt.Fprintf(w, "5. A human approves at the terminal (this is `%s`)\n", approveCmd)
 		fmt.Fprintf(w, "   Code: %s\n", code)
-		fmt.Fprintf(w, "   Type the code to approve (Enter cancels): ")
-		line, err := bufio.NewReader(e.stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return err
+		rd := bufio.NewReader(e.stdin)
+		for try := 1; ; try++ {
+			fmt.Fprintf(w, "   Type the code to approve (Enter cancels): ")
+			line, err := rd.ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			in.Code = strings.TrimSpace(line)
+			if in.Code == "" {
+				fmt.Fprintln(w, "   Cancelled: nothing was promoted. The staged campaign stays in "+a.dir)
+				return exitCode(exitRefused)
+			}
+			_, err = a.sb.Approve(ctx, in)
+			var re *sandbox.RefusedError
+			if errors.As(err, &re) && re.Code == sandbox.RefusedCode && try < demoTries {
+				fmt.Fprintf(w, "   %s is not the code above (try %d of %d; the miss is in the audit log).\n", termsafe.Quote(in.Code, summaryMax), try, demoTries)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			break
 		}
-		in.Code = strings.TrimSpace(line)
-		if in.Code == "" {
-			fmt.Fprintln(w, "   Cancelled: nothing was promoted. The staged campaign stays in "+a.dir)
-			return nil
-		}
-	}
-	if _, err := a.sb.Approve(ctx, in); err != nil {
-		return err
 	}
 	fmt.Fprintln(w, "   approved")
 	fmt.Fprintln(w)
@@ -214,7 +268,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	steps, _ := res["steps"].([]any)
 	for _, s := range steps {
 		st, _ := s.(map[string]any)
-		fmt.Fprintf(w, "   %-9s %-8s %-32s %s\n", cell(st["op"]), cell(st["kind"]), cell(st["artifact_id"]), cell(st["status"]))
+		id, _ := st["artifact_id"].(string)
+		fmt.Fprintf(w, "   %-9s %-8s %-30s %-10s %s\n", cell(st["op"]), cell(st["kind"]), cell(id), cell(st["status"]), termsafe.Quote(names[id], summaryMax))
 	}
 	fmt.Fprintln(w)
 
@@ -235,25 +290,80 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return ag.err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "   ARTIFACT\tSENT\tDELIVERED\tUNIQUE OPENS\tOPEN RATE\tCLICK RATE\tVIEWS\tSUBMISSIONS\tCONVERSION")
+	fmt.Fprintln(tw, "   ARTIFACT\tNAME\tSENT\tDELIVERED\tUNIQUE OPENS\tOPEN RATE\tCLICK RATE\tVIEWS\tSUBMISSIONS\tCONVERSION")
 	arts, _ := met["artifacts"].([]any)
 	for _, x := range arts {
 		m, _ := x.(map[string]any)
-		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t%s\t%.1f%%\n", cell(m["artifact_id"]), cell(m["sent"]), cell(m["delivered"]), cell(m["unique_opens"]),
+		id, _ := m["artifact_id"].(string)
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t%s\t%.1f%%\n", cell(id), termsafe.Quote(names[id], summaryMax), cell(m["sent"]), cell(m["delivered"]), cell(m["unique_opens"]),
 			num(m["open_rate"])*100, num(m["click_rate"])*100, cell(m["page_views"]), cell(m["form_submissions"]), num(m["conversion_rate"])*100)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 
 	outbox, _ := os.ReadDir(filepath.Join(a.dir, "outbox", lid))
-	fmt.Fprintln(w, "Where everything went live:")
+	if cleanup {
+		fmt.Fprintln(w, "Where everything went live (until --cleanup removes it below):")
+	} else {
+		fmt.Fprintln(w, "Where everything went live:")
+	}
 	fmt.Fprintf(w, "   emails     %s (%d .eml files, one per recipient)\n", filepath.Join(a.dir, "outbox", lid), len(outbox))
 	fmt.Fprintf(w, "   page       %s\n", filepath.Join(a.dir, "site", "insights-launch", "index.html"))
 	fmt.Fprintf(w, "   segment    %s\n", filepath.Join(a.dir, "segments", sid+".json"))
-	fmt.Fprintf(w, "   workflow   %s\n", filepath.Join(a.dir, "workflows", ag.str(wf, "id")+".json"))
+	fmt.Fprintf(w, "   workflow   %s\n", filepath.Join(a.dir, "workflows", wid+".json"))
 	fmt.Fprintf(w, "   events     %s\n", lt.EventsFile())
-	fmt.Fprintf(w, "   audit log  lastmile audit --data-dir %s\n", a.dir)
+	fmt.Fprintf(w, "   audit log  lastmile audit --data-dir %s\n", shellArg(a.dir))
+	if temporary && !cleanup {
+		fmt.Fprintf(w, "   (a temporary directory: remove it with rm -rf %s, or run the demo with --cleanup)\n", shellArg(a.dir))
+	}
+	fmt.Fprintln(w)
+	return printClientConfig(w, e)
+}
+
+// printClientConfig ends the demo with what to do next: the MCP client
+// configuration for the data directory lastmile serve would use here.
+func printClientConfig(w io.Writer, e *env) error {
+	dir, err := resolveDataDir("", e.getenv)
+	if err != nil {
+		return err
+	}
+	def, _ := defaultDataDir(e.getenv)
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/absolute/path/to/bin/lastmile"
+	}
+	server := struct {
+		Command string            `json:"command"`
+		Args    []string          `json:"args"`
+		Env     map[string]string `json:"env,omitempty"`
+	}{Command: exe, Args: []string{"serve"}}
+	where := "the default"
+	addEnv := ""
+	if dir != def {
+		// Clients start servers without the shell's environment.
+		server.Env = map[string]string{"LASTMILE_HOME": dir}
+		where = "from $LASTMILE_HOME"
+		addEnv = " -e LASTMILE_HOME=" + shellArg(dir)
+	}
+	cfg, err := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{"lastmile": server}}, "   ", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "next: connect Claude Desktop / Claude Code")
+	fmt.Fprintf(w, "   lastmile serve will use the data directory %s (%s; lastmile status shows it).\n\n", dir, where)
+	fmt.Fprintln(w, "   Claude Desktop — add to claude_desktop_config.json:")
+	fmt.Fprintf(w, "   %s\n\n", cfg)
+	fmt.Fprintln(w, "   Claude Code:")
+	fmt.Fprintf(w, "   claude mcp add lastmile%s -- %s serve\n", addEnv, shellArg(exe))
 	return nil
+}
+
+// shellArg quotes s for a POSIX shell when it needs it.
+func shellArg(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // cell is a tool result's value as an escaped table cell.

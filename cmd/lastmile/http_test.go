@@ -26,6 +26,9 @@ func TestServeHTTP(t *testing.T) {
 	var url string
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
+		if strings.Contains(sc.Text(), "on stdio") {
+			t.Errorf("serve --http says it serves stdio: %s", sc.Text())
+		}
 		if u, ok := strings.CutPrefix(sc.Text(), "lastmile: MCP endpoint "); ok {
 			url = u
 			break

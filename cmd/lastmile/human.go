@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/sandbox"
@@ -31,31 +32,26 @@ func osUser(getenv func(string) string) string {
 	return "unknown"
 }
 
-// openForPlan parses `COMMAND PLAN [flags]` (the plan id before or after
-// the flags), runs ready — a check that must pass before anything is
-// opened — and opens the data directory.
-func openForPlan(e *env, c *common, fs *flag.FlagSet, args []string, ready func() error) (string, *app, error) {
-	id := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
+// openForPlan opens the data directory a plan is in, creating nothing:
+// no data there is an error naming the directory.
+func openForPlan(e *env, c common, id string) (*app, error) {
+	a, dir, ok, err := openExisting(e, c)
+	if err != nil {
+		return nil, err
 	}
-	if err := fs.Parse(args); err != nil {
-		return "", nil, err
+	if !ok {
+		return nil, fmt.Errorf("no plan %s in %s", termsafe.Text(id, nameMax), noData(e, c, dir))
 	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
+	return a, nil
+}
+
+// getPlan is GetPlan, saying which data directory did not have the plan.
+func getPlan(ctx context.Context, e *env, c common, a *app, id string) (*sandbox.Plan, error) {
+	p, err := a.sb.GetPlan(ctx, id)
+	if errors.Is(err, sandbox.ErrNotFound) {
+		return nil, fmt.Errorf("%w in the data directory %s (%s); %s", err, a.dir, dataDirOrigin(c.dataDir, e.getenv), chooseDir)
 	}
-	if id == "" {
-		fs.Usage()
-		return "", nil, errUsage
-	}
-	if ready != nil {
-		if err := ready(); err != nil {
-			return "", nil, err
-		}
-	}
-	a, err := openApp(e, *c, openOptions{})
-	return id, a, err
+	return p, err
 }
 
 // Widths at which agent-written text is cut on screen. A name is short
@@ -81,29 +77,52 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-func cmdPlans(ctx context.Context, e *env, args []string) error {
+var planStatuses = []string{sandbox.PlanPending, sandbox.PlanBlocked, sandbox.PlanApproved, sandbox.PlanPromoting, sandbox.PlanPromoted, sandbox.PlanRejected, sandbox.PlanExpired, sandbox.PlanFailed}
+
+func plansCommand(e *env) *cobra.Command {
 	var c common
-	fs := newFlags(e, "plans", "plans [--status pending|approved|promoted|rejected|expired|failed] [--json]")
-	c.register(fs)
-	status := fs.String("status", "", "only plans with this status")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
+	var status string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "plans",
+		Short: "list plans and their status",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPlans(cmd.Context(), e, c, status, asJSON)
+		},
 	}
-	a, err := openApp(e, c, openOptions{})
+	c.register(cmd, dataDirHelp)
+	enumFlag(cmd, &status, "status", "", "only plans with this `status`: "+strings.Join(planStatuses, ", "), planStatuses...)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func runPlans(ctx context.Context, e *env, c common, status string, asJSON bool) error {
+	a, dir, ok, err := openExisting(e, c)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		if asJSON {
+			return errNoDataDir(e, c, dir)
+		}
+		fmt.Fprintf(e.stdout, "No plans in %s.\n", noData(e, c, dir))
+		return nil
 	}
 	defer a.Close()
-	plans, err := a.sb.ListPlans(ctx, *status, 100)
+	plans, err := a.sb.ListPlans(ctx, status, 100)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		return writeJSON(e.stdout, plans)
 	}
 	if len(plans) == 0 {
-		fmt.Fprintln(e.stdout, "No plans. An agent makes one with plan_promotion.")
+		what := "No plans"
+		if status != "" {
+			what = "No " + status + " plans"
+		}
+		fmt.Fprintf(e.stdout, "%s in %s (%s; %s). An agent makes one with plan_promotion.\n", what, a.dir, dataDirOrigin(c.dataDir, e.getenv), chooseDir)
 		return nil
 	}
 	// Every cell is escaped: a tab or newline in a campaign name would
@@ -311,37 +330,50 @@ func errNoTerminal(e *env) error {
 	if !e.ttyOut {
 		not = append(not, "stdout")
 	}
-	return fmt.Errorf("lastmile approve is for a person at a terminal, and %s is not a terminal; nothing was approved. "+
+	return refusal{fmt.Errorf("lastmile approve is for a person at a terminal, and %s is not a terminal; nothing was approved. "+
 		"Run `lastmile approve PLAN` yourself in a terminal: it shows the plan and a code to type back. "+
 		"A pipeline that approves by design runs `lastmile approve PLAN --scripted`, which counts only if the policy enables the scripted channel (approval: channels: scripted)",
-		strings.Join(not, " and "))
+		strings.Join(not, " and "))}
 }
 
-func cmdApprove(ctx context.Context, e *env, args []string) error {
+func approveCommand(e *env) *cobra.Command {
 	var c common
-	fs := newFlags(e, "approve", "approve PLAN [--no-diff] [--scripted]")
-	c.register(fs)
-	noDiff := fs.Bool("no-diff", false, "do not print the diffs")
-	scripted := fs.Bool("scripted", false, "approve as a pipeline: no terminal, no code; recorded as the scripted channel, which counts only if the policy enables it")
+	var noDiff, scripted bool
+	cmd := &cobra.Command{
+		Use:   "approve PLAN",
+		Short: "approve a plan after reviewing its summary (at a terminal)",
+		Long: "Print the plan — every step and diff, the governance findings, and last what cannot be undone —\n" +
+			"then show a short code and approve when you type it back. Refuses (exit 1) unless stdin and stdout\n" +
+			"are terminals. --scripted approves as a pipeline, which counts only if the policy enables it.",
+		Args: exactArgs("PLAN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runApprove(cmd.Context(), e, c, args[0], noDiff, scripted)
+		},
+	}
+	c.register(cmd, dataDirHelp)
+	cmd.Flags().BoolVar(&noDiff, "no-diff", false, "do not print the diffs")
+	cmd.Flags().BoolVar(&scripted, "scripted", false, "approve as a pipeline: no terminal, no code; recorded as the scripted channel, which counts only if the policy enables it")
+	return cmd
+}
+
+func runApprove(ctx context.Context, e *env, c common, id string, noDiff, scripted bool) error {
 	// A person must see the plan and type the code: refuse before opening
 	// anything when there is no terminal to do that at.
-	id, a, err := openForPlan(e, &c, fs, args, func() error {
-		if !*scripted && (!e.tty || !e.ttyOut) {
-			return errNoTerminal(e)
-		}
-		return nil
-	})
+	if !scripted && (!e.tty || !e.ttyOut) {
+		return errNoTerminal(e)
+	}
+	a, err := openForPlan(e, c, id)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := a.sb.GetPlan(ctx, id)
+	p, err := getPlan(ctx, e, c, a, id)
 	if err != nil {
 		return err
 	}
-	printPlan(e.stdout, p, !*noDiff)
+	printPlan(e.stdout, p, !noDiff)
 	user := osUser(e.getenv)
-	if *scripted {
+	if scripted {
 		approver := "scripted:" + user
 		p, err = a.sb.Approve(ctx, sandbox.ApproveInput{PlanID: id, Approver: approver, Channel: sandbox.ChannelScripted, Hash: p.Hash})
 		if err != nil {
@@ -352,8 +384,10 @@ func cmdApprove(ctx context.Context, e *env, args []string) error {
 	}
 	switch p.Status {
 	case sandbox.PlanPending, sandbox.PlanApproved:
+	case sandbox.PlanBlocked:
+		return refusal{fmt.Errorf("plan %s is blocked by %d governance errors (above) and cannot be approved; ask the agent to fix them and plan again", p.ID, p.Governance.Errors)}
 	default:
-		return fmt.Errorf("plan %s is %s and cannot be approved; ask the agent for a new plan", p.ID, p.Status)
+		return refusal{fmt.Errorf("plan %s is %s and cannot be approved; ask the agent for a new plan", p.ID, p.Status)}
 	}
 	code, err := a.sb.PlanCode(ctx, id)
 	if err != nil {
@@ -368,7 +402,7 @@ func cmdApprove(ctx context.Context, e *env, args []string) error {
 	typed := strings.TrimSpace(line)
 	if typed == "" {
 		fmt.Fprintln(e.stdout, "Cancelled; nothing was approved.")
-		return exitError{code: 1}
+		return exitCode(exitRefused)
 	}
 	p, err = a.sb.Approve(ctx, sandbox.ApproveInput{PlanID: id, Approver: user, Channel: sandbox.ChannelCLI, Code: typed, Hash: p.Hash})
 	if err != nil {
@@ -388,46 +422,93 @@ func approvedNext(w io.Writer, p *sandbox.Plan) error {
 	return nil
 }
 
-func cmdReject(ctx context.Context, e *env, args []string) error {
+func rejectCommand(e *env) *cobra.Command {
 	var c common
-	fs := newFlags(e, "reject", "reject PLAN --reason TEXT")
-	c.register(fs)
-	reason := fs.String("reason", "", "why, so the agent knows what to change (required)")
-	id, a, err := openForPlan(e, &c, fs, args, nil)
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "reject PLAN --reason TEXT",
+		Short: "reject a plan, telling the agent why",
+		Args:  exactArgs("PLAN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReject(cmd.Context(), e, c, args[0], reason)
+		},
+	}
+	c.register(cmd, dataDirHelp)
+	cmd.Flags().StringVar(&reason, "reason", "", "why, so the agent knows what to change (required)")
+	return cmd
+}
+
+func runReject(ctx context.Context, e *env, c common, id, reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return usagef("give a reason (--reason TEXT), so the agent knows what to change")
+	}
+	a, err := openForPlan(e, c, id)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p, err := a.sb.Reject(ctx, id, osUser(e.getenv), *reason, sandbox.ChannelCLI)
+	if _, err := getPlan(ctx, e, c, a, id); err != nil {
+		return err
+	}
+	p, err := a.sb.Reject(ctx, id, osUser(e.getenv), reason, sandbox.ChannelCLI)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Rejected plan %s: %s. It can never be promoted; the agent sees your reason.\n", termsafe.Text(p.ID, nameMax), termsafe.Quote(*reason, textMax))
+	fmt.Fprintf(e.stdout, "Rejected plan %s: %s. It can never be promoted; the agent sees your reason.\n", termsafe.Text(p.ID, nameMax), termsafe.Quote(reason, textMax))
 	return nil
 }
 
-func cmdAudit(ctx context.Context, e *env, args []string) error {
+func auditCommand(e *env) *cobra.Command {
 	var c common
-	fs := newFlags(e, "audit", "audit [--after SEQ] [--limit N] [--json]")
-	c.register(fs)
-	after := fs.Uint64("after", 0, "only entries after this sequence number")
-	limit := fs.Int("limit", 1000, "at most this many entries")
-	asJSON := fs.Bool("json", false, "print JSON lines")
-	if err := fs.Parse(args); err != nil {
-		return err
+	var after uint64
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "print the audit log: every write, approval, rejection and promotion step",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit <= 0 {
+				return usagef("--limit must be at least 1")
+			}
+			return runAudit(cmd.Context(), e, c, after, limit, asJSON)
+		},
 	}
-	a, err := openApp(e, c, openOptions{})
+	c.register(cmd, dataDirHelp)
+	cmd.Flags().Uint64Var(&after, "after", 0, "only entries after this sequence number `SEQ`")
+	cmd.Flags().IntVar(&limit, "limit", 1000, "at most `N` entries")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON lines")
+	return cmd
+}
+
+func runAudit(ctx context.Context, e *env, c common, after uint64, limit int, asJSON bool) error {
+	a, dir, ok, err := openExisting(e, c)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		if asJSON {
+			return errNoDataDir(e, c, dir)
+		}
+		fmt.Fprintf(e.stdout, "No audit entries in %s.\n", noData(e, c, dir))
+		return nil
 	}
 	defer a.Close()
-	entries, err := a.sb.Audit(ctx, *after, *limit)
+	entries, err := a.sb.Audit(ctx, after, limit)
 	if err != nil {
 		return err
+	}
+	if len(entries) == 0 && !asJSON {
+		what := "No audit entries"
+		if after > 0 {
+			what += fmt.Sprintf(" after %d", after)
+		}
+		fmt.Fprintf(e.stdout, "%s in %s (%s; %s).\n", what, a.dir, dataDirOrigin(c.dataDir, e.getenv), chooseDir)
+		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	for _, en := range entries {
-		if *asJSON {
+		if asJSON {
 			if err := writeJSON(e.stdout, en); err != nil {
 				return err
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/sandbox"
@@ -19,23 +20,37 @@ import (
 //go:embed assets/policy.yaml
 var samplePolicy []byte
 
-func cmdInit(_ context.Context, e *env, args []string) error {
+func initCommand(e *env) *cobra.Command {
 	var c common
-	fs := newFlags(e, "init", "init [--data-dir DIR] [--force]")
-	c.register(fs)
-	force := fs.Bool("force", false, "overwrite existing files")
-	if err := fs.Parse(args); err != nil {
-		return err
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "write config.yaml, contacts.csv and policy.yaml into the data directory",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			dir, err := resolveDataDir(c.dataDir, e.getenv)
+			if err != nil {
+				return err
+			}
+			policy := samplePolicy
+			// ── onboarding goes here ──────────────────────────────────────
+			// The brand questionnaire (cmd/lastmile/onboard.go) replaces the
+			// sample policy with one built from the answers:
+			//   answers, err := onboard(e.stdin, e.stdout, onboardOptions{…})
+			//   policy, err = governance.BaselinePolicy(answers)
+			// asked only when stdin and stdout are terminals and no flag
+			// turns it off, so scripted inits keep writing the sample.
+			// ──────────────────────────────────────────────────────────────
+			return initDataDir(dir, force, policy, e.stdout)
+		},
 	}
-	dir, err := resolveDataDir(c.dataDir, e.getenv)
-	if err != nil {
-		return err
-	}
-	return initDataDir(dir, *force, e.stdout)
+	c.register(cmd, dataDirHelp)
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite existing files")
+	return cmd
 }
 
 // initDataDir writes the starter files, keeping any that exist unless force.
-func initDataDir(dir string, force bool, w io.Writer) error {
+func initDataDir(dir string, force bool, policy []byte, w io.Writer) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -45,7 +60,7 @@ func initDataDir(dir string, force bool, w io.Writer) error {
 	}{
 		{sandbox.ConfigFile, "configuration (targets, plan expiry, approval channels)", []byte(sandbox.DefaultConfigText)},
 		{"contacts.csv", "sample contacts for the local target", []byte(local.SampleContacts)},
-		{"policy.yaml", "sample brand and compliance policy (edit it: docs/policy.md)", samplePolicy},
+		{"policy.yaml", "brand and compliance policy (edit it: docs/policy.md)", policy},
 	}
 	for _, f := range files {
 		p := filepath.Join(dir, f.name)
@@ -78,5 +93,5 @@ func ensureInitialized(e *env, c common) error {
 		return nil
 	}
 	fmt.Fprintf(e.stderr, "lastmile: initializing %s\n", dir)
-	return initDataDir(dir, false, e.stderr)
+	return initDataDir(dir, false, samplePolicy, e.stderr)
 }

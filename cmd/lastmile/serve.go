@@ -10,18 +10,28 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/tools"
 )
 
-func cmdServe(ctx context.Context, e *env, args []string) error {
+func serveCommand(e *env) *cobra.Command {
 	var c common
-	fs := newFlags(e, "serve", "serve [--data-dir DIR] [--http 127.0.0.1:8765]")
-	c.register(fs)
-	httpAddr := fs.String("http", "", "serve streamable HTTP on this address (path /mcp) instead of stdio")
-	if err := fs.Parse(args); err != nil {
-		return err
+	var httpAddr string
+	cmd := &cobra.Command{
+		Use:   "serve [--http ADDR]",
+		Short: "run the MCP server (stdio; streamable HTTP with --http)",
+		Long: "Run the MCP server. Over stdio (what Claude and other clients start) stdout carries only the\n" +
+			"protocol and logs go to stderr. A data directory without a config is initialized first.",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), e, c, httpAddr) },
 	}
+	c.register(cmd, dataDirHelp)
+	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
+	return cmd
+}
+
+func runServe(ctx context.Context, e *env, c common, httpAddr string) error {
 	if err := ensureInitialized(e, c); err != nil {
 		return err
 	}
@@ -39,17 +49,21 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	a, err := openApp(e, c, openOptions{})
+	o, err := serveOptions(e, c)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(e, c, o)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	a.log.Info("lastmile serving MCP on stdio", "version", buildVersion(), "data_dir", a.dir, "targets", a.sb.TargetNames())
-	if *httpAddr != "" {
-		return serveHTTP(ctx, e, a, *httpAddr)
+	if httpAddr != "" {
+		return serveHTTP(ctx, e, a, httpAddr)
 	}
+	a.log.Info("lastmile serving MCP on stdio", "version", versionString(), "data_dir", a.dir, "targets", a.sb.TargetNames())
 	delivery := tools.NewDelivery()
-	s := tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log, Delivery: delivery})
+	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, Delivery: delivery})
 	done := make(chan error, 1)
 	go func() { done <- tools.ServeStdio(ctx, s, e.stdin, delivery.Writer(e.stdout), a.log) }()
 	select {
@@ -60,6 +74,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		a.log.Info("lastmile stopping", "reason", context.Cause(ctx))
 		return nil
 	}
+}
+
+// serveOptions: when the server's data directory is not the one a person's
+// terminal finds by default, the approve command relayed to them names it.
+func serveOptions(e *env, c common) (openOptions, error) {
+	dir, err := resolveDataDir(c.dataDir, e.getenv)
+	if err != nil {
+		return openOptions{}, err
+	}
+	if def, err := defaultDataDir(e.getenv); err != nil || def != dir {
+		return openOptions{approveArgs: []string{"--data-dir", dir}}, nil
+	}
+	return openOptions{}, nil
 }
 
 // serveHTTP serves streamable HTTP at /mcp, for agent frameworks that do not
@@ -74,14 +101,14 @@ func serveHTTP(ctx context.Context, e *env, a *app, addr string) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		a.log.Warn("serving MCP over HTTP on a non-loopback address without authentication; put an authenticating proxy in front", "addr", addr)
 	}
-	s := tools.New(a.sb, tools.Options{Version: buildVersion(), Logger: a.log})
+	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log})
 	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath("/mcp"))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	a.log.Info("lastmile serving MCP over streamable HTTP", "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir)
+	a.log.Info("lastmile serving MCP over streamable HTTP", "version", versionString(), "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir, "targets", a.sb.TargetNames())
 	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s/mcp\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

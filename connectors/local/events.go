@@ -177,7 +177,9 @@ func (t *Target) Simulate(seed string, emails, pages []string) (int, error) {
 		}
 		return h.Sum32() % 100
 	}
-	for _, id := range emails {
+	for k, id := range emails {
+		// Rolled by position, not id: ids differ on every run.
+		pos := fmt.Sprint("email", k)
 		var rec liveEmail
 		if _, err := readJSON(t.recordPath(sandbox.KindEmail, id), &rec); err != nil {
 			return 0, err
@@ -190,30 +192,31 @@ func (t *Target) Simulate(seed string, emails, pages []string) (int, error) {
 		})
 		for i, addr := range sent {
 			at := at.Add(time.Duration(i) * time.Second)
-			if roll(id, addr, "bounce") < 5 {
+			if roll(pos, addr, "bounce") < 5 {
 				evs = append(evs, Event{Type: "bounce", Artifact: id, Email: addr, At: at})
 				continue
 			}
 			evs = append(evs, Event{Type: "delivered", Artifact: id, Email: addr, At: at})
-			if roll(id, addr, "open") < 55 {
+			if roll(pos, addr, "open") < 55 {
 				evs = append(evs, Event{Type: "open", Artifact: id, Email: addr, At: at.Add(time.Hour)})
-				if roll(id, addr, "open2") < 30 {
+				if roll(pos, addr, "open2") < 30 {
 					evs = append(evs, Event{Type: "open", Artifact: id, Email: addr, At: at.Add(26 * time.Hour)})
 				}
-				if roll(id, addr, "click") < 40 {
+				if roll(pos, addr, "click") < 40 {
 					evs = append(evs, Event{Type: "click", Artifact: id, Email: addr, URL: "https://example.com/", At: at.Add(time.Hour + time.Minute)})
 				}
 			}
-			if roll(id, addr, "unsub") < 4 {
+			if roll(pos, addr, "unsub") < 4 {
 				evs = append(evs, Event{Type: "unsubscribe", Artifact: id, Email: addr, At: at.Add(2 * time.Hour)})
 			}
 		}
 	}
-	for _, id := range pages {
+	for k, id := range pages {
+		pos := fmt.Sprint("page", k)
 		for i := range 40 {
 			v := fmt.Sprint(i)
 			evs = append(evs, Event{Type: "page_view", Artifact: id, At: at.Add(time.Duration(i) * time.Minute)})
-			if roll(id, v, "submit") < 20 {
+			if roll(pos, v, "submit") < 20 {
 				evs = append(evs, Event{Type: "form_submission", Artifact: id, Email: fmt.Sprintf("visitor%d@example.org", i), At: at.Add(time.Duration(i)*time.Minute + 30*time.Second)})
 			}
 		}
