@@ -69,7 +69,7 @@ func TestCLIConventions(t *testing.T) {
 		{args: []string{"plan"}, code: 2, out: []string{""}, err: []string{`unknown command "plan"; did you mean plans?`}},
 		{args: []string{"help", "frobnicate"}, code: 2, out: []string{""}, err: []string{`unknown command "frobnicate"`}},
 		{args: []string{"version", "extra"}, code: 2, out: []string{""}, err: []string{`unexpected argument "extra"`}},
-		{args: []string{"plans", "--status", "bogus"}, code: 2, out: []string{""}, err: []string{`lastmile plans: invalid argument "bogus" for "--status" flag: must be one of pending, approved`, "Run 'lastmile plans --help' for usage."}},
+		{args: []string{"plans", "--status", "bogus"}, code: 2, out: []string{""}, err: []string{`lastmile plans: invalid argument "bogus" for "--status" flag: must be one of pending, blocked, approved`, "Run 'lastmile plans --help' for usage."}},
 		{args: []string{"plans", "extra"}, code: 2, out: []string{""}, err: []string{`lastmile plans: unexpected argument "extra" (plans takes none)`}},
 		{args: []string{"plans", "--dat-dir", dir}, code: 2, out: []string{""}, err: []string{"unknown flag: --dat-dir; did you mean --data-dir?"}},
 		{args: []string{"plans", "--json=maybe"}, code: 2, out: []string{""}, err: []string{`invalid argument "maybe"`}},
