@@ -25,7 +25,7 @@ type BrandAnswers struct {
 	Industry                        string
 	// Colors maps primary, text, background, link and button to #rgb or
 	// #rrggbb values.
-	Colors               map[string]string
+	Colors                map[string]string
 	BodyFont, HeadingFont string
 	LogoURL, LogoAlt      string
 	// Approvers maps a role (lower case) to its members (names or emails).
