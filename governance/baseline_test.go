@@ -83,8 +83,11 @@ func TestBaselineNorthwind(t *testing.T) {
 	if n, e := p.Sender(); n != "Northwind Coffee" || e != "hello@northwind.coffee" {
 		t.Errorf("Sender() = %q, %q", n, e)
 	}
-	if u := p.Unset(); len(u) != 0 {
+	if u := p.Unset(); len(u) != 0 || p.UnsetNote() != "" {
 		t.Errorf("Unset() = %v; want nothing", u)
+	}
+	if s := p.Summary(); !strings.Contains(s, "- Industry: food") || !strings.Contains(s, "Northwind Coffee <hello@northwind.coffee>") || strings.Contains(s, "Brand not set") {
+		t.Errorf("Summary does not show the defaults:\n%s", s)
 	}
 	if got := p.RoleMembers("marketing"); !slices.Equal(got, []string{"ana@northwind.coffee"}) {
 		t.Errorf("marketing role = %v", got)
@@ -130,6 +133,9 @@ func TestBaselineUnbranded(t *testing.T) {
 	}
 	if note := p.UnsetNote(); !strings.Contains(note, "lastmile init") || !strings.Contains(note, "postal address") {
 		t.Errorf("UnsetNote() = %q", note)
+	}
+	if s := p.Summary(); !strings.Contains(s, "**Brand not set.**") || !strings.Contains(s, "`lastmile init`") {
+		t.Errorf("Summary does not say the brand is not set:\n%s", s)
 	}
 	if ind, mk := p.Defaults(); ind != "" || mk != nil {
 		t.Errorf("Defaults() = %q, %v; want none", ind, mk)
