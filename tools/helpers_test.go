@@ -49,12 +49,16 @@ type harnessConfig struct {
 	protocol string
 	dir      string
 	memory   bool
+	policy   *governance.Policy
 }
 
 type option func(*harnessConfig)
 
 // withProtocol pins the client's protocol version.
 func withProtocol(v string) option { return func(c *harnessConfig) { c.protocol = v } }
+
+// withPolicy serves under p instead of the default (empty) policy.
+func withPolicy(p *governance.Policy) option { return func(c *harnessConfig) { c.policy = p } }
 
 // withDir reuses a data directory (to restart a server on it).
 func withDir(dir string) option { return func(c *harnessConfig) { c.dir = dir } }
@@ -110,11 +114,14 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.policy == nil {
+		cfg.policy = governance.Default()
+	}
 	sb, err := sandbox.New(sandbox.Options{
 		Store:   st,
 		Config:  sandbox.DefaultConfig(),
 		Targets: map[string]sandbox.Target{"local": lt},
-		Policy:  sandbox.StaticPolicy{P: governance.Default()},
+		Policy:  sandbox.StaticPolicy{P: cfg.policy},
 		Now:     now,
 		DataDir: cfg.dir,
 	})
