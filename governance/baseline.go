@@ -119,6 +119,8 @@ func (a BrandAnswers) Validate() error {
 	if a.Website != "" {
 		if p := httpsProblem(a.Website); p != "" {
 			bad("website", "%s (e.g. https://www.example.com)", p)
+		} else if u, _ := url.Parse(a.Website); !strings.Contains(u.Hostname(), ".") {
+			bad("website", "%q has no domain name (e.g. https://www.example.com)", a.Website)
 		}
 	}
 	for _, d := range a.SendingDomains {
