@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // BrandAnswers are what `lastmile init` asks a new workspace: who sends,
@@ -113,6 +115,27 @@ func (a BrandAnswers) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
+	texts := []struct{ name, v string }{
+		{"company", a.Company}, {"postal_address", a.PostalAddress}, {"website", a.Website}, {"from_name", a.FromName},
+		{"from_email", a.FromEmail}, {"industry", a.Industry}, {"body_font", a.BodyFont}, {"heading_font", a.HeadingFont},
+		{"logo_url", a.LogoURL}, {"logo_alt", a.LogoAlt},
+	}
+	for _, d := range a.SendingDomains {
+		texts = append(texts, struct{ name, v string }{"sending_domains", d})
+	}
+	for _, m := range a.Markets {
+		texts = append(texts, struct{ name, v string }{"markets", m})
+	}
+	for _, role := range slices.Sorted(maps.Keys(a.Approvers)) {
+		for _, m := range a.Approvers[role] {
+			texts = append(texts, struct{ name, v string }{"approvers." + role, m})
+		}
+	}
+	for _, t := range texts {
+		if !utf8.ValidString(t.v) || strings.ContainsFunc(t.v, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
+			bad(t.name, "has bytes that are not text (invalid UTF-8 or control characters)")
+		}
+	}
 	if strings.ContainsAny(a.Company, "\r\n") {
 		bad("company", "must be one line")
 	}
@@ -153,7 +176,7 @@ func (a BrandAnswers) Validate() error {
 		}
 	}
 	for _, f := range []struct{ name, v string }{{"body_font", a.BodyFont}, {"heading_font", a.HeadingFont}} {
-		if f.v != "" && !fontStackRE().MatchString(strings.ReplaceAll(f.v, `"`, "'")) {
+		if f.v != "" && (!fontStackRE().MatchString(strings.ReplaceAll(f.v, `"`, "'")) || !strings.ContainsFunc(f.v, unicode.IsLetter)) {
 			bad(f.name, "%q is not a CSS font stack (names, commas, spaces and quotes, e.g. Georgia, serif)", f.v)
 		}
 	}
