@@ -16,6 +16,9 @@ var loadErrorLine = regexp.MustCompile(`^fuzz\.yaml:[1-9][0-9]*:[1-9][0-9]*: .+`
 // panic; a policy that loads hashes stably and can check documents.
 func FuzzParse(f *testing.F) {
 	f.Add(readFile(f, samplePolicy))
+	if b, err := governance.BaselinePolicy(governance.BrandAnswers{}); err == nil {
+		f.Add(b)
+	}
 	f.Add([]byte(loadPrefix + "  - id: a\n    kind: existence\n    level: error\n    tokens: [x]\n"))
 	f.Add([]byte("rules:\n  - id: a\n    kind: link\n    level: error\n    utm: {required: [utm_source], values: {utm_medium: [email]}}\n"))
 	f.Add([]byte("rules:\n  - id: a\n    kind: conditional\n    level: warning\n    first: '(a'\n    second: b\n"))
@@ -80,6 +83,32 @@ func FuzzCheck(f *testing.F) {
 		again := p.Check([]governance.Document{doc})
 		if !slices.Equal(render(rep.Findings), render(again.Findings)) {
 			t.Fatal("Check is not deterministic")
+		}
+	})
+}
+
+// FuzzBaselinePolicy: answers that validate always give a policy that loads
+// and keeps them as given (the YAML quoting holds for any text).
+func FuzzBaselinePolicy(f *testing.F) {
+	f.Add("Northwind Coffee Roasters", "1 Bean Street, Portland, OR 97201, USA", "https://northwind.coffee", "Northwind", "food", "Georgia, serif")
+	f.Add(`"Q" & #x: y`, "line 1\nline 2: 'x' # not a comment", "https://a.example.org/x?y=1#z", "A: B", "retail", "'Playfair Display', serif")
+	f.Add("\u2028", "- [x]", "", "{}", "", "")
+	f.Fuzz(func(t *testing.T, company, address, website, fromName, industry, font string) {
+		a := governance.BrandAnswers{Company: company, PostalAddress: address, Website: website, FromName: fromName, Industry: industry, BodyFont: font}
+		if a.Validate() != nil {
+			return
+		}
+		src, err := governance.BaselinePolicy(a)
+		if err != nil {
+			t.Fatalf("valid answers give no policy: %v", err)
+		}
+		p, err := governance.Parse("policy.yaml", src)
+		if err != nil {
+			t.Fatalf("the baseline does not load: %v", err)
+		}
+		n := a.Normalize()
+		if ft := p.Brand().Footer; ft.Company != n.Company || ft.PostalAddress != n.PostalAddress {
+			t.Errorf("footer %+v; want %q, %q", ft, n.Company, n.PostalAddress)
 		}
 	})
 }

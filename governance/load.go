@@ -338,7 +338,7 @@ func (l *loader) noAliases(root *yaml.Node) bool {
 	return ok
 }
 
-var topKeys = []string{"version", "name", "description", "brand", "roles", "approval", "rules"}
+var topKeys = []string{"version", "name", "description", "defaults", "brand", "roles", "approval", "rules"}
 
 func (l *loader) policy(doc *yaml.Node) *Policy {
 	p := &Policy{file: l.file, version: 1, roles: map[string][]string{}, channels: defaultApprovalChannels()}
@@ -365,6 +365,9 @@ func (l *loader) policy(doc *yaml.Node) *Policy {
 	}
 	if f, ok := top["description"]; ok {
 		p.description, _ = l.str(f.v, "description")
+	}
+	if f, ok := top["defaults"]; ok {
+		p.defaults = l.defaults(f.v)
 	}
 	if f, ok := top["brand"]; ok {
 		p.brand = l.brand(f.v)
@@ -396,6 +399,64 @@ func (l *loader) policy(doc *yaml.Node) *Policy {
 	p.words = buildWordIndex(p.rules)
 	p.hash = p.computeHash()
 	return p
+}
+
+var defaultsKeys = []string{"industry", "markets", "from_name", "from_email"}
+
+// defaults reads the campaign metadata campaigns inherit when they state
+// none. Markets are countries only: a group such as EU would be a guess
+// about where the campaign goes.
+func (l *loader) defaults(n *yaml.Node) *Defaults {
+	d := &Defaults{}
+	f := l.fields(n, "defaults", defaultsKeys)
+	if v, ok := f["industry"]; ok {
+		if s, ok := l.nonEmptyStr(v.v, "defaults.industry"); ok {
+			if !industryRE().MatchString(s) {
+				l.errAt(v.v, "defaults.industry %q must be lower case letters, digits, '-' or '_' (e.g. retail)", s)
+			}
+			d.Industry = s
+		}
+	}
+	if v, ok := f["markets"]; ok {
+		names, nodes := l.strList(v.v, "defaults.markets", false)
+		for i, m := range names {
+			switch {
+			case isCountry(m):
+				if slices.Contains(d.Markets, m) {
+					l.errAt(nodes[i], "defaults.markets: %s is listed twice", m)
+					continue
+				}
+				d.Markets = append(d.Markets, m)
+			case isCountry(strings.ToUpper(m)):
+				l.errAt(nodes[i], "defaults.markets: market %q must be upper case: %q", m, strings.ToUpper(m))
+			default:
+				l.errAt(nodes[i], "defaults.markets: %q is not an ISO 3166-1 alpha-2 country code (US, DE, GB, CA); groups such as EU are for rules, not campaigns", m)
+			}
+		}
+	}
+	if v, ok := f["from_name"]; ok {
+		if s, ok := l.nonEmptyStr(v.v, "defaults.from_name"); ok {
+			if strings.ContainsAny(s, "\r\n\"<>") {
+				l.errAt(v.v, "defaults.from_name %q must be plain words (no line breaks, quotes or angle brackets)", s)
+			}
+			d.FromName = s
+		}
+	}
+	if v, ok := f["from_email"]; ok {
+		if s, ok := l.nonEmptyStr(v.v, "defaults.from_email"); ok {
+			if !plainEmail(s) {
+				l.errAt(v.v, "defaults.from_email %q is not an email address", s)
+			}
+			d.FromEmail = s
+		}
+	}
+	return d
+}
+
+// plainEmail is a light check for an address like news@example.com.
+func plainEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n<>\",;()") && strings.Contains(s[at+1:], ".")
 }
 
 var roleNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_-]*$`) })

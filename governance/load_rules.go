@@ -559,7 +559,7 @@ func (l *loader) domains(n *yaml.Node, what string) []string {
 	return out
 }
 
-func (l *loader) footerRule(f map[string]kv, n *yaml.Node, r *rule, p *Policy, where string) {
+func (l *loader) footerRule(f map[string]kv, n *yaml.Node, r *rule, _ *Policy, where string) {
 	c := &r.cfg
 	v, ok := f["require"]
 	if !ok {
@@ -570,19 +570,14 @@ func (l *loader) footerRule(f map[string]kv, n *yaml.Node, r *rule, p *Policy, w
 		l.errAt(v.v, "%s: require must be a list, got %s", where, describe(v.v))
 		return
 	}
-	ft := p.brand.Footer
+	// A part whose brand footer field is not set is not a load error: the
+	// unbranded baseline (lastmile init with no answers) must load, and the
+	// rule then reports, wherever it applies, that the value is not set and
+	// that a human sets it with lastmile init. It never passes silently.
 	for _, item := range v.v.Content {
 		part, ok := l.enum(item, "footer part", footerParts)
 		if !ok {
 			continue
-		}
-		switch {
-		case part == "postal_address" && ft.PostalAddress == "":
-			l.errAt(item, "%s: postal_address needs brand.footer.postal_address, which is not set", where)
-		case part == "sender_identity" && ft.Company == "":
-			l.errAt(item, "%s: sender_identity needs brand.footer.company, which is not set", where)
-		case part == "contact" && ft.ContactEmail == "" && ft.ContactURL == "":
-			l.errAt(item, "%s: contact needs brand.footer.contact_email or contact_url, neither is set", where)
 		}
 		c.Require = append(c.Require, part)
 	}

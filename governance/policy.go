@@ -7,6 +7,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Policy is a loaded, validated and compiled policy. It is immutable and safe
@@ -16,6 +17,7 @@ type Policy struct {
 	version     int
 	name        string
 	description string
+	defaults    *Defaults // nil when the policy has no defaults section
 	brand       Brand
 	roles       map[string][]string
 	channels    map[string]ChannelRule // approval channels that count
@@ -64,6 +66,17 @@ type Footer struct {
 	PostalAddress string `json:"postal_address,omitempty"`
 	ContactEmail  string `json:"contact_email,omitempty"`
 	ContactURL    string `json:"contact_url,omitempty"`
+}
+
+// Defaults is campaign metadata a campaign inherits when it states none
+// (the policy's defaults section): the company's industry and markets, so
+// that industry and market selectors match what the company does rather
+// than matching everything because nothing was said; and the default sender.
+type Defaults struct {
+	Industry  string   `json:"industry,omitempty"`
+	Markets   []string `json:"markets,omitempty"`
+	FromName  string   `json:"from_name,omitempty"`
+	FromEmail string   `json:"from_email,omitempty"`
 }
 
 // RuleInfo describes one rule for listings (CLI, MCP resources).
@@ -217,11 +230,12 @@ func (p *Policy) computeHash() string {
 		Version     int                    `json:"version"`
 		Name        string                 `json:"name"`
 		Description string                 `json:"description"`
+		Defaults    *Defaults              `json:"defaults,omitempty"` // absent: hashes as before defaults existed
 		Brand       Brand                  `json:"brand"`
 		Roles       map[string][]string    `json:"roles"`
 		Channels    map[string]ChannelRule `json:"approval_channels"`
 		Rules       []ruleConfig           `json:"rules"`
-	}{"lastmile-policy/1", p.version, p.name, p.description, p.brand, p.roles, p.channels, nil}
+	}{"lastmile-policy/1", p.version, p.name, p.description, p.defaults, p.brand, p.roles, p.channels, nil}
 	for _, r := range p.rules {
 		canon.Rules = append(canon.Rules, r.cfg)
 	}
@@ -264,4 +278,73 @@ func (p *Policy) Rules() []RuleInfo {
 		})
 	}
 	return out
+}
+
+// Defaults returns the industry and markets campaigns inherit when they
+// state none ("" and nil when the policy sets none).
+func (p *Policy) Defaults() (industry string, markets []string) {
+	if p.defaults == nil {
+		return "", nil
+	}
+	return p.defaults.Industry, slices.Clone(p.defaults.Markets)
+}
+
+// Sender returns the policy's default sender name and address ("" when not
+// set), for agents writing emails.
+func (p *Policy) Sender() (name, email string) {
+	if p.defaults == nil {
+		return "", ""
+	}
+	return p.defaults.FromName, p.defaults.FromEmail
+}
+
+// Brand values every commercial email needs (sender identity, CAN-SPAM's
+// postal address, CASL's contact), as Unset names them.
+const (
+	UnsetCompany       = "brand.footer.company"
+	UnsetPostalAddress = "brand.footer.postal_address"
+	UnsetContact       = "brand.footer.contact_url" // the website; contact_email also satisfies it
+)
+
+// unsetWhat says what each Unset value is, for people.
+var unsetWhat = map[string]string{
+	UnsetCompany:       "the company name",
+	UnsetPostalAddress: "the company's postal address",
+	UnsetContact:       "the website (or a contact email)",
+}
+
+// Unset lists the brand values a human still has to set before emails can
+// carry the sender's identity: brand.footer.company, postal_address and
+// contact_url (satisfied by contact_email too), in that order. Footer rules
+// that need one of them report it as not set wherever they apply.
+func (p *Policy) Unset() []string {
+	var out []string
+	ft := p.brand.Footer
+	if ft.Company == "" {
+		out = append(out, UnsetCompany)
+	}
+	if ft.PostalAddress == "" {
+		out = append(out, UnsetPostalAddress)
+	}
+	if ft.ContactURL == "" && ft.ContactEmail == "" {
+		out = append(out, UnsetContact)
+	}
+	return out
+}
+
+// UnsetNote is one paragraph for agents telling what the human must set
+// with lastmile init, or "" when nothing is unset.
+func (p *Policy) UnsetNote() string {
+	u := p.Unset()
+	if len(u) == 0 {
+		return ""
+	}
+	parts := make([]string, len(u))
+	for i, k := range u {
+		parts[i] = unsetWhat[k] + " (" + k + ")"
+	}
+	return "The brand is not fully set: " + strings.Join(parts, ", ") + " is not set. " +
+		"Emails cannot carry the sender's identity until it is, and footer rules that need it report it as not set. " +
+		"You cannot set it: ask a human to run `lastmile init` (it asks for the company, postal address, website and sender) " +
+		"or to edit the brand section of policy.yaml. Do not invent these values."
 }

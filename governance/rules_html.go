@@ -158,6 +158,12 @@ func (c *checker) footerBody(r *rule, f *fieldScan) {
 		words = defaultUnsubWords
 	}
 	for _, part := range r.cfg.Require {
+		if key, what := unsetFor(part, ft); key != "" {
+			c.add(r, f, missingAt, "",
+				r.message("", key+" is not set in the policy, so "+what+" cannot be checked; the email cannot carry it either"),
+				r.fix("", "A human runs `lastmile init` to set "+unsetWhat[key]+" ("+key+" in policy.yaml). The agent cannot set it; do not invent one."))
+			continue
+		}
 		switch part {
 		case "postal_address":
 			if !strings.Contains(loose, looseForm(ft.PostalAddress)) {
@@ -203,6 +209,20 @@ func (c *checker) footerBody(r *rule, f *fieldScan) {
 			}
 		}
 	}
+}
+
+// unsetFor names the brand footer value a footer part needs and the policy
+// does not set ("" when it is set or the part needs none).
+func unsetFor(part string, ft Footer) (key, what string) {
+	switch {
+	case part == "postal_address" && ft.PostalAddress == "":
+		return UnsetPostalAddress, "the postal address CAN-SPAM requires"
+	case part == "sender_identity" && ft.Company == "":
+		return UnsetCompany, "the sender identification CASL and the GDPR require"
+	case part == "contact" && ft.ContactEmail == "" && ft.ContactURL == "":
+		return UnsetContact, "the contact information CASL requires"
+	}
+	return "", ""
 }
 
 func (c *checker) hasContact(f *fieldScan, loose string, ft Footer) bool {

@@ -25,6 +25,19 @@ func (p *Policy) Summary() string {
 		fmt.Fprintf(&b, " (from `%s`)", p.file)
 	}
 	b.WriteString("\n\nLevels: **error** blocks promotion; **warning** must be acknowledged by the approver; **suggestion** is advice.\n")
+	if note := p.UnsetNote(); note != "" {
+		fmt.Fprintf(&b, "\n**Brand not set.** %s\n", note)
+	}
+	if d := p.defaults; d != nil {
+		b.WriteString("\n## Defaults\n\nCampaigns that state no industry or markets get these, and rules select on them.\n\n")
+		line(&b, "Industry", d.Industry)
+		line(&b, "Markets", strings.Join(d.Markets, ", "))
+		sender := d.FromName
+		if d.FromEmail != "" {
+			sender = strings.TrimSpace(sender + " <" + d.FromEmail + ">")
+		}
+		line(&b, "Sender (use it as from_name and from_email)", sender)
+	}
 
 	b.WriteString("\n## Brand\n\n")
 	br := p.brand

@@ -85,6 +85,7 @@ func (s *Sandbox) CreateCampaign(ctx context.Context, actor string, in CampaignI
 	if err := s.validateCampaign(&in); err != nil {
 		return nil, err
 	}
+	s.inheritDefaults(&in)
 	now := s.clock()
 	c := &Campaign{
 		ID: newID(PrefixCampaign, now), Name: in.Name, Brief: in.Brief, Goal: in.Goal,
@@ -103,6 +104,24 @@ func (s *Sandbox) CreateCampaign(ctx context.Context, actor string, in CampaignI
 		return nil, err
 	}
 	return c, nil
+}
+
+// inheritDefaults fills the industry and markets a campaign does not state
+// from the policy's defaults, so rules select on what the company does
+// instead of matching everything because nothing was said. The values are
+// stored on the campaign: a later policy edit does not move a campaign.
+func (s *Sandbox) inheritDefaults(in *CampaignInput) {
+	p, err := s.policy.Policy()
+	if err != nil || p == nil {
+		return // a broken policy blocks planning anyway
+	}
+	industry, markets := p.Defaults()
+	if in.Industry == "" {
+		in.Industry = industry
+	}
+	if len(in.Markets) == 0 {
+		in.Markets = markets
+	}
 }
 
 // newestKey sorts newer campaigns first.

@@ -116,18 +116,18 @@ func (s *Sandbox) StageEmail(ctx context.Context, actor string, in EmailInput) (
 		ps.add("subject", "contains a line break", "write the subject on one line")
 	}
 	checkLen(&ps, "preview_text", e.PreviewText, 250, false, "")
-	checkLen(&ps, "from_name", e.FromName, 100, true, "give the sender name recipients will see, e.g. \"Acme\"")
+	checkLen(&ps, "from_name", e.FromName, 100, true, "give the sender name recipients will see: the policy's default sender (lastmile://policy) when it has one")
 	if strings.ContainsAny(e.FromName, "\r\n<>\"") {
-		ps.add("from_name", "contains a line break, quote or angle bracket", "use plain words, e.g. \"Jane at Acme\"")
+		ps.add("from_name", "contains a line break, quote or angle bracket", "use plain words, e.g. \"Jane at Example Shop\"")
 	}
 	if e.FromEmail == "" {
-		ps.add("from_email", "is required", "give the sender address, e.g. news@acme.com")
+		ps.add("from_email", "is required", "give the sender address: the policy's default sender (lastmile://policy) when it has one, e.g. news@example.com")
 	} else if msg := checkAddress(e.FromEmail); msg != "" {
-		ps.add("from_email", msg, "use a plain address like news@acme.com")
+		ps.add("from_email", msg, "use a plain address like news@example.com")
 	}
 	if e.ReplyTo != "" {
 		if msg := checkAddress(e.ReplyTo); msg != "" {
-			ps.add("reply_to", msg, "use a plain address like support@acme.com, or leave it empty")
+			ps.add("reply_to", msg, "use a plain address like support@example.com, or leave it empty")
 		}
 	}
 	checkHTMLOrBlocks(&ps, in.HTML, in.Blocks)

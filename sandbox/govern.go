@@ -36,6 +36,7 @@ func (s *Sandbox) theme() content.Theme {
 		FontFamily: b.Fonts.Body, HeadingFontFamily: b.Fonts.Heading,
 		LogoURL: b.Logo.URL, LogoAlt: b.Logo.Alt, LogoLink: b.Logo.Link, LogoWidth: b.Logo.Width,
 		Company: b.Footer.Company, PostalAddress: b.Footer.PostalAddress, ContactEmail: b.Footer.ContactEmail,
+		ContactURL: b.Footer.ContactURL,
 	}
 }
 

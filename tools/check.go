@@ -23,6 +23,7 @@ type checkOut struct {
 	Passed      bool                 `json:"passed" jsonschema_description:"True when nothing blocks promotion (no error-level finding)."`
 	PolicyHash  string               `json:"policy_hash"`
 	Configured  bool                 `json:"policy_configured"`
+	BrandUnset  []string             `json:"brand_unset,omitempty" jsonschema_description:"Brand values the policy does not set (brand.footer.company, postal_address, contact_url). Only a human can set them, by running lastmile init; never invent them."`
 }
 
 func checkTools(d deps) []Tool {
@@ -40,14 +41,18 @@ func checkTools(d deps) []Tool {
 			if err != nil {
 				return checkOut{}, "", err
 			}
-			out := checkOut{Findings: rep.Findings, Errors: rep.Errors, Warnings: rep.Warnings, Suggestions: rep.Suggestions, Passed: rep.Passed, PolicyHash: pol.Hash(), Configured: len(pol.Rules()) > 0}
+			out := checkOut{Findings: rep.Findings, Errors: rep.Errors, Warnings: rep.Warnings, Suggestions: rep.Suggestions, Passed: rep.Passed, PolicyHash: pol.Hash(), Configured: len(pol.Rules()) > 0, BrandUnset: pol.Unset()}
 			if out.Findings == nil {
 				out.Findings = []governance.Finding{}
 			}
 			if !out.Configured {
-				return out, "No policy is configured, so nothing was checked. A human can add one (lastmile init writes a sample).", nil
+				return out, "No policy is configured, so nothing was checked. A human can add one: lastmile init writes a baseline policy with the company's brand.", nil
 			}
-			return out, fmt.Sprintf("Governance: %s.", sandbox.Summarize(rep)), nil
+			text := fmt.Sprintf("Governance: %s.", sandbox.Summarize(rep))
+			if note := pol.UnsetNote(); note != "" {
+				text += " " + note
+			}
+			return out, text, nil
 		},
 	}.build(d)}
 }

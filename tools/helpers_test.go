@@ -60,6 +60,9 @@ type option func(*harnessConfig)
 // withProtocol pins the client's protocol version.
 func withProtocol(v string) option { return func(c *harnessConfig) { c.protocol = v } }
 
+// withPolicy serves under p instead of the default (empty) policy.
+func withPolicy(p *governance.Policy) option { return func(c *harnessConfig) { c.policy = p } }
+
 // withDir reuses a data directory (to restart a server on it).
 func withDir(dir string) option { return func(c *harnessConfig) { c.dir = dir } }
 

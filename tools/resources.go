@@ -35,7 +35,7 @@ func jsonContents(uri string, v any) ([]mcp.ResourceContents, error) {
 
 func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
 	s.AddResource(mcp.NewResource("lastmile://policy", "Brand and compliance policy",
-		mcp.WithResourceDescription("The brand tokens (colours, fonts, logo, footer identity) and every rule staged content is checked against before promotion. Read it before writing content."),
+		mcp.WithResourceDescription("The brand tokens (colours, fonts, logo, footer identity), the defaults campaigns inherit (industry, markets, sender), the brand values a human still has to set with lastmile init, and every rule staged content is checked against before promotion. Read it before writing content."),
 		mcp.WithMIMEType("text/markdown")),
 		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 			p, err := sb.Policy()

@@ -4,6 +4,7 @@ package tools
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/server"
 
@@ -34,6 +35,36 @@ Everything you create is STAGED in a sandbox; nothing reaches a live platform un
 5. confirm_promotion with the plan id once approved. You cannot approve plans yourself; arguments never count as approval.
 6. fetch_metrics to read results back.`
 
+// serverInstructions are the instructions plus what the policy in force at
+// start-up says the agent must know first: brand values a human still has
+// to set (the agent cannot set them and must not invent them), and the
+// defaults campaigns inherit.
+func serverInstructions(sb *sandbox.Sandbox) string {
+	p, err := sb.Policy()
+	if err != nil || p == nil {
+		return instructions + "\nThe policy file has errors: read lastmile://policy; nothing can be promoted until a human fixes it."
+	}
+	out := instructions
+	if note := p.UnsetNote(); note != "" {
+		out += "\nBRAND NOT SET: " + note
+	}
+	industry, markets := p.Defaults()
+	var parts []string
+	if industry != "" {
+		parts = append(parts, "industry "+industry)
+	}
+	if len(markets) > 0 {
+		parts = append(parts, "markets "+strings.Join(markets, ", "))
+	}
+	if name, email := p.Sender(); email != "" {
+		parts = append(parts, "sender "+strings.TrimSpace(name+" <"+email+">"))
+	}
+	if len(parts) > 0 {
+		out += "\nPolicy defaults (a campaign that states no industry or markets inherits them): " + strings.Join(parts, "; ") + "."
+	}
+	return out
+}
+
 // All returns every tool, in a stable order.
 func All(sb *sandbox.Sandbox, o Options) []Tool {
 	if o.Logger == nil {
@@ -59,7 +90,7 @@ func New(sb *sandbox.Sandbox, o Options) *server.MCPServer {
 	s := server.NewMCPServer("lastmile", o.Version,
 		server.WithTitle("lastmile"),
 		server.WithDescription("Stage, check, plan and promote marketing campaigns with human approval."),
-		server.WithInstructions(instructions),
+		server.WithInstructions(serverInstructions(sb)),
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),

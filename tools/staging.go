@@ -55,8 +55,8 @@ type createEmailIn struct {
 	Name        string           `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Internal name of the email."`
 	Subject     string           `json:"subject" jsonschema:"minLength=1,maxLength=250" jsonschema_description:"Subject line recipients see."`
 	PreviewText string           `json:"preview_text,omitempty" jsonschema:"maxLength=250" jsonschema_description:"Preheader text shown after the subject in the inbox."`
-	FromName    string           `json:"from_name" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"Sender name recipients see."`
-	FromEmail   string           `json:"from_email" jsonschema:"minLength=3" jsonschema_description:"Sender address, e.g. news@acme.com."`
+	FromName    string           `json:"from_name" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"Sender name recipients see: the policy's default sender (lastmile://policy) when it has one."`
+	FromEmail   string           `json:"from_email" jsonschema:"minLength=3" jsonschema_description:"Sender address: the policy's default sender (lastmile://policy) when it has one."`
 	ReplyTo     string           `json:"reply_to,omitempty" jsonschema_description:"Reply-to address; default the sender."`
 	HTML        string           `json:"html,omitempty" jsonschema_description:"The full email HTML (at most 1 MB). Give exactly one of html and blocks."`
 	Blocks      []content.Block  `json:"blocks,omitempty" jsonschema_description:"Content blocks rendered as responsive, table-based email HTML with the brand's colours and fonts and a compliant footer. Give exactly one of html and blocks."`

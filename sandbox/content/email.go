@@ -368,10 +368,20 @@ func (e *emailWriter) footer(o EmailOptions) {
 		b.WriteString(`<p style="` + pStyle(false) + `"><a href="mailto:` + escapeAttr(th.contactEmail) + `" target="_blank" ` + linkStyle + ">" +
 			escapeText(th.contactEmail) + "</a></p>")
 	}
+	if th.contactURL != "" {
+		b.WriteString(`<p style="` + pStyle(false) + `"><a href="` + escapeAttr(th.contactURL) + `" target="_blank" ` + linkStyle + ">" +
+			escapeText(displayURL(th.contactURL)) + "</a></p>")
+	}
 	unsub := strings.TrimSpace(o.UnsubscribeURL)
 	if unsub == "" || safeHref(unsub, false) == "" {
 		unsub = DefaultUnsubscribeURL
 	}
 	b.WriteString(`<p style="` + pStyle(true) + `">Don't want these emails? <a href="` + escapeAttr(unsub) + `" target="_blank" ` + linkStyle + ">Unsubscribe</a>.</p>")
 	b.WriteString("</td></tr>\n")
+}
+
+// displayURL is a URL as a footer shows it: without the scheme and a
+// trailing slash.
+func displayURL(u string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(u, "https://"), "/")
 }

@@ -153,6 +153,9 @@ func emailText(blocks []Block, th theme, o EmailOptions) string {
 		if th.contactEmail != "" {
 			lines = append(lines, th.contactEmail)
 		}
+		if th.contactURL != "" {
+			lines = append(lines, th.contactURL)
+		}
 		unsub := strings.TrimSpace(o.UnsubscribeURL)
 		if unsub == "" || safeHref(unsub, false) == "" {
 			unsub = DefaultUnsubscribeURL

@@ -38,6 +38,9 @@ type Theme struct {
 	Company       string `json:"company,omitempty"`
 	PostalAddress string `json:"postal_address,omitempty"` // newlines become line breaks
 	ContactEmail  string `json:"contact_email,omitempty"`
+	// ContactURL is the sender's website or contact page (CASL contact
+	// information when there is no contact email); https only.
+	ContactURL string `json:"contact_url,omitempty"`
 }
 
 // Default theme values.
@@ -57,7 +60,7 @@ type theme struct {
 	font, headingFont                          string
 	logoURL, logoAlt, logoLink                 string
 	logoWidth                                  int
-	company, address, contactEmail             string
+	company, address, contactEmail, contactURL string
 }
 
 func resolveTheme(t Theme) theme {
@@ -103,6 +106,9 @@ func resolveTheme(t Theme) theme {
 	if strings.ContainsAny(r.contactEmail, " \t\n<>\"") || !strings.Contains(r.contactEmail, "@") {
 		r.contactEmail = ""
 	}
+	if u := strings.TrimSpace(t.ContactURL); strings.HasPrefix(u, "https://") && linkProblem(u) == "" {
+		r.contactURL = safeHref(u, false)
+	}
 	return r
 }
 
@@ -139,6 +145,9 @@ func ValidateTheme(t Theme) []Problem {
 	}
 	if t.LogoWidth < 0 || t.LogoWidth > emailContent {
 		ps = append(ps, Problem{"theme.logo_width", fmt.Sprintf("%d is out of range", t.LogoWidth), fmt.Sprintf("use 1..%d (px)", emailContent)})
+	}
+	if t.ContactURL != "" && resolveTheme(Theme{ContactURL: t.ContactURL}).contactURL == "" {
+		ps = append(ps, Problem{"theme.contact_url", fmt.Sprintf("%q is not an https URL", t.ContactURL), "use an absolute https:// URL"})
 	}
 	if t.ContactEmail != "" && resolveTheme(Theme{ContactEmail: t.ContactEmail}).contactEmail == "" {
 		ps = append(ps, Problem{"theme.contact_email", fmt.Sprintf("%q is not an email address", t.ContactEmail), "use an address like hello@example.com"})
