@@ -52,9 +52,6 @@ type harnessConfig struct {
 	policy   *governance.Policy
 }
 
-// withPolicy checks everything against p instead of the empty policy.
-func withPolicy(p *governance.Policy) option { return func(c *harnessConfig) { c.policy = p } }
-
 type option func(*harnessConfig)
 
 // withProtocol pins the client's protocol version.

@@ -23,17 +23,17 @@ func TestInitPolicyIsTheBaseline(t *testing.T) {
 		}
 		return
 	}
-	if !bytes.Equal(samplePolicy, want) {
+	if !bytes.Equal(baselinePolicy, want) {
 		t.Fatal("cmd/lastmile/assets/policy.yaml is not the unbranded baseline: UPDATE_ASSETS=1 go test ./cmd/lastmile -run TestInitPolicyIsTheBaseline")
 	}
-	p, err := governance.Parse("policy.yaml", samplePolicy)
+	p, err := governance.Parse("policy.yaml", baselinePolicy)
 	if err != nil {
 		t.Fatalf("the baseline does not load: %v", err)
 	}
 	if len(p.Unset()) == 0 {
 		t.Error("the unbranded baseline sets brand values")
 	}
-	if bytes.Contains(bytes.ToLower(samplePolicy), []byte("acme")) {
+	if bytes.Contains(bytes.ToLower(baselinePolicy), []byte("acme")) {
 		t.Error("the policy init writes mentions Acme")
 	}
 }

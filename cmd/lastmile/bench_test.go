@@ -214,9 +214,7 @@ func BenchmarkReadRoundTrip(b *testing.B) {
 // initialized data directory. Target ≤ 50 ms.
 func BenchmarkServeStartup(b *testing.B) {
 	dir := b.TempDir()
-	if out, err := exec.Command(bin, "init", "--data-dir", dir).CombinedOutput(); err != nil {
-		b.Fatalf("init: %v %s", err, out)
-	}
+	initSample(b, dir)
 	var ds []time.Duration
 	for b.Loop() {
 		start := time.Now()
@@ -268,9 +266,7 @@ func BenchmarkRSSAfter10kCalls(b *testing.B) {
 func BenchmarkCreateEmail20KBStdio(b *testing.B) {
 	b.Run("no-policy", func(b *testing.B) {
 		dir := b.TempDir()
-		if out, err := exec.Command(bin, "init", "--data-dir", dir).CombinedOutput(); err != nil {
-			b.Fatalf("init: %v\n%s", err, out)
-		}
+		initSample(b, dir)
 		cfg := filepath.Join(dir, "config.yaml")
 		data, _ := os.ReadFile(cfg)
 		os.WriteFile(cfg, []byte(strings.Replace(string(data), "\npolicy: policy.yaml", "\n", 1)), 0o600)

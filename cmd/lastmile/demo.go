@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, e *env, c common, yes, cleanup bool) (err erro
 	if c.logLevel == "" {
 		c.logLevel = "warn"
 	}
-	if err := initDataDir(c.dataDir, false, samplePolicy, io.Discard); err != nil {
+	if err := initDataDir(c.dataDir, false, acmeSamplePolicy, io.Discard); err != nil {
 		return err
 	}
 	if yes {

@@ -567,13 +567,11 @@ func (f *forger) stop() {
 
 // ---- the data directory ----
 
-// initDir makes a fresh data directory with `lastmile init`.
+// initDir makes a fresh data directory with the sample policy.
 func initDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	if out, errOut, code := runBin(t, "init", "--data-dir", dir); code != 0 {
-		t.Fatalf("init: %d\n%s\n%s", code, out, errOut)
-	}
+	initSample(t, dir)
 	return dir
 }
 

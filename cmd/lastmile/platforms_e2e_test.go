@@ -65,7 +65,7 @@ func approveCLI(t *testing.T, dir string, plan map[string]any) {
 func TestHubSpotCampaignOverStdioSurvivesSIGKILL(t *testing.T) {
 	srv := hubspottest.New(t, hubspottest.Options{Latency: 40 * time.Millisecond, Window: time.Second})
 	dir := t.TempDir()
-	runBinEnv(t, nil, "init", "--data-dir", dir)
+	initSample(t, dir)
 	token := srv.PrivateAppToken()
 	_, connectErr := runBinEnv(t, []string{"HS_TOKEN=" + token}, "connect", "hubspot", "--name", "hubspot", "--token-env", "HS_TOKEN", "--base-url", srv.URL, "--data-dir", dir)
 
@@ -166,7 +166,7 @@ func TestMailchimpAndWordPressInOnePlan(t *testing.T) {
 	}
 	mc := mailchimptest.New(t, mailchimptest.WithLatency(40*time.Millisecond))
 	dir := t.TempDir()
-	runBinEnv(t, nil, "init", "--data-dir", dir)
+	initSample(t, dir)
 	runBinEnv(t, []string{"MC_KEY=" + mc.APIKey()}, "connect", "mailchimp", "--name", "mailchimp", "--key-env", "MC_KEY", "--base-url", mc.BaseURL(), "--list", mc.ListID(), "--data-dir", dir)
 	runBinEnv(t, []string{"WP_PASS=" + wp.Password}, "connect", "wordpress", "--name", "blog", "--url", wp.URL, "--user", wp.User, "--password-env", "WP_PASS", "--data-dir", dir)
 

@@ -187,7 +187,7 @@ func TestNPMClientEndToEnd(t *testing.T) {
 	// The client has no terminal, so it approves with --scripted: its data
 	// directory's policy enables that channel, as the demo's does.
 	dir := t.TempDir()
-	if err := initDataDir(dir, false, samplePolicy, io.Discard); err != nil {
+	if err := initDataDir(dir, false, acmeSamplePolicy, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if err := enableScripted(dir, io.Discard); err != nil {

@@ -122,7 +122,28 @@ type stdioServer struct {
 	readErr error
 }
 
+// initSample makes dir a data directory whose policy is the Acme sample, the
+// brand the tests' campaigns are written for (a new data directory gets the
+// unbranded baseline, under which their emails lack a postal address).
+func initSample(t testing.TB, dir string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
+		return
+	}
+	if err := initDataDir(dir, false, acmeSamplePolicy, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func serve(t *testing.T, dataDir string) *stdioServer {
+	t.Helper()
+	initSample(t, dataDir)
+	return serveAsIs(t, dataDir)
+}
+
+// serveAsIs starts lastmile serve on dataDir as it is: an empty directory is
+// initialized by the server itself.
+func serveAsIs(t *testing.T, dataDir string) *stdioServer {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--data-dir", dataDir)
 	cmd.Env = childEnv(t)
@@ -308,7 +329,7 @@ func TestServeOverStdio(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data") // does not exist yet
 
 	// First run: the empty directory is initialized, and says so on stderr.
-	s := serve(t, dir)
+	s := serveAsIs(t, dir)
 	init := s.initialize(mcp.ProtocolVersion20251125)
 	info, _ := init["serverInfo"].(map[string]any)
 	if info["name"] != "lastmile" || info["version"] != testVersion {
@@ -477,7 +498,7 @@ func TestInit(t *testing.T) {
 	files := map[string][]byte{
 		sandbox.ConfigFile: []byte(sandbox.DefaultConfigText),
 		"contacts.csv":     []byte(local.SampleContacts),
-		"policy.yaml":      samplePolicy,
+		"policy.yaml":      baselinePolicy,
 	}
 	for name, want := range files {
 		p := filepath.Join(dir, name)
