@@ -11,8 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/lastmile/lastmile/internal/osfile"
 )
 
 // The promotion journal is an append-only file per plan. Before each step
@@ -80,9 +81,9 @@ func openJournal(dir, planID string) (*journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := osfile.TryLock(f, osfile.Exclusive); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, osfile.ErrLocked) {
 			return nil, ErrPromotionBusy
 		}
 		return nil, fmt.Errorf("lock journal: %w", err)
@@ -136,7 +137,7 @@ func (j *journal) append(r journalRecord) error {
 		j.syncing = true
 		upTo := j.written
 		j.mu.Unlock()
-		err := syscall.Fdatasync(int(j.f.Fd()))
+		err := osfile.DataSync(j.f)
 		j.mu.Lock()
 		j.syncing = false
 		if err == nil {
@@ -144,7 +145,7 @@ func (j *journal) append(r journalRecord) error {
 		}
 		j.cond.Broadcast()
 		if err != nil {
-			return fmt.Errorf("journal: sync: %w", err)
+			return fmt.Errorf("journal: %w", err)
 		}
 	}
 	return nil
