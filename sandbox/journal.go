@@ -72,12 +72,16 @@ func journalPath(dir, planID string) string {
 // openJournal opens the plan's journal and takes its lock, which the kernel
 // releases if the process dies, so a crashed promotion can be resumed at
 // once and a live one is never run twice.
+//
+// The file is not opened O_APPEND: on Windows an append-only handle may not
+// truncate, which dropTornTail must. Only the lock holder writes, so
+// writing from the end it found is as good.
 func openJournal(dir, planID string) (*journal, error) {
 	path := journalPath(dir, planID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +95,10 @@ func openJournal(dir, planID string) (*journal, error) {
 	if err := dropTornTail(f); err != nil {
 		f.Close()
 		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	j := &journal{f: f}
 	j.cond = sync.NewCond(&j.mu)
