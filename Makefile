@@ -4,7 +4,21 @@ BIN     ?= bin/lastmile
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test test-short bench lint e2e demo clean
+# The platforms lastmile ships for; `make cross` vets and builds them all.
+PLATFORMS := darwin/arm64 darwin/amd64 windows/amd64 linux/amd64 linux/arm64
+DIST      ?= dist
+# Release binaries carry no local paths and no symbol table (panics still
+# print stack traces); archives get the commit's time, so two builds of one
+# commit give the same bytes.
+RELEASE_FLAGS := -trimpath -ldflags "-s -w $(LDFLAGS)"
+MTIME   := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+ARCHIVE := bin/archive
+MCPB    := npx --prefix packaging/mcpb --no -- mcpb
+# The tests whose code has a portable variant (what Windows runs: the lock
+# file's words through file I/O, f.Sync), forced on this machine.
+PORTABLE_TESTS := ./internal/osfile/ ./store/ ./sandbox/
+
+.PHONY: build test test-short test-portable bench lint e2e demo clean cross release mcpb
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lastmile
@@ -14,7 +28,12 @@ build:
 # the real-WordPress tests when WordPress runs or can be started here. Ends
 # with a line naming what was skipped and why (scripts/test).
 test: build lint
+	$(GO) test -count=1 -timeout 30m -tags lastmile_portable $(PORTABLE_TESTS)
 	GO=$(GO) scripts/test
+
+# The store and journal tests with the portable code (what Windows runs).
+test-portable:
+	$(GO) test -count=1 -tags lastmile_portable $(PORTABLE_TESTS)
 
 # A real WordPress (start.sh installs and starts it; needs root) and the
 # tests that use it, which then fail rather than skip.
@@ -40,5 +59,64 @@ lint:
 demo: build
 	$(BIN) demo
 
+# go vet (test files included) and go build for every platform, and vet of
+# the portable code; no cgo anywhere, so nothing needs a C cross-compiler.
+cross:
+	@set -e; for p in $(PLATFORMS); do \
+		echo "== $$p: vet, build"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) vet ./...; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -o /dev/null ./...; \
+	done
+	@echo "== linux/amd64, -tags lastmile_portable: vet"
+	@GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) vet -tags lastmile_portable ./...
+
+$(ARCHIVE): packaging/archive/main.go
+	$(GO) build -o $@ ./packaging/archive
+
+# dist/lastmile-VERSION-OS-ARCH.tar.gz (.zip for Windows), each a folder with
+# the binary, README and CHANGELOG, and dist/SHA256SUMS for them
+# (`sha256sum -c SHA256SUMS`, or `shasum -a 256 -c` on macOS).
+release: $(ARCHIVE)
+	rm -rf $(DIST)/release
+	@set -e; for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; exe=; ext=tar.gz; \
+		if [ $$os = windows ]; then exe=.exe; ext=zip; fi; \
+		name=lastmile-$(VERSION)-$$os-$$arch; \
+		echo "== $(DIST)/$$name.$$ext"; \
+		mkdir -p $(DIST)/release/$$name; \
+		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build $(RELEASE_FLAGS) -o $(DIST)/release/$$name/lastmile$$exe ./cmd/lastmile; \
+		cp README.md CHANGELOG.md $(DIST)/release/$$name/; \
+		$(ARCHIVE) -mtime $(MTIME) -o $(DIST)/$$name.$$ext $(DIST)/release/$$name; \
+	done
+	rm -rf $(DIST)/release
+	$(ARCHIVE) -sums $(DIST)/SHA256SUMS $(DIST)/lastmile-$(VERSION)-*.tar.gz $(DIST)/lastmile-$(VERSION)-*.zip
+	@cat $(DIST)/SHA256SUMS
+
+# dist/lastmile-VERSION.mcpb, the Claude Desktop extension: the macOS and
+# Linux builds behind a launcher that picks one by machine, the Windows
+# build, and the manifest stamped with the version, validated, then packed
+# by @anthropic-ai/mcpb (pinned in packaging/mcpb/package-lock.json).
+MCPB_DIR := $(DIST)/mcpb/lastmile
+mcpb:
+	npm ci --prefix packaging/mcpb --no-audit --no-fund
+	$(MCPB) validate packaging/mcpb/manifest.json
+	rm -rf $(DIST)/mcpb
+	@set -e; for p in darwin/arm64 darwin/amd64 linux/amd64 linux/arm64; do \
+		echo "== $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build $(RELEASE_FLAGS) -o $(MCPB_DIR)/server/$${p%/*}-$${p#*/}/lastmile ./cmd/lastmile; \
+	done
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(RELEASE_FLAGS) -o $(MCPB_DIR)/server/lastmile.exe ./cmd/lastmile
+	cp packaging/mcpb/lastmile.sh $(MCPB_DIR)/server/lastmile
+	chmod 755 $(MCPB_DIR)/server/lastmile
+	node packaging/mcpb/stamp.mjs $(VERSION) packaging/mcpb/manifest.json $(MCPB_DIR)/manifest.json
+	$(MCPB) validate $(MCPB_DIR)/manifest.json
+	$(MCPB) pack $(MCPB_DIR) $(CURDIR)/$(DIST)/lastmile-$(VERSION).mcpb
+	rm -rf $(DIST)/mcpb
+	@echo "smoke test: the bundle's launcher runs this machine's build"
+	@rm -rf $(DIST)/mcpb-check && mkdir -p $(DIST)/mcpb-check
+	@$(MCPB) unpack $(CURDIR)/$(DIST)/lastmile-$(VERSION).mcpb $(CURDIR)/$(DIST)/mcpb-check >/dev/null
+	$(DIST)/mcpb-check/server/lastmile version
+	@rm -rf $(DIST)/mcpb-check
+
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/internal/osfile"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -153,7 +153,7 @@ func writeFloor(b testing.TB, files map[string][]byte, records int) time.Duratio
 	}
 	for range records {
 		j.Write(rec)
-		syscall.Fdatasync(int(j.Fd()))
+		osfile.DataSync(j)
 	}
 	return time.Since(start)
 }

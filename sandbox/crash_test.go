@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"github.com/lastmile/lastmile/connectors/local"
@@ -45,8 +44,8 @@ func TestCrashChild(t *testing.T) {
 	var n atomic.Int64
 	hook := func(point string) {
 		if n.Add(1) == int64(at) {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way
+			killSelf()
+			select {} // the kill is on its way
 		}
 	}
 	e := openEnv(t, dir, envOptions{hook: hook, parallelism: par})
@@ -109,10 +108,8 @@ func child(t *testing.T, dir, plan string, at, par int) (killed bool, hooks int)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), envCrashDir+"="+dir, envCrashPlan+"="+plan, envCrashAt+"="+strconv.Itoa(at), envCrashPar+"="+strconv.Itoa(par))
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); ok {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return true, 0
-		}
+	if killedItself(err) {
+		return true, 0
 	}
 	if err != nil {
 		t.Fatalf("child (kill at %d): %v\n%s", at, err, out)

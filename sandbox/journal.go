@@ -11,8 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/lastmile/lastmile/internal/osfile"
 )
 
 // The promotion journal is an append-only file per plan. Before each step
@@ -71,18 +72,22 @@ func journalPath(dir, planID string) string {
 // openJournal opens the plan's journal and takes its lock, which the kernel
 // releases if the process dies, so a crashed promotion can be resumed at
 // once and a live one is never run twice.
+//
+// The file is not opened O_APPEND: on Windows an append-only handle may not
+// truncate, which dropTornTail must. Only the lock holder writes, so
+// writing from the end it found is as good.
 func openJournal(dir, planID string) (*journal, error) {
 	path := journalPath(dir, planID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := osfile.TryLock(f, osfile.Exclusive); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, osfile.ErrLocked) {
 			return nil, ErrPromotionBusy
 		}
 		return nil, fmt.Errorf("lock journal: %w", err)
@@ -90,6 +95,10 @@ func openJournal(dir, planID string) (*journal, error) {
 	if err := dropTornTail(f); err != nil {
 		f.Close()
 		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	j := &journal{f: f}
 	j.cond = sync.NewCond(&j.mu)
@@ -136,7 +145,7 @@ func (j *journal) append(r journalRecord) error {
 		j.syncing = true
 		upTo := j.written
 		j.mu.Unlock()
-		err := syscall.Fdatasync(int(j.f.Fd()))
+		err := osfile.DataSync(j.f)
 		j.mu.Lock()
 		j.syncing = false
 		if err == nil {
@@ -144,7 +153,7 @@ func (j *journal) append(r journalRecord) error {
 		}
 		j.cond.Broadcast()
 		if err != nil {
-			return fmt.Errorf("journal: sync: %w", err)
+			return fmt.Errorf("journal: %w", err)
 		}
 	}
 	return nil

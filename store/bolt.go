@@ -10,12 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
-	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/lastmile/lastmile/internal/osfile"
 )
 
 // Bolt is the embedded store: one bbolt file in the data directory.
@@ -24,7 +23,8 @@ import (
 // several processes (two agent sessions and the approve CLI) must share one
 // data directory. So Bolt opens the database for each transaction only,
 // under a lock file of its own: shared for reads, exclusive for writes. The
-// kernel queues blocked flock callers, so nobody polls and nobody times out.
+// kernel queues blocked lock callers (flock on unix, LockFileEx on
+// Windows), so nobody polls and nobody times out.
 //
 // Opening costs about 100µs (mmap), too much for every read. The lock file
 // also holds a generation counter that every write transaction bumps before
@@ -35,13 +35,18 @@ import (
 // after a write (a lease), so a burst of writes pays for one open. Other
 // processes announce that they wait in a counter beside the generation;
 // the holder lets go as soon as it sees one, and after holdIdle otherwise.
+// Counting waiters takes an atomic add across processes, so a shared
+// mapping: where the words are plain file I/O (the portable code, used on
+// Windows and under the lastmile_portable tag) a waiter could not be seen,
+// and a writer keeps no lease: each write opens and closes the database.
+// Every platform call is in internal/osfile.
 type Bolt struct {
 	path string
 	lock *os.File
-	// gen maps the lock file's first 16 bytes: the generation counter, then
-	// the number of processes waiting for the lock. Reading either costs no
-	// system call.
-	gen []byte
+	// words are the lock file's first 16 bytes: the generation counter
+	// (genWord), then the number of processes waiting for the lock
+	// (waitersWord). Mapped, reading either costs no system call.
+	words *osfile.Words
 
 	// held is the database kept open, with the exclusive lock, between
 	// write transactions; lastUse is when it last served one.
@@ -77,7 +82,7 @@ func OpenBolt(dir string) (*Bolt, error) {
 	}
 	b := &Bolt{path: filepath.Join(dir, boltFile), lock: lf}
 	b.cache.reset(^uint64(0))
-	if err := b.mapGeneration(); err != nil {
+	if err := b.openWords(); err != nil {
 		lf.Close()
 		return nil, err
 	}
@@ -88,34 +93,46 @@ func OpenBolt(dir string) (*Bolt, error) {
 	return b, nil
 }
 
-// mapGeneration makes the lock file at least 8 bytes long (under the
-// exclusive lock; reading past the end of a mapped file is a SIGBUS) and
-// maps its first page shared, so every process sees every write.
-func (b *Bolt) mapGeneration() error {
-	if err := b.acquire(context.Background(), syscall.LOCK_EX); err != nil {
+// openWords makes the lock file at least osfile.WordsSize bytes long (under
+// the exclusive lock; reading past the end of a mapped file is a SIGBUS)
+// and opens its words, so every process sees every write.
+func (b *Bolt) openWords() error {
+	if err := b.acquire(context.Background(), osfile.Exclusive); err != nil {
 		return err
 	}
 	st, err := b.lock.Stat()
-	if err == nil && st.Size() < 16 {
-		var buf [16]byte
-		n, _ := b.lock.ReadAt(buf[:], 0)
+	if err == nil && st.Size() < osfile.WordsSize {
+		var buf [osfile.WordsSize]byte
+		b.lock.ReadAt(buf[:], 0)           // a short read leaves zeros
 		_, err = b.lock.WriteAt(buf[:], 0) // keep a generation already there
-		_ = n
 	}
 	b.release()
 	if err != nil {
 		return fmt.Errorf("store: lock file: %w", err)
 	}
-	m, err := syscall.Mmap(int(b.lock.Fd()), 0, 16, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	w, err := osfile.OpenWords(b.lock)
 	if err != nil {
-		return fmt.Errorf("store: map the lock file: %w", err)
+		return fmt.Errorf("store: lock file: %w", err)
 	}
-	b.gen = m
+	b.words = w
 	return nil
 }
 
-func (b *Bolt) genWord() *uint64    { return (*uint64)(unsafe.Pointer(&b.gen[0])) }
-func (b *Bolt) waitersWord() *int64 { return (*int64)(unsafe.Pointer(&b.gen[8])) }
+// The words of the lock file.
+const (
+	genWord     = 0
+	waitersWord = 1
+)
+
+// waiting reports whether another process waits for the lock. Without a
+// mapping nobody can say, so the answer is yes: let go.
+func (b *Bolt) waiting() bool {
+	if !b.words.Mapped() {
+		return true
+	}
+	n, err := b.words.Load(waitersWord)
+	return err != nil || int64(n) > 0
+}
 
 // holdIdle is how long a writer keeps the lease without writing.
 const holdIdle = 10 * time.Millisecond
@@ -127,7 +144,7 @@ func (b *Bolt) dropLease() {
 	}
 	b.held.Close()
 	b.held = nil
-	syscall.Flock(int(b.lock.Fd()), syscall.LOCK_UN)
+	osfile.Unlock(b.lock)
 }
 
 // keepLease lets the lease go when another process waits or nothing was
@@ -142,12 +159,12 @@ func (b *Bolt) keepLease() {
 		if !b.mu.TryLock() {
 			continue
 		}
-		if b.held == nil || b.gen == nil {
+		if b.held == nil || b.words == nil {
 			b.holding = false
 			b.mu.Unlock()
 			return
 		}
-		if atomic.LoadInt64(b.waitersWord()) > 0 || time.Since(b.lastUse) > holdIdle {
+		if b.waiting() || time.Since(b.lastUse) > holdIdle {
 			b.dropLease()
 			b.holding = false
 			b.mu.Unlock()
@@ -189,11 +206,12 @@ func (b *Bolt) Close() error {
 		return nil
 	}
 	b.dropLease()
-	if b.gen != nil {
-		syscall.Munmap(b.gen)
-		b.gen = nil
+	var err error
+	if b.words != nil {
+		err = b.words.Close()
+		b.words = nil
 	}
-	err := b.lock.Close()
+	err = errors.Join(err, b.lock.Close())
 	b.lock = nil
 	return err
 }
@@ -204,7 +222,7 @@ var errClosed = errors.New("store: closed")
 // must call release. If ctx ends while the kernel still queues us, the
 // mutex stays held until the lock is granted and dropped again, so no other
 // transaction of this process can run under a lock it does not own.
-func (b *Bolt) acquire(ctx context.Context, how int) error {
+func (b *Bolt) acquire(ctx context.Context, mode osfile.LockMode) error {
 	b.mu.Lock()
 	if b.lock == nil {
 		b.mu.Unlock()
@@ -213,21 +231,24 @@ func (b *Bolt) acquire(ctx context.Context, how int) error {
 	if b.held != nil {
 		return nil // our lease: we hold the exclusive lock already
 	}
-	fd := int(b.lock.Fd())
-	if err := syscall.Flock(fd, how|syscall.LOCK_NB); err == nil {
+	lf := b.lock
+	err := osfile.TryLock(lf, mode)
+	if err == nil {
 		return nil
 	}
-	// Tell a lease holder we wait, so it lets go now rather than when idle.
-	var waiting *int64
-	if b.gen != nil {
-		waiting = b.waitersWord()
-		atomic.AddInt64(waiting, 1)
+	if !errors.Is(err, osfile.ErrLocked) {
+		b.mu.Unlock()
+		return fmt.Errorf("store: lock: %w", err)
 	}
+	// Tell a lease holder we wait, so it lets go now rather than when idle.
+	// (Only lease holders read the count, and only mapped words keep one.)
+	words := b.words
+	counted := words != nil && words.Mapped() && words.Add(waitersWord, 1) == nil
 	done := make(chan error, 1)
 	go func() {
-		err := flockRetry(fd, how)
-		if waiting != nil {
-			atomic.AddInt64(waiting, -1)
+		err := osfile.Lock(lf, mode)
+		if counted {
+			words.Add(waitersWord, -1)
 		}
 		done <- err
 	}()
@@ -241,7 +262,7 @@ func (b *Bolt) acquire(ctx context.Context, how int) error {
 	case <-ctx.Done():
 		go func() {
 			if <-done == nil {
-				syscall.Flock(fd, syscall.LOCK_UN)
+				osfile.Unlock(lf)
 			}
 			b.mu.Unlock()
 		}()
@@ -249,35 +270,30 @@ func (b *Bolt) acquire(ctx context.Context, how int) error {
 	}
 }
 
-func flockRetry(fd, how int) error {
-	for {
-		err := syscall.Flock(fd, how)
-		if err != syscall.EINTR {
-			return err
-		}
-	}
-}
-
 func (b *Bolt) release() {
 	if b.held == nil {
-		syscall.Flock(int(b.lock.Fd()), syscall.LOCK_UN)
+		osfile.Unlock(b.lock)
 	}
 	b.mu.Unlock()
 }
 
 func (b *Bolt) generation() (uint64, error) {
-	if b.gen == nil {
+	if b.words == nil {
 		return 0, errClosed
 	}
-	return atomic.LoadUint64(b.genWord()), nil
+	g, err := b.words.Load(genWord)
+	if err != nil {
+		return 0, fmt.Errorf("store: generation: %w", err)
+	}
+	return g, nil
 }
 
+// setGeneration writes the generation (under the exclusive lock).
 func (b *Bolt) setGeneration(g uint64) error {
-	if b.gen == nil {
+	if b.words == nil {
 		return errClosed
 	}
-	atomic.StoreUint64(b.genWord(), g)
-	return nil
+	return b.words.Store(genWord, g)
 }
 
 func (b *Bolt) open(readOnly bool) (*bolt.DB, error) {
@@ -292,7 +308,7 @@ func (b *Bolt) open(readOnly bool) (*bolt.DB, error) {
 
 // View runs fn in a read transaction.
 func (b *Bolt) View(ctx context.Context, fn func(Tx) error) error {
-	if err := b.acquire(ctx, syscall.LOCK_SH); err != nil {
+	if err := b.acquire(ctx, osfile.Shared); err != nil {
 		return err
 	}
 	defer b.release()
@@ -311,8 +327,8 @@ func (b *Bolt) View(ctx context.Context, fn func(Tx) error) error {
 	return fn(tx)
 }
 
-// Generation returns the store's write generation without a lock or a
-// system call. A writer bumps it before committing, so a caller that sees
+// Generation returns the store's write generation without a file lock (and,
+// mapped, without a system call). A writer bumps it before committing, so a caller that sees
 // the old value read before the write, and one that sees the new value
 // rereads under the lock, after the commit.
 func (b *Bolt) Generation(ctx context.Context) (uint64, error) {
@@ -326,7 +342,7 @@ func (b *Bolt) Generation(ctx context.Context) (uint64, error) {
 
 // Update runs fn in a write transaction and commits it durably (fsync).
 func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
-	if err := b.acquire(ctx, syscall.LOCK_EX); err != nil {
+	if err := b.acquire(ctx, osfile.Exclusive); err != nil {
 		return err
 	}
 	defer b.release()
@@ -353,7 +369,7 @@ func (b *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 	if err == nil {
 		b.zeroAhead(db)
 	}
-	if err != nil || atomic.LoadInt64(b.waitersWord()) > 0 {
+	if err != nil || b.waiting() {
 		// Someone waits (or the write failed): let go now. release then
 		// unlocks the file, since nothing is held.
 		if b.held != nil {

@@ -8,8 +8,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // lastmile approve is for a person: without a terminal on both stdin and
@@ -71,18 +69,6 @@ func TestApproveRefusesWithoutTerminal(t *testing.T) {
 	if plans, _, _ := runBin(t, "plans", "--data-dir", dir); !strings.Contains(plans, "pending") {
 		t.Errorf("the plan is no longer pending:\n%s", plans)
 	}
-}
-
-// servedPlan serves a fresh data directory over stdio, stages a campaign and
-// plans it.
-func servedPlan(t *testing.T) (dir string, s *stdioServer, campaign, planID string) {
-	t.Helper()
-	dir = t.TempDir()
-	s = serve(t, dir)
-	s.initialize(mcp.ProtocolVersion20251125)
-	campaign, _, _, _ = stageForPromotion(t, s)
-	planID = s.mustStage("plan_promotion", map[string]any{"campaign_id": campaign})["id"].(string)
-	return dir, s, campaign, planID
 }
 
 // --scripted needs no terminal and no code, and is recorded as its own

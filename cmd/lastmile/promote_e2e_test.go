@@ -16,25 +16,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// stageForPromotion stages a small campaign that passes the sample policy.
-func stageForPromotion(t *testing.T, s *stdioServer) (campaign, segment, email, page string) {
-	t.Helper()
-	c := s.mustStage("create_campaign", map[string]any{"name": "Process test", "markets": []string{"US"}, "industry": "retail",
-		"utm": map[string]any{"source": "newsletter", "medium": "email", "campaign": "process_test"}})
-	campaign = c["id"].(string)
-	seg := s.mustStage("build_segment", map[string]any{"campaign_id": campaign, "name": "Customers",
-		"conditions": []map[string]any{{"property": "lifecycle_stage", "operator": "eq", "value": "customer"}}})
-	segment = seg["id"].(string)
-	em := s.mustStage("create_email", map[string]any{"campaign_id": campaign, "name": "Hello", "subject": "News from Acme",
-		"preview_text": "What is new this month.", "from_name": "Acme", "from_email": "news@acme.com", "audience": map[string]any{"include": []string{segment}},
-		"blocks": []map[string]any{{"type": "heading", "text": "What is new"}, {"type": "paragraph", "text": "Hi {{ contact.firstname | default: \"there\" }}, see [the news](https://www.acme.com/news)."}}})
-	email = em["id"].(string)
-	pg := s.mustStage("publish_page", map[string]any{"campaign_id": campaign, "title": "News", "slug": "process-news",
-		"blocks": []map[string]any{{"type": "heading", "text": "News"}}})
-	page = pg["id"].(string)
-	return
-}
-
 // The approval channel is another process: `lastmile approve` runs while a
 // server holds the data directory, and the server's next confirm sees it.
 func TestApproveFromAnotherProcessWhileServing(t *testing.T) {
