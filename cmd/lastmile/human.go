@@ -330,10 +330,14 @@ func errNoTerminal(e *env) error {
 	if !e.ttyOut {
 		not = append(not, "stdout")
 	}
-	return refusal{fmt.Errorf("lastmile approve is for a person at a terminal, and %s is not a terminal; nothing was approved. "+
+	which := "neither stdin nor stdout is a terminal"
+	if len(not) == 1 {
+		which = not[0] + " is not a terminal"
+	}
+	return refusal{fmt.Errorf("lastmile approve is for a person at a terminal, and %s; nothing was approved. "+
 		"Run `lastmile approve PLAN` yourself in a terminal: it shows the plan and a code to type back. "+
 		"A pipeline that approves by design runs `lastmile approve PLAN --scripted`, which counts only if the policy enables the scripted channel (approval: channels: scripted)",
-		strings.Join(not, " and "))}
+		which)}
 }
 
 func approveCommand(e *env) *cobra.Command {
