@@ -21,7 +21,7 @@ func TestApproveRefusesWithoutTerminal(t *testing.T) {
 		if status == 0 {
 			t.Fatalf("%s: approve succeeded\n%s", what, screen)
 		}
-		for _, want := range []string{"not a terminal", "nothing was approved", "lastmile approve PLAN", "--scripted", "policy"} {
+		for _, want := range []string{"a terminal", "nothing was approved", "lastmile approve PLAN", "--scripted", "policy"} {
 			if !strings.Contains(screen, want) {
 				t.Errorf("%s: the refusal lacks %q:\n%s", what, want, screen)
 			}
