@@ -277,7 +277,7 @@ func (s *Sandbox) loadPlanInput(tx store.Tx, campaignID string) (*planInput, err
 func (s *Sandbox) object(c *Campaign, a *Artifact, r *Revision, segments map[string]*Segment, refs map[string]string) Object {
 	fr := s.final(c, r)
 	return Object{
-		Kind: a.Kind, ArtifactID: a.ID, Revision: r.Number, Hash: r.Hash, Marker: "lm-" + a.ID, Campaign: *c,
+		Kind: a.Kind, ArtifactID: a.ID, Revision: r.Number, Hash: r.Hash, Marker: MarkerPrefix + a.ID, Campaign: *c,
 		Email: clone(fr.Email), Segment: clone(fr.Segment), Workflow: clone(fr.Workflow), Page: clone(fr.Page),
 		Refs: refs, Segments: segments,
 	}

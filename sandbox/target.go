@@ -232,3 +232,50 @@ const (
 	MetricPageViews       = "page_views"
 	MetricFormSubmissions = "form_submissions"
 )
+
+// Landing is implemented by targets whose writes can take effect after the
+// request that carried them failed, timed out, or was abandoned by a
+// process that died: the platform goes on processing it, and a lookup by
+// marker finds nothing until it has. None of the platforms offers
+// idempotency keys, so a resumed promotion must not look for (and then
+// create again) what an earlier attempt may still be creating.
+type Landing interface {
+	// LandWithin is how long after a write request was sent it may still
+	// take effect and become visible to Find: the connector's request
+	// timeout plus the platform's commit and search lag.
+	LandWithin(kind Kind) time.Duration
+}
+
+// Sweeper is implemented by targets that can list what lastmile made on
+// them, so that an object a late write created, which no artifact is bound
+// to, is found and cleaned up instead of left in the customer's account.
+type Sweeper interface {
+	// Marked lists the objects of kind that carry a lastmile marker.
+	Marked(ctx context.Context, kind Kind) ([]Marked, error)
+	// Discard deletes or archives an object that never reached anyone (a
+	// draft email, a disabled workflow, a saved campaign, a list nothing
+	// was sent to). For anything else it returns an error wrapping
+	// ErrReachedPeople, and leaves the object alone.
+	Discard(ctx context.Context, m Marked) error
+}
+
+// Marked is an object on a platform that carries a lastmile marker.
+type Marked struct {
+	Kind Kind `json:"kind"`
+	// ArtifactID is the artifact the marker names ("lm-" + artifact id).
+	ArtifactID string `json:"artifact_id"`
+	LiveID     string `json:"live_id"`
+	Name       string `json:"name,omitempty"`
+	// Reached is true when the object reached people or the public: a sent
+	// or scheduled email, an enabled workflow, a published page.
+	Reached bool   `json:"reached"`
+	Status  string `json:"status,omitempty"`
+}
+
+// ErrReachedPeople is wrapped by Discard's refusal to remove an object that
+// reached people: a human decides what happens to it.
+var ErrReachedPeople = errors.New("the object has reached people")
+
+// MarkerPrefix starts every marker (Object.Marker is MarkerPrefix + the
+// artifact id).
+const MarkerPrefix = "lm-"
