@@ -53,6 +53,7 @@ bench: build
 
 lint:
 	$(GO) vet ./...
+	bash -n scripts/test .ci/run
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
