@@ -92,7 +92,7 @@ func TestCLIConventions(t *testing.T) {
 		{args: []string{"demo", "--cleanup", "--data-dir", filepath.Join(dir, "d")}, code: 2, out: []string{""}, err: []string{"--cleanup removes only the demo's own temporary directory"}},
 
 		// Refusals: 1.
-		{args: []string{"approve", "pln_a", "--data-dir", dir}, code: 1, out: []string{""}, err: []string{"not a terminal", "nothing was approved"}},
+		{args: []string{"approve", "pln_a", "--data-dir", dir}, code: 1, out: []string{""}, err: []string{"is a terminal", "nothing was approved"}},
 		{args: []string{"demo"}, code: 1, out: []string{""}, err: []string{"no terminal", "--yes"}},
 	}
 	for _, r := range rows {
@@ -178,7 +178,7 @@ func TestMissingDataDirectory(t *testing.T) {
 		{"audit", nil, []string{"audit", "--data-dir", missing}, 0, missing, "No audit entries in"},
 		{"status", nil, []string{"status", "--data-dir", missing}, 0, missing, "not set up"},
 		{"approve --scripted", nil, []string{"approve", "pln_01abc", "--scripted", "--data-dir", missing}, 2, missing, "no plan pln_01abc in"},
-		{"approve, no terminal", nil, []string{"approve", "pln_01abc", "--data-dir", missing}, 1, "", "not a terminal"},
+		{"approve, no terminal", nil, []string{"approve", "pln_01abc", "--data-dir", missing}, 1, "", "is a terminal"},
 		{"reject", nil, []string{"reject", "pln_01abc", "--reason", "no", "--data-dir", missing}, 2, missing, "no plan pln_01abc in"},
 		{"check without --policy", nil, []string{"check", "x.html", "--data-dir", missing}, 2, missing, "pass --policy FILE"},
 	}
