@@ -232,8 +232,8 @@ type httpErr struct {
 	retry  time.Duration
 }
 
-func (e *httpErr) Error() string              { return fmt.Sprintf("fake: HTTP %d", e.status) }
-func (e *httpErr) HTTPStatus() int            { return e.status }
+func (e *httpErr) Error() string             { return fmt.Sprintf("fake: HTTP %d", e.status) }
+func (e *httpErr) HTTPStatus() int           { return e.status }
 func (e *httpErr) RetryAfter() time.Duration { return e.retry }
 
 // slowEnv is a sandbox whose only target is a slowTarget, with a sleep
