@@ -241,8 +241,8 @@ func (e *PromotionError) next() string {
 	}
 	secs := seconds(e.wait())
 	mayLand := ""
-	if !e.LandBy.IsZero() && e.Step.Op == OpCreate {
-		mayLand = fmt.Sprintf(" The create request may still take effect until %s; confirming again waits until then and looks the object up by its marker before creating anything, so nothing is made twice.", e.LandBy.Format(time.RFC3339))
+	if !e.LandBy.IsZero() {
+		mayLand = fmt.Sprintf(" A create request that got no answer may still take effect until %s; confirming again waits until then and looks the object up by its marker before creating anything, so nothing is made twice.", e.LandBy.Format(time.RFC3339))
 	}
 	switch e.Class {
 	case ClassOutage:
