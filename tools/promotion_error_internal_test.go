@@ -18,8 +18,8 @@ import (
 // cancelled" (it wraps context.DeadlineExceeded, but nobody cancelled).
 func TestPromotionErrorResult(t *testing.T) {
 	pe := &sandbox.PromotionError{PlanID: "pln_01", Class: sandbox.ClassTimeout,
-		Step: sandbox.PlanStep{N: 2, ArtifactID: "seg_01", Kind: sandbox.KindSegment, Op: sandbox.OpCreate, Target: "hubspot"},
-		Err:  fmt.Errorf("hubspot: create list: %w", context.DeadlineExceeded),
+		Step:  sandbox.PlanStep{N: 2, ArtifactID: "seg_01", Kind: sandbox.KindSegment, Op: sandbox.OpCreate, Target: "hubspot"},
+		Err:   fmt.Errorf("hubspot: create list: %w", context.DeadlineExceeded),
 		Steps: []sandbox.StepState{{N: 1, State: sandbox.StateDone, Op: sandbox.OpCreate}, {N: 2, State: sandbox.StateFailed, Op: sandbox.OpCreate, Class: sandbox.ClassTimeout}}}
 	res := errorResult(context.Background(), slog.New(slog.DiscardHandler), "confirm_promotion", pe)
 	if !res.IsError {
