@@ -54,6 +54,8 @@ type envOptions struct {
 	// wrap, when set, stands between the sandbox and the local target
 	// (fault injection).
 	wrap func(sandbox.Target) sandbox.Target
+	// sleep replaces the sandbox's wait (sandbox.Options.Sleep).
+	sleep func(context.Context, time.Duration) error
 }
 
 func openEnv(t testing.TB, dir string, o envOptions) *env {
@@ -86,7 +88,7 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 	}
 	sb, err := sandbox.New(sandbox.Options{
 		Store: st, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": target},
-		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger,
+		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger, Sleep: o.sleep,
 	})
 	if err != nil {
 		t.Fatal(err)

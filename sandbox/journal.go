@@ -42,6 +42,14 @@ type journalRecord struct {
 	// cannot do it (the plan said so) and the rest of the plan goes on.
 	Skipped string    `json:"skipped,omitempty"`
 	At      time.Time `json:"at"`
+	// LandBy, on an intent, is when the step's request can no longer take
+	// effect on the platform (At plus the target's LandWithin): until then
+	// a lookup by marker that finds nothing proves nothing.
+	LandBy time.Time `json:"land_by,omitzero"`
+	// Class, on a failure, is the ErrorClass of the error. A failure the
+	// platform answered definitely (rejected, auth, rate_limited) applied
+	// nothing, so its attempt's LandBy no longer counts.
+	Class string `json:"class,omitempty"`
 }
 
 // stepState is what the journal says about one step.
@@ -49,6 +57,24 @@ type stepState struct {
 	intent bool
 	result *journalRecord
 	failed *journalRecord
+	// lands holds, per attempt, when its request could still take effect;
+	// zero for attempts that certainly applied nothing.
+	lands []time.Time
+}
+
+// landBy is the latest time an earlier attempt's write may still take
+// effect on the platform; zero when none may.
+func (st *stepState) landBy() time.Time {
+	var t time.Time
+	if st == nil {
+		return t
+	}
+	for _, l := range st.lands {
+		if l.After(t) {
+			t = l
+		}
+	}
+	return t
 }
 
 // ErrPromotionBusy means another process is promoting the plan right now.
@@ -204,10 +230,14 @@ func states(recs []journalRecord) map[int]*stepState {
 		switch r.Type {
 		case recIntent:
 			st.intent, st.failed = true, nil
+			st.lands = append(st.lands, r.LandBy)
 		case recResult:
 			st.result = r
 		case recFailed:
 			st.failed = r
+			if definite(r.Class) && len(st.lands) > 0 {
+				st.lands[len(st.lands)-1] = time.Time{}
+			}
 		}
 	}
 	return out

@@ -130,6 +130,9 @@ type PlanPromotion struct {
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	Error      string     `json:"error,omitempty"`
 	FailedStep int        `json:"failed_step,omitempty"`
+	// ErrorClass is the failed step's error class (outage, rate_limited,
+	// rejected, auth, timeout, cancelled, internal).
+	ErrorClass string `json:"error_class,omitempty"`
 	// Audited lists the step keys already written to the audit log and
 	// bindings, so finishing twice writes nothing twice.
 	Audited []string `json:"audited_steps,omitempty"`
@@ -152,6 +155,11 @@ type Plan struct {
 	Promotion  PlanPromotion  `json:"promotion"`
 	// UTM is part of what the hash covers: it changes every link.
 	UTM UTM `json:"utm"`
+	// Strays are objects on the targets carrying the marker of one of this
+	// campaign's artifacts that are not its bound object, found when the
+	// plan was made or after its promotion: discarded when they never
+	// reached anyone, else left for a human. Not covered by the hash.
+	Strays []Stray `json:"strays,omitempty"`
 }
 
 // effectiveStatus applies expiry to a stored plan.
@@ -601,6 +609,9 @@ func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (
 	for i := range p.Steps {
 		p.Steps[i].Key = fmt.Sprintf("%s/%d/%s/%s/%d", p.ID, p.Steps[i].N, p.Steps[i].ArtifactID, p.Steps[i].Op, p.Steps[i].Revision)
 	}
+	// Writes of earlier promotions that landed late are found here, before
+	// anyone approves more.
+	p.Strays = s.sweep(ctx, actor, p)
 	err = s.st.Update(ctx, func(tx store.Tx) error {
 		if err := putJSON(tx, bPlans, p.ID, p); err != nil {
 			return err

@@ -37,22 +37,11 @@ type PromotionResult struct {
 	AlreadyPromoted bool         `json:"already_promoted,omitempty"`
 	Resumed         bool         `json:"resumed,omitempty"`
 	Steps           []StepResult `json:"steps"`
+	// Strays are objects the sweep after this attempt found carrying an
+	// artifact's marker without being its bound object: each says whether
+	// lastmile discarded it or a human must decide.
+	Strays []Stray `json:"strays,omitempty"`
 }
-
-// PromotionError is a promotion that stopped at a failed step. Steps before
-// it are live; confirming again resumes after them.
-type PromotionError struct {
-	PlanID string
-	Step   PlanStep
-	Err    error
-}
-
-func (e *PromotionError) Error() string {
-	return fmt.Sprintf("promotion of plan %s stopped at step %d (%s %s %s on %s): %v. The steps before it are live and recorded; fix the cause and call confirm_promotion again to resume — nothing done will be repeated",
-		e.PlanID, e.Step.N, e.Step.Op, e.Step.Kind, e.Step.ArtifactID, e.Step.Target, e.Err)
-}
-
-func (e *PromotionError) Unwrap() error { return e.Err }
 
 // ApproveCommand is the command line a human runs to approve a plan.
 func ApproveCommand(p *Plan, args ...string) string {
@@ -159,18 +148,79 @@ func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Pr
 		return nil, err
 	}
 	st := states(recs)
+	// What happened is recorded even when the caller cancelled: the
+	// platform may have been changed.
+	fctx := context.WithoutCancel(ctx)
 	if runErr != nil {
-		if err := s.finishPromotion(ctx, actor, p, st, runErr); err != nil {
+		var pe *PromotionError
+		if errors.As(runErr, &pe) {
+			pe.fill(p, st, s.clock())
+		}
+		s.log.Warn("promotion failed", promotionErrAttrs(p, runErr)...)
+		if err := s.finishPromotion(fctx, actor, p, st, runErr); err != nil {
 			s.log.Error("recording a failed promotion", "plan", p.ID, "err", err)
+		}
+		if pe != nil && ctx.Err() == nil {
+			pe.Strays = s.sweepAfter(ctx, actor, p)
 		}
 		return nil, runErr
 	}
-	if err := s.finishPromotion(ctx, actor, p, st, nil); err != nil {
+	if err := s.finishPromotion(fctx, actor, p, st, nil); err != nil {
 		return nil, err
 	}
 	res := s.result(p, st)
 	res.Status, res.Resumed = PlanPromoted, resumed
+	if ctx.Err() == nil {
+		res.Strays = s.sweepAfter(ctx, actor, p)
+	}
 	return res, nil
+}
+
+// sweepAfter sweeps after a promotion attempt and keeps what it found on
+// the plan, so get_plan shows it too.
+func (s *Sandbox) sweepAfter(ctx context.Context, actor string, p *Plan) []Stray {
+	strays := s.sweep(ctx, actor, p)
+	if len(strays) == 0 {
+		return nil
+	}
+	err := s.st.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		cur, err := s.loadPlan(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		cur.Strays = strays
+		*p = *cur
+		return putJSON(tx, bPlans, cur.ID, cur)
+	})
+	if err != nil {
+		s.log.Error("recording strays on the plan", "plan", p.ID, "err", err)
+	}
+	return strays
+}
+
+// promotionErrAttrs are the log attributes of a failed promotion.
+func promotionErrAttrs(p *Plan, err error) []any {
+	attrs := []any{"plan", p.ID, "campaign", p.CampaignID}
+	var pe *PromotionError
+	if errors.As(err, &pe) {
+		attrs = append(attrs, "step", pe.Step.N, "target", pe.Step.Target, "class", pe.Class)
+		if pe.RetryAfter > 0 {
+			attrs = append(attrs, "retry_after", pe.RetryAfter)
+		}
+	}
+	return append(attrs, "err", err)
+}
+
+// fill completes e from the journal after the attempt: where every step
+// stands, and until when a write sent and not answered may still land.
+func (e *PromotionError) fill(p *Plan, st map[int]*stepState, now time.Time) {
+	e.Now = now
+	e.Steps = stepStates(p, st, now)
+	for _, s := range e.Steps {
+		if s.MayLandUntil != nil && s.MayLandUntil.After(e.LandBy) {
+			e.LandBy = *s.MayLandUntil
+		}
+	}
 }
 
 // auditRefusedResume records that a resume was refused, so the audit log
@@ -364,8 +414,15 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*st
 		o := <-outcomes
 		running--
 		if o.err != nil {
+			st := p.Steps[o.i]
+			class, wait := classify(ctx, o.err)
+			// Every failed step, not only the first: parallel steps fail
+			// for their own reasons.
+			s.log.Warn("promotion step failed", "plan", p.ID, "step", st.N, "target", st.Target, "op", st.Op, "kind", st.Kind, "artifact", st.ArtifactID, "class", class, "err", o.err)
 			if firstErr == nil {
-				firstErr = &PromotionError{PlanID: p.ID, Step: p.Steps[o.i], Err: o.err}
+				firstErr = &PromotionError{PlanID: p.ID, Step: st, Err: o.err, Class: class, RetryAfter: wait}
+			} else if pe, ok := firstErr.(*PromotionError); ok && wait > pe.RetryAfter {
+				pe.RetryAfter = wait
 			}
 			continue
 		}
@@ -405,8 +462,23 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 	if !ok {
 		return LiveState{}, fmt.Errorf("target %q is not available", st.Target)
 	}
+	if err := ctx.Err(); err != nil {
+		return LiveState{}, err // cancelled before it began: nothing written
+	}
 	interrupted := prev != nil && prev.intent
-	if err := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recIntent, At: s.clock()}); err != nil {
+	if interrupted && st.Op == OpCreate {
+		// An earlier attempt's create may still be on its way; a lookup
+		// now could miss it and create a second object.
+		if err := s.waitToLand(ctx, st, prev.landBy()); err != nil {
+			return LiveState{}, err
+		}
+	}
+	now := s.clock()
+	landBy := now
+	if l, ok := t.(Landing); ok {
+		landBy = now.Add(l.LandWithin(st.Kind))
+	}
+	if err := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recIntent, At: now, LandBy: landBy}); err != nil {
 		return LiveState{}, err
 	}
 	s.hook(fmt.Sprintf("step:%d:intent", st.N))
@@ -425,7 +497,8 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 		return live, nil
 	}
 	if err != nil {
-		if jerr := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recFailed, Error: err.Error(), At: s.clock()}); jerr != nil {
+		class, _ := classify(ctx, err)
+		if jerr := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recFailed, Error: err.Error(), Class: class, At: s.clock()}); jerr != nil {
 			s.log.Error("journal", "err", jerr)
 		}
 		return LiveState{}, err
@@ -436,6 +509,20 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 	}
 	s.hook(fmt.Sprintf("step:%d:done", st.N))
 	return live, nil
+}
+
+// waitToLand waits until an earlier attempt's write can no longer take
+// effect. Cancelling ctx ends the wait, and the step, with nothing written.
+func (s *Sandbox) waitToLand(ctx context.Context, st PlanStep, until time.Time) error {
+	d := until.Sub(s.clock())
+	if d <= 0 {
+		return nil
+	}
+	s.log.Info("waiting for an earlier attempt's create to land before looking it up", "step", st.N, "target", st.Target, "artifact", st.ArtifactID, "until", until, "wait", d)
+	if err := s.sleep(ctx, d); err != nil {
+		return fmt.Errorf("waiting until %s for an earlier attempt's create to land: %w", until.Format(time.RFC3339), err)
+	}
+	return nil
 }
 
 func (s *Sandbox) apply(ctx context.Context, t Target, st PlanStep, obj Object, base LiveState, interrupted bool) (LiveState, error) {
@@ -500,11 +587,15 @@ func (s *Sandbox) finishPromotion(ctx context.Context, actor string, p *Plan, st
 		if runErr != nil {
 			cur.Status = PlanFailed
 			cur.Promotion.Error = runErr.Error()
+			detail := map[string]any{"error": runErr.Error()}
 			var pe *PromotionError
 			if errors.As(runErr, &pe) {
 				cur.Promotion.FailedStep = pe.Step.N
+				cur.Promotion.ErrorClass = pe.Class
+				detail["class"], detail["target"] = pe.Class, pe.Step.Target
 			}
-			if err := s.audit(tx, AuditEntry{Actor: actor, Action: "promotion_failed", Object: cur.ID, CampaignID: cur.CampaignID, Detail: map[string]any{"error": runErr.Error(), "step": cur.Promotion.FailedStep}}); err != nil {
+			detail["step"] = cur.Promotion.FailedStep
+			if err := s.audit(tx, AuditEntry{Actor: actor, Action: "promotion_failed", Object: cur.ID, CampaignID: cur.CampaignID, Detail: detail}); err != nil {
 				return err
 			}
 		} else {

@@ -59,6 +59,10 @@ type Options struct {
 	Parallelism int
 	// Hooks for tests of crash safety: called at named points of promotion.
 	Hook func(point string)
+	// Sleep waits d or until ctx is done (then it returns ctx's error). A
+	// resumed promotion uses it to wait out writes of an earlier attempt
+	// that may still land; tests replace it to move a fake clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// ApproveArgs follow "lastmile approve PLAN" in what the agent is told
 	// the human runs (--data-dir DIR when the server's is not the default).
 	ApproveArgs []string
@@ -73,6 +77,7 @@ type Sandbox struct {
 	now      func() time.Time
 	log      *slog.Logger
 	hook     func(string)
+	sleep    func(context.Context, time.Duration) error
 	dataDir  string
 	parallel int
 	approve  []string
@@ -99,6 +104,9 @@ func New(o Options) (*Sandbox, error) {
 	if o.Hook == nil {
 		o.Hook = func(string) {}
 	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
 	if o.Config.DefaultTarget == "" {
 		o.Config = DefaultConfig()
 	}
@@ -122,7 +130,7 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs,
+	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs,
 		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), views: newLRU[cachedView](64), checks: newLRU[governance.Report](4096)}
 	if err := s.adoptSchema1Writes(context.Background()); err != nil {
 		return nil, err
@@ -168,6 +176,18 @@ func (s *Sandbox) Target(name string) (Target, error) {
 }
 
 func (s *Sandbox) clock() time.Time { return s.now().UTC() }
+
+// sleep is the real Options.Sleep.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // An artifact's head and its revisions are one bucket, "artifact/<id>"
 // (a sub-bucket in bbolt): staging a new email writes one page run for the

@@ -376,14 +376,36 @@ func errorResult(ctx context.Context, log *slog.Logger, tool string, err error) 
 	var ve *sandbox.ValidationError
 	var nf *sandbox.NotFoundError
 	var rf *sandbox.RefusedError
+	var pe *sandbox.PromotionError
 	switch {
 	case errors.As(err, &ve), errors.As(err, &nf), errors.As(err, &rf):
 		return mcp.NewToolResultError(err.Error())
+	case errors.As(err, &pe):
+		// Before the cancellation case: a step the platform timed out wraps
+		// context.DeadlineExceeded, and the caller did not cancel anything.
+		// The sandbox has logged it.
+		return promotionErrorResult(pe)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return mcp.NewToolResultError(tool + " was cancelled before it finished: " + err.Error())
 	}
 	log.ErrorContext(ctx, "tool failed", "tool", tool, "err", err)
 	return mcp.NewToolResultError(fmt.Sprintf("%s failed: %v", tool, err))
+}
+
+// promotionErrorResult is a failed promotion as a tool error: the message,
+// and the same in structured form (class, retry_after_seconds, each step's
+// state in the journal) for agents that branch on it. Error results need
+// not match the tool's output schema.
+func promotionErrorResult(pe *sandbox.PromotionError) *mcp.CallToolResult {
+	v := struct {
+		PromotionError sandbox.PromotionFailure `json:"promotion_error"`
+	}{pe.Failure()}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return mcp.NewToolResultError(pe.Error())
+	}
+	return &mcp.CallToolResult{IsError: true, StructuredContent: json.RawMessage(data),
+		Content: []mcp.Content{mcp.NewTextContent(pe.Error() + "\n\n" + string(data))}}
 }
 
 // recovery turns a panic in a tool into a tool error and a logged stack,

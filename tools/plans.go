@@ -47,6 +47,9 @@ func newPlanOut(sb *sandbox.Sandbox, p *sandbox.Plan) planOut {
 		out.Next = fmt.Sprintf("Approved: call confirm_promotion with plan_id %s.", p.ID)
 	case sandbox.PlanPromoting, sandbox.PlanFailed:
 		out.Next = fmt.Sprintf("Promotion did not finish; call confirm_promotion with plan_id %s to resume.", p.ID)
+		if p.Promotion.ErrorClass == sandbox.ClassRejected {
+			out.Next = "Promotion stopped because the platform rejected a step (promotion.error says what); confirming again would fail the same way: fix it, then run plan_promotion again."
+		}
 	case sandbox.PlanPromoted:
 		out.Next = "Promoted. Use fetch_metrics to see results."
 	default:
@@ -79,7 +82,25 @@ func planSummary(sb *sandbox.Sandbox, p *sandbox.Plan) string {
 	case sandbox.PlanBlocked:
 		fmt.Fprintf(&b, " Blocked by %d governance errors: fix them (see governance.findings) and plan again; it cannot be approved.", p.Governance.Errors)
 	}
+	b.WriteString(straySummary(p.Strays))
 	return b.String()
+}
+
+// straySummary tells the agent about strays in a sentence or two; strays
+// lists each.
+func straySummary(strays []sandbox.Stray) string {
+	n := map[string]int{}
+	for _, s := range strays {
+		n[s.Outcome]++
+	}
+	var out string
+	if k := n[sandbox.StrayDiscarded]; k > 0 {
+		out += fmt.Sprintf(" Removed %d duplicate object(s) that never reached anyone from the platforms (see strays).", k)
+	}
+	if k := n[sandbox.StrayNeedsHuman] + n[sandbox.StrayDiscardFailed]; k > 0 {
+		out += fmt.Sprintf(" %d object(s) on the platforms carry this campaign's markers but are not the objects lastmile bound; tell the human: strays says what each is and why lastmile left it.", k)
+	}
+	return out
 }
 
 type confirmOut struct {
@@ -219,7 +240,8 @@ func planTools(d deps) []Tool {
 			title: "Plan a promotion",
 			description: "Compute exactly what promoting a campaign would change on its targets: steps in dependency order (segments, emails, pages, workflows, then sends and publishes), " +
 				"each with its operation, a diff against what is live and the audience size of sends; the brand and compliance report; the approvals needed; a plan id, a short code and a hash. " +
-				"Writes nothing live. A human must approve the plan (lastmile approve PLAN) before confirm_promotion will run it.",
+				"Writes nothing live. It does clean up after earlier promotions: an object on a platform that carries one of this campaign's markers but is not the object the artifact is bound to (a duplicate a late or interrupted create made) is removed when it never reached anyone, and listed under strays for a human otherwise. " +
+				"A human must approve the plan (lastmile approve PLAN) before confirm_promotion will run it.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: true},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in planIn) (planOut, string, error) {
 				p, err := d.sb.PlanPromotion(ctx, actor(ctx), in.CampaignID)
@@ -310,6 +332,7 @@ func confirmTool(d deps) Tool {
 					msg += fmt.Sprintf(" %s: %s", s.ArtifactID, s.URL)
 				}
 			}
+			msg += straySummary(res.Strays)
 			return out, msg, nil
 		},
 	}.build(d)

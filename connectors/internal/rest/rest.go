@@ -91,6 +91,14 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, truncate(string(e.Body), 300))
 }
 
+// HTTPStatus is the platform's status code. The sandbox classifies a failed
+// promotion step by it (sandbox.HTTPStatuser), without importing this package.
+func (e *Error) HTTPStatus() int { return e.Status }
+
+// RetryAfter is the wait the answer's Retry-After header asked for, or 0
+// (sandbox.RetryAfterer).
+func (e *Error) RetryAfter() time.Duration { return RetryAfter(e.Header) }
+
 // ErrAmbiguous wraps failures after which a write may or may not have been
 // applied (timeout, dropped connection, 5xx on a non-idempotent request). The
 // caller must reconcile (look the object up) before trying again.
@@ -306,6 +314,15 @@ func (n *noRetry) Unwrap() error { return n.err }
 
 // Unwrap lets errors.As find the *Error inside a retryAfter.
 func (r *retryAfter) Unwrap() error { return r.err }
+
+// RetryAfter is the wait the 429 asked for, from the limiter's reading of
+// the rate-limit headers or Retry-After (sandbox.RetryAfterer).
+func (r *retryAfter) RetryAfter() time.Duration {
+	if r.wait > 0 {
+		return r.wait
+	}
+	return r.err.RetryAfter()
+}
 
 // RetryAfter parses a Retry-After header (seconds or HTTP date); 0 if absent.
 func RetryAfter(h http.Header) time.Duration {
