@@ -358,10 +358,11 @@ func (t *Target) editError(err error, id string) error {
 }
 
 // createCampaign posts the campaign; after an ambiguous failure it looks
-// for the marker before trying again, so a create that landed is never
-// repeated.
+// for the marker until the create's landing window has passed before trying
+// again, so a create that landed, or is still landing, is never repeated.
 func (t *Target) createCampaign(ctx context.Context, obj sandbox.Object, body campaignRequest) (campaignResponse, error) {
 	for attempt := 1; ; attempt++ {
+		sent := t.now()
 		resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodPost, Path: "/campaigns", Body: body})
 		if err == nil {
 			var c campaignResponse
@@ -373,7 +374,15 @@ func (t *Target) createCampaign(ctx context.Context, obj sandbox.Object, body ca
 		if !errors.Is(err, rest.ErrAmbiguous) || attempt >= 3 {
 			return campaignResponse{}, mapErr(err, t.name)
 		}
-		id, found, ferr := t.findCampaignID(ctx, obj.Marker)
+		// Mailchimp may still be working on it: look for the marker until
+		// the create can no longer land, and only then send it again.
+		var id string
+		found, ferr := t.awaitLanding(ctx, sandbox.KindEmail, sent, func(ctx context.Context) (bool, error) {
+			var ok bool
+			var err error
+			id, ok, err = t.findCampaignID(ctx, obj.Marker)
+			return ok, err
+		})
 		if ferr != nil {
 			return campaignResponse{}, fmt.Errorf("%w (and looking it up by its marker failed: %v)", mapErr(err, t.name), ferr)
 		}

@@ -71,6 +71,10 @@ type Target struct {
 	log    *slog.Logger
 	now    func() time.Time
 	merge  map[string]string
+	// timeout is how long one request may take here; lag how long after
+	// that Mailchimp may still apply it (LandWithin is their sum).
+	timeout, lag time.Duration
+	sleep        func(ctx context.Context, d time.Duration) error
 }
 
 var _ sandbox.Target = (*Target)(nil)
@@ -82,6 +86,7 @@ type settings struct {
 	log         *slog.Logger
 	maxAttempts int
 	baseDelay   time.Duration
+	lag         time.Duration
 }
 
 // Option configures a Target (tests mostly).
@@ -107,10 +112,14 @@ func WithRetries(attempts int, firstDelay time.Duration) Option {
 	return func(s *settings) { s.maxAttempts, s.baseDelay = attempts, firstDelay }
 }
 
+// WithLandingLag sets how long after lastmile's request timeout a write may
+// still take effect on Mailchimp (default LandingLag). Tests shorten it.
+func WithLandingLag(d time.Duration) Option { return func(s *settings) { s.lag = d } }
+
 // New returns the Mailchimp target called name, with credentials stored by
 // ConnectAPIKey or ConnectOAuth under dataDir.
 func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
-	st := settings{now: time.Now, log: slog.Default(), maxAttempts: 6, baseDelay: 250 * time.Millisecond}
+	st := settings{now: time.Now, log: slog.Default(), maxAttempts: 6, baseDelay: 250 * time.Millisecond, lag: LandingLag}
 	for _, o := range opts {
 		o(&st)
 	}
@@ -150,16 +159,22 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 		tr.MaxConnsPerHost = n
 		hc = &http.Client{Transport: tr, Timeout: timeout}
 	}
+	if hc.Timeout > 0 && hc.Timeout < timeout {
+		timeout = hc.Timeout // a client of the caller's bounds requests more tightly
+	}
 	merge := map[string]string{}
 	for k, v := range cfg.MergeFields {
 		merge[strings.ToLower(strings.TrimSpace(k))] = strings.ToUpper(strings.TrimSpace(v))
 	}
 	t := &Target{
-		name:  name,
-		cfg:   cfg,
-		log:   st.log,
-		now:   st.now,
-		merge: merge,
+		name:    name,
+		cfg:     cfg,
+		log:     st.log,
+		now:     st.now,
+		merge:   merge,
+		timeout: timeout,
+		lag:     max(st.lag, 0),
+		sleep:   st.sleep,
 		client: &rest.Client{
 			HTTP:        hc,
 			BaseURL:     base,

@@ -554,6 +554,7 @@ func (t *Target) putSegment(ctx context.Context, obj sandbox.Object, liveID stri
 		return t.segmentState(s), nil
 	}
 	for attempt := 1; ; attempt++ {
+		sent := t.now()
 		resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodPost, Path: t.segmentsPath(), Body: req})
 		if err == nil {
 			var s segmentResponse
@@ -565,8 +566,15 @@ func (t *Target) putSegment(ctx context.Context, obj sandbox.Object, liveID stri
 		if !errors.Is(err, rest.ErrAmbiguous) || attempt >= 3 {
 			return fail(mapErr(err, t.name))
 		}
-		// The segment may exist now: look for the marker before trying again.
-		s, found, ferr := t.findSegment(ctx, obj.Marker)
+		// The segment may exist now, or Mailchimp may still be creating it:
+		// look for the marker until it can no longer land before trying again.
+		var s segmentResponse
+		found, ferr := t.awaitLanding(ctx, sandbox.KindSegment, sent, func(ctx context.Context) (bool, error) {
+			var ok bool
+			var err error
+			s, ok, err = t.findSegment(ctx, obj.Marker)
+			return ok, err
+		})
 		if ferr != nil {
 			return fail(fmt.Errorf("%w (and looking it up by its marker failed: %v)", mapErr(err, t.name), ferr))
 		}

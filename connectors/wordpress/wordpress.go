@@ -101,6 +101,7 @@ type Target struct {
 	client                    *rest.Client
 	now                       func() time.Time
 	log                       *slog.Logger
+	timeout                   time.Duration // per request; LandWithin
 
 	capsMu sync.Mutex
 	caps   map[string]bool // the user's capabilities, read once
@@ -161,7 +162,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	user, password := cr.User, cr.Password
 	t := &Target{
 		name: name, site: site, apiRoot: api, user: user, cfg: cfg,
-		now: o.now, log: o.logger,
+		now: o.now, log: o.logger, timeout: hc.Timeout,
 	}
 	t.client = &rest.Client{
 		HTTP:    hc,
@@ -585,10 +586,22 @@ func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sa
 		}
 		if page.Slug != p.Slug {
 			// The REST API makes even a draft's slug unique: another page
-			// holds it. The draft stays (it carries the marker, so the next
-			// attempt finds it instead of creating another).
+			// holds it. When that page carries our marker, it is an earlier
+			// attempt's create that landed late (after its request timed
+			// out, or after the promoter died): this second draft, which
+			// nobody has seen, goes, and the first is used.
 			msg := fmt.Sprintf("WordPress created the draft %d as %q because %q is taken (it suffixes duplicates silently)", page.ID, page.Slug, p.Slug)
 			if pages, _, err := t.pagesBySlug(ctx, op, p.Slug); err == nil {
+				if other := slugHolder(pages, page.ID, page.Parent); other != nil && hasMarker(other.Content.Raw, obj.Marker) {
+					if err := t.deletePage(ctx, op, page.ID); err != nil {
+						return page.state(), err
+					}
+					t.log.Info("wordpress: create page: an earlier attempt's page holds the slug; deleted the second draft and adopting the first",
+						"target", t.name, "page", other.ID, "deleted", page.ID)
+					return other.state(), nil
+				}
+				// Otherwise the draft stays (it carries the marker, so the
+				// next attempt finds it instead of creating another).
 				if other := slugHolder(pages, page.ID, page.Parent); other != nil {
 					msg = fmt.Sprintf("WordPress created the draft %d as %q because %q is held by page %d (%q, %s) at %s", page.ID, page.Slug, p.Slug, other.ID, other.Title.Raw, other.Status, other.url())
 				}

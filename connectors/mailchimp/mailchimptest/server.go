@@ -22,7 +22,9 @@
 //     recipients deterministically.
 //
 // It also simulates latency and injects faults on chosen calls (429s, 500s,
-// timeouts after the write applied, dropped connections), and serves the
+// timeouts after the write applied, dropped connections, writes that commit
+// only after a delay whether or not the client waited, writes that commit
+// after the client's deadline), and serves the
 // OAuth 2 endpoints of login.mailchimp.com (authorize, token, metadata).
 //
 // The server lives in the process that created it and keeps serving when a
@@ -139,6 +141,16 @@ const (
 	FaultDropAfterWrite
 	// FaultDrop closes the connection before anything is applied.
 	FaultDrop
+	// FaultSlowApply is a platform still processing the request: the write
+	// commits Delay after the request arrived, even if the client has gone
+	// (cancelled, timed out, or its process died) in the meantime, and the
+	// answer follows when someone is still there to read it. Until it
+	// commits, no read or list sees the object.
+	FaultSlowApply
+	// FaultLateApply is a platform that applies a write after the client's
+	// deadline: it holds the request unanswered until the client gives up
+	// (or HangFor elapses), commits Delay later, and never answers.
+	FaultLateApply
 )
 
 func (k FaultKind) String() string {
@@ -155,6 +167,10 @@ func (k FaultKind) String() string {
 		return "dropped connection after write"
 	case FaultDrop:
 		return "dropped connection"
+	case FaultSlowApply:
+		return "slow apply"
+	case FaultLateApply:
+		return "late apply"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -170,6 +186,9 @@ type Fault struct {
 	After int
 	// Times is how many calls fail (default 1).
 	Times int
+	// Delay is how long FaultSlowApply takes to commit after the request
+	// arrived, and FaultLateApply after the client gave up.
+	Delay time.Duration
 }
 
 // Stats counts what the fake saw.
@@ -273,7 +292,10 @@ type Server struct {
 	codes        map[string]string // authorization code → redirect_uri
 	faults       []*faultState
 	inflight     int
-	stats        Stats
+	// applying counts writes received but not committed yet (slow and
+	// late applies); applied counts those that committed since.
+	applying, applied int
+	stats             Stats
 	// hold, when set (by this package's tests), keeps every API request
 	// waiting inside its connection slot until it is closed.
 	hold chan struct{}
@@ -632,7 +654,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, path s
 	if err != nil {
 		return
 	}
-	kind := s.takeFault(method, path)
+	f := s.takeFault(method, path)
+	kind := f.Kind
 	switch kind {
 	case Fault429:
 		release()
@@ -647,6 +670,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, path s
 	case FaultDrop:
 		release()
 		drop(w)
+		return
+	case FaultSlowApply, FaultLateApply:
+		// The slot is given back: the platform goes on working on the
+		// write whether or not anyone waits for it.
+		release()
+		s.lateApply(w, r, f, body, h)
 		return
 	}
 	rep := h(r, body)
@@ -689,7 +718,57 @@ func drop(w http.ResponseWriter) {
 	conn.Close()
 }
 
-func (s *Server) takeFault(method, path string) FaultKind {
+// lateApply runs a slow or late write: it commits after its delay whatever
+// the client does, and answers only a client that is still there (slow
+// apply) or nobody (late apply).
+func (s *Server) lateApply(w http.ResponseWriter, r *http.Request, f Fault, body []byte, h handlerFunc) {
+	s.mu.Lock()
+	s.applying++
+	s.mu.Unlock()
+	commit := func() reply {
+		rep := h(r, body)
+		s.mu.Lock()
+		s.applying--
+		s.applied++
+		s.mu.Unlock()
+		return rep
+	}
+	if f.Kind == FaultSlowApply {
+		time.Sleep(f.Delay) // not r.Context(): the client leaving does not stop the platform
+		rep := commit()
+		if r.Context().Err() != nil {
+			return
+		}
+		s.write(w, rep)
+		return
+	}
+	t := time.NewTimer(s.opts.hangFor)
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+	t.Stop()
+	time.Sleep(f.Delay)
+	commit()
+	drop(w)
+}
+
+// Applying is the number of writes the fake has received but not committed
+// yet (FaultSlowApply, FaultLateApply).
+func (s *Server) Applying() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applying
+}
+
+// Applied is the number of slow or late writes that have committed.
+func (s *Server) Applied() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.applied
+}
+
+func (s *Server) takeFault(method, path string) Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
@@ -705,9 +784,9 @@ func (s *Server) takeFault(method, path string) FaultKind {
 		}
 		f.fired++
 		s.stats.FaultsInjected++
-		return f.Kind
+		return f.Fault
 	}
-	return 0
+	return Fault{}
 }
 
 func (s *Server) write(w http.ResponseWriter, rep reply) {
