@@ -30,6 +30,10 @@ const (
 	recIntent = "intent"
 	recResult = "result"
 	recFailed = "failed"
+	// recInFlight extends a running attempt's LandBy: a connector may send
+	// its create again (after an ambiguous failure, say) long after the
+	// intent was written, and each send can land until LandWithin after it.
+	recInFlight = "in_flight"
 )
 
 type journalRecord struct {
@@ -231,6 +235,10 @@ func states(recs []journalRecord) map[int]*stepState {
 		case recIntent:
 			st.intent, st.failed = true, nil
 			st.lands = append(st.lands, r.LandBy)
+		case recInFlight:
+			if n := len(st.lands); n > 0 && r.LandBy.After(st.lands[n-1]) {
+				st.lands[n-1] = r.LandBy
+			}
 		case recResult:
 			st.result = r
 		case recFailed:

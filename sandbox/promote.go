@@ -475,14 +475,18 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 	}
 	now := s.clock()
 	landBy := now
+	var window time.Duration
 	if l, ok := t.(Landing); ok {
-		landBy = now.Add(l.LandWithin(st.Kind))
+		window = l.LandWithin(st.Kind)
+		landBy = now.Add(window)
 	}
 	if err := j.append(journalRecord{Step: st.N, Key: st.Key, Type: recIntent, At: now, LandBy: landBy}); err != nil {
 		return LiveState{}, err
 	}
 	s.hook(fmt.Sprintf("step:%d:intent", st.N))
+	stop := s.keepLanding(ctx, j, st, window)
 	live, err := s.apply(ctx, t, st, obj, base, interrupted)
+	stop()
 	if err != nil && st.Irreversible && errors.Is(err, ErrNotSupported) {
 		// The platform cannot take this step (a tier that cannot send
 		// through the API, say); the plan told the approver. The artifact
@@ -509,6 +513,40 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 	}
 	s.hook(fmt.Sprintf("step:%d:done", st.N))
 	return live, nil
+}
+
+// keepLanding, while a create runs longer than half its landing window,
+// records every half window that the write may land until a window and a
+// half from now: the connector may have sent it again meanwhile, and a
+// process that dies between two records has sent nothing later than the
+// last one plus half a window. A create that returns within half its
+// window (every one that is not retried or stalled) writes nothing more.
+func (s *Sandbox) keepLanding(ctx context.Context, j *journal, st PlanStep, window time.Duration) (stop func()) {
+	if st.Op != OpCreate || window <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	// Real time, not s.sleep: this measures how long the request really
+	// runs.
+	go func() {
+		defer close(done)
+		half := window / 2
+		tick := time.NewTicker(half)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			rec := journalRecord{Step: st.N, Key: st.Key, Type: recInFlight, At: s.clock(), LandBy: s.clock().Add(window + half)}
+			if err := j.append(rec); err != nil {
+				s.log.Warn("journal: recording that a create is still in flight", "step", st.N, "err", err)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // waitToLand waits until an earlier attempt's write can no longer take

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"syscall"
 	"testing"
@@ -174,5 +175,50 @@ func TestStatesLandBy(t *testing.T) {
 	}
 	if got := st[2].landBy(); !got.IsZero() {
 		t.Errorf("step 2 lands by %v, want zero (refused)", got)
+	}
+}
+
+// A create that runs longer than half its window (a connector retrying it)
+// extends the window: a resume must wait for the latest send, not the
+// first.
+func TestInFlightExtendsLandBy(t *testing.T) {
+	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	st := states([]journalRecord{
+		{Step: 1, Type: recIntent, At: t0, LandBy: t0.Add(time.Minute)},
+		{Step: 1, Type: recInFlight, At: t0.Add(30 * time.Second), LandBy: t0.Add(2 * time.Minute)},
+		{Step: 1, Type: recInFlight, At: t0.Add(time.Minute), LandBy: t0.Add(150 * time.Second)},
+	})
+	if got := st[1].landBy(); !got.Equal(t0.Add(150 * time.Second)) {
+		t.Fatalf("lands by %v, want the last in-flight record's", got)
+	}
+
+	dir := t.TempDir()
+	j, err := openJournal(dir, "pln_slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	s := &Sandbox{now: time.Now, log: slog.New(slog.DiscardHandler)}
+	step := PlanStep{N: 1, Key: "k", Op: OpCreate}
+	stop := s.keepLanding(context.Background(), j, step, 40*time.Millisecond)
+	time.Sleep(90 * time.Millisecond) // a create running over two half windows
+	stop()
+	fast := s.keepLanding(context.Background(), j, PlanStep{N: 2, Key: "k2", Op: OpCreate}, time.Hour)
+	fast()
+	recs, err := readJournal(dir, "pln_slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inflight1, inflight2 int
+	for _, r := range recs {
+		if r.Type == recInFlight && r.Step == 1 {
+			inflight1++
+		}
+		if r.Type == recInFlight && r.Step == 2 {
+			inflight2++
+		}
+	}
+	if inflight1 == 0 || inflight2 != 0 {
+		t.Fatalf("in-flight records: slow create %d (want some), fast create %d (want none)", inflight1, inflight2)
 	}
 }

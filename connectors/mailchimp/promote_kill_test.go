@@ -38,11 +38,6 @@ const (
 
 	killTimeout = time.Second
 	killLag     = 300 * time.Millisecond
-
-	// envRunLandingKill runs TestSlowCreateKilled. It fails on a sandbox
-	// that reconciles an interrupted create at once; drop this gate when
-	// the sandbox waits out Landing.LandWithin.
-	envRunLandingKill = "LASTMILE_TEST_LANDING_KILL"
 )
 
 // killSandbox opens the data directory's store and a sandbox whose only
@@ -139,9 +134,6 @@ func TestSlowCreateKilled(t *testing.T) {
 	}
 	if testing.Short() {
 		t.Skip("starts child processes")
-	}
-	if os.Getenv(envRunLandingKill) == "" {
-		t.Skip("fails until the sandbox waits out Landing.LandWithin before reconciling an interrupted create (it reconciles at once, finds nothing and creates again); set " + envRunLandingKill + "=1 to run it")
 	}
 	// Every fake accepts the default key; subtests run in parallel, so it
 	// is set here once.
