@@ -156,7 +156,15 @@ func Connect(ctx context.Context, o ConnectOptions) (Portal, error) {
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	// The handler hands over the result before its answer is sent: let the
+	// browser's page finish (Close would cut it off), but not for long.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
 
 	fmt.Fprintf(prompt, "Open this address in your browser to connect HubSpot, then approve lastmile:\n\n  %s\n\nWaiting for HubSpot to send you back to %s ...\n", authURL, redirect)
 	if o.OpenBrowser != nil {

@@ -38,8 +38,8 @@ func newCampaign() campaign {
 // promote runs the campaign through the target like the promotion engine:
 // an intent, Put (or Find first when resuming), then sends and publishes.
 // A failed step is retried once after reconciling with Find, as a resumed
-// promotion would.
-func promote(t *testing.T, e *env, c *campaign) {
+// promotion would. It returns the live state of each artifact.
+func promote(t *testing.T, e *env, c *campaign) map[string]sandbox.LiveState {
 	t.Helper()
 	live := map[string]sandbox.LiveState{}
 	step := func(obj *sandbox.Object) {
@@ -93,6 +93,7 @@ func promote(t *testing.T, e *env, c *campaign) {
 	retry("turn on workflow", func() (sandbox.LiveState, error) {
 		return e.target.Publish(ctx(), c.flow, live["wf_1"], time.Time{})
 	})
+	return live
 }
 
 func assertExactlyOnce(t *testing.T, e *env) {

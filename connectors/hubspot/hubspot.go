@@ -55,6 +55,11 @@ type Config struct {
 	MaxConcurrency int `yaml:"max_concurrency"`
 	// Timeout of one HTTP request (default 30s).
 	Timeout time.Duration `yaml:"timeout"`
+	// CommitLag is how long after a write commits it may take to show in
+	// HubSpot's listings (default DefaultCommitLag). With Timeout it makes
+	// LandWithin: how long a resumed promotion waits before it looks for
+	// what an interrupted create may still be making.
+	CommitLag time.Duration `yaml:"commit_lag"`
 	// OfficeLocationID and SubscriptionID go into each email's
 	// subscriptionDetails (HubSpot uses the portal's defaults when empty).
 	OfficeLocationID string `yaml:"office_location_id"`
@@ -232,6 +237,9 @@ func build(name, dataDir string, cfg Config, c *credentials, opts ...Option) (*T
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.CommitLag <= 0 {
+		cfg.CommitLag = DefaultCommitLag
 	}
 	if cfg.PageTemplatePath == "" {
 		cfg.PageTemplatePath = DefaultPageTemplatePath

@@ -1,6 +1,9 @@
 package hubspottest
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // FaultKind is what an injected fault does.
 type FaultKind int
@@ -24,6 +27,15 @@ const (
 	FaultDropAfterApply
 	// FaultDropBeforeApply closes the connection without applying anything.
 	FaultDropBeforeApply
+	// FaultSlowApply commits the write Delay after it arrived, whatever
+	// becomes of the request: the answer waits for the commit, but a client
+	// that gives up or dies meanwhile does not stop it. Until it commits,
+	// nothing (get, list, search, by name) sees the object.
+	FaultSlowApply
+	// FaultLateApply holds the request without an answer until the client
+	// gives up (its deadline, a cancel, its death), then commits the write
+	// Delay later: the client saw a timeout, the write lands anyway.
+	FaultLateApply
 )
 
 func (k FaultKind) String() string {
@@ -31,6 +43,7 @@ func (k FaultKind) String() string {
 		Fault429: "429", Fault429Secondly: "429 secondly", Fault429Daily: "429 daily", Fault500: "500",
 		Fault500AfterApply: "500 after apply", FaultTimeoutAfterApply: "timeout after apply",
 		FaultDropAfterApply: "drop after apply", FaultDropBeforeApply: "drop before apply",
+		FaultSlowApply: "slow apply", FaultLateApply: "late apply",
 	}[k]
 }
 
@@ -44,6 +57,12 @@ type Fault struct {
 	Skip int
 	// Times is how many matching calls fail (default 1).
 	Times int
+	// Delay is how long a FaultSlowApply or FaultLateApply write waits to
+	// commit (default 100ms).
+	Delay time.Duration
+	// standing faults come from Options.SlowApply and LateApply: they are
+	// never used up and are matched after the injected ones.
+	standing bool
 }
 
 // Inject queues a fault. Faults are matched in the order injected.
@@ -68,10 +87,25 @@ func (s *Server) PendingFaults() int {
 }
 
 // takeFault returns the fault to apply to this call, if any. Caller holds s.mu.
-func (s *Server) takeFault(name string) *Fault {
+func (s *Server) takeFault(name string, write bool) *Fault {
+	if f := s.takeInjected(name, write); f != nil {
+		return f
+	}
+	if !write {
+		return nil
+	}
+	for _, f := range s.standing {
+		if matchOp(f.Op, name) {
+			return f
+		}
+	}
+	return nil
+}
+
+func (s *Server) takeInjected(name string, write bool) *Fault {
 	for i, f := range s.faults {
-		if !matchOp(f.Op, name) {
-			continue
+		if !matchOp(f.Op, name) || (f.deferred() && !write) {
+			continue // only writes commit: a read leaves slow and late faults for them
 		}
 		if f.Skip > 0 {
 			f.Skip--
@@ -94,4 +128,37 @@ func matchOp(pattern, name string) bool {
 		return strings.HasPrefix(name, pattern)
 	}
 	return pattern == name
+}
+
+// deferred reports whether a fault commits its write later.
+func (f *Fault) deferred() bool {
+	return f != nil && (f.Kind == FaultSlowApply || f.Kind == FaultLateApply)
+}
+
+// Apply makes writes commit later than they arrive (Options.SlowApply) or
+// than their client gave up (Options.LateApply).
+type Apply struct {
+	// Delay before the commit (0: the mode is off).
+	Delay time.Duration
+	// Ops are the write operations it affects, in Fault.Op's syntax
+	// (default: the creates, emails.create lists.create flows.create
+	// pages.create).
+	Ops []string
+}
+
+var createOps = []string{"emails.create", "lists.create", "flows.create", "pages.create"}
+
+func (a Apply) faults(kind FaultKind) []*Fault {
+	if a.Delay <= 0 {
+		return nil
+	}
+	ops := a.Ops
+	if len(ops) == 0 {
+		ops = createOps
+	}
+	out := make([]*Fault, len(ops))
+	for i, op := range ops {
+		out[i] = &Fault{Op: op, Kind: kind, Delay: a.Delay, standing: true}
+	}
+	return out
 }

@@ -12,13 +12,16 @@
 // policyName; lists page with after; publishing an email needs Marketing Hub
 // Enterprise (or the transactional add-on). Faults can be injected on chosen
 // operations: 429 bursts, 500s, timeouts and dropped connections, before or
-// after the write is applied.
+// after the write is applied, and writes that commit later than they are
+// answered (SlowApply, LateApply): a platform still processing a create
+// when its client died or gave up.
 //
 // Rules the fake enforces that the spec does not state, marked [mem] in the
 // platform notes, are listed in rules.go.
 package hubspottest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -84,6 +87,18 @@ type Options struct {
 	// Latency is added to every API answer (after the request is counted and
 	// applied), to model the network and HubSpot's processing time.
 	Latency time.Duration
+	// SlowApply makes the chosen writes commit Delay after they arrive,
+	// even when the client has gone away by then (FaultSlowApply on every
+	// matching call).
+	SlowApply Apply
+	// LateApply makes the chosen writes commit Delay after their client gave
+	// up on them, its request timeout say (FaultLateApply on every matching
+	// call).
+	LateApply Apply
+	// OnPending, when set, is called with the operation's name when a write
+	// is held to commit later (slow or late apply), before it commits: the
+	// moment a test kills or cancels the client whose create is in flight.
+	OnPending func(op string)
 }
 
 // Server is a running fake HubSpot.
@@ -94,6 +109,9 @@ type Server struct {
 	mu        sync.Mutex
 	st        *state
 	faults    []*Fault
+	standing  []*Fault // from Options.SlowApply and LateApply
+	inFlight  int      // writes held to commit later
+	pending   sync.WaitGroup
 	arrivals  []time.Time // counted requests in the rolling window
 	secondly  []time.Time
 	dailyUsed int
@@ -158,6 +176,7 @@ func NewServer(o Options) (*Server, error) {
 		return nil, fmt.Errorf("loading schemas: %w", err)
 	}
 	s := &Server{opts: o, calls: map[string]int{}, closing: make(chan struct{})}
+	s.standing = append(o.SlowApply.faults(FaultSlowApply), o.LateApply.faults(FaultLateApply)...)
 	st, err := loadState(o.StateFile)
 	if err != nil {
 		return nil, err
@@ -414,7 +433,7 @@ func (s *Server) wrap(o op) http.Handler {
 			writeRateLimited(w, rlHeaders, limited.env.Message)
 			return
 		}
-		f := s.takeFault(o.name)
+		f := s.takeFault(o.name, o.write)
 		if f != nil && (f.Kind == Fault429 || f.Kind == Fault429Secondly || f.Kind == Fault429Daily) {
 			s.injected++
 			s.mu.Unlock()
@@ -444,6 +463,13 @@ func (s *Server) wrap(o op) http.Handler {
 			return
 		}
 		q := &request{r: r, body: body, now: now, scopes: scopes}
+		if f.deferred() {
+			s.injected++
+			s.inFlight++
+			s.mu.Unlock()
+			s.commitLater(w, r, o, q, f, rlHeaders)
+			return
+		}
 		status, out, herr := o.h(q)
 		if herr == nil && o.write {
 			s.persistLocked()
@@ -476,25 +502,108 @@ func (s *Server) wrap(o op) http.Handler {
 				return
 			}
 		}
-		if herr != nil {
-			writeEnvelope(w, herr.status, rlHeaders, herr.env)
-			return
-		}
-		for k, v := range rlHeaders {
-			w.Header()[k] = v
-		}
-		for k, v := range q.hdr {
-			w.Header()[k] = v
-		}
-		if out == nil {
-			w.WriteHeader(status)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json;charset=utf-8")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(out)
+		respond(w, status, out, herr, rlHeaders, q.hdr)
 	})
 }
+
+func respond(w http.ResponseWriter, status int, out any, herr *httpError, rl, extra http.Header) {
+	if herr != nil {
+		writeEnvelope(w, herr.status, rl, herr.env)
+		return
+	}
+	for k, v := range rl {
+		w.Header()[k] = v
+	}
+	for k, v := range extra {
+		w.Header()[k] = v
+	}
+	if out == nil {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// commitLater runs a write's handler after the fault's delay, in a
+// goroutine that outlives the request: HubSpot goes on processing a write
+// whose client timed out or died, and nothing sees the object until it has
+// committed. The handler runs at commit time, so rules such as unique list
+// names are checked then: of two creates in flight for one name, the one
+// that commits second fails.
+func (s *Server) commitLater(w http.ResponseWriter, r *http.Request, o op, q *request, f *Fault, rl http.Header) {
+	delay := f.Delay
+	if delay <= 0 {
+		delay = 100 * time.Millisecond
+	}
+	// The request outlives its handler; keep what the handler reads.
+	q.r = r.Clone(context.WithoutCancel(r.Context()))
+	s.pending.Add(1)
+	if s.opts.OnPending != nil {
+		s.opts.OnPending(o.name)
+	}
+	type answer struct {
+		status int
+		out    any
+		herr   *httpError
+	}
+	done := make(chan answer, 1)
+	commit := func(wait time.Duration) {
+		defer s.pending.Done()
+		select {
+		case <-time.After(wait):
+		case <-s.closing: // the fake stopped: the write is lost with it
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+		q.now = s.opts.Now()
+		status, out, herr := o.h(q)
+		if herr == nil {
+			s.persistLocked()
+		}
+		s.inFlight--
+		s.mu.Unlock()
+		done <- answer{status, out, herr}
+	}
+	if f.Kind == FaultLateApply {
+		go func() {
+			select {
+			case <-r.Context().Done(): // the client gave up: now the write may land
+			case <-s.closing:
+			}
+			commit(delay)
+		}()
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+			drop(w)
+		}
+		return
+	}
+	go commit(delay)
+	select {
+	case a := <-done:
+		respond(w, a.status, a.out, a.herr, rl, q.hdr)
+	case <-r.Context().Done(): // the client is gone; the write still lands
+	case <-s.closing:
+		drop(w)
+	}
+}
+
+// Pending is the number of writes held to commit later.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
+}
+
+// Settle waits until every write held to commit later has committed (or
+// failed at its commit, as a duplicate list name does).
+func (s *Server) Settle() { s.pending.Wait() }
 
 func drop(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
