@@ -97,11 +97,6 @@ func TestInflightCreateSurvivesCancel(t *testing.T) {
 // and returns once it has been interrupted; armed hands it the function
 // the fake calls (through kill) when the chosen create is in flight.
 func runInflight(t *testing.T, interrupt func(t *testing.T, dir, plan string, par int, armed func(kill func()))) {
-	if early := reconcilesAtOnce(t); early > 0 {
-		t.Skipf("this sandbox looks for an interrupted create's object %v after the interruption, before the %v LandWithin says it may take to land, "+
-			"and so creates it again: the resume must wait out sandbox.Landing (the sandbox change this test is written for); until then these seeds fail with a duplicate email or workflow",
-			early.Round(10*time.Millisecond), inflightConfig.Timeout+inflightConfig.CommitLag)
-	}
 	var mu sync.Mutex
 	interrupted := map[string]int{} // operation in flight at the kill → seeds
 	t.Run("seeds", func(t *testing.T) {
@@ -295,52 +290,3 @@ func verifyInflight(t *testing.T, srv *hubspottest.Server, sb *sandbox.Sandbox, 
 	}
 }
 
-var probe struct {
-	once  sync.Once
-	early time.Duration
-}
-
-// reconcilesAtOnce reports how soon after an interrupted create the
-// sandbox looked for its object, when that was well before LandWithin had
-// passed (0 when it waited). It cancels one promotion while an email create
-// is in flight and times the resumed confirm's Find.
-func reconcilesAtOnce(t *testing.T) time.Duration {
-	probe.once.Do(func() {
-		var cancelled time.Time
-		k := &killer{at: 2} // the first email create
-		srv := hubspottest.New(t, hubspottest.Options{Window: time.Second, SlowApply: hubspottest.Apply{Delay: 50 * time.Millisecond}, OnPending: k.pending})
-		dir, plan := prepareInflight(t, srv, -1)
-		ctx, cancel := context.WithCancel(context.Background())
-		k.arm(func() { cancelled = time.Now(); cancel() })
-		openInflight(t, dir, 1).Confirm(ctx, "agent", plan, nil)
-		cancel()
-		f := &timedFind{}
-		sb := openInflightWith(t, dir, 1, func(h *hubspot.Target) sandbox.Target { f.Target = h; return f })
-		sb.Confirm(context.Background(), "agent", plan, nil)
-		if f.at.IsZero() || cancelled.IsZero() {
-			return // nothing was interrupted, or nothing looked: the seeds will say
-		}
-		// Half: a sandbox that waits may count from its intent, a moment
-		// before the create was sent.
-		if d := f.at.Sub(cancelled); d < f.LandWithin(sandbox.KindEmail)/2 {
-			probe.early = d
-		}
-	})
-	return probe.early
-}
-
-// timedFind is the HubSpot target, noting when Find was first called.
-type timedFind struct {
-	*hubspot.Target
-	mu sync.Mutex
-	at time.Time
-}
-
-func (f *timedFind) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
-	f.mu.Lock()
-	if f.at.IsZero() {
-		f.at = time.Now()
-	}
-	f.mu.Unlock()
-	return f.Target.Find(ctx, obj)
-}
