@@ -104,11 +104,13 @@ func (t *Target) fail(op string, err error) error {
 	var he *rest.Error
 	switch {
 	case errors.Is(err, ErrDailyLimit):
-		e.text, e.sentinel = ErrDailyLimit.Error()+": confirm the promotion again after that (it resumes where it stopped)", ErrDailyLimit
+		e.text, e.sentinel = ErrDailyLimit.Error()+": confirm the promotion again after that", ErrDailyLimit
 	case errors.Is(err, sandbox.ErrAuth):
 		e.text = err.Error() // the authorizer's message already says how to reconnect
 		e.cause = err
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
+		e.text = "HubSpot did not answer within the request timeout, so the write may still be applied: " + err.Error()
+	case errors.Is(err, context.Canceled):
 		e.text = "cancelled before HubSpot answered: " + err.Error()
 	case errors.As(err, &he):
 		env := parseEnvelope(he.Body)
@@ -151,12 +153,12 @@ func (t *Target) fail(op string, err error) error {
 			e.sentinel = sandbox.ErrConflict
 		case he.Status == http.StatusTooManyRequests:
 			if env.PolicyName == "DAILY" {
-				e.text, e.sentinel = ErrDailyLimit.Error()+": confirm the promotion again after that (it resumes where it stopped)", ErrDailyLimit
+				e.text, e.sentinel = ErrDailyLimit.Error()+": confirm the promotion again after that", ErrDailyLimit
 			} else {
 				e.text = "HubSpot kept answering 429 (rate limit " + firstNonEmpty(env.PolicyName, "unknown policy") + ") after every retry: another app may be using this portal's quota; try again in a minute"
 			}
 		case he.Status >= 500:
-			e.text = fmt.Sprintf("HubSpot had an internal error (HTTP %d)%s: try again; promotion resumes where it stopped", he.Status, corr)
+			e.text = fmt.Sprintf("HubSpot had an internal error (HTTP %d)%s", he.Status, corr)
 		default:
 			e.text = fmt.Sprintf("HubSpot rejected the request (HTTP %d %s): %s%s", he.Status, firstNonEmpty(env.Category, "error"), detail, corr)
 		}

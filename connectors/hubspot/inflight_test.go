@@ -289,4 +289,3 @@ func verifyInflight(t *testing.T, srv *hubspottest.Server, sb *sandbox.Sandbox, 
 		}
 	}
 }
-
