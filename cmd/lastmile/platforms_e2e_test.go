@@ -42,6 +42,26 @@ func runBinEnv(t *testing.T, env []string, args ...string) (stdout, stderr strin
 // confirmAndKill sends confirm_promotion and SIGKILLs the server once
 // killWhen reports the promotion is under way. It returns false if the
 // promotion finished before the kill point was seen.
+// setTargetOption adds lines to a target's section of config.yaml.
+func setTargetOption(t *testing.T, dir, target, lines string) {
+	t.Helper()
+	path := filepath.Join(dir, "config.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := "  " + target + ":\n"
+	i := strings.Index(string(data), head)
+	if i < 0 {
+		t.Fatalf("config.yaml has no target %s:\n%s", target, data)
+	}
+	i += len(head)
+	out := string(data[:i]) + "    " + lines + "\n" + string(data[i:])
+	if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func confirmAndKill(t *testing.T, s *stdioServer, planID string, killWhen func() bool) {
 	t.Helper()
 	s.nextID++
@@ -169,6 +189,10 @@ func TestMailchimpAndWordPressInOnePlan(t *testing.T) {
 	initSample(t, dir)
 	runBinEnv(t, []string{"MC_KEY=" + mc.APIKey()}, "connect", "mailchimp", "--name", "mailchimp", "--key-env", "MC_KEY", "--base-url", mc.BaseURL(), "--list", mc.ListID(), "--data-dir", dir)
 	runBinEnv(t, []string{"WP_PASS=" + wp.Password}, "connect", "wordpress", "--name", "blog", "--url", wp.URL, "--user", wp.User, "--password-env", "WP_PASS", "--data-dir", dir)
+	// A create cut off by the kill may still land for timeout + landing_lag
+	// (3 minutes by default): the resume waits that out, so the test
+	// shortens both.
+	setTargetOption(t, dir, "mailchimp", "timeout: 5s\n    landing_lag: 1s")
 
 	s := serve(t, dir)
 	s.initialize(mcp.ProtocolVersion20251125)

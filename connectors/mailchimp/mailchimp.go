@@ -61,6 +61,10 @@ type Config struct {
 	MaxConnections int `yaml:"max_connections,omitempty"`
 	// Timeout bounds each HTTP request (default 60s).
 	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// LandingLag is how long after the timeout a write may still take
+	// effect on Mailchimp (default LandingLag); with Timeout it is how long
+	// a resumed promotion waits before looking up an interrupted create.
+	LandingLag time.Duration `yaml:"landing_lag,omitempty"`
 }
 
 // Target is a configured Mailchimp account and audience. Safe for concurrent use.
@@ -120,6 +124,9 @@ func WithLandingLag(d time.Duration) Option { return func(s *settings) { s.lag =
 // ConnectAPIKey or ConnectOAuth under dataDir.
 func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	st := settings{now: time.Now, log: slog.Default(), maxAttempts: 6, baseDelay: 250 * time.Millisecond, lag: LandingLag}
+	if cfg.LandingLag > 0 {
+		st.lag = cfg.LandingLag
+	}
 	for _, o := range opts {
 		o(&st)
 	}
