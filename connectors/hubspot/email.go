@@ -188,7 +188,7 @@ func (t *Target) putEmail(ctx context.Context, obj sandbox.Object, liveID string
 		return sandbox.LiveState{}, fmt.Errorf("hubspot: %s: %w", op, err)
 	}
 	if liveID == "" {
-		return t.create(ctx, op, func() (sandbox.LiveState, error) {
+		return t.create(ctx, op, sandbox.KindEmail, func() (sandbox.LiveState, error) {
 			var e hsEmail
 			_, err := t.do(ctx, call{method: http.MethodPost, path: t.paths.emails, body: body}, &e)
 			return e.state(), err

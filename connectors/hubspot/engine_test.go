@@ -129,3 +129,70 @@ func mustPlanCode(t testing.TB, sb *sandbox.Sandbox, planID string) string {
 	}
 	return code
 }
+
+// A create HubSpot applies after every deadline (the request timed out,
+// the connector waited out the landing window, found nothing and created
+// the email again) leaves a second, draft email; the sweep of the next plan
+// finds it, sees it never reached anyone, deletes it and says so in the
+// audit log.
+func TestLateApplyIsSweptByTheNextPlan(t *testing.T) {
+	ctx := context.Background()
+	srv := hubspottest.New(t, hubspottest.Options{Window: 100 * time.Millisecond})
+	dir := t.TempDir()
+	t.Setenv("LASTMILE_E2E_HUBSPOT_TOKEN", srv.PrivateAppToken())
+	if _, err := hubspot.ConnectPrivateApp(ctx, dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := hubspot.New("hubspot", dir, hubspot.Config{Timeout: 300 * time.Millisecond, CommitLag: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := sandbox.DefaultConfig()
+	cfg.Targets["hubspot"] = sandbox.TargetConfig{Type: "hubspot"}
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": tgt}, Policy: sandbox.StaticPolicy{}, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Late", Target: "hubspot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c.ID, Name: "Welcome", Subject: "Welcome", FromName: "Acme",
+		FromEmail: "news@acme.test", HTML: `<p>Hi.</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>`}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := sb.PlanPromotion(ctx, "agent", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: mustPlanCode(t, sb, plan.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Inject(hubspottest.Fault{Op: "emails.create", Kind: hubspottest.FaultLateApply, Delay: time.Second})
+	if _, err := sb.Confirm(ctx, "agent", plan.ID, nil); err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	srv.Settle() // the first create lands now, after every deadline
+	if _, err := sb.PlanPromotion(ctx, "agent", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Counts(); got["emails"] != 1 {
+		t.Fatalf("HubSpot holds %v after the sweep, want exactly the one bound email", got)
+	}
+	entries, err := sb.Audit(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept := false
+	for _, e := range entries {
+		swept = swept || e.Action == "stray_discarded"
+	}
+	if !swept {
+		t.Fatal("the audit log does not record the discarded stray")
+	}
+}

@@ -165,7 +165,7 @@ func TestPromotionUnderFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, hubspottest.Options{Window: 40 * time.Millisecond}, Config{},
+			e := newEnv(t, hubspottest.Options{Window: 40 * time.Millisecond}, Config{CommitLag: 20 * time.Millisecond}, // the fake commits in the request
 				WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
 			e.srv.AddContacts("a@x.test", "b@x.test")
 			for _, f := range tt.faults {

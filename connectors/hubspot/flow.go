@@ -394,7 +394,7 @@ func (t *Target) putFlow(ctx context.Context, obj sandbox.Object, liveID string)
 	if liveID == "" {
 		// Always created off: turning it on is Publish's step, after its emails are live.
 		body := common(map[string]any{"flowType": "WORKFLOW", "objectTypeId": "0-1", "isEnabled": false, "dataSources": []any{}})
-		return t.create(ctx, op, func() (sandbox.LiveState, error) {
+		return t.create(ctx, op, sandbox.KindWorkflow, func() (sandbox.LiveState, error) {
 			var f hsFlow
 			_, err := t.do(ctx, call{method: http.MethodPost, path: t.paths.flows, body: body}, &f)
 			return f.state(), err

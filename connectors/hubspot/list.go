@@ -132,7 +132,7 @@ func (t *Target) putList(ctx context.Context, obj sandbox.Object, liveID string)
 			body["filterBranch"] = plan.filterBranch
 		}
 		var created hsList
-		_, err := t.create(ctx, op, func() (sandbox.LiveState, error) {
+		_, err := t.create(ctx, op, sandbox.KindSegment, func() (sandbox.LiveState, error) {
 			var r struct {
 				List hsList `json:"list"`
 			}

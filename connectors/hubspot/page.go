@@ -134,7 +134,7 @@ func (t *Target) putPage(ctx context.Context, obj sandbox.Object, liveID string)
 	body := t.pageBody(obj)
 	slugTaken := func(err error) bool { return status(err) == http.StatusConflict }
 	if liveID == "" {
-		st, err := t.create(ctx, op, func() (sandbox.LiveState, error) {
+		st, err := t.create(ctx, op, sandbox.KindPage, func() (sandbox.LiveState, error) {
 			var p hsPage
 			_, err := t.do(ctx, call{method: http.MethodPost, path: t.paths.pages, body: body}, &p)
 			return p.state(), err

@@ -167,7 +167,7 @@ func TestDiscardListInUse(t *testing.T) {
 // drafts. The sweep after the promotion discards those, and the fake then
 // holds exactly the planned objects.
 func TestLateApplyStraysAreSwept(t *testing.T) {
-	e := newEnv(t, hubspottest.Options{}, Config{}, WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	e := newEnv(t, hubspottest.Options{}, Config{CommitLag: 20 * time.Millisecond}, WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond})) // a lag shorter than the late commits, so they land after the window
 	e.srv.AddContacts("a@x.test", "b@x.test")
 	for _, op := range []string{"lists.create", "emails.create", "pages.create", "flows.create"} {
 		e.srv.Inject(hubspottest.Fault{Op: op, Kind: hubspottest.FaultLateApply, Delay: 100 * time.Millisecond})
@@ -194,4 +194,21 @@ func TestLateApplyStraysAreSwept(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A create HubSpot applies late but within its landing window is found by
+// the connector's own lookup, which waits the window out: no second object.
+func TestLateApplyWithinTheWindowIsFound(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{CommitLag: 400 * time.Millisecond}, WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	e.srv.AddContacts("a@x.test", "b@x.test")
+	for _, op := range []string{"emails.create", "flows.create"} {
+		e.srv.Inject(hubspottest.Fault{Op: op, Kind: hubspottest.FaultLateApply, Delay: 100 * time.Millisecond})
+	}
+	c := newCampaign()
+	promote(t, e, &c)
+	e.srv.Settle()
+	if got := e.srv.Counts(); got["emails"] != 2 || got["flows"] != 1 {
+		t.Fatalf("the fake holds %v; want the planned objects and nothing more", got)
+	}
+	assertExactlyOnce(t, e)
 }

@@ -128,12 +128,17 @@ const maxCreates = 5
 // up by its marker first and only created again when it is not there; when
 // HubSpot answers that the name or slug exists (conflict), the lookup tells
 // whether it is ours from an earlier attempt.
-func (t *Target) create(ctx context.Context, op string,
+//
+// An ambiguous create may still be applied after HubSpot failed to answer
+// it, and a lookup before then finds nothing: the lookup waits until kind's
+// landing window (LandWithin) since the request was sent has passed.
+func (t *Target) create(ctx context.Context, op string, kind sandbox.Kind,
 	post func() (sandbox.LiveState, error),
 	find func() (sandbox.LiveState, bool, error),
 	exists func(error) bool,
 ) (sandbox.LiveState, error) {
 	for attempt := 1; ; attempt++ {
+		sent := t.now()
 		st, err := post()
 		if err == nil {
 			return st, nil
@@ -142,6 +147,14 @@ func (t *Target) create(ctx context.Context, op string,
 		clash := exists != nil && exists(err)
 		if !ambiguous && !clash {
 			return sandbox.LiveState{}, t.fail(op, err)
+		}
+		if ambiguous {
+			if wait := sent.Add(t.LandWithin(kind)).Sub(t.now()); wait > 0 {
+				t.log.Info("hubspot: a create failed ambiguously; waiting out its landing window before looking it up", "target", t.name, "op", op, "wait", wait)
+				if err := t.pause(ctx, wait); err != nil {
+					return sandbox.LiveState{}, t.fail(op, err)
+				}
+			}
 		}
 		found, ok, ferr := find()
 		if ferr != nil {
@@ -170,6 +183,10 @@ func (t *Target) backoff(ctx context.Context, attempt int) error {
 	if limit := max(t.o.maxDelay, 10*time.Second); d > limit {
 		d = limit
 	}
+	return t.pause(ctx, d)
+}
+
+func (t *Target) pause(ctx context.Context, d time.Duration) error {
 	if t.o.sleep != nil {
 		return t.o.sleep(ctx, d)
 	}
