@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/store"
@@ -83,9 +84,18 @@ func (s *Sandbox) sweep(ctx context.Context, actor string, p *Plan) []Stray {
 		sweepKey
 		m Marked
 	}
+	// The listings go out at once: each is a round trip or a few, and one
+	// after another they would add up at the end of every promotion.
+	listed := make([][]Marked, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Go(func() { listed[i], errs[i] = s.targets[k.target].(Sweeper).Marked(ctx, k.kind) })
+	}
+	wg.Wait()
 	var cands []cand
-	for _, k := range keys {
-		ms, err := s.targets[k.target].(Sweeper).Marked(ctx, k.kind)
+	for i, k := range keys {
+		ms, err := listed[i], errs[i]
 		if err != nil {
 			s.log.Warn("sweep: listing marked objects failed; strays of this kind are looked for again at the next plan", "plan", p.ID, "target", k.target, "kind", k.kind, "err", err)
 			continue

@@ -47,10 +47,11 @@ func (t *Target) Marked(ctx context.Context, kind sandbox.Kind) ([]sandbox.Marke
 	case sandbox.KindPage:
 		err = t.eachPage(ctx, func(p hsPage) { add(p.Name, p.ID, p.state().Status, pageReached(p)) })
 	case sandbox.KindSegment:
-		var used map[string]bool
-		if used, err = t.listsInUse(ctx); err == nil {
-			err = t.eachMarkedList(ctx, func(l hsList) { add(l.Name, l.ListID, l.state().Status, used[l.ListID]) })
-		}
+		// Whether a list is in use takes reading every workflow that is on,
+		// a request each, while nearly every marked list is bound and never
+		// discarded. Marked leaves it to Discard, which reads it for the one
+		// stray it is asked about and refuses a list in use.
+		err = t.eachMarkedList(ctx, func(l hsList) { add(l.Name, l.ListID, l.state().Status, false) })
 	default:
 		return nil, fmt.Errorf("hubspot: cannot list objects of kind %q: %w", kind, sandbox.ErrNotSupported)
 	}
