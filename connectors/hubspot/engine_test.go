@@ -19,27 +19,7 @@ import (
 func TestPromotionThroughTheSandbox(t *testing.T) {
 	ctx := context.Background()
 	srv := hubspottest.New(t, hubspottest.Options{Window: 100 * time.Millisecond})
-	dir := t.TempDir()
-	t.Setenv("LASTMILE_E2E_HUBSPOT_TOKEN", srv.PrivateAppToken())
-	if _, err := hubspot.ConnectPrivateApp(ctx, dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", srv.URL); err != nil {
-		t.Fatal(err)
-	}
-	tgt, err := hubspot.New("hubspot", dir, hubspot.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.OpenBolt(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := sandbox.DefaultConfig()
-	cfg.Targets["hubspot"] = sandbox.TargetConfig{Type: "hubspot"}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": tgt},
-		Policy: sandbox.StaticPolicy{}, DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := sandboxOver(t, srv, hubspot.Config{})
 	c, err := sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Spring launch", Target: "hubspot", UTM: sandbox.UTM{Source: "hubspot", Medium: "email", Campaign: "spring"}})
 	if err != nil {
 		t.Fatal(err)
@@ -138,26 +118,7 @@ func mustPlanCode(t testing.TB, sb *sandbox.Sandbox, planID string) string {
 func TestLateApplyIsSweptByTheNextPlan(t *testing.T) {
 	ctx := context.Background()
 	srv := hubspottest.New(t, hubspottest.Options{Window: 100 * time.Millisecond})
-	dir := t.TempDir()
-	t.Setenv("LASTMILE_E2E_HUBSPOT_TOKEN", srv.PrivateAppToken())
-	if _, err := hubspot.ConnectPrivateApp(ctx, dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", srv.URL); err != nil {
-		t.Fatal(err)
-	}
-	tgt, err := hubspot.New("hubspot", dir, hubspot.Config{Timeout: 300 * time.Millisecond, CommitLag: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.OpenBolt(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := sandbox.DefaultConfig()
-	cfg.Targets["hubspot"] = sandbox.TargetConfig{Type: "hubspot"}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": tgt}, Policy: sandbox.StaticPolicy{}, DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := sandboxOver(t, srv, hubspot.Config{Timeout: 300 * time.Millisecond, CommitLag: 100 * time.Millisecond})
 	c, err := sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Late", Target: "hubspot"})
 	if err != nil {
 		t.Fatal(err)
@@ -195,4 +156,31 @@ func TestLateApplyIsSweptByTheNextPlan(t *testing.T) {
 	if !swept {
 		t.Fatal("the audit log does not record the discarded stray")
 	}
+}
+
+// sandboxOver is a sandbox on a fresh data directory whose one target is
+// the HubSpot connector, connected to srv with a private-app token.
+func sandboxOver(t *testing.T, srv *hubspottest.Server, hc hubspot.Config) *sandbox.Sandbox {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("LASTMILE_E2E_HUBSPOT_TOKEN", srv.PrivateAppToken())
+	if _, err := hubspot.ConnectPrivateApp(context.Background(), dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	tgt, err := hubspot.New("hubspot", dir, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := sandbox.DefaultConfig()
+	cfg.Targets["hubspot"] = sandbox.TargetConfig{Type: "hubspot"}
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": tgt}, Policy: sandbox.StaticPolicy{}, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb
 }
