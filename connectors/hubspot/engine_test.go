@@ -171,6 +171,14 @@ func sandboxOver(t *testing.T, srv *hubspottest.Server, hc hubspot.Config) *sand
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sandboxOn(t, dir, tgt, 0)
+}
+
+// sandboxOn opens dir's store (closed when the test ends) and a sandbox
+// whose target "hubspot" is tgt, promoting up to par steps at once (0: the
+// default).
+func sandboxOn(t *testing.T, dir string, tgt sandbox.Target, par int) *sandbox.Sandbox {
+	t.Helper()
 	st, err := store.OpenBolt(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +186,7 @@ func sandboxOver(t *testing.T, srv *hubspottest.Server, hc hubspot.Config) *sand
 	t.Cleanup(func() { st.Close() })
 	cfg := sandbox.DefaultConfig()
 	cfg.Targets["hubspot"] = sandbox.TargetConfig{Type: "hubspot"}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": tgt}, Policy: sandbox.StaticPolicy{}, DataDir: dir})
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": tgt}, Policy: sandbox.StaticPolicy{}, DataDir: dir, Parallelism: par})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
 	"github.com/lastmile/lastmile/sandbox"
-	"github.com/lastmile/lastmile/store"
 )
 
 // Exactly once with a create in flight: HubSpot is slow (every create
@@ -235,19 +234,7 @@ func openInflightWith(t *testing.T, dir string, par int, wrap func(*hubspot.Targ
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.OpenBolt(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := sandbox.DefaultConfig()
-	cfg.Targets["hubspot"] = sandbox.TargetConfig{Type: "hubspot"}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"hubspot": wrap(tgt)},
-		Policy: sandbox.StaticPolicy{}, DataDir: dir, Parallelism: par})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sb
+	return sandboxOn(t, dir, wrap(tgt), par)
 }
 
 // verifyInflight checks that the fake holds exactly the planned objects:
