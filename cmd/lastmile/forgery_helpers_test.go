@@ -589,20 +589,7 @@ func setApprovalSection(t *testing.T, path, section string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kept []string
-	skipping := false
-	for _, line := range strings.Split(string(data), "\n") {
-		switch {
-		case line == "approval:":
-			skipping = true
-			continue
-		case skipping && (strings.HasPrefix(line, " ") || line == ""):
-			continue
-		}
-		skipping = false
-		kept = append(kept, line)
-	}
-	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")+section), 0o600); err != nil {
+	if err := os.WriteFile(path, replaceApprovalSection(data, strings.TrimPrefix(section, "\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
