@@ -45,12 +45,19 @@ func (e *ValidationError) Error() string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "the %s %s; %d problems:", e.What, outcome, len(e.Problems))
-	for _, p := range e.Problems {
+	for _, p := range e.Problems[:min(len(e.Problems), ListedProblems)] {
 		b.WriteString("\n- ")
 		b.WriteString(p.String())
 	}
+	if more := len(e.Problems) - ListedProblems; more > 0 {
+		fmt.Fprintf(&b, "\n- and %d more; fix these and call again to see the rest", more)
+	}
 	return b.String()
 }
+
+// ListedProblems is how many problems an error message lists: enough to fix
+// a round's worth, and a bounded answer whatever the request held.
+const ListedProblems = 20
 
 // problems accumulates Problems.
 type problems []Problem

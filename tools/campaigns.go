@@ -76,7 +76,6 @@ func campaignTools(d deps) []Tool {
 			name:  "create_campaign",
 			title: "Create a campaign",
 			description: "Create a campaign: the container for the emails, segments, workflows and landing pages you stage. " +
-				"Staged only: nothing is live until a human approves a plan (plan_promotion, then the human runs lastmile approve) and you call confirm_promotion. " +
 				"Read the lastmile://policy resource first to write on-brand.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{

@@ -75,15 +75,8 @@ func newElicitEnv(t *testing.T, protocol string, handler client.ElicitationHandl
 	if protocol != "" {
 		opts = append(opts, client.WithProtocolVersion(protocol))
 	}
-	c, err := client.NewInProcessClientWithOptions(tools.New(sb, tools.Options{}), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := stdioClient(t, tools.New(sb, tools.Options{}), opts...)
 	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
 	init := mcp.InitializeRequest{}
 	init.Params.ClientInfo = mcp.Implementation{Name: "elicit-test", Version: "0"}
 	if protocol != "" {

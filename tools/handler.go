@@ -19,7 +19,6 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/lastmile/lastmile/sandbox"
-	"github.com/lastmile/lastmile/tools/internal/jsonlift"
 )
 
 // hints are the four tool annotations. Every tool states all four: mcp-go's
@@ -83,12 +82,10 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 			raw = []byte("{}")
 		}
-		// Long strings the stdio transport lifted out of raw (jsonlift).
-		lifted := jsonlift.FromContext(ctx)
 		// A cached result exists only for arguments that were valid.
 		var key string
 		var gen uint64
-		if sp.cached && lifted.Len() == 0 {
+		if sp.cached {
 			var ok bool
 			if gen, ok = d.sb.Generation(ctx); ok {
 				key = string(raw)
@@ -106,12 +103,11 @@ func (sp spec[In, Out]) build(d deps) Tool {
 			if inst, err = jsonschema.UnmarshalJSON(bytes.NewReader(raw)); err != nil {
 				return mcp.NewToolResultError(fmt.Sprintf("%s: the arguments are not valid JSON: %v", sp.name, err)), nil
 			}
-			inst = lifted.Restore(inst)
 		}
 		if err := validator().Validate(inst); err != nil {
 			lines := schemaProblems(err, props)
 			if sp.checks {
-				lines = append(lines, sp.otherProblems(ctx, req, raw, lifted, lines)...)
+				lines = append(lines, sp.otherProblems(ctx, req, raw, lines)...)
 			}
 			return mcp.NewToolResultError(explainLines(sp.name, lines)), nil
 		}
@@ -120,7 +116,6 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return mcp.NewToolResultError(fmt.Sprintf("%s: %s", sp.name, decodeProblem(err))), nil
 		}
-		lifted.RestoreInto(&v)
 		outV, summary, err := sp.run(ctx, req, v)
 		if err != nil {
 			return errorResult(ctx, log, sp.name, err), nil
@@ -131,8 +126,9 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		}
 		// Marshalled once: the structured content goes out as these bytes.
 		res := &mcp.CallToolResult{StructuredContent: json.RawMessage(data)}
-		// Clients that ignore structuredContent see the summary and the JSON.
-		res.Content = []mcp.Content{mcp.NewTextContent(summary + "\n\n" + string(data))}
+		// The text is the one-line summary: the data is said once, in the
+		// structured content.
+		res.Content = []mcp.Content{mcp.NewTextContent(summary)}
 		if key != "" {
 			results.put(key, cachedResult{gen: gen, res: res})
 			cp := *res // the cached one stays untouched
@@ -161,29 +157,39 @@ func compile(name string, schema json.RawMessage) *jsonschema.Schema {
 }
 
 // propertyNames maps a JSON pointer of an object in the schema to its
-// property names, for "unknown field" messages.
+// property names, for "unknown field" messages. References into $defs are
+// followed, recursive ones to a bounded depth.
 func propertyNames(schema json.RawMessage) map[string][]string {
 	var root map[string]any
 	json.Unmarshal(schema, &root)
+	defs, _ := root["$defs"].(map[string]any)
 	out := map[string][]string{}
-	var walk func(node map[string]any, path string)
-	walk = func(node map[string]any, path string) {
+	var walk func(node map[string]any, path string, depth int)
+	walk = func(node map[string]any, path string, depth int) {
+		if depth > 12 {
+			return
+		}
+		if r, ok := node["$ref"].(string); ok {
+			if def, ok := defs[strings.TrimPrefix(r, "#/$defs/")].(map[string]any); ok {
+				walk(def, path, depth+1)
+			}
+		}
 		if props, ok := node["properties"].(map[string]any); ok {
-			var names []string
+			names := out[path]
 			for k, v := range props {
-				names = append(names, k)
 				if m, ok := v.(map[string]any); ok {
-					walk(m, path+"/"+k)
+					names = append(names, k)
+					walk(m, path+"/"+k, depth+1)
 				}
 			}
 			slices.Sort(names)
-			out[path] = names
+			out[path] = slices.Compact(names)
 		}
 		if items, ok := node["items"].(map[string]any); ok {
-			walk(items, path+"/*")
+			walk(items, path+"/*", depth+1)
 		}
 	}
-	walk(root, "")
+	walk(root, "", 0)
 	return out
 }
 
@@ -231,12 +237,11 @@ func explain(tool string, err error, props map[string][]string) string {
 // otherProblems checks arguments the schema refused for everything else a
 // write is checked for, as far as they decode, and returns the problems
 // on fields the schema errors do not already name.
-func (sp spec[In, Out]) otherProblems(ctx context.Context, req mcp.CallToolRequest, raw []byte, lifted *jsonlift.Table, schemaLines []string) []string {
+func (sp spec[In, Out]) otherProblems(ctx context.Context, req mcp.CallToolRequest, raw []byte, schemaLines []string) []string {
 	var v In
 	if json.Unmarshal(raw, &v) != nil {
 		return nil // a wrong type somewhere: the schema errors say where
 	}
-	lifted.RestoreInto(&v)
 	_, _, err := sp.run(sandbox.CheckOnly(ctx), req, v)
 	var ve *sandbox.ValidationError
 	var nf *sandbox.NotFoundError
@@ -298,6 +303,12 @@ func schemaProblems(err error, props map[string][]string) []string {
 				}
 				lines = append(lines, fmt.Sprintf("%s: is not a field here — the fields are %s", name, strings.Join(known, ", ")))
 			}
+		case *kind.FalseSchema:
+			field, last := fieldPath(e.InstanceLocation[:max(len(e.InstanceLocation)-1, 0)]), ""
+			if n := len(e.InstanceLocation); n > 0 {
+				last = e.InstanceLocation[n-1]
+			}
+			lines = append(lines, fmt.Sprintf("%s: is not a field here", join(field, last)))
 		case *kind.Type:
 			lines = append(lines, fmt.Sprintf("%s: must be %s, not %s", orArgs(field), strings.Join(k.Want, " or "), k.Got))
 		case *kind.Enum:
@@ -340,7 +351,12 @@ func explainLines(tool string, lines []string) string {
 	if len(lines) == 1 {
 		return fmt.Sprintf("%s was not run: %s. Fix the arguments and call it again.", tool, lines[0])
 	}
-	return fmt.Sprintf("%s was not run; %d problems with the arguments:\n- %s\nFix them and call it again.", tool, len(lines), strings.Join(lines, "\n- "))
+	listed := lines[:min(len(lines), sandbox.ListedProblems)]
+	more := ""
+	if n := len(lines) - len(listed); n > 0 {
+		more = fmt.Sprintf("\n- and %d more", n)
+	}
+	return fmt.Sprintf("%s was not run; %d problems with the arguments:\n- %s%s\nFix them and call it again.", tool, len(lines), strings.Join(listed, "\n- "), more)
 }
 
 // ratString prints a schema bound (a big.Rat) as the number it is.

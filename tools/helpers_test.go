@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,14 +135,8 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	if cfg.protocol != "" {
 		copts = append(copts, client.WithProtocolVersion(cfg.protocol))
 	}
-	c, err := client.NewInProcessClientWithOptions(srv, copts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := stdioClient(t, srv, copts...)
 	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
 	req := mcp.InitializeRequest{}
 	req.Params.ClientInfo = mcp.Implementation{Name: "lastmile-test", Version: "0"}
 	res, err := c.Initialize(ctx, req)
@@ -159,6 +154,38 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	}
 	t.Cleanup(h.close)
 	return h
+}
+
+// stdioClient starts srv on the production stdio transport (ServeStdio)
+// over in-process pipes and returns a started mcp-go client speaking to it
+// as a client speaks to the binary. Closing the client closes the server's
+// stdin; the server has stopped when the test's cleanup returns.
+func stdioClient(t testing.TB, srv *server.MCPServer, opts ...client.ClientOption) *client.Client {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := tools.ServeStdio(context.Background(), srv, inR, outW, nil); err != nil {
+			t.Errorf("ServeStdio: %v", err)
+		}
+		outW.Close()
+	}()
+	c := client.NewClient(transport.NewIO(outR, inW, io.NopCloser(strings.NewReader(""))), opts...)
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		inW.Close()
+		select {
+		case <-served:
+		case <-time.After(30 * time.Second):
+			t.Error("the stdio server did not stop 30 s after its client closed stdin")
+		}
+	})
+	return c
 }
 
 // Close stops the client and releases the store, as a server exit would.

@@ -22,40 +22,9 @@ type planIDIn struct {
 	PlanID string `json:"plan_id" jsonschema:"minLength=1" jsonschema_description:"Plan id (pln_…) from plan_promotion."`
 }
 
-type planOut struct {
-	sandbox.Plan
-	ApproveCommand string `json:"approve_command,omitempty" jsonschema_description:"What the human runs in a terminal to approve this plan; absent when the plan cannot be approved."`
-	Next           string `json:"next"`
-}
-
-type planStatusOut struct {
-	planOut
-	StepStatus []sandbox.StepResult `json:"step_status"`
-}
-
-func newPlanOut(sb *sandbox.Sandbox, p *sandbox.Plan) planOut {
-	out := planOut{Plan: *p}
-	if p.Status == sandbox.PlanPending || p.Status == sandbox.PlanApproved {
-		out.ApproveCommand = sb.ApproveCommand(p)
-	}
-	switch p.Status {
-	case sandbox.PlanBlocked:
-		out.Next = fmt.Sprintf("Blocked: the content has %d governance errors (governance.findings lists each with its fix). Do not ask a human to approve this plan: fix the errors by staging new revisions, then run plan_promotion again.", p.Governance.Errors)
-	case sandbox.PlanPending:
-		out.Next = fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to approve it themselves by running `%s` in their own terminal; it shows them the plan and a code to type back. Then call confirm_promotion with plan_id %s.", out.ApproveCommand, p.ID)
-	case sandbox.PlanApproved:
-		out.Next = fmt.Sprintf("Approved: call confirm_promotion with plan_id %s.", p.ID)
-	case sandbox.PlanPromoting, sandbox.PlanFailed:
-		out.Next = fmt.Sprintf("Promotion did not finish; call confirm_promotion with plan_id %s to resume.", p.ID)
-		if p.Promotion.ErrorClass == sandbox.ClassRejected {
-			out.Next = "Promotion stopped because the platform rejected a step (promotion.error says what); confirming again would fail the same way: fix it, then run plan_promotion again."
-		}
-	case sandbox.PlanPromoted:
-		out.Next = "Promoted. Use fetch_metrics to see results."
-	default:
-		out.Next = fmt.Sprintf("This plan can no longer be promoted (%s); run plan_promotion again for a new one.", p.Status)
-	}
-	return out
+type getPlanIn struct {
+	PlanID string `json:"plan_id" jsonschema:"minLength=1" jsonschema_description:"Plan id (pln_…) from plan_promotion."`
+	Cursor string `json:"cursor,omitempty" jsonschema_description:"next_cursor from an earlier answer, for the next page of steps."`
 }
 
 // planSummary is the text clients without structured content see first.
@@ -101,11 +70,6 @@ func straySummary(strays []sandbox.Stray) string {
 		out += fmt.Sprintf(" %d object(s) on the platforms carry this campaign's markers but are not the objects lastmile bound; tell the human: strays says what each is and why lastmile left it.", k)
 	}
 	return out
-}
-
-type confirmOut struct {
-	sandbox.PromotionResult
-	Next string `json:"next"`
 }
 
 // canElicit reports whether the client declared the elicitation capability,
@@ -224,12 +188,10 @@ func (d deps) progressNotifier(ctx context.Context, req mcp.CallToolRequest) san
 	}
 	token := req.Params.Meta.ProgressToken
 	return func(done, total int, msg string) {
-		err := srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+		// Best effort: a client that went away misses progress, not the result.
+		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 			"progressToken": token, "progress": done, "total": total, "message": msg,
 		})
-		if err == nil {
-			d.delivery.queued()
-		}
 	}
 }
 
@@ -248,21 +210,25 @@ func planTools(d deps) []Tool {
 				if err != nil {
 					return planOut{}, "", err
 				}
-				return newPlanOut(d.sb, p), planSummary(d.sb, p), nil
+				return newPlanOut(d.sb, p, nil, 1), planSummary(d.sb, p), nil
 			},
 		}.build(d),
 
-		spec[planIDIn, planStatusOut]{
+		spec[getPlanIn, planOut]{
 			name:        "get_plan",
 			title:       "Get a plan",
-			description: "Get a plan with its approvals, governance report and promotion status per step.",
+			description: "Get a plan with its approvals, governance summary and where each step's promotion stands; steps come a page at a time (cursor).",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
-			run: func(ctx context.Context, _ mcp.CallToolRequest, in planIDIn) (planStatusOut, string, error) {
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in getPlanIn) (planOut, string, error) {
+				first, err := parseCursor(in.Cursor)
+				if err != nil {
+					return planOut{}, "", err
+				}
 				ps, err := d.sb.GetPlanStatus(ctx, in.PlanID)
 				if err != nil {
-					return planStatusOut{}, "", err
+					return planOut{}, "", err
 				}
-				return planStatusOut{planOut: newPlanOut(d.sb, ps.Plan), StepStatus: ps.Steps}, planSummary(d.sb, ps.Plan), nil
+				return newPlanOut(d.sb, ps.Plan, ps.Steps, first), planSummary(d.sb, ps.Plan), nil
 			},
 		}.build(d),
 
@@ -312,25 +278,25 @@ func confirmTool(d deps) Tool {
 		hints: hints{readOnly: false, destructive: true, idempotent: true, openWorld: true},
 		run: func(ctx context.Context, req mcp.CallToolRequest, in planIDIn) (confirmOut, string, error) {
 			res, err := d.sb.Confirm(ctx, actor(ctx), in.PlanID, d.progressNotifier(ctx, req))
-			d.delivery.flush(2 * time.Second)
 			if err != nil {
 				return confirmOut{}, "", err
 			}
-			out := confirmOut{PromotionResult: *res, Next: "Use fetch_metrics to read results as they come in."}
-			done := 0
-			for _, s := range res.Steps {
-				if s.Status == "done" {
-					done++
-				}
-			}
-			msg := fmt.Sprintf("Plan %s promoted: %d steps done.", res.PlanID, done)
+			p, _ := d.sb.GetPlan(ctx, in.PlanID)
+			out := newConfirmOut(p, res)
+			msg := fmt.Sprintf("Plan %s promoted: %d steps done.", res.PlanID, out.Done)
 			if res.AlreadyPromoted {
 				msg = fmt.Sprintf("Plan %s was already promoted; nothing was changed. This is the earlier result.", res.PlanID)
 			}
+			urls := 0
 			for _, s := range res.Steps {
 				if s.URL != "" {
-					msg += fmt.Sprintf(" %s: %s", s.ArtifactID, s.URL)
+					if urls++; urls <= 5 {
+						msg += fmt.Sprintf(" %s: %s", s.ArtifactID, s.URL)
+					}
 				}
+			}
+			if urls > 5 {
+				msg += fmt.Sprintf(" (and %d more URLs in steps)", urls-5)
 			}
 			msg += straySummary(res.Strays)
 			return out, msg, nil

@@ -3,7 +3,9 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,10 +14,12 @@ import (
 	"github.com/lastmile/lastmile/sandbox/content"
 )
 
-// One schema dialect for every tool: invopop reflection with everything
-// inlined, so each input schema is a plain object at the root (no $ref, no
-// combinators), with additionalProperties false and required fields taken
-// from the absence of omitempty.
+// One schema dialect for every tool: invopop reflection, each input schema a
+// plain object at the root with additionalProperties false and required
+// fields taken from the absence of omitempty. Parts used more than once or
+// recursive (segment groups and their conditions, content blocks) are
+// written once under $defs and referred to with $ref; the root is never a
+// $ref.
 
 var reflector = &jsonschema.Reflector{
 	DoNotReference: true,
@@ -23,31 +27,63 @@ var reflector = &jsonschema.Reflector{
 	Mapper:         mapType,
 }
 
-// mapType supplies schemas for types the reflector cannot or should not
-// derive: the recursive segment group, content blocks with their
-// descriptions, and free-form values.
+// mapType refers the shared parts to their definitions.
 func mapType(t reflect.Type) *jsonschema.Schema {
 	switch t {
 	case reflect.TypeFor[sandbox.Group]():
-		return fresh(groupJSON)
+		return ref("group")
 	case reflect.TypeFor[content.Block]():
-		return fresh(blockJSON)
+		return ref("block")
 	case reflect.TypeFor[content.Cell]():
-		return fresh(cellJSON)
+		return ref("cell")
 	case reflect.TypeFor[sandbox.Condition]():
-		return conditionSchema()
+		return ref("condition")
+	case reflect.TypeFor[stepOut]():
+		return ref("step")
 	}
 	return nil
 }
 
-// The shared sub-schemas are built once per process and copied for each
-// use: building them reflects and parses repeatedly, and describe() edits
-// the copy it is given.
-var (
-	groupJSON = sync.OnceValue(func() []byte { return marshalSchema(groupSchema(sandbox.MaxGroupDepth)) })
-	blockJSON = sync.OnceValue(func() []byte { return marshalSchema(blockSchema()) })
-	cellJSON  = sync.OnceValue(func() []byte { return marshalSchema(cellSchema()) })
-)
+func ref(name string) *jsonschema.Schema { return &jsonschema.Schema{Ref: "#/$defs/" + name} }
+
+// definitions are the shared parts, each built once per process.
+var definitions = map[string]func() []byte{
+	"group":     sync.OnceValue(func() []byte { return marshalSchema(groupSchema()) }),
+	"condition": sync.OnceValue(func() []byte { return marshalSchema(conditionSchema()) }),
+	"block":     sync.OnceValue(func() []byte { return marshalSchema(blockSchema()) }),
+	"cell":      sync.OnceValue(func() []byte { return marshalSchema(cellSchema()) }),
+	"step":      sync.OnceValue(func() []byte { return marshalSchema(plainSchema[stepOut]()) }),
+}
+
+// plainSchema reflects T with nothing referred to definitions.
+func plainSchema[T any]() *jsonschema.Schema {
+	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true}
+	s := r.Reflect(new(T))
+	s.Version, s.ID = "", ""
+	return s
+}
+
+// withDefinitions adds to s the definitions it refers to, directly or
+// through another definition.
+func withDefinitions(s *jsonschema.Schema) {
+	seen := string(marshalSchema(s))
+	defs := jsonschema.Definitions{}
+	for grew := true; grew; {
+		grew = false
+		for _, name := range slices.Sorted(maps.Keys(definitions)) {
+			if _, ok := defs[name]; ok || !strings.Contains(seen, `"#/$defs/`+name+`"`) {
+				continue
+			}
+			data := definitions[name]()
+			defs[name] = fresh(data)
+			seen += string(data)
+			grew = true
+		}
+	}
+	if len(defs) > 0 {
+		s.Definitions = defs
+	}
+}
 
 func marshalSchema(s *jsonschema.Schema) []byte {
 	data, err := json.Marshal(s)
@@ -57,9 +93,9 @@ func marshalSchema(s *jsonschema.Schema) []byte {
 	return data
 }
 
-func fresh(data func() []byte) *jsonschema.Schema {
+func fresh(data []byte) *jsonschema.Schema {
 	s := &jsonschema.Schema{}
-	if err := json.Unmarshal(data(), s); err != nil {
+	if err := json.Unmarshal(data, s); err != nil {
 		panic(err)
 	}
 	return s
@@ -68,10 +104,11 @@ func fresh(data func() []byte) *jsonschema.Schema {
 // schemaOf returns the JSON schema of T, with nested descriptions applied.
 func schemaOf[T any](nested map[string]string) json.RawMessage {
 	s := reflector.Reflect(new(T))
-	s.Version = ""
+	s.Version, s.ID = "", ""
 	for path, desc := range nested {
 		describe(s, path, desc)
 	}
+	withDefinitions(s)
 	data, err := json.Marshal(s)
 	if err != nil {
 		panic(fmt.Sprintf("schema of %T: %v", *new(T), err)) // a programming error caught by the snapshot tests
@@ -94,7 +131,7 @@ func describe(s *jsonschema.Schema, path, desc string) {
 		if !ok {
 			panic("describe: no property " + path)
 		}
-		if next.Type == "" && next.Properties == nil && next.Items == nil && next.Enum == nil && next.Description == "" {
+		if next.Type == "" && next.Ref == "" && next.Properties == nil && next.Items == nil && next.Enum == nil && next.Description == "" {
 			// a `true` schema (free-form value): replace it to carry text
 			next = &jsonschema.Schema{}
 			cur.Properties.Set(p, next)
@@ -129,20 +166,16 @@ const conditionJSON = `{
 	"additionalProperties": false
 }`
 
-// groupSchema spells the recursive group out to a fixed depth: the
-// reflector would recurse forever, and some clients reject $ref.
-func groupSchema(depth int) *jsonschema.Schema {
-	props := `"match": {"type": "string", "enum": ["all", "any"], "description": "all: every condition and group must hold (default); any: at least one."},
-		"conditions": {"type": "array", "description": "Tests on contact properties.", "items": ` + conditionJSON + `}`
-	s := mustSchema(`{"type": "object", "description": "A nested group of conditions.", "properties": {` + props + `}, "additionalProperties": false}`)
-	if depth > 0 {
-		g := groupSchema(depth - 1)
-		s.Properties.Set("groups", &jsonschema.Schema{Type: "array", Items: g, Description: "Nested groups (same shape)."})
-	}
-	return s
+// groupSchema is a nested group; the sandbox bounds the nesting.
+func groupSchema() *jsonschema.Schema {
+	return mustSchema(fmt.Sprintf(`{"type": "object", "description": "A nested group of conditions.", "properties": {
+		"match": {"type": "string", "enum": ["all", "any"], "description": "all: every condition and group must hold (default); any: at least one."},
+		"conditions": {"type": "array", "description": "Tests on contact properties.", "items": {"$ref": "#/$defs/condition"}},
+		"groups": {"type": "array", "description": "Nested groups (same shape), at most %d levels below the segment.", "items": {"$ref": "#/$defs/group"}}
+	}, "additionalProperties": false}`, sandbox.MaxGroupDepth))
 }
 
-// ConditionSchema is shared by segment conditions and workflow branches.
+// conditionSchema is shared by segment conditions and workflow branches.
 func conditionSchema() *jsonschema.Schema { return mustSchema(conditionJSON) }
 
 var blockFieldDocs = map[string]string{
@@ -156,7 +189,8 @@ var blockFieldDocs = map[string]string{
 	"align":  "left | center | right.",
 }
 
-func cellSchema() *jsonschema.Schema {
+// cellFields are the fields of a block, from content.Cell.
+func cellFields() *jsonschema.Schema {
 	r := &jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true}
 	s := r.Reflect(new(content.Cell))
 	s.Version, s.ID = "", ""
@@ -175,14 +209,20 @@ func cellSchema() *jsonschema.Schema {
 }
 
 func blockSchema() *jsonschema.Schema {
-	s := cellSchema()
+	s := cellFields()
 	s.Description = "One content block; type decides which other fields apply. A columns block holds exactly two columns of blocks (stacked on mobile)."
 	s.Properties.Set("columns", &jsonschema.Schema{
 		Type: "array", MinItems: ptr(uint64(2)), MaxItems: ptr(uint64(2)),
-		Items:       &jsonschema.Schema{Type: "array", Items: cellSchema()},
+		Items:       &jsonschema.Schema{Type: "array", Items: ref("cell")},
 		Description: "For type columns: exactly two columns, each a list of blocks (no nested columns).",
 	})
 	return s
+}
+
+// cellSchema is a block without columns: said as such, not spelled out a
+// second time.
+func cellSchema() *jsonschema.Schema {
+	return mustSchema(`{"$ref": "#/$defs/block", "description": "One content block, not columns.", "properties": {"columns": false}}`)
 }
 
 func ptr[T any](v T) *T { return &v }

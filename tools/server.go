@@ -15,19 +15,16 @@ import (
 type Options struct {
 	Version string
 	Logger  *slog.Logger
-	// Delivery, for stream transports, orders progress before results.
-	Delivery *Delivery
 }
 
 // deps is what every tool handler needs.
 type deps struct {
-	sb       *sandbox.Sandbox
-	log      *slog.Logger
-	delivery *Delivery
+	sb  *sandbox.Sandbox
+	log *slog.Logger
 }
 
 const instructions = `lastmile lets you build and ship marketing campaigns safely.
-Everything you create is STAGED in a sandbox; nothing reaches a live platform until a human approves the exact plan.
+Everything the tools create or change is STAGED in a sandbox: nothing is live until a human approves the exact plan (plan_promotion, then the human runs lastmile approve) and you call confirm_promotion.
 1. Read the lastmile://policy resource to write on-brand and compliant content.
 2. create_campaign, then build_segment, create_email, publish_page, configure_workflow (segments before the emails that target them; emails before the workflows that send them).
 3. check_campaign to see brand and compliance findings; fix errors.
@@ -70,7 +67,7 @@ func All(sb *sandbox.Sandbox, o Options) []Tool {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := deps{sb: sb, log: o.Logger, delivery: o.Delivery}
+	d := deps{sb: sb, log: o.Logger}
 	var out []Tool
 	out = append(out, campaignTools(d)...)
 	out = append(out, stagingTools(d)...)
@@ -96,10 +93,18 @@ func New(sb *sandbox.Sandbox, o Options) *server.MCPServer {
 		server.WithPromptCapabilities(false),
 		server.WithToolHandlerMiddleware(recovery(o.Logger)),
 		server.WithResourceRecovery(),
+		server.WithHooks(hooks()),
 	)
 	for _, t := range All(sb, o) {
 		s.AddTool(t.Tool, t.Handler)
 	}
 	addResources(s, sb)
 	return s
+}
+
+// hooks are the protocol rules lastmile adds to mcp-go's dispatch.
+func hooks() *server.Hooks {
+	h := &server.Hooks{}
+	h.AddOnRequestInitialization(handshakeGate)
+	return h
 }

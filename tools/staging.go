@@ -10,8 +10,6 @@ import (
 	"github.com/lastmile/lastmile/sandbox/content"
 )
 
-const stagedOnly = "Staged only: it is NOT live until a human approves a plan (plan_promotion, then lastmile approve) and you call confirm_promotion."
-
 // stagedOut is the result of every write tool.
 type stagedOut struct {
 	ID            string   `json:"id"`
@@ -141,7 +139,7 @@ func stagingTools(d deps) []Tool {
 			checks: true,
 			title:  "Stage an email",
 			description: "Stage a marketing email in a campaign, from HTML or from content blocks, with its audience (segments) and send time. " +
-				stagedOnly + " Calling again with email_id stages a new revision; identical content stages nothing new.",
+				"Calling again with email_id stages a new revision; identical content stages nothing new.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{
 				"audience.include": "Segment ids (seg_…) of this campaign to send to.",
@@ -165,7 +163,7 @@ func stagingTools(d deps) []Tool {
 			checks: true,
 			title:  "Stage a segment",
 			description: "Stage a segment (list) of contacts: conditions on contact properties, nested groups, other segments included or excluded, static addresses. " +
-				"Returns estimated_size when the target can count (local counts contacts.csv). " + stagedOnly,
+				"Returns estimated_size when the target can count (local counts contacts.csv).",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in buildSegmentIn) (stagedOut, string, error) {
 				res, err := d.sb.StageSegment(ctx, actor(ctx), sandbox.SegmentInput{
@@ -184,7 +182,7 @@ func stagingTools(d deps) []Tool {
 			checks: true,
 			title:  "Stage a workflow",
 			description: "Stage an automation workflow: a trigger and a graph of steps (send_email, wait, branch, add/remove segment, set_property, exit). " +
-				"Checked for dangling steps, unreachable steps and loops without a wait. " + stagedOnly,
+				"Checked for dangling steps, unreachable steps and loops without a wait.",
 			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: workflowDocs,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in configureWorkflowIn) (stagedOut, string, error) {
@@ -203,7 +201,7 @@ func stagingTools(d deps) []Tool {
 			checks: true,
 			title:  "Stage a landing page",
 			description: "Stage a landing page for publishing, from HTML or content blocks, optionally with a form. " +
-				"Despite the name, this does not make it public: " + stagedOnly,
+				"Despite the name, this stages the page; it goes public only through an approved plan.",
 			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: formDocs,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in publishPageIn) (stagedOut, string, error) {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,308 +16,232 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-
-	"github.com/lastmile/lastmile/tools/internal/jsonlift"
 )
 
 // ServeStdio serves one MCP client over a pair of streams: newline-delimited
 // JSON-RPC, stdout carrying nothing but the protocol.
 //
-// It replaces mcp-go's StdioServer, which hands every line to a new
-// goroutine, parses each message four to five times and queues tool calls
-// to a worker pool: three cross-thread handoffs and a few hundred
-// microseconds per call before any work is done. Here a line is parsed once
-// for its envelope; requests that cannot wait on the client (reads, lists)
-// are answered on the read loop itself, and everything else on a goroutine
-// of its own, so a promotion that asks the user for approval never blocks
-// the loop that must read the answer.
+// It is a transport and nothing more: it frames messages, carries the
+// session (so the server can ask the client something), and hands every
+// message to mcp-go's HandleMessage, where the hooks, middleware and tools
+// run exactly as they do over HTTP. It replaces mcp-go's StdioServer, whose
+// session is one package-level value (two servers in a process share it),
+// whose questions to the client are written beside its responses without
+// its write lock, which answers requests the client cancelled, and which
+// cancels a promotion in flight when the client closes stdin.
 func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.Writer, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &lineWriter{w: out}
-	sess := newStdioSession(w)
+	sess := newStdioSession()
 	if err := s.RegisterSession(ctx, sess); err != nil {
 		return fmt.Errorf("register session: %w", err)
 	}
 	defer s.UnregisterSession(ctx, sess.SessionID())
 	ctx = s.WithContext(ctx, sess)
 
-	notifyDone := make(chan struct{})
-	go func() {
-		defer close(notifyDone)
-		for {
-			select {
-			case n := <-sess.notifications:
-				if err := w.write(n); err != nil {
-					log.Warn("writing a notification", "err", err)
-				}
-			case <-sess.closed:
-				return
+	w := newOutbox(out, sess.notifications, log)
+	sess.out = w.send
+	go w.run()
+
+	var inFlight sync.WaitGroup
+	// Requests run concurrently (a promotion waiting for the user's answer
+	// must not stop the loop that reads it), up to a bound: a client that
+	// floods the server is read no faster than it is served.
+	slots := make(chan struct{}, maxConcurrentRequests)
+	r := bufio.NewReaderSize(in, 64<<10)
+	var readErr error
+	for {
+		line, err := readLine(r)
+		at := time.Now()
+		if errors.Is(err, errLineTooLong) {
+			w.send(errorMessage(nil, mcp.INVALID_REQUEST, "Invalid request: "+err.Error()))
+			continue
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			if call := route(ctx, s, sess, w, line, at, log); call != nil {
+				slots <- struct{}{}
+				inFlight.Go(func() {
+					defer func() { <-slots }()
+					call()
+				})
 			}
 		}
-	}()
-
-	calls := newPool()
-	r := bufio.NewReaderSize(in, 1<<20)
-	ended := make(chan error, 1)
-	// read is the read loop. A message that must not be handled on it (a
-	// write tool's call) is handled on the goroutine that read it, once
-	// another has taken over reading: the call starts at once, and it is
-	// the next read, which the client is not waiting for yet, that waits
-	// for a goroutine to wake. (Over stdio to the binary, create_email is
-	// 5–10% faster this way than when the call waits for a worker to wake.)
-	var read func()
-	read = func() {
-		for {
-			line, err := r.ReadBytes('\n')
-			at := time.Now()
-			var call func()
-			if len(bytes.TrimSpace(line)) > 0 {
-				call = serveLine(ctx, s, sess, w, line, at, log)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				readErr = err
 			}
-			if err != nil {
-				if call != nil {
-					calls.run(call)
-				}
-				if errors.Is(err, io.EOF) {
-					err = nil
-				}
-				ended <- err
-				return
-			}
-			if call != nil {
-				calls.run(read)
-				call()
-				return
-			}
+			break
 		}
 	}
-	calls.run(read)
-	readErr := <-ended
 	// The client is gone: requests in flight finish (a promotion completes
 	// its step and journal), but nobody is left to answer a question.
 	close(sess.closed)
-	calls.wait()
-	<-notifyDone
+	inFlight.Wait()
+	w.close()
 	return readErr
 }
 
-// TuneRuntime sets the collector up for a server, unless the environment
-// (getenv) sets GOGC or GOMEMLIMIT. A server's live heap is a few MB:
-// collecting at 3× it instead of 2× cuts GC work per request; the soft
-// limit keeps a long session's resident memory under 40 MB whatever the
-// collector would like. `lastmile serve` and the benchmarks call it.
-func TuneRuntime(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(40 << 20)
-	}
-}
+// maxConcurrentRequests bounds the requests one client has in flight.
+const maxConcurrentRequests = 64
 
-// envelope is what the read loop needs of a message to route it.
-type envelope struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Result json.RawMessage `json:"result"`
-	Error  *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-	Params struct {
-		Name      string                     `json:"name"`
-		Arguments json.RawMessage            `json:"arguments"`
-		Meta      map[string]json.RawMessage `json:"_meta"`
-		RequestID json.RawMessage            `json:"requestId"` // notifications/cancelled
-	} `json:"params"`
-}
+// maxLine bounds one message. A 20 KB email is a tiny part of it.
+const maxLine = 16 << 20
 
-// inlineMethods never wait on the client, so they are answered on the read
-// loop without a goroutine handoff.
-var inlineMethods = map[string]bool{
-	"initialize": true, "ping": true, "tools/list": true, "resources/list": true, "resources/templates/list": true,
-	"resources/read": true, "prompts/list": true, "prompts/get": true, "logging/setLevel": true, "server/discover": true,
-	"completion/complete": true,
-}
+var errLineTooLong = fmt.Errorf("a message is longer than %d MB", maxLine>>20)
 
-// readOnlyTools are answered on the read loop too.
-var readOnlyTools = map[string]bool{"get_campaign": true, "list_campaigns": true, "get_plan": true, "check_campaign": true}
-
-// serveLine handles one message, read at the given time, or returns a func
-// that handles it off the read loop.
-func serveLine(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *lineWriter, line []byte, at time.Time, log *slog.Logger) func() {
-	// A tool call's long strings (an email's HTML) are decoded once here
-	// and left out of the text the envelope, the schema check and the
-	// typed arguments decode (see jsonlift).
-	short, lifted := jsonlift.Lift(line)
-	var env envelope
-	if err := json.Unmarshal(short, &env); err != nil {
-		if lifted != nil { // report the error as the original text has it
-			err = json.Unmarshal(line, &envelope{})
+// readLine reads one line. Of a line longer than maxLine it keeps nothing,
+// reads to its end and returns errLineTooLong.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong && len(line)+len(chunk) > maxLine {
+			tooLong, line = true, nil
 		}
-		w.write(mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, Error: mcp.NewJSONRPCErrorDetails(mcp.PARSE_ERROR, "Parse error: "+fmt.Sprint(err), nil)})
+		if !tooLong {
+			line = append(line, chunk...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if tooLong && err == nil {
+			return nil, errLineTooLong
+		}
+		return line, err
+	}
+}
+
+// route handles one message read at the given time. A request is returned
+// as a func to run concurrently; notifications and answers to the server's
+// own questions are handled here, in order.
+func route(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *outbox, line []byte, at time.Time, log *slog.Logger) func() {
+	env, bad := readEnvelope(line)
+	if bad != nil {
+		w.send(bad)
 		return nil
 	}
-	var direct func(context.Context, *slog.Logger) mcp.JSONRPCMessage
-	if env.Method == string(mcp.MethodToolsCall) && len(env.ID) > 0 {
-		direct = directTool(s, env, lifted)
-	}
-	if direct == nil && lifted != nil {
-		// Everything else reads the message as it came.
-		env = envelope{}
-		json.Unmarshal(line, &env)
-	}
-	if env.Method == "" && len(env.ID) > 0 {
-		sess.answer(env) // a response to a request we sent (elicitation)
+	if env.isResponse() {
+		sess.answer(env) // to a question the server asked (elicitation)
 		return nil
 	}
 	if env.Method == string(mcp.MethodNotificationCancelled) {
-		// Calls answered here are cancelled here; mcp-go cancels its own.
 		sess.cancel(env.Params.RequestID)
 	}
-	// answered logs how long the server took to produce the answer to a
-	// request, from reading it to handing the answer to the transport
-	// (LASTMILE_LOG=debug): what a slow call cost here, as against on the
-	// wire or in the client.
-	var ready time.Time
-	reply := func(resp mcp.JSONRPCMessage) {
-		ready = time.Now()
-		if err := w.write(resp); err != nil {
-			log.Warn("writing a response", "err", err)
-		}
-	}
-	answered := func() {
-		if len(env.ID) > 0 && !ready.IsZero() {
-			log.Debug("answered", "method", env.Method, "tool", env.Params.Name, "id", string(env.ID), "duration_us", ready.Sub(at).Microseconds())
-		}
-	}
-	handle := func() {
-		defer answered()
-		defer func() {
-			if r := recover(); r != nil {
-				log.Error("panic handling a message", "method", env.Method, "panic", fmt.Sprint(r))
-				if len(env.ID) > 0 {
-					var id any
-					json.Unmarshal(env.ID, &id)
-					w.write(mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(id), Error: mcp.NewJSONRPCErrorDetails(mcp.INTERNAL_ERROR, "internal error", nil)})
-				}
-			}
-		}()
-		if resp := s.HandleMessage(ctx, line); resp != nil {
-			reply(resp)
-		}
-	}
-	if direct != nil {
-		if readOnlyTools[env.Params.Name] {
-			// Answered on the read loop: nothing can cancel it meanwhile.
-			defer answered()
-			if resp := direct(ctx, log); resp != nil {
-				reply(resp)
-			}
-			return nil
-		}
-		// Tracked now, on the read loop, so that a cancellation read next
-		// finds the call even if it has not started yet.
-		cctx, done := sess.track(ctx, env.ID)
-		return func() {
-			defer answered()
-			resp := direct(cctx, log)
-			if done() {
-				// notifications/cancelled: the client wants no answer.
-				log.Info("call cancelled by the client", "tool", env.Params.Name, "id", string(env.ID))
-				return
-			}
-			if resp != nil {
-				reply(resp)
-			}
-		}
-	}
-	if len(env.ID) == 0 || inlineMethods[env.Method] || env.Method == string(mcp.MethodToolsCall) && readOnlyTools[env.Params.Name] {
-		handle()
+	if len(env.ID) == 0 {
+		s.HandleMessage(ctx, line) // a notification: no answer
 		return nil
 	}
-	return handle
+	if refusal := refuse(s, env); refusal != nil {
+		w.send(refusal)
+		return nil
+	}
+	// Tracked now, on the read loop, so that a cancellation read next finds
+	// the request even before it starts.
+	cctx, done := sess.track(ctx, env.ID)
+	call := func() {
+		resp := handle(cctx, s, env, line, log)
+		if done() {
+			// notifications/cancelled: the client wants no answer.
+			log.Info("request cancelled by the client", "method", env.Method, "tool", env.Params.Name, "id", string(env.ID))
+			return
+		}
+		if resp != nil {
+			w.send(resp)
+			log.Debug("answered", "method", env.Method, "tool", env.Params.Name, "id", string(env.ID), "duration_us", time.Since(at).Microseconds())
+		}
+	}
+	if env.Method == string(mcp.MethodInitialize) {
+		// The handshake completes before the next message is read: a
+		// client that sends requests right behind it finds the session
+		// initialized.
+		call()
+		return nil
+	}
+	return call
 }
 
-// pool runs the read loop and calls on goroutines it keeps. A goroutine
-// that ran a call keeps the stack it grew (decoding and encoding a 20 KB
-// email needs a deep one); a fresh goroutine per call grew it again every
-// time, about 50 µs of a create_email.
-type pool struct {
-	inFlight sync.WaitGroup
-	work     chan func()
-	quit     chan struct{}
+// handle dispatches a request, turning a panic into an internal error with
+// the request's id.
+func handle(ctx context.Context, s *server.MCPServer, env envelope, line []byte, log *slog.Logger) (resp mcp.JSONRPCMessage) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic handling a message", "method", env.Method, "panic", fmt.Sprint(r))
+			resp = errorMessage(env.ID, mcp.INTERNAL_ERROR, "internal error")
+		}
+	}()
+	return s.HandleMessage(ctx, line)
 }
 
-func newPool() *pool { return &pool{work: make(chan func()), quit: make(chan struct{})} }
+// outbox is the one writer of the stream: every message is a single line,
+// never interleaved with another, and a request's progress notifications
+// are written before its answer (clients drop progress for requests they
+// consider finished).
+type outbox struct {
+	out           io.Writer
+	notifications <-chan mcp.JSONRPCNotification
+	messages      chan any
+	done          chan struct{}
+	log           *slog.Logger
+}
 
-// run starts f on an idle worker, or on a new one when all are busy.
-func (p *pool) run(f func()) {
-	p.inFlight.Add(1)
-	select {
-	case p.work <- f:
-	default:
-		go p.worker(f)
+func newOutbox(out io.Writer, n <-chan mcp.JSONRPCNotification, log *slog.Logger) *outbox {
+	return &outbox{out: out, notifications: n, messages: make(chan any, 16), done: make(chan struct{}), log: log}
+}
+
+func (o *outbox) send(m any) { o.messages <- m }
+
+// close writes what is queued and stops.
+func (o *outbox) close() {
+	close(o.messages)
+	<-o.done
+}
+
+func (o *outbox) run() {
+	defer close(o.done)
+	for {
+		select {
+		case n := <-o.notifications:
+			o.write(n)
+		case m, ok := <-o.messages:
+			// A handler queues its notifications before it returns, so
+			// taking every one queued now keeps them ahead of its answer.
+			o.drain()
+			if !ok {
+				return
+			}
+			o.write(m)
+		}
 	}
 }
 
-func (p *pool) worker(f func()) {
-	var floor [stackFloor]byte
-	keep(&floor)
+func (o *outbox) drain() {
 	for {
-		f()
-		p.inFlight.Done()
 		select {
-		case f = <-p.work:
-		case <-p.quit:
+		case n := <-o.notifications:
+			o.write(n)
+		default:
 			return
 		}
 	}
 }
 
-// stackFloor keeps a worker's stack from shrinking. The collector halves
-// the stack of a goroutine that uses less than a quarter of it, and a
-// worker waiting for work (or reading stdin) uses little: every call after
-// a collection grew the stack again, copying it each time (about 40 µs of
-// a create_email). With this much of the stack always in use below the
-// call, the stack a call grew stays.
-const stackFloor = 16 << 10
-
-//go:noinline
-func keep(*[stackFloor]byte) {}
-
-// wait waits for the calls in flight, then stops the workers. run must not
-// be called after.
-func (p *pool) wait() {
-	p.inFlight.Wait()
-	close(p.quit)
-}
-
-// lineWriter writes one JSON message per line, each with a single Write,
-// never interleaving two.
-type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (lw *lineWriter) write(v any) error {
-	data, err := encode(v)
+func (o *outbox) write(m any) {
+	data, err := json.Marshal(m)
 	if err != nil {
-		return err
+		o.log.Error("encoding a message", "err", err)
+		return
 	}
-	data = append(data, '\n')
-	lw.mu.Lock()
-	defer lw.mu.Unlock()
-	_, err = lw.w.Write(data)
-	return err
+	if _, err := o.out.Write(append(data, '\n')); err != nil {
+		o.log.Warn("writing a message", "err", err)
+	}
 }
 
 // stdioSession is the one client of a stdio server.
 type stdioSession struct {
-	w             *lineWriter
 	notifications chan mcp.JSONRPCNotification
+	out           func(any) // set by ServeStdio: questions go through the outbox
 	closed        chan struct{}
 	initialized   atomic.Bool
 	level         atomic.Value // mcp.LoggingLevel
@@ -327,46 +250,49 @@ type stdioSession struct {
 	protocol      atomic.Value // string
 	nextID        atomic.Int64
 	mu            sync.Mutex
-	pending       map[string]chan envelope
-	calls         map[string]*trackedCall // direct calls in flight, by request id
+	questions     map[string]chan envelope // the server's questions awaiting answers, by id
+	requests      map[string]*request      // the client's requests in flight, by id
 }
 
-func newStdioSession(w *lineWriter) *stdioSession {
-	return &stdioSession{w: w, notifications: make(chan mcp.JSONRPCNotification, 256), closed: make(chan struct{}), pending: map[string]chan envelope{}, calls: map[string]*trackedCall{}}
+func newStdioSession() *stdioSession {
+	return &stdioSession{notifications: make(chan mcp.JSONRPCNotification, 256), closed: make(chan struct{}),
+		questions: map[string]chan envelope{}, requests: map[string]*request{}}
 }
 
-// trackedCall is a call in flight that notifications/cancelled can stop.
-type trackedCall struct {
+// request is a client's request in flight, which notifications/cancelled
+// can stop.
+type request struct {
 	cancel    context.CancelFunc
 	cancelled bool
 }
 
-// track registers a call by its request id and returns its context and a
-// func to call when it returns, which reports whether the client cancelled
-// it.
+// track registers a request by its id and returns its context and a func to
+// call when it is answered, which reports whether the client cancelled it.
 func (s *stdioSession) track(ctx context.Context, id json.RawMessage) (context.Context, func() bool) {
 	ctx, cancel := context.WithCancel(ctx)
-	key := string(bytes.TrimSpace(id))
-	c := &trackedCall{cancel: cancel}
+	key := string(id)
+	c := &request{cancel: cancel}
 	s.mu.Lock()
-	s.calls[key] = c
+	s.requests[key] = c
 	s.mu.Unlock()
 	return ctx, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.calls[key] == c {
-			delete(s.calls, key)
+		if s.requests[key] == c {
+			delete(s.requests, key)
 		}
 		cancel()
 		return c.cancelled
 	}
 }
 
-// cancel stops the call with this request id, if one is in flight.
+// cancel stops the request with this id, if one is in flight. (mcp-go
+// cancels the handler's context too; this also covers a request that has
+// not reached it yet, and keeps its answer off the wire.)
 func (s *stdioSession) cancel(id json.RawMessage) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.calls[string(bytes.TrimSpace(id))]; c != nil {
+	if c := s.requests[string(bytes.TrimSpace(id))]; c != nil {
 		c.cancelled = true
 		c.cancel()
 	}
@@ -378,6 +304,9 @@ func (s *stdioSession) NotificationChannel() chan<- mcp.JSONRPCNotification {
 }
 func (s *stdioSession) Initialize()       { s.initialized.Store(true) }
 func (s *stdioSession) Initialized() bool { return s.initialized.Load() }
+
+// handshakes marks a session that starts with initialize (see handshakeGate).
+func (s *stdioSession) handshakes() {}
 
 func (s *stdioSession) SetLogLevel(l mcp.LoggingLevel) { s.level.Store(l) }
 func (s *stdioSession) GetLogLevel() mcp.LoggingLevel {
@@ -412,17 +341,19 @@ func (s *stdioSession) RequestElicitation(ctx context.Context, req mcp.Elicitati
 	id := strconv.FormatInt(s.nextID.Add(1), 10)
 	ch := make(chan envelope, 1)
 	s.mu.Lock()
-	s.pending[id] = ch
+	s.questions[id] = ch
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.pending, id)
+		delete(s.questions, id)
 		s.mu.Unlock()
 	}()
-	msg := map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": json.RawMessage(id), "method": string(mcp.MethodElicitationCreate), "params": req.Params}
-	if err := s.w.write(msg); err != nil {
-		return nil, fmt.Errorf("sending the elicitation request: %w", err)
+	select {
+	case <-s.closed:
+		return nil, errors.New("the client went away before the question could be asked")
+	default:
 	}
+	s.out(map[string]any{"jsonrpc": mcp.JSONRPC_VERSION, "id": json.RawMessage(id), "method": string(mcp.MethodElicitationCreate), "params": req.Params})
 	// A person answers this; give them time, but not forever: a client that
 	// declared the capability and never shows the question must not hold a
 	// promotion open for good.
@@ -450,10 +381,13 @@ func (s *stdioSession) RequestElicitation(ctx context.Context, req mcp.Elicitati
 func (s *stdioSession) answer(env envelope) {
 	id := string(bytes.Trim(env.ID, `"`))
 	s.mu.Lock()
-	ch := s.pending[id]
+	ch := s.questions[id]
 	s.mu.Unlock()
 	if ch != nil {
-		ch <- env
+		select {
+		case ch <- env:
+		default: // answered twice: the first answer stands
+		}
 	}
 }
 
@@ -463,110 +397,3 @@ var (
 	_ server.SessionWithElicitation     = (*stdioSession)(nil)
 	_ server.SessionWithProtocolVersion = (*stdioSession)(nil)
 )
-
-// encode marshals a message. Tool results, the bulk of the traffic, are
-// written directly: encoding/json would otherwise re-scan the structured
-// content three times (once per json.Marshaler layer), which costs more
-// than the tool itself.
-func encode(v any) ([]byte, error) {
-	var resp *mcp.JSONRPCResponse
-	switch r := v.(type) {
-	case mcp.JSONRPCResponse:
-		resp = &r
-	case *mcp.JSONRPCResponse:
-		resp = r
-	}
-	if resp != nil {
-		if tr, ok := resp.Result.(*mcp.CallToolResult); ok {
-			if body, ok := encodeToolResult(tr); ok {
-				id, err := json.Marshal(resp.ID)
-				if err != nil {
-					return nil, err
-				}
-				out := make([]byte, 0, len(body)+len(id)+40)
-				out = append(out, `{"jsonrpc":"2.0","id":`...)
-				out = append(out, id...)
-				out = append(out, `,"result":`...)
-				out = append(out, body...)
-				return append(out, '}'), nil
-			}
-		}
-	}
-	return json.Marshal(v)
-}
-
-// encodeToolResult writes the common shape of a result — text content and
-// structured content this package marshalled itself — and declines anything
-// else (images, annotations, input requests), which goes through json.
-func encodeToolResult(r *mcp.CallToolResult) ([]byte, bool) {
-	if r.Meta != nil || r.ResultType != "" || len(r.InputRequests) > 0 || r.RequestState != "" {
-		return nil, false
-	}
-	structured := r.RawStructuredContent
-	if len(structured) == 0 {
-		raw, ok := r.StructuredContent.(json.RawMessage)
-		if !ok && r.StructuredContent != nil {
-			return nil, false
-		}
-		structured = raw
-	}
-	out := []byte(`{"content":[`)
-	for i, c := range r.Content {
-		tc, ok := c.(mcp.TextContent)
-		if !ok || tc.Annotations != nil || tc.Meta != nil {
-			return nil, false
-		}
-		if i > 0 {
-			out = append(out, ',')
-		}
-		text, err := json.Marshal(tc.Text)
-		if err != nil {
-			return nil, false
-		}
-		out = append(out, `{"type":"text","text":`...)
-		out = append(out, text...)
-		out = append(out, '}')
-	}
-	out = append(out, ']')
-	if len(structured) > 0 {
-		out = append(out, `,"structuredContent":`...)
-		out = append(out, structured...)
-	}
-	if r.IsError {
-		out = append(out, `,"isError":true`...)
-	}
-	return append(out, '}'), true
-}
-
-// directTool returns a function that serves a tools/call of one of our tools
-// without mcp-go's HandleMessage, or nil when the request needs it.
-//
-// HandleMessage parses a request four or five times before a tool runs; for
-// an email with 20 KB of HTML that costs more than staging it. A legacy-era
-// request (the protocol versions Claude and the other clients speak today,
-// whose session carries the handshake) to a tool that never asks the client
-// anything needs none of what HandleMessage adds, so the envelope parsed
-// once here is enough. Modern-era requests (protocol info in _meta) and
-// confirm_promotion (which may ask the user, and reports progress) still go
-// through HandleMessage.
-func directTool(s *server.MCPServer, env envelope, lifted *jsonlift.Table) func(context.Context, *slog.Logger) mcp.JSONRPCMessage {
-	if env.Params.Name == "confirm_promotion" || env.Params.Meta != nil {
-		return nil
-	}
-	t := s.GetTool(env.Params.Name)
-	if t == nil || t.Handler == nil {
-		return nil
-	}
-	id := mcp.NewRequestId(env.ID) // echoes the client's id byte for byte
-	return func(ctx context.Context, log *slog.Logger) mcp.JSONRPCMessage {
-		req := mcp.CallToolRequest{}
-		req.Method = string(mcp.MethodToolsCall)
-		req.Params.Name = env.Params.Name
-		req.Params.RawArguments = env.Params.Arguments
-		res, err := recovery(log)(t.Handler)(jsonlift.NewContext(ctx, lifted), req)
-		if err != nil {
-			return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: id, Error: mcp.NewJSONRPCErrorDetails(mcp.INTERNAL_ERROR, err.Error(), nil)}
-		}
-		return mcp.NewJSONRPCResultResponse(id, res)
-	}
-}

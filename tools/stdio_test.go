@@ -2,6 +2,7 @@ package tools_test
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -56,6 +57,18 @@ func newStdioPeer(t *testing.T) *stdioPeer { return newStdioPeerWrapping(t, nil)
 // newStdioPeerWrapping is newStdioPeer with the local target wrapped.
 func newStdioPeerWrapping(t *testing.T, wrap func(*local.Target) sandbox.Target) *stdioPeer {
 	t.Helper()
+	return newStdioPeerOpts(t, peerOptions{wrap: wrap, initialize: true})
+}
+
+type peerOptions struct {
+	wrap       func(*local.Target) sandbox.Target
+	initialize bool               // send initialize (2025-11-25, no capabilities) first
+	policy     *governance.Policy // default: governance.Default()
+}
+
+func newStdioPeerOpts(t *testing.T, o peerOptions) *stdioPeer {
+	t.Helper()
+	wrap := o.wrap
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(local.SampleContacts), 0o600); err != nil {
 		t.Fatal(err)
@@ -73,7 +86,7 @@ func newStdioPeerWrapping(t *testing.T, wrap func(*local.Target) sandbox.Target)
 		target = wrap(lt)
 	}
 	sb, err := sandbox.New(sandbox.Options{Store: st, Targets: map[string]sandbox.Target{"local": target},
-		Policy: sandbox.StaticPolicy{P: governance.Default()}, DataDir: dir})
+		Policy: sandbox.StaticPolicy{P: cmp.Or(o.policy, governance.Default())}, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +108,9 @@ func newStdioPeerWrapping(t *testing.T, wrap func(*local.Target) sandbox.Target)
 		st.Close()
 	})
 	p := &stdioPeer{t: t, sb: sb, in: inW, lines: bufio.NewReaderSize(outR, 1<<20), logs: logs}
+	if !o.initialize {
+		return p
+	}
 	p.roundTrip(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}}`)
 	return p
 }
@@ -142,10 +158,9 @@ func (p *stdioPeer) callTool(id int, name, args string) map[string]any {
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
-// The email HTML of a tools/call takes a shortcut past the JSON decoders
-// (tools/internal/jsonlift). What is stored must be exactly what was sent,
-// every escape decoded as encoding/json decodes it, and the input schema
-// must still see the real strings.
+// What is stored of an email's HTML is exactly what was sent, every escape
+// decoded as encoding/json decodes it, and the input schema sees the real
+// strings.
 func TestStdioLongStringsArriveExactly(t *testing.T) {
 	p := newStdioPeer(t)
 	cmp := p.callTool(1, "create_campaign", `{"name":"Spring","industry":"retail"}`)["structuredContent"].(map[string]any)["id"].(string)
@@ -181,7 +196,7 @@ func TestStdioLongStringsArriveExactly(t *testing.T) {
 		t.Fatalf("a 1,500-character name got past the input schema: %v", msg)
 	}
 
-	// A long string encoding/json rejects is rejected as before.
+	// A long string encoding/json rejects is a parse error.
 	bad := p.roundTrip(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"create_email","arguments":{"campaign_id":"` + cmp + `","html":"` + strings.Repeat("a", 2000) + "\x01" + `"}}}`)
 	if e, ok := bad["error"].(map[string]any); !ok || e["code"] != float64(-32700) {
 		t.Fatalf("a control character in a long string: %v", bad)
@@ -268,7 +283,7 @@ func TestStdioCancelStopsACall(t *testing.T) {
 	if pong["id"] != float64(4) {
 		t.Fatalf("after the cancel, the next answer is %v, not the ping's", pong)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.logs.String(), "call cancelled by the client"); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.logs.String(), "request cancelled by the client"); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the call did not stop:\n%s", p.logs.String())
 		}

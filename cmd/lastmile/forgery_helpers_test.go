@@ -121,30 +121,7 @@ func startForger(t *testing.T, transport, mode, dir string) *forger {
 	})
 	switch transport {
 	case "stdio":
-		f.cmd.Stderr = f.stderr
-		stdin, err := f.cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := f.cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.stdin = stdin
-		f.lines = make(chan []byte, 64)
-		if err := f.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			defer close(f.lines)
-			sc := bufio.NewScanner(stdout)
-			sc.Buffer(make([]byte, 1<<20), 64<<20)
-			for sc.Scan() {
-				line := append([]byte(nil), sc.Bytes()...)
-				f.keep(line)
-				f.lines <- line
-			}
-		}()
+		f.spawnStdio()
 	case "http":
 		pr, pw := io.Pipe()
 		f.cmd.Stderr = io.MultiWriter(pw, f.stderr)
@@ -182,6 +159,50 @@ func startForger(t *testing.T, transport, mode, dir string) *forger {
 		t.Fatalf("transport %q", transport)
 	}
 	return f
+}
+
+// spawnStdio starts f.cmd with its stdin and stdout as the connection.
+func (f *forger) spawnStdio() {
+	t := f.t
+	f.cmd.Stderr = f.stderr
+	stdin, err := f.cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := f.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.stdin = stdin
+	f.lines = make(chan []byte, 64)
+	if err := f.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := f.lines
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			line := append([]byte(nil), sc.Bytes()...)
+			f.keep(line)
+			lines <- line
+		}
+	}()
+}
+
+// reconnectStdio ends the stdio connection and opens a new one to a new
+// server process on the same data directory, as a client does to start a
+// session under another identity: a session initializes once.
+func (f *forger) reconnectStdio() {
+	f.stdin.Close()
+	for range f.lines {
+	}
+	f.cmd.Wait()
+	f.cmd = exec.Command(f.cmd.Path, f.cmd.Args[1:]...)
+	f.cmd.Env = childEnv(f.t)
+	f.spawnStdio()
+	f.inited = false
 }
 
 func (f *forger) keep(b []byte) {
@@ -374,6 +395,10 @@ func (f *forger) initialize(name string, elicit bool) {
 	}
 	if f.transport == "http" {
 		f.session = ""
+	} else if f.inited {
+		// A second initialize on one connection is refused (tested in
+		// the tools package); another identity takes another session.
+		f.reconnectStdio()
 	}
 	m := f.rpc("initialize", map[string]any{"protocolVersion": legacyVersion, "capabilities": caps,
 		"clientInfo": map[string]any{"name": name, "version": "0"}})

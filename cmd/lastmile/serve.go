@@ -35,7 +35,6 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string) error {
 	if err := ensureInitialized(e, c); err != nil {
 		return err
 	}
-	tools.TuneRuntime(e.getenv)
 	// LASTMILE_CPUPROFILE=file writes a CPU profile of the whole session
 	// (how docs/benchmarks.md's figures were investigated).
 	if path := e.getenv("LASTMILE_CPUPROFILE"); path != "" {
@@ -62,10 +61,9 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string) error {
 		return serveHTTP(ctx, e, a, httpAddr)
 	}
 	a.log.Info("lastmile serving MCP on stdio", "version", versionString(), "data_dir", a.dir, "targets", a.sb.TargetNames())
-	delivery := tools.NewDelivery()
-	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, Delivery: delivery})
+	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log})
 	done := make(chan error, 1)
-	go func() { done <- tools.ServeStdio(ctx, s, e.stdin, delivery.Writer(e.stdout), a.log) }()
+	go func() { done <- tools.ServeStdio(ctx, s, e.stdin, e.stdout, a.log) }()
 	select {
 	case err := <-done:
 		return err // nil when the client closed stdin
@@ -107,7 +105,7 @@ func serveHTTP(ctx context.Context, e *env, a *app, addr string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: tools.Checked(s, h), ReadHeaderTimeout: 10 * time.Second}
 	a.log.Info("lastmile serving MCP over streamable HTTP", "version", versionString(), "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir, "targets", a.sb.TargetNames())
 	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s/mcp\n", ln.Addr())
 	errc := make(chan error, 1)
