@@ -54,7 +54,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 	log := d.log
 	in, out := precomputed(sp.name)
 	if in == nil {
-		in, out = schemaOf[In](sp.nested), schemaOf[Out](nil)
+		in, out = schemaOf[In](sp.nested), outputSchemaOf[Out]()
 	}
 	t := mcp.NewToolWithRawSchema(sp.name, sp.description, in)
 	t.OutputSchema = mcp.ToolOutputSchema{}

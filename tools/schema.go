@@ -116,6 +116,33 @@ func schemaOf[T any](nested map[string]string) json.RawMessage {
 	return data
 }
 
+// outputSchemaOf returns the output schema of T: its fields, their types
+// and which are always present. Nested objects are said to be objects and
+// not spelled out: clients validate the shape of a result, agents read its
+// fields, and a full schema of every nested type would make tools/list, which
+// a client sends the model on every turn, several times its size. Results
+// stay open to new fields.
+func outputSchemaOf[T any]() json.RawMessage {
+	s := plainSchema[T]()
+	root := &jsonschema.Schema{Type: "object", Required: s.Required, Properties: jsonschema.NewProperties()}
+	for p := s.Properties.Oldest(); p != nil; p = p.Next() {
+		root.Properties.Set(p.Key, shallow(p.Value))
+	}
+	return marshalSchema(root)
+}
+
+// shallow is a property's schema without what nests inside it.
+func shallow(s *jsonschema.Schema) *jsonschema.Schema {
+	out := &jsonschema.Schema{Type: s.Type, Format: s.Format, Enum: s.Enum, Description: s.Description}
+	if s.Type == "" && s.Properties != nil {
+		out.Type = "object"
+	}
+	if s.Type == "array" && s.Items != nil {
+		out.Items = &jsonschema.Schema{Type: s.Items.Type, Format: s.Items.Format, Enum: s.Items.Enum}
+	}
+	return out
+}
+
 // describe sets the description of the property at a dotted path; "[]"
 // steps into array items ("steps[].type").
 func describe(s *jsonschema.Schema, path, desc string) {
