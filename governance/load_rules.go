@@ -677,7 +677,7 @@ func (l *loader) styleRule(f map[string]kv, n *yaml.Node, r *rule, p *Policy, wh
 		for i, s := range c.AllowColors {
 			rgb, ok := colorRGB(s)
 			if !ok {
-				l.errAt(nodes[i], "%s: allow_colors: %q is not a colour (#rgb, #rrggbb, rgb(...) or a CSS colour name)", where, s)
+				l.errAt(nodes[i], "%s: allow_colors: %q is not a colour (#rgb, #rrggbb, rgb(...), hsl(...), hwb(...) or a CSS colour name)", where, s)
 				continue
 			}
 			r.allowCol[rgb] = true
