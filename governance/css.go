@@ -3,22 +3,28 @@ package governance
 import (
 	"strconv"
 	"strings"
+
+	"golang.org/x/image/colornames"
 )
 
-// cssNamedColors maps the CSS colour keywords seen in email templates to hex,
-// so "white" and "#FFF" compare equal against the brand palette.
-var cssNamedColors = map[string]string{
-	"black": "#000000", "white": "#ffffff", "red": "#ff0000", "green": "#008000", "blue": "#0000ff",
-	"yellow": "#ffff00", "orange": "#ffa500", "purple": "#800080", "gray": "#808080", "grey": "#808080",
-	"silver": "#c0c0c0", "maroon": "#800000", "olive": "#808000", "lime": "#00ff00", "aqua": "#00ffff",
-	"cyan": "#00ffff", "teal": "#008080", "navy": "#000080", "fuchsia": "#ff00ff", "magenta": "#ff00ff",
-	"pink": "#ffc0cb", "brown": "#a52a2a", "gold": "#ffd700", "darkgray": "#a9a9a9", "darkgrey": "#a9a9a9",
-	"lightgray": "#d3d3d3", "lightgrey": "#d3d3d3", "dimgray": "#696969", "whitesmoke": "#f5f5f5",
-	"gainsboro": "#dcdcdc", "crimson": "#dc143c", "tomato": "#ff6347", "coral": "#ff7f50",
-	"darkblue": "#00008b", "darkred": "#8b0000", "darkgreen": "#006400", "royalblue": "#4169e1",
-	"steelblue": "#4682b4", "skyblue": "#87ceeb", "navyblue": "#000080", "indigo": "#4b0082", "violet": "#ee82ee",
-	"beige": "#f5f5dc", "ivory": "#fffff0", "khaki": "#f0e68c", "salmon": "#fa8072", "orchid": "#da70d6",
-}
+// cssNamedColors maps every CSS named colour (CSS Color 4: the SVG 1.1
+// keywords plus rebeccapurple) to 0xRRGGBB, so "white", "#FFF" and
+// "hsl(0 0% 100%)" compare equal against the brand palette. transparent,
+// currentcolor and the CSS-wide keywords (inherit, ...) are deliberately
+// absent: they name no colour of their own, so there is nothing to hold
+// against the palette.
+var cssNamedColors = func() map[string]uint32 {
+	m := make(map[string]uint32, len(colornames.Map)+1)
+	for name, c := range colornames.Map {
+		m[name] = uint32(c.R)<<16 | uint32(c.G)<<8 | uint32(c.B)
+	}
+	m["rebeccapurple"] = 0x663399
+	return m
+}()
+
+// maxColorName is the length of the longest key of cssNamedColors, so a
+// lookup can fold a word into a fixed buffer without allocating.
+const maxColorName = len("lightgoldenrodyellow")
 
 var genericFonts = map[string]bool{
 	"serif": true, "sans-serif": true, "monospace": true, "cursive": true, "fantasy": true, "system-ui": true,
@@ -77,18 +83,24 @@ func hexRGB(h string) (uint32, bool) {
 	return 0, false
 }
 
-// colorRGB accepts a hex colour, rgb()/rgba() or a colour keyword.
+// colorRGB accepts a hex colour, rgb()/rgba(), hsl()/hsla(), hwb() or a
+// colour keyword.
 func colorRGB(s string) (uint32, bool) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "#") {
 		return hexRGB(s[1:])
 	}
 	ls := strings.ToLower(s)
-	if h, ok := cssNamedColors[ls]; ok {
-		return hexRGB(h[1:])
+	if rgb, ok := cssNamedColors[ls]; ok {
+		return rgb, true
 	}
 	if strings.HasPrefix(ls, "rgb") {
 		if v, n := parseRGB(ls); n > 0 {
+			return v, true
+		}
+	}
+	if strings.HasPrefix(ls, "hsl") || strings.HasPrefix(ls, "hwb") {
+		if v, n := parseHueColor(ls); n == len(ls) {
 			return v, true
 		}
 	}
@@ -240,13 +252,17 @@ func colorsIn(v string, fn func(rgb uint32, text string, off int)) {
 					fn(rgb, v[i:i+n], i)
 					j = i + n
 				}
-			case len(word) >= 3 && len(word) <= 12:
-				var buf [12]byte
+			case (strings.EqualFold(word, "hsl") || strings.EqualFold(word, "hsla") || strings.EqualFold(word, "hwb")) && j < len(v) && v[j] == '(':
+				if rgb, n := parseHueColor(v[i:]); n > 0 {
+					fn(rgb, v[i:i+n], i)
+					j = i + n
+				}
+			case len(word) >= 3 && len(word) <= maxColorName:
+				var buf [maxColorName]byte
 				for k := 0; k < len(word); k++ {
 					buf[k] = word[k] | 0x20
 				}
-				if h, ok := cssNamedColors[string(buf[:len(word)])]; ok {
-					rgb, _ := hexRGB(h[1:])
+				if rgb, ok := cssNamedColors[string(buf[:len(word)])]; ok {
 					fn(rgb, word, i)
 				}
 			}

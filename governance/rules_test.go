@@ -393,6 +393,14 @@ func TestStyle(t *testing.T) {
 		{name: "off-brand inline colour", doc: htmlDoc(`<p style="color:#E91E63;background-color:#e91e63">x</p>`), want: []string{"brand warning html:1:17 #E91E63"}, fix: "primary #0b5fff"},
 		{name: "off-brand in style block", doc: htmlDoc("<style>\n.promo { font-family: 'Comic Sans MS', cursive; }\n</style>"), want: []string{"brand warning html:2:24 Comic Sans MS"}},
 		{name: "legacy attributes", doc: htmlDoc(`<td bgcolor="ff0000"><font face="Papyrus">x</font></td>`), want: []string{"brand warning html:1:14 ff0000", "brand warning html:1:34 Papyrus"}},
+		{name: "every named colour", doc: htmlDoc(`<p style="color:lightblue;border:1px solid RebeccaPurple">x</p><td bgcolor="LightGoldenRodYellow">y</td>`),
+			want: []string{"brand warning html:1:17 lightblue", "brand warning html:1:44 RebeccaPurple", "brand warning html:1:77 LightGoldenRodYellow"}},
+		{name: "hsl and hwb", doc: htmlDoc(`<p style="color:hsl(120deg,100%,25%);background:hwb(30 0% 0% / .5)">x</p><td bgcolor="hsla(0 0% 0%)">y</td>`),
+			want: []string{"brand warning html:1:17 hsl(120deg,100%,25%)", "brand warning html:1:49 hwb(30 0% 0% / .5)", "brand warning html:1:87 hsla(0 0% 0%)"}},
+		{name: "hsl red is red, reported once", doc: htmlDoc(`<p style="color:red;background:hsl(0 100% 50%)">x</p>`), want: []string{"brand warning html:1:17 red"}},
+		{name: "brand colours in hsl and hwb", doc: htmlDoc(`<p style="color:hsl(0 0% 100%);background:hwb(0 100% 0%);border-color:hsl(0,0%,20%)">x</p>`), want: nil},
+		{name: "keywords that name no colour", doc: htmlDoc(`<p style="color:currentColor;background:transparent;border-color:inherit;outline-color:initial">x</p>`), want: nil},
+		{name: "malformed values are not colours", doc: htmlDoc(`<p style="color:hsl(0 100%);background:hsl(0, 100% 50%);border-color:hwb(0, 0%, 0%);outline-color:hsl(1x 0% 0%);fill:navyblue">x</p>`), want: nil},
 	})
 }
 

@@ -116,31 +116,11 @@ func (s *Sandbox) renderPage(p *Page) {
 	if p.Form != nil {
 		// A form given beside raw HTML goes at the end of the body.
 		form := content.RenderForm(p.Form, "")
-		if i := strings.LastIndex(strings.ToLower(p.HTML), "</body>"); i >= 0 {
+		if _, i, _ := content.BodyBounds(p.HTML); i < len(p.HTML) {
 			p.HTML = p.HTML[:i] + form + "\n" + p.HTML[i:]
 		} else {
 			p.HTML += "\n" + form
 		}
 	}
-	p.Body = bodyOf(p.HTML)
-}
-
-// bodyOf returns what lies between <body> and </body>, or the whole input
-// when it is a fragment.
-func bodyOf(doc string) string {
-	lower := strings.ToLower(doc)
-	start := strings.Index(lower, "<body")
-	if start < 0 {
-		return doc
-	}
-	open := strings.IndexByte(lower[start:], '>')
-	if open < 0 {
-		return doc
-	}
-	start += open + 1
-	end := strings.LastIndex(lower, "</body>")
-	if end < start {
-		end = len(doc)
-	}
-	return strings.TrimSpace(doc[start:end])
+	p.Body = strings.TrimSpace(content.BodyOf(p.HTML))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/sandbox/content"
 )
 
 // hsEmail is the part of HubSpot's PublicEmail lastmile reads.
@@ -99,15 +100,15 @@ func (t *Target) emailBody(obj sandbox.Object, create bool) (map[string]any, err
 		},
 		"lastmile_body": map[string]any{
 			"id": "lastmile_body", "name": "lastmile_body", "type": "module", "order": 1,
-			"body": map[string]any{"html": toHubL(bodyOf(e.HTML)), "path": "@hubspot/rich_text", "schema_version": 2, "css_class": "dnd-module"},
+			"body": map[string]any{"html": toHubL(strings.TrimSpace(content.BodyOf(e.HTML))), "path": "@hubspot/rich_text", "schema_version": 2, "css_class": "dnd-module"},
 			"css":  map[string]any{}, "child_css": map[string]any{}, "styles": map[string]any{},
 		},
 	}
-	content := map[string]any{"widgets": widgets, "plainTextVersion": toHubL(e.Text)}
+	emailContent := map[string]any{"widgets": widgets, "plainTextVersion": toHubL(e.Text)}
 	if t.cfg.EmailTemplatePath != "" {
-		content["templatePath"] = t.cfg.EmailTemplatePath
+		emailContent["templatePath"] = t.cfg.EmailTemplatePath
 	}
-	body["content"] = content
+	body["content"] = emailContent
 	if t.cfg.OfficeLocationID != "" || t.cfg.SubscriptionID != "" {
 		sd := map[string]any{}
 		if t.cfg.OfficeLocationID != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/sandbox/content"
 )
 
 // hsPage is the part of HubSpot's Page lastmile reads.
@@ -44,7 +45,7 @@ func (t *Target) pageBody(obj sandbox.Object) map[string]any {
 		"widgets": map[string]any{
 			"lastmile_body": map[string]any{
 				"type": "module", "name": "lastmile_body", "id": "lastmile_body",
-				"body": map[string]any{"html": toHubL(firstNonEmpty(pg.Body, bodyOf(pg.HTML))), "path": "@hubspot/rich_text"},
+				"body": map[string]any{"html": toHubL(firstNonEmpty(pg.Body, strings.TrimSpace(content.BodyOf(pg.HTML)))), "path": "@hubspot/rich_text"},
 			},
 		},
 	}

@@ -61,23 +61,3 @@ func foreignTokens(s string) []string {
 	}
 	return out
 }
-
-// bodyOf returns the inner HTML of a document's <body>, or s when it has
-// none: HubSpot wraps the content in its own template.
-func bodyOf(s string) string {
-	lower := strings.ToLower(s)
-	i := strings.Index(lower, "<body")
-	if i < 0 {
-		return s
-	}
-	j := strings.IndexByte(lower[i:], '>')
-	if j < 0 {
-		return s
-	}
-	start := i + j + 1
-	end := strings.LastIndex(lower, "</body>")
-	if end < start {
-		end = len(s)
-	}
-	return strings.TrimSpace(s[start:end])
-}

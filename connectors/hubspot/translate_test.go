@@ -189,3 +189,17 @@ property_types:
 		t.Errorf("config = %+v", cfg)
 	}
 }
+
+// Text whose lower-case form has another length ("İ", "Ⱥ") must not shift
+// where the body of a full document is cut.
+func TestPageBodyKeepsMultiByteText(t *testing.T) {
+	body := "<h1>İstanbul</h1>\n<p>First paragraph.</p>\n<p>Ⱥ second paragraph.</p>"
+	for _, c := range []string{"İ", "Ⱥ"} {
+		doc := "<!DOCTYPE html><html><head><title>" + strings.Repeat(c, 30) + "</title></head><BODY class=x>\n" + body + "\n</body></html>"
+		got := (&Target{}).pageBody(sandbox.Object{Page: &sandbox.Page{HTML: doc}})
+		html := got["widgets"].(map[string]any)["lastmile_body"].(map[string]any)["body"].(map[string]any)["html"]
+		if html != body {
+			t.Errorf("body after %s\n got %q\nwant %q", c, html, body)
+		}
+	}
+}

@@ -61,7 +61,7 @@ type pageContent struct {
 func buildContent(p *sandbox.Page, marker, formAction string) pageContent {
 	body := p.Body
 	if strings.TrimSpace(body) == "" {
-		body = bodyOf(p.HTML)
+		body = content.BodyOf(p.HTML)
 	}
 	var pc pageContent
 	body, pc.Forms, pc.FormsWired = rewriteForms(body, formAction)
@@ -79,26 +79,6 @@ func buildContent(p *sandbox.Page, marker, formAction string) pageContent {
 	body = strings.ReplaceAll(body, "<!-- /wp:", "<!-- /lm-wp:")
 	pc.Raw = blockOpen + "\n" + markerComment(marker) + "\n" + strings.TrimSpace(body) + "\n" + blockClose
 	return pc
-}
-
-// bodyOf returns what is inside <body> of a full HTML document (or the
-// document itself when it has no body tag).
-func bodyOf(doc string) string {
-	lower := strings.ToLower(doc)
-	i := strings.Index(lower, "<body")
-	if i < 0 {
-		return doc
-	}
-	j := strings.IndexByte(lower[i:], '>')
-	if j < 0 {
-		return doc
-	}
-	start := i + j + 1
-	end := strings.LastIndex(lower, "</body>")
-	if end < start {
-		end = len(doc)
-	}
-	return doc[start:end]
 }
 
 // rewriteForms points every form that has no real action (lastmile renders

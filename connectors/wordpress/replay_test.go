@@ -573,6 +573,15 @@ func TestBuildContent(t *testing.T) {
 	if !strings.Contains(pc.Raw, "<main>hi</main>") || strings.Contains(pc.Raw, "<style>") {
 		t.Errorf("content %q", pc.Raw)
 	}
+	// Text whose lower-case form has another length must not shift the cut.
+	for _, c := range []string{"İ", "Ⱥ"} {
+		body := "<h1>İstanbul</h1>\n<p>First.</p>\n<p>Ⱥ second.</p>"
+		doc := "<html><head><title>" + strings.Repeat(c, 30) + "</title></head><BODY>\n" + body + "\n</BODY></html>"
+		pc := buildContent(&sandbox.Page{HTML: doc}, "m", "")
+		if want := markerComment("m") + "\n" + body + "\n" + blockClose; !strings.HasSuffix(pc.Raw, want) {
+			t.Errorf("content after %s\n got %q\nwant suffix %q", c, pc.Raw, want)
+		}
+	}
 }
 
 func TestNewAndConnectWithoutServer(t *testing.T) {

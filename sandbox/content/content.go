@@ -1,7 +1,8 @@
 // Package content is the block model for campaign emails and landing pages,
 // and its renderers: table-based email HTML with inlined styles plus a
 // plain-text part, semantic page HTML, forms, and the HTML utilities the
-// sandbox and governance need (HTMLToText, ApplyUTM, Links).
+// sandbox, governance and the connectors need (HTMLToText, ApplyUTM, Links,
+// BodyOf).
 //
 // The package is pure: no I/O, no global state, no other project package.
 // Every renderer escapes all text it is given, keeps personalization tokens
