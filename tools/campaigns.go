@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -29,7 +30,12 @@ type campaignOut struct {
 
 type getCampaignIn struct {
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+	Cursor     string `json:"cursor,omitempty" jsonschema_description:"next_cursor from an earlier answer, for the next page of artifacts."`
 }
+
+// artifactsPerPage bounds get_campaign's answer: a campaign holds up to
+// sandbox.MaxArtifactsPerCampgn artifacts.
+const artifactsPerPage = 100
 
 type liveOut struct {
 	LiveID      string     `json:"live_id"`
@@ -52,9 +58,10 @@ type artifactOut struct {
 }
 
 type getCampaignOut struct {
-	Campaign  sandbox.Campaign `json:"campaign"`
-	Artifacts []artifactOut    `json:"artifacts"`
-	Counts    map[string]int   `json:"counts"`
+	Campaign   sandbox.Campaign `json:"campaign"`
+	Counts     map[string]int   `json:"counts" jsonschema_description:"Artifacts by kind and by status, over the whole campaign."`
+	Artifacts  []artifactOut    `json:"artifacts" jsonschema_description:"One page, oldest first."`
+	NextCursor string           `json:"next_cursor,omitempty" jsonschema_description:"Pass as cursor for the next page of artifacts."`
 }
 
 type listCampaignsIn struct {
@@ -101,22 +108,36 @@ func campaignTools(d deps) []Tool {
 		spec[getCampaignIn, getCampaignOut]{
 			name:        "get_campaign",
 			title:       "Get a campaign",
-			description: "Get a campaign with every artifact in it: id, kind, name, current revision, target and status (staged, live, or changed since live), plus where each live one went live.",
+			description: "Get a campaign with its artifacts, a page at a time: id, kind, name, current revision, target and status (staged, live, or changed since live), plus where each live one went live; counts cover the whole campaign.",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
 			cached:      true,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in getCampaignIn) (getCampaignOut, string, error) {
+				first, err := parseCursor(in.Cursor)
+				if err != nil {
+					return getCampaignOut{}, "", err
+				}
 				v, err := d.sb.GetCampaign(ctx, in.CampaignID)
 				if err != nil {
 					return getCampaignOut{}, "", err
 				}
 				out := getCampaignOut{Campaign: v.Campaign, Artifacts: []artifactOut{}, Counts: map[string]int{}}
-				for _, a := range v.Artifacts {
-					out.Artifacts = append(out.Artifacts, artifactView(a))
+				for i, a := range v.Artifacts {
 					out.Counts[string(a.Kind)]++
 					out.Counts[a.Status()]++
+					switch n := i + 1; {
+					case n < first:
+					case len(out.Artifacts) < artifactsPerPage:
+						out.Artifacts = append(out.Artifacts, artifactView(a))
+					case out.NextCursor == "":
+						out.NextCursor = strconv.Itoa(n)
+					}
 				}
-				return out, fmt.Sprintf("Campaign %s %q: %d artifacts (%d staged, %d live, %d changed since live).",
-					v.Campaign.ID, v.Campaign.Name, len(v.Artifacts), out.Counts[sandbox.StatusStaged], out.Counts[sandbox.StatusLive], out.Counts[sandbox.StatusChanged]), nil
+				more := ""
+				if out.NextCursor != "" {
+					more = " More artifacts: pass next_cursor as cursor."
+				}
+				return out, fmt.Sprintf("Campaign %s %q: %d artifacts (%d staged, %d live, %d changed since live).%s",
+					v.Campaign.ID, v.Campaign.Name, len(v.Artifacts), out.Counts[sandbox.StatusStaged], out.Counts[sandbox.StatusLive], out.Counts[sandbox.StatusChanged], more), nil
 			},
 		}.build(d),
 

@@ -45,6 +45,10 @@ type spec[In, Out any] struct {
 	// arguments the schema refuses are also checked for everything else,
 	// and the agent hears of every problem in one round.
 	checks bool
+	// asks, for a tool that may ask the client's user something
+	// (elicitation), wraps the typed handler: it sees each call first, and
+	// may answer it, ask, or run it.
+	asks func(server.ToolHandlerFunc) server.ToolHandlerFunc
 	// run does the work and returns the structured result and a one-line
 	// summary for clients that only show text.
 	run func(ctx context.Context, req mcp.CallToolRequest, in In) (Out, string, error)
@@ -135,6 +139,9 @@ func (sp spec[In, Out]) build(d deps) Tool {
 			return &cp, nil
 		}
 		return res, nil
+	}
+	if sp.asks != nil {
+		return Tool{Tool: t, Handler: sp.asks(h)}
 	}
 	return Tool{Tool: t, Handler: h}
 }

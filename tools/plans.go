@@ -269,13 +269,14 @@ func planTools(d deps) []Tool {
 }
 
 func confirmTool(d deps) Tool {
-	t := spec[planIDIn, confirmOut]{
+	return spec[planIDIn, confirmOut]{
 		name:  "confirm_promotion",
 		title: "Confirm a promotion",
 		description: "Promote an approved plan: make exactly its changes live, in order, exactly once. " +
 			"Refused unless a human approved this plan (lastmile approve, or the prompt your client shows when it supports elicitation), nothing changed since planning, governance has no errors, and it has not expired. " +
 			"Only plan_id is accepted; nothing you pass counts as approval. Calling it again on a promoted plan returns the earlier result; on an interrupted one it resumes without repeating anything.",
 		hints: hints{readOnly: false, destructive: true, idempotent: true, openWorld: true},
+		asks:  d.askForApproval,
 		run: func(ctx context.Context, req mcp.CallToolRequest, in planIDIn) (confirmOut, string, error) {
 			res, err := d.sb.Confirm(ctx, actor(ctx), in.PlanID, d.progressNotifier(ctx, req))
 			if err != nil {
@@ -302,12 +303,14 @@ func confirmTool(d deps) Tool {
 			return out, msg, nil
 		},
 	}.build(d)
-	inner := t.Handler
-	// Elicitation wraps the typed handler. An answer is taken first (and
-	// refused unless it answers the question the server asked); when the
-	// only thing missing is an approval, the policy lets the client's
-	// prompt count for this plan and the client can ask its user, ask.
-	t.Handler = func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+}
+
+// askForApproval wraps confirm_promotion. An answer is taken first (and
+// refused unless it answers the question the server asked); when the only
+// thing missing is an approval, the policy lets the client's prompt count
+// for this plan and the client can ask its user, it asks.
+func (d deps) askForApproval(inner server.ToolHandlerFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		id, _ := req.GetArguments()["plan_id"].(string)
 		if hasAnswer(req) {
 			if refused := d.takeAnswer(ctx, req, id); refused != nil {
@@ -335,7 +338,6 @@ func confirmTool(d deps) Tool {
 		}
 		return d.askApproval(ctx, p)
 	}
-	return t
 }
 
 type fetchMetricsIn struct {

@@ -86,7 +86,8 @@ type planOut struct {
 	Next         string                 `json:"next"`
 }
 
-// parseCursor reads a step cursor: the number of the first step to show.
+// parseCursor reads a cursor of a paged answer: the number, from 1, of the
+// first step or artifact to show.
 func parseCursor(c string) (int, error) {
 	if c == "" {
 		return 1, nil

@@ -239,3 +239,26 @@ func TestPlanStepsArePaged(t *testing.T) {
 	}
 	mustToolError(t, h.call(t, "get_plan", obj{"plan_id": str(t, plan, "id"), "cursor": "x"}), "cursor")
 }
+
+// get_campaign answers a page of artifacts with counts over the whole
+// campaign.
+func TestCampaignArtifactsArePaged(t *testing.T) {
+	h := newHarness(t)
+	cmp := h.newCampaign(t, "Many")
+	for i := range 130 {
+		if _, err := h.sb.StageSegment(context.Background(), "agent", sandbox.SegmentInput{CampaignID: cmp, Name: fmt.Sprintf("S%d", i),
+			Conditions: []sandbox.Condition{{Property: "email", Operator: "exists"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := mustOK(t, h.call(t, "get_campaign", obj{"campaign_id": cmp}))
+	arts, _ := page["artifacts"].([]any)
+	counts, _ := page["counts"].(map[string]any)
+	if len(arts) != 100 || counts["segment"] != float64(130) {
+		t.Fatalf("first page: %d artifacts, counts %v", len(arts), counts)
+	}
+	next := mustOK(t, h.call(t, "get_campaign", obj{"campaign_id": cmp, "cursor": str(t, page, "next_cursor")}))
+	if rest, _ := next["artifacts"].([]any); len(rest) != 30 || next["next_cursor"] != nil {
+		t.Fatalf("second page: %d artifacts, next_cursor %v", len(rest), next["next_cursor"])
+	}
+}
