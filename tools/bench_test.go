@@ -20,11 +20,6 @@ import (
 	"github.com/lastmile/lastmile/tools"
 )
 
-func medianOf(ds []time.Duration) time.Duration {
-	slices.Sort(ds)
-	return ds[len(ds)/2]
-}
-
 // email20KB is a table-layout email of about 20 KB, shared with the
 // binary's benchmark.
 func email20KB(b *testing.B) string {

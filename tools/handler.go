@@ -235,12 +235,6 @@ func join(field, sub string) string {
 	return field + "." + sub
 }
 
-// explain turns schema validation errors into one sentence per problem,
-// instead of the validator's Go-formatted structs.
-func explain(tool string, err error, props map[string][]string) string {
-	return explainLines(tool, schemaProblems(err, props))
-}
-
 // otherProblems checks arguments the schema refused for everything else a
 // write is checked for, as far as they decode, and returns the problems
 // on fields the schema errors do not already name.

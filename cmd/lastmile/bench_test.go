@@ -9,62 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Benchmarks of the binary over real stdio pipes. Figures and how to read
 // them are in docs/benchmarks.md; nothing here asserts on time.
-
-// echoSource is the baseline: a bare JSON-RPC process that reads a request
-// line, decodes its id and writes a result.
-const echoSource = `package main
-
-import (
-	"bufio"
-	"encoding/json"
-	"os"
-)
-
-func main() {
-	in := bufio.NewReaderSize(os.Stdin, 1<<20)
-	out := bufio.NewWriter(os.Stdout)
-	for {
-		line, err := in.ReadBytes('\n')
-		if err != nil {
-			return
-		}
-		var req struct {
-			ID json.RawMessage ` + "`json:\"id\"`" + `
-		}
-		json.Unmarshal(line, &req)
-		out.WriteString(` + "`{\"jsonrpc\":\"2.0\",\"id\":`" + `)
-		out.Write(req.ID)
-		out.WriteString(` + "`,\"result\":{}}`" + ` + "\n")
-		out.Flush()
-	}
-}
-`
-
-func buildEcho(b *testing.B) string {
-	dir := b.TempDir()
-	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module echo\n\ngo 1.26\n"), 0o600)
-	os.WriteFile(filepath.Join(dir, "main.go"), []byte(echoSource), 0o600)
-	exe := filepath.Join(dir, "echo")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(goTool, "build", "-o", exe, ".")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build echo: %v\n%s", err, out)
-	}
-	return exe
-}
 
 // pipeProc is a child process spoken to one JSON-RPC line at a time.
 type pipeProc struct {
@@ -148,9 +101,13 @@ func initializeParams() map[string]any {
 	return map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "bench", "version": "0"}}
 }
 
-func median(ds []time.Duration) time.Duration {
+// reportPercentiles reports the p50 and p99 of durations, in ms, under a
+// name prefix ("" for none).
+func reportPercentiles(b *testing.B, prefix string, ds []time.Duration) {
 	slices.Sort(ds)
-	return ds[len(ds)/2]
+	at := func(q float64) float64 { return float64(ds[int(q*float64(len(ds)-1))]) / 1e6 }
+	b.ReportMetric(at(0.50), prefix+"p50-ms")
+	b.ReportMetric(at(0.99), prefix+"p99-ms")
 }
 
 // startServer starts `lastmile serve` on a fresh data directory with one
@@ -175,43 +132,33 @@ func startServerLogging(b *testing.B, dir string, p *pipeProc) (*pipeProc, strin
 }
 
 // BenchmarkReadRoundTrip: get_campaign over real stdio pipes to the built
-// binary against a bare JSON-RPC echo process over the same kind of pipes,
-// interleaved in one run. Target: median ≤ 2× the echo's.
+// binary, as a client sees it, and ping for the transport alone. Budget
+// (docs/benchmarks.md): a read tool ≤ 1 ms p99.
 func BenchmarkReadRoundTrip(b *testing.B) {
-	echo := startProc(b, buildEcho(b))
 	srv, id := startServer(b)
 	args := map[string]any{"name": "get_campaign", "arguments": map[string]any{"campaign_id": id}}
-	// Warm both up.
 	for range 200 {
-		echo.roundTrip(b, "tools/call", args)
 		srv.roundTrip(b, "tools/call", args)
 	}
-	var te, ts []time.Duration
+	var ts []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
-		echo.roundTrip(b, "tools/call", args)
-		t1 := time.Now()
 		srv.roundTrip(b, "tools/call", args)
-		t2 := time.Now()
-		te, ts = append(te, t1.Sub(t0)), append(ts, t2.Sub(t1))
+		ts = append(ts, time.Since(t0))
 	}
-	me, ms := median(te), median(ts)
-	// The transport alone, for reference: ping through the same server.
+	reportPercentiles(b, "get_campaign-", ts)
 	var tp []time.Duration
 	for range 2000 {
 		t0 := time.Now()
 		srv.roundTrip(b, "ping", map[string]any{})
 		tp = append(tp, time.Since(t0))
 	}
-	b.ReportMetric(float64(median(tp).Microseconds()), "ping-median-µs")
-	b.ReportMetric(float64(me.Microseconds()), "echo-median-µs")
-	b.ReportMetric(float64(ms.Microseconds()), "lastmile-median-µs")
-	b.ReportMetric(float64(ms)/float64(me), "x-echo")
+	reportPercentiles(b, "ping-", tp)
 }
 
 // BenchmarkServeStartup: from exec to the initialize response, on an
-// initialized data directory. Target ≤ 50 ms.
+// initialized data directory. Budget ≤ 60 ms.
 func BenchmarkServeStartup(b *testing.B) {
 	dir := b.TempDir()
 	initSample(b, dir)
@@ -224,11 +171,14 @@ func BenchmarkServeStartup(b *testing.B) {
 		p.in.Close()
 		p.cmd.Wait()
 	}
-	b.ReportMetric(float64(median(ds).Microseconds())/1000, "median-ms")
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2])/1e6, "p50-ms")
+	b.ReportMetric(float64(ds[len(ds)-1])/1e6, "max-ms")
 }
 
 // BenchmarkRSSAfter10kCalls: resident memory of `lastmile serve` after
-// 10,000 tool calls (reads and writes). Target ≤ 50 MB.
+// 10,000 tool calls (reads and writes), with the Go runtime's defaults (serve
+// tunes nothing; GOMEMLIMIT is the user's). Budget ≤ 60 MB.
 func BenchmarkRSSAfter10kCalls(b *testing.B) {
 	for b.Loop() {
 		srv, id := startServer(b)
@@ -257,12 +207,10 @@ func BenchmarkRSSAfter10kCalls(b *testing.B) {
 }
 
 // BenchmarkCreateEmail20KBStdio: create_email with 20 KB of HTML, as an
-// agent calls it — over real stdio pipes to the built binary — against a
-// bare bbolt Update that puts the same bytes into an open database with
-// fsync, interleaved in one run. Target: median ≤ 1.5×, for the server's
-// own time (from reading the request to writing the answer, which the
-// server logs at debug level); what the client sees adds the pipes and the
-// two processes' wake-ups, which the read round trip measures.
+// agent calls it — over real stdio pipes to the built binary — with no
+// policy and with the sample policy. Budget: p50 ≤ 3 ms, p99 ≤ 10 ms, as
+// the client sees it; server-p50 is the server's own share (from reading
+// the request to writing the answer, logged at debug level).
 func BenchmarkCreateEmail20KBStdio(b *testing.B) {
 	b.Run("no-policy", func(b *testing.B) {
 		dir := b.TempDir()
@@ -280,7 +228,7 @@ func benchCreateEmail(b *testing.B, dir string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	html, htmlBytes := string(data), data
+	html := string(data)
 	// The server logs to a file, not a pipe: reading a pipe would wake
 	// the client for every log line, just as it waits for an answer.
 	logs, err := os.Create(filepath.Join(b.TempDir(), "serve.log"))
@@ -289,12 +237,7 @@ func benchCreateEmail(b *testing.B, dir string) {
 	}
 	defer logs.Close()
 	srv, id := startServerLogging(b, dir, startProcLogging(b, logs, "debug", bin, "serve", "--data-dir", dir))
-	bare, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o600, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bare.Close()
-	var ts, tb []time.Duration
+	var ts []time.Duration
 	var ids []int
 	i := 0
 	b.ResetTimer()
@@ -310,35 +253,19 @@ func benchCreateEmail(b *testing.B, dir string) {
 		ids = append(ids, srv.id)
 		t0 := time.Now()
 		out := srv.send(b, req)
-		t1 := time.Now()
+		ts = append(ts, time.Since(t0))
 		if !strings.Contains(string(out), `"staged":true`) {
 			b.Fatalf("create_email: %s", out)
 		}
-		if err := bare.Update(func(tx *bolt.Tx) error {
-			bk, err := tx.CreateBucketIfNotExists([]byte("emails"))
-			if err != nil {
-				return err
-			}
-			return bk.Put([]byte(strconv.Itoa(i)), htmlBytes)
-		}); err != nil {
-			b.Fatal(err)
-		}
-		t2 := time.Now()
-		ts, tb = append(ts, t1.Sub(t0)), append(tb, t2.Sub(t1))
 	}
-	ms, mb := median(ts), median(tb)
 	srv.in.Close() // the server logs the last answer before it exits
 	srv.cmd.Wait()
 	logged, err := os.ReadFile(logs.Name())
 	if err != nil {
 		b.Fatal(err)
 	}
-	server := answeredMedian(b, logged, ids)
-	b.ReportMetric(float64(ms.Microseconds()), "client-median-µs")
-	b.ReportMetric(float64(server.Microseconds()), "server-median-µs")
-	b.ReportMetric(float64(mb.Microseconds()), "bbolt-update-median-µs")
-	b.ReportMetric(float64(ms)/float64(mb), "client-x-bbolt")
-	b.ReportMetric(float64(server)/float64(mb), "x-bbolt")
+	reportPercentiles(b, "", ts)
+	b.ReportMetric(float64(answeredMedian(b, logged, ids))/1e6, "server-p50-ms")
 }
 
 var answeredLine = regexp.MustCompile(`msg=answered method=tools/call tool=\S+ id=(\d+) duration_us=(\d+)`)
@@ -359,5 +286,6 @@ func answeredMedian(b *testing.B, log []byte, ids []int) time.Duration {
 		}
 		ds = append(ds, d)
 	}
-	return median(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
