@@ -2,7 +2,6 @@ package tools
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +17,7 @@ import (
 // checked before a message reaches its HandleMessage: an answer to every
 // message that deserves one (with the request's id whenever it can be
 // read), no request with a null id mistaken for a notification, required
-// prompt arguments, and the initialize handshake of legacy sessions.
+// prompt arguments, and the initialize handshake of a stdio session.
 
 // envelope is what a transport reads of a message to route it.
 type envelope struct {
@@ -32,10 +31,16 @@ type envelope struct {
 	} `json:"error"`
 	Params struct {
 		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
 		RequestID json.RawMessage `json:"requestId"` // notifications/cancelled
+		Meta      struct {
+			ProtocolVersion string `json:"io.modelcontextprotocol/protocolVersion"`
+		} `json:"_meta"`
 	} `json:"params"`
 }
+
+// modern: the request carries its protocol version (2026-07-28 and later)
+// and needs no handshake.
+func (e envelope) modern() bool { return mcp.IsModernProtocol(e.Params.Meta.ProtocolVersion) }
 
 // isResponse: an answer to a request the server sent.
 func (e envelope) isResponse() bool {
@@ -129,12 +134,12 @@ func validID(id json.RawMessage) bool {
 }
 
 // refuse returns the error a request gets before dispatch, or nil.
-func refuse(s *server.MCPServer, env envelope) any {
+func refuse(s *server.MCPServer, env envelope, line []byte) any {
 	if !validID(env.ID) {
 		return errorMessage(nil, mcp.INVALID_REQUEST, "Invalid request: the id must be a string or a number")
 	}
 	if env.Method == string(mcp.MethodPromptsGet) {
-		if msg := missingPromptArguments(s, env); msg != "" {
+		if msg := missingPromptArguments(s, env.Params.Name, line); msg != "" {
 			return errorMessage(env.ID, mcp.INVALID_PARAMS, msg)
 		}
 	}
@@ -143,15 +148,20 @@ func refuse(s *server.MCPServer, env envelope) any {
 
 // missingPromptArguments names the required arguments a prompts/get leaves
 // out, as the spec asks (-32602).
-func missingPromptArguments(s *server.MCPServer, env envelope) string {
-	p := s.ListPrompts()[env.Params.Name]
+func missingPromptArguments(s *server.MCPServer, name string, line []byte) string {
+	p := s.ListPrompts()[name]
 	if p == nil {
 		return "" // mcp-go answers an unknown prompt
 	}
-	var args map[string]any
-	if len(env.Params.Arguments) > 0 && json.Unmarshal(env.Params.Arguments, &args) != nil {
-		return fmt.Sprintf("prompt %s: arguments must be an object of strings", env.Params.Name)
+	var req struct {
+		Params struct {
+			Arguments map[string]any `json:"arguments"`
+		} `json:"params"`
 	}
+	if json.Unmarshal(line, &req) != nil {
+		return fmt.Sprintf("prompt %s: arguments must be an object of strings", name)
+	}
+	args := req.Params.Arguments
 	var missing []string
 	for _, a := range p.Prompt.Arguments {
 		if v, ok := args[a.Name].(string); a.Required && (!ok || strings.TrimSpace(v) == "") {
@@ -161,7 +171,7 @@ func missingPromptArguments(s *server.MCPServer, env envelope) string {
 	if len(missing) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("prompt %s needs the argument %s", env.Params.Name, strings.Join(missing, " and "))
+	return fmt.Sprintf("prompt %s needs the argument %s", name, strings.Join(missing, " and "))
 }
 
 // errorMessage is a JSON-RPC error response; id nil is written as null.
@@ -173,37 +183,19 @@ func errorMessage(id json.RawMessage, code int, msg string) any {
 	return mcp.JSONRPCError{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(rid), Error: mcp.NewJSONRPCErrorDetails(code, msg, nil)}
 }
 
-// handshakeSession is a session that begins with initialize (stdio). An
-// HTTP session begins with its own initialize POST, and mcp-go reports
-// every HTTP session initialized.
-type handshakeSession interface {
-	server.ClientSession
-	handshakes()
-}
-
-// handshakeGate refuses, in a legacy session, any request but ping before
-// initialize, and a second initialize. Modern requests (protocol version
-// in _meta) need no handshake.
-func handshakeGate(ctx context.Context, _ any, message any) error {
-	sess, ok := server.ClientSessionFromContext(ctx).(handshakeSession)
-	if !ok {
-		return nil
-	}
-	raw, _ := message.(json.RawMessage)
-	var m struct {
-		Method string `json:"method"`
-		Params struct {
-			Meta *mcp.Meta `json:"_meta"`
-		} `json:"params"`
-	}
-	if json.Unmarshal(raw, &m) != nil || mcp.IsModernProtocol(m.Params.Meta.ProtocolVersion()) {
+// handshake refuses, in a legacy session (one that begins with initialize:
+// stdio), any request but ping before initialize, and a second initialize.
+// Modern requests (protocol version in _meta) need no handshake. An HTTP
+// session begins with its own initialize POST.
+func handshake(sess server.ClientSession, env envelope) any {
+	if env.modern() {
 		return nil
 	}
 	switch {
-	case m.Method == string(mcp.MethodInitialize) && sess.Initialized():
-		return errors.New("the session is already initialized; initialize is sent once")
-	case m.Method != string(mcp.MethodInitialize) && m.Method != string(mcp.MethodPing) && !sess.Initialized():
-		return fmt.Errorf("%s before initialize: send initialize first", clip(m.Method, 64))
+	case env.Method == string(mcp.MethodInitialize) && sess.Initialized():
+		return errorMessage(env.ID, mcp.INVALID_REQUEST, "the session is already initialized; initialize is sent once")
+	case env.Method != string(mcp.MethodInitialize) && env.Method != string(mcp.MethodPing) && !sess.Initialized():
+		return errorMessage(env.ID, mcp.INVALID_REQUEST, clip(env.Method, 64)+" before initialize: send initialize first")
 	}
 	return nil
 }
@@ -224,7 +216,7 @@ func Checked(s *server.MCPServer, h http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		env, bad := readEnvelope(body)
 		if bad == nil && !env.isResponse() && env.Method != "" && len(env.ID) > 0 {
-			bad = refuse(s, env)
+			bad = refuse(s, env, body)
 		}
 		if bad != nil {
 			writeJSON(w, http.StatusOK, bad)

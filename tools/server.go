@@ -93,18 +93,10 @@ func New(sb *sandbox.Sandbox, o Options) *server.MCPServer {
 		server.WithPromptCapabilities(false),
 		server.WithToolHandlerMiddleware(recovery(o.Logger)),
 		server.WithResourceRecovery(),
-		server.WithHooks(hooks()),
 	)
 	for _, t := range All(sb, o) {
 		s.AddTool(t.Tool, t.Handler)
 	}
 	addResources(s, sb)
 	return s
-}
-
-// hooks are the protocol rules lastmile adds to mcp-go's dispatch.
-func hooks() *server.Hooks {
-	h := &server.Hooks{}
-	h.AddOnRequestInitialization(handshakeGate)
-	return h
 }

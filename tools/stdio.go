@@ -133,7 +133,11 @@ func route(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *outb
 		s.HandleMessage(ctx, line) // a notification: no answer
 		return nil
 	}
-	if refusal := refuse(s, env); refusal != nil {
+	refusal := refuse(s, env, line)
+	if refusal == nil {
+		refusal = handshake(sess, env)
+	}
+	if refusal != nil {
 		w.send(refusal)
 		return nil
 	}
@@ -304,9 +308,6 @@ func (s *stdioSession) NotificationChannel() chan<- mcp.JSONRPCNotification {
 }
 func (s *stdioSession) Initialize()       { s.initialized.Store(true) }
 func (s *stdioSession) Initialized() bool { return s.initialized.Load() }
-
-// handshakes marks a session that starts with initialize (see handshakeGate).
-func (s *stdioSession) handshakes() {}
 
 func (s *stdioSession) SetLogLevel(l mcp.LoggingLevel) { s.level.Store(l) }
 func (s *stdioSession) GetLogLevel() mcp.LoggingLevel {
