@@ -304,6 +304,9 @@ func schemaProblems(err error, props map[string][]string) []string {
 				}
 				lines = append(lines, fmt.Sprintf("%s: is not a field here — the fields are %s", name, strings.Join(known, ", ")))
 			}
+		case *kind.Not:
+			// The one "not" in the schemas: a cell is a block without columns.
+			lines = append(lines, fmt.Sprintf("%s: columns cannot be nested inside a column", join(field, "columns")))
 		case *kind.FalseSchema:
 			field, last := fieldPath(e.InstanceLocation[:max(len(e.InstanceLocation)-1, 0)]), ""
 			if n := len(e.InstanceLocation); n > 0 {

@@ -262,3 +262,14 @@ func TestCampaignArtifactsArePaged(t *testing.T) {
 		t.Fatalf("second page: %d artifacts, next_cursor %v", len(rest), next["next_cursor"])
 	}
 }
+
+// A cell is a block without columns: the schema says so once ($defs), and
+// the agent hears it as a sentence.
+func TestNestedColumnsAreRefusedInWords(t *testing.T) {
+	h := newHarness(t)
+	cmp := h.newCampaign(t, "Cells")
+	cell := obj{"type": "paragraph", "text": "x", "columns": []any{[]obj{{"type": "paragraph", "text": "y"}}, []obj{{"type": "paragraph", "text": "z"}}}}
+	args := with(emailArgs(cmp), "html", nil, "blocks", []obj{{"type": "columns", "columns": []any{[]obj{cell}, []obj{{"type": "paragraph", "text": "w"}}}}})
+	delete(args, "html")
+	mustToolError(t, h.call(t, "create_email", args), "blocks[0].columns[0][0].columns: columns cannot be nested inside a column")
+}

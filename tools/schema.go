@@ -249,7 +249,7 @@ func blockSchema() *jsonschema.Schema {
 // cellSchema is a block without columns: said as such, not spelled out a
 // second time.
 func cellSchema() *jsonschema.Schema {
-	return mustSchema(`{"$ref": "#/$defs/block", "description": "One content block, not columns.", "properties": {"columns": false}}`)
+	return mustSchema(`{"$ref": "#/$defs/block", "description": "One content block, not columns.", "not": {"required": ["columns"]}}`)
 }
 
 func ptr[T any](v T) *T { return &v }
