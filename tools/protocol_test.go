@@ -201,7 +201,7 @@ func TestToolsListSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const limit = 43 << 10
+	const limit = 31 << 10
 	if len(data) > limit {
 		t.Fatalf("tools/list is %d bytes; the limit is %d", len(data), limit)
 	}
