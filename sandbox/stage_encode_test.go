@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -66,4 +67,26 @@ func FuzzAppendJSONString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkEncodeRevision20KB encodes a staged 20 KB email as staging
+// does: the content (hashed), then the revision around it.
+func BenchmarkEncodeRevision20KB(b *testing.B) {
+	html, err := os.ReadFile("../testdata/bench/email-20kb.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &Revision{ArtifactID: "eml_1", Kind: KindEmail, CampaignID: "cmp_1", Number: 3, CreatedAt: time.Now(), Actor: "agent",
+		Email: &Email{Name: "Launch", Subject: "Hi", FromName: "Acme", FromEmail: "news@acme.com", HTML: string(html), Audience: Audience{Include: []string{"seg_1"}}}}
+	b.SetBytes(int64(len(html)))
+	for b.Loop() {
+		field, data, err := encodeContent(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Hash = contentHash(data)
+		if _, err := encodeRevision(r, field, data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
