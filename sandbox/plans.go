@@ -338,7 +338,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	// take a hundred round trips.
 	probes := s.probe(ctx, in, refs)
 	var puts, sends []PlanStep
-	var docs []governance.Document
+	var checks []checkItem
 	for i, a := range in.artifacts {
 		r := in.revs[a.ID]
 		pr := probes[i]
@@ -369,7 +369,8 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		if mode == planFull {
 			// The audience as check_campaign counts it, so the plan and the
 			// check report the same findings.
-			docs = append(docs, s.document(c, a, fr, s.audienceSize(ctx, a, r, in.segments)))
+			audience := s.audienceSize(ctx, a, r, in.segments)
+			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }})
 		}
 		live := a.Live
 		if live != nil {
@@ -414,7 +415,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	} else {
 		p.Governance = PlanGovernance{Configured: len(pol.Rules()) > 0, PolicyHash: pol.Hash()}
 		if mode == planFull {
-			rep := s.checkDocs(pol, docs)
+			rep := s.checkDocs(pol, checks)
 			g := &p.Governance
 			g.Summary, g.Errors, g.Warnings, g.Suggestions, g.Passed, g.Findings = Summarize(&rep), rep.Errors, rep.Warnings, rep.Suggestions, rep.Passed, rep.Findings
 			if !g.Configured {
@@ -455,11 +456,13 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			out[i].problem = &Problem{Field: a.ID, Message: fmt.Sprintf("%s cannot hold %ss", t.Platform(), a.Kind), Fix: "stage it for another target with the target field"}
 			continue
 		}
-		obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			// Deriving the final revision is most of a cold plan's time:
+			// here it runs on every core.
+			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 			r := &out[i]
 			if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
 				r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)

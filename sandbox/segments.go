@@ -191,7 +191,7 @@ func (s *Sandbox) StageSegment(ctx context.Context, actor string, in SegmentInpu
 	if err != nil {
 		return nil, err
 	}
-	if n, ok := s.countSegment(ctx, res.Artifact); ok {
+	if n, ok := s.countSegment(ctx, res); ok {
 		res.EstimatedSize = &n
 	}
 	return res, nil
@@ -256,21 +256,15 @@ func (s *Sandbox) SegmentSet(ctx context.Context, campaignID string) (map[string
 	return set, err
 }
 
-// countSegment asks the segment's target to count its members.
-func (s *Sandbox) countSegment(ctx context.Context, a *Artifact) (int, bool) {
-	t, ok := s.targets[a.Target]
+// countSegment asks the segment's target to count its members, through the
+// segments staging read (StageResult.segments).
+func (s *Sandbox) countSegment(ctx context.Context, res *StageResult) (int, bool) {
+	a := res.Artifact
+	c, ok := s.targets[a.Target].(Counter)
 	if !ok {
 		return 0, false
 	}
-	c, ok := t.(Counter)
-	if !ok {
-		return 0, false
-	}
-	set, err := s.SegmentSet(ctx, a.CampaignID)
-	if err != nil {
-		return 0, false
-	}
-	n, err := c.Count(ctx, []string{a.ID}, nil, set)
+	n, err := c.Count(ctx, []string{a.ID}, nil, res.segments)
 	if err != nil {
 		s.log.Warn("counting segment failed", "segment", a.ID, "err", err)
 		return 0, false

@@ -30,6 +30,9 @@ type StageResult struct {
 	// warm is the policy check of the new revision, started before the
 	// commit (see StagedGovernanceLine).
 	warm *warmCheck
+	// segments are those the revision's audience is counted through, as
+	// the transaction saw them (segmentsOf).
+	segments map[string]*Segment
 }
 
 // staging is the per-kind part of a write: validation that needs the rest of
@@ -183,7 +186,8 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 				return err
 			}
 			res = &StageResult{Artifact: head, Revision: prev, Unchanged: true}
-			return nil
+			res.segments, err = s.segmentsOf(tx, c.ID, head.ID, prev)
+			return err
 		}
 		var prev *Revision
 		prevTarget := ""
@@ -216,9 +220,10 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 			}
 		}
 		res = &StageResult{Artifact: head, Revision: r}
-		if res.warm, err = s.warm(ctx, tx, c, head, r); err != nil {
+		if res.segments, err = s.segmentsOf(tx, c.ID, self, r); err != nil {
 			return err
 		}
+		res.warm = s.warm(ctx, c, head, r, res.segments)
 		return s.audit(tx, AuditEntry{Actor: actor, Action: "stage_" + string(st.kind), Object: self, Revision: r.Number, CampaignID: c.ID, Detail: map[string]any{"name": r.Name(), "hash": r.Hash}})
 	})
 	if err != nil {
@@ -234,7 +239,7 @@ func revKey(id string, n int) string { return id + "/" + revisionKey(n) }
 // Callers must not modify what they get.
 func (s *Sandbox) revision(tx store.Tx, id string, n int) (*Revision, error) {
 	key := revKey(id, n)
-	if r, ok := s.revs.get(key); ok {
+	if r, ok := s.revs.Get(key); ok {
 		return r, nil
 	}
 	r, err := getJSON[Revision](tx, artifactBucket(id), revisionKey(n))
@@ -244,7 +249,7 @@ func (s *Sandbox) revision(tx store.Tx, id string, n int) (*Revision, error) {
 	if r == nil {
 		return nil, fmt.Errorf("store: revision %d of %s is missing", n, id)
 	}
-	s.revs.put(key, r)
+	s.revs.Put(key, r)
 	return r, nil
 }
 
