@@ -140,6 +140,18 @@ func checkGroup(ps *problems, field string, g *Group, depth int, root bool) {
 
 // StageSegment validates a segment and stages it as a new revision.
 func (s *Sandbox) StageSegment(ctx context.Context, actor string, in SegmentInput) (*StageResult, error) {
+	return s.stageSegment(ctx, actor, in, false)
+}
+
+// CheckSegment checks a segment for every problem StageSegment would report and
+// writes nothing: nil means StageSegment would stage it. Tools use it to
+// report a request's other problems along with its schema errors, in one
+// round.
+func (s *Sandbox) CheckSegment(ctx context.Context, in SegmentInput) error {
+	return checked(s.stageSegment(ctx, "", in, true))
+}
+
+func (s *Sandbox) stageSegment(ctx context.Context, actor string, in SegmentInput, checkOnly bool) (*StageResult, error) {
 	var ps problems
 	seg := &Segment{
 		Name: strings.TrimSpace(in.Name), Group: Group{Match: in.Match, Conditions: in.Conditions, Groups: in.Groups},
@@ -167,7 +179,7 @@ func (s *Sandbox) StageSegment(ctx context.Context, actor string, in SegmentInpu
 	}
 	s.checkTargetOverride("target", seg.Target, KindSegment, &ps)
 	res, err := s.stage(ctx, actor, staging{
-		kind: KindSegment, campaignID: in.CampaignID, artifactID: in.SegmentID, rev: &Revision{Segment: seg}, pre: ps,
+		kind: KindSegment, campaignID: in.CampaignID, artifactID: in.SegmentID, rev: &Revision{Segment: seg}, pre: ps, checkOnly: checkOnly,
 		check: func(tx store.Tx, c *Campaign, self string, ps *problems) error {
 			for i, id := range seg.IncludeSegments {
 				if id == self {

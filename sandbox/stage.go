@@ -43,6 +43,9 @@ type staging struct {
 	artifactID string // empty: a new artifact
 	rev        *Revision
 	pre        problems // problems found before the transaction
+	// checkOnly checks everything a write is checked for and writes
+	// nothing: stage returns the problems, or errChecked.
+	checkOnly bool
 	// check adds problems found against the stored campaign.
 	check func(tx store.Tx, c *Campaign, self string, ps *problems) error
 	// index updates secondary indexes (slugs) for the new revision.
@@ -95,19 +98,18 @@ func encodeRevision(r *Revision, field string, data []byte) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-type checkOnlyKey struct{}
+// errChecked is what staging returns under checkOnly when nothing is
+// wrong: the write would have been made.
+var errChecked = errors.New("sandbox: checked only, nothing staged")
 
-// CheckOnly returns a context in which the Stage methods check everything
-// a write would be checked for and write nothing: they return the problems,
-// or ErrChecked when the write would have been made. Tools use it to
-// report a request's other problems along with its schema errors, in one
-// round.
-func CheckOnly(ctx context.Context) context.Context {
-	return context.WithValue(ctx, checkOnlyKey{}, true)
+// checked turns staging's outcome under checkOnly into a Check method's:
+// nil when the write would have been made, else its problems.
+func checked(_ *StageResult, err error) error {
+	if errors.Is(err, errChecked) {
+		return nil
+	}
+	return err
 }
-
-// ErrChecked is what staging returns under CheckOnly when nothing is wrong.
-var ErrChecked = errors.New("sandbox: checked only, nothing staged")
 
 func artifactNotFound(kind Kind, id, campaignID string) error {
 	return &NotFoundError{What: string(kind), ID: id, Hint: fmt.Sprintf("get_campaign %s lists the campaign's artifacts; leave the id empty to stage a new %s", campaignID, kind)}
@@ -117,8 +119,8 @@ func artifactNotFound(kind Kind, id, campaignID string) error {
 func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageResult, error) {
 	var res *StageResult
 	what := string(st.kind)
-	run, checkOnly := s.st.Update, ctx.Value(checkOnlyKey{}) != nil
-	if checkOnly {
+	run := s.st.Update
+	if st.checkOnly {
 		run = s.st.View
 	}
 	err := run(ctx, func(tx store.Tx) error {
@@ -165,8 +167,8 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 		if err := ps.err(what); err != nil {
 			return err
 		}
-		if checkOnly {
-			return ErrChecked
+		if st.checkOnly {
+			return errChecked
 		}
 		r := st.rev
 		r.ArtifactID, r.Kind, r.CampaignID, r.Actor = self, st.kind, c.ID, actor

@@ -42,10 +42,10 @@ type spec[In, Out any] struct {
 	// cached: the result depends only on the arguments and the store, so it
 	// is reused until the store's next write (get_campaign, list_campaigns).
 	cached bool
-	// checks: run can check without writing (sandbox.CheckOnly), so that
-	// arguments the schema refuses are also checked for everything else,
-	// and the agent hears of every problem in one round.
-	checks bool
+	// check, when set, checks the arguments as run would and writes
+	// nothing, so that arguments the schema refuses are also checked for
+	// everything else, and the agent hears of every problem in one round.
+	check func(ctx context.Context, in In) error
 	// run does the work and returns the structured result and a one-line
 	// summary for clients that only show text.
 	run func(ctx context.Context, req mcp.CallToolRequest, in In) (Out, string, error)
@@ -110,7 +110,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		}
 		if err := validator().Validate(inst); err != nil {
 			lines := schemaProblems(err, props)
-			if sp.checks {
+			if sp.check != nil {
 				lines = append(lines, sp.otherProblems(ctx, req, raw, lifted, lines)...)
 			}
 			return mcp.NewToolResultError(explainLines(sp.name, lines)), nil
@@ -237,7 +237,7 @@ func (sp spec[In, Out]) otherProblems(ctx context.Context, req mcp.CallToolReque
 		return nil // a wrong type somewhere: the schema errors say where
 	}
 	lifted.RestoreInto(&v)
-	_, _, err := sp.run(sandbox.CheckOnly(ctx), req, v)
+	err := sp.check(ctx, v)
 	var ve *sandbox.ValidationError
 	var nf *sandbox.NotFoundError
 	switch {
