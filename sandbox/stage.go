@@ -68,7 +68,7 @@ func encodeContent(r *Revision) (field string, data []byte, err error) {
 	default:
 		return "", nil, errors.New("a revision without content")
 	}
-	data, err = marshalContent(v)
+	data, err = marshal(v)
 	return field, data, err
 }
 

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"os"
-	"strings"
 	"testing"
 	"time"
 )
@@ -42,31 +41,6 @@ func TestEncodeRevisionIsMarshal(t *testing.T) {
 	if _, _, err := encodeContent(&Revision{}); err == nil {
 		t.Error("a revision without content encoded")
 	}
-}
-
-// appendJSONString and marshalContent must give exactly what
-// encoding/json gives, for any string.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", `say "hi" \ bye`, "tab\tnew\nline\r\x00\x1f\x7f", "<p>a & b</p>", "caf\u00e9 \u2028 \u2029 \U0001F600", "bad \xff\xfe utf8 \xed\xa0\x80", strings.Repeat(`<td style="x">é</td>`+"\n", 60)} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendJSONString(%q) =\n %s\nwant\n %s", s, got, want)
-		}
-		long := strings.Repeat(s, spliceMin/(len(s)+1)+1)
-		for _, v := range []any{&Email{Name: s, HTML: long, Text: s + long}, &Page{Title: s, HTML: long, MetaDescription: splicePrefix + "0"}, &Email{HTML: long + splicePrefix + "0"}} {
-			want, _ := marshal(v)
-			got, err := marshalContent(v)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("marshalContent(%+v) =\n %s\nwant\n %s", v, got, want)
-			}
-		}
-	})
 }
 
 // BenchmarkEncodeRevision20KB encodes a staged 20 KB email as staging
