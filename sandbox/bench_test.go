@@ -254,7 +254,7 @@ func snapshotFiles(b testing.TB, dir string) map[string]bool {
 func newFiles(b testing.TB, dir string, before map[string]bool) map[string][]byte {
 	out := map[string][]byte{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || before[p] || strings.Contains(p, "/journal/") || strings.HasSuffix(p, ".db") || strings.HasSuffix(p, ".lock") {
+		if err != nil || d.IsDir() || before[p] || strings.Contains(p, "/journal/") || strings.HasSuffix(p, ".db") || strings.HasSuffix(p, ".lock") || strings.HasSuffix(p, ".wait") {
 			return nil
 		}
 		data, _ := os.ReadFile(p)
