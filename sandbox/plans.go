@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -693,6 +694,95 @@ func (s *Sandbox) GetPlan(ctx context.Context, id string) (*Plan, error) {
 	}
 	p.Status = p.effectiveStatus(s.clock())
 	return p, nil
+}
+
+// PlanPage is a plan with one page of its steps: what a tool answers with
+// when the whole plan (800 steps of a 500-artifact campaign are 0.9 MB of
+// JSON) is too much to send at once.
+type PlanPage struct {
+	// Plan is the plan, effective status applied, whose Steps holds this
+	// page's steps only. It is the caller's to modify.
+	Plan *Plan
+	// Offset is the index of Steps[0] among all the steps; Total counts
+	// them all.
+	Offset, Total int
+	// Irreversible lists every step that reaches people, wherever it is.
+	Irreversible []PlanStep
+}
+
+// GetPlanPage returns the plan with up to limit of its steps from offset
+// (0-based; limit ≤ 0 means all). The plan is decoded once and kept while
+// its stored bytes stay the same, so paging through a large plan decodes
+// it once, not once per page.
+func (s *Sandbox) GetPlanPage(ctx context.Context, id string, offset, limit int) (*PlanPage, error) {
+	p, err := s.keptPlan(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	offset = min(max(offset, 0), len(p.Steps))
+	end := len(p.Steps)
+	if limit > 0 {
+		end = min(end, offset+limit)
+	}
+	out := *p
+	out.Status = p.effectiveStatus(s.clock())
+	out.Steps = slices.Clone(p.Steps[offset:end])
+	out.Approvals.Roles = slices.Clone(p.Approvals.Roles)
+	out.Approvals.Reasons = slices.Clone(p.Approvals.Reasons)
+	out.Approvals.Channels = slices.Clone(p.Approvals.Channels)
+	out.Approvals.Have = slices.Clone(p.Approvals.Have)
+	out.Governance.Findings = slices.Clone(p.Governance.Findings)
+	out.Promotion.Audited = slices.Clone(p.Promotion.Audited)
+	out.Strays = slices.Clone(p.Strays)
+	if p.Rejection != nil {
+		r := *p.Rejection
+		out.Rejection = &r
+	}
+	return &PlanPage{Plan: &out, Offset: offset, Total: len(p.Steps), Irreversible: p.Irreversible()}, nil
+}
+
+// keptPlan is loadPlan through s.plans. The plan it returns is shared:
+// callers copy what they hand out.
+func (s *Sandbox) keptPlan(ctx context.Context, id string) (*Plan, error) {
+	// The generation is read before the plan: a write in between makes it
+	// look newer than the plan read, never older.
+	gen, known := s.Generation(ctx)
+	kept, ok := s.plans.Get(id)
+	if ok && known && kept.gen == gen {
+		return kept.plan, nil
+	}
+	var p *Plan
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		if !strings.HasPrefix(id, PrefixPlan) {
+			_, err := s.loadPlan(tx, id) // says what is wrong with the id
+			return err
+		}
+		raw, err := tx.Get(bPlans, id)
+		if err != nil {
+			return err
+		}
+		if raw == nil {
+			return planNotFound(id)
+		}
+		if ok && bytes.Equal(raw, kept.raw) {
+			p = kept.plan
+		} else if p, err = getJSONBytes[Plan](raw); err != nil {
+			return fmt.Errorf("store: %s/%s: %w", bPlans, id, err)
+		}
+		if known {
+			s.plans.Put(id, decodedPlan{gen: gen, raw: raw, plan: p})
+		}
+		return nil
+	})
+	return p, err
+}
+
+// decodedPlan is a plan with the bytes it was decoded from, as of a
+// store generation.
+type decodedPlan struct {
+	gen  uint64
+	raw  []byte
+	plan *Plan
 }
 
 // PlanSummary is a plan in a list.
