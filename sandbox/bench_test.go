@@ -97,8 +97,9 @@ func BenchmarkPlanPromotion500(b *testing.B) {
 // BenchmarkStageNth stages the N-th artifact of a campaign whose other
 // N-1 are segments, as an agent building a large campaign does: a segment,
 // or an email sent to the first of them (so the first email is the 2nd
-// artifact), with the governance line a write tool returns. Budget: the
-// 500th costs what the first does (±20%).
+// artifact), with the governance line a write tool returns; over bbolt,
+// and over the memory store to see the sandbox's own work without the
+// disk's. Budget: the 500th costs what the first does (±20%).
 func BenchmarkStageNth(b *testing.B) {
 	ctx := context.Background()
 	cities := []string{"London", "New York", "Boston", "Berlin"}
@@ -107,66 +108,68 @@ func BenchmarkStageNth(b *testing.B) {
 			Conditions: []sandbox.Condition{{Property: "city", Operator: "eq", Value: cities[i%4]}, {Property: "plan", Operator: "eq", Value: "pro"}}}
 	}
 	body := strings.Repeat("<tr><td><p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices. <a href=\"https://www.acme.com/spring\">Shop the range</a>.</p></td></tr>\n", 60)
-	for _, kind := range []string{"segment", "email"} {
-		first := 1
-		if kind == "email" {
-			first = 2
-		}
-		for _, n := range []int{first, sandbox.MaxArtifactsPerCampgn} {
-			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
-				e := newEnv(b, envOptions{policy: samplePolicy(b)})
-				newCampaign := func() string {
-					c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Big", Markets: []string{"US"}, Industry: "retail", UTM: sandbox.UTM{Source: "newsletter", Medium: "email", Campaign: "big"}})
-					if err != nil {
-						b.Fatal(err)
+	for _, where := range []string{"bolt", "memory"} {
+		for _, kind := range []string{"segment", "email"} {
+			smallest := 1
+			if kind == "email" {
+				smallest = 2
+			}
+			for _, n := range []int{smallest, sandbox.MaxArtifactsPerCampgn} {
+				b.Run(fmt.Sprintf("%s/%s/%d", where, kind, n), func(b *testing.B) {
+					e := newEnv(b, envOptions{policy: samplePolicy(b), memory: where == "memory"})
+					newCampaign := func() string {
+						c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Big", Markets: []string{"US"}, Industry: "retail", UTM: sandbox.UTM{Source: "newsletter", Medium: "email", Campaign: "big"}})
+						if err != nil {
+							b.Fatal(err)
+						}
+						return c.ID
 					}
-					return c.ID
-				}
-				// Every store holds as many segments, so only the campaign's
-				// size differs: a bbolt file still growing makes commits dearer.
-				other, cmp := newCampaign(), newCampaign()
-				first := ""
-				for i := range sandbox.MaxArtifactsPerCampgn - 1 {
-					into := other
-					if i < n-1 {
-						into = cmp
+					// Every store holds as many segments, so only the campaign's
+					// size differs: a bbolt file still growing makes commits dearer.
+					other, cmp := newCampaign(), newCampaign()
+					first := ""
+					for i := range sandbox.MaxArtifactsPerCampgn - 1 {
+						into := other
+						if i < n-1 {
+							into = cmp
+						}
+						r, err := e.sb.StageSegment(ctx, "bench", segment(into, i))
+						if err != nil {
+							b.Fatal(err)
+						}
+						if first == "" && into == cmp {
+							first = r.Artifact.ID
+						}
 					}
-					r, err := e.sb.StageSegment(ctx, "bench", segment(into, i))
-					if err != nil {
-						b.Fatal(err)
+					c := struct{ ID string }{cmp}
+					stage := func(i int) (*sandbox.StageResult, error) {
+						if kind == "segment" {
+							return e.sb.StageSegment(ctx, "bench", segment(c.ID, n+i))
+						}
+						in := sandbox.EmailInput{CampaignID: c.ID, Name: fmt.Sprintf("Broadcast %d", i), Subject: "Spring is here",
+							FromName: "Acme", FromEmail: "news@acme.com", HTML: fmt.Sprintf("<html><body><table>%s<!-- %d --></table></body></html>", body, i)}
+						if first != "" {
+							in.Audience.Include = []string{first}
+						}
+						return e.sb.StageEmail(ctx, "bench", in)
 					}
-					if first == "" && into == cmp {
-						first = r.Artifact.ID
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						res, err := stage(i)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if line := e.sb.StagedGovernanceLine(ctx, res); !strings.HasPrefix(line, "governance:") {
+							b.Fatal(line)
+						}
+						b.StopTimer()
+						if err := e.sb.UnstageForTest(ctx, c.ID, res.Artifact.ID); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
 					}
-				}
-				c := struct{ ID string }{cmp}
-				stage := func(i int) (*sandbox.StageResult, error) {
-					if kind == "segment" {
-						return e.sb.StageSegment(ctx, "bench", segment(c.ID, n+i))
-					}
-					in := sandbox.EmailInput{CampaignID: c.ID, Name: fmt.Sprintf("Broadcast %d", i), Subject: "Spring is here",
-						FromName: "Acme", FromEmail: "news@acme.com", HTML: fmt.Sprintf("<html><body><table>%s<!-- %d --></table></body></html>", body, i)}
-					if first != "" {
-						in.Audience.Include = []string{first}
-					}
-					return e.sb.StageEmail(ctx, "bench", in)
-				}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					res, err := stage(i)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if line := e.sb.StagedGovernanceLine(ctx, res); !strings.HasPrefix(line, "governance:") {
-						b.Fatal(line)
-					}
-					b.StopTimer()
-					if err := e.sb.UnstageForTest(ctx, c.ID, res.Artifact.ID); err != nil {
-						b.Fatal(err)
-					}
-					b.StartTimer()
-				}
-			})
+				})
+			}
 		}
 	}
 }
