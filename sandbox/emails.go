@@ -107,8 +107,8 @@ func (s *Sandbox) StageEmail(ctx context.Context, actor string, in EmailInput) (
 	return s.stageEmail(ctx, actor, in, false)
 }
 
-// CheckEmail checks an email for every problem StageEmail would report and
-// writes nothing: nil means StageEmail would stage it. Tools use it to
+// CheckEmail reports every problem StageEmail would, and writes
+// nothing: nil means StageEmail would stage the email. Tools use it to
 // report a request's other problems along with its schema errors, in one
 // round.
 func (s *Sandbox) CheckEmail(ctx context.Context, in EmailInput) error {

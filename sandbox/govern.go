@@ -346,9 +346,10 @@ func (s *Sandbox) segmentsOf(tx store.Tx, campaignID, id string, r *Revision) (m
 
 // reach is the part of segs that counting include minus exclude needs: the
 // segments named and those they include or exclude, transitively. Counting
-// through the rest of a campaign's segments would make every count grow
-// with the campaign, and a target that adds the static addresses of every
-// segment it is given to the contacts it counts would count differently.
+// through these only keeps a count's cost apart from the campaign's size,
+// and keeps it the same wherever it is made (staging, one artifact's check,
+// the campaign's): a target may count the static addresses of every
+// segment it is given as contacts, as local does.
 func reach(segs map[string]*Segment, include, exclude []string) map[string]*Segment {
 	out := map[string]*Segment{}
 	todo := append(slices.Clone(include), exclude...)

@@ -54,8 +54,8 @@ func (s *Sandbox) StagePage(ctx context.Context, actor string, in PageInput) (*S
 	return s.stagePage(ctx, actor, in, false)
 }
 
-// CheckPage checks a page for every problem StagePage would report and
-// writes nothing: nil means StagePage would stage it. Tools use it to
+// CheckPage reports every problem StagePage would, and writes
+// nothing: nil means StagePage would stage the page. Tools use it to
 // report a request's other problems along with its schema errors, in one
 // round.
 func (s *Sandbox) CheckPage(ctx context.Context, in PageInput) error {

@@ -726,19 +726,29 @@ func (s *Sandbox) GetPlanPage(ctx context.Context, id string, offset, limit int)
 	}
 	out := *p
 	out.Status = p.effectiveStatus(s.clock())
-	out.Steps = slices.Clone(p.Steps[offset:end])
+	out.Steps = cloneSteps(p.Steps[offset:end])
 	out.Approvals.Roles = slices.Clone(p.Approvals.Roles)
 	out.Approvals.Reasons = slices.Clone(p.Approvals.Reasons)
 	out.Approvals.Channels = slices.Clone(p.Approvals.Channels)
 	out.Approvals.Have = slices.Clone(p.Approvals.Have)
+	for i := range out.Approvals.Have {
+		out.Approvals.Have[i].Roles = slices.Clone(out.Approvals.Have[i].Roles)
+	}
 	out.Governance.Findings = slices.Clone(p.Governance.Findings)
 	out.Promotion.Audited = slices.Clone(p.Promotion.Audited)
 	out.Strays = slices.Clone(p.Strays)
-	if p.Rejection != nil {
-		r := *p.Rejection
-		out.Rejection = &r
+	out.Rejection = clone(p.Rejection)
+	return &PlanPage{Plan: &out, Offset: offset, Total: len(p.Steps), Irreversible: cloneSteps(p.Irreversible())}, nil
+}
+
+// cloneSteps copies steps down to what they point to.
+func cloneSteps(steps []PlanStep) []PlanStep {
+	out := slices.Clone(steps)
+	for i := range out {
+		st := &out[i]
+		st.At, st.AudienceSize, st.Notes = clone(st.At), clone(st.AudienceSize), slices.Clone(st.Notes)
 	}
-	return &PlanPage{Plan: &out, Offset: offset, Total: len(p.Steps), Irreversible: p.Irreversible()}, nil
+	return out
 }
 
 // keptPlan is loadPlan through s.plans. The plan it returns is shared:

@@ -82,8 +82,8 @@ type Sandbox struct {
 	dataDir  string
 	parallel int
 	approve  []string
-	// Caches of what is derived from immutable revisions, and get_campaign
-	// views; see cacheBudgets.
+	// Caches of revisions and what is derived from them, get_campaign
+	// views and plans being paged; their budgets are below.
 	finals *lru.Cache[string, *Revision]
 	revs   *lru.Cache[string, *Revision]
 	views  *lru.Cache[string, cachedView]

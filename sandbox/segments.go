@@ -143,8 +143,8 @@ func (s *Sandbox) StageSegment(ctx context.Context, actor string, in SegmentInpu
 	return s.stageSegment(ctx, actor, in, false)
 }
 
-// CheckSegment checks a segment for every problem StageSegment would report and
-// writes nothing: nil means StageSegment would stage it. Tools use it to
+// CheckSegment reports every problem StageSegment would, and writes
+// nothing: nil means StageSegment would stage the segment. Tools use it to
 // report a request's other problems along with its schema errors, in one
 // round.
 func (s *Sandbox) CheckSegment(ctx context.Context, in SegmentInput) error {

@@ -254,8 +254,8 @@ func (s *Sandbox) StageWorkflow(ctx context.Context, actor string, in WorkflowIn
 	return s.stageWorkflow(ctx, actor, in, false)
 }
 
-// CheckWorkflow checks a workflow for every problem StageWorkflow would report and
-// writes nothing: nil means StageWorkflow would stage it. Tools use it to
+// CheckWorkflow reports every problem StageWorkflow would, and writes
+// nothing: nil means StageWorkflow would stage the workflow. Tools use it to
 // report a request's other problems along with its schema errors, in one
 // round.
 func (s *Sandbox) CheckWorkflow(ctx context.Context, in WorkflowInput) error {
