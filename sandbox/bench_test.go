@@ -11,20 +11,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/internal/osfile"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
 // bigCampaign stages 100 artifacts: 20 segments, 40 emails (20 broadcast,
 // 20 sent only by workflows), 20 pages with forms and 20 workflows.
-func bigCampaign(b testing.TB, e *env) string {
+func bigCampaign(b testing.TB, e *env) string { return campaignOf(b, e, 20) }
+
+// campaignOf stages groups times a segment, two emails, a page and a
+// workflow: 5×groups artifacts.
+func campaignOf(b testing.TB, e *env, groups int) string {
 	ctx := context.Background()
 	c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Big", Markets: []string{"US"}, Industry: "retail", UTM: sandbox.UTM{Source: "newsletter", Medium: "email", Campaign: "big"}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	body := strings.Repeat("<tr><td><p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices. <a href=\"https://www.acme.com/spring\">Shop the range</a>.</p></td></tr>\n", 60)
-	for i := range 20 {
+	for i := range groups {
 		cities := []string{"London", "New York", "Boston", "Berlin"}
 		seg, err := e.sb.StageSegment(ctx, "bench", sandbox.SegmentInput{CampaignID: c.ID, Name: fmt.Sprintf("Segment %d", i), Match: "any",
 			Conditions: []sandbox.Condition{{Property: "city", Operator: "eq", Value: cities[i%4]}, {Property: "plan", Operator: "eq", Value: "pro"}}})
@@ -66,6 +71,142 @@ func BenchmarkPlanPromotion100(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPlanPromotion500: plan_promotion for 500 artifacts, the most a
+// campaign holds (budget ≤ 60 ms).
+func BenchmarkPlanPromotion500(b *testing.B) {
+	e := newEnv(b, envOptions{policy: samplePolicy(b)})
+	id := campaignOf(b, e, sandbox.MaxArtifactsPerCampgn/5)
+	ctx := context.Background()
+	// The first plan after staging derives every final revision (UTM
+	// applied); the rest find them kept.
+	start := time.Now()
+	if _, err := e.sb.PlanPromotion(ctx, "bench", id); err != nil {
+		b.Fatal(err)
+	}
+	first := time.Since(start)
+	for b.Loop() {
+		if _, err := e.sb.PlanPromotion(ctx, "bench", id); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
+}
+
+// BenchmarkStageNth stages the N-th artifact of a campaign whose other
+// N-1 are segments, as an agent building a large campaign does: a segment,
+// or an email sent to the first of them (so the first email is the 2nd
+// artifact), with the governance line a write tool returns; over bbolt,
+// and over the memory store to see the sandbox's own work without the
+// disk's. Budget: the 500th costs what the first does (±20%).
+func BenchmarkStageNth(b *testing.B) {
+	ctx := context.Background()
+	cities := []string{"London", "New York", "Boston", "Berlin"}
+	segment := func(cmp string, i int) sandbox.SegmentInput {
+		return sandbox.SegmentInput{CampaignID: cmp, Name: fmt.Sprintf("Segment %d", i), Match: "any",
+			Conditions: []sandbox.Condition{{Property: "city", Operator: "eq", Value: cities[i%4]}, {Property: "plan", Operator: "eq", Value: "pro"}}}
+	}
+	body := strings.Repeat("<tr><td><p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices. <a href=\"https://www.acme.com/spring\">Shop the range</a>.</p></td></tr>\n", 60)
+	for _, where := range []string{"bolt", "memory"} {
+		for _, kind := range []string{"segment", "email"} {
+			smallest := 1
+			if kind == "email" {
+				smallest = 2
+			}
+			for _, n := range []int{smallest, sandbox.MaxArtifactsPerCampgn} {
+				b.Run(fmt.Sprintf("%s/%s/%d", where, kind, n), func(b *testing.B) {
+					e := newEnv(b, envOptions{policy: samplePolicy(b), memory: where == "memory"})
+					newCampaign := func() string {
+						c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Big", Markets: []string{"US"}, Industry: "retail", UTM: sandbox.UTM{Source: "newsletter", Medium: "email", Campaign: "big"}})
+						if err != nil {
+							b.Fatal(err)
+						}
+						return c.ID
+					}
+					// Every store holds as many segments, so only the campaign's
+					// size differs: a bbolt file still growing makes commits dearer.
+					other, cmp := newCampaign(), newCampaign()
+					first := ""
+					for i := range sandbox.MaxArtifactsPerCampgn - 1 {
+						into := other
+						if i < n-1 {
+							into = cmp
+						}
+						r, err := e.sb.StageSegment(ctx, "bench", segment(into, i))
+						if err != nil {
+							b.Fatal(err)
+						}
+						if first == "" && into == cmp {
+							first = r.Artifact.ID
+						}
+					}
+					c := struct{ ID string }{cmp}
+					stage := func(i int) (*sandbox.StageResult, error) {
+						if kind == "segment" {
+							return e.sb.StageSegment(ctx, "bench", segment(c.ID, n+i))
+						}
+						in := sandbox.EmailInput{CampaignID: c.ID, Name: fmt.Sprintf("Broadcast %d", i), Subject: "Spring is here",
+							FromName: "Acme", FromEmail: "news@acme.com", HTML: fmt.Sprintf("<html><body><table>%s<!-- %d --></table></body></html>", body, i)}
+						if first != "" {
+							in.Audience.Include = []string{first}
+						}
+						return e.sb.StageEmail(ctx, "bench", in)
+					}
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						res, err := stage(i)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if line := e.sb.StagedGovernanceLine(ctx, res); !strings.HasPrefix(line, "governance:") {
+							b.Fatal(line)
+						}
+						b.StopTimer()
+						if err := e.sb.UnstageForTest(ctx, c.ID, res.Artifact.ID); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkStageEmail20KB stages a new revision of a 20 KB email under the
+// sample policy and waits for its governance line, as create_email does.
+func BenchmarkStageEmail20KB(b *testing.B) {
+	html, err := os.ReadFile("../testdata/bench/email-20kb.html")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, envOptions{policy: samplePolicy(b)})
+	ctx := context.Background()
+	c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Launch", Markets: []string{"US"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := ""
+	for i := 0; b.Loop(); i++ {
+		res, err := e.sb.StageEmail(ctx, "bench", sandbox.EmailInput{CampaignID: c.ID, EmailID: id, Name: "Launch", Subject: fmt.Sprintf("Spring is here (%d)", i),
+			FromName: "Acme", FromEmail: "news@acme.com", HTML: string(html)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		id = res.Artifact.ID
+		e.sb.StagedGovernanceLine(ctx, res)
+	}
+}
+
+// samplePolicy is the sample company's policy, the one the budgets are
+// measured with.
+func samplePolicy(b testing.TB) *governance.Policy {
+	p, err := governance.Load("../testdata/policy/acme.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 // BenchmarkPromote100 promotes a 100-artifact campaign to local and, in the
@@ -116,7 +257,7 @@ func snapshotFiles(b testing.TB, dir string) map[string]bool {
 func newFiles(b testing.TB, dir string, before map[string]bool) map[string][]byte {
 	out := map[string][]byte{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || before[p] || strings.Contains(p, "/journal/") || strings.HasSuffix(p, ".db") || strings.HasSuffix(p, ".lock") {
+		if err != nil || d.IsDir() || before[p] || strings.Contains(p, "/journal/") || strings.HasSuffix(p, ".db") || strings.HasSuffix(p, ".lock") || strings.HasSuffix(p, ".wait") {
 			return nil
 		}
 		data, _ := os.ReadFile(p)

@@ -164,7 +164,7 @@ func (s *Sandbox) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 		if gen, err = gs.Generation(ctx); err != nil {
 			return nil, err
 		}
-		if v, ok := s.views.get(id); ok && v.gen == gen {
+		if v, ok := s.views.Get(id); ok && v.gen == gen {
 			return v.view, nil
 		}
 	}
@@ -182,7 +182,7 @@ func (s *Sandbox) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 		return nil
 	})
 	if err == nil && cacheable {
-		s.views.put(id, cachedView{gen: gen, view: v})
+		s.views.Put(id, cachedView{gen: gen, view: v})
 	}
 	return v, err
 }

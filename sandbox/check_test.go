@@ -75,8 +75,8 @@ func TestCheckOneArtifactMatchesCampaign(t *testing.T) {
 	}
 }
 
-// Under CheckOnly, staging checks everything and writes nothing.
-func TestCheckOnlyStagesNothing(t *testing.T) {
+// CheckEmail checks everything StageEmail checks and writes nothing.
+func TestCheckEmailStagesNothing(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, envOptions{})
 	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Checked"})
@@ -85,19 +85,23 @@ func TestCheckOnlyStagesNothing(t *testing.T) {
 	}
 	before, _ := e.sb.Audit(ctx, 0, 0)
 	in := sandbox.EmailInput{CampaignID: c.ID, Name: "Hello", Subject: "Hi", FromName: "Acme", FromEmail: "news@acme.com", HTML: "<p>Hi</p>"}
-	if _, err := e.sb.StageEmail(sandbox.CheckOnly(ctx), "test", in); !errors.Is(err, sandbox.ErrChecked) {
-		t.Fatalf("a valid email under CheckOnly: err = %v, want ErrChecked", err)
+	if err := e.sb.CheckEmail(ctx, in); err != nil {
+		t.Fatalf("a valid email: CheckEmail = %v, want nil", err)
 	}
 	in.Audience.Include = []string{"seg_nope"}
-	_, err = e.sb.StageEmail(sandbox.CheckOnly(ctx), "test", in)
+	err = e.sb.CheckEmail(ctx, in)
 	var ve *sandbox.ValidationError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "audience.include[0]") {
-		t.Fatalf("an unknown segment under CheckOnly: err = %v", err)
+		t.Fatalf("an unknown segment: CheckEmail = %v", err)
+	}
+	var nf *sandbox.NotFoundError
+	if err := e.sb.CheckSegment(ctx, sandbox.SegmentInput{CampaignID: "cmp_nope", Name: "S", Conditions: []sandbox.Condition{{Property: "plan", Operator: "eq", Value: "pro"}}}); !errors.As(err, &nf) {
+		t.Fatalf("an unknown campaign: CheckSegment = %v, want a NotFoundError", err)
 	}
 	view, _ := e.sb.GetCampaign(ctx, c.ID)
 	after, _ := e.sb.Audit(ctx, 0, 0)
 	if len(view.Artifacts) != 0 || len(after) != len(before) {
-		t.Fatalf("CheckOnly staged %d artifacts and wrote %d audit entries", len(view.Artifacts), len(after)-len(before))
+		t.Fatalf("CheckEmail staged %d artifacts and wrote %d audit entries", len(view.Artifacts), len(after)-len(before))
 	}
 }
 

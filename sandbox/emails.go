@@ -104,6 +104,18 @@ func checkHTMLOrBlocks(ps *problems, html string, blocks []content.Block) {
 
 // StageEmail validates an email and stages it as a new revision.
 func (s *Sandbox) StageEmail(ctx context.Context, actor string, in EmailInput) (*StageResult, error) {
+	return s.stageEmail(ctx, actor, in, false)
+}
+
+// CheckEmail reports every problem StageEmail would, and writes
+// nothing: nil means StageEmail would stage the email. Tools use it to
+// report a request's other problems along with its schema errors, in one
+// round.
+func (s *Sandbox) CheckEmail(ctx context.Context, in EmailInput) error {
+	return checked(s.stageEmail(ctx, "", in, true))
+}
+
+func (s *Sandbox) stageEmail(ctx context.Context, actor string, in EmailInput, checkOnly bool) (*StageResult, error) {
 	var ps problems
 	e := &Email{
 		Name: strings.TrimSpace(in.Name), Subject: strings.TrimSpace(in.Subject), PreviewText: strings.TrimSpace(in.PreviewText),
@@ -151,7 +163,7 @@ func (s *Sandbox) StageEmail(ctx context.Context, actor string, in EmailInput) (
 		s.renderEmail(e)
 	}
 	return s.stage(ctx, actor, staging{
-		kind: KindEmail, campaignID: in.CampaignID, artifactID: in.EmailID, rev: &Revision{Email: e}, pre: ps,
+		kind: KindEmail, campaignID: in.CampaignID, artifactID: in.EmailID, rev: &Revision{Email: e}, pre: ps, checkOnly: checkOnly,
 		check: func(tx store.Tx, c *Campaign, _ string, ps *problems) error {
 			if err := checkRefs(tx, c, "audience.include", e.Audience.Include, KindSegment, ps); err != nil {
 				return err

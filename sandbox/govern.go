@@ -2,13 +2,10 @@ package sandbox
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/sandbox/content"
@@ -152,21 +149,24 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 	}); err != nil {
 		return nil, nil, err
 	}
-	var docs []governance.Document
+	var items []checkItem
 	for _, a := range in.artifacts {
 		if only == "" || a.ID == only {
-			docs = append(docs, s.document(in.campaign, a, s.final(in.campaign, in.revs[a.ID]), s.audienceSize(ctx, a, in.revs[a.ID], in.segments)))
+			r := in.revs[a.ID]
+			audience := s.audienceSize(ctx, a, r, in.segments)
+			items = append(items, checkItem{key: docKey(in.campaign, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
+				return s.document(in.campaign, a, s.final(in.campaign, r), audience)
+			}})
 		}
 	}
-	rep := s.checkDocs(p, docs)
+	rep := s.checkDocs(p, items)
 	return &rep, p, nil
 }
 
 // loadArtifactInput is loadPlanInput for checking one artifact: its
-// campaign, the artifact at its current revision, and the campaign's
-// segments (an audience is counted through them). Every write tool checks
-// what it staged, and reading the whole campaign made that cost grow with
-// the campaign: 0.7 ms at 300 artifacts. campaignID, when given, must be
+// campaign, the artifact at its current revision, and the segments its
+// audience is counted through. Every write tool checks what it staged, so
+// nothing here may grow with the campaign. campaignID, when given, must be
 // the artifact's.
 func (s *Sandbox) loadArtifactInput(tx store.Tx, campaignID, id string) (*planInput, error) {
 	a, err := getArtifact(tx, id)
@@ -187,66 +187,55 @@ func (s *Sandbox) loadArtifactInput(tx store.Tx, campaignID, id string) (*planIn
 	if err != nil {
 		return nil, err
 	}
-	segs, err := s.campaignSegments(tx, c.ID)
+	segs, err := s.segmentsOf(tx, c.ID, a.ID, r)
 	if err != nil {
 		return nil, err
 	}
 	return &planInput{campaign: c, artifacts: []*Artifact{a}, revs: map[string]*Revision{a.ID: r}, live: map[string]*Revision{}, segments: segs}, nil
 }
 
+// checkItem is a document to check, under the key its report is kept by.
+// doc builds the document only when no report is kept.
+type checkItem struct {
+	key string
+	doc func() governance.Document
+}
+
+// docKey names a document by what document makes it from: the artifact,
+// its kind and content (the revision's hash), the campaign's UTM tagging
+// (which rewrites every link), markets and industry, the platform and the
+// audience. Equal keys are equal documents, so a kept report is found
+// without building the document, let alone encoding it.
+func docKey(c *Campaign, a *Artifact, r *Revision, platform string, audience int) string {
+	return strings.Join([]string{a.ID, string(a.Kind), r.Hash, c.UTM.Source, c.UTM.Medium, c.UTM.Campaign,
+		strings.Join(c.Markets, ","), c.Industry, platform, strconv.Itoa(audience)}, "|")
+}
+
 // checkDocs checks documents one by one, reusing earlier results for
 // documents checked before under the same policy: the write tools check
 // each artifact as it is staged, so planning finds most results ready.
-func (s *Sandbox) checkDocs(p *governance.Policy, docs []governance.Document) governance.Report {
-	reps := make([]governance.Report, len(docs))
-	for i, d := range docs {
-		data, _ := json.Marshal(d)
-		sum := sha256.Sum256(data)
-		key := p.Hash() + "|" + hex.EncodeToString(sum[:])
-		if r, ok := s.checks.get(key); ok {
+func (s *Sandbox) checkDocs(p *governance.Policy, items []checkItem) governance.Report {
+	reps := make([]governance.Report, len(items))
+	for i, it := range items {
+		key := p.Hash() + "|" + it.key
+		if r, ok := s.checks.Get(key); ok {
 			reps[i] = r
 			continue
 		}
-		reps[i] = p.Check([]governance.Document{d})
-		s.checks.put(key, reps[i])
+		reps[i] = p.Check([]governance.Document{it.doc()})
+		s.checks.Put(key, reps[i])
 	}
 	return governance.Merge(reps...)
-}
-
-// lru is a small bounded cache; it forgets everything when full, which is
-// simple and enough for a working set of one campaign.
-type lru[V any] struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]V
-}
-
-func newLRU[V any](max int) *lru[V] { return &lru[V]{max: max, m: map[string]V{}} }
-
-func (c *lru[V]) get(k string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-
-func (c *lru[V]) put(k string, v V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[k] = v
 }
 
 // final is Final, remembered per revision and UTM tagging.
 func (s *Sandbox) final(c *Campaign, r *Revision) *Revision {
 	key := r.ArtifactID + "|" + r.Hash + "|" + c.UTM.Source + "|" + c.UTM.Medium + "|" + c.UTM.Campaign
-	if f, ok := s.finals.get(key); ok {
+	if f, ok := s.finals.Get(key); ok {
 		return f
 	}
 	f := Final(c, r)
-	s.finals.put(key, f)
+	s.finals.Put(key, f)
 	return f
 }
 
@@ -269,7 +258,7 @@ func (s *Sandbox) audienceSize(ctx context.Context, a *Artifact, r *Revision, se
 	if len(include) == 0 {
 		return 0
 	}
-	n, err := counter.Count(ctx, include, exclude, segs)
+	n, err := counter.Count(ctx, include, exclude, reach(segs, include, exclude))
 	if err != nil {
 		return -1
 	}
@@ -286,57 +275,95 @@ type warmCheck struct {
 }
 
 // warm starts checking a revision inside the transaction that stages it,
-// with the campaign's segments as the transaction sees them (an audience is
-// counted through them). It checks exactly what Check would read back after
-// the commit. The final revision is not kept in s.finals: plans read
-// revisions back from the store and keep what they derive from those.
-func (s *Sandbox) warm(ctx context.Context, tx store.Tx, c *Campaign, a *Artifact, r *Revision) (*warmCheck, error) {
+// with the segments its audience is counted through (see segmentsOf). It
+// checks exactly what Check would read back after the commit. The final
+// revision is not kept in s.finals: plans read revisions back from the
+// store and keep what they derive from those.
+func (s *Sandbox) warm(ctx context.Context, c *Campaign, a *Artifact, r *Revision, segs map[string]*Segment) *warmCheck {
 	p, err := s.policy.Policy()
 	if err != nil || len(p.Rules()) == 0 {
-		return nil, nil // GovernanceLine says why there is nothing to check
-	}
-	var segs map[string]*Segment
-	if r.Segment != nil || r.Email != nil && len(r.Email.Audience.Include) > 0 {
-		if segs, err = s.campaignSegments(tx, c.ID); err != nil {
-			return nil, err
-		}
-		if r.Segment != nil {
-			segs[a.ID] = r.Segment
-		}
+		return nil // GovernanceLine says why there is nothing to check
 	}
 	w := &warmCheck{done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		d := s.document(c, a, Final(c, r), s.audienceSize(ctx, a, r, segs))
-		w.rep = s.checkDocs(p, []governance.Document{d})
+		audience := s.audienceSize(ctx, a, r, segs)
+		w.rep = s.checkDocs(p, []checkItem{{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
+			return s.document(c, a, Final(c, r), audience)
+		}}})
 	}()
-	return w, nil
+	return w
 }
 
-// campaignSegments returns the campaign's segments at their current
-// revisions.
-func (s *Sandbox) campaignSegments(tx store.Tx, campaignID string) (map[string]*Segment, error) {
-	segs := map[string]*Segment{}
-	kvs, err := tx.Scan(bCampaignIndex, campaignID+"/", "", 0)
-	if err != nil {
-		return nil, err
+// segmentsOf returns the segments an audience of artifact id (at revision
+// r) is counted through: those r includes or excludes, and those they
+// refer to in turn, at their current revisions as tx sees them; for a
+// segment, r itself too. It reads only what the references reach, never
+// the rest of the campaign. nil when r has no audience.
+func (s *Sandbox) segmentsOf(tx store.Tx, campaignID, id string, r *Revision) (map[string]*Segment, error) {
+	var include, exclude []string
+	switch {
+	case r.Segment != nil:
+		include = []string{id}
+	case r.Email != nil && len(r.Email.Audience.Include) > 0:
+		include, exclude = r.Email.Audience.Include, r.Email.Audience.Exclude
+	default:
+		return nil, nil
 	}
-	for _, kv := range kvs {
-		if Kind(kv.Value) != KindSegment {
+	out := map[string]*Segment{}
+	seen := map[string]bool{}
+	todo := append(slices.Clone(include), exclude...)
+	for len(todo) > 0 {
+		ref := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if seen[ref] {
 			continue
 		}
-		id := strings.TrimPrefix(kv.Key, campaignID+"/")
-		a, err := getArtifact(tx, id)
-		if err != nil || a == nil {
-			return nil, err
+		seen[ref] = true
+		seg := r.Segment
+		if ref != id {
+			a, err := getArtifact(tx, ref)
+			if err != nil {
+				return nil, err
+			}
+			if a == nil || a.Kind != KindSegment || a.CampaignID != campaignID {
+				continue // staging refuses such references; counting skips them
+			}
+			rev, err := s.revision(tx, ref, a.Revision)
+			if err != nil {
+				return nil, err
+			}
+			seg = rev.Segment
 		}
-		r, err := s.revision(tx, id, a.Revision)
-		if err != nil {
-			return nil, err
+		if seg == nil {
+			continue
 		}
-		segs[id] = r.Segment
+		out[ref] = seg
+		todo = append(append(todo, seg.IncludeSegments...), seg.ExcludeSegments...)
 	}
-	return segs, nil
+	return out, nil
+}
+
+// reach is the part of segs that counting include minus exclude needs: the
+// segments named and those they include or exclude, transitively. Counting
+// through these only keeps a count's cost apart from the campaign's size,
+// and keeps it the same wherever it is made (staging, one artifact's check,
+// the campaign's): a target may count the static addresses of every
+// segment it is given as contacts, as local does.
+func reach(segs map[string]*Segment, include, exclude []string) map[string]*Segment {
+	out := map[string]*Segment{}
+	todo := append(slices.Clone(include), exclude...)
+	for len(todo) > 0 {
+		id := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		seg, ok := segs[id]
+		if _, done := out[id]; done || !ok || seg == nil {
+			continue
+		}
+		out[id] = seg
+		todo = append(append(todo, seg.IncludeSegments...), seg.ExcludeSegments...)
+	}
+	return out
 }
 
 // StagedGovernanceLine is GovernanceLine for what a Stage method returned:

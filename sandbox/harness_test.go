@@ -56,6 +56,9 @@ type envOptions struct {
 	wrap func(sandbox.Target) sandbox.Target
 	// sleep replaces the sandbox's wait (sandbox.Options.Sleep).
 	sleep func(context.Context, time.Duration) error
+	// memory puts the sandbox over store.Memory instead of bbolt (env.st
+	// is then nil): benchmarks of what the sandbox does, without the disk.
+	memory bool
 }
 
 func openEnv(t testing.TB, dir string, o envOptions) *env {
@@ -65,11 +68,16 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 			t.Fatal(err)
 		}
 	}
-	st, err := store.OpenBolt(dir)
-	if err != nil {
-		t.Fatal(err)
+	var st *store.Bolt
+	var backing store.Store = store.NewMemory()
+	if !o.memory {
+		var err error
+		if st, err = store.OpenBolt(dir); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		backing = st
 	}
-	t.Cleanup(func() { st.Close() })
 	if o.clock == nil {
 		o.clock = &clock{t: epoch}
 	}
@@ -87,7 +95,7 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 		target = o.wrap(lt)
 	}
 	sb, err := sandbox.New(sandbox.Options{
-		Store: st, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": target},
+		Store: backing, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": target},
 		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger, Sleep: o.sleep,
 	})
 	if err != nil {

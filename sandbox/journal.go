@@ -87,13 +87,25 @@ var ErrPromotionBusy = errors.New("another session is promoting this plan right 
 type journal struct {
 	mu sync.Mutex
 	f  *os.File
+	// sync makes what was written durable (osfile.DataSync; tests fail it).
+	sync func(*os.File) error
 	// Group commit: records written and records known durable. A record's
 	// append returns once a sync that began after it was written has
 	// finished; steps running at once share syncs.
 	written, synced uint64
 	syncing         bool
 	cond            *sync.Cond
+	// err is the first write or sync failure, returned by every append
+	// after it. A failed fsync may have dropped written pages while
+	// marking them clean (Linux does), so a later sync that succeeds proves
+	// nothing about the records before it; a failed write may have left
+	// part of a record. Either way the file can no longer be trusted to
+	// hold what the promoter was told it holds.
+	err error
 }
+
+// errJournalBroken wraps the failure that made a journal unusable.
+var errJournalBroken = errors.New("journal: an earlier write or sync failed; nothing more is recorded")
 
 func journalPath(dir, planID string) string {
 	return filepath.Join(dir, "journal", planID+".jsonl")
@@ -130,7 +142,7 @@ func openJournal(dir, planID string) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	j := &journal{f: f}
+	j := &journal{f: f, sync: osfile.DataSync}
 	j.cond = sync.NewCond(&j.mu)
 	return j, nil
 }
@@ -154,7 +166,8 @@ func dropTornTail(f *os.File) error {
 
 func (j *journal) close() error { return j.f.Close() }
 
-// append writes one record and returns once it is on disk.
+// append writes one record and returns once it is on disk. After any
+// failure, every append fails (see journal.err).
 func (j *journal) append(r journalRecord) error {
 	data, err := json.Marshal(r)
 	if err != nil {
@@ -162,12 +175,20 @@ func (j *journal) append(r journalRecord) error {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.err != nil {
+		return fmt.Errorf("%w: %w", errJournalBroken, j.err)
+	}
 	if _, err := j.f.Write(append(data, '\n')); err != nil {
+		j.err = err
 		return fmt.Errorf("journal: %w", err)
 	}
 	j.written++
 	mine := j.written
 	for j.synced < mine {
+		if j.err != nil {
+			// The sync that was to cover this record failed.
+			return fmt.Errorf("journal: %w", j.err)
+		}
 		if j.syncing {
 			j.cond.Wait() // a sync is under way; it may not cover us: check again
 			continue
@@ -175,16 +196,15 @@ func (j *journal) append(r journalRecord) error {
 		j.syncing = true
 		upTo := j.written
 		j.mu.Unlock()
-		err := osfile.DataSync(j.f)
+		err := j.sync(j.f)
 		j.mu.Lock()
 		j.syncing = false
 		if err == nil {
 			j.synced = max(j.synced, upTo)
+		} else if j.err == nil {
+			j.err = err
 		}
 		j.cond.Broadcast()
-		if err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
 	}
 	return nil
 }

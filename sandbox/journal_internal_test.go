@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -81,5 +82,72 @@ func TestJournalAppendsAndCutsATornTail(t *testing.T) {
 	data, _ := os.ReadFile(journalPath(dir, "pln_x"))
 	if strings.Contains(string(data), `"ty{`) || strings.Count(string(data), "\n") != 9 {
 		t.Fatalf("journal is not 9 whole lines:\n%s", data)
+	}
+}
+
+// Once a sync fails, the journal refuses every record after it, even when
+// syncing works again: a failed fsync may have dropped what was written
+// while reporting the pages clean, so a later success proves nothing.
+func TestJournalSyncFailureIsSticky(t *testing.T) {
+	j, err := openJournal(t.TempDir(), "pln_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	if err := j.append(journalRecord{Step: 1, Key: "k", Type: recIntent}); err != nil {
+		t.Fatal(err)
+	}
+	broken := errors.New("injected: I/O error")
+	var syncs atomic.Int32
+	j.sync = func(f *os.File) error {
+		if syncs.Add(1) == 1 {
+			return broken
+		}
+		return f.Sync()
+	}
+	if err := j.append(journalRecord{Step: 1, Key: "k", Type: recResult}); !errors.Is(err, broken) {
+		t.Fatalf("append whose sync failed: err = %v, want the sync's error", err)
+	}
+	for i := range 3 {
+		err := j.append(journalRecord{Step: 2, Key: "k", Type: recIntent})
+		if !errors.Is(err, errJournalBroken) || !errors.Is(err, broken) {
+			t.Fatalf("append %d after the failure: err = %v, want errJournalBroken wrapping the failure", i, err)
+		}
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d syncs after the failure; a broken journal should not sync again", n-1)
+	}
+}
+
+// Appends sharing a sync that fails all fail; none returns as if durable.
+func TestJournalFailedGroupSyncFailsEveryAppend(t *testing.T) {
+	j, err := openJournal(t.TempDir(), "pln_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	broken := errors.New("injected: I/O error")
+	j.sync = func(*os.File) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+		return broken
+	}
+	const n = 6
+	errs := make(chan error, n)
+	go func() { errs <- j.append(journalRecord{Step: 0, Key: "k", Type: recIntent}) }()
+	<-entered // the first sync is under way; the others queue behind it
+	for i := 1; i < n; i++ {
+		go func() { errs <- j.append(journalRecord{Step: i, Key: "k", Type: recIntent}) }()
+	}
+	close(release)
+	for range n {
+		if err := <-errs; err == nil {
+			t.Fatal("an append returned as if durable after its sync failed")
+		}
 	}
 }

@@ -51,6 +51,18 @@ func suggestSlug(s string) string {
 // StagePage validates a landing page and stages it as a new revision. The
 // page goes live only through an approved plan.
 func (s *Sandbox) StagePage(ctx context.Context, actor string, in PageInput) (*StageResult, error) {
+	return s.stagePage(ctx, actor, in, false)
+}
+
+// CheckPage reports every problem StagePage would, and writes
+// nothing: nil means StagePage would stage the page. Tools use it to
+// report a request's other problems along with its schema errors, in one
+// round.
+func (s *Sandbox) CheckPage(ctx context.Context, in PageInput) error {
+	return checked(s.stagePage(ctx, "", in, true))
+}
+
+func (s *Sandbox) stagePage(ctx context.Context, actor string, in PageInput, checkOnly bool) (*StageResult, error) {
 	var ps problems
 	p := &Page{
 		Title: strings.TrimSpace(in.Title), Slug: strings.TrimSpace(in.Slug), Blocks: in.Blocks, HTML: in.HTML,
@@ -79,7 +91,7 @@ func (s *Sandbox) StagePage(ctx context.Context, actor string, in PageInput) (*S
 	}
 	var target string
 	return s.stage(ctx, actor, staging{
-		kind: KindPage, campaignID: in.CampaignID, artifactID: in.PageID, rev: &Revision{Page: p}, pre: ps,
+		kind: KindPage, campaignID: in.CampaignID, artifactID: in.PageID, rev: &Revision{Page: p}, pre: ps, checkOnly: checkOnly,
 		check: func(tx store.Tx, c *Campaign, self string, ps *problems) error {
 			target = p.Target
 			if target == "" {

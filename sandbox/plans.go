@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -338,7 +339,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	// take a hundred round trips.
 	probes := s.probe(ctx, in, refs)
 	var puts, sends []PlanStep
-	var docs []governance.Document
+	var checks []checkItem
 	for i, a := range in.artifacts {
 		r := in.revs[a.ID]
 		pr := probes[i]
@@ -369,7 +370,8 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		if mode == planFull {
 			// The audience as check_campaign counts it, so the plan and the
 			// check report the same findings.
-			docs = append(docs, s.document(c, a, fr, s.audienceSize(ctx, a, r, in.segments)))
+			audience := s.audienceSize(ctx, a, r, in.segments)
+			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }})
 		}
 		live := a.Live
 		if live != nil {
@@ -414,7 +416,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	} else {
 		p.Governance = PlanGovernance{Configured: len(pol.Rules()) > 0, PolicyHash: pol.Hash()}
 		if mode == planFull {
-			rep := s.checkDocs(pol, docs)
+			rep := s.checkDocs(pol, checks)
 			g := &p.Governance
 			g.Summary, g.Errors, g.Warnings, g.Suggestions, g.Passed, g.Findings = Summarize(&rep), rep.Errors, rep.Warnings, rep.Suggestions, rep.Passed, rep.Findings
 			if !g.Configured {
@@ -455,11 +457,13 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			out[i].problem = &Problem{Field: a.ID, Message: fmt.Sprintf("%s cannot hold %ss", t.Platform(), a.Kind), Fix: "stage it for another target with the target field"}
 			continue
 		}
-		obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			// Deriving the final revision is most of a cold plan's time:
+			// here it runs on every core.
+			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 			r := &out[i]
 			if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
 				r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)
@@ -690,6 +694,105 @@ func (s *Sandbox) GetPlan(ctx context.Context, id string) (*Plan, error) {
 	}
 	p.Status = p.effectiveStatus(s.clock())
 	return p, nil
+}
+
+// PlanPage is a plan with one page of its steps: what a tool answers with
+// when the whole plan (800 steps of a 500-artifact campaign are 0.9 MB of
+// JSON) is too much to send at once.
+type PlanPage struct {
+	// Plan is the plan, effective status applied, whose Steps holds this
+	// page's steps only. It is the caller's to modify.
+	Plan *Plan
+	// Offset is the index of Steps[0] among all the steps; Total counts
+	// them all.
+	Offset, Total int
+	// Irreversible lists every step that reaches people, wherever it is.
+	Irreversible []PlanStep
+}
+
+// GetPlanPage returns the plan with up to limit of its steps from offset
+// (0-based; limit ≤ 0 means all). The plan is decoded once and kept while
+// its stored bytes stay the same, so paging through a large plan decodes
+// it once, not once per page.
+func (s *Sandbox) GetPlanPage(ctx context.Context, id string, offset, limit int) (*PlanPage, error) {
+	p, err := s.keptPlan(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	offset = min(max(offset, 0), len(p.Steps))
+	end := len(p.Steps)
+	if limit > 0 {
+		end = min(end, offset+limit)
+	}
+	out := *p
+	out.Status = p.effectiveStatus(s.clock())
+	out.Steps = cloneSteps(p.Steps[offset:end])
+	out.Approvals.Roles = slices.Clone(p.Approvals.Roles)
+	out.Approvals.Reasons = slices.Clone(p.Approvals.Reasons)
+	out.Approvals.Channels = slices.Clone(p.Approvals.Channels)
+	out.Approvals.Have = slices.Clone(p.Approvals.Have)
+	for i := range out.Approvals.Have {
+		out.Approvals.Have[i].Roles = slices.Clone(out.Approvals.Have[i].Roles)
+	}
+	out.Governance.Findings = slices.Clone(p.Governance.Findings)
+	out.Promotion.Audited = slices.Clone(p.Promotion.Audited)
+	out.Strays = slices.Clone(p.Strays)
+	out.Rejection = clone(p.Rejection)
+	return &PlanPage{Plan: &out, Offset: offset, Total: len(p.Steps), Irreversible: cloneSteps(p.Irreversible())}, nil
+}
+
+// cloneSteps copies steps down to what they point to.
+func cloneSteps(steps []PlanStep) []PlanStep {
+	out := slices.Clone(steps)
+	for i := range out {
+		st := &out[i]
+		st.At, st.AudienceSize, st.Notes = clone(st.At), clone(st.AudienceSize), slices.Clone(st.Notes)
+	}
+	return out
+}
+
+// keptPlan is loadPlan through s.plans. The plan it returns is shared:
+// callers copy what they hand out.
+func (s *Sandbox) keptPlan(ctx context.Context, id string) (*Plan, error) {
+	// The generation is read before the plan: a write in between makes it
+	// look newer than the plan read, never older.
+	gen, known := s.Generation(ctx)
+	kept, ok := s.plans.Get(id)
+	if ok && known && kept.gen == gen {
+		return kept.plan, nil
+	}
+	var p *Plan
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		if !strings.HasPrefix(id, PrefixPlan) {
+			_, err := s.loadPlan(tx, id) // says what is wrong with the id
+			return err
+		}
+		raw, err := tx.Get(bPlans, id)
+		if err != nil {
+			return err
+		}
+		if raw == nil {
+			return planNotFound(id)
+		}
+		if ok && bytes.Equal(raw, kept.raw) {
+			p = kept.plan
+		} else if p, err = getJSONBytes[Plan](raw); err != nil {
+			return fmt.Errorf("store: %s/%s: %w", bPlans, id, err)
+		}
+		if known {
+			s.plans.Put(id, decodedPlan{gen: gen, raw: raw, plan: p})
+		}
+		return nil
+	})
+	return p, err
+}
+
+// decodedPlan is a plan with the bytes it was decoded from, as of a
+// store generation.
+type decodedPlan struct {
+	gen  uint64
+	raw  []byte
+	plan *Plan
 }
 
 // PlanSummary is a plan in a list.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/internal/lru"
 	"github.com/lastmile/lastmile/store"
 )
 
@@ -81,11 +82,35 @@ type Sandbox struct {
 	dataDir  string
 	parallel int
 	approve  []string
-	finals   *lru[*Revision]
-	revs     *lru[*Revision]
-	views    *lru[cachedView]
-	checks   *lru[governance.Report]
+	// Caches of revisions and what is derived from them, get_campaign
+	// views and plans being paged; their budgets are below.
+	finals *lru.Cache[string, *Revision]
+	revs   *lru.Cache[string, *Revision]
+	views  *lru.Cache[string, cachedView]
+	checks *lru.Cache[string, governance.Report]
+	plans  *lru.Cache[string, decodedPlan]
 }
+
+// The caches' budgets, in bytes as lru.SizeOf weighs them: 20.5 MiB
+// together. Planning reads every artifact's revision and its final form
+// (UTM applied, text derived); deriving them again costs about 1 ms per
+// 10 KB email or page, so a plan of a campaign whose revisions and finals
+// do not fit is several times slower, not wrong. The budgets hold both for
+// the largest campaign of typical content: 500 artifacts, 300 of them
+// emails and pages of about 10 KB, weigh 4.6 MiB as revisions and 8.4 MiB
+// as finals. A governance report weighs about 1.5 KB (60 KB with findings
+// on every line); a get_campaign view, about 500 bytes per artifact. A
+// plan being paged through is kept with its stored bytes: the plan of such
+// a campaign weighs about 2 MiB.
+const (
+	revsBudget   = 6 << 20
+	finalsBudget = 9 << 20
+	checksBudget = 1 << 20
+	viewsBudget  = 512 << 10
+	plansBudget  = 4 << 20
+)
+
+func weigh[V any](k string, v V) int64 { return int64(len(k)) + lru.SizeOf(v) }
 
 // New returns a ready Sandbox.
 func New(o Options) (*Sandbox, error) {
@@ -131,7 +156,9 @@ func New(o Options) (*Sandbox, error) {
 		}
 	}
 	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs,
-		finals: newLRU[*Revision](1024), revs: newLRU[*Revision](2048), views: newLRU[cachedView](64), checks: newLRU[governance.Report](4096)}
+		finals: lru.New(finalsBudget, weigh[*Revision]), revs: lru.New(revsBudget, weigh[*Revision]),
+		views: lru.New(viewsBudget, weigh[cachedView]), checks: lru.New(checksBudget, weigh[governance.Report]),
+		plans: lru.New(plansBudget, func(k string, p decodedPlan) int64 { return int64(len(k)+len(p.raw)) + lru.SizeOf(p.plan) })}
 	if err := s.adoptSchema1Writes(context.Background()); err != nil {
 		return nil, err
 	}

@@ -140,6 +140,18 @@ func checkGroup(ps *problems, field string, g *Group, depth int, root bool) {
 
 // StageSegment validates a segment and stages it as a new revision.
 func (s *Sandbox) StageSegment(ctx context.Context, actor string, in SegmentInput) (*StageResult, error) {
+	return s.stageSegment(ctx, actor, in, false)
+}
+
+// CheckSegment reports every problem StageSegment would, and writes
+// nothing: nil means StageSegment would stage the segment. Tools use it to
+// report a request's other problems along with its schema errors, in one
+// round.
+func (s *Sandbox) CheckSegment(ctx context.Context, in SegmentInput) error {
+	return checked(s.stageSegment(ctx, "", in, true))
+}
+
+func (s *Sandbox) stageSegment(ctx context.Context, actor string, in SegmentInput, checkOnly bool) (*StageResult, error) {
 	var ps problems
 	seg := &Segment{
 		Name: strings.TrimSpace(in.Name), Group: Group{Match: in.Match, Conditions: in.Conditions, Groups: in.Groups},
@@ -167,7 +179,7 @@ func (s *Sandbox) StageSegment(ctx context.Context, actor string, in SegmentInpu
 	}
 	s.checkTargetOverride("target", seg.Target, KindSegment, &ps)
 	res, err := s.stage(ctx, actor, staging{
-		kind: KindSegment, campaignID: in.CampaignID, artifactID: in.SegmentID, rev: &Revision{Segment: seg}, pre: ps,
+		kind: KindSegment, campaignID: in.CampaignID, artifactID: in.SegmentID, rev: &Revision{Segment: seg}, pre: ps, checkOnly: checkOnly,
 		check: func(tx store.Tx, c *Campaign, self string, ps *problems) error {
 			for i, id := range seg.IncludeSegments {
 				if id == self {
@@ -191,7 +203,7 @@ func (s *Sandbox) StageSegment(ctx context.Context, actor string, in SegmentInpu
 	if err != nil {
 		return nil, err
 	}
-	if n, ok := s.countSegment(ctx, res.Artifact); ok {
+	if n, ok := s.countSegment(ctx, res); ok {
 		res.EstimatedSize = &n
 	}
 	return res, nil
@@ -256,21 +268,15 @@ func (s *Sandbox) SegmentSet(ctx context.Context, campaignID string) (map[string
 	return set, err
 }
 
-// countSegment asks the segment's target to count its members.
-func (s *Sandbox) countSegment(ctx context.Context, a *Artifact) (int, bool) {
-	t, ok := s.targets[a.Target]
+// countSegment asks the segment's target to count its members, through the
+// segments staging read (StageResult.segments).
+func (s *Sandbox) countSegment(ctx context.Context, res *StageResult) (int, bool) {
+	a := res.Artifact
+	c, ok := s.targets[a.Target].(Counter)
 	if !ok {
 		return 0, false
 	}
-	c, ok := t.(Counter)
-	if !ok {
-		return 0, false
-	}
-	set, err := s.SegmentSet(ctx, a.CampaignID)
-	if err != nil {
-		return 0, false
-	}
-	n, err := c.Count(ctx, []string{a.ID}, nil, set)
+	n, err := c.Count(ctx, []string{a.ID}, nil, res.segments)
 	if err != nil {
 		s.log.Warn("counting segment failed", "segment", a.ID, "err", err)
 		return 0, false

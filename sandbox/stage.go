@@ -30,6 +30,9 @@ type StageResult struct {
 	// warm is the policy check of the new revision, started before the
 	// commit (see StagedGovernanceLine).
 	warm *warmCheck
+	// segments are those the revision's audience is counted through, as
+	// the transaction saw them (segmentsOf).
+	segments map[string]*Segment
 }
 
 // staging is the per-kind part of a write: validation that needs the rest of
@@ -40,6 +43,9 @@ type staging struct {
 	artifactID string // empty: a new artifact
 	rev        *Revision
 	pre        problems // problems found before the transaction
+	// checkOnly checks everything a write is checked for and writes
+	// nothing: stage returns the problems, or errChecked.
+	checkOnly bool
 	// check adds problems found against the stored campaign.
 	check func(tx store.Tx, c *Campaign, self string, ps *problems) error
 	// index updates secondary indexes (slugs) for the new revision.
@@ -62,7 +68,7 @@ func encodeContent(r *Revision) (field string, data []byte, err error) {
 	default:
 		return "", nil, errors.New("a revision without content")
 	}
-	data, err = marshalContent(v)
+	data, err = marshal(v)
 	return field, data, err
 }
 
@@ -92,19 +98,18 @@ func encodeRevision(r *Revision, field string, data []byte) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-type checkOnlyKey struct{}
+// errChecked is what staging returns under checkOnly when nothing is
+// wrong: the write would have been made.
+var errChecked = errors.New("sandbox: checked only, nothing staged")
 
-// CheckOnly returns a context in which the Stage methods check everything
-// a write would be checked for and write nothing: they return the problems,
-// or ErrChecked when the write would have been made. Tools use it to
-// report a request's other problems along with its schema errors, in one
-// round.
-func CheckOnly(ctx context.Context) context.Context {
-	return context.WithValue(ctx, checkOnlyKey{}, true)
+// checked turns staging's outcome under checkOnly into a Check method's:
+// nil when the write would have been made, else its problems.
+func checked(_ *StageResult, err error) error {
+	if errors.Is(err, errChecked) {
+		return nil
+	}
+	return err
 }
-
-// ErrChecked is what staging returns under CheckOnly when nothing is wrong.
-var ErrChecked = errors.New("sandbox: checked only, nothing staged")
 
 func artifactNotFound(kind Kind, id, campaignID string) error {
 	return &NotFoundError{What: string(kind), ID: id, Hint: fmt.Sprintf("get_campaign %s lists the campaign's artifacts; leave the id empty to stage a new %s", campaignID, kind)}
@@ -114,8 +119,8 @@ func artifactNotFound(kind Kind, id, campaignID string) error {
 func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageResult, error) {
 	var res *StageResult
 	what := string(st.kind)
-	run, checkOnly := s.st.Update, ctx.Value(checkOnlyKey{}) != nil
-	if checkOnly {
+	run := s.st.Update
+	if st.checkOnly {
 		run = s.st.View
 	}
 	err := run(ctx, func(tx store.Tx) error {
@@ -162,8 +167,8 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 		if err := ps.err(what); err != nil {
 			return err
 		}
-		if checkOnly {
-			return ErrChecked
+		if st.checkOnly {
+			return errChecked
 		}
 		r := st.rev
 		r.ArtifactID, r.Kind, r.CampaignID, r.Actor = self, st.kind, c.ID, actor
@@ -183,7 +188,8 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 				return err
 			}
 			res = &StageResult{Artifact: head, Revision: prev, Unchanged: true}
-			return nil
+			res.segments, err = s.segmentsOf(tx, c.ID, head.ID, prev)
+			return err
 		}
 		var prev *Revision
 		prevTarget := ""
@@ -216,9 +222,10 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 			}
 		}
 		res = &StageResult{Artifact: head, Revision: r}
-		if res.warm, err = s.warm(ctx, tx, c, head, r); err != nil {
+		if res.segments, err = s.segmentsOf(tx, c.ID, self, r); err != nil {
 			return err
 		}
+		res.warm = s.warm(ctx, c, head, r, res.segments)
 		return s.audit(tx, AuditEntry{Actor: actor, Action: "stage_" + string(st.kind), Object: self, Revision: r.Number, CampaignID: c.ID, Detail: map[string]any{"name": r.Name(), "hash": r.Hash}})
 	})
 	if err != nil {
@@ -234,7 +241,7 @@ func revKey(id string, n int) string { return id + "/" + revisionKey(n) }
 // Callers must not modify what they get.
 func (s *Sandbox) revision(tx store.Tx, id string, n int) (*Revision, error) {
 	key := revKey(id, n)
-	if r, ok := s.revs.get(key); ok {
+	if r, ok := s.revs.Get(key); ok {
 		return r, nil
 	}
 	r, err := getJSON[Revision](tx, artifactBucket(id), revisionKey(n))
@@ -244,7 +251,7 @@ func (s *Sandbox) revision(tx store.Tx, id string, n int) (*Revision, error) {
 	if r == nil {
 		return nil, fmt.Errorf("store: revision %d of %s is missing", n, id)
 	}
-	s.revs.put(key, r)
+	s.revs.Put(key, r)
 	return r, nil
 }
 

@@ -2,7 +2,7 @@ package sandbox
 
 import (
 	"bytes"
-	"strings"
+	"os"
 	"testing"
 	"time"
 )
@@ -43,27 +43,24 @@ func TestEncodeRevisionIsMarshal(t *testing.T) {
 	}
 }
 
-// appendJSONString and marshalContent must give exactly what
-// encoding/json gives, for any string.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", `say "hi" \ bye`, "tab\tnew\nline\r\x00\x1f\x7f", "<p>a & b</p>", "caf\u00e9 \u2028 \u2029 \U0001F600", "bad \xff\xfe utf8 \xed\xa0\x80", strings.Repeat(`<td style="x">é</td>`+"\n", 60)} {
-		f.Add(s)
+// BenchmarkEncodeRevision20KB encodes a staged 20 KB email as staging
+// does: the content (hashed), then the revision around it.
+func BenchmarkEncodeRevision20KB(b *testing.B) {
+	html, err := os.ReadFile("../testdata/bench/email-20kb.html")
+	if err != nil {
+		b.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := marshal(s)
+	r := &Revision{ArtifactID: "eml_1", Kind: KindEmail, CampaignID: "cmp_1", Number: 3, CreatedAt: time.Now(), Actor: "agent",
+		Email: &Email{Name: "Launch", Subject: "Hi", FromName: "Acme", FromEmail: "news@acme.com", HTML: string(html), Audience: Audience{Include: []string{"seg_1"}}}}
+	b.SetBytes(int64(len(html)))
+	for b.Loop() {
+		field, data, err := encodeContent(r)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendJSONString(%q) =\n %s\nwant\n %s", s, got, want)
+		r.Hash = contentHash(data)
+		if _, err := encodeRevision(r, field, data); err != nil {
+			b.Fatal(err)
 		}
-		long := strings.Repeat(s, spliceMin/(len(s)+1)+1)
-		for _, v := range []any{&Email{Name: s, HTML: long, Text: s + long}, &Page{Title: s, HTML: long, MetaDescription: splicePrefix + "0"}, &Email{HTML: long + splicePrefix + "0"}} {
-			want, _ := marshal(v)
-			got, err := marshalContent(v)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("marshalContent(%+v) =\n %s\nwant\n %s", v, got, want)
-			}
-		}
-	})
+	}
 }

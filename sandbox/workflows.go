@@ -251,12 +251,24 @@ func checkGraph(ps *problems, steps []Step) {
 
 // StageWorkflow validates a workflow and stages it as a new revision.
 func (s *Sandbox) StageWorkflow(ctx context.Context, actor string, in WorkflowInput) (*StageResult, error) {
+	return s.stageWorkflow(ctx, actor, in, false)
+}
+
+// CheckWorkflow reports every problem StageWorkflow would, and writes
+// nothing: nil means StageWorkflow would stage the workflow. Tools use it to
+// report a request's other problems along with its schema errors, in one
+// round.
+func (s *Sandbox) CheckWorkflow(ctx context.Context, in WorkflowInput) error {
+	return checked(s.stageWorkflow(ctx, "", in, true))
+}
+
+func (s *Sandbox) stageWorkflow(ctx context.Context, actor string, in WorkflowInput, checkOnly bool) (*StageResult, error) {
 	var ps problems
 	w := &Workflow{Name: strings.TrimSpace(in.Name), Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Target: in.Target}
 	checkWorkflowShape(&ps, w)
 	s.checkTargetOverride("target", w.Target, KindWorkflow, &ps)
 	return s.stage(ctx, actor, staging{
-		kind: KindWorkflow, campaignID: in.CampaignID, artifactID: in.WorkflowID, rev: &Revision{Workflow: w}, pre: ps,
+		kind: KindWorkflow, campaignID: in.CampaignID, artifactID: in.WorkflowID, rev: &Revision{Workflow: w}, pre: ps, checkOnly: checkOnly,
 		check: func(tx store.Tx, c *Campaign, _ string, ps *problems) error {
 			if err := checkRef(tx, c, "trigger.segment_id", w.Trigger.SegmentID, KindSegment, ps); err != nil {
 				return err

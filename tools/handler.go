@@ -41,10 +41,10 @@ type spec[In, Out any] struct {
 	// cached: the result depends only on the arguments and the store, so it
 	// is reused until the store's next write (get_campaign, list_campaigns).
 	cached bool
-	// checks: run can check without writing (sandbox.CheckOnly), so that
-	// arguments the schema refuses are also checked for everything else,
-	// and the agent hears of every problem in one round.
-	checks bool
+	// check, when set, checks the arguments as run would and writes
+	// nothing, so that arguments the schema refuses are also checked for
+	// everything else, and the agent hears of every problem in one round.
+	check func(ctx context.Context, in In) error
 	// asks, for a tool that may ask the client's user something
 	// (elicitation), wraps the typed handler: it sees each call first, and
 	// may answer it, ask, or run it.
@@ -110,8 +110,8 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		}
 		if err := validator().Validate(inst); err != nil {
 			lines := schemaProblems(err, props)
-			if sp.checks {
-				lines = append(lines, sp.otherProblems(ctx, req, raw, lines)...)
+			if sp.check != nil {
+				lines = append(lines, sp.otherProblems(ctx, raw, lines)...)
 			}
 			return mcp.NewToolResultError(explainLines(sp.name, lines)), nil
 		}
@@ -238,12 +238,12 @@ func join(field, sub string) string {
 // otherProblems checks arguments the schema refused for everything else a
 // write is checked for, as far as they decode, and returns the problems
 // on fields the schema errors do not already name.
-func (sp spec[In, Out]) otherProblems(ctx context.Context, req mcp.CallToolRequest, raw []byte, schemaLines []string) []string {
+func (sp spec[In, Out]) otherProblems(ctx context.Context, raw []byte, schemaLines []string) []string {
 	var v In
 	if json.Unmarshal(raw, &v) != nil {
 		return nil // a wrong type somewhere: the schema errors say where
 	}
-	_, _, err := sp.run(sandbox.CheckOnly(ctx), req, v)
+	err := sp.check(ctx, v)
 	var ve *sandbox.ValidationError
 	var nf *sandbox.NotFoundError
 	switch {

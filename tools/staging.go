@@ -132,12 +132,39 @@ var formDocs = map[string]string{
 	"form.success_message":   "Shown after a successful submission.",
 }
 
+func (in createEmailIn) input() sandbox.EmailInput {
+	return sandbox.EmailInput{
+		CampaignID: in.CampaignID, EmailID: in.EmailID, Name: in.Name, Subject: in.Subject, PreviewText: in.PreviewText,
+		FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, HTML: in.HTML, Blocks: in.Blocks, Text: in.Text,
+		Audience: in.Audience, SendAt: in.SendAt, Target: in.Target,
+	}
+}
+
+func (in buildSegmentIn) input() sandbox.SegmentInput {
+	return sandbox.SegmentInput{
+		CampaignID: in.CampaignID, SegmentID: in.SegmentID, Name: in.Name, Match: in.Match, Conditions: in.Conditions,
+		Groups: in.Groups, IncludeSegments: in.IncludeSegments, ExcludeSegments: in.ExcludeSegments, StaticEmails: in.StaticEmails, Target: in.Target,
+	}
+}
+
+func (in configureWorkflowIn) input() sandbox.WorkflowInput {
+	return sandbox.WorkflowInput{
+		CampaignID: in.CampaignID, WorkflowID: in.WorkflowID, Name: in.Name, Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Target: in.Target,
+	}
+}
+
+func (in publishPageIn) input() sandbox.PageInput {
+	return sandbox.PageInput{
+		CampaignID: in.CampaignID, PageID: in.PageID, Title: in.Title, Slug: in.Slug, HTML: in.HTML, Blocks: in.Blocks,
+		MetaDescription: in.MetaDescription, Form: in.Form, PublishAt: in.PublishAt, Target: in.Target,
+	}
+}
+
 func stagingTools(d deps) []Tool {
 	return []Tool{
 		spec[createEmailIn, stagedOut]{
-			name:   "create_email",
-			checks: true,
-			title:  "Stage an email",
+			name:  "create_email",
+			title: "Stage an email",
 			description: "Stage a marketing email in a campaign, from HTML or from content blocks, with its audience (segments) and send time. " +
 				"Calling again with email_id stages a new revision; identical content stages nothing new.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
@@ -145,12 +172,9 @@ func stagingTools(d deps) []Tool {
 				"audience.include": "Segment ids (seg_…) of this campaign to send to.",
 				"audience.exclude": "Segment ids (seg_…) whose members never get it.",
 			},
+			check: func(ctx context.Context, in createEmailIn) error { return d.sb.CheckEmail(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in createEmailIn) (stagedOut, string, error) {
-				res, err := d.sb.StageEmail(ctx, actor(ctx), sandbox.EmailInput{
-					CampaignID: in.CampaignID, EmailID: in.EmailID, Name: in.Name, Subject: in.Subject, PreviewText: in.PreviewText,
-					FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, HTML: in.HTML, Blocks: in.Blocks, Text: in.Text,
-					Audience: in.Audience, SendAt: in.SendAt, Target: in.Target,
-				})
+				res, err := d.sb.StageEmail(ctx, actor(ctx), in.input())
 				if err != nil {
 					return stagedOut{}, "", err
 				}
@@ -159,17 +183,14 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[buildSegmentIn, stagedOut]{
-			name:   "build_segment",
-			checks: true,
-			title:  "Stage a segment",
+			name:  "build_segment",
+			title: "Stage a segment",
 			description: "Stage a segment (list) of contacts: conditions on contact properties, nested groups, other segments included or excluded, static addresses. " +
 				"Returns estimated_size when the target can count (local counts contacts.csv).",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			check: func(ctx context.Context, in buildSegmentIn) error { return d.sb.CheckSegment(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in buildSegmentIn) (stagedOut, string, error) {
-				res, err := d.sb.StageSegment(ctx, actor(ctx), sandbox.SegmentInput{
-					CampaignID: in.CampaignID, SegmentID: in.SegmentID, Name: in.Name, Match: in.Match, Conditions: in.Conditions,
-					Groups: in.Groups, IncludeSegments: in.IncludeSegments, ExcludeSegments: in.ExcludeSegments, StaticEmails: in.StaticEmails, Target: in.Target,
-				})
+				res, err := d.sb.StageSegment(ctx, actor(ctx), in.input())
 				if err != nil {
 					return stagedOut{}, "", err
 				}
@@ -178,17 +199,15 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[configureWorkflowIn, stagedOut]{
-			name:   "configure_workflow",
-			checks: true,
-			title:  "Stage a workflow",
+			name:  "configure_workflow",
+			title: "Stage a workflow",
 			description: "Stage an automation workflow: a trigger and a graph of steps (send_email, wait, branch, add/remove segment, set_property, exit). " +
 				"Checked for dangling steps, unreachable steps and loops without a wait.",
 			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: workflowDocs,
+			check:  func(ctx context.Context, in configureWorkflowIn) error { return d.sb.CheckWorkflow(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in configureWorkflowIn) (stagedOut, string, error) {
-				res, err := d.sb.StageWorkflow(ctx, actor(ctx), sandbox.WorkflowInput{
-					CampaignID: in.CampaignID, WorkflowID: in.WorkflowID, Name: in.Name, Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Target: in.Target,
-				})
+				res, err := d.sb.StageWorkflow(ctx, actor(ctx), in.input())
 				if err != nil {
 					return stagedOut{}, "", err
 				}
@@ -197,18 +216,15 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[publishPageIn, stagedOut]{
-			name:   "publish_page",
-			checks: true,
-			title:  "Stage a landing page",
+			name:  "publish_page",
+			title: "Stage a landing page",
 			description: "Stage a landing page for publishing, from HTML or content blocks, optionally with a form. " +
 				"Despite the name, this stages the page; it goes public only through an approved plan.",
 			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: formDocs,
+			check:  func(ctx context.Context, in publishPageIn) error { return d.sb.CheckPage(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in publishPageIn) (stagedOut, string, error) {
-				res, err := d.sb.StagePage(ctx, actor(ctx), sandbox.PageInput{
-					CampaignID: in.CampaignID, PageID: in.PageID, Title: in.Title, Slug: in.Slug, HTML: in.HTML, Blocks: in.Blocks,
-					MetaDescription: in.MetaDescription, Form: in.Form, PublishAt: in.PublishAt, Target: in.Target,
-				})
+				res, err := d.sb.StagePage(ctx, actor(ctx), in.input())
 				if err != nil {
 					return stagedOut{}, "", err
 				}

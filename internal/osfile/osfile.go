@@ -5,9 +5,9 @@
 //
 // Two implementations of the shared words exist. The mapped one (unix)
 // shares the words through a memory mapping: reading them costs no system
-// call, and Add is atomic across processes. The portable one reads and
-// writes them with file I/O, so it runs anywhere, but Add is not available:
-// callers must change the words only under an exclusive lock. The build tag
+// call. The portable one reads and writes them with file I/O, so it runs
+// anywhere. With either, callers change the words only under an exclusive
+// lock. The build tag
 // lastmile_portable selects the portable code (and f.Sync for DataSync) on
 // every OS, so its paths can be tested on Linux:
 //

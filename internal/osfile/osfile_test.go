@@ -108,19 +108,6 @@ func TestWords(t *testing.T) {
 	if v, _ := wb.Load(1); v != 7 {
 		t.Fatalf("word 1 through the other handle = %d; want 7", v)
 	}
-	err = wb.Add(1, -2)
-	if !wb.Mapped() {
-		if !errors.Is(err, errors.ErrUnsupported) {
-			t.Fatalf("Add unmapped: err = %v, want ErrUnsupported", err)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := wa.Load(1); v != 5 {
-		t.Fatalf("word 1 after Add(-2) = %d; want 5", v)
-	}
 }
 
 func TestDataSync(t *testing.T) {

@@ -26,9 +26,6 @@ type Words struct {
 // OpenWords uses f's first WordsSize bytes; f must stay open meanwhile.
 func OpenWords(f *os.File) (*Words, error) { return &Words{f: f}, nil }
 
-// Mapped reports whether Add is atomic across processes: here, no.
-func (w *Words) Mapped() bool { return false }
-
 // Load reads word i (0 or 1).
 func (w *Words) Load(i int) (uint64, error) {
 	var b [8]byte
@@ -47,12 +44,6 @@ func (w *Words) Store(i int, v uint64) error {
 	}
 	return nil
 }
-
-// errNotMapped is Add's answer: without shared memory, no atomic add.
-var errNotMapped = fmt.Errorf("osfile: atomic add without a mapping: %w", errors.ErrUnsupported)
-
-// Add is unavailable (see Mapped).
-func (w *Words) Add(int, int64) error { return errNotMapped }
 
 // Close does nothing: the file is the caller's.
 func (w *Words) Close() error { return nil }

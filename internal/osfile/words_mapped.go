@@ -27,9 +27,6 @@ func OpenWords(f *os.File) (*Words, error) {
 	return &Words{mem: m}, nil
 }
 
-// Mapped reports whether Add is atomic across processes: here, yes.
-func (w *Words) Mapped() bool { return true }
-
 func (w *Words) word(i int) *uint64 { return (*uint64)(unsafe.Pointer(&w.mem[8*i])) }
 
 // Load reads word i (0 or 1).
@@ -38,12 +35,6 @@ func (w *Words) Load(i int) (uint64, error) { return atomic.LoadUint64(w.word(i)
 // Store writes word i.
 func (w *Words) Store(i int, v uint64) error {
 	atomic.StoreUint64(w.word(i), v)
-	return nil
-}
-
-// Add adds delta to word i atomically, whoever else adds at once.
-func (w *Words) Add(i int, delta int64) error {
-	atomic.AddUint64(w.word(i), uint64(delta))
 	return nil
 }
 
