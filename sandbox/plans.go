@@ -1003,3 +1003,31 @@ func sameTime(a, b *time.Time) bool {
 	}
 	return a.Equal(*b)
 }
+
+// GetPlanStatusPage is GetPlanPage with where promotion stands for each
+// step of the page and each irreversible step, from the plan's journal.
+func (s *Sandbox) GetPlanStatusPage(ctx context.Context, id string, offset, limit int) (*PlanPage, []StepResult, error) {
+	pg, err := s.GetPlanPage(ctx, id, offset, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := readJournal(s.dataDir, pg.Plan.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	view := *pg.Plan
+	view.Steps = append(slices.Clone(pg.Plan.Steps), pg.Irreversible...)
+	return pg, s.result(&view, states(recs)).Steps, nil
+}
+
+// Page is the plan as a PlanPage: up to limit of its steps from offset.
+func (p *Plan) Page(offset, limit int) *PlanPage {
+	offset = min(max(offset, 0), len(p.Steps))
+	end := len(p.Steps)
+	if limit > 0 {
+		end = min(end, offset+limit)
+	}
+	out := *p
+	out.Steps = p.Steps[offset:end]
+	return &PlanPage{Plan: &out, Offset: offset, Total: len(p.Steps), Irreversible: p.Irreversible()}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
+	"github.com/lastmile/lastmile/internal/lru"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -73,7 +74,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 	// Compiling a validator costs a millisecond or more; a server that never
 	// sees a tool should not pay for it at start-up.
 	validator := sync.OnceValue(func() *jsonschema.Schema { return compile(sp.name, in) })
-	results := newResultCache(256)
+	results := newResultCache()
 	props := propertyNames(in)
 	h := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		raw := []byte(req.Params.RawArguments)
@@ -93,7 +94,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 			var ok bool
 			if gen, ok = d.sb.Generation(ctx); ok {
 				key = string(raw)
-				if c, ok := results.get(key); ok && c.gen == gen {
+				if c, ok := results.Get(key); ok && c.gen == gen {
 					res := *c.res
 					return &res, nil
 				}
@@ -134,7 +135,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		// structured content.
 		res.Content = []mcp.Content{mcp.NewTextContent(summary)}
 		if key != "" {
-			results.put(key, cachedResult{gen: gen, res: res})
+			results.Put(key, cachedResult{gen: gen, res: res})
 			cp := *res // the cached one stays untouched
 			return &cp, nil
 		}
@@ -463,29 +464,20 @@ type cachedResult struct {
 	res *mcp.CallToolResult
 }
 
-// resultCache is a small bounded cache that forgets everything when full.
-type resultCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[string]cachedResult
-}
+// resultCacheBytes bounds what one cached tool keeps of its answers.
+const resultCacheBytes = 2 << 20
 
-func newResultCache(max int) *resultCache {
-	return &resultCache{max: max, m: map[string]cachedResult{}}
-}
-
-func (c *resultCache) get(k string) (cachedResult, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-
-func (c *resultCache) put(k string, v cachedResult) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		clear(c.m)
-	}
-	c.m[k] = v
+func newResultCache() *lru.Cache[string, cachedResult] {
+	return lru.New(resultCacheBytes, func(k string, v cachedResult) int64 {
+		n := len(k)
+		if raw, ok := v.res.StructuredContent.(json.RawMessage); ok {
+			n += len(raw)
+		}
+		for _, c := range v.res.Content {
+			if tc, ok := c.(mcp.TextContent); ok {
+				n += len(tc.Text)
+			}
+		}
+		return int64(n)
+	})
 }

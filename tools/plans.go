@@ -27,17 +27,23 @@ type getPlanIn struct {
 	Cursor string `json:"cursor,omitempty" jsonschema_description:"next_cursor from an earlier answer, for the next page of steps."`
 }
 
-// planSummary is the text clients without structured content see first.
-func planSummary(sb *sandbox.Sandbox, p *sandbox.Plan) string {
+// planSummary is the text clients without structured content see first:
+// one line, bounded, irreversible effects first named.
+func planSummary(sb *sandbox.Sandbox, pg *sandbox.PlanPage) string {
+	p := pg.Plan
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan %s for campaign %s (%s): %d steps, %s. Approvals: %d of %d", p.ID, p.CampaignID, p.Status, len(p.Steps), p.Governance.Summary, len(p.Counted()), p.Approvals.Required)
+	fmt.Fprintf(&b, "Plan %s for campaign %s (%s): %d steps, %s. Approvals: %d of %d", p.ID, p.CampaignID, p.Status, pg.Total, p.Governance.Summary, len(p.Counted()), p.Approvals.Required)
 	if len(p.Approvals.Roles) > 0 {
 		fmt.Fprintf(&b, " (roles needed: %s)", strings.Join(p.Approvals.Roles, ", "))
 	}
 	b.WriteString(".")
-	if irr := p.Irreversible(); len(irr) > 0 {
+	if irr := pg.Irreversible; len(irr) > 0 {
 		b.WriteString(" Irreversible:")
-		for _, st := range irr {
+		for i, st := range irr {
+			if i == 5 {
+				fmt.Fprintf(&b, " and %d more (see irreversible);", len(irr)-i)
+				break
+			}
 			fmt.Fprintf(&b, " %s %s", st.Op, st.ArtifactID)
 			if st.AudienceSize != nil {
 				fmt.Fprintf(&b, " (%d recipients)", *st.AudienceSize)
@@ -210,7 +216,8 @@ func planTools(d deps) []Tool {
 				if err != nil {
 					return planOut{}, "", err
 				}
-				return newPlanOut(d.sb, p, nil, 1), planSummary(d.sb, p), nil
+				pg := p.Page(0, stepsPerPage)
+				return newPlanOut(d.sb, pg, nil), planSummary(d.sb, pg), nil
 			},
 		}.build(d),
 
@@ -224,11 +231,11 @@ func planTools(d deps) []Tool {
 				if err != nil {
 					return planOut{}, "", err
 				}
-				ps, err := d.sb.GetPlanStatus(ctx, in.PlanID)
+				pg, results, err := d.sb.GetPlanStatusPage(ctx, in.PlanID, first-1, stepsPerPage)
 				if err != nil {
 					return planOut{}, "", err
 				}
-				return newPlanOut(d.sb, ps.Plan, ps.Steps, first), planSummary(d.sb, ps.Plan), nil
+				return newPlanOut(d.sb, pg, results), planSummary(d.sb, pg), nil
 			},
 		}.build(d),
 

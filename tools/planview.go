@@ -99,32 +99,32 @@ func parseCursor(c string) (int, error) {
 	return n, nil
 }
 
-// newPlanOut is a plan's answer with the page of steps from step first;
-// results, when given, say where promotion stands.
-func newPlanOut(sb *sandbox.Sandbox, p *sandbox.Plan, results []sandbox.StepResult, first int) planOut {
+// newPlanOut is the answer for a page of a plan; results, when given, say
+// where promotion stands. A page is cut short when its diffs pass
+// pageBytes.
+func newPlanOut(sb *sandbox.Sandbox, pg *sandbox.PlanPage, results []sandbox.StepResult) planOut {
+	p := pg.Plan
 	out := planOut{ID: p.ID, Hash: p.Hash, CampaignID: p.CampaignID, CampaignName: p.Campaign, Status: p.Status,
 		CreatedAt: p.CreatedAt, ExpiresAt: p.ExpiresAt, Approvals: p.Approvals, Rejection: p.Rejection, Strays: p.Strays,
-		StepCount: len(p.Steps), Irreversible: []stepOut{}, Steps: []stepOut{}}
+		StepCount: pg.Total, Irreversible: []stepOut{}, Steps: []stepOut{}}
 	byN := map[int]*sandbox.StepResult{}
 	for i := range results {
 		byN[results[i].N] = &results[i]
 	}
-	for _, s := range p.Steps {
-		if s.Irreversible {
-			out.Irreversible = append(out.Irreversible, newStepOut(s).withResult(byN[s.N]))
-		}
+	for _, s := range pg.Irreversible {
+		out.Irreversible = append(out.Irreversible, newStepOut(s).withResult(byN[s.N]))
 	}
 	size := 0
-	for _, s := range p.Steps {
-		if s.N < first {
-			continue
-		}
-		if len(out.Steps) == stepsPerPage || len(out.Steps) > 0 && size+len(s.Diff) > pageBytes {
-			out.NextCursor = strconv.Itoa(s.N)
+	for i, s := range p.Steps {
+		if i > 0 && size+len(s.Diff) > pageBytes {
+			out.NextCursor = strconv.Itoa(pg.Offset + i + 1)
 			break
 		}
 		size += len(s.Diff)
 		out.Steps = append(out.Steps, newStepOut(s).withResult(byN[s.N]))
+	}
+	if end := pg.Offset + len(p.Steps); out.NextCursor == "" && end < pg.Total {
+		out.NextCursor = strconv.Itoa(end + 1)
 	}
 	if p.Promotion.Attempts > 0 {
 		pr := p.Promotion
