@@ -261,3 +261,162 @@ func accountKey(base string, cr credentials) string {
 	h.Write([]byte(cr.secretValue()))
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
+
+var (
+	problemWorkflow = "Mailchimp cannot create Customer Journeys (automations) through its API, so lastmile cannot promote this workflow there; target this workflow at local or hubspot instead"
+	problemPage     = "lastmile's Mailchimp connector does not publish landing pages (Mailchimp landing pages are out of scope); target this page at wordpress, local or hubspot instead"
+)
+
+func notSupported(kind sandbox.Kind) error {
+	switch kind {
+	case sandbox.KindWorkflow:
+		return fmt.Errorf("mailchimp: %s: %w", problemWorkflow, sandbox.ErrNotSupported)
+	case sandbox.KindPage:
+		return fmt.Errorf("mailchimp: %s: %w", problemPage, sandbox.ErrNotSupported)
+	}
+	return fmt.Errorf("mailchimp: artifacts of kind %q: %w", kind, sandbox.ErrNotSupported)
+}
+
+// Assess checks an object at planning time, before anything is written:
+// what Mailchimp cannot express becomes a Problem, what the approver should
+// know a Note. It reads (never writes) the audience to size it.
+func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+	a := sandbox.Assessment{AudienceSize: -1}
+	switch obj.Kind {
+	case sandbox.KindWorkflow:
+		a.Problems = append(a.Problems, problemWorkflow)
+		return a, nil
+	case sandbox.KindPage:
+		a.Problems = append(a.Problems, problemPage)
+		return a, nil
+	case sandbox.KindEmail:
+		if obj.Email == nil {
+			return a, fmt.Errorf("mailchimp: assess %s: the object has no email", obj.ArtifactID)
+		}
+		return t.assessEmail(ctx, obj)
+	case sandbox.KindSegment:
+		if obj.Segment == nil {
+			return a, fmt.Errorf("mailchimp: assess %s: the object has no segment", obj.ArtifactID)
+		}
+		return t.assessSegment(ctx, obj)
+	}
+	a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp cannot take artifacts of kind %q", obj.Kind))
+	return a, nil
+}
+
+// audienceInfo reads the target's audience: its name and subscribed count,
+// or found=false.
+func (t *Target) audienceInfo(ctx context.Context) (name string, members int, found bool, err error) {
+	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
+		Path: "/lists/" + url.PathEscape(t.cfg.ListID) + "?fields=id,name,stats.member_count"})
+	if err != nil {
+		if httpStatus(err) == http.StatusNotFound {
+			return "", 0, false, nil
+		}
+		return "", 0, false, fmt.Errorf("mailchimp: reading audience %s: %w", t.cfg.ListID, mapErr(err, t.name))
+	}
+	var l struct {
+		Name  string `json:"name"`
+		Stats struct {
+			MemberCount int `json:"member_count"`
+		} `json:"stats"`
+	}
+	if err := resp.Decode(&l); err != nil {
+		return "", 0, false, fmt.Errorf("mailchimp: reading audience %s: %w", t.cfg.ListID, err)
+	}
+	return l.Name, l.Stats.MemberCount, true, nil
+}
+
+func (t *Target) missingAudience() string {
+	return fmt.Sprintf("the audience %q (list_id in target %q's config) does not exist in this Mailchimp account; run lastmile connect mailchimp --name %s to list the audiences and fix list_id", t.cfg.ListID, t.name, t.name)
+}
+
+// Live reads a campaign (with its content) or a segment; found is false
+// when it no longer exists.
+func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sandbox.LiveState, bool, error) {
+	switch kind {
+	case sandbox.KindEmail:
+		st, found, err := t.liveCampaign(ctx, liveID)
+		if err != nil {
+			return st, false, fmt.Errorf("mailchimp: read campaign %s: %w", liveID, err)
+		}
+		return st, found, nil
+	case sandbox.KindSegment:
+		s, found, err := t.getSegment(ctx, liveID)
+		if err != nil {
+			return sandbox.LiveState{}, false, fmt.Errorf("mailchimp: read segment %s: %w", liveID, err)
+		}
+		if !found {
+			return sandbox.LiveState{}, false, nil
+		}
+		return t.segmentState(s), true, nil
+	}
+	return sandbox.LiveState{}, false, notSupported(kind)
+}
+
+// Find looks for the object an interrupted attempt may have created: a
+// campaign whose title carries the marker, a segment whose name does.
+func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
+	if obj.Marker == "" {
+		return sandbox.LiveState{}, false, fmt.Errorf("mailchimp: find %s: the object has no marker", obj.ArtifactID)
+	}
+	switch obj.Kind {
+	case sandbox.KindEmail:
+		id, found, err := t.findCampaignID(ctx, obj.Marker)
+		if err != nil {
+			return sandbox.LiveState{}, false, fmt.Errorf("mailchimp: find campaign %s: %w", obj.Marker, err)
+		}
+		if !found {
+			return sandbox.LiveState{}, false, nil
+		}
+		st, found, err := t.liveCampaign(ctx, id)
+		if err != nil {
+			return st, false, fmt.Errorf("mailchimp: find campaign %s: %w", obj.Marker, err)
+		}
+		return st, found, nil
+	case sandbox.KindSegment:
+		s, found, err := t.findSegment(ctx, obj.Marker)
+		if err != nil {
+			return sandbox.LiveState{}, false, fmt.Errorf("mailchimp: find segment %s: %w", obj.Marker, err)
+		}
+		if !found {
+			return sandbox.LiveState{}, false, nil
+		}
+		return t.segmentState(s), true, nil
+	}
+	return sandbox.LiveState{}, false, notSupported(obj.Kind)
+}
+
+// Put creates the campaign or segment when liveID is empty, else updates it.
+// A create that fails ambiguously (timeout, dropped connection, 5xx) is
+// reconciled by marker before it is tried again.
+func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
+	switch obj.Kind {
+	case sandbox.KindEmail:
+		if obj.Email == nil {
+			return sandbox.LiveState{}, fmt.Errorf("mailchimp: put %s: the object has no email", obj.ArtifactID)
+		}
+		return t.putEmail(ctx, obj, liveID)
+	case sandbox.KindSegment:
+		if obj.Segment == nil {
+			return sandbox.LiveState{}, fmt.Errorf("mailchimp: put %s: the object has no segment", obj.ArtifactID)
+		}
+		return t.putSegment(ctx, obj, liveID)
+	}
+	return sandbox.LiveState{}, notSupported(obj.Kind)
+}
+
+// Send sends the campaign now (at zero) or schedules it at the next quarter
+// hour at or after at, once the send checklist passes. A campaign already
+// sending, sent or scheduled is left alone.
+func (t *Target) Send(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
+	if obj.Kind != sandbox.KindEmail || obj.Email == nil {
+		return sandbox.LiveState{}, notSupported(obj.Kind)
+	}
+	return t.sendEmail(ctx, obj, live, at)
+}
+
+// Publish is not supported: Mailchimp pages and journeys are out of reach.
+func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
+	return sandbox.LiveState{}, notSupported(obj.Kind)
+}

@@ -586,3 +586,30 @@ func (t *Target) putSegment(ctx context.Context, obj sandbox.Object, liveID stri
 		t.log.Info("mailchimp: segment create failed before being applied; retrying", "target", t.name, "marker", obj.Marker, "attempt", attempt)
 	}
 }
+
+func (t *Target) assessSegment(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+	s := obj.Segment
+	a := sandbox.Assessment{AudienceSize: -1}
+	_, _, found, err := t.audienceInfo(ctx)
+	if err != nil {
+		return a, err
+	}
+	if !found {
+		a.Problems = append(a.Problems, t.missingAudience())
+	}
+	var problems []string
+	in, err := t.resolveRefs(ctx, obj, s.IncludeSegments, false, false)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	out, err := t.resolveRefs(ctx, obj, s.ExcludeSegments, false, false)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	_, tr := t.segmentRequest(obj, s, in, out)
+	a.Problems = append(a.Problems, problems...)
+	a.Problems = append(a.Problems, tr.problems...)
+	a.Notes = append(a.Notes, tr.notes...)
+	a.Notes = append(a.Notes, assumedNotes(tr.assumed)...)
+	return a, nil
+}
