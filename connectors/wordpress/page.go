@@ -128,15 +128,11 @@ func pageOp(verb string, obj sandbox.Object) string {
 	return fmt.Sprintf("%s page %s", verb, obj.ArtifactID)
 }
 
-// Assess checks a page at planning time: that WordPress will keep its slug
-// (and no page lastmile did not create holds it), that a publish time is in
-// the future, and what WordPress cannot do (forms, personalization).
-func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+// assessPage checks a page at planning time: that WordPress will keep its
+// slug (and no page lastmile did not create holds it), that a publish time
+// is in the future, and what WordPress cannot do (forms, personalization).
+func (t *Target) assessPage(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		a.Problems = append(a.Problems, unsupportedKind(t.name, obj.Kind))
-		return a, nil
-	}
 	p := obj.Page
 	if !validMarker().MatchString(obj.Marker) || strings.Contains(obj.Marker, "--") {
 		a.Problems = append(a.Problems, fmt.Sprintf("internal: the marker %q cannot be stored in an HTML comment", obj.Marker))
@@ -220,11 +216,8 @@ func (t *Target) filteredNote(ctx context.Context, raw string) string {
 		t.user, strings.Join(stripped, ", "))
 }
 
-// Live reads a page. found is false when it was deleted or trashed.
-func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sandbox.LiveState, bool, error) {
-	if kind != sandbox.KindPage {
-		return sandbox.LiveState{}, false, failf("read "+string(kind), []error{sandbox.ErrNotSupported}, "WordPress targets hold pages only")
-	}
+// livePage reads a page. found is false when it was deleted or trashed.
+func (t *Target) livePage(ctx context.Context, liveID string) (sandbox.LiveState, bool, error) {
 	p, found, _, err := t.getPage(ctx, "read page "+liveID, liveID)
 	if err != nil || !found {
 		return sandbox.LiveState{}, false, err
@@ -232,13 +225,10 @@ func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sa
 	return p.state(), true, nil
 }
 
-// Find looks for the page an interrupted attempt may have created: by slug,
-// then by WordPress's search over content (in case the slug changed), and in
-// both cases only a page whose content carries obj's marker.
-func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		return sandbox.LiveState{}, false, nil
-	}
+// findPage looks for the page an interrupted attempt may have created: by
+// slug, then by WordPress's search over content (in case the slug changed),
+// and in both cases only a page whose content carries obj's marker.
+func (t *Target) findPage(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
 	if obj.Marker == "" {
 		return sandbox.LiveState{}, false, failf(pageOp("find", obj), nil, "the object has no marker to look for")
 	}
@@ -266,17 +256,10 @@ func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveStat
 	return sandbox.LiveState{}, false, nil
 }
 
-// Put creates the page as a draft (liveID empty) or updates it. An update
-// leaves the page's status alone: a published page changes at once.
-func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
+// putPage creates the page as a draft (liveID empty) or updates it. An
+// update leaves the page's status alone: a published page changes at once.
+func (t *Target) putPage(ctx context.Context, op string, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
 	create := liveID == ""
-	op := pageOp("update", obj)
-	if create {
-		op = pageOp("create", obj)
-	}
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		return sandbox.LiveState{}, failf(op, []error{sandbox.ErrNotSupported}, "%s", unsupportedKind(t.name, obj.Kind))
-	}
 	p := obj.Page
 	if msg := slugProblem(p.Slug); msg != "" {
 		return sandbox.LiveState{}, failf(op, nil, "%s", msg)
@@ -301,7 +284,7 @@ func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sa
 		if err != nil {
 			if errors.Is(err, rest.ErrAmbiguous) {
 				// The page may exist: adopt it if it carries our marker.
-				if st, found, ferr := t.Find(ctx, obj); ferr == nil && found {
+				if st, found, ferr := t.findPage(ctx, obj); ferr == nil && found {
 					t.log.Info("wordpress: create page: the answer was lost but the page exists; adopting it", "target", t.name, "page", st.ID)
 					return st, nil
 				}
@@ -396,17 +379,10 @@ func slugTaken(slug string, other *wpPage) string {
 		slug, other.ID, other.Title.Raw, other.Status, other.url(), slug, other.ID)
 }
 
-// Publish makes the page public now (at zero) or schedules it (status
+// publishPage makes the page public now (at zero) or schedules it (status
 // future, date_gmt at). Idempotent: it reads the page first and does nothing
 // when it is already published, or scheduled for at.
-func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
-	op := pageOp("publish", obj)
-	if !at.IsZero() {
-		op = pageOp("schedule", obj)
-	}
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		return sandbox.LiveState{}, failf(op, []error{sandbox.ErrNotSupported}, "%s", unsupportedKind(t.name, obj.Kind))
-	}
+func (t *Target) publishPage(ctx context.Context, op string, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
 	id, err := strconv.Atoi(live.ID)
 	if err != nil {
 		return sandbox.LiveState{}, failf(op, nil, "%q is not a WordPress page id", live.ID)

@@ -50,14 +50,6 @@ type Config struct {
 	MaxConcurrency int `yaml:"max_concurrency"`
 }
 
-// credentials is what lastmile connect stores for a target (0600, via secret).
-type credentials struct {
-	SiteURL  string `json:"site_url"`
-	APIRoot  string `json:"api_root,omitempty"`
-	User     string `json:"user"`
-	Password string `json:"application_password"`
-}
-
 // Option adjusts a Target (tests, benchmarks).
 type Option func(*options)
 
@@ -156,18 +148,14 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	if conc <= 0 {
 		conc = 4
 	}
-	user, password := cr.User, cr.Password
 	t := &Target{
-		name: name, site: site, apiRoot: api, user: user, cfg: cfg,
+		name: name, site: site, apiRoot: api, user: cr.User, cfg: cfg,
 		now: o.now, log: o.logger, timeout: hc.Timeout,
 	}
 	t.client = &rest.Client{
-		HTTP:    hc,
-		BaseURL: api,
-		Authorize: func(_ context.Context, req *http.Request) error {
-			req.SetBasicAuth(user, password)
-			return nil
-		},
+		HTTP:      hc,
+		BaseURL:   api,
+		Authorize: cr.authorize,
 		Sem:       make(chan struct{}, conc),
 		UserAgent: "lastmile-wordpress/1",
 		Sleep:     o.sleep,
@@ -283,6 +271,55 @@ func getMe(ctx context.Context, c *rest.Client, path string) (wpUser, error) {
 		return wpUser{}, fmt.Errorf("the site answered users/me with something that is not a user: %w", err)
 	}
 	return u, nil
+}
+
+// Assess checks an object at planning time: what WordPress cannot express
+// (Problems) and what the approver must know (Notes). It only reads.
+func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+	if obj.Kind != sandbox.KindPage || obj.Page == nil {
+		return sandbox.Assessment{AudienceSize: -1, Problems: []string{unsupportedKind(t.name, obj.Kind)}}, nil
+	}
+	return t.assessPage(ctx, obj)
+}
+
+// Live reads the live object; found is false when it was deleted or trashed.
+func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sandbox.LiveState, bool, error) {
+	if kind != sandbox.KindPage {
+		return sandbox.LiveState{}, false, failf("read "+string(kind), []error{sandbox.ErrNotSupported}, "WordPress targets hold pages only")
+	}
+	return t.livePage(ctx, liveID)
+}
+
+// Find looks for the object an interrupted attempt may have created.
+func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
+	if obj.Kind != sandbox.KindPage || obj.Page == nil {
+		return sandbox.LiveState{}, false, nil
+	}
+	return t.findPage(ctx, obj)
+}
+
+// Put creates the object (liveID empty) or updates it.
+func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
+	op := pageOp("update", obj)
+	if liveID == "" {
+		op = pageOp("create", obj)
+	}
+	if obj.Kind != sandbox.KindPage || obj.Page == nil {
+		return sandbox.LiveState{}, failf(op, []error{sandbox.ErrNotSupported}, "%s", unsupportedKind(t.name, obj.Kind))
+	}
+	return t.putPage(ctx, op, obj, liveID)
+}
+
+// Publish publishes a page now (at zero) or schedules it for at.
+func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
+	op := pageOp("publish", obj)
+	if !at.IsZero() {
+		op = pageOp("schedule", obj)
+	}
+	if obj.Kind != sandbox.KindPage || obj.Page == nil {
+		return sandbox.LiveState{}, failf(op, []error{sandbox.ErrNotSupported}, "%s", unsupportedKind(t.name, obj.Kind))
+	}
+	return t.publishPage(ctx, op, obj, live, at)
 }
 
 // Send is not something WordPress does.
