@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"golang.org/x/oauth2"
 )
@@ -324,7 +325,7 @@ func (t *Target) probe(ctx context.Context) (Portal, error) {
 			return true, nil
 		}
 		env := envelopeOf(err)
-		switch st := status(err); {
+		switch st := rest.StatusOf(err); {
 		case st == http.StatusForbidden && env.Category == "MISSING_SCOPES":
 			p.MissingScopes[key] = env.missingScopes()
 			return false, nil
@@ -373,7 +374,7 @@ func (t *Target) probe(ctx context.Context) (Portal, error) {
 	}
 	_, err = t.do(ctx, call{method: http.MethodPost, path: t.paths.emails + "/0/publish", idempotent: true}, nil)
 	env := envelopeOf(err)
-	switch st := status(err); {
+	switch st := rest.StatusOf(err); {
 	case err == nil || st == http.StatusNotFound || st == http.StatusBadRequest:
 		p.CanPublishEmail, p.PublishBlocked = true, ""
 	case st == http.StatusForbidden && env.Category == "MISSING_SCOPES":
@@ -408,7 +409,7 @@ func (t *Target) privateAppInfo(ctx context.Context, p *Portal) {
 	tok := t.auth.staticToken()
 	_, err := t.do(ctx, call{method: http.MethodPost, path: "/oauth/v2/private-apps/get/access-token-info", body: map[string]string{"tokenKey": tok}, idempotent: true}, &info)
 	if err != nil {
-		t.log.Debug("hubspot: private app token info unavailable", "target", t.name, "status", status(err))
+		t.log.Debug("hubspot: private app token info unavailable", "target", t.name, "status", rest.StatusOf(err))
 		return
 	}
 	p.HubID, p.Scopes = info.HubID, info.Scopes

@@ -550,7 +550,7 @@ type call struct {
 func (t *Target) do(ctx context.Context, c call, out any) (*rest.Response, error) {
 	req := rest.Request{Method: c.method, Path: c.path, Body: c.body, Idempotent: c.idempotent}
 	resp, err := t.client.Do(ctx, req)
-	var he *rest.Error
+	var he *rest.HTTPError
 	if err != nil && errors.As(err, &he) && he.Status == http.StatusUnauthorized && t.auth.canRefresh() {
 		if env := parseEnvelope(he.Body); env.Category == "EXPIRED_AUTHENTICATION" {
 			t.auth.invalidate()

@@ -199,7 +199,7 @@ func (t *Target) campaignPath(id string) string { return "/campaigns/" + url.Pat
 func (t *Target) getCampaign(ctx context.Context, id string) (campaignResponse, bool, error) {
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet, Path: t.campaignPath(id) + "?fields=" + campaignFields})
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return campaignResponse{}, false, nil
 		}
 		return campaignResponse{}, false, mapErr(err, t.name)
@@ -231,7 +231,7 @@ func (t *Target) liveCampaign(ctx context.Context, id string) (sandbox.LiveState
 	}
 	content, err := t.getContent(ctx, id)
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return sandbox.LiveState{}, false, nil
 		}
 		return sandbox.LiveState{}, false, err
@@ -346,7 +346,7 @@ func (t *Target) putEmail(ctx context.Context, obj sandbox.Object, liveID string
 }
 
 func (t *Target) editError(err error, id string) error {
-	switch httpStatus(err) {
+	switch rest.StatusOf(err) {
 	case http.StatusNotFound:
 		return fmt.Errorf("campaign %s no longer exists in Mailchimp: re-plan to create it again", id)
 	case http.StatusBadRequest:
@@ -490,7 +490,7 @@ func (t *Target) sendEmail(ctx context.Context, obj sandbox.Object, live sandbox
 			break
 		}
 		ambiguous := errors.Is(err, rest.ErrAmbiguous)
-		if !ambiguous && httpStatus(err) != http.StatusBadRequest {
+		if !ambiguous && rest.StatusOf(err) != http.StatusBadRequest {
 			return fail(mapErr(err, t.name))
 		}
 		// Ambiguous, or refused: either way the live status says whether

@@ -114,7 +114,7 @@ func (t *Target) Metrics(ctx context.Context, req sandbox.MetricsRequest) ([]san
 			resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
 				Path: "/reports/" + url.PathEscape(it.LiveID) + "?fields=" + reportFields})
 			if err != nil {
-				if httpStatus(err) == http.StatusNotFound {
+				if rest.StatusOf(err) == http.StatusNotFound {
 					return // not sent yet, or deleted: no report
 				}
 				results[i].err = fmt.Errorf("mailchimp: read report of campaign %s: %w", it.LiveID, mapErr(err, t.name))

@@ -470,7 +470,7 @@ func (t *Target) getSegment(ctx context.Context, id string) (segmentResponse, bo
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
 		Path: t.segmentsPath() + "/" + url.PathEscape(id) + "?fields=" + segmentFields})
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return segmentResponse{}, false, nil
 		}
 		return segmentResponse{}, false, mapErr(err, t.name)
@@ -537,10 +537,10 @@ func (t *Target) putSegment(ctx context.Context, obj sandbox.Object, liveID stri
 		resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodPatch, Idempotent: true,
 			Path: t.segmentsPath() + "/" + url.PathEscape(liveID), Body: req})
 		if err != nil {
-			if httpStatus(err) == http.StatusNotFound {
+			if rest.StatusOf(err) == http.StatusNotFound {
 				return fail(fmt.Errorf("segment %s no longer exists on the audience: re-plan to create it again", liveID))
 			}
-			if httpStatus(err) == http.StatusBadRequest {
+			if rest.StatusOf(err) == http.StatusBadRequest {
 				if p, _ := problemOf(err); strings.Contains(p.Detail+fmt.Sprint(p.Errors), "static") {
 					return fail(fmt.Errorf("%w: Mailchimp cannot turn a static segment into one with conditions or back; delete segment %s in Mailchimp and re-plan (%w)", mapErr(err, t.name), liveID, sandbox.ErrConflict))
 				}

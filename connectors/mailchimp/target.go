@@ -310,7 +310,7 @@ func (t *Target) audienceInfo(ctx context.Context) (name string, members int, fo
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
 		Path: "/lists/" + url.PathEscape(t.cfg.ListID) + "?fields=id,name,stats.member_count"})
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return "", 0, false, nil
 		}
 		return "", 0, false, fmt.Errorf("mailchimp: reading audience %s: %w", t.cfg.ListID, mapErr(err, t.name))

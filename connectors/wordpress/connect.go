@@ -119,7 +119,7 @@ func discover(ctx context.Context, t *Target) (string, error) {
 		}
 		resp, err := anon.Do(ctx, rest.Request{Method: http.MethodGet, Path: path + withQuery(path, "_fields=namespaces,authentication")})
 		if err != nil {
-			var he *rest.Error
+			var he *rest.HTTPError
 			if errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden) {
 				// A plugin hides the index from anonymous visitors: go on
 				// and let the authenticated check decide.
@@ -143,7 +143,8 @@ func discover(ctx context.Context, t *Target) (string, error) {
 		}
 		return api, nil
 	}
-	return "", failf(op, []error{lastErr}, "found no WordPress REST API at %s/wp-json/ or %s/?rest_route=/ (%v): check --url", t.site, t.site, causeOf(lastErr))
+	return "", &rest.Error{Platform: Platform, Op: op, Status: rest.StatusOf(lastErr), Cause: lastErr,
+		Message: fmt.Sprintf("found no WordPress REST API at %s/wp-json/ or %s/?rest_route=/ (%v): check --url", t.site, t.site, causeOf(lastErr))}
 }
 
 func withQuery(path, q string) string {

@@ -421,7 +421,7 @@ func TestContractBadRequest(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "WordPress refused the request: invalid template: ") {
 		t.Fatalf("err %v", err)
 	}
-	var we *wordpress.Error
+	var we *rest.Error
 	if !errors.As(err, &we) || we.Status != 400 || we.Code != "rest_invalid_param" {
 		t.Errorf("error details %+v", we)
 	}

@@ -80,7 +80,7 @@ func (t *Target) getPage(ctx context.Context, op string, id string) (wpPage, boo
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
 		Path: t.path("/wp/v2/pages/"+id, url.Values{"context": {"edit"}, "_fields": {pageFields}})})
 	if err != nil {
-		var he *rest.Error
+		var he *rest.HTTPError
 		if errors.As(err, &he) && he.Status == http.StatusNotFound {
 			if env, ok := parseEnvelope(he.Body); ok && env.Code == "rest_post_invalid_id" {
 				return wpPage{}, false, nil, nil

@@ -110,8 +110,8 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 		cr = credentials{User: o.user, Password: o.password}
 	} else if err := secret.Load(dataDir, name, &cr); err != nil {
 		if errors.Is(err, secret.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
-			return nil, failf("load credentials", []error{sandbox.ErrAuth, err},
-				"target %q is not connected: run lastmile connect wordpress --name %s --url SITE_URL --user USER --password-env VAR", name, name)
+			return nil, &rest.Error{Platform: Platform, Op: "load credentials", Kinds: []error{sandbox.ErrAuth}, Cause: err,
+				Message: fmt.Sprintf("target %q is not connected: run lastmile connect wordpress --name %s --url SITE_URL --user USER --password-env VAR", name, name)}
 		}
 		return nil, fmt.Errorf("wordpress: target %q: %w", name, err)
 	}
