@@ -164,10 +164,11 @@ func sandboxOver(t *testing.T, srv *hubspottest.Server, hc hubspot.Config) *sand
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("LASTMILE_E2E_HUBSPOT_TOKEN", srv.PrivateAppToken())
-	if _, err := hubspot.ConnectPrivateApp(context.Background(), dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", srv.URL); err != nil {
+	limits := hubspot.NewLimits() // the probe's requests count in the portal's window too
+	if _, err := hubspot.ConnectPrivateApp(context.Background(), dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", hubspot.WithBaseURL(srv.URL), hubspot.WithLimits(limits)); err != nil {
 		t.Fatal(err)
 	}
-	tgt, err := hubspot.New("hubspot", dir, hc)
+	tgt, err := hubspot.New("hubspot", dir, hc, hubspot.WithLimits(limits))
 	if err != nil {
 		t.Fatal(err)
 	}

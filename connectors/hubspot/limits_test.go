@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
+	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -203,4 +204,36 @@ func TestRateLimitFaults(t *testing.T) {
 			t.Errorf("error = %v", err)
 		}
 	})
+}
+
+// Targets share a portal's limiter exactly when they are built with the
+// same Limits: nothing at package level joins them.
+func TestLimitsAreSharedThroughWithLimits(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{})
+	shared := NewLimits()
+	a := must[*Target](t, e)(New("hubspot", e.dir, Config{}, WithLimits(shared)))
+	b := must[*Target](t, e)(New("hubspot", e.dir, Config{}, WithLimits(shared)))
+	alone := must[*Target](t, e)(New("hubspot", e.dir, Config{}))
+	if a.lim != b.lim {
+		t.Error("two targets of one portal with the same Limits have two limiters")
+	}
+	if alone.lim == a.lim || alone.lim == e.target.lim {
+		t.Error("targets built without the same Limits share a limiter")
+	}
+
+	// A target that knew the portal only by its token files its limiter
+	// under the portal id the probe found, for the targets built after it.
+	var c credentials
+	if err := secret.Load(e.dir, "hubspot", &c); err != nil || c.Portal.HubID == 0 {
+		t.Fatalf("stored credentials: %v, hub id %d", err, c.Portal.HubID)
+	}
+	byToken := c
+	byToken.Portal = Portal{}
+	later := NewLimits()
+	first := must[*Target](t, e)(build("hubspot", e.dir, Config{}, &byToken, WithLimits(later)))
+	first.adoptHubID(c.Portal.HubID)
+	second := must[*Target](t, e)(New("hubspot", e.dir, Config{}, WithLimits(later)))
+	if first.lim != second.lim {
+		t.Error("the limiter was not found under the portal id")
+	}
 }

@@ -22,10 +22,8 @@ func TestNoSecretsAnywhere(t *testing.T) {
 	dir := t.TempDir()
 	logs := &logBuffer{}
 	var prompt bytes.Buffer
-	if _, err := Connect(ctx(), ConnectOptions{
-		DataDir: dir, Name: "hubspot", ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
-		BaseURL: srv.URL, AuthURL: srv.AuthURL(), RedirectPort: -1, Prompt: &prompt, OpenBrowser: browser(t), Wait: 10 * time.Second,
-	}); err != nil {
+	t.Setenv("LASTMILE_TEST_HUBSPOT_SECRET", srv.ClientSecret())
+	if _, err := ConnectOAuth(ctx(), dir, "hubspot", srv.ClientID(), "LASTMILE_TEST_HUBSPOT_SECRET", oauthOpts(t, srv, WithPrompt(&prompt))...); err != nil {
 		t.Fatal(err)
 	}
 	var c credentials

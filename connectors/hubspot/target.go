@@ -9,11 +9,12 @@
 // up by that unique name; emails and workflows by paging), pages are found by
 // their slug and proven ours by the marker in their internal name.
 //
-// Requests go through one rate limiter per portal that keeps inside HubSpot's
-// rolling 10-second window, learns the portal's real limit from the
-// X-HubSpot-RateLimit-* headers and waits out the window on a 429 (or stops
-// on a DAILY one). Creates that fail ambiguously (timeout, dropped
-// connection, 5xx) are reconciled by marker before they are tried again.
+// Requests go through one rate limiter per portal (shared by every Target
+// built with the same Limits) that keeps inside HubSpot's rolling 10-second
+// window, learns the portal's real limit from the X-HubSpot-RateLimit-*
+// headers and waits out the window on a 429 (or stops on a DAILY one).
+// Creates that fail ambiguously (timeout, dropped connection, 5xx) are
+// reconciled by marker before they are tried again.
 package hubspot
 
 import (
@@ -135,34 +136,68 @@ func suffix(api string) string {
 	return ""
 }
 
-// Option adjusts a Target; mostly for tests.
+// Option configures a Target, and the connect functions, which build one to
+// check a new connection. Options that only concern connecting (WithPrompt,
+// WithBrowser, …) are ignored by New.
 type Option func(*options)
 
 type options struct {
-	httpClient  *http.Client
-	now         func() time.Time
-	sleep       func(ctx context.Context, d time.Duration) error
-	logger      *slog.Logger
-	window      time.Duration
-	margin      time.Duration
-	maxAttempts int
-	baseDelay   time.Duration
-	maxDelay    time.Duration
+	httpClient *http.Client
+	baseURL    string
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+	logger     *slog.Logger
+	limits     *Limits
+	attempts   int
+	baseDelay  time.Duration
+	maxDelay   time.Duration
+	window     time.Duration
+	margin     time.Duration
+	connect    connectOptions
 }
 
-// WithHTTPClient sets the HTTP client (its Timeout is kept if set).
+func optionsOf(opts []Option) options {
+	o := options{now: time.Now, logger: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithHTTPClient sets the HTTP client requests go through. Its Timeout,
+// when set, bounds each request.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
-// WithClock sets the clock used for schedules, token expiry and rate limiting.
+// WithBaseURL sends requests to another base URL (a proxy, a fake) instead
+// of the configured or stored one; connecting stores it with the
+// credentials.
+func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
+
+// WithClock sets the clock the connector reads (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithSleep sets how the connector waits (rate limiting, backoff).
+// WithSleep sets how the connector waits out a delay (between attempts,
+// and wherever else it waits on the clock); sleep returns ctx's error when
+// ctx ends first. Tests pass one that returns at once.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) { o.sleep = sleep }
 }
 
-// WithLogger sets the logger (default slog.Default()).
+// WithLogger sets the logger (default slog.Default()). Nothing secret is
+// logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithRetry bounds the attempts per request and the backoff between them:
+// baseDelay, doubled per attempt with jitter, at most maxDelay. A zero
+// keeps its default (HubSpot: 5 attempts, 250ms, 10s).
+func WithRetry(attempts int, baseDelay, maxDelay time.Duration) Option {
+	return func(o *options) { o.attempts, o.baseDelay, o.maxDelay = attempts, baseDelay, maxDelay }
+}
+
+// WithLimits makes the Target share its per-account limits with every
+// Target built with the same Limits. Without it a Target has limits of its
+// own.
+func WithLimits(l *Limits) Option { return func(o *options) { o.limits = l } }
 
 // WithRateWindow scales HubSpot's 10-second window (tests and benchmarks run
 // a fake with a shorter one). HubSpot's X-HubSpot-RateLimit-Interval-
@@ -173,11 +208,6 @@ func WithRateWindow(d time.Duration) Option { return func(o *options) { o.window
 // at least 5ms), covering the gap between send and arrival times.
 func WithRateMargin(d time.Duration) Option { return func(o *options) { o.margin = d } }
 
-// WithRetry bounds the attempts per request and the backoff between them.
-func WithRetry(maxAttempts int, baseDelay, maxDelay time.Duration) Option {
-	return func(o *options) { o.maxAttempts, o.baseDelay, o.maxDelay = maxAttempts, baseDelay, maxDelay }
-}
-
 // Target is a HubSpot portal as a sandbox.Target.
 type Target struct {
 	name    string
@@ -187,6 +217,7 @@ type Target struct {
 	paths   paths
 	baseURL string
 	client  *rest.Client
+	limits  *Limits
 	lim     *limiter
 	auth    *authorizer
 	log     *slog.Logger
@@ -214,15 +245,12 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 }
 
 func build(name, dataDir string, cfg Config, c *credentials, opts ...Option) (*Target, error) {
-	o := options{now: time.Now, logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := optionsOf(opts)
 	ps, err := buildPaths(cfg.APIVersions)
 	if err != nil {
 		return nil, err
 	}
-	base := strings.TrimRight(firstNonEmpty(cfg.BaseURL, c.BaseURL, DefaultBaseURL), "/")
+	base := strings.TrimRight(firstNonEmpty(o.baseURL, cfg.BaseURL, c.BaseURL, DefaultBaseURL), "/")
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("hubspot: base_url %q is not an http(s) URL", base)
 	}
@@ -253,12 +281,17 @@ func build(name, dataDir string, cfg Config, c *credentials, opts ...Option) (*T
 	if plain == nil {
 		plain = &http.Client{Timeout: cfg.Timeout}
 	}
-	t := &Target{name: name, dataDir: dataDir, cfg: cfg, o: o, paths: ps, baseURL: base, log: o.logger, portal: c.Portal}
+	t := &Target{name: name, dataDir: dataDir, cfg: cfg, o: o, paths: ps, baseURL: base, log: o.logger, portal: c.Portal, limits: o.limits}
+	if t.limits == nil {
+		t.limits = NewLimits()
+	}
 	window := o.window
 	if window <= 0 {
 		window = 10 * time.Second
 	}
-	t.lim = limiterFor(base, c.Portal.HubID, c.AccessToken, cfg.RateLimit, window, o.margin, o.now, o.sleep)
+	t.lim = t.limits.limiterFor(base, c.Portal.HubID, c.AccessToken, func() *limiter {
+		return newLimiter(cfg.RateLimit, window, o.margin, o.now, o.sleep)
+	})
 	// API requests are paced in the transport; the token endpoint is not.
 	t.auth = newAuthorizer(c, dataDir, name, firstNonEmpty(c.TokenURL, base+ps.token), plain, o.now, o.logger)
 	paced := *plain
@@ -274,7 +307,7 @@ func build(name, dataDir string, cfg Config, c *credentials, opts ...Option) (*T
 		Authorize:   t.auth.authorize,
 		Sem:         make(chan struct{}, cfg.MaxConcurrency),
 		Limiter:     t.lim,
-		MaxAttempts: o.maxAttempts,
+		MaxAttempts: o.attempts,
 		BaseDelay:   o.baseDelay,
 		MaxDelay:    o.maxDelay,
 		UserAgent:   "lastmile-hubspot/1",

@@ -2,14 +2,10 @@ package mailchimp
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/lastmile/lastmile/connectors/internal/oauthflow"
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
@@ -86,77 +83,57 @@ func (a Account) audienceList() string {
 	return strings.Join(parts, ", ")
 }
 
-type connectSettings struct {
-	httpClient  *http.Client
-	baseURL     string
-	out         io.Writer
-	openBrowser func(string) error
-	authURL     string
-	tokenURL    string
-	metadataURL string
-	listenAddr  string
-	timeout     time.Duration
+// DefaultListenAddr is where the OAuth redirect comes back to; the app must
+// have http://127.0.0.1:8765/callback as its redirect URI.
+const DefaultListenAddr = "127.0.0.1:8765"
+
+// Mailchimp's OAuth endpoints.
+const (
+	DefaultAuthURL     = "https://login.mailchimp.com/oauth2/authorize"
+	DefaultTokenURL    = "https://login.mailchimp.com/oauth2/token"
+	DefaultMetadataURL = "https://login.mailchimp.com/oauth2/metadata"
+)
+
+// connectOptions are the options only connecting reads.
+type connectOptions struct {
+	prompt                         io.Writer
+	openBrowser                    func(url string) error
+	listenAddr                     string
+	authURL, tokenURL, metadataURL string
+	timeout                        time.Duration
 }
 
-// ConnectOption configures ConnectAPIKey and ConnectOAuth.
-type ConnectOption func(*connectSettings)
+// WithPrompt sets where connecting writes what the person reads
+// (instructions, what was connected). The CLI passes stderr, never the MCP
+// protocol's stdout. Default: nowhere.
+func WithPrompt(w io.Writer) Option { return func(o *options) { o.connect.prompt = w } }
 
-// WithConnectHTTPClient replaces the HTTP client used while connecting.
-func WithConnectHTTPClient(c *http.Client) ConnectOption {
-	return func(s *connectSettings) { s.httpClient = c }
+// WithBrowser sets how an OAuth connect opens the authorization URL
+// (default: it is only printed).
+func WithBrowser(open func(url string) error) Option {
+	return func(o *options) { o.connect.openBrowser = open }
 }
 
-// WithAPIBaseURL overrides the API base (default https://<dc>.api.mailchimp.com/3.0,
-// or the api_endpoint the OAuth metadata names). Tests point it at a fake.
-func WithAPIBaseURL(u string) ConnectOption { return func(s *connectSettings) { s.baseURL = u } }
+// WithListenAddr sets the loopback host:port the OAuth redirect comes back
+// to (default DefaultListenAddr); port 0 picks a free port.
+func WithListenAddr(addr string) Option { return func(o *options) { o.connect.listenAddr = addr } }
 
-// WithPrompts sets where human-facing messages go (the CLI passes stderr;
-// never the MCP stdout). Default: nowhere.
-func WithPrompts(w io.Writer) ConnectOption { return func(s *connectSettings) { s.out = w } }
-
-// WithBrowser sets how the authorization URL is opened (default: only printed).
-func WithBrowser(open func(url string) error) ConnectOption {
-	return func(s *connectSettings) { s.openBrowser = open }
+// WithOAuthEndpoints replaces the platform's OAuth authorization and token
+// URLs (tests, fakes).
+func WithOAuthEndpoints(authURL, tokenURL string) Option {
+	return func(o *options) { o.connect.authURL, o.connect.tokenURL = authURL, tokenURL }
 }
 
-// WithOAuthEndpoints overrides login.mailchimp.com's authorize, token and
-// metadata URLs (tests).
-func WithOAuthEndpoints(authURL, tokenURL, metadataURL string) ConnectOption {
-	return func(s *connectSettings) { s.authURL, s.tokenURL, s.metadataURL = authURL, tokenURL, metadataURL }
-}
+// WithConnectTimeout bounds how long an OAuth connect waits for the person
+// to approve lastmile in the browser (default 5 minutes).
+func WithConnectTimeout(d time.Duration) Option { return func(o *options) { o.connect.timeout = d } }
 
-// WithListenAddr sets the loopback address of the OAuth redirect (default
-// 127.0.0.1:8765: register http://127.0.0.1:8765/callback as the app's
-// redirect URI). Port 0 picks a free port.
-func WithListenAddr(addr string) ConnectOption {
-	return func(s *connectSettings) { s.listenAddr = addr }
-}
+// WithMetadataURL replaces login.mailchimp.com's metadata endpoint, which
+// names an OAuth token's data centre (tests, fakes).
+func WithMetadataURL(u string) Option { return func(o *options) { o.connect.metadataURL = u } }
 
-// WithConnectTimeout bounds the whole connect (default 5 minutes for OAuth,
-// which waits for a human; 30 seconds for an API key).
-func WithConnectTimeout(d time.Duration) ConnectOption {
-	return func(s *connectSettings) { s.timeout = d }
-}
-
-func connectDefaults(opts []ConnectOption) connectSettings {
-	s := connectSettings{
-		out:         io.Discard,
-		authURL:     "https://login.mailchimp.com/oauth2/authorize",
-		tokenURL:    "https://login.mailchimp.com/oauth2/token",
-		metadataURL: "https://login.mailchimp.com/oauth2/metadata",
-		listenAddr:  "127.0.0.1:8765",
-	}
-	for _, o := range opts {
-		o(&s)
-	}
-	if s.httpClient == nil {
-		s.httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if s.out == nil {
-		s.out = io.Discard
-	}
-	return s
-}
+// apiKeyTimeout bounds a connect with an API key, which waits for nobody.
+const apiKeyTimeout = 30 * time.Second
 
 // ConnectAPIKey connects the target called name with the API key held in
 // the environment variable keyEnv (its name, not the key: a key never goes on
@@ -165,12 +142,8 @@ func connectDefaults(opts []ConnectOption) connectSettings {
 // goes in the target's list_id.
 //
 // CLI: lastmile connect mailchimp --name NAME --key-env VAR [--list ID] [--base-url URL]
-func ConnectAPIKey(dataDir, name, keyEnv string, opts ...ConnectOption) (Account, error) {
-	s := connectDefaults(opts)
-	if s.timeout <= 0 {
-		s.timeout = 30 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+func ConnectAPIKey(ctx context.Context, dataDir, name, keyEnv string, opts ...Option) (Account, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiKeyTimeout)
 	defer cancel()
 	if looksLikeKey().MatchString(keyEnv) {
 		return Account{}, errors.New("mailchimp: connect: pass the name of the environment variable that holds the API key (--key-env MAILCHIMP_API_KEY), not the key itself")
@@ -187,27 +160,22 @@ func ConnectAPIKey(dataDir, name, keyEnv string, opts ...ConnectOption) (Account
 		return Account{}, fmt.Errorf("mailchimp: connect: %w", err)
 	}
 	cr := credentials{Kind: authAPIKey, APIKey: key, DC: dc, APIEndpoint: "https://" + dc + ".api.mailchimp.com"}
-	return finishConnect(ctx, dataDir, name, cr, s)
+	return finishConnect(ctx, dataDir, name, cr, optionsOf(opts))
 }
 
 // ConnectOAuth connects the target called name through Mailchimp's OAuth 2
-// authorization-code flow: it listens on a loopback redirect, prints (and
-// optionally opens) the authorization URL, exchanges the code for a token
-// (client credentials in the form body, as Mailchimp wants), asks the
-// metadata endpoint for the account's data centre and API endpoint, checks
-// the token, and stores it under dataDir (0600). Mailchimp tokens do not
-// expire and there is no refresh token: a revoked token means connecting
-// again.
+// authorization-code flow: the person approves lastmile in the browser,
+// Mailchimp sends them back to the loopback redirect, the code is exchanged
+// for a token (client credentials in the form body, as Mailchimp wants),
+// the metadata endpoint names the account's data centre and API endpoint,
+// the token is checked and stored under dataDir (0600). The client secret is
+// read from the environment variable clientSecretEnv. Mailchimp tokens do
+// not expire and there is no refresh token: a revoked token means
+// connecting again.
 //
 // CLI: lastmile connect mailchimp --name NAME --oauth --client-id ID
 // --client-secret-env VAR [--listen 127.0.0.1:8765] [--list ID]
-func ConnectOAuth(ctx context.Context, dataDir, name, clientID, clientSecretEnv string, opts ...ConnectOption) (Account, error) {
-	s := connectDefaults(opts)
-	if s.timeout <= 0 {
-		s.timeout = 5 * time.Minute
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
+func ConnectOAuth(ctx context.Context, dataDir, name, clientID, clientSecretEnv string, opts ...Option) (Account, error) {
 	if clientID == "" {
 		return Account{}, errors.New("mailchimp: connect: --client-id is required for OAuth (register an app at https://admin.mailchimp.com/account/oauth2/)")
 	}
@@ -215,92 +183,58 @@ func ConnectOAuth(ctx context.Context, dataDir, name, clientID, clientSecretEnv 
 	if clientSecret == "" {
 		return Account{}, fmt.Errorf("mailchimp: connect: environment variable %q (the OAuth client secret) is empty or unset", clientSecretEnv)
 	}
-	ln, err := net.Listen("tcp", s.listenAddr)
-	if err != nil {
-		return Account{}, fmt.Errorf("mailchimp: connect: listening for the OAuth redirect on %s: %w", s.listenAddr, err)
+	o := optionsOf(opts)
+	co := o.connect
+	hc := connectClient(o)
+	flow := oauthflow.Flow{
+		Platform: "Mailchimp",
+		Config: oauth2.Config{
+			ClientID:     clientID,
+			ClientSecret: clientSecret,
+			Endpoint:     oauth2.Endpoint{AuthURL: firstNonEmpty(co.authURL, DefaultAuthURL), TokenURL: firstNonEmpty(co.tokenURL, DefaultTokenURL), AuthStyle: oauth2.AuthStyleInParams},
+		},
+		ListenAddr:   firstNonEmpty(co.listenAddr, DefaultListenAddr),
+		CallbackPath: "/callback",
+		Prompt:       co.prompt,
+		OpenBrowser:  co.openBrowser,
+		Wait:         co.timeout,
+		HTTPClient:   hc,
 	}
-	defer ln.Close()
-	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
-		return Account{}, fmt.Errorf("mailchimp: connect: the OAuth redirect must listen on the loopback interface, not %s", ln.Addr())
-	}
-	redirect := "http://" + ln.Addr().String() + "/callback"
-	conf := &oauth2.Config{
-		ClientID:     clientID,
-		ClientSecret: clientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: s.authURL, TokenURL: s.tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-		RedirectURL:  redirect,
-	}
-	var sb [16]byte
-	if _, err := rand.Read(sb[:]); err != nil {
-		return Account{}, err
-	}
-	state := hex.EncodeToString(sb[:])
-
-	type result struct {
-		code string
-		err  error
-	}
-	done := make(chan result, 1)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/callback", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		var res result
-		switch {
-		case q.Get("state") != state:
-			res.err = errors.New("the OAuth redirect carried the wrong state; start again")
-		case q.Get("error") != "":
-			res.err = fmt.Errorf("Mailchimp refused the authorization: %s", q.Get("error"))
-		case q.Get("code") == "":
-			res.err = errors.New("the OAuth redirect carried no code")
-		default:
-			res.code = q.Get("code")
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if res.err != nil {
-			fmt.Fprintf(w, "<p>lastmile could not connect Mailchimp: %s</p>", html.EscapeString(res.err.Error()))
-		} else {
-			fmt.Fprint(w, "<p>Mailchimp is connected to lastmile. You can close this window.</p>")
-		}
-		select {
-		case done <- res:
-		default:
-		}
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-
-	authURL := conf.AuthCodeURL(state)
-	fmt.Fprintf(s.out, "Open this address to let lastmile use your Mailchimp account:\n\n  %s\n\nWaiting for Mailchimp to redirect to %s …\n", authURL, redirect)
-	if s.openBrowser != nil {
-		if err := s.openBrowser(authURL); err != nil {
-			fmt.Fprintf(s.out, "(could not open a browser: %v; open the address yourself)\n", err)
-		}
-	}
-	var res result
-	select {
-	case <-ctx.Done():
-		return Account{}, fmt.Errorf("mailchimp: connect: no authorization arrived: %w", ctx.Err())
-	case res = <-done:
-	}
-	if res.err != nil {
-		return Account{}, fmt.Errorf("mailchimp: connect: %w", res.err)
-	}
-	tok, err := conf.Exchange(context.WithValue(ctx, oauth2.HTTPClient, s.httpClient), res.code)
-	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
+	tok, err := flow.Run(ctx)
+	if xe, ok := errors.AsType[*oauthflow.ExchangeError](err); ok {
+		if re, ok := errors.AsType[*oauth2.RetrieveError](xe); ok {
 			return Account{}, fmt.Errorf("mailchimp: connect: exchanging the authorization code failed (%s %s): check the client id and secret: %w",
 				re.ErrorCode, re.ErrorDescription, sandbox.ErrAuth)
 		}
-		return Account{}, fmt.Errorf("mailchimp: connect: exchanging the authorization code: %w", err)
+		return Account{}, fmt.Errorf("mailchimp: connect: exchanging the authorization code: %w", xe.Err)
 	}
-	meta, err := oauthMetadata(ctx, s.httpClient, s.metadataURL, tok.AccessToken)
+	if err != nil {
+		return Account{}, fmt.Errorf("mailchimp: connect: %w", err)
+	}
+	meta, err := oauthMetadata(ctx, hc, firstNonEmpty(co.metadataURL, DefaultMetadataURL), tok.AccessToken)
 	if err != nil {
 		return Account{}, fmt.Errorf("mailchimp: connect: %w", err)
 	}
 	cr := credentials{Kind: authOAuth, AccessToken: tok.AccessToken, DC: meta.DC, APIEndpoint: meta.APIEndpoint, AccountName: meta.AccountName}
-	return finishConnect(ctx, dataDir, name, cr, s)
+	return finishConnect(ctx, dataDir, name, cr, o)
+}
+
+// connectClient is the HTTP client connecting uses: the caller's, else one
+// with a 30-second timeout.
+func connectClient(o options) *http.Client {
+	if o.httpClient != nil {
+		return o.httpClient
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 type metadata struct {
@@ -348,20 +282,16 @@ func oauthMetadata(ctx context.Context, hc *http.Client, metadataURL, token stri
 
 // finishConnect checks the credential against the API, reads the account's
 // name and audiences, and stores the credential.
-func finishConnect(ctx context.Context, dataDir, name string, cr credentials, s connectSettings) (Account, error) {
-	base := s.baseURL
-	if base == "" {
-		base = cr.apiBase()
-	}
-	base = strings.TrimRight(base, "/")
+func finishConnect(ctx context.Context, dataDir, name string, cr credentials, o options) (Account, error) {
+	base := strings.TrimRight(firstNonEmpty(o.baseURL, cr.apiBase()), "/")
 	if err := checkBaseURL(base); err != nil {
 		return Account{}, fmt.Errorf("mailchimp: connect: %w", err)
 	}
 	c := &rest.Client{
-		HTTP:        s.httpClient,
+		HTTP:        connectClient(o),
 		BaseURL:     base,
 		Authorize:   cr.authorize,
-		Sem:         accountSemaphore(accountKey(base, cr), MaxConnections),
+		Sem:         limitsOr(o.limits).semaphore(base, cr, MaxConnections),
 		MaxAttempts: 4,
 		UserAgent:   "lastmile-mailchimp/1",
 	}
@@ -398,11 +328,15 @@ func finishConnect(ctx context.Context, dataDir, name string, cr credentials, s 
 	for _, l := range lists.Lists {
 		acct.Audiences = append(acct.Audiences, Audience{ID: l.ID, Name: l.Name, Members: l.Stats.MemberCount})
 	}
-	fmt.Fprintf(s.out, "Connected Mailchimp account %q (%s) as target %q.\n", acct.AccountName, acct.DC, name)
+	out := o.connect.prompt
+	if out == nil {
+		out = io.Discard
+	}
+	fmt.Fprintf(out, "Connected Mailchimp account %q (%s) as target %q.\n", acct.AccountName, acct.DC, name)
 	if len(acct.Audiences) > 0 {
-		fmt.Fprintln(s.out, "Audiences (put one id in the target's list_id):")
+		fmt.Fprintln(out, "Audiences (put one id in the target's list_id):")
 		for _, a := range acct.Audiences {
-			fmt.Fprintf(s.out, "  %s  %s (%d members)\n", a.ID, a.Name, a.Members)
+			fmt.Fprintf(out, "  %s  %s (%d members)\n", a.ID, a.Name, a.Members)
 		}
 	}
 	return acct, nil

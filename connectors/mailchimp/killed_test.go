@@ -53,7 +53,7 @@ func TestKilledPromoterResumes(t *testing.T) {
 	srv := mailchimptest.New(t, mailchimptest.WithHangFor(time.Minute))
 	dir := t.TempDir()
 	t.Setenv("LASTMILE_TEST_MC_KEY", srv.APIKey())
-	if _, err := mailchimp.ConnectAPIKey(dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithAPIBaseURL(srv.BaseURL())); err != nil {
+	if _, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithBaseURL(srv.BaseURL())); err != nil {
 		t.Fatal(err)
 	}
 	srv.Inject(mailchimptest.Fault{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultTimeoutAfterWrite})

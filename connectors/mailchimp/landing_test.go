@@ -29,7 +29,7 @@ func realSleep(ctx context.Context, d time.Duration) error {
 func landingEnv(t *testing.T, timeout, lag time.Duration) *env {
 	return newEnv(t, []mailchimptest.Option{mailchimptest.WithHangFor(10 * time.Second)},
 		mailchimp.WithHTTPClient(&http.Client{Timeout: timeout}), mailchimp.WithLandingLag(lag),
-		mailchimp.WithSleep(realSleep), mailchimp.WithRetries(3, 10*time.Millisecond))
+		mailchimp.WithSleep(realSleep), mailchimp.WithRetry(3, 10*time.Millisecond, 0))
 }
 
 func TestLandWithin(t *testing.T) {

@@ -81,8 +81,8 @@ func TestHelperKillConfirm(t *testing.T) {
 // two static segments and two emails, one to each: four create steps.
 func stageKillCampaign(t *testing.T, srv *mailchimptest.Server, dir string) string {
 	t.Helper()
-	if _, err := mailchimp.ConnectAPIKey(dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithAPIBaseURL(srv.BaseURL()),
-		mailchimp.WithPrompts(io.Discard)); err != nil {
+	if _, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithBaseURL(srv.BaseURL()),
+		mailchimp.WithPrompt(io.Discard)); err != nil {
 		t.Fatal(err)
 	}
 	sb, done := killSandbox(t, dir, srv.BaseURL())

@@ -10,15 +10,13 @@
 //
 // Every method of *Target is safe for concurrent use: the promotion engine
 // may run independent steps in parallel. All requests of one Mailchimp
-// account in this process share one semaphore of 10 (Mailchimp's limit of
-// simultaneous connections), so parallel steps never earn a 429 from each
-// other.
+// account, from every Target built with the same Limits, share one
+// semaphore of 10 (Mailchimp's limit of simultaneous connections), so
+// parallel steps never earn a 429 from each other.
 package mailchimp
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,7 +24,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
@@ -83,52 +80,92 @@ type Target struct {
 
 var _ sandbox.Target = (*Target)(nil)
 
-type settings struct {
-	httpClient  *http.Client
-	now         func() time.Time
-	sleep       func(ctx context.Context, d time.Duration) error
-	log         *slog.Logger
-	maxAttempts int
-	baseDelay   time.Duration
-	lag         time.Duration
+// Option configures a Target, and the connect functions, which check a new
+// connection the way a Target would. Options that only concern connecting
+// (WithPrompt, WithBrowser, …) are ignored by New.
+type Option func(*options)
+
+type options struct {
+	httpClient *http.Client
+	baseURL    string
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+	log        *slog.Logger
+	limits     *Limits
+	attempts   int
+	baseDelay  time.Duration
+	maxDelay   time.Duration
+	lag        time.Duration
+	connect    connectOptions
 }
 
-// Option configures a Target (tests mostly).
-type Option func(*settings)
-
-// WithHTTPClient replaces the HTTP client.
-func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.httpClient = c } }
-
-// WithClock replaces time.Now (schedule rounding, metrics timestamps).
-func WithClock(now func() time.Time) Option { return func(s *settings) { s.now = now } }
-
-// WithSleep replaces the wait between retries.
-func WithSleep(f func(ctx context.Context, d time.Duration) error) Option {
-	return func(s *settings) { s.sleep = f }
+func optionsOf(opts []Option) options {
+	o := options{now: time.Now, log: slog.Default(), attempts: 6, baseDelay: 250 * time.Millisecond, maxDelay: 8 * time.Second, lag: -1}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
 }
 
-// WithLogger sets the logger (default slog.Default()). Nothing secret is logged.
-func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.log = l } }
+// WithHTTPClient sets the HTTP client requests go through. Its Timeout,
+// when set, bounds each request.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
-// WithRetries sets the attempts per request (default 6) and the first
-// backoff (default 250ms, doubled per attempt with jitter, at most 8s).
-func WithRetries(attempts int, firstDelay time.Duration) Option {
-	return func(s *settings) { s.maxAttempts, s.baseDelay = attempts, firstDelay }
+// WithBaseURL sends requests to another base URL (a proxy, a fake) instead
+// of the configured or stored one; connecting stores it with the
+// credentials.
+func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
+
+// WithClock sets the clock the connector reads (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithSleep sets how the connector waits out a delay (between attempts,
+// and wherever else it waits on the clock); sleep returns ctx's error when
+// ctx ends first. Tests pass one that returns at once.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) { o.sleep = sleep }
 }
+
+// WithLogger sets the logger (default slog.Default()). Nothing secret is
+// logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithRetry bounds the attempts per request and the backoff between them:
+// baseDelay, doubled per attempt with jitter, at most maxDelay. A zero
+// keeps its default (Mailchimp: 6 attempts, 250ms, 8s).
+func WithRetry(attempts int, baseDelay, maxDelay time.Duration) Option {
+	return func(o *options) {
+		if attempts > 0 {
+			o.attempts = attempts
+		}
+		if baseDelay > 0 {
+			o.baseDelay = baseDelay
+		}
+		if maxDelay > 0 {
+			o.maxDelay = maxDelay
+		}
+	}
+}
+
+// WithLimits makes the Target share its per-account limits with every
+// Target built with the same Limits. Without it a Target has limits of its
+// own.
+func WithLimits(l *Limits) Option { return func(o *options) { o.limits = l } }
 
 // WithLandingLag sets how long after lastmile's request timeout a write may
-// still take effect on Mailchimp (default LandingLag). Tests shorten it.
-func WithLandingLag(d time.Duration) Option { return func(s *settings) { s.lag = d } }
+// still take effect on Mailchimp (default: the config's landing_lag, else
+// LandingLag). Tests shorten it.
+func WithLandingLag(d time.Duration) Option { return func(o *options) { o.lag = d } }
 
 // New returns the Mailchimp target called name, with credentials stored by
 // ConnectAPIKey or ConnectOAuth under dataDir.
 func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
-	st := settings{now: time.Now, log: slog.Default(), maxAttempts: 6, baseDelay: 250 * time.Millisecond, lag: LandingLag}
-	if cfg.LandingLag > 0 {
-		st.lag = cfg.LandingLag
-	}
-	for _, o := range opts {
-		o(&st)
+	st := optionsOf(opts)
+	if st.lag < 0 {
+		st.lag = LandingLag
+		if cfg.LandingLag > 0 {
+			st.lag = cfg.LandingLag
+		}
 	}
 	if strings.TrimSpace(cfg.ListID) == "" {
 		return nil, fmt.Errorf("mailchimp: target %q: list_id is not set: put the audience id in the target's config (lastmile connect mailchimp lists your audiences)", name)
@@ -143,11 +180,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	if err := cr.valid(); err != nil {
 		return nil, fmt.Errorf("mailchimp: target %q: stored credentials are incomplete (%v): run lastmile connect mailchimp --name %s again: %w", name, err, name, sandbox.ErrAuth)
 	}
-	base := cfg.BaseURL
-	if base == "" {
-		base = cr.apiBase()
-	}
-	base = strings.TrimRight(base, "/")
+	base := strings.TrimRight(firstNonEmpty(st.baseURL, cfg.BaseURL, cr.apiBase()), "/")
 	if err := checkBaseURL(base); err != nil {
 		return nil, fmt.Errorf("mailchimp: target %q: base_url: %w", name, err)
 	}
@@ -186,10 +219,10 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 			HTTP:        hc,
 			BaseURL:     base,
 			Authorize:   cr.authorize,
-			Sem:         accountSemaphore(accountKey(base, cr), n),
-			MaxAttempts: st.maxAttempts,
+			Sem:         limitsOr(st.limits).semaphore(base, cr, n),
+			MaxAttempts: st.attempts,
 			BaseDelay:   st.baseDelay,
-			MaxDelay:    8 * time.Second,
+			MaxDelay:    st.maxDelay,
 			UserAgent:   "lastmile-mailchimp/1",
 			Sleep:       st.sleep,
 		},
@@ -229,37 +262,6 @@ func checkBaseURL(base string) error {
 		return fmt.Errorf("%q: plain http is allowed only on the loopback interface; use https", base)
 	}
 	return fmt.Errorf("%q: scheme must be https", base)
-}
-
-// The per-account semaphores of this process: every Target (and every
-// connect check) talking to the same account shares one, so that together
-// they never open more than Mailchimp's 10 simultaneous connections.
-var (
-	semMu sync.Mutex
-	sems  = map[string]chan struct{}{}
-)
-
-// accountSemaphore returns the account's semaphore, creating it with n
-// slots; the first creator's size wins.
-func accountSemaphore(key string, n int) chan struct{} {
-	semMu.Lock()
-	defer semMu.Unlock()
-	if s, ok := sems[key]; ok {
-		return s
-	}
-	s := make(chan struct{}, n)
-	sems[key] = s
-	return s
-}
-
-// accountKey identifies an account without keeping its secret: a hash of
-// the API endpoint and the credential.
-func accountKey(base string, cr credentials) string {
-	h := sha256.New()
-	h.Write([]byte(base))
-	h.Write([]byte{0})
-	h.Write([]byte(cr.secretValue()))
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 var (

@@ -383,7 +383,7 @@ func TestContractBadPassword(t *testing.T) {
 	_, err = tg.Assess(ctx, obj)
 	check("assess", err)
 	t.Setenv("LM_IT_WP_PASSWORD", wrong)
-	err = wordpress.Connect(ctx, t.TempDir(), "it-blog", e.srv.URL, e.srv.User, "LM_IT_WP_PASSWORD", io.Discard)
+	err = wordpress.Connect(ctx, t.TempDir(), "it-blog", e.srv.URL, e.srv.User, "LM_IT_WP_PASSWORD", wordpress.WithPrompt(io.Discard))
 	check("connect", err)
 	if got := e.srv.Pages(t, obj.Page.Slug); len(got) != 0 {
 		t.Errorf("a page was created: %+v", got)
@@ -396,7 +396,7 @@ func TestContractConnect(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("LM_IT_WP_PASSWORD", e.srv.Password)
 	var out bytes.Buffer
-	if err := wordpress.Connect(ctx, dir, "it-blog", e.srv.URL+"/", e.srv.User, "LM_IT_WP_PASSWORD", &out); err != nil {
+	if err := wordpress.Connect(ctx, dir, "it-blog", e.srv.URL+"/", e.srv.User, "LM_IT_WP_PASSWORD", wordpress.WithPrompt(&out)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `Connected target "it-blog" to `+e.srv.URL) {

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -50,37 +51,67 @@ type Config struct {
 	MaxConcurrency int `yaml:"max_concurrency"`
 }
 
-// Option adjusts a Target (tests, benchmarks).
+// Option configures a Target, and Connect, which checks a new connection
+// the way a Target would. Options that only concern connecting
+// (WithPrompt) are ignored by New.
 type Option func(*options)
 
 type options struct {
-	http     *http.Client
-	now      func() time.Time
-	sleep    func(context.Context, time.Duration) error
-	user     string
-	password string
-	logger   *slog.Logger
+	httpClient *http.Client
+	now        func() time.Time
+	sleep      func(context.Context, time.Duration) error
+	logger     *slog.Logger
+	limits     *Limits
+	attempts   int
+	baseDelay  time.Duration
+	maxDelay   time.Duration
+	user       string
+	password   string
+	prompt     io.Writer
 }
 
-// WithHTTPClient sets the HTTP client (default: 30 s timeout).
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.http = c } }
+func optionsOf(opts []Option) options {
+	o := options{now: time.Now, logger: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
 
-// WithClock sets the clock used when the site's Date header is missing and
-// for plan-time checks of publish_at.
+// WithHTTPClient sets the HTTP client requests go through. Its Timeout,
+// when set, bounds each request.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithClock sets the clock the connector reads (default time.Now).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithSleep replaces the wait between retries.
-func WithSleep(sleep func(context.Context, time.Duration) error) Option {
+// WithSleep sets how the connector waits out a delay (between attempts,
+// and wherever else it waits on the clock); sleep returns ctx's error when
+// ctx ends first. Tests pass one that returns at once.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) { o.sleep = sleep }
 }
+
+// WithLogger sets the logger (default slog.Default()). Nothing secret is
+// logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithRetry bounds the attempts per request and the backoff between them:
+// baseDelay, doubled per attempt with jitter, at most maxDelay. A zero
+// keeps its default (WordPress: 5 attempts, 250ms, 10s).
+func WithRetry(attempts int, baseDelay, maxDelay time.Duration) Option {
+	return func(o *options) { o.attempts, o.baseDelay, o.maxDelay = attempts, baseDelay, maxDelay }
+}
+
+// WithLimits makes the Target share its per-account limits with every
+// Target built with the same Limits. Without it a Target has limits of its
+// own.
+func WithLimits(l *Limits) Option { return func(o *options) { o.limits = l } }
 
 // WithCredentials uses these credentials instead of the stored ones.
 func WithCredentials(user, applicationPassword string) Option {
 	return func(o *options) { o.user, o.password = user, applicationPassword }
 }
-
-// WithLogger sets the logger (default slog.Default()); it never sees secrets.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // Target is a WordPress site as a lastmile target. It is safe for
 // concurrent use.
@@ -101,10 +132,7 @@ var _ sandbox.Target = (*Target)(nil)
 // New returns the target called name, with the credentials lastmile connect
 // stored under dataDir.
 func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
-	o := options{now: time.Now, logger: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := optionsOf(opts)
 	var cr credentials
 	if o.user != "" || o.password != "" {
 		cr = credentials{User: o.user, Password: o.password}
@@ -140,7 +168,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	if api == "" {
 		api = site + "/wp-json"
 	}
-	hc := o.http
+	hc := o.httpClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
@@ -153,12 +181,15 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 		now: o.now, log: o.logger, timeout: hc.Timeout,
 	}
 	t.client = &rest.Client{
-		HTTP:      hc,
-		BaseURL:   api,
-		Authorize: cr.authorize,
-		Sem:       make(chan struct{}, conc),
-		UserAgent: "lastmile-wordpress/1",
-		Sleep:     o.sleep,
+		HTTP:        hc,
+		BaseURL:     api,
+		Authorize:   cr.authorize,
+		Sem:         limitsOr(o.limits).semaphore(site, conc),
+		MaxAttempts: o.attempts,
+		BaseDelay:   o.baseDelay,
+		MaxDelay:    o.maxDelay,
+		UserAgent:   "lastmile-wordpress/1",
+		Sleep:       o.sleep,
 	}
 	if i := strings.Index(api, "?"); i >= 0 {
 		// rest_route style: the route goes into the query string.
