@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -134,7 +135,7 @@ func TestLateApplyIsSweptByTheNextPlan(t *testing.T) {
 	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: mustPlanCode(t, sb, plan.ID)}); err != nil {
 		t.Fatal(err)
 	}
-	srv.Inject(hubspottest.Fault{Op: "emails.create", Kind: hubspottest.FaultLateApply, Delay: time.Second})
+	srv.Inject(faketest.Fault{Op: "emails.create", Kind: faketest.LateApply, Delay: time.Second})
 	if _, err := sb.Confirm(ctx, "agent", plan.ID, nil); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}

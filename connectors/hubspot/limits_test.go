@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
@@ -155,8 +156,8 @@ func TestRateLimitFaults(t *testing.T) {
 			return sleepCtx(ctx, d)
 		}
 		e := newEnv(t, hubspottest.Options{Window: 50 * time.Millisecond}, Config{}, WithSleep(rec))
-		e.srv.Inject(hubspottest.Fault{Op: "lists.create", Kind: hubspottest.Fault429, Times: 3})
-		e.srv.Inject(hubspottest.Fault{Op: "lists.create", Kind: hubspottest.Fault429Secondly, Times: 1})
+		e.srv.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.RateLimit, Times: 3})
+		e.srv.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.RateLimit, Code: "SECONDLY", Times: 1})
 		if _, err := e.target.Put(ctx(), seg("seg_1"), ""); err != nil {
 			t.Fatal(e.note(err))
 		}
@@ -179,7 +180,7 @@ func TestRateLimitFaults(t *testing.T) {
 	})
 	t.Run("DAILY stops at once", func(t *testing.T) {
 		e := newEnv(t, hubspottest.Options{}, Config{})
-		e.srv.Inject(hubspottest.Fault{Op: "lists.create", Kind: hubspottest.Fault429Daily})
+		e.srv.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.RateLimit, Code: "DAILY"})
 		before := e.srv.Stats().TotalCalls()
 		_, err := e.target.Put(ctx(), seg("seg_1"), "")
 		e.note(err)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -697,16 +698,16 @@ func TestFaultsThroughAPromotion(t *testing.T) {
 	e := newEnv(t, []mailchimptest.Option{mailchimptest.WithHangFor(5 * time.Second)},
 		mailchimp.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
 	srv := e.srv
-	for _, f := range []mailchimptest.Fault{
-		{Method: "POST", Path: "/lists/{list_id}/segments", Kind: mailchimptest.FaultTimeoutAfterWrite},
-		{Method: "GET", Path: "/lists/{list_id}/segments", Kind: mailchimptest.Fault500},
-		{Method: "POST", Path: "/campaigns", Kind: mailchimptest.Fault429, Times: 3},
-		{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultDrop},
-		{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultDropAfterWrite},
-		{Method: "GET", Path: "/campaigns", Kind: mailchimptest.FaultTimeoutAfterWrite},
-		{Method: "PUT", Path: "/campaigns/{campaign_id}/content", Kind: mailchimptest.Fault500AfterWrite},
-		{Method: "GET", Path: "/campaigns/{campaign_id}/send-checklist", Kind: mailchimptest.Fault429},
-		{Method: "POST", Path: "/campaigns/{campaign_id}/actions/send", Kind: mailchimptest.Fault500AfterWrite},
+	for _, f := range []faketest.Fault{
+		{Op: "POST /lists/{list_id}/segments", Kind: faketest.TimeoutAfterApply},
+		{Op: "GET /lists/{list_id}/segments", Kind: faketest.Fail},
+		{Op: "POST /campaigns", Kind: faketest.RateLimit, Times: 3},
+		{Op: "POST /campaigns", Kind: faketest.DropBeforeApply},
+		{Op: "POST /campaigns", Kind: faketest.DropAfterApply},
+		{Op: "GET /campaigns", Kind: faketest.TimeoutAfterApply},
+		{Op: "PUT /campaigns/{campaign_id}/content", Kind: faketest.FailAfterApply},
+		{Op: "GET /campaigns/{campaign_id}/send-checklist", Kind: faketest.RateLimit},
+		{Op: "POST /campaigns/{campaign_id}/actions/send", Kind: faketest.FailAfterApply},
 	} {
 		srv.Inject(f)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/connectors/wordpress/wordpresstest"
@@ -460,25 +461,21 @@ func TestContractFindAfterInterruptedCreate(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
 
-	// dropCreates forwards creates to WordPress and then loses the answer;
-	// failLookups also fails the lookups, so Put cannot reconcile at once.
-	lossy := func(failLookups bool) *http.Client {
-		return &http.Client{Transport: roundTripper(func(req *http.Request) (*http.Response, error) {
-			if req.Method == http.MethodGet && failLookups {
-				return nil, errors.New("connection reset by peer")
-			}
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err == nil && req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/wp/v2/pages") {
-				resp.Body.Close()
-				return nil, errors.New("connection reset by peer")
-			}
-			return resp, err
-		})}
+	// lossy is an API root behind a proxy that passes creates to WordPress
+	// and then loses the answer; with failLookups it also drops the lookups,
+	// so Put cannot reconcile at once.
+	lossy := func(failLookups bool) string {
+		p := wordpresstest.NewProxy(t, e.srv.URL)
+		p.Inject(faketest.Fault{Op: "pages.create", Kind: faketest.DropAfterApply, Times: -1})
+		if failLookups {
+			p.Inject(faketest.Fault{Op: "pages.list", Kind: faketest.DropBeforeApply, Times: -1})
+		}
+		return p.URL + "/wp-json"
 	}
 
 	t.Run("Put reconciles by itself", func(t *testing.T) {
 		obj := e.page("lost-answer")
-		tg := e.target(t, wordpress.Config{}, wordpress.WithHTTPClient(lossy(false)))
+		tg := e.target(t, wordpress.Config{APIRoot: lossy(false)})
 		st, err := tg.Put(ctx, obj, "")
 		if err != nil {
 			t.Fatal(err)
@@ -491,7 +488,7 @@ func TestContractFindAfterInterruptedCreate(t *testing.T) {
 
 	t.Run("Find after a crash", func(t *testing.T) {
 		obj := e.page("crash")
-		tg := e.target(t, wordpress.Config{}, wordpress.WithHTTPClient(lossy(true)), wordpress.WithSleep(func(context.Context, time.Duration) error { return nil }))
+		tg := e.target(t, wordpress.Config{APIRoot: lossy(true)}, wordpress.WithSleep(func(context.Context, time.Duration) error { return nil }))
 		_, err := tg.Put(ctx, obj, "")
 		if !errors.Is(err, rest.ErrAmbiguous) {
 			t.Fatalf("want an ambiguous failure, got %v", err)
