@@ -27,10 +27,11 @@ func BenchmarkPromote100HubSpot(b *testing.B) {
 		srv := hubspottest.New(b, hubspottest.Options{RateLimit: limit, Window: window, Latency: 15 * time.Millisecond})
 		e := newEnv(b, envOptions{})
 		os.Setenv("LASTMILE_BENCH_HS_TOKEN", srv.PrivateAppToken())
-		if _, err := hubspot.ConnectPrivateAppWith(context.Background(), hubspot.PrivateAppOptions{DataDir: e.dir, Name: "hs", TokenEnv: "LASTMILE_BENCH_HS_TOKEN", BaseURL: srv.URL}); err != nil {
+		limits := hubspot.NewLimits() // the probe's requests count in the portal's window too
+		if _, err := hubspot.ConnectPrivateApp(context.Background(), e.dir, "hs", "LASTMILE_BENCH_HS_TOKEN", hubspot.WithBaseURL(srv.URL), hubspot.WithLimits(limits)); err != nil {
 			b.Fatal(err)
 		}
-		ht, err := hubspot.New("hs", e.dir, hubspot.Config{RateLimit: limit}, hubspot.WithRateWindow(window))
+		ht, err := hubspot.New("hs", e.dir, hubspot.Config{RateLimit: limit}, hubspot.WithRateWindow(window), hubspot.WithLimits(limits))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -26,7 +26,7 @@ func BenchmarkPromote100Mailchimp(b *testing.B) {
 		mc := mailchimptest.New(b, mailchimptest.WithLatency(latency))
 		e := newEnv(b, envOptions{})
 		os.Setenv("LASTMILE_BENCH_MC_KEY", mc.APIKey())
-		if _, err := mailchimp.ConnectAPIKey(e.dir, "mc", "LASTMILE_BENCH_MC_KEY", mailchimp.WithAPIBaseURL(mc.BaseURL())); err != nil {
+		if _, err := mailchimp.ConnectAPIKey(context.Background(), e.dir, "mc", "LASTMILE_BENCH_MC_KEY", mailchimp.WithBaseURL(mc.BaseURL())); err != nil {
 			b.Fatal(err)
 		}
 		mt, err := mailchimp.New("mc", e.dir, mailchimp.Config{ListID: mc.ListID(), BaseURL: mc.BaseURL()})

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -79,17 +81,17 @@ func runConnectMailchimp(ctx context.Context, e *env, c common, name, keyEnv, cl
 	if err != nil {
 		return err
 	}
-	var opts []mailchimp.ConnectOption
+	opts := []mailchimp.Option{mailchimp.WithPrompt(e.stderr)}
 	if baseURL != "" {
-		opts = append(opts, mailchimp.WithAPIBaseURL(baseURL))
+		opts = append(opts, mailchimp.WithBaseURL(baseURL))
 	}
 	var acct mailchimp.Account
 	switch {
 	case oauth:
-		opts = append(opts, mailchimp.WithPrompts(e.stderr), mailchimp.WithBrowser(openBrowser), mailchimp.WithListenAddr(listen))
+		opts = append(opts, mailchimp.WithBrowser(openBrowser), mailchimp.WithListenAddr(listen))
 		acct, err = mailchimp.ConnectOAuth(ctx, dir, name, clientID, secretEnv, opts...)
 	case keyEnv != "":
-		acct, err = mailchimp.ConnectAPIKey(dir, name, keyEnv, opts...)
+		acct, err = mailchimp.ConnectAPIKey(ctx, dir, name, keyEnv, opts...)
 	default:
 		return usagef("pass --key-env VAR (an API key in that environment variable) or --oauth")
 	}
@@ -146,23 +148,20 @@ func runConnectHubSpot(ctx context.Context, e *env, c common, o hubspotOptions) 
 	if err != nil {
 		return err
 	}
+	opts := []hubspot.Option{hubspot.WithPrompt(e.stderr)}
+	if *baseURL != "" {
+		opts = append(opts, hubspot.WithBaseURL(*baseURL))
+	}
 	var portal hubspot.Portal
 	switch {
 	case *tokenEnv != "":
-		portal, err = hubspot.ConnectPrivateAppWith(ctx, hubspot.PrivateAppOptions{DataDir: dir, Name: *name, TokenEnv: *tokenEnv, BaseURL: *baseURL, Prompt: e.stderr})
+		portal, err = hubspot.ConnectPrivateApp(ctx, dir, *name, *tokenEnv, opts...)
 	case *clientID != "":
-		secret := ""
-		if *secretEnv != "" {
-			if secret = e.getenv(*secretEnv); secret == "" {
-				return fmt.Errorf("environment variable %s is empty: put the app's client secret in it", *secretEnv)
-			}
-		}
-		co := hubspot.ConnectOptions{DataDir: dir, Name: *name, ClientID: *clientID, ClientSecret: secret, BaseURL: *baseURL,
-			AuthURL: *authURL, TokenURL: *tokenURL, RedirectPort: *port, Prompt: e.stderr}
+		opts = append(opts, hubspot.WithOAuthEndpoints(*authURL, *tokenURL), hubspot.WithListenAddr(net.JoinHostPort("localhost", strconv.Itoa(*port))))
 		if !*noBrowser {
-			co.OpenBrowser = openBrowser
+			opts = append(opts, hubspot.WithBrowser(openBrowser))
 		}
-		portal, err = hubspot.Connect(ctx, co)
+		portal, err = hubspot.ConnectOAuth(ctx, dir, *name, *clientID, *secretEnv, opts...)
 	default:
 		return usagef("pass --token-env VAR (a private-app token in that environment variable) or --client-id ID --client-secret-env VAR (browser sign-in)")
 	}
@@ -220,7 +219,7 @@ func runConnectWordPress(ctx context.Context, e *env, c common, name, url, user,
 	if err != nil {
 		return err
 	}
-	if err := wordpress.Connect(ctx, dir, *name, *url, *user, *passEnv, e.stderr); err != nil {
+	if err := wordpress.Connect(ctx, dir, *name, *url, *user, *passEnv, wordpress.WithPrompt(e.stderr)); err != nil {
 		return err
 	}
 	cfg := map[string]any{}

@@ -77,6 +77,7 @@ func runStatus(ctx context.Context, e *env, c common) error {
 	}
 
 	names := cfg.TargetNames()
+	limits := newAccountLimits()
 	for i, name := range names {
 		label := ""
 		if i == 0 {
@@ -84,7 +85,7 @@ func runStatus(ctx context.Context, e *env, c common) error {
 		}
 		tc := cfg.Targets[name]
 		state := "ready"
-		if _, err := buildTarget(name, dir, tc, openOptions{}); err != nil {
+		if _, err := buildTarget(name, dir, tc, openOptions{}, limits); err != nil {
 			state = "unavailable: " + termsafe.Text(err.Error(), textMax)
 		}
 		def := ""

@@ -11,14 +11,30 @@ import (
 	"github.com/lastmile/lastmile/sandbox"
 )
 
-// buildTargets constructs every configured target. A target that cannot be
-// built (missing credentials) is left out with a warning, so the others
-// keep working; planning for it then says what to do.
+// accountLimits are the limits a platform counts per account, shared by
+// every target built for the same account: HubSpot's rate window per
+// portal, Mailchimp's ten connections per account, a WordPress site's bound
+// on requests in flight. One set serves every target a process builds.
+type accountLimits struct {
+	hubspot   *hubspot.Limits
+	mailchimp *mailchimp.Limits
+	wordpress *wordpress.Limits
+}
+
+func newAccountLimits() accountLimits {
+	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits()}
+}
+
+// buildTargets constructs every configured target, all sharing one set of
+// account limits. A target that cannot be built (missing credentials) is
+// left out with a warning, so the others keep working; planning for it then
+// says what to do.
 func buildTargets(dir string, cfg sandbox.Config, log *slog.Logger, o openOptions) (map[string]sandbox.Target, error) {
 	out := map[string]sandbox.Target{}
+	limits := newAccountLimits()
 	for _, name := range cfg.TargetNames() {
 		tc := cfg.Targets[name]
-		t, err := buildTarget(name, dir, tc, o)
+		t, err := buildTarget(name, dir, tc, o, limits)
 		if err != nil {
 			log.Warn("target unavailable", "target", name, "type", tc.Type, "err", err)
 			continue
@@ -28,7 +44,7 @@ func buildTargets(dir string, cfg sandbox.Config, log *slog.Logger, o openOption
 	return out, nil
 }
 
-func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions) (sandbox.Target, error) {
+func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limits accountLimits) (sandbox.Target, error) {
 	switch tc.Type {
 	case "local":
 		var c local.Config
@@ -48,19 +64,19 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions) (sand
 		if err := tc.Settings.Decode(&c); err != nil {
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
-		return hubspot.New(name, dir, c)
+		return hubspot.New(name, dir, c, hubspot.WithLimits(limits.hubspot))
 	case "wordpress":
 		var c wordpress.Config
 		if err := tc.Settings.Decode(&c); err != nil {
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
-		return wordpress.New(name, dir, c)
+		return wordpress.New(name, dir, c, wordpress.WithLimits(limits.wordpress))
 	case "mailchimp":
 		var c mailchimp.Config
 		if err := tc.Settings.Decode(&c); err != nil {
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
-		return mailchimp.New(name, dir, c)
+		return mailchimp.New(name, dir, c, mailchimp.WithLimits(limits.mailchimp))
 	}
 	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress)", tc.Type)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
 	"golang.org/x/oauth2"
@@ -131,7 +132,7 @@ func (a *authorizer) token(ctx context.Context) (string, error) {
 		return "", a.dead
 	}
 	if a.c.Kind != KindOAuth || a.c.RefreshToken == "" {
-		return "", &authError{text: "the stored HubSpot token has expired and cannot be refreshed: reconnect with lastmile connect hubspot --name " + a.name}
+		return "", authFailure("the stored HubSpot token has expired and cannot be refreshed: reconnect with lastmile connect hubspot --name "+a.name, false)
 	}
 	// Another lastmile process sharing the data directory may have refreshed.
 	var disk credentials
@@ -191,20 +192,15 @@ func expiryOf(tok *oauth2.Token, now time.Time) time.Time {
 
 var errRevoked = errors.New("refresh token revoked")
 
-// authError is a credentials problem: its text says how to fix it, and it
-// wraps sandbox.ErrAuth (and errRevoked for a dead refresh token) without
-// repeating their words.
-type authError struct {
-	text    string
-	revoked bool
-}
-
-func (e *authError) Error() string { return e.text }
-func (e *authError) Unwrap() []error {
-	if e.revoked {
-		return []error{sandbox.ErrAuth, errRevoked}
+// authFailure is a credentials problem whose text says how to fix it. It
+// belongs to sandbox.ErrAuth, and to errRevoked for a dead refresh token,
+// without repeating their words.
+func authFailure(text string, revoked bool) error {
+	kinds := []error{sandbox.ErrAuth}
+	if revoked {
+		kinds = append(kinds, errRevoked)
 	}
-	return []error{sandbox.ErrAuth}
+	return &rest.Error{Platform: Platform, Message: text, Kinds: kinds}
 }
 
 // tokenError explains a token-endpoint failure without echoing anything the
@@ -233,12 +229,12 @@ func tokenError(what, name string, err error) error {
 	}
 	switch {
 	case body.Status == "BAD_REFRESH_TOKEN" || (body.Error == "invalid_grant" && what == "refresh the access token"):
-		return &authError{revoked: true, text: fmt.Sprintf("HubSpot rejected the stored refresh token (%s: %s); the app was probably uninstalled or the token revoked: reconnect with lastmile connect hubspot --name %s",
-			firstNonEmpty(body.Status, "BAD_REFRESH_TOKEN"), firstNonEmpty(desc, "invalid, expired or revoked"), name)}
+		return authFailure(fmt.Sprintf("HubSpot rejected the stored refresh token (%s: %s); the app was probably uninstalled or the token revoked: reconnect with lastmile connect hubspot --name %s",
+			firstNonEmpty(body.Status, "BAD_REFRESH_TOKEN"), firstNonEmpty(desc, "invalid, expired or revoked"), name), true)
 	case body.Status == "BAD_CLIENT_ID" || body.Status == "BAD_CLIENT_SECRET" || body.Error == "invalid_client":
-		return &authError{text: fmt.Sprintf("could not %s: HubSpot does not accept the app's client id or secret (%s): check them and reconnect with lastmile connect hubspot --name %s", what, code, name)}
+		return authFailure(fmt.Sprintf("could not %s: HubSpot does not accept the app's client id or secret (%s): check them and reconnect with lastmile connect hubspot --name %s", what, code, name), false)
 	case status >= 500:
 		return fmt.Errorf("could not %s: HubSpot's token endpoint had an internal error (HTTP %d); try again", what, status)
 	}
-	return &authError{text: fmt.Sprintf("could not %s: HubSpot answered HTTP %d %s: %s; reconnect with lastmile connect hubspot --name %s", what, status, code, desc, name)}
+	return authFailure(fmt.Sprintf("could not %s: HubSpot answered HTTP %d %s: %s; reconnect with lastmile connect hubspot --name %s", what, status, code, desc, name), false)
 }

@@ -31,10 +31,11 @@ func benchTarget(b *testing.B, latency time.Duration) (*hubspottest.Server, *Tar
 	srv := hubspottest.New(b, hubspottest.Options{RateLimit: benchLimit, Window: benchWindow, Latency: latency})
 	dir := b.TempDir()
 	b.Setenv("LASTMILE_BENCH_HUBSPOT_TOKEN", srv.PrivateAppToken())
-	if _, err := ConnectPrivateAppWith(context.Background(), PrivateAppOptions{DataDir: dir, Name: "hubspot", TokenEnv: "LASTMILE_BENCH_HUBSPOT_TOKEN", BaseURL: srv.URL}); err != nil {
+	limits := NewLimits() // the probe's requests count in the portal's window too
+	if _, err := ConnectPrivateApp(context.Background(), dir, "hubspot", "LASTMILE_BENCH_HUBSPOT_TOKEN", WithBaseURL(srv.URL), WithLimits(limits)); err != nil {
 		b.Fatal(err)
 	}
-	tgt, err := New("hubspot", dir, Config{RateLimit: benchLimit}, WithRateWindow(benchWindow),
+	tgt, err := New("hubspot", dir, Config{RateLimit: benchLimit}, WithRateWindow(benchWindow), WithLimits(limits),
 		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
 	if err != nil {
 		b.Fatal(err)

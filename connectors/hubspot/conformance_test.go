@@ -46,9 +46,7 @@ func TestConformance(t *testing.T) {
 		srv.AddContacts(contacts...)
 		dir := t.TempDir()
 		t.Setenv("LASTMILE_TEST_HUBSPOT_TOKEN", srv.PrivateAppToken())
-		if _, err := hubspot.ConnectPrivateAppWith(context.Background(), hubspot.PrivateAppOptions{
-			DataDir: dir, Name: "hubspot", TokenEnv: "LASTMILE_TEST_HUBSPOT_TOKEN", BaseURL: srv.URL,
-		}); err != nil {
+		if _, err := hubspot.ConnectPrivateApp(context.Background(), dir, "hubspot", "LASTMILE_TEST_HUBSPOT_TOKEN", hubspot.WithBaseURL(srv.URL)); err != nil {
 			t.Fatalf("connect: %v", err)
 		}
 		tg, err := hubspot.New("hubspot", dir, hubspot.Config{RateLimit: 1000},

@@ -2,19 +2,18 @@ package hubspot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"html"
 	"io"
-	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/oauthflow"
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"golang.org/x/oauth2"
 )
@@ -30,240 +29,167 @@ var RequiredScopes = []string{"oauth", "content", "crm.lists.read", "crm.lists.w
 // connects, and the probe records what is missing.
 var OptionalScopes = []string{"automation", "marketing-email", "marketing.email.read", "marketing.email.write"}
 
-// DefaultRedirectPort is the loopback port of the OAuth redirect; the app's
+// DefaultListenAddr is where the OAuth redirect comes back to; the app's
 // redirect URL in HubSpot must be http://localhost:8977/oauth-callback.
-const DefaultRedirectPort = 8977
+const DefaultListenAddr = "localhost:8977"
 
-// ConnectOptions configure the OAuth 2 connection flow.
-type ConnectOptions struct {
-	DataDir string
-	// Name is the target name the credentials are stored under.
-	Name string
-	// ClientID and ClientSecret of the HubSpot app (the CLI reads the secret
-	// from an environment variable, never a flag).
-	ClientID, ClientSecret string
-	// BaseURL of the API (default https://api.hubapi.com); stored with the
-	// credentials when not the default.
-	BaseURL string
-	// AuthURL (default https://app.hubspot.com/oauth/authorize) and TokenURL
-	// (default BaseURL + /oauth/v1/token).
-	AuthURL, TokenURL string
-	// Scopes and OptionalScopes (defaults RequiredScopes, OptionalScopes).
-	Scopes, OptionalScopes []string
-	// RedirectPort of the loopback listener (default 8977; -1 picks a free
-	// port, for tests). RedirectHost defaults to localhost.
-	RedirectPort int
-	RedirectHost string
-	// Prompt receives the human-facing lines (the URL to open, progress).
-	// The CLI passes stderr: stdout is the MCP protocol.
-	Prompt io.Writer
-	// OpenBrowser opens the authorization URL; nil only prints it.
-	OpenBrowser func(url string) error
-	// HTTPClient for the token exchange and the capability probe.
-	HTTPClient *http.Client
-	// Wait bounds how long to wait for the browser (default 5 minutes).
-	Wait time.Duration
-	// Config is the target's configuration (API versions for the probe).
-	Config Config
+// connectOptions are the options only connecting reads.
+type connectOptions struct {
+	prompt            io.Writer
+	openBrowser       func(url string) error
+	listenAddr        string
+	authURL, tokenURL string
+	scopes, optional  []string
+	timeout           time.Duration
+	cfg               Config
 }
 
-// Connect runs HubSpot's OAuth 2 authorization-code flow with PKCE on a
-// loopback redirect, probes what the portal can do, and stores the tokens
-// (mode 0600) for the target. Nothing secret is printed or returned.
-func Connect(ctx context.Context, o ConnectOptions) (Portal, error) {
-	if o.Name == "" || o.DataDir == "" {
+// WithPrompt sets where connecting writes what the person reads
+// (instructions, what was connected). The CLI passes stderr, never the MCP
+// protocol's stdout. Default: nowhere.
+func WithPrompt(w io.Writer) Option { return func(o *options) { o.connect.prompt = w } }
+
+// WithBrowser sets how an OAuth connect opens the authorization URL
+// (default: it is only printed).
+func WithBrowser(open func(url string) error) Option {
+	return func(o *options) { o.connect.openBrowser = open }
+}
+
+// WithListenAddr sets the loopback host:port the OAuth redirect comes back
+// to (default DefaultListenAddr); port 0 picks a free port.
+func WithListenAddr(addr string) Option { return func(o *options) { o.connect.listenAddr = addr } }
+
+// WithOAuthEndpoints replaces the platform's OAuth authorization and token
+// URLs (tests, fakes).
+func WithOAuthEndpoints(authURL, tokenURL string) Option {
+	return func(o *options) { o.connect.authURL, o.connect.tokenURL = authURL, tokenURL }
+}
+
+// WithConnectTimeout bounds how long an OAuth connect waits for the person
+// to approve lastmile in the browser (default 5 minutes).
+func WithConnectTimeout(d time.Duration) Option { return func(o *options) { o.connect.timeout = d } }
+
+// WithScopes replaces the scopes an OAuth connect asks for (defaults
+// RequiredScopes and OptionalScopes).
+func WithScopes(required, optional []string) Option {
+	return func(o *options) { o.connect.scopes, o.connect.optional = required, optional }
+}
+
+// WithConfig is the target's configuration connecting probes the portal
+// with (API versions); New takes its Config as an argument instead.
+func WithConfig(cfg Config) Option { return func(o *options) { o.connect.cfg = cfg } }
+
+// ConnectOAuth connects the target called name through HubSpot's OAuth 2
+// authorization-code flow with PKCE: the person approves lastmile in the
+// browser, HubSpot sends them back to the loopback redirect, the code is
+// exchanged for tokens, the portal is probed for what it can do, and the
+// tokens are stored under dataDir (mode 0600). The app's client secret is
+// read from the environment variable clientSecretEnv (its name, not the
+// secret: a secret never goes on a command line). Nothing secret is
+// printed or returned.
+//
+// CLI: lastmile connect hubspot --name NAME --client-id ID --client-secret-env VAR [--redirect-port PORT]
+func ConnectOAuth(ctx context.Context, dataDir, name, clientID, clientSecretEnv string, opts ...Option) (Portal, error) {
+	if name == "" || dataDir == "" {
 		return Portal{}, errors.New("hubspot: connect needs a target name and a data directory")
 	}
-	if o.ClientID == "" || o.ClientSecret == "" {
+	if clientID == "" || clientSecretEnv == "" {
 		return Portal{}, errors.New("hubspot: connect needs the HubSpot app's client id and client secret (--client-id, --client-secret-env)")
 	}
-	prompt := o.Prompt
-	if prompt == nil {
-		prompt = io.Discard
+	clientSecret := strings.TrimSpace(os.Getenv(clientSecretEnv))
+	if clientSecret == "" {
+		return Portal{}, fmt.Errorf("hubspot: the environment variable %s is empty or not set: put the app's client secret in it", clientSecretEnv)
 	}
-	base := strings.TrimRight(firstNonEmpty(o.BaseURL, DefaultBaseURL), "/")
-	ps, err := buildPaths(o.Config.APIVersions)
+	o := optionsOf(opts)
+	co := o.connect
+	base := strings.TrimRight(firstNonEmpty(o.baseURL, DefaultBaseURL), "/")
+	ps, err := buildPaths(co.cfg.APIVersions)
 	if err != nil {
 		return Portal{}, err
 	}
-	tokenURL := firstNonEmpty(o.TokenURL, base+ps.token)
-	scopes := o.Scopes
+	scopes, optional := co.scopes, co.optional
 	if scopes == nil {
 		scopes = RequiredScopes
 	}
-	optional := o.OptionalScopes
 	if optional == nil {
 		optional = OptionalScopes
 	}
-	host := firstNonEmpty(o.RedirectHost, "localhost")
-	port := o.RedirectPort
-	switch {
-	case port == 0:
-		port = DefaultRedirectPort
-	case port < 0:
-		port = 0
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(loopbackIP(host), strconv.Itoa(port)))
-	if err != nil {
-		return Portal{}, fmt.Errorf("hubspot: cannot listen on the loopback redirect port %d (is another connect running?): %w", port, err)
-	}
-	defer ln.Close()
-	port = ln.Addr().(*net.TCPAddr).Port
-	redirect := fmt.Sprintf("http://%s/oauth-callback", net.JoinHostPort(host, strconv.Itoa(port)))
-
-	cfg := oauth2.Config{
-		ClientID:     o.ClientID,
-		ClientSecret: o.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: firstNonEmpty(o.AuthURL, DefaultAuthURL), TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-		RedirectURL:  redirect,
-		Scopes:       scopes,
-	}
-	verifier := oauth2.GenerateVerifier()
-	state := randomState()
-	authURL := cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("optional_scope", strings.Join(optional, " ")))
-
-	type result struct {
-		code string
-		err  error
-	}
-	got := make(chan result, 1)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/oauth-callback", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		var res result
-		switch {
-		case q.Get("state") != state:
-			res.err = errors.New("hubspot: the authorization answer does not belong to this connect (state mismatch); run lastmile connect hubspot again")
-		case q.Get("error") != "":
-			res.err = fmt.Errorf("hubspot: HubSpot did not authorize the app: %s %s", q.Get("error"), q.Get("error_description"))
-		case q.Get("code") == "":
-			res.err = errors.New("hubspot: HubSpot's redirect carried no authorization code")
-		default:
-			res.code = q.Get("code")
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if res.err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprintf(w, "<!doctype html><title>lastmile</title><p>Connecting HubSpot failed: %s</p>", html.EscapeString(res.err.Error()))
-		} else {
-			fmt.Fprint(w, "<!doctype html><title>lastmile</title><p>HubSpot is connected to lastmile. You can close this window.</p>")
-		}
-		select {
-		case got <- res:
-		default:
-		}
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	// The handler hands over the result before its answer is sent: let the
-	// browser's page finish (Close would cut it off), but not for long.
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if srv.Shutdown(sctx) != nil {
-			srv.Close()
-		}
-	}()
-
-	fmt.Fprintf(prompt, "Open this address in your browser to connect HubSpot, then approve lastmile:\n\n  %s\n\nWaiting for HubSpot to send you back to %s ...\n", authURL, redirect)
-	if o.OpenBrowser != nil {
-		if err := o.OpenBrowser(authURL); err != nil {
-			fmt.Fprintf(prompt, "(could not open a browser: %v; open the address yourself)\n", err)
-		}
-	}
-	wait := o.Wait
-	if wait <= 0 {
-		wait = 5 * time.Minute
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	var res result
-	select {
-	case res = <-got:
-	case <-timer.C:
-		return Portal{}, fmt.Errorf("hubspot: no answer from HubSpot within %s; run lastmile connect hubspot again", wait)
-	case <-ctx.Done():
-		return Portal{}, ctx.Err()
-	}
-	if res.err != nil {
-		return Portal{}, res.err
-	}
-	hc := o.HTTPClient
+	hc := o.httpClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	tok, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, hc), res.code, oauth2.VerifierOption(verifier))
+	flow := oauthflow.Flow{
+		Platform: "HubSpot",
+		Config: oauth2.Config{
+			ClientID:     clientID,
+			ClientSecret: clientSecret,
+			Endpoint:     oauth2.Endpoint{AuthURL: firstNonEmpty(co.authURL, DefaultAuthURL), TokenURL: firstNonEmpty(co.tokenURL, base+ps.token), AuthStyle: oauth2.AuthStyleInParams},
+			Scopes:       scopes,
+		},
+		ListenAddr:   firstNonEmpty(co.listenAddr, DefaultListenAddr),
+		CallbackPath: "/oauth-callback",
+		PKCE:         true,
+		AuthParams:   []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("optional_scope", strings.Join(optional, " "))},
+		Prompt:       co.prompt,
+		OpenBrowser:  co.openBrowser,
+		Wait:         co.timeout,
+		HTTPClient:   hc,
+	}
+	tok, err := flow.Run(ctx)
+	if xe, ok := errors.AsType[*oauthflow.ExchangeError](err); ok {
+		return Portal{}, fmt.Errorf("hubspot: %w", tokenError("exchange the authorization code", name, xe.Err))
+	}
 	if err != nil {
-		return Portal{}, fmt.Errorf("hubspot: %w", tokenError("exchange the authorization code", o.Name, err))
+		return Portal{}, fmt.Errorf("hubspot: %w; run lastmile connect hubspot again", err)
 	}
 	c := credentials{
 		Kind: KindOAuth, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
-		Expiry: expiryOf(tok, time.Now()), ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+		Expiry: expiryOf(tok, o.now()), ClientID: clientID, ClientSecret: clientSecret,
 	}
-	if o.TokenURL != "" {
-		c.TokenURL = o.TokenURL
+	if co.tokenURL != "" {
+		c.TokenURL = co.tokenURL
 	}
 	if base != DefaultBaseURL {
 		c.BaseURL = base
 	}
 	c.Portal.HubID = extraInt(tok.Extra("hub_id"))
 	c.Portal.Scopes = extraStrings(tok.Extra("scopes"))
-	return finishConnect(ctx, o.DataDir, o.Name, o.Config, &c, hc, prompt)
+	return finishConnect(ctx, dataDir, name, &c, hc, o, opts)
 }
 
-func loopbackIP(host string) string {
-	if host == "localhost" {
-		return "127.0.0.1"
-	}
-	return host
-}
-
-// ConnectPrivateApp registers a HubSpot private-app token read from the
-// environment variable tokenEnv (so it never appears on a command line),
-// probes the portal and stores the token (mode 0600) for the target.
-// baseURL may be empty (https://api.hubapi.com).
-func ConnectPrivateApp(ctx context.Context, dataDir, name, tokenEnv, baseURL string) (Portal, error) {
-	return ConnectPrivateAppWith(ctx, PrivateAppOptions{DataDir: dataDir, Name: name, TokenEnv: tokenEnv, BaseURL: baseURL})
-}
-
-// PrivateAppOptions are ConnectPrivateApp's arguments plus test hooks.
-type PrivateAppOptions struct {
-	DataDir, Name, TokenEnv, BaseURL string
-	Config                           Config
-	HTTPClient                       *http.Client
-	Prompt                           io.Writer
-}
-
-// ConnectPrivateAppWith is ConnectPrivateApp with options.
-func ConnectPrivateAppWith(ctx context.Context, o PrivateAppOptions) (Portal, error) {
-	if o.Name == "" || o.DataDir == "" {
+// ConnectPrivateApp connects the target called name with a HubSpot
+// private-app token read from the environment variable tokenEnv (its name,
+// not the token: a token never goes on a command line): it probes the
+// portal and stores the token (mode 0600) under dataDir.
+//
+// CLI: lastmile connect hubspot --name NAME --token-env VAR [--base-url URL]
+func ConnectPrivateApp(ctx context.Context, dataDir, name, tokenEnv string, opts ...Option) (Portal, error) {
+	if name == "" || dataDir == "" {
 		return Portal{}, errors.New("hubspot: connect needs a target name and a data directory")
 	}
-	if o.TokenEnv == "" {
+	if tokenEnv == "" {
 		return Portal{}, errors.New("hubspot: name the environment variable holding the private app token (--token-env VAR)")
 	}
-	tok := strings.TrimSpace(os.Getenv(o.TokenEnv))
+	tok := strings.TrimSpace(os.Getenv(tokenEnv))
 	if tok == "" {
-		return Portal{}, fmt.Errorf("hubspot: the environment variable %s is empty or not set: export the private app's access token in it", o.TokenEnv)
+		return Portal{}, fmt.Errorf("hubspot: the environment variable %s is empty or not set: export the private app's access token in it", tokenEnv)
 	}
+	o := optionsOf(opts)
 	c := credentials{Kind: KindPrivateApp, AccessToken: tok}
-	if b := strings.TrimRight(o.BaseURL, "/"); b != "" && b != DefaultBaseURL {
+	if b := strings.TrimRight(o.baseURL, "/"); b != "" && b != DefaultBaseURL {
 		c.BaseURL = b
 	}
-	hc := o.HTTPClient
+	hc := o.httpClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	prompt := o.Prompt
-	if prompt == nil {
-		prompt = io.Discard
-	}
-	return finishConnect(ctx, o.DataDir, o.Name, o.Config, &c, hc, prompt)
+	return finishConnect(ctx, dataDir, name, &c, hc, o, opts)
 }
 
-func finishConnect(ctx context.Context, dataDir, name string, cfg Config, c *credentials, hc *http.Client, prompt io.Writer) (Portal, error) {
-	t, err := build(name, dataDir, cfg, c, WithHTTPClient(hc))
+// finishConnect probes the portal with a Target built from the new
+// credentials (and the caller's options), then stores them.
+func finishConnect(ctx context.Context, dataDir, name string, c *credentials, hc *http.Client, o options, opts []Option) (Portal, error) {
+	t, err := build(name, dataDir, o.connect.cfg, c, append(slices.Clip(opts), WithHTTPClient(hc))...)
 	if err != nil {
 		return Portal{}, err
 	}
@@ -274,6 +200,10 @@ func finishConnect(ctx context.Context, dataDir, name string, cfg Config, c *cre
 	c.Portal = p
 	if err := secret.Save(dataDir, name, c); err != nil {
 		return Portal{}, fmt.Errorf("hubspot: storing the credentials for %q: %w", name, err)
+	}
+	prompt := o.connect.prompt
+	if prompt == nil {
+		prompt = io.Discard
 	}
 	fmt.Fprint(prompt, describePortal(name, p))
 	return p, nil
@@ -324,7 +254,7 @@ func (t *Target) probe(ctx context.Context) (Portal, error) {
 			return true, nil
 		}
 		env := envelopeOf(err)
-		switch st := status(err); {
+		switch st := rest.StatusOf(err); {
 		case st == http.StatusForbidden && env.Category == "MISSING_SCOPES":
 			p.MissingScopes[key] = env.missingScopes()
 			return false, nil
@@ -373,7 +303,7 @@ func (t *Target) probe(ctx context.Context) (Portal, error) {
 	}
 	_, err = t.do(ctx, call{method: http.MethodPost, path: t.paths.emails + "/0/publish", idempotent: true}, nil)
 	env := envelopeOf(err)
-	switch st := status(err); {
+	switch st := rest.StatusOf(err); {
 	case err == nil || st == http.StatusNotFound || st == http.StatusBadRequest:
 		p.CanPublishEmail, p.PublishBlocked = true, ""
 	case st == http.StatusForbidden && env.Category == "MISSING_SCOPES":
@@ -408,7 +338,7 @@ func (t *Target) privateAppInfo(ctx context.Context, p *Portal) {
 	tok := t.auth.staticToken()
 	_, err := t.do(ctx, call{method: http.MethodPost, path: "/oauth/v2/private-apps/get/access-token-info", body: map[string]string{"tokenKey": tok}, idempotent: true}, &info)
 	if err != nil {
-		t.log.Debug("hubspot: private app token info unavailable", "target", t.name, "status", status(err))
+		t.log.Debug("hubspot: private app token info unavailable", "target", t.name, "status", rest.StatusOf(err))
 		return
 	}
 	p.HubID, p.Scopes = info.HubID, info.Scopes
@@ -434,12 +364,6 @@ func (t *Target) Probe(ctx context.Context) (Portal, error) {
 
 // Portal is what lastmile knows about the connected portal.
 func (t *Target) Portal() Portal { return t.portalInfo() }
-
-func randomState() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 func extraInt(v any) int64 {
 	switch n := v.(type) {

@@ -64,7 +64,7 @@ func TestConnectPrivateAppErrors(t *testing.T) {
 		{"EMPTY_TOKEN", "EMPTY_TOKEN is empty"},
 		{"BAD_TOKEN", "reconnect with lastmile connect hubspot"},
 	} {
-		_, err := ConnectPrivateApp(ctx(), dir, "hubspot", tt.env, srv.URL)
+		_, err := ConnectPrivateApp(ctx(), dir, "hubspot", tt.env, WithBaseURL(srv.URL))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("env %q: error %v, want it to mention %q", tt.env, err, tt.want)
 		}

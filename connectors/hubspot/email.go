@@ -137,7 +137,7 @@ func (t *Target) getEmail(ctx context.Context, id string) (hsEmail, error) {
 
 func (t *Target) liveEmail(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
 	e, err := t.getEmail(ctx, id)
-	if status(err) == http.StatusNotFound {
+	if rest.StatusOf(err) == http.StatusNotFound {
 		return sandbox.LiveState{}, false, nil
 	}
 	if err != nil {
@@ -201,8 +201,7 @@ func (t *Target) putEmail(ctx context.Context, obj sandbox.Object, liveID string
 	}
 	switch {
 	case cur.scheduled():
-		return sandbox.LiveState{}, &apiError{op: op, sentinel: sandbox.ErrConflict,
-			text: "HubSpot has this email scheduled, and a scheduled email cannot be edited: unschedule it in HubSpot (it becomes a draft) and confirm the promotion again, or stage the change as a new email"}
+		return sandbox.LiveState{}, failure(op, "HubSpot has this email scheduled, and a scheduled email cannot be edited: unschedule it in HubSpot (it becomes a draft) and confirm the promotion again, or stage the change as a new email", nil, sandbox.ErrConflict)
 	case cur.sent():
 		// HubSpot cannot edit a sent email; the plan said so (Assess). The
 		// promotion goes on: the sent email stays as it was sent.
@@ -235,7 +234,7 @@ func (t *Target) tierError(op string, live sandbox.LiveState, scopes []string) (
 	if live.Status == "" {
 		live.Status = "draft"
 	}
-	return live, &apiError{op: op, text: text, sentinel: errors.Join(ErrTierCannotSend, sandbox.ErrNotSupported)}
+	return live, failure(op, text, nil, ErrTierCannotSend, sandbox.ErrNotSupported)
 }
 
 // sendEmail publishes the email: at a time (publishDate) or now. It reads
@@ -300,7 +299,7 @@ func (t *Target) publishEmailOnce(ctx context.Context, op, id string) error {
 		if err == nil {
 			return nil
 		}
-		if status(err) == http.StatusForbidden {
+		if rest.StatusOf(err) == http.StatusForbidden {
 			env := envelopeOf(err)
 			if env.Category == "MISSING_SCOPES" {
 				t.notePublishBlocked("the connection lacks the scope "+strings.Join(env.missingScopes(), ", "), env.missingScopes())
@@ -310,7 +309,7 @@ func (t *Target) publishEmailOnce(ctx context.Context, op, id string) error {
 			return &tierBlocked{}
 		}
 		// A 400 may mean someone (another workflow's step) published it meanwhile.
-		racing := status(err) == http.StatusBadRequest && attempt == 1
+		racing := rest.StatusOf(err) == http.StatusBadRequest && attempt == 1
 		if !errors.Is(err, rest.ErrAmbiguous) && !racing || attempt >= maxCreates {
 			return t.fail(op, err)
 		}
@@ -391,7 +390,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 			a.Problems = append(a.Problems, "HubSpot has this email scheduled, and HubSpot cannot edit a scheduled email: unschedule it in HubSpot (it becomes a draft) and plan again, or stage the change as a new email")
 		case err == nil && cur.sent():
 			a.Notes = append(a.Notes, "HubSpot has sent this email; HubSpot cannot change a sent email, so a new revision of it is not applied there (it is not sent again)")
-		case err != nil && status(err) != http.StatusNotFound:
+		case err != nil && rest.StatusOf(err) != http.StatusNotFound:
 			return t.fail("read email "+quote(e.Name), err)
 		}
 	}
@@ -402,7 +401,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 	if len(e.Audience.Include) == 1 && len(e.Audience.Exclude) == 0 {
 		if id, ok := obj.Refs[e.Audience.Include[0]]; ok && id != "" {
 			l, err := t.getList(ctx, id, false)
-			if err != nil && status(err) != http.StatusNotFound {
+			if err != nil && rest.StatusOf(err) != http.StatusNotFound {
 				return t.fail("read the audience list of "+quote(e.Name), err)
 			}
 			if err == nil {

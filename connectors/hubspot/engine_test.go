@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -134,7 +135,7 @@ func TestLateApplyIsSweptByTheNextPlan(t *testing.T) {
 	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: mustPlanCode(t, sb, plan.ID)}); err != nil {
 		t.Fatal(err)
 	}
-	srv.Inject(hubspottest.Fault{Op: "emails.create", Kind: hubspottest.FaultLateApply, Delay: time.Second})
+	srv.Inject(faketest.Fault{Op: "emails.create", Kind: faketest.LateApply, Delay: time.Second})
 	if _, err := sb.Confirm(ctx, "agent", plan.ID, nil); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
@@ -164,10 +165,11 @@ func sandboxOver(t *testing.T, srv *hubspottest.Server, hc hubspot.Config) *sand
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("LASTMILE_E2E_HUBSPOT_TOKEN", srv.PrivateAppToken())
-	if _, err := hubspot.ConnectPrivateApp(context.Background(), dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", srv.URL); err != nil {
+	limits := hubspot.NewLimits() // the probe's requests count in the portal's window too
+	if _, err := hubspot.ConnectPrivateApp(context.Background(), dir, "hubspot", "LASTMILE_E2E_HUBSPOT_TOKEN", hubspot.WithBaseURL(srv.URL), hubspot.WithLimits(limits)); err != nil {
 		t.Fatal(err)
 	}
-	tgt, err := hubspot.New("hubspot", dir, hc)
+	tgt, err := hubspot.New("hubspot", dir, hc, hubspot.WithLimits(limits))
 	if err != nil {
 		t.Fatal(err)
 	}

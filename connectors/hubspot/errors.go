@@ -67,25 +67,11 @@ var ErrDailyLimit = errors.New("HubSpot's daily API limit for this portal is use
 // or send marketing email through the API.
 var ErrTierCannotSend = errors.New("HubSpot will create this email as a draft; this portal's tier cannot send through the API")
 
-// apiError is a HubSpot failure put in words: what failed, why, what to do.
-type apiError struct {
-	op       string // "create email \"Spring launch\""
-	text     string
-	sentinel error
-	cause    error
-}
-
-func (e *apiError) Error() string { return "hubspot: " + e.op + ": " + e.text }
-
-func (e *apiError) Unwrap() []error {
-	var out []error
-	if e.sentinel != nil {
-		out = append(out, e.sentinel)
-	}
-	if e.cause != nil {
-		out = append(out, e.cause)
-	}
-	return out
+// failure is a failure of op in words of its own: kinds are its classes
+// (sandbox.ErrConflict, …), cause what lay behind it (nil when lastmile
+// refused before asking HubSpot).
+func failure(op, text string, cause error, kinds ...error) *rest.Error {
+	return &rest.Error{Platform: Platform, Op: op, Status: rest.StatusOf(cause), Message: text, Kinds: kinds, Cause: cause}
 }
 
 // fail explains err, which a call made for op returned. The message never
@@ -95,25 +81,24 @@ func (t *Target) fail(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return err // already explained
+	if rest.Explained(err) {
+		return err
 	}
 	reconnect := "reconnect with lastmile connect hubspot --name " + t.name
-	e := &apiError{op: op, cause: err}
-	var he *rest.Error
+	e := &rest.Error{Platform: Platform, Op: op, Cause: err}
+	var he *rest.HTTPError
 	switch {
 	case errors.Is(err, ErrDailyLimit):
-		e.text, e.sentinel = ErrDailyLimit.Error()+": confirm the promotion again after that", ErrDailyLimit
+		e.Message, e.Kinds = ErrDailyLimit.Error()+": confirm the promotion again after that", []error{ErrDailyLimit}
 	case errors.Is(err, sandbox.ErrAuth):
-		e.text = err.Error() // the authorizer's message already says how to reconnect
-		e.cause = err
+		e.Message = err.Error() // the authorizer's message already says how to reconnect
 	case errors.Is(err, context.DeadlineExceeded):
-		e.text = "HubSpot did not answer within the request timeout, so the write may still be applied: " + err.Error()
+		e.Message = "HubSpot did not answer within the request timeout, so the write may still be applied: " + err.Error()
 	case errors.Is(err, context.Canceled):
-		e.text = "cancelled before HubSpot answered: " + err.Error()
+		e.Message = "cancelled before HubSpot answered: " + err.Error()
 	case errors.As(err, &he):
 		env := parseEnvelope(he.Body)
+		e.Status, e.Code = he.Status, env.Category
 		detail := env.Message
 		if detail == "" {
 			detail = strings.TrimSpace(http.StatusText(he.Status))
@@ -136,56 +121,42 @@ func (t *Target) fail(op string, err error) error {
 		}
 		switch {
 		case he.Status == http.StatusUnauthorized:
-			e.text = fmt.Sprintf("HubSpot did not accept the stored credentials (%s): %s", firstNonEmpty(env.Category, "HTTP 401"), reconnect)
-			e.sentinel = sandbox.ErrAuth
+			e.Message = fmt.Sprintf("HubSpot did not accept the stored credentials (%s): %s", firstNonEmpty(env.Category, "HTTP 401"), reconnect)
+			e.Kinds = []error{sandbox.ErrAuth}
 		case he.Status == http.StatusForbidden && env.Category == "MISSING_SCOPES":
 			scopes := env.missingScopes()
-			e.text = fmt.Sprintf("the HubSpot connection lacks the scope(s) %s: %s and grant them (for a private app, add them in HubSpot's private app settings and connect again)",
+			e.Message = fmt.Sprintf("the HubSpot connection lacks the scope(s) %s: %s and grant them (for a private app, add them in HubSpot's private app settings and connect again)",
 				strings.Join(scopes, ", "), reconnect)
-			e.sentinel = sandbox.ErrAuth
+			e.Kinds = []error{sandbox.ErrAuth}
 		case he.Status == http.StatusForbidden:
-			e.text = "HubSpot refused the request: " + detail + corr
-			e.sentinel = sandbox.ErrNotSupported
+			e.Message = "HubSpot refused the request: " + detail + corr
+			e.Kinds = []error{sandbox.ErrNotSupported}
 		case he.Status == http.StatusNotFound:
-			e.text = "HubSpot has no such object (was it deleted in HubSpot?): " + detail + corr
+			e.Message = "HubSpot has no such object (was it deleted in HubSpot?): " + detail + corr
 		case he.Status == http.StatusConflict:
-			e.text = "HubSpot reports a conflict: " + detail + corr
-			e.sentinel = sandbox.ErrConflict
+			e.Message = "HubSpot reports a conflict: " + detail + corr
+			e.Kinds = []error{sandbox.ErrConflict}
 		case he.Status == http.StatusTooManyRequests:
 			if env.PolicyName == "DAILY" {
-				e.text, e.sentinel = ErrDailyLimit.Error()+": confirm the promotion again after that", ErrDailyLimit
+				e.Message, e.Kinds = ErrDailyLimit.Error()+": confirm the promotion again after that", []error{ErrDailyLimit}
 			} else {
-				e.text = "HubSpot kept answering 429 (rate limit " + firstNonEmpty(env.PolicyName, "unknown policy") + ") after every retry: another app may be using this portal's quota; try again in a minute"
+				e.Message = "HubSpot kept answering 429 (rate limit " + firstNonEmpty(env.PolicyName, "unknown policy") + ") after every retry: another app may be using this portal's quota; try again in a minute"
 			}
 		case he.Status >= 500:
-			e.text = fmt.Sprintf("HubSpot had an internal error (HTTP %d)%s", he.Status, corr)
+			e.Message = fmt.Sprintf("HubSpot had an internal error (HTTP %d)%s", he.Status, corr)
 		default:
-			e.text = fmt.Sprintf("HubSpot rejected the request (HTTP %d %s): %s%s", he.Status, firstNonEmpty(env.Category, "error"), detail, corr)
+			e.Message = fmt.Sprintf("HubSpot rejected the request (HTTP %d %s): %s%s", he.Status, firstNonEmpty(env.Category, "error"), detail, corr)
 		}
 	case errors.Is(err, rest.ErrAmbiguous):
-		e.text = "HubSpot did not answer (timeout or dropped connection), so the change may or may not have been applied: " +
+		e.Message = "HubSpot did not answer (timeout or dropped connection), so the change may or may not have been applied: " +
 			"lastmile looks for it by its marker before trying again; confirm the promotion again to resume"
 	default:
-		e.text = fmt.Sprintf("could not reach HubSpot at %s: %v", t.baseURL, err)
+		e.Message = fmt.Sprintf("could not reach HubSpot at %s: %v", t.baseURL, err)
 	}
 	return e
 }
 
-// status returns the HTTP status of a HubSpot error answer, or 0.
-func status(err error) int {
-	var he *rest.Error
-	if errors.As(err, &he) {
-		return he.Status
-	}
-	return 0
-}
-
-func envelopeOf(err error) envelope {
-	var he *rest.Error
-	if errors.As(err, &he) {
-		return parseEnvelope(he.Body)
-	}
-	return envelope{}
-}
+// envelopeOf is HubSpot's error document behind err (empty when none came).
+func envelopeOf(err error) envelope { return parseEnvelope(rest.BodyOf(err)) }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -140,28 +141,28 @@ func TestPromotionWithoutFaults(t *testing.T) {
 // Faults on every kind of call, each of the sorts HubSpot produces: the
 // promotion completes with exactly one of every object.
 func TestPromotionUnderFaults(t *testing.T) {
-	F := func(op string, k hubspottest.FaultKind, times int) hubspottest.Fault {
-		return hubspottest.Fault{Op: op, Kind: k, Times: times}
+	F := func(op string, k faketest.Kind, times int) faketest.Fault {
+		return faketest.Fault{Op: op, Kind: k, Times: times}
 	}
 	tests := []struct {
 		name   string
-		faults []hubspottest.Fault
+		faults []faketest.Fault
 	}{
-		{"429 storm", []hubspottest.Fault{F("*", hubspottest.Fault429, 8)}},
-		{"500s before applying", []hubspottest.Fault{F("lists.create", hubspottest.Fault500, 2), F("emails.create", hubspottest.Fault500, 2),
-			F("pages.create", hubspottest.Fault500, 1), F("flows.create", hubspottest.Fault500, 1), F("emails.publish", hubspottest.Fault500, 1),
-			F("lists.members.change", hubspottest.Fault500, 2), F("emails.get", hubspottest.Fault500, 2)}},
-		{"500s after applying", []hubspottest.Fault{F("lists.create", hubspottest.Fault500AfterApply, 1), F("emails.create", hubspottest.Fault500AfterApply, 2),
-			F("pages.create", hubspottest.Fault500AfterApply, 1), F("flows.create", hubspottest.Fault500AfterApply, 1), F("emails.publish", hubspottest.Fault500AfterApply, 2),
-			F("flows.update", hubspottest.Fault500AfterApply, 1), F("pages.schedule", hubspottest.Fault500AfterApply, 1)}},
-		{"timeouts after the server applied the write", []hubspottest.Fault{F("lists.create", hubspottest.FaultTimeoutAfterApply, 1), F("emails.create", hubspottest.FaultTimeoutAfterApply, 1),
-			F("pages.create", hubspottest.FaultTimeoutAfterApply, 1), F("flows.create", hubspottest.FaultTimeoutAfterApply, 1), F("emails.publish", hubspottest.FaultTimeoutAfterApply, 1)}},
-		{"connections dropped", []hubspottest.Fault{F("lists.create", hubspottest.FaultDropAfterApply, 1), F("lists.create", hubspottest.FaultDropBeforeApply, 1),
-			F("emails.create", hubspottest.FaultDropAfterApply, 1), F("pages.create", hubspottest.FaultDropAfterApply, 1), F("flows.create", hubspottest.FaultDropAfterApply, 1),
-			F("emails.publish", hubspottest.FaultDropAfterApply, 1), F("flows.update", hubspottest.FaultDropAfterApply, 1), F("emails.list", hubspottest.FaultDropBeforeApply, 1)}},
-		{"everything at once", []hubspottest.Fault{F("*", hubspottest.Fault429, 3), F("lists.create", hubspottest.FaultTimeoutAfterApply, 1),
-			F("emails.create", hubspottest.Fault500AfterApply, 1), F("emails.publish", hubspottest.FaultDropAfterApply, 1), F("pages.create", hubspottest.Fault500, 1),
-			F("flows.create", hubspottest.FaultTimeoutAfterApply, 1), F("flows.update", hubspottest.Fault500AfterApply, 1), F("contacts.read", hubspottest.Fault429Secondly, 1)}},
+		{"429 storm", []faketest.Fault{F("*", faketest.RateLimit, 8)}},
+		{"500s before applying", []faketest.Fault{F("lists.create", faketest.Fail, 2), F("emails.create", faketest.Fail, 2),
+			F("pages.create", faketest.Fail, 1), F("flows.create", faketest.Fail, 1), F("emails.publish", faketest.Fail, 1),
+			F("lists.members.change", faketest.Fail, 2), F("emails.get", faketest.Fail, 2)}},
+		{"500s after applying", []faketest.Fault{F("lists.create", faketest.FailAfterApply, 1), F("emails.create", faketest.FailAfterApply, 2),
+			F("pages.create", faketest.FailAfterApply, 1), F("flows.create", faketest.FailAfterApply, 1), F("emails.publish", faketest.FailAfterApply, 2),
+			F("flows.update", faketest.FailAfterApply, 1), F("pages.schedule", faketest.FailAfterApply, 1)}},
+		{"timeouts after the server applied the write", []faketest.Fault{F("lists.create", faketest.TimeoutAfterApply, 1), F("emails.create", faketest.TimeoutAfterApply, 1),
+			F("pages.create", faketest.TimeoutAfterApply, 1), F("flows.create", faketest.TimeoutAfterApply, 1), F("emails.publish", faketest.TimeoutAfterApply, 1)}},
+		{"connections dropped", []faketest.Fault{F("lists.create", faketest.DropAfterApply, 1), F("lists.create", faketest.DropBeforeApply, 1),
+			F("emails.create", faketest.DropAfterApply, 1), F("pages.create", faketest.DropAfterApply, 1), F("flows.create", faketest.DropAfterApply, 1),
+			F("emails.publish", faketest.DropAfterApply, 1), F("flows.update", faketest.DropAfterApply, 1), F("emails.list", faketest.DropBeforeApply, 1)}},
+		{"everything at once", []faketest.Fault{F("*", faketest.RateLimit, 3), F("lists.create", faketest.TimeoutAfterApply, 1),
+			F("emails.create", faketest.FailAfterApply, 1), F("emails.publish", faketest.DropAfterApply, 1), F("pages.create", faketest.Fail, 1),
+			F("flows.create", faketest.TimeoutAfterApply, 1), F("flows.update", faketest.FailAfterApply, 1), F("contacts.read", faketest.RateLimit, 1)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,7 +196,7 @@ func TestFindAfterInterruptedCreate(t *testing.T) {
 	objs := []*sandbox.Object{&c.static, &c.dynamic, &c.auto, &c.page}
 	ops := []string{"lists.create", "lists.create", "emails.create", "pages.create"}
 	for i, obj := range objs {
-		e.srv.Inject(hubspottest.Fault{Op: ops[i], Kind: hubspottest.FaultTimeoutAfterApply})
+		e.srv.Inject(faketest.Fault{Op: ops[i], Kind: faketest.TimeoutAfterApply})
 		cctx, cancel := context.WithTimeout(ctx(), 150*time.Millisecond)
 		_, err := e.target.Put(cctx, *obj, "")
 		cancel()
@@ -210,7 +211,7 @@ func TestFindAfterInterruptedCreate(t *testing.T) {
 		lists[obj.ArtifactID] = st.ID
 	}
 	c.flow.Refs = map[string]string{"seg_dyn": lists["seg_dyn"], "seg_static": lists["seg_static"], "eml_auto": lists["eml_auto"]}
-	e.srv.Inject(hubspottest.Fault{Op: "flows.create", Kind: hubspottest.FaultTimeoutAfterApply})
+	e.srv.Inject(faketest.Fault{Op: "flows.create", Kind: faketest.TimeoutAfterApply})
 	cctx, cancel := context.WithTimeout(ctx(), 150*time.Millisecond)
 	_, err := e.target.Put(cctx, c.flow, "")
 	cancel()

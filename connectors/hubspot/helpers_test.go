@@ -61,13 +61,13 @@ func newEnv(t *testing.T, o hubspottest.Options, cfg Config, opts ...Option) *en
 	e := &env{srv: srv, dir: t.TempDir(), logs: &logBuffer{}}
 	envVar := "LASTMILE_TEST_HUBSPOT_TOKEN"
 	t.Setenv(envVar, srv.PrivateAppToken())
-	if _, err := ConnectPrivateAppWith(context.Background(), PrivateAppOptions{
-		DataDir: e.dir, Name: "hubspot", TokenEnv: envVar, BaseURL: srv.URL, Config: cfg,
-	}); err != nil {
+	// One process, one portal: the probe and the target share its limits.
+	limits := NewLimits()
+	if _, err := ConnectPrivateApp(context.Background(), e.dir, "hubspot", envVar, WithBaseURL(srv.URL), WithConfig(cfg), WithLimits(limits)); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
 	cfg.BaseURL = ""
-	tgt, err := New("hubspot", e.dir, cfg, append(fastOpts(e.logs), opts...)...)
+	tgt, err := New("hubspot", e.dir, cfg, append(append(fastOpts(e.logs), WithLimits(limits)), opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -184,7 +184,7 @@ func prepareInflight(t *testing.T, srv *hubspottest.Server, seed int) (dir, plan
 	envVar := fmt.Sprintf("LASTMILE_TEST_HS_INFLIGHT_TOKEN_%d_%d", os.Getpid(), seed)
 	os.Setenv(envVar, srv.PrivateAppToken())
 	t.Cleanup(func() { os.Unsetenv(envVar) })
-	if _, err := hubspot.ConnectPrivateAppWith(ctx, hubspot.PrivateAppOptions{DataDir: dir, Name: "hubspot", TokenEnv: envVar, BaseURL: srv.URL, Prompt: io.Discard}); err != nil {
+	if _, err := hubspot.ConnectPrivateApp(ctx, dir, "hubspot", envVar, hubspot.WithBaseURL(srv.URL), hubspot.WithPrompt(io.Discard)); err != nil {
 		t.Fatal(err)
 	}
 	sb := openInflight(t, dir, 1)

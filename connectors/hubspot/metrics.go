@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -114,7 +115,7 @@ func (t *Target) metricsAllTime(ctx context.Context, items []sandbox.MetricsItem
 		fetched, err := collect(ctx, missing, t.cfg.MaxConcurrency, func(ctx context.Context, id string) (hsEmail, bool, error) {
 			var e hsEmail
 			_, err := t.do(ctx, call{method: http.MethodGet, path: t.paths.emails + "/" + id + "?includeStats=true"}, &e)
-			if status(err) == http.StatusNotFound {
+			if rest.StatusOf(err) == http.StatusNotFound {
 				return e, false, nil
 			}
 			return e, err == nil, err

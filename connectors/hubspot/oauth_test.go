@@ -32,14 +32,19 @@ func browser(t *testing.T) func(string) error {
 	}
 }
 
+// oauthOpts point an OAuth connect at the fake, on a free loopback port, with
+// a browser that approves at once.
+func oauthOpts(t *testing.T, srv *hubspottest.Server, more ...Option) []Option {
+	return append([]Option{WithBaseURL(srv.URL), WithOAuthEndpoints(srv.AuthURL(), ""), WithListenAddr("localhost:0"),
+		WithBrowser(browser(t)), WithConnectTimeout(10 * time.Second)}, more...)
+}
+
 func TestConnectOAuth(t *testing.T) {
 	srv := hubspottest.New(t, hubspottest.Options{Tier: hubspottest.TierProfessional})
 	dir := t.TempDir()
 	var prompt bytes.Buffer
-	p, err := Connect(ctx(), ConnectOptions{
-		DataDir: dir, Name: "hubspot", ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
-		BaseURL: srv.URL, AuthURL: srv.AuthURL(), RedirectPort: -1, Prompt: &prompt, OpenBrowser: browser(t), Wait: 10 * time.Second,
-	})
+	t.Setenv("LASTMILE_TEST_HUBSPOT_SECRET", srv.ClientSecret())
+	p, err := ConnectOAuth(ctx(), dir, "hubspot", srv.ClientID(), "LASTMILE_TEST_HUBSPOT_SECRET", oauthOpts(t, srv, WithPrompt(&prompt))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,17 +83,13 @@ func TestConnectOAuth(t *testing.T) {
 
 func TestConnectOAuthRefused(t *testing.T) {
 	srv := hubspottest.New(t, hubspottest.Options{Scopes: []string{"oauth", "content"}})
-	_, err := Connect(ctx(), ConnectOptions{
-		DataDir: t.TempDir(), Name: "hubspot", ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
-		BaseURL: srv.URL, AuthURL: srv.AuthURL(), RedirectPort: -1, OpenBrowser: browser(t), Wait: 10 * time.Second,
-	})
+	t.Setenv("LASTMILE_TEST_HUBSPOT_SECRET", srv.ClientSecret())
+	_, err := ConnectOAuth(ctx(), t.TempDir(), "hubspot", srv.ClientID(), "LASTMILE_TEST_HUBSPOT_SECRET", oauthOpts(t, srv)...)
 	if err == nil || !strings.Contains(err.Error(), "invalid_scope") {
 		t.Errorf("connect with scopes the portal lacks: %v", err)
 	}
-	_, err = Connect(ctx(), ConnectOptions{
-		DataDir: t.TempDir(), Name: "hubspot", ClientID: srv.ClientID(), ClientSecret: "wrong-secret",
-		BaseURL: srv.URL, AuthURL: srv.AuthURL(), RedirectPort: -1, Scopes: []string{"content"}, OpenBrowser: browser(t), Wait: 10 * time.Second,
-	})
+	t.Setenv("LASTMILE_TEST_HUBSPOT_SECRET", "wrong-secret")
+	_, err = ConnectOAuth(ctx(), t.TempDir(), "hubspot", srv.ClientID(), "LASTMILE_TEST_HUBSPOT_SECRET", oauthOpts(t, srv, WithScopes([]string{"content"}, nil))...)
 	if !errors.Is(err, sandbox.ErrAuth) || strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("connect with a wrong client secret: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/sandbox/content"
 )
@@ -63,7 +64,7 @@ func (t *Target) getPage(ctx context.Context, id string) (hsPage, error) {
 
 func (t *Target) livePage(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
 	p, err := t.getPage(ctx, id)
-	if status(err) == http.StatusNotFound {
+	if rest.StatusOf(err) == http.StatusNotFound {
 		return sandbox.LiveState{}, false, nil
 	}
 	if err != nil {
@@ -118,8 +119,7 @@ func (t *Target) findPage(ctx context.Context, obj sandbox.Object) (sandbox.Live
 }
 
 func (t *Target) slugConflict(op, slug string, p hsPage) error {
-	return &apiError{op: op, sentinel: sandbox.ErrConflict,
-		text: fmt.Sprintf("the slug %q is already used by HubSpot page %s (%q), which lastmile did not create: choose another slug or remove that page", slug, p.ID, p.Name)}
+	return failure(op, fmt.Sprintf("the slug %q is already used by HubSpot page %s (%q), which lastmile did not create: choose another slug or remove that page", slug, p.ID, p.Name), nil, sandbox.ErrConflict)
 }
 
 func (t *Target) putPage(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
@@ -133,7 +133,7 @@ func (t *Target) putPage(ctx context.Context, obj sandbox.Object, liveID string)
 	}
 	op := verb + " landing page " + quote(pg.Slug)
 	body := t.pageBody(obj)
-	slugTaken := func(err error) bool { return status(err) == http.StatusConflict }
+	slugTaken := func(err error) bool { return rest.StatusOf(err) == http.StatusConflict }
 	if liveID == "" {
 		st, err := t.create(ctx, op, sandbox.KindPage, func() (sandbox.LiveState, error) {
 			var p hsPage

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
@@ -22,10 +23,8 @@ func TestNoSecretsAnywhere(t *testing.T) {
 	dir := t.TempDir()
 	logs := &logBuffer{}
 	var prompt bytes.Buffer
-	if _, err := Connect(ctx(), ConnectOptions{
-		DataDir: dir, Name: "hubspot", ClientID: srv.ClientID(), ClientSecret: srv.ClientSecret(),
-		BaseURL: srv.URL, AuthURL: srv.AuthURL(), RedirectPort: -1, Prompt: &prompt, OpenBrowser: browser(t), Wait: 10 * time.Second,
-	}); err != nil {
+	t.Setenv("LASTMILE_TEST_HUBSPOT_SECRET", srv.ClientSecret())
+	if _, err := ConnectOAuth(ctx(), dir, "hubspot", srv.ClientID(), "LASTMILE_TEST_HUBSPOT_SECRET", oauthOpts(t, srv, WithPrompt(&prompt))...); err != nil {
 		t.Fatal(err)
 	}
 	var c credentials
@@ -47,8 +46,8 @@ func TestNoSecretsAnywhere(t *testing.T) {
 	}
 	seg := segmentObj("seg_1", "S", sandbox.Segment{Group: sandbox.Group{Conditions: []sandbox.Condition{cond("country", "eq", "DE")}}})
 	// Faults of every kind, a validation error, a not-found, then a revoked token.
-	for _, k := range []hubspottest.FaultKind{hubspottest.Fault500, hubspottest.FaultTimeoutAfterApply, hubspottest.FaultDropAfterApply, hubspottest.Fault429} {
-		srv.Inject(hubspottest.Fault{Op: "lists.create", Kind: k, Times: 5})
+	for _, k := range []faketest.Kind{faketest.Fail, faketest.TimeoutAfterApply, faketest.DropAfterApply, faketest.RateLimit} {
+		srv.Inject(faketest.Fault{Op: "lists.create", Kind: k, Times: 5})
 		keep(tgt.Put(ctx(), seg, ""))
 	}
 	bad := segmentObj("seg_2", "Bad", sandbox.Segment{Group: sandbox.Group{Conditions: []sandbox.Condition{cond("x", "regex", "y")}}})

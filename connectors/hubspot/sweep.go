@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -80,15 +81,13 @@ func (t *Target) Discard(ctx context.Context, m sandbox.Marked) error {
 		return nil
 	}
 	if art, ok := markedArtifact(name); !ok || art != m.ArtifactID {
-		return &apiError{op: op, sentinel: sandbox.ErrConflict,
-			text: fmt.Sprintf("HubSpot's object is now named %q, without the marker %s%s: lastmile leaves it alone", name, sandbox.MarkerPrefix, m.ArtifactID)}
+		return failure(op, fmt.Sprintf("HubSpot's object is now named %q, without the marker %s%s: lastmile leaves it alone", name, sandbox.MarkerPrefix, m.ArtifactID), nil, sandbox.ErrConflict)
 	}
 	if reached {
-		return &apiError{op: op, sentinel: sandbox.ErrReachedPeople,
-			text: fmt.Sprintf("%q has reached people (%s); lastmile does not remove it: decide in HubSpot whether it stays", name, reachedWhat(m.Kind))}
+		return failure(op, fmt.Sprintf("%q has reached people (%s); lastmile does not remove it: decide in HubSpot whether it stays", name, reachedWhat(m.Kind)), nil, sandbox.ErrReachedPeople)
 	}
 	_, err = t.do(ctx, call{method: http.MethodDelete, path: path, idempotent: true}, nil)
-	if err != nil && status(err) != http.StatusNotFound {
+	if err != nil && rest.StatusOf(err) != http.StatusNotFound {
 		return t.fail(op, err)
 	}
 	t.log.Info("hubspot: discarded an object lastmile made that no artifact is bound to", "target", t.name, "kind", m.Kind, "id", m.LiveID)
@@ -132,7 +131,7 @@ func (t *Target) sweepState(ctx context.Context, kind sandbox.Kind, id string) (
 	default:
 		return "", false, "", false, fmt.Errorf("hubspot: cannot discard objects of kind %q: %w", kind, sandbox.ErrNotSupported)
 	}
-	if status(err) == http.StatusNotFound {
+	if rest.StatusOf(err) == http.StatusNotFound {
 		return "", false, "", false, nil
 	}
 	return name, reached, path, err == nil, err

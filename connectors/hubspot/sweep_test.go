@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -172,7 +173,7 @@ func TestLateApplyStraysAreSwept(t *testing.T) {
 	e := newEnv(t, hubspottest.Options{}, Config{CommitLag: 20 * time.Millisecond}, WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond})) // a lag shorter than the late commits, so they land after the window
 	e.srv.AddContacts("a@x.test", "b@x.test")
 	for _, op := range []string{"lists.create", "emails.create", "pages.create", "flows.create"} {
-		e.srv.Inject(hubspottest.Fault{Op: op, Kind: hubspottest.FaultLateApply, Delay: 100 * time.Millisecond})
+		e.srv.Inject(faketest.Fault{Op: op, Kind: faketest.LateApply, Delay: 100 * time.Millisecond})
 	}
 	c := newCampaign()
 	live := promote(t, e, &c)
@@ -204,7 +205,7 @@ func TestLateApplyWithinTheWindowIsFound(t *testing.T) {
 	e := newEnv(t, hubspottest.Options{}, Config{CommitLag: 400 * time.Millisecond}, WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
 	e.srv.AddContacts("a@x.test", "b@x.test")
 	for _, op := range []string{"emails.create", "flows.create"} {
-		e.srv.Inject(hubspottest.Fault{Op: op, Kind: hubspottest.FaultLateApply, Delay: 100 * time.Millisecond})
+		e.srv.Inject(faketest.Fault{Op: op, Kind: faketest.LateApply, Delay: 100 * time.Millisecond})
 	}
 	c := newCampaign()
 	promote(t, e, &c)

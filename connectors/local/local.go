@@ -55,6 +55,9 @@ type Target struct {
 	now  func() time.Time
 	hook func(point string)
 	evMu sync.Mutex
+	// madeDirs remembers the directories under dir already made, saving a
+	// MkdirAll's system calls on every file of a send.
+	madeDirs sync.Map
 }
 
 // Option configures a Target.
@@ -104,19 +107,15 @@ func (t *Target) path(parts ...string) string {
 	return filepath.Join(append([]string{t.dir}, parts...)...)
 }
 
-// madeDirs remembers directories already created, saving a MkdirAll's
-// system calls on every file of a send.
-var madeDirs sync.Map
-
 // writeFile replaces a file atomically, so a crash leaves the old or the
 // new content, never half of it.
-func writeFile(path string, data []byte) error {
+func (t *Target) writeFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	if _, ok := madeDirs.Load(dir); !ok {
+	if _, ok := t.madeDirs.Load(dir); !ok {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		madeDirs.Store(dir, true)
+		t.madeDirs.Store(dir, true)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
@@ -124,7 +123,7 @@ func writeFile(path string, data []byte) error {
 			return err
 		}
 		// The directory went away (removed by hand): make it again.
-		madeDirs.Delete(dir)
+		t.madeDirs.Delete(dir)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
@@ -136,13 +135,13 @@ func writeFile(path string, data []byte) error {
 }
 
 // writeJSON writes a record and returns the bytes written.
-func writeJSON(path string, v any) ([]byte, error) {
+func (t *Target) writeJSON(path string, v any) ([]byte, error) {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	data = append(data, '\n')
-	return data, writeFile(path, data)
+	return data, t.writeFile(path, data)
 }
 
 func readJSON(path string, v any) (bool, error) {
@@ -397,7 +396,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			addrs[i] = c.Email()
 		}
 		rec := liveSegment{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Name: obj.Segment.Name, Definition: *obj.Segment, Members: addrs, ResolvedAt: t.now().UTC()}
-		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write segment %s: %w", obj.ArtifactID, err)
 		}
 	case sandbox.KindEmail:
@@ -411,7 +410,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		}
 		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: prev.Status, SentAt: prev.SentAt, ScheduledAt: prev.ScheduledAt,
 			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed}
-		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
 		}
 	case sandbox.KindPage:
@@ -430,11 +429,11 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		rec = livePage{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Title: obj.Page.Title, Slug: obj.Page.Slug, HTML: obj.Page.HTML, Status: status, PublishedAt: rec.PublishedAt, PublishAt: obj.Page.PublishAt}
 		if published { // an update of a live page is live at once
 			site = []byte(rec.HTML)
-			if err := writeFile(t.pagePath(rec.Slug), site); err != nil {
+			if err := t.writeFile(t.pagePath(rec.Slug), site); err != nil {
 				return sandbox.LiveState{}, err
 			}
 		}
-		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write page %s: %w", obj.ArtifactID, err)
 		}
 	case sandbox.KindWorkflow:
@@ -443,7 +442,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			return sandbox.LiveState{}, err
 		}
 		rec = liveWorkflow{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Workflow: *obj.Workflow, Refs: obj.Refs, Enabled: rec.Enabled, EnabledAt: rec.EnabledAt, Enrolled: rec.Enrolled}
-		if data, err = writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write workflow %s: %w", obj.ArtifactID, err)
 		}
 	default:
@@ -534,7 +533,7 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 				unapproved++
 				continue
 			}
-			if err := writeFile(file, message(&rec.Email, obj.ArtifactID, r.contact, date, domain)); err != nil {
+			if err := t.writeFile(file, message(&rec.Email, obj.ArtifactID, r.contact, date, domain)); err != nil {
 				return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 			}
 		}
@@ -560,7 +559,7 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	if !at.IsZero() && at.After(now) {
 		rec.Status, rec.ScheduledAt = "scheduled", &date
 	}
-	data, err := writeJSON(recPath, rec)
+	data, err := t.writeJSON(recPath, rec)
 	if err != nil {
 		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 	}
@@ -610,7 +609,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 		if !found {
 			return sandbox.LiveState{}, fmt.Errorf("local: publish %s: the page is not live yet", obj.ArtifactID)
 		}
-		if err := writeFile(t.pagePath(rec.Slug), []byte(rec.HTML)); err != nil {
+		if err := t.writeFile(t.pagePath(rec.Slug), []byte(rec.HTML)); err != nil {
 			return sandbox.LiveState{}, err
 		}
 		if rec.Status != "published" && rec.Status != "scheduled" {
@@ -619,7 +618,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 				rec.Status = "scheduled"
 				rec.PublishAt = &at
 			}
-			if _, err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			if _, err := t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 				return sandbox.LiveState{}, err
 			}
 		}
@@ -644,7 +643,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 					rec.Enrolled = append(rec.Enrolled, enrolment{Email: m, At: now})
 				}
 			}
-			if _, err := writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+			if _, err := t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 				return sandbox.LiveState{}, err
 			}
 		}

@@ -110,7 +110,7 @@ func benchTarget(b *testing.B) (*mailchimptest.Server, *mailchimp.Target) {
 	dir := b.TempDir()
 	os.Setenv("LASTMILE_BENCH_MC_KEY", srv.APIKey())
 	defer os.Unsetenv("LASTMILE_BENCH_MC_KEY")
-	if _, err := mailchimp.ConnectAPIKey(dir, "mc", "LASTMILE_BENCH_MC_KEY", mailchimp.WithAPIBaseURL(srv.BaseURL())); err != nil {
+	if _, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc", "LASTMILE_BENCH_MC_KEY", mailchimp.WithBaseURL(srv.BaseURL())); err != nil {
 		b.Fatal(err)
 	}
 	tgt, err := mailchimp.New("mc", dir, mailchimp.Config{ListID: srv.ListID(), BaseURL: srv.BaseURL()})

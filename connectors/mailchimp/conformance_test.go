@@ -1,6 +1,7 @@
 package mailchimp_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -20,11 +21,11 @@ func TestConformance(t *testing.T) {
 		srv := mailchimptest.New(t)
 		dir := t.TempDir()
 		t.Setenv("LASTMILE_TEST_MC_KEY", srv.APIKey())
-		if _, err := mailchimp.ConnectAPIKey(dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithAPIBaseURL(srv.BaseURL())); err != nil {
+		if _, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithBaseURL(srv.BaseURL())); err != nil {
 			t.Fatalf("connect: %v", err)
 		}
 		tg, err := mailchimp.New("mc", dir, mailchimp.Config{ListID: srv.ListID(), BaseURL: srv.BaseURL()},
-			mailchimp.WithRetries(3, time.Millisecond),
+			mailchimp.WithRetry(3, time.Millisecond, 0),
 			mailchimp.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 		if err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -57,8 +58,8 @@ func newEnv(t *testing.T, fakeOpts []mailchimptest.Option, opts ...mailchimp.Opt
 	dataDir := t.TempDir()
 	t.Setenv("LASTMILE_TEST_MC_KEY", srv.APIKey())
 	var prompts bytes.Buffer
-	acct, err := mailchimp.ConnectAPIKey(dataDir, "mc", "LASTMILE_TEST_MC_KEY",
-		mailchimp.WithAPIBaseURL(srv.BaseURL()), mailchimp.WithPrompts(&prompts))
+	acct, err := mailchimp.ConnectAPIKey(context.Background(), dataDir, "mc", "LASTMILE_TEST_MC_KEY",
+		mailchimp.WithBaseURL(srv.BaseURL()), mailchimp.WithPrompt(&prompts))
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
@@ -535,7 +536,7 @@ func TestWrongKeyIsAnAuthError(t *testing.T) {
 	dataDir := t.TempDir()
 	const wrong = "ffffffffffffffffffffffffffffffff-us21"
 	t.Setenv("MC_WRONG_KEY", wrong)
-	_, err := mailchimp.ConnectAPIKey(dataDir, "mc", "MC_WRONG_KEY", mailchimp.WithAPIBaseURL(srv.BaseURL()))
+	_, err := mailchimp.ConnectAPIKey(context.Background(), dataDir, "mc", "MC_WRONG_KEY", mailchimp.WithBaseURL(srv.BaseURL()))
 	if !errors.Is(err, sandbox.ErrAuth) || strings.Contains(err.Error(), "ffffffff") || !strings.Contains(err.Error(), "API Key Invalid") {
 		t.Errorf("connect with a wrong key: %v", err)
 	}
@@ -548,7 +549,7 @@ func TestWrongKeyIsAnAuthError(t *testing.T) {
 	t.Setenv("MC_KEY2", wrong)
 	// Store the wrong key by connecting against a fake that accepts it.
 	other := mailchimptest.New(t, mailchimptest.WithAPIKey(wrong))
-	if _, err := mailchimp.ConnectAPIKey(dir, "mc2", "MC_KEY2", mailchimp.WithAPIBaseURL(other.BaseURL())); err != nil {
+	if _, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc2", "MC_KEY2", mailchimp.WithBaseURL(other.BaseURL())); err != nil {
 		t.Fatal(err)
 	}
 	tgt, err := mailchimp.New("mc2", dir, mailchimp.Config{ListID: e.srv.ListID(), BaseURL: e.srv.BaseURL()}, mailchimp.WithSleep(noSleep))
@@ -572,7 +573,7 @@ func TestConnectAPIKeyErrors(t *testing.T) {
 		{"", "name the environment variable"},
 	}
 	for _, tc := range tests {
-		_, err := mailchimp.ConnectAPIKey(dir, "mc", tc.env)
+		_, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc", tc.env)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "0123456789abcdef") {
 			t.Errorf("%q: %v", tc.env, err)
 		}
@@ -606,8 +607,8 @@ func TestConnectOAuth(t *testing.T) {
 		return nil
 	}
 	acct, err := mailchimp.ConnectOAuth(context.Background(), dir, "mc", mailchimptest.DefaultClientID, "MC_CLIENT_SECRET",
-		mailchimp.WithOAuthEndpoints(srv.URL()+"/oauth2/authorize", srv.URL()+"/oauth2/token", srv.URL()+"/oauth2/metadata"),
-		mailchimp.WithListenAddr("127.0.0.1:0"), mailchimp.WithBrowser(browser), mailchimp.WithPrompts(&prompts))
+		mailchimp.WithOAuthEndpoints(srv.URL()+"/oauth2/authorize", srv.URL()+"/oauth2/token"), mailchimp.WithMetadataURL(srv.URL()+"/oauth2/metadata"),
+		mailchimp.WithListenAddr("127.0.0.1:0"), mailchimp.WithBrowser(browser), mailchimp.WithPrompt(&prompts))
 	wg.Wait()
 	if err != nil || browserErr != nil {
 		t.Fatalf("connect: %v %v", err, browserErr)
@@ -631,7 +632,7 @@ func TestConnectOAuth(t *testing.T) {
 	// A wrong client secret: a clear auth error without the secret.
 	t.Setenv("MC_BAD_SECRET", "not-the-secret-value")
 	_, err = mailchimp.ConnectOAuth(context.Background(), t.TempDir(), "mc", mailchimptest.DefaultClientID, "MC_BAD_SECRET",
-		mailchimp.WithOAuthEndpoints(srv.URL()+"/oauth2/authorize", srv.URL()+"/oauth2/token", srv.URL()+"/oauth2/metadata"),
+		mailchimp.WithOAuthEndpoints(srv.URL()+"/oauth2/authorize", srv.URL()+"/oauth2/token"), mailchimp.WithMetadataURL(srv.URL()+"/oauth2/metadata"),
 		mailchimp.WithListenAddr("127.0.0.1:0"), mailchimp.WithBrowser(browser))
 	wg.Wait()
 	if !errors.Is(err, sandbox.ErrAuth) || strings.Contains(err.Error(), "not-the-secret-value") {
@@ -641,16 +642,17 @@ func TestConnectOAuth(t *testing.T) {
 
 // With 50 calls at once and the fake refusing an 11th simultaneous request,
 // the shared semaphore keeps Mailchimp from ever answering 429 — across two
-// Target instances of the same account.
+// Target instances of the same account built with the same Limits.
 func TestConnectionLimitUnderFiftyConcurrentCalls(t *testing.T) {
-	e := newEnv(t, []mailchimptest.Option{mailchimptest.WithLatency(5 * time.Millisecond)})
+	limits := mailchimp.NewLimits()
+	e := newEnv(t, []mailchimptest.Option{mailchimptest.WithLatency(5 * time.Millisecond)}, mailchimp.WithLimits(limits))
 	dataDir := t.TempDir()
 	t.Setenv("LASTMILE_TEST_MC_KEY2", e.srv.APIKey())
-	if _, err := mailchimp.ConnectAPIKey(dataDir, "mc-b", "LASTMILE_TEST_MC_KEY2", mailchimp.WithAPIBaseURL(e.srv.BaseURL())); err != nil {
+	if _, err := mailchimp.ConnectAPIKey(context.Background(), dataDir, "mc-b", "LASTMILE_TEST_MC_KEY2", mailchimp.WithBaseURL(e.srv.BaseURL())); err != nil {
 		t.Fatal(err)
 	}
 	second, err := mailchimp.New("mc-b", dataDir, mailchimp.Config{ListID: e.srv.ListID(), BaseURL: e.srv.BaseURL()},
-		mailchimp.WithRetries(1, time.Millisecond)) // a 429 would surface at once
+		mailchimp.WithLimits(limits), mailchimp.WithRetry(1, time.Millisecond, 0)) // a 429 would surface at once
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -696,16 +698,16 @@ func TestFaultsThroughAPromotion(t *testing.T) {
 	e := newEnv(t, []mailchimptest.Option{mailchimptest.WithHangFor(5 * time.Second)},
 		mailchimp.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
 	srv := e.srv
-	for _, f := range []mailchimptest.Fault{
-		{Method: "POST", Path: "/lists/{list_id}/segments", Kind: mailchimptest.FaultTimeoutAfterWrite},
-		{Method: "GET", Path: "/lists/{list_id}/segments", Kind: mailchimptest.Fault500},
-		{Method: "POST", Path: "/campaigns", Kind: mailchimptest.Fault429, Times: 3},
-		{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultDrop},
-		{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultDropAfterWrite},
-		{Method: "GET", Path: "/campaigns", Kind: mailchimptest.FaultTimeoutAfterWrite},
-		{Method: "PUT", Path: "/campaigns/{campaign_id}/content", Kind: mailchimptest.Fault500AfterWrite},
-		{Method: "GET", Path: "/campaigns/{campaign_id}/send-checklist", Kind: mailchimptest.Fault429},
-		{Method: "POST", Path: "/campaigns/{campaign_id}/actions/send", Kind: mailchimptest.Fault500AfterWrite},
+	for _, f := range []faketest.Fault{
+		{Op: "POST /lists/{list_id}/segments", Kind: faketest.TimeoutAfterApply},
+		{Op: "GET /lists/{list_id}/segments", Kind: faketest.Fail},
+		{Op: "POST /campaigns", Kind: faketest.RateLimit, Times: 3},
+		{Op: "POST /campaigns", Kind: faketest.DropBeforeApply},
+		{Op: "POST /campaigns", Kind: faketest.DropAfterApply},
+		{Op: "GET /campaigns", Kind: faketest.TimeoutAfterApply},
+		{Op: "PUT /campaigns/{campaign_id}/content", Kind: faketest.FailAfterApply},
+		{Op: "GET /campaigns/{campaign_id}/send-checklist", Kind: faketest.RateLimit},
+		{Op: "POST /campaigns/{campaign_id}/actions/send", Kind: faketest.FailAfterApply},
 	} {
 		srv.Inject(f)
 	}

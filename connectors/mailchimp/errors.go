@@ -24,38 +24,10 @@ type problemDoc struct {
 	} `json:"errors"`
 }
 
-// apiError is a Mailchimp error turned into a sentence. It unwraps to the
-// *rest.Error (status, raw body) and to the sandbox sentinel that applies.
-type apiError struct {
-	msg      string
-	status   int
-	title    string
-	cause    error
-	sentinel error
-}
-
-func (e *apiError) Error() string { return e.msg }
-
-func (e *apiError) Unwrap() []error {
-	if e.sentinel != nil {
-		return []error{e.cause, e.sentinel}
-	}
-	return []error{e.cause}
-}
-
-// httpStatus returns the HTTP status behind err, or 0.
-func httpStatus(err error) int {
-	var he *rest.Error
-	if errors.As(err, &he) {
-		return he.Status
-	}
-	return 0
-}
-
 // problemOf decodes the problem document behind err, if any.
 func problemOf(err error) (problemDoc, bool) {
-	var he *rest.Error
-	if !errors.As(err, &he) {
+	he, ok := errors.AsType[*rest.HTTPError](err)
+	if !ok {
 		return problemDoc{}, false
 	}
 	var p problemDoc
@@ -65,16 +37,17 @@ func problemOf(err error) (problemDoc, bool) {
 	return p, true
 }
 
-// mapErr turns a rest error into a readable error that names the fix. The
+// mapErr puts a failed call in words that name the fix, as a *rest.Error
+// without an Op: callers name the operation in their own wrapping. The
 // original stays reachable through errors.As / errors.Is.
 func mapErr(err error, target string) error {
 	if err == nil {
 		return nil
 	}
-	var he *rest.Error
-	if !errors.As(err, &he) {
+	he, ok := errors.AsType[*rest.HTTPError](err)
+	if !ok {
 		if errors.Is(err, rest.ErrAmbiguous) {
-			return fmt.Errorf("the request failed before Mailchimp answered, so it may or may not have been applied: %w", err)
+			return &rest.Error{Platform: Platform, Message: "the request failed before Mailchimp answered, so it may or may not have been applied: " + err.Error(), Cause: err}
 		}
 		return err
 	}
@@ -103,14 +76,14 @@ func mapErr(err error, target string) error {
 		}
 		b.WriteString(")")
 	}
-	e := &apiError{status: he.Status, title: p.Title, cause: err}
+	e := &rest.Error{Platform: Platform, Status: he.Status, Code: p.Title, Cause: err}
 	switch {
 	case he.Status == http.StatusUnauthorized:
 		fmt.Fprintf(&b, " — reconnect with lastmile connect mailchimp --name %s", target)
-		e.sentinel = sandbox.ErrAuth
+		e.Kinds = []error{sandbox.ErrAuth}
 	case he.Status == http.StatusForbidden && (p.Title == "User Disabled" || p.Title == "Wrong Datacenter" || p.Title == "API Key Invalid"):
 		fmt.Fprintf(&b, " — reconnect with lastmile connect mailchimp --name %s", target)
-		e.sentinel = sandbox.ErrAuth
+		e.Kinds = []error{sandbox.ErrAuth}
 	case he.Status == http.StatusForbidden:
 		b.WriteString(" — the Mailchimp user lacks the permission, or Mailchimp is throttling this account; check the user's role, then try again")
 	case he.Status == http.StatusTooManyRequests:
@@ -118,7 +91,7 @@ func mapErr(err error, target string) error {
 	case he.Status >= 500:
 		b.WriteString(" — Mailchimp failed; try again later")
 	}
-	e.msg = b.String()
+	e.Message = b.String()
 	return e
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -53,10 +54,10 @@ func TestKilledPromoterResumes(t *testing.T) {
 	srv := mailchimptest.New(t, mailchimptest.WithHangFor(time.Minute))
 	dir := t.TempDir()
 	t.Setenv("LASTMILE_TEST_MC_KEY", srv.APIKey())
-	if _, err := mailchimp.ConnectAPIKey(dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithAPIBaseURL(srv.BaseURL())); err != nil {
+	if _, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithBaseURL(srv.BaseURL())); err != nil {
 		t.Fatal(err)
 	}
-	srv.Inject(mailchimptest.Fault{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultTimeoutAfterWrite})
+	srv.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.TimeoutAfterApply})
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPromoter$", "-test.v")
 	cmd.Env = append(os.Environ(), "LASTMILE_MC_HELPER_DIR="+dir, "LASTMILE_MC_HELPER_URL="+srv.BaseURL())

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -29,7 +30,7 @@ func realSleep(ctx context.Context, d time.Duration) error {
 func landingEnv(t *testing.T, timeout, lag time.Duration) *env {
 	return newEnv(t, []mailchimptest.Option{mailchimptest.WithHangFor(10 * time.Second)},
 		mailchimp.WithHTTPClient(&http.Client{Timeout: timeout}), mailchimp.WithLandingLag(lag),
-		mailchimp.WithSleep(realSleep), mailchimp.WithRetries(3, 10*time.Millisecond))
+		mailchimp.WithSleep(realSleep), mailchimp.WithRetry(3, 10*time.Millisecond, 0))
 }
 
 func TestLandWithin(t *testing.T) {
@@ -49,8 +50,8 @@ func TestLandWithin(t *testing.T) {
 // landing window is waited for and adopted: one campaign, one segment.
 func TestLateApplyWithinTheWindowIsAdopted(t *testing.T) {
 	e := landingEnv(t, 300*time.Millisecond, 3*time.Second)
-	e.srv.Inject(mailchimptest.Fault{Method: "POST", Path: "/lists/{list_id}/segments", Kind: mailchimptest.FaultLateApply, Delay: 400 * time.Millisecond})
-	e.srv.Inject(mailchimptest.Fault{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultLateApply, Delay: 400 * time.Millisecond})
+	e.srv.Inject(faketest.Fault{Op: "POST /lists/{list_id}/segments", Kind: faketest.LateApply, Delay: 400 * time.Millisecond})
+	e.srv.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.LateApply, Delay: 400 * time.Millisecond})
 	seg := e.put(segmentObj("seg_vip", "VIP", sandbox.Segment{StaticEmails: []string{"member01@example.com"}}), "")
 	em := emailObj("eml_1", func(m *sandbox.Email) { m.Audience.Include = []string{"seg_vip"} })
 	em.Refs["seg_vip"] = seg.ID
@@ -73,8 +74,8 @@ func TestLateApplyWithinTheWindowIsAdopted(t *testing.T) {
 func TestLateApplyBeyondTheWindowIsSwept(t *testing.T) {
 	e := landingEnv(t, 200*time.Millisecond, 100*time.Millisecond)
 	ctx := context.Background()
-	e.srv.Inject(mailchimptest.Fault{Method: "POST", Path: "/campaigns", Kind: mailchimptest.FaultLateApply, Delay: 1500 * time.Millisecond})
-	e.srv.Inject(mailchimptest.Fault{Method: "POST", Path: "/lists/{list_id}/segments", Kind: mailchimptest.FaultLateApply, Delay: 1500 * time.Millisecond})
+	e.srv.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.LateApply, Delay: 1500 * time.Millisecond})
+	e.srv.Inject(faketest.Fault{Op: "POST /lists/{list_id}/segments", Kind: faketest.LateApply, Delay: 1500 * time.Millisecond})
 	seg := e.put(segmentObj("seg_vip", "VIP", sandbox.Segment{StaticEmails: []string{"member01@example.com", "member02@example.com"}}), "")
 	em := emailObj("eml_1", func(m *sandbox.Email) { m.Audience.Include = []string{"seg_vip"} })
 	em.Refs["seg_vip"] = seg.ID

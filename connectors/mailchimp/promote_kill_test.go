@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -81,8 +82,8 @@ func TestHelperKillConfirm(t *testing.T) {
 // two static segments and two emails, one to each: four create steps.
 func stageKillCampaign(t *testing.T, srv *mailchimptest.Server, dir string) string {
 	t.Helper()
-	if _, err := mailchimp.ConnectAPIKey(dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithAPIBaseURL(srv.BaseURL()),
-		mailchimp.WithPrompts(io.Discard)); err != nil {
+	if _, err := mailchimp.ConnectAPIKey(context.Background(), dir, "mc", "LASTMILE_TEST_MC_KEY", mailchimp.WithBaseURL(srv.BaseURL()),
+		mailchimp.WithPrompt(io.Discard)); err != nil {
 		t.Fatal(err)
 	}
 	sb, done := killSandbox(t, dir, srv.BaseURL())
@@ -149,7 +150,7 @@ func TestSlowCreateKilled(t *testing.T) {
 				dir := t.TempDir()
 				plan := stageKillCampaign(t, srv, dir)
 				// The step-th create (the first or second of its path) is slow.
-				srv.Inject(mailchimptest.Fault{Method: "POST", Path: creates[step], After: step % 2, Kind: mailchimptest.FaultSlowApply, Delay: delay})
+				srv.Inject(faketest.Fault{Op: "POST " + creates[step], Skip: step % 2, Kind: faketest.SlowApply, Delay: delay})
 				inFlight := func() bool { return srv.Applying() > 0 }
 
 				switch how {

@@ -109,7 +109,7 @@ func (t *Target) Discard(ctx context.Context, m sandbox.Marked) error {
 		if campaignReached(c.Status) {
 			return fail(fmt.Errorf("its status is %q: it was sent or scheduled, so a human decides what happens to it: %w", c.Status, sandbox.ErrReachedPeople))
 		}
-		if _, err := t.client.Do(ctx, rest.Request{Method: http.MethodDelete, Path: t.campaignPath(m.LiveID)}); err != nil && httpStatus(err) != http.StatusNotFound {
+		if _, err := t.client.Do(ctx, rest.Request{Method: http.MethodDelete, Path: t.campaignPath(m.LiveID)}); err != nil && rest.StatusOf(err) != http.StatusNotFound {
 			return fail(mapErr(err, t.name))
 		}
 		t.log.Info("mailchimp: discarded a saved campaign no artifact is bound to", "target", t.name, "campaign_id", m.LiveID, "marker", marker)
@@ -138,7 +138,7 @@ func (t *Target) Discard(ctx context.Context, m sandbox.Marked) error {
 		} else if c != "" {
 			return fail(fmt.Errorf("the saved campaign %s goes to it; deleting the segment would change that campaign's audience: %w", c, sandbox.ErrConflict))
 		}
-		if _, err := t.client.Do(ctx, rest.Request{Method: http.MethodDelete, Path: t.segmentsPath() + "/" + url.PathEscape(m.LiveID)}); err != nil && httpStatus(err) != http.StatusNotFound {
+		if _, err := t.client.Do(ctx, rest.Request{Method: http.MethodDelete, Path: t.segmentsPath() + "/" + url.PathEscape(m.LiveID)}); err != nil && rest.StatusOf(err) != http.StatusNotFound {
 			return fail(mapErr(err, t.name))
 		}
 		t.log.Info("mailchimp: discarded a segment no artifact is bound to", "target", t.name, "segment_id", m.LiveID, "marker", marker)

@@ -1,19 +1,268 @@
+// Package mailchimp is lastmile's Mailchimp connector: the sandbox Target
+// for the Mailchimp Marketing API 3.0.
+//
+// Supported: emails become regular campaigns (settings, HTML and plain-text
+// content, the audience as the list plus the segments our audience named,
+// send or schedule after the send checklist passes); segments become static
+// segments (tags) or saved segments with conditions; reports feed
+// fetch_metrics. Not supported, and said so at plan time: workflows
+// (Mailchimp has no API to create Customer Journeys) and pages.
+//
+// Every method of *Target is safe for concurrent use: the promotion engine
+// may run independent steps in parallel. All requests of one Mailchimp
+// account, from every Target built with the same Limits, share one
+// semaphore of 10 (Mailchimp's limit of simultaneous connections), so
+// parallel steps never earn a 429 from each other.
 package mailchimp
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
+	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
 )
+
+// Platform is the connector's platform name.
+const Platform = "mailchimp"
+
+// MaxConnections is Mailchimp's limit of simultaneous connections per account.
+const MaxConnections = 10
+
+// Config is the non-secret configuration of one Mailchimp target, decoded
+// from its section of the lastmile config file.
+type Config struct {
+	// ListID is the audience (list) every campaign and segment of this
+	// target belongs to. `lastmile connect mailchimp` prints the account's
+	// audiences with their ids.
+	ListID string `yaml:"list_id"`
+	// BaseURL overrides the API base (default: from the stored credentials,
+	// https://<dc>.api.mailchimp.com/3.0). Must be https unless it points at
+	// the loopback interface (tests, local proxies).
+	BaseURL string `yaml:"base_url,omitempty"`
+	// MergeFields maps contact properties to the audience's merge tags when
+	// they differ from the defaults (email → EMAIL, first_name → FNAME,
+	// last_name → LNAME, phone → PHONE, address → ADDRESS, birthday →
+	// BIRTHDAY; anything else → its name upper-cased).
+	MergeFields map[string]string `yaml:"merge_fields,omitempty"`
+	// MaxConnections lowers the simultaneous-request bound below Mailchimp's
+	// 10, to leave room for other integrations on the same account.
+	MaxConnections int `yaml:"max_connections,omitempty"`
+	// Timeout bounds each HTTP request (default 60s).
+	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// LandingLag is how long after the timeout a write may still take
+	// effect on Mailchimp (default LandingLag); with Timeout it is how long
+	// a resumed promotion waits before looking up an interrupted create.
+	LandingLag time.Duration `yaml:"landing_lag,omitempty"`
+}
+
+// Target is a configured Mailchimp account and audience. Safe for concurrent use.
+type Target struct {
+	name   string
+	cfg    Config
+	client *rest.Client
+	log    *slog.Logger
+	now    func() time.Time
+	merge  map[string]string
+	// timeout is how long one request may take here; lag how long after
+	// that Mailchimp may still apply it (LandWithin is their sum).
+	timeout, lag time.Duration
+	sleep        func(ctx context.Context, d time.Duration) error
+}
+
+var _ sandbox.Target = (*Target)(nil)
+
+// Option configures a Target, and the connect functions, which check a new
+// connection the way a Target would. Options that only concern connecting
+// (WithPrompt, WithBrowser, …) are ignored by New.
+type Option func(*options)
+
+type options struct {
+	httpClient *http.Client
+	baseURL    string
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+	log        *slog.Logger
+	limits     *Limits
+	attempts   int
+	baseDelay  time.Duration
+	maxDelay   time.Duration
+	lag        time.Duration
+	connect    connectOptions
+}
+
+func optionsOf(opts []Option) options {
+	o := options{now: time.Now, log: slog.Default(), attempts: 6, baseDelay: 250 * time.Millisecond, maxDelay: 8 * time.Second, lag: -1}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithHTTPClient sets the HTTP client requests go through. Its Timeout,
+// when set, bounds each request.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
+
+// WithBaseURL sends requests to another base URL (a proxy, a fake) instead
+// of the configured or stored one; connecting stores it with the
+// credentials.
+func WithBaseURL(u string) Option { return func(o *options) { o.baseURL = u } }
+
+// WithClock sets the clock the connector reads (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithSleep sets how the connector waits out a delay (between attempts,
+// and wherever else it waits on the clock); sleep returns ctx's error when
+// ctx ends first. Tests pass one that returns at once.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) { o.sleep = sleep }
+}
+
+// WithLogger sets the logger (default slog.Default()). Nothing secret is
+// logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithRetry bounds the attempts per request and the backoff between them:
+// baseDelay, doubled per attempt with jitter, at most maxDelay. A zero
+// keeps its default (Mailchimp: 6 attempts, 250ms, 8s).
+func WithRetry(attempts int, baseDelay, maxDelay time.Duration) Option {
+	return func(o *options) {
+		if attempts > 0 {
+			o.attempts = attempts
+		}
+		if baseDelay > 0 {
+			o.baseDelay = baseDelay
+		}
+		if maxDelay > 0 {
+			o.maxDelay = maxDelay
+		}
+	}
+}
+
+// WithLimits makes the Target share its per-account limits with every
+// Target built with the same Limits. Without it a Target has limits of its
+// own.
+func WithLimits(l *Limits) Option { return func(o *options) { o.limits = l } }
+
+// WithLandingLag sets how long after lastmile's request timeout a write may
+// still take effect on Mailchimp (default: the config's landing_lag, else
+// LandingLag). Tests shorten it.
+func WithLandingLag(d time.Duration) Option { return func(o *options) { o.lag = d } }
+
+// New returns the Mailchimp target called name, with credentials stored by
+// ConnectAPIKey or ConnectOAuth under dataDir.
+func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
+	st := optionsOf(opts)
+	if st.lag < 0 {
+		st.lag = LandingLag
+		if cfg.LandingLag > 0 {
+			st.lag = cfg.LandingLag
+		}
+	}
+	if strings.TrimSpace(cfg.ListID) == "" {
+		return nil, fmt.Errorf("mailchimp: target %q: list_id is not set: put the audience id in the target's config (lastmile connect mailchimp lists your audiences)", name)
+	}
+	var cr credentials
+	if err := secret.Load(dataDir, name, &cr); err != nil {
+		if errors.Is(err, secret.ErrNotFound) {
+			return nil, fmt.Errorf("mailchimp: target %q is not connected: run lastmile connect mailchimp --name %s: %w", name, name, sandbox.ErrAuth)
+		}
+		return nil, fmt.Errorf("mailchimp: target %q: reading credentials: %w", name, err)
+	}
+	if err := cr.valid(); err != nil {
+		return nil, fmt.Errorf("mailchimp: target %q: stored credentials are incomplete (%v): run lastmile connect mailchimp --name %s again: %w", name, err, name, sandbox.ErrAuth)
+	}
+	base := strings.TrimRight(firstNonEmpty(st.baseURL, cfg.BaseURL, cr.apiBase()), "/")
+	if err := checkBaseURL(base); err != nil {
+		return nil, fmt.Errorf("mailchimp: target %q: base_url: %w", name, err)
+	}
+	n := cfg.MaxConnections
+	if n <= 0 || n > MaxConnections {
+		n = MaxConnections
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	hc := st.httpClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = n
+		tr.MaxConnsPerHost = n
+		hc = &http.Client{Transport: tr, Timeout: timeout}
+	}
+	if hc.Timeout > 0 && hc.Timeout < timeout {
+		timeout = hc.Timeout // a client of the caller's bounds requests more tightly
+	}
+	merge := map[string]string{}
+	for k, v := range cfg.MergeFields {
+		merge[strings.ToLower(strings.TrimSpace(k))] = strings.ToUpper(strings.TrimSpace(v))
+	}
+	t := &Target{
+		name:    name,
+		cfg:     cfg,
+		log:     st.log,
+		now:     st.now,
+		merge:   merge,
+		timeout: timeout,
+		lag:     max(st.lag, 0),
+		sleep:   st.sleep,
+		client: &rest.Client{
+			HTTP:        hc,
+			BaseURL:     base,
+			Authorize:   cr.authorize,
+			Sem:         limitsOr(st.limits).semaphore(base, cr, n),
+			MaxAttempts: st.attempts,
+			BaseDelay:   st.baseDelay,
+			MaxDelay:    st.maxDelay,
+			UserAgent:   "lastmile-mailchimp/1",
+			Sleep:       st.sleep,
+		},
+	}
+	return t, nil
+}
+
+// Name is the configured target name.
+func (t *Target) Name() string { return t.name }
+
+// Platform is "mailchimp".
+func (t *Target) Platform() string { return Platform }
+
+// Capabilities: emails, segments and metrics. Mailchimp cannot create
+// Customer Journeys through its API, and landing pages are out of scope.
+func (t *Target) Capabilities() sandbox.Capabilities {
+	return sandbox.Capabilities{Emails: true, Segments: true, Metrics: true}
+}
+
+// checkBaseURL refuses to send credentials in clear text off the machine.
+func checkBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", base)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if host == "localhost" {
+			return nil
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			return nil
+		}
+		return fmt.Errorf("%q: plain http is allowed only on the loopback interface; use https", base)
+	}
+	return fmt.Errorf("%q: scheme must be https", base)
+}
 
 var (
 	problemWorkflow = "Mailchimp cannot create Customer Journeys (automations) through its API, so lastmile cannot promote this workflow there; target this workflow at local or hubspot instead"
@@ -63,7 +312,7 @@ func (t *Target) audienceInfo(ctx context.Context) (name string, members int, fo
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
 		Path: "/lists/" + url.PathEscape(t.cfg.ListID) + "?fields=id,name,stats.member_count"})
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return "", 0, false, nil
 		}
 		return "", 0, false, fmt.Errorf("mailchimp: reading audience %s: %w", t.cfg.ListID, mapErr(err, t.name))
@@ -82,121 +331,6 @@ func (t *Target) audienceInfo(ctx context.Context) (name string, members int, fo
 
 func (t *Target) missingAudience() string {
 	return fmt.Sprintf("the audience %q (list_id in target %q's config) does not exist in this Mailchimp account; run lastmile connect mailchimp --name %s to list the audiences and fix list_id", t.cfg.ListID, t.name, t.name)
-}
-
-func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
-	e := obj.Email
-	a := sandbox.Assessment{AudienceSize: -1}
-	listName, listSize, found, err := t.audienceInfo(ctx)
-	if err != nil {
-		return a, err
-	}
-	if !found {
-		a.Problems = append(a.Problems, t.missingAudience())
-	}
-	in, err := t.resolveRefs(ctx, obj, e.Audience.Include, false, false)
-	if err != nil {
-		a.Problems = append(a.Problems, err.Error())
-	}
-	out, err := t.resolveRefs(ctx, obj, e.Audience.Exclude, false, false)
-	if err != nil {
-		a.Problems = append(a.Problems, err.Error())
-	}
-	opts, problems := t.audience(in, out)
-	a.Problems = append(a.Problems, problems...)
-	b := t.buildEmail(obj, opts)
-	a.Problems = append(a.Problems, b.problems...)
-
-	// What the send checklist would refuse, said before anything is written.
-	if strings.TrimSpace(e.Subject) == "" {
-		a.Problems = append(a.Problems, "the email has no subject line, which Mailchimp requires to send")
-	}
-	if strings.TrimSpace(e.FromName) == "" {
-		a.Problems = append(a.Problems, "the email has no from name, which Mailchimp requires to send")
-	}
-	if replyTo(e) == "" {
-		a.Problems = append(a.Problems, "the email has neither reply_to nor from_email; Mailchimp needs a reply-to address to send")
-	}
-	if strings.TrimSpace(e.HTML) == "" {
-		a.Problems = append(a.Problems, "the email has no HTML content")
-	}
-
-	if r := strings.TrimSpace(e.ReplyTo); r != "" && e.FromEmail != "" && !strings.EqualFold(r, strings.TrimSpace(e.FromEmail)) {
-		a.Notes = append(a.Notes, fmt.Sprintf("Mailchimp sends from the reply-to address: %s is used as both from and reply-to; from_email %s is not used", r, e.FromEmail))
-	}
-	if b.campaign.Settings.AutoFooter {
-		a.Notes = append(a.Notes, "the email has no {{ unsubscribe_url }} link: Mailchimp will append its standard footer with an unsubscribe link and the audience's postal address")
-	}
-	if e.SendAt != nil {
-		if n := quarterNote(*e.SendAt); n != "" {
-			a.Notes = append(a.Notes, n)
-		}
-		switch when, now := QuarterHour(*e.SendAt), t.now(); {
-		case !when.After(now):
-			a.Problems = append(a.Problems, fmt.Sprintf("the send time %s UTC has passed; set a later send_at, or none to send at promotion", when.Format("2006-01-02 15:04")))
-		case when.After(now.AddDate(1, 0, 0)):
-			a.Problems = append(a.Problems, fmt.Sprintf("the send time %s UTC is more than a year ahead; Mailchimp schedules at most one year in advance", when.Format("2006-01-02")))
-		}
-	}
-	a.Notes = append(a.Notes, b.notes...)
-
-	// The email's own campaign, when it is live (the planner passes the
-	// campaign's live ids): Mailchimp cannot edit a scheduled or sent one.
-	if id := obj.Refs[obj.ArtifactID]; id != "" {
-		c, found, err := t.getCampaign(ctx, id)
-		switch {
-		case err != nil:
-			return a, fmt.Errorf("mailchimp: assess email %q: %w", e.Name, err)
-		case found && campaignSent(c.Status):
-			a.Notes = append(a.Notes, fmt.Sprintf("Mailchimp has sent this email (campaign %s); a sent campaign cannot change, so the new revision is not applied there and nothing is sent again", id))
-		case found && campaignScheduled(c.Status):
-			a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp has this email scheduled (campaign %s), and a scheduled campaign cannot be edited: unschedule it in Mailchimp and plan again, or stage the change as a new email", id))
-		}
-	}
-
-	switch {
-	case len(e.Audience.Include) == 0 && len(e.Audience.Exclude) == 0:
-		if found {
-			a.AudienceSize = listSize
-			a.Notes = append(a.Notes, fmt.Sprintf("the email goes to the whole Mailchimp audience %q (%d subscribed contacts)", listName, listSize))
-		}
-	case len(in) == 1 && len(out) == 0 && in[0].liveID != 0:
-		if seg, ok, err := t.getSegment(ctx, strconv.Itoa(in[0].liveID)); err != nil {
-			return a, fmt.Errorf("mailchimp: assess email %q: %w", e.Name, err)
-		} else if ok {
-			a.AudienceSize = seg.MemberCount
-		} else {
-			a.Problems = append(a.Problems, fmt.Sprintf("audience segment %q is recorded as live (Mailchimp id %d) but no longer exists; re-plan after promoting it again", in[0].name, in[0].liveID))
-		}
-	}
-	return a, nil
-}
-
-func (t *Target) assessSegment(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
-	s := obj.Segment
-	a := sandbox.Assessment{AudienceSize: -1}
-	_, _, found, err := t.audienceInfo(ctx)
-	if err != nil {
-		return a, err
-	}
-	if !found {
-		a.Problems = append(a.Problems, t.missingAudience())
-	}
-	var problems []string
-	in, err := t.resolveRefs(ctx, obj, s.IncludeSegments, false, false)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	out, err := t.resolveRefs(ctx, obj, s.ExcludeSegments, false, false)
-	if err != nil {
-		problems = append(problems, err.Error())
-	}
-	_, tr := t.segmentRequest(obj, s, in, out)
-	a.Problems = append(a.Problems, problems...)
-	a.Problems = append(a.Problems, tr.problems...)
-	a.Notes = append(a.Notes, tr.notes...)
-	a.Notes = append(a.Notes, assumedNotes(tr.assumed)...)
-	return a, nil
 }
 
 // Live reads a campaign (with its content) or a segment; found is false
@@ -287,136 +421,4 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, live sandbox.Live
 // Publish is not supported: Mailchimp pages and journeys are out of reach.
 func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
 	return sandbox.LiveState{}, notSupported(obj.Kind)
-}
-
-type reportResponse struct {
-	ID           string `json:"id"`
-	EmailsSent   int64  `json:"emails_sent"`
-	AbuseReports int64  `json:"abuse_reports"`
-	Unsubscribed int64  `json:"unsubscribed"`
-	Bounces      struct {
-		Hard   int64 `json:"hard_bounces"`
-		Soft   int64 `json:"soft_bounces"`
-		Syntax int64 `json:"syntax_errors"`
-	} `json:"bounces"`
-	Forwards struct {
-		Count int64 `json:"forwards_count"`
-		Opens int64 `json:"forwards_opens"`
-	} `json:"forwards"`
-	Opens struct {
-		Total    int64   `json:"opens_total"`
-		Unique   int64   `json:"unique_opens"`
-		OpenRate float64 `json:"open_rate"`
-	} `json:"opens"`
-	Clicks struct {
-		Total            int64   `json:"clicks_total"`
-		Unique           int64   `json:"unique_clicks"`
-		UniqueSubscriber int64   `json:"unique_subscriber_clicks"`
-		ClickRate        float64 `json:"click_rate"`
-	} `json:"clicks"`
-	FacebookLikes struct {
-		Recipient int64 `json:"recipient_likes"`
-		Unique    int64 `json:"unique_likes"`
-		Total     int64 `json:"facebook_likes"`
-	} `json:"facebook_likes"`
-	Ecommerce *struct {
-		TotalOrders  int64   `json:"total_orders"`
-		TotalSpent   float64 `json:"total_spent"`
-		TotalRevenue float64 `json:"total_revenue"`
-	} `json:"ecommerce"`
-}
-
-const reportFields = "id,emails_sent,abuse_reports,unsubscribed,bounces,forwards,opens,clicks,facebook_likes,ecommerce"
-
-// metricsFrom normalizes a campaign report. Figures without a lastmile name
-// keep Mailchimp's (by their path in the report).
-func metricsFrom(r reportResponse) (map[string]int64, map[string]float64) {
-	bounces := r.Bounces.Hard + r.Bounces.Soft + r.Bounces.Syntax
-	c := map[string]int64{
-		sandbox.MetricSent:         r.EmailsSent,
-		sandbox.MetricDelivered:    max(r.EmailsSent-bounces, 0),
-		sandbox.MetricOpens:        r.Opens.Total,
-		sandbox.MetricUniqueOpens:  r.Opens.Unique,
-		sandbox.MetricClicks:       r.Clicks.Total,
-		sandbox.MetricUniqueClicks: r.Clicks.UniqueSubscriber,
-		sandbox.MetricBounces:      bounces,
-		sandbox.MetricUnsubscribes: r.Unsubscribed,
-		sandbox.MetricSpamReports:  r.AbuseReports,
-
-		"bounces.hard_bounces":           r.Bounces.Hard,
-		"bounces.soft_bounces":           r.Bounces.Soft,
-		"bounces.syntax_errors":          r.Bounces.Syntax,
-		"clicks.unique_clicks":           r.Clicks.Unique,
-		"forwards.forwards_count":        r.Forwards.Count,
-		"forwards.forwards_opens":        r.Forwards.Opens,
-		"facebook_likes.recipient_likes": r.FacebookLikes.Recipient,
-		"facebook_likes.unique_likes":    r.FacebookLikes.Unique,
-		"facebook_likes.facebook_likes":  r.FacebookLikes.Total,
-	}
-	ratios := map[string]float64{
-		"open_rate":  r.Opens.OpenRate,
-		"click_rate": r.Clicks.ClickRate,
-	}
-	if r.EmailsSent > 0 {
-		ratios["bounce_rate"] = float64(bounces) / float64(r.EmailsSent)
-		ratios["unsubscribe_rate"] = float64(r.Unsubscribed) / float64(r.EmailsSent)
-	}
-	if r.Ecommerce != nil {
-		c["ecommerce.total_orders"] = r.Ecommerce.TotalOrders
-		ratios["ecommerce.total_spent"] = r.Ecommerce.TotalSpent
-		ratios["ecommerce.total_revenue"] = r.Ecommerce.TotalRevenue
-	}
-	return c, ratios
-}
-
-// Metrics reads the campaign report of every email (GET /reports/{id}),
-// several at a time within the account's connection bound. Mailchimp
-// reports are cumulative, so Since is not applied; campaigns not sent yet
-// (no report) are left out; segments have no metrics.
-func (t *Target) Metrics(ctx context.Context, req sandbox.MetricsRequest) ([]sandbox.Metrics, error) {
-	type result struct {
-		m   sandbox.Metrics
-		ok  bool
-		err error
-	}
-	results := make([]result, len(req.Items))
-	var wg sync.WaitGroup
-	for i, it := range req.Items {
-		if it.Kind != sandbox.KindEmail || it.LiveID == "" {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
-				Path: "/reports/" + url.PathEscape(it.LiveID) + "?fields=" + reportFields})
-			if err != nil {
-				if httpStatus(err) == http.StatusNotFound {
-					return // not sent yet, or deleted: no report
-				}
-				results[i].err = fmt.Errorf("mailchimp: read report of campaign %s: %w", it.LiveID, mapErr(err, t.name))
-				return
-			}
-			var r reportResponse
-			if err := resp.Decode(&r); err != nil {
-				results[i].err = fmt.Errorf("mailchimp: decoding report of campaign %s: %w", it.LiveID, err)
-				return
-			}
-			c, ratios := metricsFrom(r)
-			results[i] = result{ok: true, m: sandbox.Metrics{ArtifactID: it.ArtifactID, LiveID: it.LiveID,
-				Counters: c, Ratios: ratios, Source: Platform, FetchedAt: t.now().UTC()}}
-		}()
-	}
-	wg.Wait()
-	var out []sandbox.Metrics
-	var errs []error
-	for _, r := range results {
-		if r.err != nil {
-			errs = append(errs, r.err)
-		}
-		if r.ok {
-			out = append(out, r.m)
-		}
-	}
-	return out, errors.Join(errs...)
 }

@@ -27,14 +27,22 @@ var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile
 // and update pages.
 var requiredCaps = []string{"edit_pages", "publish_pages", "edit_published_pages"}
 
-// Connect runs `lastmile connect wordpress --name NAME --url URL --user USER
-// --password-env VAR`: it reads the application password from the
-// environment variable passwordEnv (never from the command line, where other
-// users could see it), checks that the site serves the REST API with
-// Application Passwords, that the credentials work and that the user may
-// publish pages (GET /wp/v2/users/me?context=edit), then stores them for the
-// target name under dataDir (0600). Human-facing messages go to w.
-func Connect(ctx context.Context, dataDir, name, siteURL, user, passwordEnv string, w io.Writer, opts ...Option) error {
+// WithPrompt sets where connecting writes what the person reads
+// (instructions, what was connected). The CLI passes stderr, never the MCP
+// protocol's stdout. Default: nowhere.
+func WithPrompt(w io.Writer) Option { return func(o *options) { o.prompt = w } }
+
+// Connect connects the target called name to the WordPress site at siteURL
+// as user, with the application password held in the environment variable
+// passwordEnv (its name, not the password: a password never goes on a
+// command line, where other users could see it). It checks that the site
+// serves the REST API with Application Passwords, that the credentials work
+// and that the user may publish pages (GET /wp/v2/users/me?context=edit),
+// then stores them under dataDir (0600).
+//
+// CLI: lastmile connect wordpress --name NAME --url URL --user USER --password-env VAR
+func Connect(ctx context.Context, dataDir, name, siteURL, user, passwordEnv string, opts ...Option) error {
+	w := optionsOf(opts).prompt
 	if w == nil {
 		w = io.Discard
 	}
@@ -61,7 +69,7 @@ func Connect(ctx context.Context, dataDir, name, siteURL, user, passwordEnv stri
 		fmt.Fprintf(w, "warning: %s uses plain http, so the application password crosses the network unencrypted; WordPress offers application passwords only over https (or when WP_ENVIRONMENT_TYPE is local)\n", site)
 	}
 
-	opts = append(opts, WithCredentials(user, password))
+	opts = append(slices.Clip(opts), WithCredentials(user, password))
 	probe, err := New(name, dataDir, Config{BaseURL: site}, opts...)
 	if err != nil {
 		return err
@@ -119,7 +127,7 @@ func discover(ctx context.Context, t *Target) (string, error) {
 		}
 		resp, err := anon.Do(ctx, rest.Request{Method: http.MethodGet, Path: path + withQuery(path, "_fields=namespaces,authentication")})
 		if err != nil {
-			var he *rest.Error
+			var he *rest.HTTPError
 			if errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden) {
 				// A plugin hides the index from anonymous visitors: go on
 				// and let the authenticated check decide.
@@ -143,7 +151,8 @@ func discover(ctx context.Context, t *Target) (string, error) {
 		}
 		return api, nil
 	}
-	return "", failf(op, []error{lastErr}, "found no WordPress REST API at %s/wp-json/ or %s/?rest_route=/ (%v): check --url", t.site, t.site, causeOf(lastErr))
+	return "", &rest.Error{Platform: Platform, Op: op, Status: rest.StatusOf(lastErr), Cause: lastErr,
+		Message: fmt.Sprintf("found no WordPress REST API at %s/wp-json/ or %s/?rest_route=/ (%v): check --url", t.site, t.site, causeOf(lastErr))}
 }
 
 func withQuery(path, q string) string {

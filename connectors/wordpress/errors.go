@@ -16,23 +16,6 @@ import (
 	"github.com/lastmile/lastmile/sandbox"
 )
 
-// Error is a failed WordPress call, with a sentence that names the platform,
-// the operation and the fix. It unwraps to the sandbox sentinel that applies
-// (ErrAuth, ErrConflict, ErrNotSupported), to rest.ErrAmbiguous when a write
-// may have landed, and to the underlying *rest.Error or transport error.
-type Error struct {
-	Op     string // "create page \"Spring launch\""
-	Status int    // HTTP status, 0 when no answer came
-	Code   string // WordPress's error code (rest_invalid_param, …)
-	msg    string
-	wraps  []error
-}
-
-func (e *Error) Error() string { return "wordpress: " + e.Op + ": " + e.msg }
-
-// Unwrap exposes the sentinels and the cause to errors.Is and errors.As.
-func (e *Error) Unwrap() []error { return e.wraps }
-
 // envelope is WordPress's error body: {code, message, data: {status, params}}.
 type envelope struct {
 	Code    string `json:"code"`
@@ -72,26 +55,29 @@ func parseEnvelope(body []byte) (envelope, bool) {
 	return env, true
 }
 
-// fail turns an error from a call into an *Error with a readable sentence.
+// fail turns an error from a call into a *rest.Error with a sentence that
+// names the operation and the fix. It belongs to the sandbox class that
+// applies (ErrAuth for a refused password or role) and unwraps to the
+// *rest.HTTPError or transport error, and to rest.ErrAmbiguous when a write
+// may have landed.
 func (t *Target) fail(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var already *Error
-	if errors.As(err, &already) {
+	if rest.Explained(err) {
 		return err
 	}
-	e := &Error{Op: op, wraps: []error{err}}
+	e := &rest.Error{Platform: Platform, Op: op, Cause: err}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		e.msg = "interrupted: " + err.Error()
+		e.Message = "interrupted: " + err.Error()
 		return e
 	}
-	var he *rest.Error
+	var he *rest.HTTPError
 	if !errors.As(err, &he) {
 		if errors.Is(err, rest.ErrAmbiguous) {
-			e.msg = fmt.Sprintf("the connection to %s failed after the request was sent, so WordPress may or may not have applied it (%s); lastmile looks for the page by its marker before trying again", t.site, causeOf(err))
+			e.Message = fmt.Sprintf("the connection to %s failed after the request was sent, so WordPress may or may not have applied it (%s); lastmile looks for the page by its marker before trying again", t.site, causeOf(err))
 		} else {
-			e.msg = fmt.Sprintf("cannot reach %s: %s; check that base_url is right and the site is up", t.site, causeOf(err))
+			e.Message = fmt.Sprintf("cannot reach %s: %s; check that base_url is right and the site is up", t.site, causeOf(err))
 		}
 		return e
 	}
@@ -110,44 +96,45 @@ func (t *Target) fail(op string, err error) error {
 	case status == http.StatusUnauthorized:
 		// WordPress treats a wrong application password as an anonymous
 		// request and answers with the endpoint's generic 401.
-		e.msg = fmt.Sprintf("WordPress rejected the application password for user %s: create a new one under Users → Profile → Application Passwords and run lastmile connect wordpress --name %s again", t.user, t.name)
-		e.wraps = append(e.wraps, sandbox.ErrAuth)
+		e.Message = fmt.Sprintf("WordPress rejected the application password for user %s: create a new one under Users → Profile → Application Passwords and run lastmile connect wordpress --name %s again", t.user, t.name)
+		e.Kinds = []error{sandbox.ErrAuth}
 	case status == http.StatusForbidden:
-		e.msg = fmt.Sprintf("user %s is not allowed to do this%s: give the user the Editor or Administrator role, or run lastmile connect wordpress --name %s with a user who has it", t.user, said, t.name)
-		e.wraps = append(e.wraps, sandbox.ErrAuth)
+		e.Message = fmt.Sprintf("user %s is not allowed to do this%s: give the user the Editor or Administrator role, or run lastmile connect wordpress --name %s with a user who has it", t.user, said, t.name)
+		e.Kinds = []error{sandbox.ErrAuth}
 	case he.Status == http.StatusNotFound && env.Code == "rest_post_invalid_id":
-		e.msg = fmt.Sprintf("the page does not exist on %s (it was deleted, or trashed and emptied); re-plan to create it again", t.site)
+		e.Message = fmt.Sprintf("the page does not exist on %s (it was deleted, or trashed and emptied); re-plan to create it again", t.site)
 	case he.Status == http.StatusNotFound && env.Code == "rest_no_route":
-		e.msg = fmt.Sprintf("the REST route was not found under %s: check base_url, and that the REST API is not disabled by a plugin", t.apiRoot)
+		e.Message = fmt.Sprintf("the REST route was not found under %s: check base_url, and that the REST API is not disabled by a plugin", t.apiRoot)
 	case he.Status == http.StatusNotFound && !isJSON:
-		e.msg = fmt.Sprintf("%s answered HTTP 404 with a page that is not the WordPress REST API: check base_url; on a site with plain permalinks set api_root to %s/?rest_route=", t.apiRoot, t.site)
+		e.Message = fmt.Sprintf("%s answered HTTP 404 with a page that is not the WordPress REST API: check base_url; on a site with plain permalinks set api_root to %s/?rest_route=", t.apiRoot, t.site)
 	case he.Status == http.StatusBadRequest && env.Code == "rest_invalid_param":
-		e.msg = "WordPress refused the request: " + describeParams(env) + "; fix the artifact and re-plan"
+		e.Message = "WordPress refused the request: " + describeParams(env) + "; fix the artifact and re-plan"
 	case he.Status == http.StatusBadRequest && env.Code == "rest_invalid_json":
-		e.msg = "WordPress could not parse the request body as JSON; this is a lastmile bug, please report it"
+		e.Message = "WordPress could not parse the request body as JSON; this is a lastmile bug, please report it"
 	case he.Status == http.StatusTooManyRequests:
-		e.msg = fmt.Sprintf("the site's host kept rate-limiting lastmile (HTTP 429)%s; try again later", said)
+		e.Message = fmt.Sprintf("the site's host kept rate-limiting lastmile (HTTP 429)%s; try again later", said)
 	case he.Status >= 500:
-		e.msg = fmt.Sprintf("the site failed with HTTP %d%s%s; try again later, and check the site's PHP error log if it persists", he.Status, said, notJSON(isJSON, he.Body))
+		e.Message = fmt.Sprintf("the site failed with HTTP %d%s%s; try again later, and check the site's PHP error log if it persists", he.Status, said, notJSON(isJSON, he.Body))
 		if errors.Is(err, rest.ErrAmbiguous) {
-			e.msg += "; WordPress may or may not have applied the request, so lastmile looks for the page by its marker before trying again"
+			e.Message += "; WordPress may or may not have applied the request, so lastmile looks for the page by its marker before trying again"
 		}
 	case isJSON:
-		e.msg = fmt.Sprintf("WordPress refused the request with HTTP %d: %s (code %s)", he.Status, clip(env.Message, 300), env.Code)
+		e.Message = fmt.Sprintf("WordPress refused the request with HTTP %d: %s (code %s)", he.Status, clip(env.Message, 300), env.Code)
 	default:
-		e.msg = fmt.Sprintf("unexpected HTTP %d%s; a security plugin, a proxy or maintenance mode may be in the way", he.Status, notJSON(isJSON, he.Body))
+		e.Message = fmt.Sprintf("unexpected HTTP %d%s; a security plugin, a proxy or maintenance mode may be in the way", he.Status, notJSON(isJSON, he.Body))
 	}
 	return e
 }
 
-// conflict builds an error wrapping sandbox.ErrConflict.
+// conflict is a failure of op in the class sandbox.ErrConflict.
 func conflict(op, msg string) error {
-	return &Error{Op: op, msg: msg, wraps: []error{sandbox.ErrConflict}}
+	return &rest.Error{Platform: Platform, Op: op, Message: msg, Kinds: []error{sandbox.ErrConflict}}
 }
 
-// failf builds an error without an HTTP cause, wrapping the given sentinels.
-func failf(op string, sentinels []error, format string, args ...any) error {
-	return &Error{Op: op, msg: fmt.Sprintf(format, args...), wraps: sentinels}
+// failf is a failure of op that no WordPress answer explains, in the
+// given classes (sandbox.ErrAuth, …; nil for none).
+func failf(op string, kinds []error, format string, args ...any) error {
+	return &rest.Error{Platform: Platform, Op: op, Message: fmt.Sprintf(format, args...), Kinds: kinds}
 }
 
 func describeParams(env envelope) string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/connectors/wordpress/wordpresstest"
@@ -383,7 +384,7 @@ func TestContractBadPassword(t *testing.T) {
 	_, err = tg.Assess(ctx, obj)
 	check("assess", err)
 	t.Setenv("LM_IT_WP_PASSWORD", wrong)
-	err = wordpress.Connect(ctx, t.TempDir(), "it-blog", e.srv.URL, e.srv.User, "LM_IT_WP_PASSWORD", io.Discard)
+	err = wordpress.Connect(ctx, t.TempDir(), "it-blog", e.srv.URL, e.srv.User, "LM_IT_WP_PASSWORD", wordpress.WithPrompt(io.Discard))
 	check("connect", err)
 	if got := e.srv.Pages(t, obj.Page.Slug); len(got) != 0 {
 		t.Errorf("a page was created: %+v", got)
@@ -396,7 +397,7 @@ func TestContractConnect(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("LM_IT_WP_PASSWORD", e.srv.Password)
 	var out bytes.Buffer
-	if err := wordpress.Connect(ctx, dir, "it-blog", e.srv.URL+"/", e.srv.User, "LM_IT_WP_PASSWORD", &out); err != nil {
+	if err := wordpress.Connect(ctx, dir, "it-blog", e.srv.URL+"/", e.srv.User, "LM_IT_WP_PASSWORD", wordpress.WithPrompt(&out)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `Connected target "it-blog" to `+e.srv.URL) {
@@ -421,7 +422,7 @@ func TestContractBadRequest(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "WordPress refused the request: invalid template: ") {
 		t.Fatalf("err %v", err)
 	}
-	var we *wordpress.Error
+	var we *rest.Error
 	if !errors.As(err, &we) || we.Status != 400 || we.Code != "rest_invalid_param" {
 		t.Errorf("error details %+v", we)
 	}
@@ -460,25 +461,21 @@ func TestContractFindAfterInterruptedCreate(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
 
-	// dropCreates forwards creates to WordPress and then loses the answer;
-	// failLookups also fails the lookups, so Put cannot reconcile at once.
-	lossy := func(failLookups bool) *http.Client {
-		return &http.Client{Transport: roundTripper(func(req *http.Request) (*http.Response, error) {
-			if req.Method == http.MethodGet && failLookups {
-				return nil, errors.New("connection reset by peer")
-			}
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err == nil && req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/wp/v2/pages") {
-				resp.Body.Close()
-				return nil, errors.New("connection reset by peer")
-			}
-			return resp, err
-		})}
+	// lossy is an API root behind a proxy that passes creates to WordPress
+	// and then loses the answer; with failLookups it also drops the lookups,
+	// so Put cannot reconcile at once.
+	lossy := func(failLookups bool) string {
+		p := wordpresstest.NewProxy(t, e.srv.URL)
+		p.Inject(faketest.Fault{Op: "pages.create", Kind: faketest.DropAfterApply, Times: -1})
+		if failLookups {
+			p.Inject(faketest.Fault{Op: "pages.list", Kind: faketest.DropBeforeApply, Times: -1})
+		}
+		return p.URL + "/wp-json"
 	}
 
 	t.Run("Put reconciles by itself", func(t *testing.T) {
 		obj := e.page("lost-answer")
-		tg := e.target(t, wordpress.Config{}, wordpress.WithHTTPClient(lossy(false)))
+		tg := e.target(t, wordpress.Config{APIRoot: lossy(false)})
 		st, err := tg.Put(ctx, obj, "")
 		if err != nil {
 			t.Fatal(err)
@@ -491,7 +488,7 @@ func TestContractFindAfterInterruptedCreate(t *testing.T) {
 
 	t.Run("Find after a crash", func(t *testing.T) {
 		obj := e.page("crash")
-		tg := e.target(t, wordpress.Config{}, wordpress.WithHTTPClient(lossy(true)), wordpress.WithSleep(func(context.Context, time.Duration) error { return nil }))
+		tg := e.target(t, wordpress.Config{APIRoot: lossy(true)}, wordpress.WithSleep(func(context.Context, time.Duration) error { return nil }))
 		_, err := tg.Put(ctx, obj, "")
 		if !errors.Is(err, rest.ErrAmbiguous) {
 			t.Fatalf("want an ambiguous failure, got %v", err)

@@ -8,15 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/connectors/wordpress/wordpresstest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -60,57 +59,6 @@ func TestContractSlugIsNotUnique(t *testing.T) {
 	}
 }
 
-// slowProxy stands between lastmile and WordPress and holds the first n
-// page creates for delay before passing them on, whether or not the client
-// is still waiting: a site still processing a request lastmile gave up on.
-type slowProxy struct {
-	*httptest.Server
-	site   string
-	delay  time.Duration
-	slow   atomic.Int32
-	held   atomic.Int32
-	landed atomic.Int32
-}
-
-func newSlowProxy(t *testing.T, site string, delay time.Duration, n int) *slowProxy {
-	p := &slowProxy{site: site, delay: delay}
-	p.slow.Store(int32(n))
-	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *slowProxy) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return
-	}
-	ctx := r.Context()
-	create := r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/wp/v2/pages")
-	if create && p.slow.Add(-1) >= 0 {
-		p.held.Add(1)
-		time.Sleep(p.delay)
-		ctx = context.Background() // WordPress goes on without the client
-		defer p.landed.Add(1)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, p.site+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		return
-	}
-	req.Header = r.Header.Clone()
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
-}
-
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
@@ -132,8 +80,8 @@ func killPage(slug, marker string) sandbox.Object {
 }
 
 // TestHelperWPCreate is the promoting child of TestContractCreateInFlight:
-// it creates one page through the slow proxy and is killed while WordPress
-// has not seen the create yet.
+// it creates one page through the proxy that holds it and is killed while
+// WordPress has not seen the create yet.
 func TestHelperWPCreate(t *testing.T) {
 	api := os.Getenv(envWPKillAPI)
 	if api == "" {
@@ -170,7 +118,10 @@ func TestContractCreateInFlight(t *testing.T) {
 			t.Run(how+"-"+resume, func(t *testing.T) {
 				e := setup(t)
 				site := e.srv.URL
-				proxy := newSlowProxy(t, site, 700*time.Millisecond, 1)
+				// The first page create is held on its way to WordPress,
+				// which makes the page whether or not the client still waits.
+				proxy := wordpresstest.NewProxy(t, site)
+				proxy.Inject(faketest.Fault{Op: "pages.create", Kind: faketest.SlowApply, Delay: 700 * time.Millisecond})
 				api := proxy.URL + "/wp-json"
 				const timeout = 1500 * time.Millisecond
 				tg := e.target(t, wordpress.Config{APIRoot: api}, wordpress.WithHTTPClient(&http.Client{Timeout: timeout}))
@@ -187,7 +138,7 @@ func TestContractCreateInFlight(t *testing.T) {
 				case "cancel":
 					cctx, cancel := context.WithCancel(ctx)
 					go func() {
-						for proxy.held.Load() == 0 && cctx.Err() == nil {
+						for proxy.Applying() == 0 && cctx.Err() == nil {
 							time.Sleep(time.Millisecond)
 						}
 						cancel()
@@ -204,13 +155,13 @@ func TestContractCreateInFlight(t *testing.T) {
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)
 					}
-					waitUntil(t, "the child's create to be in flight", func() bool { return proxy.held.Load() > 0 })
+					waitUntil(t, "the child's create to be in flight", func() bool { return proxy.Applying() > 0 })
 					if err := cmd.Process.Kill(); err != nil {
 						t.Fatal(err)
 					}
 					_ = cmd.Wait()
 				}
-				if proxy.landed.Load() != 0 {
+				if proxy.Applied() != 0 {
 					t.Fatal("the create landed before the promoter was gone; the test proves nothing")
 				}
 
@@ -230,14 +181,14 @@ func TestContractCreateInFlight(t *testing.T) {
 						t.Fatalf("find at once: found %v, %v; the late create should not be visible yet", found, err)
 					}
 					if resume == "late-first" {
-						waitUntil(t, "the late create", func() bool { return proxy.landed.Load() == 1 })
+						waitUntil(t, "the late create", func() bool { return proxy.Applied() == 1 })
 					}
 					var err error
 					if live, err = tg.Put(ctx, obj, ""); err != nil {
 						t.Fatal(err)
 					}
 				}
-				waitUntil(t, "the late create", func() bool { return proxy.landed.Load() == 1 })
+				waitUntil(t, "the late create", func() bool { return proxy.Applied() == 1 })
 				if _, err := tg.Publish(ctx, obj, live, time.Time{}); err != nil {
 					t.Fatal(err)
 				}

@@ -602,15 +602,15 @@ func TestNewAndConnectWithoutServer(t *testing.T) {
 		t.Errorf("New with the stored site: %v", err)
 	}
 	t.Setenv("LM_WP_EMPTY", "")
-	err = Connect(context.Background(), dir, "acme-blog", "https://blog.example.com", "u", "LM_WP_EMPTY", nil)
+	err = Connect(context.Background(), dir, "acme-blog", "https://blog.example.com", "u", "LM_WP_EMPTY")
 	if !errors.Is(err, sandbox.ErrAuth) || !strings.Contains(err.Error(), "LM_WP_EMPTY is empty or unset") {
 		t.Errorf("Connect with an empty variable: %v", err)
 	}
-	err = Connect(context.Background(), dir, "Acme Blog", "https://blog.example.com", "u", "LM_WP_EMPTY", nil)
+	err = Connect(context.Background(), dir, "Acme Blog", "https://blog.example.com", "u", "LM_WP_EMPTY")
 	if err == nil || !strings.Contains(err.Error(), "--name") {
 		t.Errorf("Connect with a bad name: %v", err)
 	}
-	err = Connect(context.Background(), dir, "acme-blog", "blog.example.com", "u", "LM_WP_EMPTY", nil)
+	err = Connect(context.Background(), dir, "acme-blog", "blog.example.com", "u", "LM_WP_EMPTY")
 	if err == nil || !strings.Contains(err.Error(), "--url") {
 		t.Errorf("Connect with a bad URL: %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lastmile/lastmile/connectors/faketest"
 )
 
 // post sends a create with a client deadline and reports whether an answer
@@ -116,7 +118,7 @@ func TestLateApplyLandsAfterTheDeadline(t *testing.T) {
 
 func TestInjectedLateApplyIsUsedUp(t *testing.T) {
 	s := New(t)
-	s.Inject(Fault{Op: "flows.", Kind: FaultLateApply, Delay: 10 * time.Millisecond})
+	s.Inject(faketest.Fault{Op: "flows.*", Kind: faketest.LateApply, Delay: 10 * time.Millisecond})
 	c := &client{t: t, s: s, token: s.PrivateAppToken()}
 	if st, _, _ := c.do("GET", "/automation/v4/flows", nil); st != http.StatusOK {
 		t.Fatalf("a read under a late-apply fault got %d", st)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lastmile/lastmile/connectors/faketest"
 )
 
 type client struct {
@@ -310,7 +312,7 @@ func TestFaultsAndPersistence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "state.json")
 	s := New(t, Options{StateFile: file})
 	c := &client{t: t, s: s, token: s.PrivateAppToken()}
-	s.Inject(Fault{Op: "lists.create", Kind: FaultDropAfterApply})
+	s.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.DropAfterApply})
 	req, _ := http.NewRequest("POST", s.URL+"/crm/v3/lists", strings.NewReader(`{"name":"A","objectTypeId":"0-1","processingType":"MANUAL"}`))
 	req.Header.Set("Authorization", "Bearer "+s.PrivateAppToken())
 	if _, err := http.DefaultClient.Do(req); err == nil {
@@ -319,7 +321,7 @@ func TestFaultsAndPersistence(t *testing.T) {
 	if n := s.Counts()["lists"]; n != 1 {
 		t.Fatalf("the write was not applied: %d lists", n)
 	}
-	s.Inject(Fault{Op: "lists.", Kind: Fault500, Skip: 1})
+	s.Inject(faketest.Fault{Op: "lists.*", Kind: faketest.Fail, Skip: 1})
 	if st, _, _ := c.do("GET", "/crm/v3/lists/101", nil); st != 200 {
 		t.Errorf("skipped call: %d", st)
 	}
@@ -334,6 +336,38 @@ func TestFaultsAndPersistence(t *testing.T) {
 	s2 := New(t, Options{StateFile: file})
 	if s2.PrivateAppToken() != token || s2.Counts()["lists"] != 1 {
 		t.Errorf("restarted fake: token kept %v, counts %v", s2.PrivateAppToken() == token, s2.Counts())
+	}
+}
+
+// The shared fault vocabulary in HubSpot's words: a 429 with its policy and
+// Retry-After, an error status with its category or a body of the test's,
+// and latency after the write.
+func TestFaultVocabulary(t *testing.T) {
+	s := New(t)
+	c := &client{t: t, s: s, token: s.PrivateAppToken()}
+	s.Inject(faketest.Fault{Op: "lists.get", Kind: faketest.RateLimit, Code: "SECONDLY", RetryAfter: 2 * time.Second})
+	st, h, body := c.do("GET", "/crm/v3/lists/1", nil)
+	var limited struct{ PolicyName string }
+	_ = json.Unmarshal(body, &limited)
+	if st != 429 || h.Get("Retry-After") != "2" || limited.PolicyName != "SECONDLY" {
+		t.Errorf("rate limit: %d %v %s", st, h.Get("Retry-After"), body)
+	}
+	s.Inject(faketest.Fault{Op: "lists.get", Kind: faketest.Fail, Status: 503})
+	if st, _, body := c.do("GET", "/crm/v3/lists/1", nil); st != 503 || envelope(t, body).Category != "INTERNAL_ERROR" {
+		t.Errorf("fail 503: %d %s", st, body)
+	}
+	s.Inject(faketest.Fault{Op: "lists.get", Kind: faketest.Fail, Status: 409, Body: []byte(`{"status":"error","message":"mine"}`)})
+	if st, _, body := c.do("GET", "/crm/v3/lists/1", nil); st != 409 || string(body) != `{"status":"error","message":"mine"}` {
+		t.Errorf("fail with a body: %d %s", st, body)
+	}
+	s.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.Latency, Delay: 150 * time.Millisecond})
+	start := time.Now()
+	st, _, _ = c.do("POST", "/crm/v3/lists", map[string]any{"name": "Slow", "objectTypeId": "0-1", "processingType": "MANUAL"})
+	if st/100 != 2 || time.Since(start) < 150*time.Millisecond {
+		t.Errorf("latency: %d after %v", st, time.Since(start))
+	}
+	if n := s.PendingFaults(); n != 0 {
+		t.Errorf("%d faults left", n)
 	}
 }
 

@@ -10,11 +10,12 @@
 // response carries the X-HubSpot-RateLimit-* headers of a rolling 10-second
 // window, and a request over the limit gets HubSpot's 429 body with its
 // policyName; lists page with after; publishing an email needs Marketing Hub
-// Enterprise (or the transactional add-on). Faults can be injected on chosen
-// operations: 429 bursts, 500s, timeouts and dropped connections, before or
-// after the write is applied, and writes that commit later than they are
-// answered (SlowApply, LateApply): a platform still processing a create
-// when its client died or gave up.
+// Enterprise (or the transactional add-on). Faults (faketest.Fault) can be
+// injected on chosen operations: 429 bursts, error statuses, latency,
+// timeouts and dropped connections, before or after the write is applied,
+// and writes that commit later than they are answered (SlowApply,
+// LateApply): a platform still processing a create when its client died or
+// gave up.
 //
 // Rules the fake enforces that the spec does not state, marked [mem] in the
 // platform notes, are listed in rules.go.
@@ -34,6 +35,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lastmile/lastmile/connectors/faketest"
 )
 
 // Tiers of a portal, as far as the fake cares: only Enterprise may publish
@@ -88,12 +91,12 @@ type Options struct {
 	// applied), to model the network and HubSpot's processing time.
 	Latency time.Duration
 	// SlowApply makes the chosen writes commit Delay after they arrive,
-	// even when the client has gone away by then (FaultSlowApply on every
-	// matching call).
+	// even when the client has gone away by then (faketest.SlowApply on
+	// every matching call).
 	SlowApply Apply
 	// LateApply makes the chosen writes commit Delay after their client gave
-	// up on them, its request timeout say (FaultLateApply on every matching
-	// call).
+	// up on them, its request timeout say (faketest.LateApply on every
+	// matching call).
 	LateApply Apply
 	// OnPending, when set, is called with the operation's name when a write
 	// is held to commit later (slow or late apply), before it commits: the
@@ -108,9 +111,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	st        *state
-	faults    []*Fault
-	standing  []*Fault // from Options.SlowApply and LateApply
-	inFlight  int      // writes held to commit later
+	faults    faketest.Queue
+	standing  faketest.Queue // from Options.SlowApply and LateApply
+	inFlight  int            // writes held to commit later
 	pending   sync.WaitGroup
 	arrivals  []time.Time // counted requests in the rolling window
 	secondly  []time.Time
@@ -176,7 +179,8 @@ func NewServer(o Options) (*Server, error) {
 		return nil, fmt.Errorf("loading schemas: %w", err)
 	}
 	s := &Server{opts: o, calls: map[string]int{}, closing: make(chan struct{})}
-	s.standing = append(o.SlowApply.faults(FaultSlowApply), o.LateApply.faults(FaultLateApply)...)
+	o.SlowApply.stand(&s.standing, faketest.SlowApply)
+	o.LateApply.stand(&s.standing, faketest.LateApply)
 	st, err := loadState(o.StateFile)
 	if err != nil {
 		return nil, err
@@ -433,21 +437,14 @@ func (s *Server) wrap(o op) http.Handler {
 			writeRateLimited(w, rlHeaders, limited.env.Message)
 			return
 		}
-		f := s.takeFault(o.name, o.write)
-		if f != nil && (f.Kind == Fault429 || f.Kind == Fault429Secondly || f.Kind == Fault429Daily) {
+		f, faulty := s.takeFault(o.name, o.write)
+		switch {
+		case faulty && (f.Kind == faketest.RateLimit || f.Kind == faketest.Fail):
 			s.injected++
 			s.mu.Unlock()
-			policy := map[FaultKind]string{Fault429: "TEN_SECONDLY_ROLLING", Fault429Secondly: "SECONDLY", Fault429Daily: "DAILY"}[f.Kind]
-			writeRateLimited(w, rlHeaders, policy)
+			writeFault(w, f, rlHeaders, false)
 			return
-		}
-		if f != nil && f.Kind == Fault500 {
-			s.injected++
-			s.mu.Unlock()
-			writeEnvelope(w, http.StatusInternalServerError, rlHeaders, apiErr(500, "INTERNAL_ERROR", "Internal error (injected)").env)
-			return
-		}
-		if f != nil && f.Kind == FaultDropBeforeApply {
+		case faulty && f.Kind == faketest.DropBeforeApply:
 			s.injected++
 			s.mu.Unlock()
 			drop(w)
@@ -463,7 +460,7 @@ func (s *Server) wrap(o op) http.Handler {
 			return
 		}
 		q := &request{r: r, body: body, now: now, scopes: scopes}
-		if f.deferred() {
+		if faulty && f.Deferred() {
 			s.injected++
 			s.inFlight++
 			s.mu.Unlock()
@@ -481,18 +478,24 @@ func (s *Server) wrap(o op) http.Handler {
 			case <-r.Context().Done():
 			}
 		}
-		if f != nil {
+		if faulty {
 			s.mu.Lock()
 			s.injected++
 			s.mu.Unlock()
 			switch f.Kind {
-			case Fault500AfterApply:
-				writeEnvelope(w, http.StatusInternalServerError, rlHeaders, apiErr(500, "INTERNAL_ERROR", "Internal error (injected after the write)").env)
+			case faketest.FailAfterApply:
+				writeFault(w, f, rlHeaders, true)
 				return
-			case FaultDropAfterApply:
+			case faketest.DropAfterApply:
 				drop(w)
 				return
-			case FaultTimeoutAfterApply:
+			case faketest.Latency:
+				select {
+				case <-time.After(f.Wait()):
+				case <-r.Context().Done():
+					return
+				}
+			case faketest.TimeoutAfterApply:
 				// Hold the response until the client gives up (or the fake stops).
 				select {
 				case <-r.Context().Done():
@@ -532,11 +535,8 @@ func respond(w http.ResponseWriter, status int, out any, herr *httpError, rl, ex
 // committed. The handler runs at commit time, so rules such as unique list
 // names are checked then: of two creates in flight for one name, the one
 // that commits second fails.
-func (s *Server) commitLater(w http.ResponseWriter, r *http.Request, o op, q *request, f *Fault, rl http.Header) {
-	delay := f.Delay
-	if delay <= 0 {
-		delay = 100 * time.Millisecond
-	}
+func (s *Server) commitLater(w http.ResponseWriter, r *http.Request, o op, q *request, f faketest.Fault, rl http.Header) {
+	delay := f.Wait()
 	// The request outlives its handler; keep what the handler reads.
 	q.r = r.Clone(context.WithoutCancel(r.Context()))
 	s.pending.Add(1)
@@ -569,7 +569,7 @@ func (s *Server) commitLater(w http.ResponseWriter, r *http.Request, o op, q *re
 		s.mu.Unlock()
 		done <- answer{status, out, herr}
 	}
-	if f.Kind == FaultLateApply {
+	if f.Kind == faketest.LateApply {
 		go func() {
 			select {
 			case <-r.Context().Done(): // the client gave up: now the write may land

@@ -56,9 +56,9 @@ func TestErrorsBeforeSendingAreFinal(t *testing.T) {
 			if got := hits.Load(); got != tt.wantHits {
 				t.Errorf("server hit %d times, want %d", got, tt.wantHits)
 			}
-			var he *Error
+			var he *HTTPError
 			if tt.wantIs == nil && (!errors.As(err, &he) || he.Status != http.StatusTooManyRequests) {
-				t.Errorf("want a *Error with status 429, got %v", err)
+				t.Errorf("want a *HTTPError with status 429, got %v", err)
 			}
 		})
 	}

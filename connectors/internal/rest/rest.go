@@ -1,6 +1,7 @@
 // Package rest is the small JSON-over-HTTP client the platform connectors
 // share: authentication hook, per-account concurrency bound, rate limiter
-// hook, and bounded retries that never repeat a write that may have landed.
+// hook, and bounded retries that never repeat a write that may have landed;
+// and Error, the one type in which every connector reports a failure.
 package rest
 
 import (
@@ -78,26 +79,26 @@ func (r *Response) Decode(v any) error {
 	return json.Unmarshal(r.Body, v)
 }
 
-// Error is a non-2xx answer. Connectors map Body (the platform's error
-// envelope) to a clear message.
-type Error struct {
+// HTTPError is a non-2xx answer as the platform sent it. Connectors read
+// Body (the platform's error document) into an *Error that says what to do.
+type HTTPError struct {
 	Method, Path string
 	Status       int
 	Header       http.Header
 	Body         []byte
 }
 
-func (e *Error) Error() string {
+func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, truncate(string(e.Body), 300))
 }
 
 // HTTPStatus is the platform's status code. The sandbox classifies a failed
 // promotion step by it (sandbox.HTTPStatuser), without importing this package.
-func (e *Error) HTTPStatus() int { return e.Status }
+func (e *HTTPError) HTTPStatus() int { return e.Status }
 
 // RetryAfter is the wait the answer's Retry-After header asked for, or 0
 // (sandbox.RetryAfterer).
-func (e *Error) RetryAfter() time.Duration { return RetryAfter(e.Header) }
+func (e *HTTPError) RetryAfter() time.Duration { return RetryAfter(e.Header) }
 
 // ErrAmbiguous wraps failures after which a write may or may not have been
 // applied (timeout, dropped connection, 5xx on a non-idempotent request). The
@@ -188,7 +189,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		var he *Error
+		var he *HTTPError
 		var nr *noRetry
 		switch {
 		case errors.As(err, &nr):
@@ -214,7 +215,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 
 // retryAfter carries the delay a 429 asked for.
 type retryAfter struct {
-	err  *Error
+	err  *HTTPError
 	wait time.Duration
 }
 
@@ -291,7 +292,7 @@ func (c *Client) once(ctx context.Context, r Request, body []byte) (*Response, e
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
 	}
-	he := &Error{Method: r.Method, Path: pathOnly(r.Path), Status: resp.StatusCode, Header: resp.Header, Body: data}
+	he := &HTTPError{Method: r.Method, Path: pathOnly(r.Path), Status: resp.StatusCode, Header: resp.Header, Body: data}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if wait < 0 {
 			return nil, &noRetry{err: he}
@@ -312,7 +313,7 @@ type noRetry struct{ err error }
 func (n *noRetry) Error() string { return n.err.Error() }
 func (n *noRetry) Unwrap() error { return n.err }
 
-// Unwrap lets errors.As find the *Error inside a retryAfter.
+// Unwrap lets errors.As find the *HTTPError inside a retryAfter.
 func (r *retryAfter) Unwrap() error { return r.err }
 
 // RetryAfter is the wait the 429 asked for, from the limiter's reading of

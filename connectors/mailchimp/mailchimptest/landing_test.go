@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lastmile/lastmile/connectors/faketest"
 )
 
 func post(ctx context.Context, s *Server, client *http.Client, path, body string) error {
@@ -23,17 +25,17 @@ func post(ctx context.Context, s *Server, client *http.Client, path, body string
 // nothing sees it before; a late create commits only after the client's
 // deadline and is never answered.
 func TestSlowAndLateApply(t *testing.T) {
-	for _, kind := range []FaultKind{FaultSlowApply, FaultLateApply} {
+	for _, kind := range []faketest.Kind{faketest.SlowApply, faketest.LateApply} {
 		t.Run(kind.String(), func(t *testing.T) {
 			s := New(t, WithHangFor(5*time.Second))
-			s.Inject(Fault{Method: "POST", Path: "/campaigns", Kind: kind, Delay: 200 * time.Millisecond})
+			s.Inject(faketest.Fault{Op: "POST /campaigns", Kind: kind, Delay: 200 * time.Millisecond})
 			ctx, cancel := context.WithCancel(context.Background())
 			client := &http.Client{Timeout: 100 * time.Millisecond}
 			go func() {
 				for s.Applying() == 0 {
 					time.Sleep(time.Millisecond)
 				}
-				if kind == FaultSlowApply {
+				if kind == faketest.SlowApply {
 					cancel()
 				}
 			}()

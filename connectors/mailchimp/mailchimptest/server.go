@@ -21,11 +21,12 @@
 //   - reports only for sent campaigns, their counts computed from the
 //     recipients deterministically.
 //
-// It also simulates latency and injects faults on chosen calls (429s, 500s,
-// timeouts after the write applied, dropped connections, writes that commit
-// only after a delay whether or not the client waited, writes that commit
-// after the client's deadline), and serves the
-// OAuth 2 endpoints of login.mailchimp.com (authorize, token, metadata).
+// It also simulates latency and injects faults (faketest.Fault) on chosen
+// calls: 429s, error statuses, latency, timeouts after the write applied,
+// dropped connections, writes that commit only after a delay whether or not
+// the client waited, writes that commit after the client's deadline. And it
+// serves the OAuth 2 endpoints of login.mailchimp.com (authorize, token,
+// metadata).
 //
 // The server lives in the process that created it and keeps serving when a
 // client process dies mid-request (an end-to-end test can SIGKILL a
@@ -47,6 +48,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lastmile/lastmile/connectors/faketest"
 )
 
 // Defaults of a new fake.
@@ -122,75 +125,6 @@ type Segment struct {
 	UpdatedAt time.Time
 }
 
-// FaultKind is what an injected fault does.
-type FaultKind int
-
-const (
-	// Fault429 answers 429 Too Many Requests; nothing is applied.
-	Fault429 FaultKind = iota + 1
-	// Fault500 answers 500 Internal Server Error; nothing is applied.
-	Fault500
-	// Fault500AfterWrite applies the request, then answers 500.
-	Fault500AfterWrite
-	// FaultTimeoutAfterWrite applies the request, then never answers: the
-	// connection is held until the client gives up (or HangFor elapses) and
-	// then closed.
-	FaultTimeoutAfterWrite
-	// FaultDropAfterWrite applies the request, then closes the connection
-	// without an answer.
-	FaultDropAfterWrite
-	// FaultDrop closes the connection before anything is applied.
-	FaultDrop
-	// FaultSlowApply is a platform still processing the request: the write
-	// commits Delay after the request arrived, even if the client has gone
-	// (cancelled, timed out, or its process died) in the meantime, and the
-	// answer follows when someone is still there to read it. Until it
-	// commits, no read or list sees the object.
-	FaultSlowApply
-	// FaultLateApply is a platform that applies a write after the client's
-	// deadline: it holds the request unanswered until the client gives up
-	// (or HangFor elapses), commits Delay later, and never answers.
-	FaultLateApply
-)
-
-func (k FaultKind) String() string {
-	switch k {
-	case Fault429:
-		return "429"
-	case Fault500:
-		return "500"
-	case Fault500AfterWrite:
-		return "500 after write"
-	case FaultTimeoutAfterWrite:
-		return "timeout after write"
-	case FaultDropAfterWrite:
-		return "dropped connection after write"
-	case FaultDrop:
-		return "dropped connection"
-	case FaultSlowApply:
-		return "slow apply"
-	case FaultLateApply:
-		return "late apply"
-	}
-	return fmt.Sprintf("FaultKind(%d)", int(k))
-}
-
-// Fault injects a failure into matching calls.
-type Fault struct {
-	// Method and Path select the operation, with the spec's path template
-	// without the /3.0 prefix: "POST", "/campaigns/{campaign_id}/actions/send".
-	// Empty matches any.
-	Method, Path string
-	Kind         FaultKind
-	// After lets this many matching calls through first.
-	After int
-	// Times is how many calls fail (default 1).
-	Times int
-	// Delay is how long FaultSlowApply takes to commit after the request
-	// arrived, and FaultLateApply after the client gave up.
-	Delay time.Duration
-}
-
 // Stats counts what the fake saw.
 type Stats struct {
 	Requests        int            // API requests received, including rejected ones
@@ -239,8 +173,8 @@ func WithOAuthClient(id, secret string) Option {
 // WithSendingFor keeps a sent campaign in "sending" for d before "sent".
 func WithSendingFor(d time.Duration) Option { return func(o *options) { o.sendingFor = d } }
 
-// WithHangFor bounds how long FaultTimeoutAfterWrite holds a connection
-// whose client never gives up (default 30s).
+// WithHangFor bounds how long TimeoutAfterApply and LateApply faults hold a
+// connection whose client never gives up (default 30s).
 func WithHangFor(d time.Duration) Option { return func(o *options) { o.hangFor = d } }
 
 // WithMembers replaces the default list's seeded members.
@@ -290,7 +224,7 @@ type Server struct {
 	nextInstance int
 	tokens       map[string]bool
 	codes        map[string]string // authorization code → redirect_uri
-	faults       []*faultState
+	faults       faketest.Queue
 	inflight     int
 	// applying counts writes received but not committed yet (slow and
 	// late applies); applied counts those that committed since.
@@ -299,11 +233,6 @@ type Server struct {
 	// hold, when set (by this package's tests), keeps every API request
 	// waiting inside its connection slot until it is closed.
 	hold chan struct{}
-}
-
-type faultState struct {
-	Fault
-	seen, fired int
 }
 
 // New starts a fake for a test and closes it when the test ends.
@@ -497,26 +426,15 @@ func (s *Server) SegmentMembers(id int) []string {
 	return s.segmentMembersLocked(g)
 }
 
-// Inject adds a fault. Faults are matched in the order they were added.
-func (s *Server) Inject(f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f.Times <= 0 {
-		f.Times = 1
-	}
-	s.faults = append(s.faults, &faultState{Fault: f})
-}
+// Inject adds a fault (faketest.Fault) on the calls it names by method and
+// the spec's path template without the /3.0 prefix: "POST /campaigns",
+// "POST /campaigns/{campaign_id}/actions/send". Faults are matched in the
+// order they were added. Fail answers Mailchimp's problem document with the
+// title Code (default: the status's).
+func (s *Server) Inject(f faketest.Fault) { s.faults.Inject(f) }
 
 // PendingFaults is the number of injected failures not yet triggered.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, f := range s.faults {
-		n += f.Times - f.fired
-	}
-	return n
-}
+func (s *Server) PendingFaults() int { return s.faults.Pending() }
 
 // Stats returns what the fake saw so far.
 func (s *Server) Stats() Stats {
@@ -654,24 +572,17 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, path s
 	if err != nil {
 		return
 	}
-	f := s.takeFault(method, path)
-	kind := f.Kind
-	switch kind {
-	case Fault429:
+	f := s.takeFault(route, method != http.MethodGet && method != http.MethodHead)
+	switch f.Kind {
+	case faketest.RateLimit, faketest.Fail:
 		release()
-		s.write(w, fail(http.StatusTooManyRequests, "Too Many Requests",
-			fmt.Sprintf("You have exceeded the limit of %d simultaneous connections.", s.opts.maxConns)))
+		s.write(w, s.faultReply(f))
 		return
-	case Fault500:
-		release()
-		s.write(w, fail(http.StatusInternalServerError, "Internal Server Error",
-			"An unexpected internal error has occurred. Please contact Support for more information."))
-		return
-	case FaultDrop:
+	case faketest.DropBeforeApply:
 		release()
 		drop(w)
 		return
-	case FaultSlowApply, FaultLateApply:
+	case faketest.SlowApply, faketest.LateApply:
 		// The slot is given back: the platform goes on working on the
 		// write whether or not anyone waits for it.
 		release()
@@ -679,17 +590,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, path s
 		return
 	}
 	rep := h(r, body)
-	switch kind {
-	case Fault500AfterWrite:
+	switch f.Kind {
+	case faketest.FailAfterApply:
 		release()
-		s.write(w, fail(http.StatusInternalServerError, "Internal Server Error",
-			"An unexpected internal error has occurred. Please contact Support for more information."))
+		s.write(w, s.faultReply(f))
 		return
-	case FaultDropAfterWrite:
+	case faketest.DropAfterApply:
 		release()
 		drop(w)
 		return
-	case FaultTimeoutAfterWrite:
+	case faketest.Latency:
+		t := time.NewTimer(f.Wait())
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	case faketest.TimeoutAfterApply:
 		// The slot is given back first so a client's retry is not refused
 		// while this connection lingers.
 		release()
@@ -721,7 +639,7 @@ func drop(w http.ResponseWriter) {
 // lateApply runs a slow or late write: it commits after its delay whatever
 // the client does, and answers only a client that is still there (slow
 // apply) or nobody (late apply).
-func (s *Server) lateApply(w http.ResponseWriter, r *http.Request, f Fault, body []byte, h handlerFunc) {
+func (s *Server) lateApply(w http.ResponseWriter, r *http.Request, f faketest.Fault, body []byte, h handlerFunc) {
 	s.mu.Lock()
 	s.applying++
 	s.mu.Unlock()
@@ -733,8 +651,8 @@ func (s *Server) lateApply(w http.ResponseWriter, r *http.Request, f Fault, body
 		s.mu.Unlock()
 		return rep
 	}
-	if f.Kind == FaultSlowApply {
-		time.Sleep(f.Delay) // not r.Context(): the client leaving does not stop the platform
+	if f.Kind == faketest.SlowApply {
+		time.Sleep(f.Wait()) // not r.Context(): the client leaving does not stop the platform
 		rep := commit()
 		if r.Context().Err() != nil {
 			return
@@ -748,13 +666,13 @@ func (s *Server) lateApply(w http.ResponseWriter, r *http.Request, f Fault, body
 	case <-r.Context().Done():
 	}
 	t.Stop()
-	time.Sleep(f.Delay)
+	time.Sleep(f.Wait())
 	commit()
 	drop(w)
 }
 
 // Applying is the number of writes the fake has received but not committed
-// yet (FaultSlowApply, FaultLateApply).
+// yet (SlowApply, LateApply).
 func (s *Server) Applying() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -768,25 +686,48 @@ func (s *Server) Applied() int {
 	return s.applied
 }
 
-func (s *Server) takeFault(method, path string) Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, f := range s.faults {
-		if f.fired >= f.Times {
-			continue
-		}
-		if (f.Method != "" && f.Method != method) || (f.Path != "" && f.Path != path) {
-			continue
-		}
-		f.seen++
-		if f.seen <= f.After {
-			continue
-		}
-		f.fired++
-		s.stats.FaultsInjected++
-		return f.Fault
+// takeFault returns the fault that hits this call (a zero Fault for none)
+// and counts it.
+func (s *Server) takeFault(route string, write bool) faketest.Fault {
+	f, ok := s.faults.Take(route, write)
+	if !ok {
+		return faketest.Fault{}
 	}
-	return Fault{}
+	s.mu.Lock()
+	s.stats.FaultsInjected++
+	s.mu.Unlock()
+	return f
+}
+
+// faultReply is Mailchimp's answer to a RateLimit, Fail or FailAfterApply
+// fault: its problem document, or the fault's own body.
+func (s *Server) faultReply(f faketest.Fault) reply {
+	status := f.StatusOr(http.StatusInternalServerError)
+	if f.Kind == faketest.RateLimit {
+		status = http.StatusTooManyRequests
+	}
+	var rep reply
+	switch {
+	case f.Body != nil:
+		rep = reply{status: status, raw: f.Body, header: http.Header{"Content-Type": {"application/problem+json; charset=utf-8"}}}
+	case status == http.StatusTooManyRequests:
+		rep = fail(status, "Too Many Requests", fmt.Sprintf("You have exceeded the limit of %d simultaneous connections.", s.opts.maxConns))
+	case status == http.StatusInternalServerError && f.Code == "":
+		rep = fail(status, "Internal Server Error", "An unexpected internal error has occurred. Please contact Support for more information.")
+	default:
+		title := f.Code
+		if title == "" {
+			title = http.StatusText(status)
+		}
+		rep = fail(status, title, "The request failed (injected fault).")
+	}
+	if ra := f.RetryAfterSeconds(); ra != "" {
+		if rep.header == nil {
+			rep.header = http.Header{}
+		}
+		rep.header.Set("Retry-After", ra)
+	}
+	return rep
 }
 
 func (s *Server) write(w http.ResponseWriter, rep reply) {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lastmile/lastmile/connectors/faketest"
 )
 
 type call struct {
@@ -284,9 +286,9 @@ func TestSegmentsAndFields(t *testing.T) {
 
 func TestFaultsAfterWriteApply(t *testing.T) {
 	s := New(t)
-	s.Inject(Fault{Method: "POST", Path: "/campaigns", Kind: Fault500AfterWrite})
-	s.Inject(Fault{Method: "POST", Path: "/campaigns", Kind: FaultDropAfterWrite})
-	s.Inject(Fault{Method: "POST", Path: "/campaigns", Kind: FaultDrop})
+	s.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.FailAfterApply})
+	s.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.DropAfterApply})
+	s.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.DropBeforeApply})
 	body := fmt.Sprintf(`{"type":"regular","recipients":{"list_id":%q}}`, DefaultListID)
 	post := func() (int, error) {
 		req, _ := http.NewRequest("POST", s.BaseURL()+"/campaigns", bytes.NewReader([]byte(body)))
@@ -315,6 +317,31 @@ func TestFaultsAfterWriteApply(t *testing.T) {
 	}
 	if s.PendingFaults() != 0 || s.Stats().FaultsInjected != 3 {
 		t.Errorf("faults: pending %d, stats %+v", s.PendingFaults(), s.Stats())
+	}
+}
+
+// The shared fault vocabulary in Mailchimp's words: a 429 with Retry-After,
+// an error status with its problem title, and latency after the write.
+func TestFaultVocabulary(t *testing.T) {
+	s := New(t)
+	s.Inject(faketest.Fault{Op: "GET /lists", Kind: faketest.RateLimit, RetryAfter: 3 * time.Second})
+	s.Inject(faketest.Fault{Op: "GET /lists", Kind: faketest.Fail, Status: 503, Code: "Service Unavailable"})
+	st, h, m := do(t, s, call{method: "GET", path: "/lists", auth: "basic"})
+	if st != 429 || h.Get("Retry-After") != "3" || m["title"] != "Too Many Requests" {
+		t.Errorf("rate limit: %d %v %v", st, h.Get("Retry-After"), m)
+	}
+	st, _, m = do(t, s, call{method: "GET", path: "/lists", auth: "basic"})
+	if st != 503 || m["title"] != "Service Unavailable" || m["status"] != float64(503) {
+		t.Errorf("fail 503: %d %v", st, m)
+	}
+	s.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.Latency, Delay: 150 * time.Millisecond})
+	start := time.Now()
+	st, _, _ = do(t, s, call{method: "POST", path: "/campaigns", auth: "basic", body: fmt.Sprintf(`{"type":"regular","recipients":{"list_id":%q}}`, DefaultListID)})
+	if st != 200 || time.Since(start) < 150*time.Millisecond {
+		t.Errorf("latency: %d after %v", st, time.Since(start))
+	}
+	if s.PendingFaults() != 0 {
+		t.Errorf("%d faults left", s.PendingFaults())
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
+	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -154,8 +156,8 @@ func TestRateLimitFaults(t *testing.T) {
 			return sleepCtx(ctx, d)
 		}
 		e := newEnv(t, hubspottest.Options{Window: 50 * time.Millisecond}, Config{}, WithSleep(rec))
-		e.srv.Inject(hubspottest.Fault{Op: "lists.create", Kind: hubspottest.Fault429, Times: 3})
-		e.srv.Inject(hubspottest.Fault{Op: "lists.create", Kind: hubspottest.Fault429Secondly, Times: 1})
+		e.srv.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.RateLimit, Times: 3})
+		e.srv.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.RateLimit, Code: "SECONDLY", Times: 1})
 		if _, err := e.target.Put(ctx(), seg("seg_1"), ""); err != nil {
 			t.Fatal(e.note(err))
 		}
@@ -178,7 +180,7 @@ func TestRateLimitFaults(t *testing.T) {
 	})
 	t.Run("DAILY stops at once", func(t *testing.T) {
 		e := newEnv(t, hubspottest.Options{}, Config{})
-		e.srv.Inject(hubspottest.Fault{Op: "lists.create", Kind: hubspottest.Fault429Daily})
+		e.srv.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.RateLimit, Code: "DAILY"})
 		before := e.srv.Stats().TotalCalls()
 		_, err := e.target.Put(ctx(), seg("seg_1"), "")
 		e.note(err)
@@ -203,4 +205,36 @@ func TestRateLimitFaults(t *testing.T) {
 			t.Errorf("error = %v", err)
 		}
 	})
+}
+
+// Targets share a portal's limiter exactly when they are built with the
+// same Limits: nothing at package level joins them.
+func TestLimitsAreSharedThroughWithLimits(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{})
+	shared := NewLimits()
+	a := must[*Target](t, e)(New("hubspot", e.dir, Config{}, WithLimits(shared)))
+	b := must[*Target](t, e)(New("hubspot", e.dir, Config{}, WithLimits(shared)))
+	alone := must[*Target](t, e)(New("hubspot", e.dir, Config{}))
+	if a.lim != b.lim {
+		t.Error("two targets of one portal with the same Limits have two limiters")
+	}
+	if alone.lim == a.lim || alone.lim == e.target.lim {
+		t.Error("targets built without the same Limits share a limiter")
+	}
+
+	// A target that knew the portal only by its token files its limiter
+	// under the portal id the probe found, for the targets built after it.
+	var c credentials
+	if err := secret.Load(e.dir, "hubspot", &c); err != nil || c.Portal.HubID == 0 {
+		t.Fatalf("stored credentials: %v, hub id %d", err, c.Portal.HubID)
+	}
+	byToken := c
+	byToken.Portal = Portal{}
+	later := NewLimits()
+	first := must[*Target](t, e)(build("hubspot", e.dir, Config{}, &byToken, WithLimits(later)))
+	first.adoptHubID(c.Portal.HubID)
+	second := must[*Target](t, e)(New("hubspot", e.dir, Config{}, WithLimits(later)))
+	if first.lim != second.lim {
+		t.Error("the limiter was not found under the portal id")
+	}
 }

@@ -1,13 +1,3 @@
-// Package wordpress is lastmile's WordPress connector: landing pages through
-// the core REST API (wp/v2/pages), authenticated with an Application Password
-// over HTTP Basic.
-//
-// A page is created as a draft, then published, or scheduled with
-// status "future" and date_gmt, as the approved plan says. WordPress has no
-// idempotency keys and silently suffixes a slug that is taken (spring-launch
-// becomes spring-launch-2), so the connector marks every page it creates
-// (see content.go), looks pages up by slug before it acts, and treats a
-// suffixed slug as a conflict rather than publishing at a URL nobody planned.
 package wordpress
 
 import (
@@ -16,218 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
-	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
 )
-
-// Platform is the connector's platform name.
-const Platform = "wordpress"
-
-// Config holds the non-secret settings of one WordPress target.
-type Config struct {
-	// BaseURL is the site's address, e.g. https://blog.example.com. Empty:
-	// the URL given to lastmile connect.
-	BaseURL string `yaml:"base_url"`
-	// APIRoot is the REST API root. Empty: what lastmile connect found,
-	// else BaseURL + "/wp-json". Sites with plain permalinks use
-	// BaseURL + "/?rest_route=".
-	APIRoot string `yaml:"api_root"`
-	// FormAction is the URL page forms post to (a form handler the site or
-	// a service provides). WordPress core has no forms: without it, forms
-	// are left out of the page and the plan says so.
-	FormAction string `yaml:"form_action"`
-	// Template is the page template to use (e.g. a theme's full-width
-	// template); empty: the theme's default.
-	Template string `yaml:"template"`
-	// MaxConcurrency bounds concurrent requests to the site (default 4).
-	MaxConcurrency int `yaml:"max_concurrency"`
-}
-
-// credentials is what lastmile connect stores for a target (0600, via secret).
-type credentials struct {
-	SiteURL  string `json:"site_url"`
-	APIRoot  string `json:"api_root,omitempty"`
-	User     string `json:"user"`
-	Password string `json:"application_password"`
-}
-
-// Option adjusts a Target (tests, benchmarks).
-type Option func(*options)
-
-type options struct {
-	http     *http.Client
-	now      func() time.Time
-	sleep    func(context.Context, time.Duration) error
-	user     string
-	password string
-	logger   *slog.Logger
-}
-
-// WithHTTPClient sets the HTTP client (default: 30 s timeout).
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.http = c } }
-
-// WithClock sets the clock used when the site's Date header is missing and
-// for plan-time checks of publish_at.
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// WithSleep replaces the wait between retries.
-func WithSleep(sleep func(context.Context, time.Duration) error) Option {
-	return func(o *options) { o.sleep = sleep }
-}
-
-// WithCredentials uses these credentials instead of the stored ones.
-func WithCredentials(user, applicationPassword string) Option {
-	return func(o *options) { o.user, o.password = user, applicationPassword }
-}
-
-// WithLogger sets the logger (default slog.Default()); it never sees secrets.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// Target is a WordPress site as a lastmile target. It is safe for
-// concurrent use.
-type Target struct {
-	name, site, apiRoot, user string
-	cfg                       Config
-	client                    *rest.Client
-	now                       func() time.Time
-	log                       *slog.Logger
-	timeout                   time.Duration // per request; LandWithin
-
-	capsMu sync.Mutex
-	caps   map[string]bool // the user's capabilities, read once
-}
-
-var _ sandbox.Target = (*Target)(nil)
-
-// New returns the target called name, with the credentials lastmile connect
-// stored under dataDir.
-func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
-	o := options{now: time.Now, logger: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	var cr credentials
-	if o.user != "" || o.password != "" {
-		cr = credentials{User: o.user, Password: o.password}
-	} else if err := secret.Load(dataDir, name, &cr); err != nil {
-		if errors.Is(err, secret.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
-			return nil, failf("load credentials", []error{sandbox.ErrAuth, err},
-				"target %q is not connected: run lastmile connect wordpress --name %s --url SITE_URL --user USER --password-env VAR", name, name)
-		}
-		return nil, fmt.Errorf("wordpress: target %q: %w", name, err)
-	}
-	if cr.User == "" || cr.Password == "" {
-		return nil, failf("load credentials", []error{sandbox.ErrAuth},
-			"the stored credentials of target %q lack a user or password: run lastmile connect wordpress --name %s again", name, name)
-	}
-	site := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
-	if site == "" {
-		site = cr.SiteURL
-	}
-	if site == "" {
-		return nil, fmt.Errorf("wordpress: target %q: set base_url (the site's address) in its config", name)
-	}
-	if err := checkSiteURL(site); err != nil {
-		return nil, fmt.Errorf("wordpress: target %q: base_url: %w", name, err)
-	}
-	if cr.SiteURL != "" && !sameSite(cr.SiteURL, site) {
-		return nil, failf("load credentials", []error{sandbox.ErrAuth},
-			"the credentials of target %q were made for %s, but base_url is %s: run lastmile connect wordpress --name %s --url %s again", name, cr.SiteURL, site, name, site)
-	}
-	api := strings.TrimRight(strings.TrimSpace(cfg.APIRoot), "/")
-	if api == "" && sameSite(cr.SiteURL, site) {
-		api = cr.APIRoot
-	}
-	if api == "" {
-		api = site + "/wp-json"
-	}
-	hc := o.http
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	conc := cfg.MaxConcurrency
-	if conc <= 0 {
-		conc = 4
-	}
-	user, password := cr.User, cr.Password
-	t := &Target{
-		name: name, site: site, apiRoot: api, user: user, cfg: cfg,
-		now: o.now, log: o.logger, timeout: hc.Timeout,
-	}
-	t.client = &rest.Client{
-		HTTP:    hc,
-		BaseURL: api,
-		Authorize: func(_ context.Context, req *http.Request) error {
-			req.SetBasicAuth(user, password)
-			return nil
-		},
-		Sem:       make(chan struct{}, conc),
-		UserAgent: "lastmile-wordpress/1",
-		Sleep:     o.sleep,
-	}
-	if i := strings.Index(api, "?"); i >= 0 {
-		// rest_route style: the route goes into the query string.
-		t.client.BaseURL = api[:i]
-	}
-	return t, nil
-}
-
-func checkSiteURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL", s)
-	}
-	if u.User != nil {
-		return errors.New("the URL must not carry a user or password")
-	}
-	return nil
-}
-
-func sameSite(a, b string) bool {
-	norm := func(s string) string { return strings.ToLower(strings.TrimRight(strings.TrimSpace(s), "/")) }
-	return norm(a) == norm(b)
-}
-
-// Name is the configured target name.
-func (t *Target) Name() string { return t.name }
-
-// Platform is "wordpress".
-func (t *Target) Platform() string { return Platform }
-
-// SiteURL is the site's address.
-func (t *Target) SiteURL() string { return t.site }
-
-// Capabilities: pages only. WordPress core keeps no page-view statistics.
-func (t *Target) Capabilities() sandbox.Capabilities {
-	return sandbox.Capabilities{Pages: true}
-}
-
-// path builds the request path (relative to the client's BaseURL) for a
-// REST route and query.
-func (t *Target) path(route string, q url.Values) string {
-	if i := strings.Index(t.apiRoot, "?"); i >= 0 {
-		// …/?rest_route=/wp/v2/pages&slug=…
-		p := t.apiRoot[i:] + route
-		if len(q) > 0 {
-			p += "&" + q.Encode()
-		}
-		return p
-	}
-	if len(q) > 0 {
-		return route + "?" + q.Encode()
-	}
-	return route
-}
 
 // The fields lastmile reads; _fields also spares WordPress rendering the rest.
 const pageFields = "id,slug,status,link,parent,date_gmt,modified_gmt,permalink_template,title.raw,content.raw,excerpt.raw"
@@ -293,7 +80,7 @@ func (t *Target) getPage(ctx context.Context, op string, id string) (wpPage, boo
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
 		Path: t.path("/wp/v2/pages/"+id, url.Values{"context": {"edit"}, "_fields": {pageFields}})})
 	if err != nil {
-		var he *rest.Error
+		var he *rest.HTTPError
 		if errors.As(err, &he) && he.Status == http.StatusNotFound {
 			if env, ok := parseEnvelope(he.Body); ok && env.Code == "rest_post_invalid_id" {
 				return wpPage{}, false, nil, nil
@@ -334,17 +121,6 @@ func (t *Target) listPages(ctx context.Context, op string, q url.Values) ([]wpPa
 	return pages, resp, nil
 }
 
-// serverNow is the site's clock from a response's Date header, else ours.
-// WordPress decides "future or now" by its own clock.
-func (t *Target) serverNow(resp *rest.Response) time.Time {
-	if resp != nil {
-		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-			return d.UTC()
-		}
-	}
-	return t.now().UTC()
-}
-
 func pageOp(verb string, obj sandbox.Object) string {
 	if obj.Page != nil && obj.Page.Title != "" {
 		return fmt.Sprintf("%s page %q", verb, obj.Page.Title)
@@ -352,15 +128,11 @@ func pageOp(verb string, obj sandbox.Object) string {
 	return fmt.Sprintf("%s page %s", verb, obj.ArtifactID)
 }
 
-// Assess checks a page at planning time: that WordPress will keep its slug
-// (and no page lastmile did not create holds it), that a publish time is in
-// the future, and what WordPress cannot do (forms, personalization).
-func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+// assessPage checks a page at planning time: that WordPress will keep its
+// slug (and no page lastmile did not create holds it), that a publish time
+// is in the future, and what WordPress cannot do (forms, personalization).
+func (t *Target) assessPage(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		a.Problems = append(a.Problems, unsupportedKind(t.name, obj.Kind))
-		return a, nil
-	}
 	p := obj.Page
 	if !validMarker().MatchString(obj.Marker) || strings.Contains(obj.Marker, "--") {
 		a.Problems = append(a.Problems, fmt.Sprintf("internal: the marker %q cannot be stored in an HTML comment", obj.Marker))
@@ -423,20 +195,6 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 	return a, nil
 }
 
-func unsupportedKind(target string, k sandbox.Kind) string {
-	alt := "a target that has them"
-	switch k {
-	case sandbox.KindEmail:
-		alt = "a mailchimp, hubspot or local target"
-	case sandbox.KindSegment:
-		alt = "a mailchimp, hubspot or local target (where the emails go)"
-	case sandbox.KindWorkflow:
-		alt = "a hubspot or local target"
-	}
-	return fmt.Sprintf("%s: target %q is a WordPress site, which publishes landing pages only; put this %s on %s by setting target on the artifact",
-		k, target, k, alt)
-}
-
 // filteredNote warns when the user lacks unfiltered_html and the content has
 // what WordPress then strips. Best effort: no note when it cannot tell.
 func (t *Target) filteredNote(ctx context.Context, raw string) string {
@@ -458,45 +216,8 @@ func (t *Target) filteredNote(ctx context.Context, raw string) string {
 		t.user, strings.Join(stripped, ", "))
 }
 
-// capabilities reads the user's capabilities once.
-func (t *Target) capabilities(ctx context.Context) (map[string]bool, error) {
-	t.capsMu.Lock()
-	defer t.capsMu.Unlock()
-	if t.caps != nil {
-		return t.caps, nil
-	}
-	me, err := getMe(ctx, t.client, t.path("/wp/v2/users/me", url.Values{"context": {"edit"}, "_fields": {"id,name,roles,capabilities"}}))
-	if err != nil {
-		return nil, t.fail("read the user's capabilities", err)
-	}
-	t.caps = me.Capabilities
-	return t.caps, nil
-}
-
-type wpUser struct {
-	ID           int             `json:"id"`
-	Name         string          `json:"name"`
-	Roles        []string        `json:"roles"`
-	Capabilities map[string]bool `json:"capabilities"`
-}
-
-func getMe(ctx context.Context, c *rest.Client, path string) (wpUser, error) {
-	resp, err := c.Do(ctx, rest.Request{Method: http.MethodGet, Path: path})
-	if err != nil {
-		return wpUser{}, err
-	}
-	var u wpUser
-	if err := resp.Decode(&u); err != nil {
-		return wpUser{}, fmt.Errorf("the site answered users/me with something that is not a user: %w", err)
-	}
-	return u, nil
-}
-
-// Live reads a page. found is false when it was deleted or trashed.
-func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sandbox.LiveState, bool, error) {
-	if kind != sandbox.KindPage {
-		return sandbox.LiveState{}, false, failf("read "+string(kind), []error{sandbox.ErrNotSupported}, "WordPress targets hold pages only")
-	}
+// livePage reads a page. found is false when it was deleted or trashed.
+func (t *Target) livePage(ctx context.Context, liveID string) (sandbox.LiveState, bool, error) {
 	p, found, _, err := t.getPage(ctx, "read page "+liveID, liveID)
 	if err != nil || !found {
 		return sandbox.LiveState{}, false, err
@@ -504,13 +225,10 @@ func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sa
 	return p.state(), true, nil
 }
 
-// Find looks for the page an interrupted attempt may have created: by slug,
-// then by WordPress's search over content (in case the slug changed), and in
-// both cases only a page whose content carries obj's marker.
-func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		return sandbox.LiveState{}, false, nil
-	}
+// findPage looks for the page an interrupted attempt may have created: by
+// slug, then by WordPress's search over content (in case the slug changed),
+// and in both cases only a page whose content carries obj's marker.
+func (t *Target) findPage(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
 	if obj.Marker == "" {
 		return sandbox.LiveState{}, false, failf(pageOp("find", obj), nil, "the object has no marker to look for")
 	}
@@ -538,17 +256,10 @@ func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveStat
 	return sandbox.LiveState{}, false, nil
 }
 
-// Put creates the page as a draft (liveID empty) or updates it. An update
-// leaves the page's status alone: a published page changes at once.
-func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
+// putPage creates the page as a draft (liveID empty) or updates it. An
+// update leaves the page's status alone: a published page changes at once.
+func (t *Target) putPage(ctx context.Context, op string, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
 	create := liveID == ""
-	op := pageOp("update", obj)
-	if create {
-		op = pageOp("create", obj)
-	}
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		return sandbox.LiveState{}, failf(op, []error{sandbox.ErrNotSupported}, "%s", unsupportedKind(t.name, obj.Kind))
-	}
 	p := obj.Page
 	if msg := slugProblem(p.Slug); msg != "" {
 		return sandbox.LiveState{}, failf(op, nil, "%s", msg)
@@ -573,7 +284,7 @@ func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sa
 		if err != nil {
 			if errors.Is(err, rest.ErrAmbiguous) {
 				// The page may exist: adopt it if it carries our marker.
-				if st, found, ferr := t.Find(ctx, obj); ferr == nil && found {
+				if st, found, ferr := t.findPage(ctx, obj); ferr == nil && found {
 					t.log.Info("wordpress: create page: the answer was lost but the page exists; adopting it", "target", t.name, "page", st.ID)
 					return st, nil
 				}
@@ -668,17 +379,10 @@ func slugTaken(slug string, other *wpPage) string {
 		slug, other.ID, other.Title.Raw, other.Status, other.url(), slug, other.ID)
 }
 
-// Publish makes the page public now (at zero) or schedules it (status
+// publishPage makes the page public now (at zero) or schedules it (status
 // future, date_gmt at). Idempotent: it reads the page first and does nothing
 // when it is already published, or scheduled for at.
-func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
-	op := pageOp("publish", obj)
-	if !at.IsZero() {
-		op = pageOp("schedule", obj)
-	}
-	if obj.Kind != sandbox.KindPage || obj.Page == nil {
-		return sandbox.LiveState{}, failf(op, []error{sandbox.ErrNotSupported}, "%s", unsupportedKind(t.name, obj.Kind))
-	}
+func (t *Target) publishPage(ctx context.Context, op string, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
 	id, err := strconv.Atoi(live.ID)
 	if err != nil {
 		return sandbox.LiveState{}, failf(op, nil, "%q is not a WordPress page id", live.ID)
@@ -780,15 +484,4 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.L
 func sameSecond(wp string, at time.Time) bool {
 	d, err := time.Parse(wpTime, wp)
 	return err == nil && d.Equal(at.UTC().Truncate(time.Second))
-}
-
-// Send is not something WordPress does.
-func (t *Target) Send(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
-	return sandbox.LiveState{}, failf(pageOp("send", obj), []error{sandbox.ErrNotSupported}, "WordPress sends no emails; put emails on a mailchimp, hubspot or local target")
-}
-
-// Metrics is not supported: WordPress core keeps no page-view statistics.
-func (t *Target) Metrics(ctx context.Context, req sandbox.MetricsRequest) ([]sandbox.Metrics, error) {
-	return nil, failf("fetch metrics", []error{sandbox.ErrNotSupported},
-		"WordPress core keeps no page-view statistics; read them from the site's analytics (Jetpack Stats, Google Analytics, …)")
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -42,7 +43,7 @@ func (t *Target) getList(ctx context.Context, id string, filters bool) (hsList, 
 
 func (t *Target) liveList(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
 	l, err := t.getList(ctx, id, false)
-	if status(err) == http.StatusNotFound {
+	if rest.StatusOf(err) == http.StatusNotFound {
 		return sandbox.LiveState{}, false, nil
 	}
 	if err != nil {
@@ -74,7 +75,7 @@ func (t *Target) findListRaw(ctx context.Context, obj sandbox.Object) (hsList, b
 	if err == nil && hasMarker(r.List.Name, obj.Marker) {
 		return r.List, true, nil
 	}
-	if err != nil && status(err) != http.StatusNotFound {
+	if err != nil && rest.StatusOf(err) != http.StatusNotFound {
 		return hsList{}, false, t.fail(op, err)
 	}
 	if obj.Marker == "" {
@@ -106,8 +107,8 @@ func (t *Target) findListRaw(ctx context.Context, obj sandbox.Object) (hsList, b
 // listExists reports HubSpot saying a list of that name exists.
 func listExists(err error) bool {
 	env := envelopeOf(err)
-	return status(err) == http.StatusConflict || strings.Contains(env.SubCategory, "DUPLICATE") ||
-		(status(err) == http.StatusBadRequest && strings.Contains(strings.ToLower(env.Message), "already exists"))
+	return rest.StatusOf(err) == http.StatusConflict || strings.Contains(env.SubCategory, "DUPLICATE") ||
+		(rest.StatusOf(err) == http.StatusBadRequest && strings.Contains(strings.ToLower(env.Message), "already exists"))
 }
 
 func (t *Target) putList(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
@@ -122,7 +123,7 @@ func (t *Target) putList(ctx context.Context, obj sandbox.Object, liveID string)
 	op := verb + " list " + quote(seg.Name)
 	plan := t.planList(seg, obj.Refs, obj.Segments, false)
 	if len(plan.problems) > 0 {
-		return sandbox.LiveState{}, &apiError{op: op, sentinel: sandbox.ErrNotSupported, text: "HubSpot cannot express the segment: " + strings.Join(plan.problems, "; ")}
+		return sandbox.LiveState{}, failure(op, "HubSpot cannot express the segment: "+strings.Join(plan.problems, "; "), nil, sandbox.ErrNotSupported)
 	}
 	name := markedName(seg.Name, obj.Marker)
 	var cur hsList
@@ -146,8 +147,7 @@ func (t *Target) putList(ctx context.Context, obj sandbox.Object, liveID string)
 		}, listExists)
 		if err != nil {
 			if listExists(err) {
-				return sandbox.LiveState{}, &apiError{op: op, sentinel: sandbox.ErrConflict, cause: err,
-					text: fmt.Sprintf("HubSpot already has a list named %q that lastmile did not create: rename the segment", name)}
+				return sandbox.LiveState{}, failure(op, fmt.Sprintf("HubSpot already has a list named %q that lastmile did not create: rename the segment", name), err, sandbox.ErrConflict)
 			}
 			return sandbox.LiveState{}, err
 		}
@@ -176,7 +176,7 @@ func (t *Target) putList(ctx context.Context, obj sandbox.Object, liveID string)
 			q := "?listName=" + url.QueryEscape(name)
 			if _, err := t.do(ctx, call{method: http.MethodPut, path: t.paths.lists + "/" + liveID + "/update-list-name" + q}, &r); err != nil {
 				if listExists(err) {
-					return sandbox.LiveState{}, &apiError{op: op, sentinel: sandbox.ErrConflict, cause: err, text: fmt.Sprintf("HubSpot already has another list named %q: rename the segment", name)}
+					return sandbox.LiveState{}, failure(op, fmt.Sprintf("HubSpot already has another list named %q: rename the segment", name), err, sandbox.ErrConflict)
 				}
 				return sandbox.LiveState{}, t.fail(op, err)
 			}
@@ -212,8 +212,7 @@ func (t *Target) sameType(op string, cur hsList, plan listPlan) error {
 	if cur.ProcessingType == "" || cur.ProcessingType == plan.processingType {
 		return nil
 	}
-	return &apiError{op: op, sentinel: sandbox.ErrConflict,
-		text: fmt.Sprintf("the HubSpot list is %s but the segment now needs a %s list (static addresses only make a MANUAL list; conditions a DYNAMIC one), and HubSpot cannot convert a list: stage the change as a new segment", cur.ProcessingType, plan.processingType)}
+	return failure(op, fmt.Sprintf("the HubSpot list is %s but the segment now needs a %s list (static addresses only make a MANUAL list; conditions a DYNAMIC one), and HubSpot cannot convert a list: stage the change as a new segment", cur.ProcessingType, plan.processingType), nil, sandbox.ErrConflict)
 }
 
 func (t *Target) updateListFilters(ctx context.Context, op, id string, fb map[string]any) (hsList, error) {

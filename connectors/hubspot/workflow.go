@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -325,7 +326,7 @@ func (t *Target) getFlow(ctx context.Context, id string) (hsFlow, map[string]any
 
 func (t *Target) liveFlow(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
 	f, _, err := t.getFlow(ctx, id)
-	if status(err) == http.StatusNotFound {
+	if rest.StatusOf(err) == http.StatusNotFound {
 		return sandbox.LiveState{}, false, nil
 	}
 	if err != nil {
@@ -376,7 +377,7 @@ func (t *Target) putFlow(ctx context.Context, obj sandbox.Object, liveID string)
 	op := verb + " workflow " + quote(wf.Name)
 	plan := t.planFlow(obj, false)
 	if len(plan.problems) > 0 {
-		return sandbox.LiveState{}, &apiError{op: op, sentinel: sandbox.ErrNotSupported, text: "HubSpot cannot express the workflow: " + strings.Join(plan.problems, "; ")}
+		return sandbox.LiveState{}, failure(op, "HubSpot cannot express the workflow: "+strings.Join(plan.problems, "; "), nil, sandbox.ErrNotSupported)
 	}
 	common := func(body map[string]any) map[string]any {
 		for k, v := range plan.fields {
@@ -431,7 +432,7 @@ func (t *Target) putFlowRevisionFrom(ctx context.Context, op, id string, cur hsF
 		if err == nil {
 			return f.state(), nil
 		}
-		if status(err) != http.StatusConflict || attempt >= 3 {
+		if rest.StatusOf(err) != http.StatusConflict || attempt >= 3 {
 			return sandbox.LiveState{}, t.fail(op, err)
 		}
 		raw = nil // read the current revision again
@@ -508,8 +509,7 @@ func putBody(raw map[string]any) map[string]any {
 }
 
 func (t *Target) flowTierError(op string) error {
-	return &apiError{op: op, sentinel: errors.Join(ErrTierCannotSend, sandbox.ErrNotSupported),
-		text: "the workflow stays off: HubSpot only runs a workflow whose emails are published, and this portal's tier cannot publish email through the API; publish the emails and turn the workflow on in HubSpot"}
+	return failure(op, "the workflow stays off: HubSpot only runs a workflow whose emails are published, and this portal's tier cannot publish email through the API; publish the emails and turn the workflow on in HubSpot", nil, ErrTierCannotSend, sandbox.ErrNotSupported)
 }
 
 func (t *Target) assessFlow(ctx context.Context, obj sandbox.Object, a *sandbox.Assessment) error {
@@ -537,7 +537,7 @@ func (t *Target) assessFlow(ctx context.Context, obj sandbox.Object, a *sandbox.
 			continue
 		}
 		e, err := t.getEmail(ctx, id)
-		if status(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			a.Problems = append(a.Problems, fmt.Sprintf("email %s sent by the workflow no longer exists in HubSpot", id))
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/lastmile/lastmile/connectors/internal/limits"
 )
 
 // limiter paces one portal's requests inside HubSpot's rolling window: at
@@ -58,24 +60,20 @@ type limiter struct {
 // arrives, then the answer's time.
 type slot struct{ sent, t time.Time }
 
-// limiters are shared by every Target of the same portal in this process
-// (HubSpot counts per portal, not per client). The key includes the base URL
-// so separate fakes in tests never share one.
-var (
-	limitersMu sync.Mutex
-	limiters   = map[string]*limiter{}
-)
+// Limits are what every Target of one HubSpot portal in a process shares:
+// the portal's rate limiter (HubSpot counts requests per portal, not per
+// client). A program makes one with NewLimits and gives it to every Target
+// it builds (WithLimits). A portal is known by the API's base URL and its
+// id, or, before the id is known, by a fingerprint of its token.
+type Limits struct {
+	limiters limits.Registry[*limiter]
+}
 
-func limiterFor(baseURL string, hubID int64, token string, max int, window, margin time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) *limiter {
-	key := limiterKey(baseURL, hubID, token)
-	limitersMu.Lock()
-	defer limitersMu.Unlock()
-	if l, ok := limiters[key]; ok {
-		return l
-	}
-	l := newLimiter(max, window, margin, now, sleep)
-	limiters[key] = l
-	return l
+// NewLimits returns an empty set of per-portal limits.
+func NewLimits() *Limits { return &Limits{} }
+
+func (ls *Limits) limiterFor(baseURL string, hubID int64, token string, mk func() *limiter) *limiter {
+	return ls.limiters.Get(limiterKey(baseURL, hubID, token), mk)
 }
 
 // limiterKey names a portal: its id when known, else a fingerprint of the
@@ -94,12 +92,7 @@ func (t *Target) adoptHubID(hubID int64) {
 	if hubID == 0 {
 		return
 	}
-	key := limiterKey(t.baseURL, hubID, "")
-	limitersMu.Lock()
-	defer limitersMu.Unlock()
-	if _, ok := limiters[key]; !ok {
-		limiters[key] = t.lim
-	}
+	t.limits.limiters.Alias(limiterKey(t.baseURL, hubID, ""), t.lim)
 }
 
 func newLimiter(max int, window, margin time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) *limiter {

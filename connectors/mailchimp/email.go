@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,7 +199,7 @@ func (t *Target) campaignPath(id string) string { return "/campaigns/" + url.Pat
 func (t *Target) getCampaign(ctx context.Context, id string) (campaignResponse, bool, error) {
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet, Path: t.campaignPath(id) + "?fields=" + campaignFields})
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return campaignResponse{}, false, nil
 		}
 		return campaignResponse{}, false, mapErr(err, t.name)
@@ -230,7 +231,7 @@ func (t *Target) liveCampaign(ctx context.Context, id string) (sandbox.LiveState
 	}
 	content, err := t.getContent(ctx, id)
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return sandbox.LiveState{}, false, nil
 		}
 		return sandbox.LiveState{}, false, err
@@ -345,7 +346,7 @@ func (t *Target) putEmail(ctx context.Context, obj sandbox.Object, liveID string
 }
 
 func (t *Target) editError(err error, id string) error {
-	switch httpStatus(err) {
+	switch rest.StatusOf(err) {
 	case http.StatusNotFound:
 		return fmt.Errorf("campaign %s no longer exists in Mailchimp: re-plan to create it again", id)
 	case http.StatusBadRequest:
@@ -489,7 +490,7 @@ func (t *Target) sendEmail(ctx context.Context, obj sandbox.Object, live sandbox
 			break
 		}
 		ambiguous := errors.Is(err, rest.ErrAmbiguous)
-		if !ambiguous && httpStatus(err) != http.StatusBadRequest {
+		if !ambiguous && rest.StatusOf(err) != http.StatusBadRequest {
 			return fail(mapErr(err, t.name))
 		}
 		// Ambiguous, or refused: either way the live status says whether
@@ -548,4 +549,92 @@ func (t *Target) checklist(ctx context.Context, id string) error {
 		ce.Items = append(ce.Items, ChecklistItem{Heading: "Checklist", Details: "Mailchimp says the campaign is not ready but named no item; open it in Mailchimp"})
 	}
 	return ce
+}
+
+func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+	e := obj.Email
+	a := sandbox.Assessment{AudienceSize: -1}
+	listName, listSize, found, err := t.audienceInfo(ctx)
+	if err != nil {
+		return a, err
+	}
+	if !found {
+		a.Problems = append(a.Problems, t.missingAudience())
+	}
+	in, err := t.resolveRefs(ctx, obj, e.Audience.Include, false, false)
+	if err != nil {
+		a.Problems = append(a.Problems, err.Error())
+	}
+	out, err := t.resolveRefs(ctx, obj, e.Audience.Exclude, false, false)
+	if err != nil {
+		a.Problems = append(a.Problems, err.Error())
+	}
+	opts, problems := t.audience(in, out)
+	a.Problems = append(a.Problems, problems...)
+	b := t.buildEmail(obj, opts)
+	a.Problems = append(a.Problems, b.problems...)
+
+	// What the send checklist would refuse, said before anything is written.
+	if strings.TrimSpace(e.Subject) == "" {
+		a.Problems = append(a.Problems, "the email has no subject line, which Mailchimp requires to send")
+	}
+	if strings.TrimSpace(e.FromName) == "" {
+		a.Problems = append(a.Problems, "the email has no from name, which Mailchimp requires to send")
+	}
+	if replyTo(e) == "" {
+		a.Problems = append(a.Problems, "the email has neither reply_to nor from_email; Mailchimp needs a reply-to address to send")
+	}
+	if strings.TrimSpace(e.HTML) == "" {
+		a.Problems = append(a.Problems, "the email has no HTML content")
+	}
+
+	if r := strings.TrimSpace(e.ReplyTo); r != "" && e.FromEmail != "" && !strings.EqualFold(r, strings.TrimSpace(e.FromEmail)) {
+		a.Notes = append(a.Notes, fmt.Sprintf("Mailchimp sends from the reply-to address: %s is used as both from and reply-to; from_email %s is not used", r, e.FromEmail))
+	}
+	if b.campaign.Settings.AutoFooter {
+		a.Notes = append(a.Notes, "the email has no {{ unsubscribe_url }} link: Mailchimp will append its standard footer with an unsubscribe link and the audience's postal address")
+	}
+	if e.SendAt != nil {
+		if n := quarterNote(*e.SendAt); n != "" {
+			a.Notes = append(a.Notes, n)
+		}
+		switch when, now := QuarterHour(*e.SendAt), t.now(); {
+		case !when.After(now):
+			a.Problems = append(a.Problems, fmt.Sprintf("the send time %s UTC has passed; set a later send_at, or none to send at promotion", when.Format("2006-01-02 15:04")))
+		case when.After(now.AddDate(1, 0, 0)):
+			a.Problems = append(a.Problems, fmt.Sprintf("the send time %s UTC is more than a year ahead; Mailchimp schedules at most one year in advance", when.Format("2006-01-02")))
+		}
+	}
+	a.Notes = append(a.Notes, b.notes...)
+
+	// The email's own campaign, when it is live (the planner passes the
+	// campaign's live ids): Mailchimp cannot edit a scheduled or sent one.
+	if id := obj.Refs[obj.ArtifactID]; id != "" {
+		c, found, err := t.getCampaign(ctx, id)
+		switch {
+		case err != nil:
+			return a, fmt.Errorf("mailchimp: assess email %q: %w", e.Name, err)
+		case found && campaignSent(c.Status):
+			a.Notes = append(a.Notes, fmt.Sprintf("Mailchimp has sent this email (campaign %s); a sent campaign cannot change, so the new revision is not applied there and nothing is sent again", id))
+		case found && campaignScheduled(c.Status):
+			a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp has this email scheduled (campaign %s), and a scheduled campaign cannot be edited: unschedule it in Mailchimp and plan again, or stage the change as a new email", id))
+		}
+	}
+
+	switch {
+	case len(e.Audience.Include) == 0 && len(e.Audience.Exclude) == 0:
+		if found {
+			a.AudienceSize = listSize
+			a.Notes = append(a.Notes, fmt.Sprintf("the email goes to the whole Mailchimp audience %q (%d subscribed contacts)", listName, listSize))
+		}
+	case len(in) == 1 && len(out) == 0 && in[0].liveID != 0:
+		if seg, ok, err := t.getSegment(ctx, strconv.Itoa(in[0].liveID)); err != nil {
+			return a, fmt.Errorf("mailchimp: assess email %q: %w", e.Name, err)
+		} else if ok {
+			a.AudienceSize = seg.MemberCount
+		} else {
+			a.Problems = append(a.Problems, fmt.Sprintf("audience segment %q is recorded as live (Mailchimp id %d) but no longer exists; re-plan after promoting it again", in[0].name, in[0].liveID))
+		}
+	}
+	return a, nil
 }

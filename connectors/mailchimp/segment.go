@@ -470,7 +470,7 @@ func (t *Target) getSegment(ctx context.Context, id string) (segmentResponse, bo
 	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
 		Path: t.segmentsPath() + "/" + url.PathEscape(id) + "?fields=" + segmentFields})
 	if err != nil {
-		if httpStatus(err) == http.StatusNotFound {
+		if rest.StatusOf(err) == http.StatusNotFound {
 			return segmentResponse{}, false, nil
 		}
 		return segmentResponse{}, false, mapErr(err, t.name)
@@ -537,10 +537,10 @@ func (t *Target) putSegment(ctx context.Context, obj sandbox.Object, liveID stri
 		resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodPatch, Idempotent: true,
 			Path: t.segmentsPath() + "/" + url.PathEscape(liveID), Body: req})
 		if err != nil {
-			if httpStatus(err) == http.StatusNotFound {
+			if rest.StatusOf(err) == http.StatusNotFound {
 				return fail(fmt.Errorf("segment %s no longer exists on the audience: re-plan to create it again", liveID))
 			}
-			if httpStatus(err) == http.StatusBadRequest {
+			if rest.StatusOf(err) == http.StatusBadRequest {
 				if p, _ := problemOf(err); strings.Contains(p.Detail+fmt.Sprint(p.Errors), "static") {
 					return fail(fmt.Errorf("%w: Mailchimp cannot turn a static segment into one with conditions or back; delete segment %s in Mailchimp and re-plan (%w)", mapErr(err, t.name), liveID, sandbox.ErrConflict))
 				}
@@ -585,4 +585,31 @@ func (t *Target) putSegment(ctx context.Context, obj sandbox.Object, liveID stri
 		}
 		t.log.Info("mailchimp: segment create failed before being applied; retrying", "target", t.name, "marker", obj.Marker, "attempt", attempt)
 	}
+}
+
+func (t *Target) assessSegment(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
+	s := obj.Segment
+	a := sandbox.Assessment{AudienceSize: -1}
+	_, _, found, err := t.audienceInfo(ctx)
+	if err != nil {
+		return a, err
+	}
+	if !found {
+		a.Problems = append(a.Problems, t.missingAudience())
+	}
+	var problems []string
+	in, err := t.resolveRefs(ctx, obj, s.IncludeSegments, false, false)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	out, err := t.resolveRefs(ctx, obj, s.ExcludeSegments, false, false)
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	_, tr := t.segmentRequest(obj, s, in, out)
+	a.Problems = append(a.Problems, problems...)
+	a.Problems = append(a.Problems, tr.problems...)
+	a.Notes = append(a.Notes, tr.notes...)
+	a.Notes = append(a.Notes, assumedNotes(tr.assumed)...)
+	return a, nil
 }
