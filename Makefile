@@ -18,6 +18,13 @@ MCPB    := npx --prefix packaging/mcpb --no -- mcpb
 # file's words through file I/O, f.Sync), forced on this machine.
 PORTABLE_TESTS := ./internal/osfile/ ./store/ ./sandbox/
 
+# The packages whose goroutines share state, run under the race detector
+# by make test: the MCP transport and tools, the sandbox and its promoter,
+# the store, the caches, and the connectors with their rate limiters.
+RACE_TESTS := ./tools/ ./sandbox/ ./store/ ./internal/... ./connectors/...
+# staticcheck, pinned; `go run` fetches it through the module proxy.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 .PHONY: build test test-short test-portable bench lint e2e demo clean cross release mcpb
 
 build:
@@ -29,6 +36,7 @@ build:
 # with a line naming what was skipped and why (scripts/test).
 test: build lint
 	$(GO) test -count=1 -timeout 30m -tags lastmile_portable $(PORTABLE_TESTS)
+	$(GO) test -race -count=1 -timeout 30m $(RACE_TESTS)
 	GO=$(GO) scripts/test
 
 # The store and journal tests with the portable code (what Windows runs).
@@ -53,6 +61,7 @@ bench: build
 
 lint:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	bash -n scripts/test .ci/run
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

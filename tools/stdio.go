@@ -380,9 +380,8 @@ func (s *stdioSession) RequestElicitation(ctx context.Context, req mcp.Elicitati
 }
 
 func (s *stdioSession) answer(env envelope) {
-	id := string(bytes.Trim(env.ID, `"`))
 	s.mu.Lock()
-	ch := s.questions[id]
+	ch := s.questions[string(bytes.Trim(env.ID, `"`))]
 	s.mu.Unlock()
 	if ch != nil {
 		select {

@@ -619,18 +619,6 @@ func setApprovalSection(t *testing.T, path, section string) {
 	}
 }
 
-func appendFile(t *testing.T, path, text string) {
-	t.Helper()
-	fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	if _, err := fh.WriteString(text); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // requireApprovers makes every plan in dir need n approvers.
 func requireApprovers(t *testing.T, dir string, n int) {
 	t.Helper()

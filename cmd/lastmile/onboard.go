@@ -170,9 +170,7 @@ func websiteURL(s string) string {
 func splitList(vs []string) []string {
 	var out []string
 	for _, v := range vs {
-		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' || r == '\t' }) {
-			out = append(out, f)
-		}
+		out = append(out, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' || r == '\t' })...)
 	}
 	return out
 }

@@ -262,7 +262,7 @@ func oauthMetadata(ctx context.Context, hc *http.Client, metadataURL, token stri
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return metadata{}, fmt.Errorf("Mailchimp rejected the new token at the metadata endpoint (HTTP %d): %w", resp.StatusCode, sandbox.ErrAuth)
+		return metadata{}, fmt.Errorf("the new token was refused by Mailchimp's metadata endpoint (HTTP %d): %w", resp.StatusCode, sandbox.ErrAuth)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return metadata{}, fmt.Errorf("reading the OAuth metadata: HTTP %d", resp.StatusCode)

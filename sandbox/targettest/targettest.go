@@ -220,11 +220,6 @@ func NewID(prefix string) string {
 	return prefix + string(head[:]) + randomBase32(16)
 }
 
-var kindPrefix = map[sandbox.Kind]string{
-	sandbox.KindEmail: sandbox.PrefixEmail, sandbox.KindSegment: sandbox.PrefixSegment,
-	sandbox.KindWorkflow: sandbox.PrefixWorkflow, sandbox.KindPage: sandbox.PrefixPage,
-}
-
 func (s *suite) next() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

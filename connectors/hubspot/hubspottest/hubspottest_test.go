@@ -92,7 +92,7 @@ func TestResponsesConform(t *testing.T) {
 	conform(t, schemaListFetched, body)
 	_, _, body = c.do("POST", "/crm/v3/lists/search", map[string]any{"query": "germ", "offset": 0, "additionalProperties": []any{}})
 	conform(t, schemaListSearchRes, body)
-	st, _, body = c.do("POST", "/crm/v3/lists", map[string]any{"name": "Static", "objectTypeId": "0-1", "processingType": "MANUAL"})
+	_, _, body = c.do("POST", "/crm/v3/lists", map[string]any{"name": "Static", "objectTypeId": "0-1", "processingType": "MANUAL"})
 	_ = json.Unmarshal(body, &lc)
 	_, _, body = c.do("PUT", "/crm/v3/lists/"+lc.List.ListID+"/memberships/add", []string{s.AddContacts("a@x.test")[0], "999"})
 	conform(t, schemaMembersUpdate, body)
