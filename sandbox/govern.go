@@ -277,8 +277,9 @@ type warmCheck struct {
 // warm starts checking a revision inside the transaction that stages it,
 // with the segments its audience is counted through (see segmentsOf). It
 // checks exactly what Check would read back after the commit. The final
-// revision is not kept in s.finals: plans read revisions back from the
-// store and keep what they derive from those.
+// revision it derives is kept in s.finals, keyed by the revision's content
+// hash and the campaign's UTM, so the first plan after staging finds it;
+// if the commit fails, the entry is never asked for.
 func (s *Sandbox) warm(ctx context.Context, c *Campaign, a *Artifact, r *Revision, segs map[string]*Segment) *warmCheck {
 	p, err := s.policy.Policy()
 	if err != nil || len(p.Rules()) == 0 {
@@ -289,7 +290,7 @@ func (s *Sandbox) warm(ctx context.Context, c *Campaign, a *Artifact, r *Revisio
 		defer close(w.done)
 		audience := s.audienceSize(ctx, a, r, segs)
 		w.rep = s.checkDocs(p, []checkItem{{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
-			return s.document(c, a, Final(c, r), audience)
+			return s.document(c, a, s.final(c, r), audience)
 		}}})
 	}()
 	return w

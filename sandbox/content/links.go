@@ -133,9 +133,10 @@ func escapeAttrAll(s string) string {
 	if !strings.ContainsAny(s, `&"<>`) {
 		return s
 	}
-	r := strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "&lt;", ">", "&gt;")
-	return r.Replace(s)
+	return attrEscaper.Replace(s)
 }
+
+var attrEscaper = strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "&lt;", ">", "&gt;")
 
 // addUTM adds the missing params to an http(s) URL; changed is false when
 // the URL is not one to tag or already has them all.
