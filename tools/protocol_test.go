@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/server"
+
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/tools"
 )
 
 // Protocol rules each message is held to over stdio, from the spec: what is
@@ -272,4 +277,42 @@ func TestNestedColumnsAreRefusedInWords(t *testing.T) {
 	args := with(emailArgs(cmp), "html", nil, "blocks", []obj{{"type": "columns", "columns": []any{[]obj{cell}, []obj{{"type": "paragraph", "text": "w"}}}}})
 	delete(args, "html")
 	mustToolError(t, h.call(t, "create_email", args), "blocks[0].columns[0][0].columns: columns cannot be nested inside a column")
+}
+
+// serve --http runs the same checks before mcp-go's dispatch.
+func TestHTTPChecksBeforeDispatch(t *testing.T) {
+	h := newHarness(t)
+	srv := tools.New(h.sb, tools.Options{})
+	hs := httptest.NewServer(tools.Checked(srv, server.NewStreamableHTTPServer(srv, server.WithEndpointPath("/mcp"))))
+	defer hs.Close()
+	post := func(body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: HTTP %d, not JSON: %s", body, resp.StatusCode, data)
+		}
+		return m
+	}
+	if code, _ := errorOf(t, post(`{"jsonrpc":"2.0","id":null,"method":"ping"}`)); code != -32600 {
+		t.Errorf("a null id over HTTP: %v", code)
+	}
+	if resp := post(`{"jsonrpc":"2.0","id":3,"method":"tools/list",`); resp["id"] != float64(3) {
+		t.Errorf("malformed JSON over HTTP answered without its id: %v", resp)
+	}
+	init := post(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`)
+	if init["result"] == nil {
+		t.Fatalf("initialize over HTTP: %v", init)
+	}
+	if code, _ := errorOf(t, post(`{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"build_campaign"}}`)); code != -32602 {
+		t.Errorf("prompts/get without brief over HTTP: %v", code)
+	}
 }
