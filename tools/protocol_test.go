@@ -12,6 +12,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/tools"
@@ -314,5 +315,32 @@ func TestHTTPChecksBeforeDispatch(t *testing.T) {
 	}
 	if code, _ := errorOf(t, post(`{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"build_campaign"}}`)); code != -32602 {
 		t.Errorf("prompts/get without brief over HTTP: %v", code)
+	}
+}
+
+// Past 64 requests in flight a request is refused at once, and the read
+// loop stays free: a ping is still answered, as the answers the requests in
+// flight may be waiting on would be read.
+func TestStdioBoundsRequestsInFlightWithoutBlocking(t *testing.T) {
+	assessing := make(chan struct{}, 100)
+	p := newStdioPeerWrapping(t, func(lt *local.Target) sandbox.Target { return stuckTarget{lt, assessing} })
+	res := p.callTool(1, "create_campaign", `{"name":"Busy","industry":"retail"}`)
+	id := res["structuredContent"].(map[string]any)["id"].(string)
+	p.callTool(2, "build_segment", `{"campaign_id":"`+id+`","name":"Everyone","conditions":[{"property":"email","operator":"exists"}]}`)
+	for i := range 64 {
+		io.WriteString(p.in, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"plan_promotion","arguments":{"campaign_id":"%s"}}}`+"\n", 100+i, id))
+	}
+	busy := p.roundTrip(fmt.Sprintf(`{"jsonrpc":"2.0","id":200,"method":"tools/call","params":{"name":"plan_promotion","arguments":{"campaign_id":"%s"}}}`, id))
+	if code, msg := errorOf(t, busy); code != -32000 || busy["id"] != float64(200) || !strings.Contains(msg, "in flight") {
+		t.Fatalf("the 65th request: %v", busy)
+	}
+	if pong := p.roundTrip(`{"jsonrpc":"2.0","id":201,"method":"ping"}`); pong["id"] != float64(201) {
+		t.Fatalf("with 64 requests in flight, the ping got %v", pong)
+	}
+	for i := range 64 {
+		io.WriteString(p.in, fmt.Sprintf(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%d}}`+"\n", 100+i))
+	}
+	if pong := p.roundTrip(`{"jsonrpc":"2.0","id":202,"method":"ping"}`); pong["id"] != float64(202) {
+		t.Fatalf("after the cancels, the next answer is %v", pong)
 	}
 }

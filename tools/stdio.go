@@ -45,9 +45,10 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 	go w.run()
 
 	var inFlight sync.WaitGroup
-	// Requests run concurrently (a promotion waiting for the user's answer
-	// must not stop the loop that reads it), up to a bound: a client that
-	// floods the server is read no faster than it is served.
+	// Requests run concurrently: a promotion waiting for the user's answer
+	// must not stop the loop that reads it. A request past the bound is
+	// answered at once with an error, never waited for: the loop must stay
+	// free to read the answers the requests in flight may be waiting on.
 	slots := make(chan struct{}, maxConcurrentRequests)
 	r := bufio.NewReaderSize(in, 64<<10)
 	var readErr error
@@ -59,8 +60,7 @@ func ServeStdio(ctx context.Context, s *server.MCPServer, in io.Reader, out io.W
 			continue
 		}
 		if len(bytes.TrimSpace(line)) > 0 {
-			if call := route(ctx, s, sess, w, line, at, log); call != nil {
-				slots <- struct{}{}
+			if call := route(ctx, s, sess, w, line, at, slots, log); call != nil {
 				inFlight.Go(func() {
 					defer func() { <-slots }()
 					call()
@@ -116,7 +116,9 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 // route handles one message read at the given time. A request is returned
 // as a func to run concurrently; notifications and answers to the server's
 // own questions are handled here, in order.
-func route(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *outbox, line []byte, at time.Time, log *slog.Logger) func() {
+// A request it returns holds one of slots, which the caller frees when the
+// request is answered.
+func route(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *outbox, line []byte, at time.Time, slots chan struct{}, log *slog.Logger) func() {
 	env, bad := readEnvelope(line)
 	if bad != nil {
 		w.send(bad)
@@ -141,6 +143,12 @@ func route(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *outb
 		w.send(refusal)
 		return nil
 	}
+	select {
+	case slots <- struct{}{}:
+	default:
+		w.send(errorMessage(env.ID, errBusy, fmt.Sprintf("%d requests are already in flight; wait for their answers and send this again", maxConcurrentRequests)))
+		return nil
+	}
 	// Tracked now, on the read loop, so that a cancellation read next finds
 	// the request even before it starts.
 	cctx, done := sess.track(ctx, env.ID)
@@ -161,10 +169,15 @@ func route(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *outb
 		// client that sends requests right behind it finds the session
 		// initialized.
 		call()
+		<-slots
 		return nil
 	}
 	return call
 }
+
+// errBusy is the JSON-RPC error (in the implementation-defined range) for a
+// request past maxConcurrentRequests.
+const errBusy = -32000
 
 // handle dispatches a request, turning a panic into an internal error with
 // the request's id.
