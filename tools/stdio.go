@@ -160,8 +160,10 @@ func route(ctx context.Context, s *server.MCPServer, sess *stdioSession, w *outb
 			return
 		}
 		if resp != nil {
-			w.send(resp)
+			// Logged before it is sent: once the client has the answer,
+			// the line is in the log.
 			log.Debug("answered", "method", env.Method, "tool", env.Params.Name, "id", string(env.ID), "duration_us", time.Since(at).Microseconds())
+			w.send(resp)
 		}
 	}
 	if env.Method == string(mcp.MethodInitialize) {
