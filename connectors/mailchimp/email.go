@@ -197,18 +197,7 @@ func (t *Target) audience(refsIn, refsOut []segRef) (opts *segmentOpts, problems
 func (t *Target) campaignPath(id string) string { return "/campaigns/" + url.PathEscape(id) }
 
 func (t *Target) getCampaign(ctx context.Context, id string) (campaignResponse, bool, error) {
-	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet, Path: t.campaignPath(id) + "?fields=" + campaignFields})
-	if err != nil {
-		if rest.StatusOf(err) == http.StatusNotFound {
-			return campaignResponse{}, false, nil
-		}
-		return campaignResponse{}, false, mapErr(err, t.name)
-	}
-	var c campaignResponse
-	if err := resp.Decode(&c); err != nil {
-		return campaignResponse{}, false, fmt.Errorf("decoding the campaign: %w", err)
-	}
-	return c, true, nil
+	return getOne[campaignResponse](ctx, t, t.campaignPath(id)+"?fields="+campaignFields, "campaign")
 }
 
 func (t *Target) getContent(ctx context.Context, id string) (contentResponse, error) {

@@ -467,19 +467,7 @@ func (t *Target) segmentState(s segmentResponse) sandbox.LiveState {
 }
 
 func (t *Target) getSegment(ctx context.Context, id string) (segmentResponse, bool, error) {
-	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
-		Path: t.segmentsPath() + "/" + url.PathEscape(id) + "?fields=" + segmentFields})
-	if err != nil {
-		if rest.StatusOf(err) == http.StatusNotFound {
-			return segmentResponse{}, false, nil
-		}
-		return segmentResponse{}, false, mapErr(err, t.name)
-	}
-	var s segmentResponse
-	if err := resp.Decode(&s); err != nil {
-		return segmentResponse{}, false, fmt.Errorf("decoding the segment: %w", err)
-	}
-	return s, true, nil
+	return getOne[segmentResponse](ctx, t, t.segmentsPath()+"/"+url.PathEscape(id)+"?fields="+segmentFields, "segment")
 }
 
 // findSegment pages through the audience's segments for the marker.

@@ -422,3 +422,19 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, live sandbox.Live
 func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.LiveState, at time.Time) (sandbox.LiveState, error) {
 	return sandbox.LiveState{}, notSupported(obj.Kind)
 }
+
+// getOne reads the object at path; found is false when Mailchimp answers
+// 404 (it was deleted, or never made).
+func getOne[T any](ctx context.Context, t *Target, path, what string) (v T, found bool, err error) {
+	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet, Path: path})
+	if err != nil {
+		if rest.StatusOf(err) == http.StatusNotFound {
+			return v, false, nil
+		}
+		return v, false, mapErr(err, t.name)
+	}
+	if err := resp.Decode(&v); err != nil {
+		return v, false, fmt.Errorf("decoding the %s: %w", what, err)
+	}
+	return v, true, nil
+}
