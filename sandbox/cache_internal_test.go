@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/lastmile/lastmile/governance"
-	"github.com/lastmile/lastmile/store"
 )
 
 // The governance cache is bounded in bytes: checking thousands of distinct
@@ -15,11 +14,8 @@ import (
 // (Bounding the count of reports instead let 4,096 of them grow the heap
 // from 60 to 211 MiB.)
 func TestChecksCacheBoundsTheHeap(t *testing.T) {
-	p, err := governance.Load("../testdata/policy/acme.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := New(Options{Store: store.NewMemory(), Policy: StaticPolicy{P: p}, DataDir: t.TempDir()})
+	sb := sampleSandbox(t)
+	p, err := sb.Policy()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -719,11 +719,7 @@ func (s *Sandbox) GetPlanPage(ctx context.Context, id string, offset, limit int)
 	if err != nil {
 		return nil, err
 	}
-	offset = min(max(offset, 0), len(p.Steps))
-	end := len(p.Steps)
-	if limit > 0 {
-		end = min(end, offset+limit)
-	}
+	offset, end := pageBounds(len(p.Steps), offset, limit)
 	out := *p
 	out.Status = p.effectiveStatus(s.clock())
 	out.Steps = cloneSteps(p.Steps[offset:end])
@@ -1020,14 +1016,21 @@ func (s *Sandbox) GetPlanStatusPage(ctx context.Context, id string, offset, limi
 	return pg, s.result(&view, states(recs)).Steps, nil
 }
 
-// Page is the plan as a PlanPage: up to limit of its steps from offset.
+// Page is the plan as a PlanPage: up to limit of its steps from offset. It
+// shares the plan's memory (GetPlanPage's copies).
 func (p *Plan) Page(offset, limit int) *PlanPage {
-	offset = min(max(offset, 0), len(p.Steps))
-	end := len(p.Steps)
-	if limit > 0 {
-		end = min(end, offset+limit)
-	}
+	offset, end := pageBounds(len(p.Steps), offset, limit)
 	out := *p
 	out.Steps = p.Steps[offset:end]
 	return &PlanPage{Plan: &out, Offset: offset, Total: len(p.Steps), Irreversible: p.Irreversible()}
+}
+
+// pageBounds clamps a page of up to limit items from offset (0-based;
+// limit ≤ 0 means all) to n items.
+func pageBounds(n, offset, limit int) (start, end int) {
+	start, end = min(max(offset, 0), n), n
+	if limit > 0 {
+		end = min(end, start+limit)
+	}
+	return start, end
 }

@@ -12,14 +12,7 @@ import (
 // The report of the check started before the commit is, finding for
 // finding, the report of checking the artifact once it is stored.
 func TestWarmCheckIsTheStoredCheck(t *testing.T) {
-	p, err := governance.Load("../testdata/policy/acme.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := New(Options{Store: store.NewMemory(), Policy: StaticPolicy{P: p}, DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := sampleSandbox(t)
 	ctx := context.Background()
 	c, err := sb.CreateCampaign(ctx, "test", CampaignInput{Name: "Warm", Markets: []string{"US", "DE"}})
 	if err != nil {
@@ -52,4 +45,18 @@ func TestWarmCheckIsTheStoredCheck(t *testing.T) {
 	if len(email.warm.rep.Findings) == 0 {
 		t.Fatal("the email's check found nothing: the comparison proves little")
 	}
+}
+
+// sampleSandbox is a sandbox over the memory store under the sample policy.
+func sampleSandbox(t *testing.T) *Sandbox {
+	t.Helper()
+	p, err := governance.Load("../testdata/policy/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := New(Options{Store: store.NewMemory(), Policy: StaticPolicy{P: p}, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb
 }

@@ -98,7 +98,7 @@ func main() {
 		if err := os.WriteFile(filepath.Join(*out, file), append(b, '\n'), 0o644); err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("%s: %d schemas, %d bytes\n", file, len(keys), len(b))
+		fmt.Fprintf(os.Stderr, "%s: %d schemas, %d bytes\n", file, len(keys), len(b))
 	}
 }
 
