@@ -308,12 +308,6 @@ func schemaProblems(err error, props map[string][]string) []string {
 		case *kind.Not:
 			// The one "not" in the schemas: a cell is a block without columns.
 			lines = append(lines, fmt.Sprintf("%s: columns cannot be nested inside a column", join(field, "columns")))
-		case *kind.FalseSchema:
-			field, last := fieldPath(e.InstanceLocation[:max(len(e.InstanceLocation)-1, 0)]), ""
-			if n := len(e.InstanceLocation); n > 0 {
-				last = e.InstanceLocation[n-1]
-			}
-			lines = append(lines, fmt.Sprintf("%s: is not a field here", join(field, last)))
 		case *kind.Type:
 			lines = append(lines, fmt.Sprintf("%s: must be %s, not %s", orArgs(field), strings.Join(k.Want, " or "), k.Got))
 		case *kind.Enum:

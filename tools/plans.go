@@ -289,8 +289,11 @@ func confirmTool(d deps) Tool {
 			if err != nil {
 				return confirmOut{}, "", err
 			}
-			p, _ := d.sb.GetPlan(ctx, in.PlanID)
-			out := newConfirmOut(p, res)
+			var page *sandbox.Plan
+			if pg, err := d.sb.GetPlanPage(ctx, in.PlanID, 0, stepsPerPage); err == nil {
+				page = pg.Plan
+			}
+			out := newConfirmOut(page, res)
 			msg := fmt.Sprintf("Plan %s promoted: %d steps done.", res.PlanID, out.Done)
 			if res.AlreadyPromoted {
 				msg = fmt.Sprintf("Plan %s was already promoted; nothing was changed. This is the earlier result.", res.PlanID)

@@ -1,7 +1,9 @@
 package tools
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -164,19 +166,17 @@ func planNext(p *sandbox.Plan, approve string) string {
 // errorsFirst orders findings errors, warnings, suggestions, keeping the
 // report's order within each level.
 func errorsFirst(fs []governance.Finding) []governance.Finding {
-	out := make([]governance.Finding, 0, len(fs))
-	for _, level := range []string{governance.LevelError, governance.LevelWarning} {
-		for _, f := range fs {
-			if f.Level == level {
-				out = append(out, f)
-			}
+	rank := func(f governance.Finding) int {
+		switch f.Level {
+		case governance.LevelError:
+			return 0
+		case governance.LevelWarning:
+			return 1
 		}
+		return 2
 	}
-	for _, f := range fs {
-		if f.Level != governance.LevelError && f.Level != governance.LevelWarning {
-			out = append(out, f)
-		}
-	}
+	out := slices.Clone(fs)
+	slices.SortStableFunc(out, func(a, b governance.Finding) int { return cmp.Compare(rank(a), rank(b)) })
 	return out
 }
 
@@ -195,12 +195,14 @@ type confirmOut struct {
 	Next            string          `json:"next"`
 }
 
-func newConfirmOut(p *sandbox.Plan, res *sandbox.PromotionResult) confirmOut {
+// newConfirmOut is a promotion's answer; page, when known, is the plan's
+// first page of steps, which names them.
+func newConfirmOut(page *sandbox.Plan, res *sandbox.PromotionResult) confirmOut {
 	out := confirmOut{PlanID: res.PlanID, Status: res.Status, AlreadyPromoted: res.AlreadyPromoted, Resumed: res.Resumed,
 		StepCount: len(res.Steps), Steps: []stepOut{}, Strays: res.Strays, Next: "Use fetch_metrics to read results as they come in."}
 	steps := map[int]sandbox.PlanStep{}
-	if p != nil {
-		for _, s := range p.Steps {
+	if page != nil {
+		for _, s := range page.Steps {
 			steps[s.N] = s
 		}
 	}
