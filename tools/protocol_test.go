@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/lastmile/lastmile/connectors/local"
@@ -342,5 +345,42 @@ func TestStdioBoundsRequestsInFlightWithoutBlocking(t *testing.T) {
 	}
 	if pong := p.roundTrip(`{"jsonrpc":"2.0","id":202,"method":"ping"}`); pong["id"] != float64(202) {
 		t.Fatalf("after the cancels, the next answer is %v", pong)
+	}
+}
+
+// One road: a middleware added to the server sees every tool call that
+// arrives over stdio, reads and writes alike, as it does over HTTP.
+func TestStdioCallsGoThroughMCPGoDispatch(t *testing.T) {
+	h := newHarness(t)
+	srv := tools.New(h.sb, tools.Options{})
+	var seen []string
+	var mu sync.Mutex
+	srv.Use(func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			mu.Lock()
+			seen = append(seen, req.Params.Name)
+			mu.Unlock()
+			return next(ctx, req)
+		}
+	})
+	c := stdioClient(t, srv, client.WithProtocolVersion(proto1125))
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "road", Version: "0"}
+	init.Params.ProtocolVersion = proto1125
+	if _, err := c.Initialize(context.Background(), init); err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range []struct {
+		name string
+		args obj
+	}{{"create_campaign", obj{"name": "Road"}}, {"list_campaigns", obj{}}, {"get_plan", obj{"plan_id": "pln_missing"}}} {
+		if _, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: call.name, Arguments: call.args}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, ",") != "create_campaign,list_campaigns,get_plan" {
+		t.Fatalf("the middleware saw %v", seen)
 	}
 }
