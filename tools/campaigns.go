@@ -13,11 +13,11 @@ import (
 
 type createCampaignIn struct {
 	Name     string       `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Short campaign name, e.g. \"Spring launch 2027\"."`
-	Brief    string       `json:"brief,omitempty" jsonschema_description:"What the campaign is about and for whom; kept with the campaign for reviewers."`
+	Brief    string       `json:"brief,omitempty" jsonschema_description:"What the campaign is about and for whom, for reviewers."`
 	Goal     string       `json:"goal,omitempty" jsonschema_description:"The outcome it should achieve, e.g. \"200 demo requests\"."`
-	Markets  []string     `json:"markets,omitempty" jsonschema_description:"Countries the campaign reaches, as ISO 3166-1 alpha-2 codes (US, GB, DE, CA). Compliance rules (consent, disclaimers, approvals) depend on them."`
+	Markets  []string     `json:"markets,omitempty" jsonschema_description:"Countries it reaches, ISO 3166-1 alpha-2 (US, GB, DE, CA); compliance rules depend on them."`
 	Industry string       `json:"industry,omitempty" jsonschema_description:"Industry for policy rules, e.g. finserv, health, retail."`
-	Target   string       `json:"target,omitempty" jsonschema_description:"Configured target that artifacts go live on, e.g. local, hubspot; default from the configuration (local out of the box)."`
+	Target   string       `json:"target,omitempty" jsonschema_description:"Configured target its artifacts go live on, e.g. local, hubspot; default from the configuration."`
 	UTM      *sandbox.UTM `json:"utm,omitempty" jsonschema_description:"UTM parameters added to every link of every email and page at promotion."`
 }
 
@@ -108,7 +108,7 @@ func campaignTools(d deps) []Tool {
 		spec[getCampaignIn, getCampaignOut]{
 			name:        "get_campaign",
 			title:       "Get a campaign",
-			description: "Get a campaign with its artifacts, a page at a time: id, kind, name, current revision, target and status (staged, live, or changed since live), plus where each live one went live; counts cover the whole campaign.",
+			description: "Get a campaign and its artifacts (kind, name, revision, target, status, where it went live), a page at a time; counts cover the whole campaign.",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
 			cached:      true,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in getCampaignIn) (getCampaignOut, string, error) {
@@ -144,7 +144,7 @@ func campaignTools(d deps) []Tool {
 		spec[listCampaignsIn, sandbox.CampaignPage]{
 			name:        "list_campaigns",
 			title:       "List campaigns",
-			description: "List campaigns, newest first, a page at a time. Pass next_cursor from a page as cursor to get the next one.",
+			description: "List campaigns, newest first, a page at a time (next_cursor).",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
 			cached:      true,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in listCampaignsIn) (sandbox.CampaignPage, string, error) {

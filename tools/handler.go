@@ -22,16 +22,42 @@ import (
 	"github.com/lastmile/lastmile/sandbox"
 )
 
-// hints are the four tool annotations. Every tool states all four: mcp-go's
-// defaults call a tool destructive and open-world, which is wrong for reads.
+// hints are the four tool annotations; every spec states all four, and the
+// wire carries those that differ from MCP's defaults.
 type hints struct {
 	readOnly, destructive, idempotent, openWorld bool
+}
+
+// annotation states the hints that differ from the defaults MCP gives an
+// absent one (readOnly false, destructive true, idempotent false, openWorld
+// true); destructive and idempotent mean something only for a tool that
+// writes.
+func (h hints) annotation(title string) mcp.ToolAnnotation {
+	a := mcp.ToolAnnotation{Title: title}
+	if h.readOnly {
+		a.ReadOnlyHint = mcp.ToBoolPtr(true)
+	} else {
+		if !h.destructive {
+			a.DestructiveHint = mcp.ToBoolPtr(false)
+		}
+		if h.idempotent {
+			a.IdempotentHint = mcp.ToBoolPtr(true)
+		}
+	}
+	if !h.openWorld {
+		a.OpenWorldHint = mcp.ToBoolPtr(false)
+	}
+	return a
 }
 
 // Tool is one registered tool: its declaration and its handler.
 type Tool struct {
 	Tool    mcp.Tool
 	Handler server.ToolHandlerFunc
+	// Result is the full schema of the tool's structured result, every
+	// field described: what docs/tools.md is written from. (The output
+	// schema on the wire names only the fields that are always present.)
+	Result func() json.RawMessage
 }
 
 // spec declares a typed tool.
@@ -64,13 +90,7 @@ func (sp spec[In, Out]) build(d deps) Tool {
 	t := mcp.NewToolWithRawSchema(sp.name, sp.description, in)
 	t.OutputSchema = mcp.ToolOutputSchema{}
 	t.RawOutputSchema = out
-	t.Annotations = mcp.ToolAnnotation{
-		Title:           sp.title,
-		ReadOnlyHint:    mcp.ToBoolPtr(sp.hints.readOnly),
-		DestructiveHint: mcp.ToBoolPtr(sp.hints.destructive),
-		IdempotentHint:  mcp.ToBoolPtr(sp.hints.idempotent),
-		OpenWorldHint:   mcp.ToBoolPtr(sp.hints.openWorld),
-	}
+	t.Annotations = sp.hints.annotation(sp.title)
 	// Compiling a validator costs a millisecond or more; a server that never
 	// sees a tool should not pay for it at start-up.
 	validator := sync.OnceValue(func() *jsonschema.Schema { return compile(sp.name, in) })
@@ -142,9 +162,9 @@ func (sp spec[In, Out]) build(d deps) Tool {
 		return res, nil
 	}
 	if sp.asks != nil {
-		return Tool{Tool: t, Handler: sp.asks(h)}
+		return Tool{Tool: t, Handler: sp.asks(h), Result: resultSchemaOf[Out]}
 	}
-	return Tool{Tool: t, Handler: h}
+	return Tool{Tool: t, Handler: h, Result: resultSchemaOf[Out]}
 }
 
 func compile(name string, schema json.RawMessage) *jsonschema.Schema {

@@ -206,10 +206,9 @@ func planTools(d deps) []Tool {
 		spec[planIn, planOut]{
 			name:  "plan_promotion",
 			title: "Plan a promotion",
-			description: "Compute exactly what promoting a campaign would change on its targets: steps in dependency order (segments, emails, pages, workflows, then sends and publishes), " +
-				"each with its operation, a diff against what is live and the audience size of sends; the brand and compliance report; the approvals needed; a plan id, a short code and a hash. " +
-				"Writes nothing live. It does clean up after earlier promotions: an object on a platform that carries one of this campaign's markers but is not the object the artifact is bound to (a duplicate a late or interrupted create made) is removed when it never reached anyone, and listed under strays for a human otherwise. " +
-				"A human must approve the plan (lastmile approve PLAN) before confirm_promotion will run it.",
+			description: "Compute exactly what promoting a campaign would change on its targets: steps in dependency order, each with its operation, a diff against what is live and the audience of sends; " +
+				"governance findings; approvals needed; a plan id, short code and hash. Writes nothing live, but removes duplicates an interrupted earlier promotion left on a platform if they never reached anyone (others are listed under strays). " +
+				"A human must approve the plan (lastmile approve PLAN) before confirm_promotion runs it.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: true},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in planIn) (planOut, string, error) {
 				p, err := d.sb.PlanPromotion(ctx, actor(ctx), in.CampaignID)
@@ -242,11 +241,10 @@ func planTools(d deps) []Tool {
 		confirmTool(d),
 
 		spec[fetchMetricsIn, fetchMetricsOut]{
-			name:  "fetch_metrics",
-			title: "Fetch metrics",
-			description: "Read how live emails and pages performed, from their targets: sent, delivered, opens, clicks, bounces, unsubscribes, spam reports, open and click rates, page views, form submissions and conversion rate. " +
-				"Each fetch is kept as a snapshot. Give campaign_id for every live artifact of a campaign, or artifact_id for one.",
-			hints: hints{readOnly: false, destructive: false, idempotent: true, openWorld: true},
+			name:        "fetch_metrics",
+			title:       "Fetch metrics",
+			description: "Read how live emails (sends, deliveries, opens, clicks, bounces, unsubscribes, spam reports, rates) and pages (views, form submissions, conversion rate) performed, from their targets; each fetch is kept as a snapshot.",
+			hints:       hints{readOnly: false, destructive: false, idempotent: true, openWorld: true},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in fetchMetricsIn) (fetchMetricsOut, string, error) {
 				scope, err := in.scope()
 				if err != nil {
@@ -280,8 +278,8 @@ func confirmTool(d deps) Tool {
 		name:  "confirm_promotion",
 		title: "Confirm a promotion",
 		description: "Promote an approved plan: make exactly its changes live, in order, exactly once. " +
-			"Refused unless a human approved this plan (lastmile approve, or the prompt your client shows when it supports elicitation), nothing changed since planning, governance has no errors, and it has not expired. " +
-			"Only plan_id is accepted; nothing you pass counts as approval. Calling it again on a promoted plan returns the earlier result; on an interrupted one it resumes without repeating anything.",
+			"Refused unless a human approved this plan (lastmile approve, or your client's prompt), nothing changed since planning, governance has no errors and it has not expired; nothing you pass counts as approval. " +
+			"Again on a promoted plan, it returns the earlier result; on an interrupted one, it resumes without repeating anything.",
 		hints: hints{readOnly: false, destructive: true, idempotent: true, openWorld: true},
 		asks:  d.askForApproval,
 		run: func(ctx context.Context, req mcp.CallToolRequest, in planIDIn) (confirmOut, string, error) {
@@ -351,8 +349,8 @@ func (d deps) askForApproval(inner server.ToolHandlerFunc) server.ToolHandlerFun
 }
 
 type fetchMetricsIn struct {
-	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"Campaign id (cmp_…): metrics of its live emails and pages. Give this or artifact_id."`
-	ArtifactID string `json:"artifact_id,omitempty" jsonschema_description:"One live email (eml_…) or page (pg_…). Give this or campaign_id."`
+	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"Campaign id (cmp_…): its live emails and pages; or give artifact_id."`
+	ArtifactID string `json:"artifact_id,omitempty" jsonschema_description:"One live email (eml_…) or page (pg_…)."`
 	Since      string `json:"since,omitempty" jsonschema:"format=date-time" jsonschema_description:"Only count events after this time (RFC 3339)."`
 }
 

@@ -116,24 +116,30 @@ func schemaOf[T any](nested map[string]string) json.RawMessage {
 	return data
 }
 
-// outputSchemaOf returns the output schema of T: its fields, their types
-// and which are always present. Nested objects are said to be objects and
-// not spelled out: clients validate the shape of a result, agents read its
-// fields, and a full schema of every nested type would make tools/list, which
-// a client sends the model on every turn, several times its size. Results
-// stay open to new fields.
+// outputSchemaOf returns the output schema of T: the fields a result always
+// has, and their types. It is a contract a client can check, not
+// documentation: clients send a model a tool's name, description and input
+// schema, never its output schema, yet every byte of it is in tools/list.
+// So nested objects are said to be objects, optional fields are left out
+// (results stay open to fields the schema does not name; docs/tools.md
+// describes them all), and nothing carries a description.
 func outputSchemaOf[T any]() json.RawMessage {
 	s := plainSchema[T]()
 	root := &jsonschema.Schema{Type: "object", Required: s.Required, Properties: jsonschema.NewProperties()}
 	for p := s.Properties.Oldest(); p != nil; p = p.Next() {
-		root.Properties.Set(p.Key, shallow(p.Value))
+		if slices.Contains(s.Required, p.Key) {
+			root.Properties.Set(p.Key, shallow(p.Value))
+		}
 	}
 	return marshalSchema(root)
 }
 
+// resultSchemaOf is the full schema of a result T, every field described.
+func resultSchemaOf[T any]() json.RawMessage { return marshalSchema(plainSchema[T]()) }
+
 // shallow is a property's schema without what nests inside it.
 func shallow(s *jsonschema.Schema) *jsonschema.Schema {
-	out := &jsonschema.Schema{Type: s.Type, Format: s.Format, Enum: s.Enum, Description: s.Description}
+	out := &jsonschema.Schema{Type: s.Type, Format: s.Format, Enum: s.Enum}
 	if s.Type == "" && s.Properties != nil {
 		out.Type = "object"
 	}
@@ -196,7 +202,7 @@ const conditionJSON = `{
 // groupSchema is a nested group; the sandbox bounds the nesting.
 func groupSchema() *jsonschema.Schema {
 	return mustSchema(fmt.Sprintf(`{"type": "object", "description": "A nested group of conditions.", "properties": {
-		"match": {"type": "string", "enum": ["all", "any"], "description": "all: every condition and group must hold (default); any: at least one."},
+		"match": {"type": "string", "enum": ["all", "any"], "description": "Like the segment's match."},
 		"conditions": {"type": "array", "description": "Tests on contact properties.", "items": {"$ref": "#/$defs/condition"}},
 		"groups": {"type": "array", "description": "Nested groups (same shape), at most %d levels below the segment.", "items": {"$ref": "#/$defs/group"}}
 	}, "additionalProperties": false}`, sandbox.MaxGroupDepth))
@@ -237,11 +243,11 @@ func cellFields() *jsonschema.Schema {
 
 func blockSchema() *jsonschema.Schema {
 	s := cellFields()
-	s.Description = "One content block; type decides which other fields apply. A columns block holds exactly two columns of blocks (stacked on mobile)."
+	s.Description = "One content block; type decides which other fields apply."
 	s.Properties.Set("columns", &jsonschema.Schema{
 		Type: "array", MinItems: ptr(uint64(2)), MaxItems: ptr(uint64(2)),
 		Items:       &jsonschema.Schema{Type: "array", Items: ref("cell")},
-		Description: "For type columns: exactly two columns, each a list of blocks (no nested columns).",
+		Description: "For type columns: two columns of blocks (no nested columns), stacked on mobile.",
 	})
 	return s
 }

@@ -49,24 +49,24 @@ func (d deps) staged(ctx context.Context, res *sandbox.StageResult) (stagedOut, 
 
 type createEmailIn struct {
 	CampaignID  string           `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	EmailID     string           `json:"email_id,omitempty" jsonschema_description:"Give an existing email's id (eml_…) to stage a new revision of it; omit to stage a new email. A revision replaces every field."`
+	EmailID     string           `json:"email_id,omitempty" jsonschema_description:"An email's id (eml_…) to stage a new revision of it, which replaces every field; omit for a new email."`
 	Name        string           `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Internal name of the email."`
 	Subject     string           `json:"subject" jsonschema:"minLength=1,maxLength=250" jsonschema_description:"Subject line recipients see."`
 	PreviewText string           `json:"preview_text,omitempty" jsonschema:"maxLength=250" jsonschema_description:"Preheader text shown after the subject in the inbox."`
-	FromName    string           `json:"from_name" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"Sender name recipients see: the policy's default sender (lastmile://policy) when it has one."`
-	FromEmail   string           `json:"from_email" jsonschema:"minLength=3" jsonschema_description:"Sender address: the policy's default sender (lastmile://policy) when it has one."`
+	FromName    string           `json:"from_name" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"Sender name recipients see; use the policy's default (lastmile://policy) when it has one."`
+	FromEmail   string           `json:"from_email" jsonschema:"minLength=3" jsonschema_description:"Sender address; likewise the policy's default."`
 	ReplyTo     string           `json:"reply_to,omitempty" jsonschema_description:"Reply-to address; default the sender."`
-	HTML        string           `json:"html,omitempty" jsonschema_description:"The full email HTML (at most 1 MB). Give exactly one of html and blocks."`
-	Blocks      []content.Block  `json:"blocks,omitempty" jsonschema_description:"Content blocks rendered as responsive, table-based email HTML with the brand's colours and fonts and a compliant footer. Give exactly one of html and blocks."`
+	HTML        string           `json:"html,omitempty" jsonschema_description:"The full email HTML (at most 1 MB)."`
+	Blocks      []content.Block  `json:"blocks,omitempty" jsonschema_description:"Content blocks, rendered as responsive email HTML in the brand's colours and fonts with a compliant footer. Give exactly one of html and blocks."`
 	Text        string           `json:"text,omitempty" jsonschema_description:"Plain-text part; derived from the HTML when omitted."`
 	Audience    sandbox.Audience `json:"audience,omitempty" jsonschema_description:"Segments the email is sent to at promotion (include minus exclude). Omit for an email only a workflow sends."`
-	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send, RFC 3339, in the future; omit to send when the plan is confirmed."`
+	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send (RFC 3339, in the future); omit to send at confirmation."`
 	Target      string           `json:"target,omitempty" jsonschema_description:"Configured target for this email, overriding the campaign's."`
 }
 
 type buildSegmentIn struct {
 	CampaignID      string              `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	SegmentID       string              `json:"segment_id,omitempty" jsonschema_description:"Give an existing segment's id (seg_…) to stage a new revision; omit for a new segment."`
+	SegmentID       string              `json:"segment_id,omitempty" jsonschema_description:"A segment's id (seg_…) to stage a new revision of it; omit for a new one."`
 	Name            string              `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Segment name; unique names help on platforms that key lists by name."`
 	Match           string              `json:"match,omitempty" jsonschema:"enum=all,enum=any" jsonschema_description:"all: every condition and group must hold (default); any: at least one."`
 	Conditions      []sandbox.Condition `json:"conditions,omitempty" jsonschema_description:"Tests on contact properties."`
@@ -79,25 +79,25 @@ type buildSegmentIn struct {
 
 type configureWorkflowIn struct {
 	CampaignID string          `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	WorkflowID string          `json:"workflow_id,omitempty" jsonschema_description:"Give an existing workflow's id (wf_…) to stage a new revision; omit for a new workflow."`
+	WorkflowID string          `json:"workflow_id,omitempty" jsonschema_description:"A workflow's id (wf_…) to stage a new revision of it; omit for a new one."`
 	Name       string          `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Workflow name."`
 	Trigger    sandbox.Trigger `json:"trigger" jsonschema_description:"What enrols a contact."`
-	Steps      []sandbox.Step  `json:"steps" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"The steps; the first is the entry. A step without next ends its path. Loops need a wait step."`
-	Activate   bool            `json:"activate,omitempty" jsonschema_description:"true: turn the workflow on when promoted (it enrols contacts and sends emails). Default false: created switched off."`
+	Steps      []sandbox.Step  `json:"steps" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"The steps; the first is the entry; a loop needs a wait step."`
+	Activate   bool            `json:"activate,omitempty" jsonschema_description:"Turn the workflow on when promoted (it then enrols contacts and sends); default off."`
 	Target     string          `json:"target,omitempty" jsonschema_description:"Configured target for this workflow, overriding the campaign's."`
 }
 
 type publishPageIn struct {
 	CampaignID      string          `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	PageID          string          `json:"page_id,omitempty" jsonschema_description:"Give an existing page's id (pg_…) to stage a new revision; omit for a new page."`
+	PageID          string          `json:"page_id,omitempty" jsonschema_description:"A page's id (pg_…) to stage a new revision of it; omit for a new one."`
 	Title           string          `json:"title" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Page title."`
 	Slug            string          `json:"slug" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"URL path: lower-case letters, digits and hyphens, e.g. spring-launch; unique per target."`
-	HTML            string          `json:"html,omitempty" jsonschema_description:"The page HTML (at most 1 MB). Give exactly one of html and blocks."`
+	HTML            string          `json:"html,omitempty" jsonschema_description:"The page HTML (at most 1 MB)."`
 	Blocks          []content.Block `json:"blocks,omitempty" jsonschema_description:"Content blocks rendered as clean, semantic HTML. Give exactly one of html and blocks."`
 	MetaDescription string          `json:"meta_description,omitempty" jsonschema:"maxLength=300" jsonschema_description:"Search-result description."`
 	Form            *content.Form   `json:"form,omitempty" jsonschema_description:"A form on the page; a form_submission workflow can start from it."`
-	PublishAt       string          `json:"publish_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When the page goes public, RFC 3339, in the future; omit to publish when the plan is confirmed."`
-	Target          string          `json:"target,omitempty" jsonschema_description:"Configured target for this page, overriding the campaign's (e.g. WordPress for pages, Mailchimp for emails)."`
+	PublishAt       string          `json:"publish_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When it goes public (RFC 3339, in the future); omit to publish at confirmation."`
+	Target          string          `json:"target,omitempty" jsonschema_description:"Configured target for this page, overriding the campaign's."`
 }
 
 var workflowDocs = map[string]string{
@@ -116,10 +116,10 @@ var workflowDocs = map[string]string{
 	"steps[].property":             "For set_property: the contact property.",
 	"steps[].value":                "For set_property: the value (string, number or boolean).",
 	"steps[].next":                 "The following step's id; omit to end the path.",
-	"steps[].condition.value":      "For property tests: string, number or boolean; a list for in/not_in.",
+	"steps[].condition.value":      "String, number or boolean; a list for in/not_in.",
 	"steps[].condition.operator":   "eq, neq, contains, not_contains, starts_with, gt, gte, lt, lte, in, not_in, exists, not_exists, before, after.",
-	"steps[].condition.property":   "For property tests: the contact property.",
-	"steps[].condition.segment_id": "For membership tests: the segment (seg_…).",
+	"steps[].condition.property":   "The contact property.",
+	"steps[].condition.segment_id": "The segment (seg_…).",
 }
 
 var formDocs = map[string]string{
@@ -163,11 +163,10 @@ func (in publishPageIn) input() sandbox.PageInput {
 func stagingTools(d deps) []Tool {
 	return []Tool{
 		spec[createEmailIn, stagedOut]{
-			name:  "create_email",
-			title: "Stage an email",
-			description: "Stage a marketing email in a campaign, from HTML or from content blocks, with its audience (segments) and send time. " +
-				"Calling again with email_id stages a new revision; identical content stages nothing new.",
-			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			name:        "create_email",
+			title:       "Stage an email",
+			description: "Stage a marketing email in a campaign, from HTML or content blocks, with its audience and send time; identical content stages nothing new.",
+			hints:       hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{
 				"audience.include": "Segment ids (seg_…) of this campaign to send to.",
 				"audience.exclude": "Segment ids (seg_…) whose members never get it.",
@@ -185,8 +184,8 @@ func stagingTools(d deps) []Tool {
 		spec[buildSegmentIn, stagedOut]{
 			name:  "build_segment",
 			title: "Stage a segment",
-			description: "Stage a segment (list) of contacts: conditions on contact properties, nested groups, other segments included or excluded, static addresses. " +
-				"Returns estimated_size when the target can count (local counts contacts.csv).",
+			description: "Stage a segment of contacts: property conditions, nested groups, included and excluded segments, static addresses. " +
+				"estimated_size counts its members when the target can (local counts contacts.csv).",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			check: func(ctx context.Context, in buildSegmentIn) error { return d.sb.CheckSegment(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in buildSegmentIn) (stagedOut, string, error) {
@@ -199,13 +198,12 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[configureWorkflowIn, stagedOut]{
-			name:  "configure_workflow",
-			title: "Stage a workflow",
-			description: "Stage an automation workflow: a trigger and a graph of steps (send_email, wait, branch, add/remove segment, set_property, exit). " +
-				"Checked for dangling steps, unreachable steps and loops without a wait.",
-			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
-			nested: workflowDocs,
-			check:  func(ctx context.Context, in configureWorkflowIn) error { return d.sb.CheckWorkflow(ctx, in.input()) },
+			name:        "configure_workflow",
+			title:       "Stage a workflow",
+			description: "Stage an automation workflow: a trigger and a graph of steps, checked for dangling and unreachable steps and loops without a wait.",
+			hints:       hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			nested:      workflowDocs,
+			check:       func(ctx context.Context, in configureWorkflowIn) error { return d.sb.CheckWorkflow(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in configureWorkflowIn) (stagedOut, string, error) {
 				res, err := d.sb.StageWorkflow(ctx, actor(ctx), in.input())
 				if err != nil {
@@ -216,13 +214,12 @@ func stagingTools(d deps) []Tool {
 		}.build(d),
 
 		spec[publishPageIn, stagedOut]{
-			name:  "publish_page",
-			title: "Stage a landing page",
-			description: "Stage a landing page for publishing, from HTML or content blocks, optionally with a form. " +
-				"Despite the name, this stages the page; it goes public only through an approved plan.",
-			hints:  hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
-			nested: formDocs,
-			check:  func(ctx context.Context, in publishPageIn) error { return d.sb.CheckPage(ctx, in.input()) },
+			name:        "publish_page",
+			title:       "Stage a landing page",
+			description: "Stage a landing page, from HTML or content blocks, optionally with a form; despite the name, it goes public only through an approved plan.",
+			hints:       hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			nested:      formDocs,
+			check:       func(ctx context.Context, in publishPageIn) error { return d.sb.CheckPage(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in publishPageIn) (stagedOut, string, error) {
 				res, err := d.sb.StagePage(ctx, actor(ctx), in.input())
 				if err != nil {

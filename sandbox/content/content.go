@@ -34,11 +34,11 @@ const (
 // stack on recursive types. It also makes nested columns impossible by type.
 type Cell struct {
 	// Type is heading | paragraph | button | image | divider | spacer | html.
-	Type string `json:"type" jsonschema:"enum=heading,enum=paragraph,enum=button,enum=image,enum=divider,enum=spacer,enum=html,enum=columns" jsonschema_description:"Block type. columns is only valid at the top level, with exactly two columns of cells."`
+	Type string `json:"type" jsonschema:"enum=heading,enum=paragraph,enum=button,enum=image,enum=divider,enum=spacer,enum=html,enum=columns" jsonschema_description:"Block type; columns only at the top level."`
 	// Text is the heading text; the paragraph's Markdown (**bold**, *italic*,
 	// [label](url), line breaks, blank line = new paragraph); the button
 	// label; the raw HTML fragment of an html block.
-	Text string `json:"text,omitempty" jsonschema_description:"Heading text; paragraph Markdown (**bold**, *italic*, [label](https://...), line breaks); button label; raw HTML of an html block. {{ tokens }} pass through."`
+	Text string `json:"text,omitempty" jsonschema_description:"Heading or button text; paragraph Markdown (**bold**, *italic*, [label](https://…)); an html block's HTML. {{ tokens }} pass through."`
 	// Level is the heading level, 1..3 (default 1).
 	Level int `json:"level,omitempty"`
 	// URL is the button target, or the link of an image (optional).

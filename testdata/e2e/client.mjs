@@ -31,8 +31,13 @@ for (const want of ["build_segment", "check_campaign", "configure_workflow", "co
 }
 for (const t of tools) {
   assert.equal(t.inputSchema.type, "object", `${t.name}: root schema type`);
-  for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"]) {
-    assert.equal(typeof t.annotations?.[hint], "boolean", `${t.name}: ${hint} not set`);
+  // Hints left out mean MCP's defaults; a read tool must say it only reads,
+  // and only confirm_promotion may read as destructive.
+  const hint = (k, dflt) => t.annotations?.[k] ?? dflt;
+  const readOnly = hint("readOnlyHint", false);
+  assert.equal(readOnly, /^(get|list|check)_/.test(t.name), `${t.name}: readOnlyHint ${readOnly}`);
+  if (!readOnly) {
+    assert.equal(hint("destructiveHint", true), t.name === "confirm_promotion", `${t.name}: destructiveHint`);
   }
 }
 
