@@ -355,8 +355,14 @@ func (l *loader) conditionalRule(rl *ruleLoad) {
 		re := l.regex(v.v, where+": "+k, s, rl.ignoreCase)
 		if k == "first" {
 			c.First, r.first = s, re
+			if re != nil {
+				r.firstAt = newWordStart(re)
+			}
 		} else {
 			c.Second, r.second = s, re
+			if re != nil {
+				r.secondAt = newWordStart(re)
+			}
 			r.secondCap = re != nil && re.NumSubexp() > 0
 		}
 	}

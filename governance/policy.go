@@ -184,21 +184,24 @@ type utmValues struct {
 
 // rule is a ruleConfig plus everything compiled from it.
 type rule struct {
-	cfg       ruleConfig
-	idx       int // position in Policy.rules
-	sel       selector
-	scopes    scope          // text scopes the rule reads
-	patterns  *regexp.Regexp // existence/occurrence/required_text patterns, one alternation
-	first     *regexp.Regexp // conditional
-	second    *regexp.Regexp
-	secondCap bool              // second has a capture group: Vale set semantics
-	excFold   [][]byte          // folded exception phrases
-	products  map[string]string // folded product name → canonical spelling
-	allowCol  map[uint32]bool   // style: allowed colours as 0xRRGGBB
-	allowFont map[string]bool   // style: lower-case allowed families
-	brandFont string            // style: the stack to suggest
-	tokenRoot map[string]bool   // tokens: personalization roots
-	capsOK    map[string]bool   // subject/preview: upper-case words allowed (acronyms)
+	cfg      ruleConfig
+	idx      int // position in Policy.rules
+	sel      selector
+	scopes   scope          // text scopes the rule reads
+	patterns *regexp.Regexp // existence/occurrence/required_text patterns, one alternation
+	first    *regexp.Regexp // conditional
+	second   *regexp.Regexp
+	// first and second, tried only where words start, when their every
+	// match begins a word (nil otherwise)
+	firstAt, secondAt *wordStart
+	secondCap         bool              // second has a capture group: Vale set semantics
+	excFold           [][]byte          // folded exception phrases
+	products          map[string]string // folded product name → canonical spelling
+	allowCol          map[uint32]bool   // style: allowed colours as 0xRRGGBB
+	allowFont         map[string]bool   // style: lower-case allowed families
+	brandFont         string            // style: the stack to suggest
+	tokenRoot         map[string]bool   // tokens: personalization roots
+	capsOK            map[string]bool   // subject/preview: upper-case words allowed (acronyms)
 }
 
 func (r *rule) level() string { return r.cfg.Level }

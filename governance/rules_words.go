@@ -235,7 +235,7 @@ func (c *checker) conditional(r *rule, f *fieldScan) {
 	// Candidates first: second is only evaluated when something needs it,
 	// which for most documents is never.
 	var cand [][]int
-	for _, m := range r.first.FindAllSubmatchIndex(st.text, -1) {
+	for _, m := range findAll(r.first, r.firstAt, st.text) {
 		if st.spanMask(m[0], m[1])&r.scopes == 0 || excepted(r, st, m[0], m[1]) {
 			continue
 		}
@@ -245,7 +245,7 @@ func (c *checker) conditional(r *rule, f *fieldScan) {
 		return
 	}
 	defined := map[string]bool{}
-	for _, m := range r.second.FindAllSubmatchIndex(st.text, -1) {
+	for _, m := range findAll(r.second, r.secondAt, st.text) {
 		if st.spanMask(m[0], m[1])&r.scopes == 0 {
 			continue
 		}
