@@ -58,6 +58,12 @@ type ApproveInput struct {
 	// Session is the MCP session the answer came in; a question asked in one
 	// session is not answered from another.
 	Session string
+	// Credential is, for the review channel, the passkey that signed the
+	// approval; Enrolled the roles the approver was enrolled with. An
+	// approval carries a role only when the policy gives it to the approver
+	// and, on the review channel, the enrolment does too.
+	Credential string
+	Enrolled   []string
 }
 
 // identity is who an approval counts as. Channels that name no person are
@@ -141,6 +147,9 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 	var roles []string
 	if p.verdict(in.Channel).Roles {
 		for _, r := range pol.Roles() {
+			if in.Channel == ChannelReview && !slices.Contains(in.Enrolled, r) {
+				continue
+			}
 			if slices.ContainsFunc(pol.RoleMembers(r), func(m string) bool { return strings.EqualFold(m, approver) }) {
 				roles = append(roles, r)
 			}
@@ -171,7 +180,7 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 				return &RefusedError{Reason: approver + " already approved plan " + cur.ID + " (one person, or one " + in.Channel + " channel, is one approval)", Action: fmt.Sprintf("It still needs %s from someone else", orNothing(cur.Missing()))}
 			}
 		}
-		cur.Approvals.Have = append(cur.Approvals.Have, Approval{Approver: approver, Roles: roles, At: s.clock(), Channel: in.Channel, PlanHash: cur.Hash, AcknowledgedWarnings: cur.Governance.Warnings})
+		cur.Approvals.Have = append(cur.Approvals.Have, Approval{Approver: approver, Roles: roles, At: s.clock(), Channel: in.Channel, PlanHash: cur.Hash, Credential: in.Credential, AcknowledgedWarnings: cur.Governance.Warnings})
 		if cur.Missing() == "" {
 			cur.Status = PlanApproved
 		}
@@ -180,7 +189,7 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 			return err
 		}
 		return s.audit(tx, AuditEntry{Actor: approver, Action: "approve_plan", Object: cur.ID, CampaignID: cur.CampaignID,
-			Detail: map[string]any{"channel": in.Channel, "hash": cur.Hash, "roles": roles, "acknowledged_warnings": cur.Governance.Warnings, "still_missing": cur.Missing()}})
+			Detail: map[string]any{"channel": in.Channel, "hash": cur.Hash, "roles": roles, "credential": in.Credential, "acknowledged_warnings": cur.Governance.Warnings, "still_missing": cur.Missing()}})
 	})
 	if err == nil && refused != nil {
 		return nil, refused

@@ -86,8 +86,11 @@ type Approval struct {
 	Approver string    `json:"approver"`
 	Roles    []string  `json:"roles,omitempty"`
 	At       time.Time `json:"at"`
-	Channel  string    `json:"channel"` // cli | elicitation
+	Channel  string    `json:"channel"` // review | cli | scripted | elicitation
 	PlanHash string    `json:"plan_hash"`
+	// Credential is, for the review channel, the id of the passkey that
+	// signed the approval (base64url).
+	Credential string `json:"credential,omitempty"`
 	// AcknowledgedWarnings is how many governance warnings the approver saw
 	// and accepted.
 	AcknowledgedWarnings int `json:"acknowledged_warnings"`

@@ -290,6 +290,12 @@ type AuditEntry struct {
 	Detail     map[string]any `json:"detail,omitempty"`
 }
 
+// Record appends an entry to the audit log, for what happens outside the
+// sandbox's own calls (the review page's sign-ins, enrolments, refusals).
+func (s *Sandbox) Record(ctx context.Context, e AuditEntry) error {
+	return s.st.Update(ctx, func(tx store.Tx) error { return s.audit(tx, e) })
+}
+
 func (s *Sandbox) audit(tx store.Tx, e AuditEntry) error {
 	seq, err := tx.NextSeq(bAudit)
 	if err != nil {

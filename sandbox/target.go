@@ -193,6 +193,15 @@ type Counter interface {
 	Count(ctx context.Context, include, exclude []string, segments map[string]*Segment) (int, error)
 }
 
+// Sampler is implemented by targets that can name a few members of an
+// audience before anything is live, for the approver to see who a send
+// reaches (local reads contacts.csv).
+type Sampler interface {
+	// Sample returns up to n contacts of include minus exclude, in a
+	// stable order.
+	Sample(ctx context.Context, include, exclude []string, segments map[string]*Segment, n int) ([]Contact, error)
+}
+
 // MetricsRequest names the live objects to read metrics for.
 type MetricsRequest struct {
 	Items []MetricsItem

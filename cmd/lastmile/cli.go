@@ -116,6 +116,8 @@ func newRoot(e *env) *cobra.Command {
 		plansCommand(e),
 		approveCommand(e),
 		rejectCommand(e),
+		reviewCommand(e),
+		approversCommand(e),
 		auditCommand(e),
 		checkCommand(e),
 		connectCommand(e),

@@ -12,26 +12,30 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 
+	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/tools"
 )
 
 func serveCommand(e *env) *cobra.Command {
 	var c common
 	var httpAddr string
+	var rf reviewFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--http ADDR]",
+		Use:   "serve [--http ADDR] [--review ADDR]",
 		Short: "run the MCP server (stdio; streamable HTTP with --http)",
 		Long: "Run the MCP server. Over stdio (what Claude and other clients start) stdout carries only the\n" +
 			"protocol and logs go to stderr. A data directory without a config is initialized first.",
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), e, c, httpAddr) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), e, c, httpAddr, rf) },
 	}
 	c.register(cmd, dataDirHelp)
+	cmd.Flags().StringVar(&rf.addr, "review", "", "also serve the review page on `ADDR`, e.g. "+review.DefaultAddr)
+	cmd.Flags().StringVar(&rf.origin, "review-origin", "", "the review page's public `URL`, behind a TLS proxy")
 	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
 	return cmd
 }
 
-func runServe(ctx context.Context, e *env, c common, httpAddr string) error {
+func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags) error {
 	if err := ensureInitialized(e, c); err != nil {
 		return err
 	}
@@ -57,6 +61,15 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string) error {
 		return err
 	}
 	defer a.Close()
+	if rf.addr != "" {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			if err := serveReview(ctx, e, a, rf.addr, rf.originFor(rf.addr)); err != nil {
+				a.log.Error("the review page stopped", "err", err)
+			}
+		}()
+	}
 	if httpAddr != "" {
 		return serveHTTP(ctx, e, a, httpAddr)
 	}

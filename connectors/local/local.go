@@ -380,6 +380,16 @@ func (t *Target) Count(_ context.Context, include, exclude []string, segs map[st
 	return len(m), err
 }
 
+// Sample implements sandbox.Sampler over contacts.csv: the first n members
+// in the file's order.
+func (t *Target) Sample(_ context.Context, include, exclude []string, segs map[string]*sandbox.Segment, n int) ([]sandbox.Contact, error) {
+	m, err := t.members(include, exclude, segs)
+	if len(m) > n {
+		m = m[:n]
+	}
+	return m, err
+}
+
 // Put writes the artifact's live record (create and update are the same on
 // local: the id is the artifact's own).
 func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.LiveState, error) {

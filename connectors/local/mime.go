@@ -5,47 +5,22 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"html"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/sandbox/content"
 )
-
-// token matches lastmile's personalization syntax,
-// {{ contact.firstname | default: "there" }}, also with HTML-escaped quotes,
-// and {{ unsubscribe_url }}.
-var token = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\{\{\s*(?:contact\.([A-Za-z0-9_.:-]+)\s*(?:\|\s*default:\s*(?:"([^"]*)"|'([^']*)'|&quot;(.*?)&quot;|&#34;(.*?)&#34;))?|(unsubscribe_url))\s*\}\}`)
-})
 
 // fill substitutes tokens for one recipient; escape says whether values go
 // into HTML.
 func fill(s string, c sandbox.Contact, unsubscribe string, escape bool) string {
-	return token().ReplaceAllStringFunc(s, func(m string) string {
-		sm := token().FindStringSubmatch(m)
-		var v string
-		switch {
-		case sm[6] != "":
-			v = unsubscribe
-		default:
-			v = c[strings.ToLower(sm[1])]
-			if strings.TrimSpace(v) == "" {
-				v = sm[2] + sm[3] + html.UnescapeString(sm[4]+sm[5])
-			}
-		}
-		if escape {
-			return html.EscapeString(v)
-		}
-		return v
-	})
+	return content.FillTokens(s, c, unsubscribe, escape)
 }
 
 func recipientKey(addr string) string {

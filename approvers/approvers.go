@@ -1,0 +1,326 @@
+// Package approvers keeps the people who may approve plans on the review
+// page: each an email address, the roles they were enrolled with, and the
+// passkeys (WebAuthn credentials) they registered through a one-time
+// enrolment link. It holds no private key: a credential is a public key and
+// its counters.
+package approvers
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/lastmile/lastmile/store"
+)
+
+// EnrolmentTTL is how long an enrolment link works.
+const EnrolmentTTL = 15 * time.Minute
+
+const (
+	bApprovers  = "approvers"  // lower-case email → Approver
+	bEnrolments = "enrolments" // sha256(token) hex → enrolment
+)
+
+// Approver is an enrolled person. It is a webauthn.User.
+type Approver struct {
+	Email   string    `json:"email"`
+	Roles   []string  `json:"roles,omitempty"`
+	AddedAt time.Time `json:"added_at"`
+	AddedBy string    `json:"added_by"`
+	// Handle is the WebAuthn user handle: random, so it says nothing about
+	// the person to whoever reads an authenticator.
+	Handle      []byte                `json:"handle"`
+	Credentials []webauthn.Credential `json:"credentials,omitempty"`
+}
+
+func (a *Approver) WebAuthnID() []byte                         { return a.Handle }
+func (a *Approver) WebAuthnName() string                       { return a.Email }
+func (a *Approver) WebAuthnDisplayName() string                { return a.Email }
+func (a *Approver) WebAuthnCredentials() []webauthn.Credential { return a.Credentials }
+
+// Enrolled reports whether the approver has registered a passkey.
+func (a *Approver) Enrolled() bool { return len(a.Credentials) > 0 }
+
+// CredentialID is the text form of a credential id, as approvals record it.
+func CredentialID(id []byte) string { return base64.RawURLEncoding.EncodeToString(id) }
+
+type enrolment struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Store keeps approvers in lastmile's store.
+type Store struct {
+	st  store.Store
+	now func() time.Time
+}
+
+// New returns approvers kept in st; now is the clock (nil: time.Now).
+func New(st store.Store, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{st: st, now: now}
+}
+
+// ErrUnknown is an email address nobody enrolled.
+var ErrUnknown = errors.New("no such approver")
+
+// ErrLinkInvalid is an enrolment link that does not exist, was used, or
+// expired.
+var ErrLinkInvalid = errors.New("this enrolment link is not valid: it was used, it expired, or it never existed; ask for a new one (lastmile approvers add EMAIL)")
+
+// Invite adds an approver, or invites an enrolled one to register another
+// passkey, and returns a one-time enrolment token that works for
+// EnrolmentTTL. Roles replace the approver's roles. Only the token's hash is
+// kept, so the store never holds a working link.
+func (s *Store) Invite(ctx context.Context, email string, roles []string, by string) (token string, expires time.Time, err error) {
+	addr, err := normalize(email)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", time.Time{}, err
+	}
+	token = base64.RawURLEncoding.EncodeToString(raw[:])
+	now := s.now()
+	expires = now.Add(EnrolmentTTL)
+	err = s.st.Update(ctx, func(tx store.Tx) error {
+		a, err := get(tx, addr)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			handle := make([]byte, 32)
+			if _, err := rand.Read(handle); err != nil {
+				return err
+			}
+			a = &Approver{Email: addr, AddedAt: now, AddedBy: by, Handle: handle}
+		}
+		a.Roles = slices.Compact(slices.Sorted(slices.Values(roles)))
+		if err := put(tx, a); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(enrolment{Email: addr, ExpiresAt: expires})
+		return tx.Put(bEnrolments, tokenKey(token), data)
+	})
+	return token, expires, err
+}
+
+// Enrolling returns the approver an enrolment token is for, without using
+// the token up.
+func (s *Store) Enrolling(ctx context.Context, token string) (*Approver, error) {
+	var out *Approver
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		e, err := s.liveEnrolment(tx, token)
+		if err != nil {
+			return err
+		}
+		out, err = get(tx, e.Email)
+		if err == nil && out == nil {
+			return ErrLinkInvalid
+		}
+		return err
+	})
+	return out, err
+}
+
+// Enrol registers a passkey with the enrolment token, which is used up in
+// the same transaction: one link, one passkey.
+func (s *Store) Enrol(ctx context.Context, token string, cred webauthn.Credential) (*Approver, error) {
+	var out *Approver
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		e, err := s.liveEnrolment(tx, token)
+		if err != nil {
+			return err
+		}
+		if err := tx.Delete(bEnrolments, tokenKey(token)); err != nil {
+			return err
+		}
+		a, err := get(tx, e.Email)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			return ErrLinkInvalid
+		}
+		if _, ok := findCredential(a, cred.ID); ok {
+			return fmt.Errorf("this passkey is already registered for %s", a.Email)
+		}
+		a.Credentials = append(a.Credentials, cred)
+		out = a
+		return put(tx, a)
+	})
+	return out, err
+}
+
+func (s *Store) liveEnrolment(tx store.Tx, token string) (*enrolment, error) {
+	data, err := tx.Get(bEnrolments, tokenKey(token))
+	if err != nil {
+		return nil, err
+	}
+	var e enrolment
+	if data == nil || json.Unmarshal(data, &e) != nil || !s.now().Before(e.ExpiresAt) {
+		return nil, ErrLinkInvalid
+	}
+	return &e, nil
+}
+
+// ByHandle returns the approver with a WebAuthn user handle, or ErrUnknown.
+func (s *Store) ByHandle(ctx context.Context, handle []byte) (*Approver, error) {
+	all, err := s.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if string(all[i].Handle) == string(handle) {
+			return &all[i], nil
+		}
+	}
+	return nil, ErrUnknown
+}
+
+// Get returns one approver, or ErrUnknown.
+func (s *Store) Get(ctx context.Context, email string) (*Approver, error) {
+	addr, err := normalize(email)
+	if err != nil {
+		return nil, err
+	}
+	var out *Approver
+	err = s.st.View(ctx, func(tx store.Tx) error {
+		out, err = get(tx, addr)
+		return err
+	})
+	if err == nil && out == nil {
+		err = ErrUnknown
+	}
+	return out, err
+}
+
+// Used records a credential's use (its signature counter and flags), so a
+// cloned authenticator shows up as a counter that went back.
+func (s *Store) Used(ctx context.Context, email string, cred webauthn.Credential) error {
+	return s.st.Update(ctx, func(tx store.Tx) error {
+		a, err := get(tx, strings.ToLower(email))
+		if err != nil || a == nil {
+			return err
+		}
+		i, ok := findCredential(a, cred.ID)
+		if !ok {
+			return nil
+		}
+		a.Credentials[i] = cred
+		return put(tx, a)
+	})
+}
+
+// List returns every approver, by email.
+func (s *Store) List(ctx context.Context) ([]Approver, error) {
+	var out []Approver
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		for after := ""; ; {
+			kvs, err := tx.Scan(bApprovers, "", after, 500)
+			if err != nil {
+				return err
+			}
+			for _, kv := range kvs {
+				var a Approver
+				if err := json.Unmarshal(kv.Value, &a); err != nil {
+					return fmt.Errorf("approver %s: %w", kv.Key, err)
+				}
+				out = append(out, a)
+			}
+			if len(kvs) < 500 {
+				return nil
+			}
+			after = kvs[len(kvs)-1].Key
+		}
+	})
+	return out, err
+}
+
+// Remove deletes an approver and their passkeys, and any enrolment link
+// still open for them. Approvals they gave stay in the plans and the audit
+// log.
+func (s *Store) Remove(ctx context.Context, email string) error {
+	addr, err := normalize(email)
+	if err != nil {
+		return err
+	}
+	return s.st.Update(ctx, func(tx store.Tx) error {
+		a, err := get(tx, addr)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			return ErrUnknown
+		}
+		kvs, err := tx.Scan(bEnrolments, "", "", 10_000)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			var e enrolment
+			if json.Unmarshal(kv.Value, &e) == nil && e.Email == addr {
+				if err := tx.Delete(bEnrolments, kv.Key); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Delete(bApprovers, addr)
+	})
+}
+
+func normalize(email string) (string, error) {
+	addr, err := mail.ParseAddress(strings.TrimSpace(email))
+	if err != nil || addr.Name != "" || !strings.Contains(addr.Address, "@") {
+		return "", fmt.Errorf("%q is not an email address", email)
+	}
+	return strings.ToLower(addr.Address), nil
+}
+
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func get(tx store.Tx, addr string) (*Approver, error) {
+	data, err := tx.Get(bApprovers, addr)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	var a Approver
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil, fmt.Errorf("approver %s: %w", addr, err)
+	}
+	return &a, nil
+}
+
+func put(tx store.Tx, a *Approver) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bApprovers, a.Email, data)
+}
+
+func findCredential(a *Approver, id []byte) (int, bool) {
+	for i, c := range a.Credentials {
+		if string(c.ID) == string(id) {
+			return i, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,429 @@
+package review
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/review/render"
+	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/sandbox/content"
+)
+
+//go:embed templates/*.html static/*
+var assets embed.FS
+
+func staticFS() fs.FS { sub, _ := fs.Sub(assets, "static"); return sub }
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"when": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return "when the plan is confirmed"
+		}
+		return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+	},
+	"date":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+	"count": countWords,
+	"join":  strings.Join,
+	"inc":   func(i int) int { return i + 1 },
+	"iterate": func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	},
+}).ParseFS(assets, "templates/*.html"))
+
+// pageData is what every page template reads.
+type pageData struct {
+	Title   string
+	Message string
+	Email   string // the signed-in approver, or who enrols
+	Roles   []string
+	Token   string // enrolment
+	Next    string // sign-in
+	CSRF    string
+	Plans   []sandbox.PlanSummary
+	Plan    *planView
+	Sample  int // which sample recipient the previews show
+}
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	if ss := sessionOf(r); ss != nil {
+		d.Email, d.CSRF = ss.email, ss.csrf
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := templates.ExecuteTemplate(w, name+".html", d); err != nil {
+		s.log.Error("review: rendering a page", "page", name, "err", err)
+	}
+}
+
+func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {
+	plans, err := s.sb.ListPlans(r.Context(), "", 200)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	// Plans waiting for a person first, then the rest, newest first.
+	slices.SortStableFunc(plans, func(a, b sandbox.PlanSummary) int { return statusRank(a.Status) - statusRank(b.Status) })
+	s.page(w, r, http.StatusOK, "plans", pageData{Title: "Plans", Plans: plans})
+}
+
+func statusRank(st string) int {
+	switch st {
+	case sandbox.PlanPending:
+		return 0
+	case sandbox.PlanApproved:
+		return 1
+	}
+	return 2
+}
+
+func (s *Server) planPage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.planView(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.page(w, r, http.StatusNotFound, "message", pageData{Title: "No such plan", Message: err.Error()})
+		return
+	}
+	sample, _ := strconv.Atoi(r.URL.Query().Get("r"))
+	if sample < 0 || sample >= max(1, v.Samples) {
+		sample = 0
+	}
+	s.page(w, r, http.StatusOK, "plan", pageData{Title: "Plan " + v.Plan.ID, Plan: v, Sample: sample})
+}
+
+// planView is a plan as its page shows it.
+type planView struct {
+	Plan      *sandbox.Plan
+	Code      string
+	Campaign  sandbox.Campaign
+	Summary   []summaryLine
+	Targets   []string
+	Emails    []emailView
+	Segments  []segmentView
+	Workflows []workflowView
+	Pages     []pageView
+	Findings  []governance.Finding
+	Approvals []sandbox.Approval
+	Missing   string
+	Review    governance.ChannelVerdict
+	Samples   int // sample recipients available to the previews
+	Others    []sandbox.PlanStep
+}
+
+// summaryLine is one irreversible effect, said in words.
+type summaryLine struct {
+	What, Detail string
+}
+
+type emailView struct {
+	Step     sandbox.PlanStep
+	Email    *sandbox.Email
+	Audience string
+	Unsub    string
+	Texts    []string // the plain-text part for each sample recipient
+	Subjects []string
+	Live     int // the live revision, for an update
+}
+
+type segmentView struct {
+	Step    sandbox.PlanStep
+	Name    string
+	Words   []string
+	Count   string
+	Members []string
+}
+
+type workflowView struct {
+	Step     sandbox.PlanStep
+	Workflow *sandbox.Workflow
+	SVG      template.HTML
+	Words    []string
+	Enrols   string
+}
+
+type pageView struct {
+	Step sandbox.PlanStep
+	Page *sandbox.Page
+	URL  string
+}
+
+// planCache keeps a plan's view while the plan and the store are unchanged:
+// the page is reloaded to switch sample recipients.
+type planCache struct {
+	gen  uint64
+	hash string
+	view *planView
+	// samples are the contacts whose eyes the previews look through.
+	samples []sandbox.Contact
+}
+
+func (s *Server) forget(planID string) {
+	s.mu.Lock()
+	delete(s.cache, planID)
+	s.mu.Unlock()
+}
+
+func (s *Server) planView(ctx context.Context, id string) (*planView, error) {
+	c, err := s.planData(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c.view, nil
+}
+
+func (s *Server) planData(ctx context.Context, id string) (*planCache, error) {
+	gen, cacheable := s.sb.Generation(ctx)
+	s.mu.Lock()
+	c := s.cache[id]
+	s.mu.Unlock()
+	if c != nil && cacheable && c.gen == gen {
+		return c, nil
+	}
+	c, err := s.buildPlan(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.gen = gen
+	if cacheable {
+		s.mu.Lock()
+		if len(s.cache) > 64 {
+			clear(s.cache)
+		}
+		s.cache[id] = c
+		s.mu.Unlock()
+	}
+	return c, nil
+}
+
+// samplesPerPlan is how many sample recipients the previews offer.
+const samplesPerPlan = 3
+
+func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
+	p, err := s.sb.GetPlan(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	code, _ := s.sb.PlanCode(ctx, id)
+	cv, err := s.sb.GetCampaign(ctx, p.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	segs, err := s.sb.SegmentSet(ctx, p.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, a := range cv.Artifacts {
+		names[a.ID] = a.Name
+	}
+	v := &planView{Plan: p, Code: code, Campaign: cv.Campaign, Findings: p.Governance.Findings, Approvals: p.Approvals.Have, Missing: p.Missing(), Review: p.ChannelVerdict(sandbox.ChannelReview)}
+	out := &planCache{hash: p.Hash, view: v}
+	targets := map[string]bool{}
+	seen := map[string]bool{}
+	for _, st := range p.Steps {
+		targets[st.Target] = true
+		if st.Irreversible {
+			v.Summary = append(v.Summary, s.summarize(ctx, st, segs, names))
+		}
+		if seen[st.ArtifactID] {
+			continue
+		}
+		seen[st.ArtifactID] = true
+		av, err := s.sb.GetArtifact(ctx, st.ArtifactID, st.Revision)
+		if err != nil {
+			v.Others = append(v.Others, st)
+			continue
+		}
+		fr := sandbox.Final(&cv.Campaign, av.Revision)
+		switch {
+		case fr.Email != nil:
+			if out.samples == nil {
+				out.samples = s.sample(ctx, st.Target, fr.Email.Audience.Include, fr.Email.Audience.Exclude, segs)
+			}
+			v.Emails = append(v.Emails, emailView{Step: st, Email: fr.Email, Audience: audienceWords(fr.Email.Audience, names), Live: st.LiveRevision})
+		case fr.Segment != nil:
+			sv := segmentView{Step: st, Name: fr.Segment.Name, Words: render.SegmentWords(fr.Segment, names), Count: "not counted: " + st.Target + " cannot count before anything is live"}
+			if t, err := s.sb.Target(st.Target); err == nil {
+				if cn, ok := t.(sandbox.Counter); ok {
+					if n, err := cn.Count(ctx, []string{st.ArtifactID}, nil, segs); err == nil {
+						sv.Count = countWords(n, "contact")
+					}
+				}
+			}
+			for _, m := range s.sample(ctx, st.Target, []string{st.ArtifactID}, nil, segs) {
+				sv.Members = append(sv.Members, render.Mask(m.Email()))
+			}
+			v.Segments = append(v.Segments, sv)
+		case fr.Workflow != nil:
+			wv := workflowView{Step: st, Workflow: fr.Workflow, SVG: render.WorkflowSVG(fr.Workflow, names), Words: render.StepWords(fr.Workflow, names)}
+			wv.Enrols = s.enrols(ctx, st.Target, fr.Workflow, segs)
+			v.Workflows = append(v.Workflows, wv)
+		case fr.Page != nil:
+			v.Pages = append(v.Pages, pageView{Step: st, Page: fr.Page})
+		}
+	}
+	v.Samples = len(out.samples)
+	for i := range v.Emails {
+		e := &v.Emails[i]
+		for _, c := range recipients(out.samples) {
+			e.Texts = append(e.Texts, content.FillTokens(e.Email.Text, c, unsubscribeNote, false))
+			e.Subjects = append(e.Subjects, content.FillTokens(e.Email.Subject, c, unsubscribeNote, false))
+		}
+	}
+	for t := range targets {
+		v.Targets = append(v.Targets, t)
+	}
+	slices.Sort(v.Targets)
+	return out, nil
+}
+
+// unsubscribeNote stands in for the unsubscribe link, which each platform
+// makes per recipient at send time.
+const unsubscribeNote = "https://unsubscribe.example/added-at-send"
+
+// recipients are the sample contacts, or one empty contact (every token
+// takes its default) when the target names none.
+func recipients(samples []sandbox.Contact) []sandbox.Contact {
+	if len(samples) == 0 {
+		return []sandbox.Contact{{}}
+	}
+	return samples
+}
+
+func (s *Server) sample(ctx context.Context, target string, include, exclude []string, segs map[string]*sandbox.Segment) []sandbox.Contact {
+	t, err := s.sb.Target(target)
+	if err != nil {
+		return nil
+	}
+	sm, ok := t.(sandbox.Sampler)
+	if !ok || len(include) == 0 {
+		return nil
+	}
+	cs, err := sm.Sample(ctx, include, exclude, segs, samplesPerPlan)
+	if err != nil {
+		s.log.Warn("review: sampling an audience", "target", target, "err", err)
+		return nil
+	}
+	return cs
+}
+
+func (s *Server) enrols(ctx context.Context, target string, wf *sandbox.Workflow, segs map[string]*sandbox.Segment) string {
+	if !wf.Activate {
+		return "created switched off: it enrols nobody until someone turns it on"
+	}
+	if wf.Trigger.Type != "segment_entry" {
+		return "switched on at promotion: it enrols contacts as its trigger fires"
+	}
+	if t, err := s.sb.Target(target); err == nil {
+		if cn, ok := t.(sandbox.Counter); ok {
+			if n, err := cn.Count(ctx, []string{wf.Trigger.SegmentID}, nil, segs); err == nil {
+				return "switched on at promotion: it enrols the " + countWords(n, "contact") + " in its segment now, and each who joins later"
+			}
+		}
+	}
+	return "switched on at promotion: it enrols every contact who enters its segment"
+}
+
+func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[string]*sandbox.Segment, names map[string]string) summaryLine {
+	switch st.Op {
+	case "send":
+		aud := "an audience of unknown size"
+		if st.AudienceSize != nil {
+			aud = countWords(*st.AudienceSize, "recipient")
+		}
+		return summaryLine{What: "Send “" + st.Name + "”", Detail: fmt.Sprintf("to %s on %s, %s", aud, st.Target, templatesWhen(st.At))}
+	case "publish":
+		return summaryLine{What: "Publish “" + st.Name + "”", Detail: fmt.Sprintf("on %s, %s", st.Target, templatesWhen(st.At))}
+	case "activate":
+		return summaryLine{What: "Switch on workflow “" + st.Name + "”", Detail: "on " + st.Target}
+	}
+	return summaryLine{What: st.Op + " " + st.Name, Detail: "on " + st.Target}
+}
+
+func templatesWhen(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "when the plan is confirmed"
+	}
+	return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+}
+
+func audienceWords(a sandbox.Audience, names map[string]string) string {
+	name := func(id string) string {
+		if n := names[id]; n != "" {
+			return "“" + n + "”"
+		}
+		return id
+	}
+	if len(a.Include) == 0 {
+		return "no segment: sent only by a workflow"
+	}
+	var in, ex []string
+	for _, id := range a.Include {
+		in = append(in, name(id))
+	}
+	for _, id := range a.Exclude {
+		ex = append(ex, name(id))
+	}
+	out := "members of " + strings.Join(in, ", ")
+	if len(ex) > 0 {
+		out += ", except members of " + strings.Join(ex, ", ")
+	}
+	return out
+}
+
+func countWords(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// preview serves one artifact's rendered HTML, for a frame on the plan page:
+// an email as one sample recipient will see it, or a landing page. The
+// answer's policy sandboxes it wherever it is opened — no script runs, no
+// form posts, nothing loads but images and styles — so agent HTML never runs
+// in the review page's origin, even opened on its own.
+func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+	c, err := s.planData(r.Context(), r.PathValue("id"))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	artifact := r.PathValue("artifact")
+	v := c.view
+	var doc string
+	for _, e := range v.Emails {
+		if e.Step.ArtifactID == artifact {
+			n, _ := strconv.Atoi(r.URL.Query().Get("r"))
+			rs := recipients(c.samples)
+			if n < 0 || n >= len(rs) {
+				n = 0
+			}
+			doc = content.FillTokens(e.Email.HTML, rs[n], unsubscribeNote, true)
+		}
+	}
+	for _, p := range v.Pages {
+		if p.Step.ArtifactID == artifact {
+			doc = p.Page.HTML
+		}
+	}
+	if doc == "" {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline' https:; font-src https: data:; form-action 'none'; frame-ancestors 'self'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(doc))
+}
