@@ -111,7 +111,9 @@ func New(o Options) (*Server, error) {
 func (s *Server) Origin() string { return s.origin.Scheme + "://" + s.origin.Host }
 
 // PlanURL is the stable address of a plan's page.
-func (s *Server) PlanURL(planID string) string { return s.Origin() + "/plans/" + url.PathEscape(planID) }
+func (s *Server) PlanURL(planID string) string {
+	return s.Origin() + "/plans/" + url.PathEscape(planID)
+}
 
 // EnrolURL is the address of an enrolment link.
 func (s *Server) EnrolURL(token string) string { return s.Origin() + "/enrol/" + url.PathEscape(token) }
@@ -207,7 +209,10 @@ func (s *Server) signedInPost(fn http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
-func sessionOf(r *http.Request) *session { ss, _ := r.Context().Value(sessionKey{}).(*session); return ss }
+func sessionOf(r *http.Request) *session {
+	ss, _ := r.Context().Value(sessionKey{}).(*session)
+	return ss
+}
 
 const sessionCookie = "lm_session"
 
@@ -274,4 +279,3 @@ func randomToken() string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
-
