@@ -218,7 +218,7 @@ func (s *Sandbox) refuseApproval(ctx context.Context, actor string, p *Plan, cha
 
 // approvalHint tells the agent what the human must do.
 func (s *Sandbox) approvalHint(p *Plan) string {
-	return fmt.Sprintf("A human approves it themselves, in their own terminal: %s", s.ApproveCommand(p))
+	return s.HowToApprove(p)
 }
 
 // bSolicitations holds the elicitation questions the server asked and that

@@ -56,6 +56,32 @@ func ApproveCommand(p *Plan, args ...string) string {
 // served by s.
 func (s *Sandbox) ApproveCommand(p *Plan) string { return ApproveCommand(p, s.approve...) }
 
+// ReviewURL is the plan's page on the review page, or "" when the review
+// page does not count for it or no address is known.
+func (s *Sandbox) ReviewURL(p *Plan) string {
+	if s.reviewURL == nil || !p.verdict(ChannelReview).Counts {
+		return ""
+	}
+	return s.reviewURL(p.ID)
+}
+
+// HowToApprove tells the agent, in a sentence, where a human approves the
+// plan: the review page, when it counts, and their own terminal, when it
+// does.
+func (s *Sandbox) HowToApprove(p *Plan) string {
+	var ways []string
+	if u := s.ReviewURL(p); u != "" {
+		ways = append(ways, "on the review page, "+u+", with their passkey (lastmile review serves it)")
+	}
+	if p.verdict(ChannelCLI).Counts {
+		ways = append(ways, "in their own terminal, with "+s.ApproveCommand(p)+" (it shows the plan and asks them to type back its code)")
+	}
+	if len(ways) == 0 {
+		return "The policy lets no channel this server knows of approve it: see lastmile://policy"
+	}
+	return "A human approves it themselves, " + strings.Join(ways, ", or ")
+}
+
 // shellQuote quotes a for a POSIX shell when it needs it.
 func shellQuote(a string) string {
 	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
@@ -82,7 +108,7 @@ func (s *Sandbox) CheckConfirmable(ctx context.Context, p *Plan) error {
 		return &RefusedError{
 			Code:   RefusedNeedsApproval,
 			Reason: fmt.Sprintf("plan %s is not approved: it still needs %s", p.ID, missing),
-			Action: fmt.Sprintf("Ask a human to review it and approve it themselves: in a terminal, %s (it shows the plan and asks them to type back the code it shows). Nothing you can pass or run counts as approval", s.ApproveCommand(p)),
+			Action: "Ask a human to review it. " + s.HowToApprove(p) + ". Nothing you can pass or run counts as approval",
 		}
 	}
 	why, err := s.staleness(ctx, p)

@@ -67,6 +67,9 @@ type Options struct {
 	// ApproveArgs follow "lastmile approve PLAN" in what the agent is told
 	// the human runs (--data-dir DIR when the server's is not the default).
 	ApproveArgs []string
+	// ReviewURL, when set, is the address of a plan's page on the review
+	// page, which what the agent is told names.
+	ReviewURL func(planID string) string
 }
 
 // Sandbox stages artifacts, plans and promotes them.
@@ -89,6 +92,7 @@ type Sandbox struct {
 	views  *lru.Cache[string, cachedView]
 	checks *lru.Cache[string, governance.Report]
 	plans  *lru.Cache[string, decodedPlan]
+	reviewURL func(string) string
 }
 
 // The caches' budgets, in bytes as lru.SizeOf weighs them: 20.5 MiB
@@ -155,7 +159,7 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs,
+	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs, reviewURL: o.ReviewURL,
 		finals: lru.New(finalsBudget, weigh[*Revision]), revs: lru.New(revsBudget, weigh[*Revision]),
 		views: lru.New(viewsBudget, weigh[cachedView]), checks: lru.New(checksBudget, weigh[governance.Report]),
 		plans: lru.New(plansBudget, func(k string, p decodedPlan) int64 { return int64(len(k)+len(p.raw)) + lru.SizeOf(p.plan) })}

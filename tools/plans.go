@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -53,7 +55,7 @@ func planSummary(sb *sandbox.Sandbox, pg *sandbox.PlanPage) string {
 	}
 	switch p.Status {
 	case sandbox.PlanPending:
-		fmt.Fprintf(&b, " Nothing is live. A human approves it in their own terminal with: %s.", sb.ApproveCommand(p))
+		fmt.Fprintf(&b, " Nothing is live. %s.", sb.HowToApprove(p))
 	case sandbox.PlanBlocked:
 		fmt.Fprintf(&b, " Blocked by %d governance errors: fix them (see governance.findings) and plan again; it cannot be approved.", p.Governance.Errors)
 	}
@@ -92,6 +94,65 @@ func canElicit(ctx context.Context) bool {
 }
 
 const elicitID = "approve_plan"
+
+// reviewElicitID names the URL-mode question that sends the user to the
+// review page. Its answer approves nothing: it says only that the user
+// went there; the approval is the passkey's, recorded by the review page.
+const reviewElicitID = "review_plan"
+
+// canElicitURL reports whether the client declared URL-mode elicitation.
+func canElicitURL(ctx context.Context) bool {
+	var caps *mcp.ElicitationCapability
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
+		if info.ClientCapabilities != nil {
+			caps = info.ClientCapabilities.Elicitation
+		}
+	} else if s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
+		caps = s.GetClientCapabilities().Elicitation
+	}
+	return caps != nil && caps.URL != nil
+}
+
+// reviewWait bounds how long a confirm_promotion whose user went to the
+// review page waits for their approval before telling the agent to call
+// again.
+var reviewWait = elicitationTTL
+
+// awaitReview runs after the user answered the URL-mode question: it
+// waits for the plan's approvals (from the review page) and then promotes,
+// or says why it did not.
+func (d deps) awaitReview(ctx context.Context, req mcp.CallToolRequest, planID string, answer *mcp.ElicitationResult, inner server.ToolHandlerFunc) (*mcp.CallToolResult, error) {
+	p, err := d.sb.GetPlan(ctx, planID)
+	if err != nil {
+		return errorResult(ctx, d.log, "confirm_promotion", err), nil
+	}
+	if answer.Action != mcp.ElicitationResponseActionAccept {
+		return mcp.NewToolResultError(fmt.Sprintf("The user did not open the review page for plan %s (%s); nothing was promoted. %s.", planID, answer.Action, d.sb.HowToApprove(p))), nil
+	}
+	deadline := time.NewTimer(reviewWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for p.Missing() != "" && p.Status == sandbox.PlanPending {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-deadline.C:
+			return mcp.NewToolResultError(fmt.Sprintf("Plan %s is not approved yet: it still needs %s. Nothing was promoted; call confirm_promotion again once the human has approved it at %s.", planID, p.Missing(), d.sb.ReviewURL(p))), nil
+		case <-tick.C:
+		}
+		if p, err = d.sb.GetPlan(ctx, planID); err != nil {
+			return errorResult(ctx, d.log, "confirm_promotion", err), nil
+		}
+	}
+	return inner(ctx, req)
+}
+
+func randomID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
 
 // elicitationTTL bounds how long a question to the user stays answerable.
 const elicitationTTL = 10 * time.Minute
@@ -146,7 +207,12 @@ func (d deps) takeAnswer(ctx context.Context, req mcp.CallToolRequest, planID st
 			if err := d.sb.DeclineSolicitation(ctx, who, planID, req.Params.RequestState, string(answer.Action)); err != nil {
 				return errorResult(ctx, d.log, "confirm_promotion", err)
 			}
-			return mcp.NewToolResultError(fmt.Sprintf("The user did not approve plan %s in the client (%s); nothing was promoted. Ask what to change, or let a human approve it with: lastmile approve %s", planID, answer.Action, planID))
+			p, _ := d.sb.GetPlan(ctx, planID)
+			how := "lastmile approve " + planID
+			if p != nil {
+				how = d.sb.HowToApprove(p)
+			}
+			return mcp.NewToolResultError(fmt.Sprintf("The user did not approve plan %s in the client (%s); nothing was promoted. Ask what to change, or: %s", planID, answer.Action, how))
 		}
 	} else {
 		in.Solicitation = "" // no answer to the question: nothing to redeem
@@ -320,6 +386,9 @@ func confirmTool(d deps) Tool {
 func (d deps) askForApproval(inner server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		id, _ := req.GetArguments()["plan_id"].(string)
+		if answer := server.ElicitationResponse(req.Params.InputResponses, reviewElicitID); answer != nil {
+			return d.awaitReview(ctx, req, id, answer, inner)
+		}
 		if hasAnswer(req) {
 			if refused := d.takeAnswer(ctx, req, id); refused != nil {
 				return refused, nil
@@ -327,7 +396,7 @@ func (d deps) askForApproval(inner server.ToolHandlerFunc) server.ToolHandlerFun
 			return inner(ctx, req)
 		}
 		res, err := inner(ctx, req)
-		if err != nil || !res.IsError || !canElicit(ctx) {
+		if err != nil || !res.IsError || !canElicit(ctx) && !canElicitURL(ctx) {
 			return res, err
 		}
 		p, perr := d.sb.GetPlan(ctx, id)
@@ -338,7 +407,14 @@ func (d deps) askForApproval(inner server.ToolHandlerFunc) server.ToolHandlerFun
 		if cerr := d.sb.CheckConfirmable(ctx, p); !errors.As(cerr, &re) || re.Code != sandbox.RefusedNeedsApproval {
 			return res, nil
 		}
-		if v := p.ChannelVerdict(sandbox.ChannelElicitation); !v.Counts {
+		// The review page first: there a person proves who they are.
+		if u := d.sb.ReviewURL(p); u != "" && d.reviewServed && canElicitURL(ctx) {
+			return server.NewInputRequestBuilder("review:"+p.ID).Elicit(reviewElicitID, mcp.ElicitationParams{
+				Mode: mcp.ElicitationModeURL, URL: u, ElicitationID: "lme_" + randomID(),
+				Message: fmt.Sprintf("Plan %s for campaign %q needs %s. Open the review page to see the finished campaign and approve it with your passkey.", p.ID, p.Campaign, p.Missing()),
+			}).ToolResult(), nil
+		}
+		if v := p.ChannelVerdict(sandbox.ChannelElicitation); !v.Counts || !canElicit(ctx) {
 			return res, nil
 		}
 		if slices.ContainsFunc(p.Approvals.Have, func(a sandbox.Approval) bool { return a.Channel == sandbox.ChannelElicitation }) {

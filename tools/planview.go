@@ -85,6 +85,7 @@ type planOut struct {
 	Steps        []stepOut              `json:"steps" jsonschema_description:"Steps in order, one page."`
 	NextCursor   string                 `json:"next_cursor,omitempty" jsonschema_description:"Pass as cursor to get_plan for the next page of steps."`
 	ApproveCmd   string                 `json:"approve_command,omitempty" jsonschema_description:"What the human runs in a terminal to approve this plan; absent when the plan cannot be approved."`
+	ReviewURL    string                 `json:"review_url,omitempty" jsonschema_description:"The plan's page on the review page, where an enrolled approver sees the finished campaign and approves it with a passkey; absent when that page does not count for the plan."`
 	Next         string                 `json:"next"`
 }
 
@@ -139,8 +140,9 @@ func newPlanOut(sb *sandbox.Sandbox, pg *sandbox.PlanPage, results []sandbox.Ste
 	out.Governance.Unlisted = len(findings) - len(out.Governance.Findings)
 	if p.Status == sandbox.PlanPending || p.Status == sandbox.PlanApproved {
 		out.ApproveCmd = sb.ApproveCommand(p)
+		out.ReviewURL = sb.ReviewURL(p)
 	}
-	out.Next = planNext(p, out.ApproveCmd)
+	out.Next = planNext(p, sb.HowToApprove(p))
 	return out
 }
 
@@ -149,7 +151,7 @@ func planNext(p *sandbox.Plan, approve string) string {
 	case sandbox.PlanBlocked:
 		return fmt.Sprintf("Blocked: the content has %d governance errors (governance.findings lists them with their fixes; check_campaign lists every finding). Do not ask a human to approve this plan: fix the errors by staging new revisions, then run plan_promotion again.", p.Governance.Errors)
 	case sandbox.PlanPending:
-		return fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to approve it themselves by running `%s` in their own terminal; it shows them the plan and a code to type back. Then call confirm_promotion with plan_id %s.", approve, p.ID)
+		return fmt.Sprintf("Show the human this plan (the irreversible steps first) and ask them to approve it. %s. Then call confirm_promotion with plan_id %s.", approve, p.ID)
 	case sandbox.PlanApproved:
 		return fmt.Sprintf("Approved: call confirm_promotion with plan_id %s.", p.ID)
 	case sandbox.PlanPromoting, sandbox.PlanFailed:

@@ -15,12 +15,17 @@ import (
 type Options struct {
 	Version string
 	Logger  *slog.Logger
+	// ReviewServed says the review page runs beside this server (serve
+	// --review), so confirm_promotion may send a client that supports it a
+	// URL-mode question with the plan's page.
+	ReviewServed bool
 }
 
 // deps is what every tool handler needs.
 type deps struct {
-	sb  *sandbox.Sandbox
-	log *slog.Logger
+	sb           *sandbox.Sandbox
+	log          *slog.Logger
+	reviewServed bool
 }
 
 const instructions = `lastmile lets you build and ship marketing campaigns safely.
@@ -67,7 +72,7 @@ func All(sb *sandbox.Sandbox, o Options) []Tool {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := deps{sb: sb, log: o.Logger}
+	d := deps{sb: sb, log: o.Logger, reviewServed: o.ReviewServed}
 	var out []Tool
 	out = append(out, campaignTools(d)...)
 	out = append(out, stagingTools(d)...)

@@ -113,6 +113,9 @@ type openOptions struct {
 	// approveArgs follow "lastmile approve PLAN" wherever the sandbox tells
 	// an agent what the human runs.
 	approveArgs []string
+	// reviewURL is where the review page serves a plan, for what the
+	// agent is told.
+	reviewURL func(planID string) string
 }
 
 func openApp(e *env, c common, o openOptions) (*app, error) {
@@ -146,7 +149,7 @@ func openApp(e *env, c common, o openOptions) (*app, error) {
 		}
 		pol = &policyFile{path: p}
 	}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now, DataDir: dir, ApproveArgs: o.approveArgs})
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now, DataDir: dir, ApproveArgs: o.approveArgs, ReviewURL: o.reviewURL})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -56,6 +58,8 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 	if err != nil {
 		return err
 	}
+	reviewOrigin := rf.originFor(cmp.Or(rf.addr, review.DefaultAddr))
+	o.reviewURL = func(id string) string { return reviewOrigin + "/plans/" + url.PathEscape(id) }
 	a, err := openApp(e, c, o)
 	if err != nil {
 		return err
@@ -71,10 +75,10 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 		}()
 	}
 	if httpAddr != "" {
-		return serveHTTP(ctx, e, a, httpAddr)
+		return serveHTTP(ctx, e, a, httpAddr, rf.addr != "")
 	}
 	a.log.Info("lastmile serving MCP on stdio", "version", versionString(), "data_dir", a.dir, "targets", a.sb.TargetNames())
-	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log})
+	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: rf.addr != ""})
 	done := make(chan error, 1)
 	go func() { done <- tools.ServeStdio(ctx, s, e.stdin, e.stdout, a.log) }()
 	select {
@@ -104,7 +108,7 @@ func serveOptions(e *env, c common) (openOptions, error) {
 // spawn processes. It has no authentication of its own: bind it to loopback,
 // or put it behind a proxy that authenticates. (mcp-go refuses requests to a
 // loopback listener that name another Host, against DNS rebinding.)
-func serveHTTP(ctx context.Context, e *env, a *app, addr string) error {
+func serveHTTP(ctx context.Context, e *env, a *app, addr string, reviewServed bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--http %q: %w (write host:port, e.g. 127.0.0.1:8765)", addr, err)
@@ -112,7 +116,7 @@ func serveHTTP(ctx context.Context, e *env, a *app, addr string) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		a.log.Warn("serving MCP over HTTP on a non-loopback address without authentication; put an authenticating proxy in front", "addr", addr)
 	}
-	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log})
+	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: reviewServed})
 	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath("/mcp"))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
