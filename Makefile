@@ -31,8 +31,9 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lastmile
 
 # The whole suite: unit, in-process MCP, real stdio, the npm MCP client
-# end to end (installed when missing), crash safety, fuzz seed corpora, and
-# the real-WordPress tests when WordPress runs or can be started here. Ends
+# end to end (installed when missing), crash safety, fuzz seed corpora, the
+# real-WordPress tests when WordPress runs or can be started here, and the
+# browser tests when chromium is installed. Ends
 # with a line naming what was skipped and why (scripts/test).
 test: build lint
 	$(GO) test -count=1 -timeout 30m -tags lastmile_portable $(PORTABLE_TESTS)
