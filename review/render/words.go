@@ -52,7 +52,18 @@ var (
 )
 
 // quote shows agent text in double quotes, made inert and cut.
-func quote(s string) string { return termsafe.Quote(s, textMax) }
+func quote(s string) string { return termsafe.Quote(visible(s), textMax) }
+
+// visible replaces the noncharacters (U+FFFE, U+FDD0…) termsafe leaves:
+// they show as nothing, and XML forbids some of them.
+func visible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 0xfdd0 && r <= 0xfdef || r&0xfffe == 0xfffe {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
 
 // token shows s bare when it is one plain word (an id, a country code, a
 // date), else quoted.
@@ -241,5 +252,5 @@ func Mask(addr string) string {
 	if at {
 		out += "@" + domain
 	}
-	return termsafe.Text(out, textMax)
+	return termsafe.Text(visible(out), textMax)
 }
