@@ -52,6 +52,7 @@ type pageData struct {
 	Token   string // enrolment
 	Next    string // sign-in
 	CSRF    string
+	Preview string // the session's preview token, for the frames' addresses
 	Plans   []sandbox.PlanSummary
 	Plan    *planView
 	Sample  int // which sample recipient the previews show
@@ -59,7 +60,7 @@ type pageData struct {
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
 	if ss := sessionOf(r); ss != nil {
-		d.Email, d.CSRF = ss.email, ss.csrf
+		d.Email, d.CSRF, d.Preview = ss.email, ss.csrf, ss.preview
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
@@ -395,6 +396,10 @@ func countWords(n int, noun string) string {
 // form posts, nothing loads but images and styles — so agent HTML never runs
 // in the review page's origin, even opened on its own.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+	if s.previewSession(r) == nil {
+		http.Error(w, "This preview's address has expired: reload the plan's page.", http.StatusForbidden)
+		return
+	}
 	c, err := s.planData(r.Context(), r.PathValue("id"))
 	if err != nil {
 		http.NotFound(w, r)

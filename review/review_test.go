@@ -400,9 +400,14 @@ func TestPagesNeedASignedInApprover(t *testing.T) {
 	f := newFixture(t)
 	p := f.plan()
 	anon := f.browser()
-	for _, path := range []string{"/", "/plans/" + p.ID, "/plans/" + p.ID + "/preview/x"} {
+	for _, path := range []string{"/", "/plans/" + p.ID} {
 		if st, _ := anon.do("GET", path, nil, ""); st != http.StatusSeeOther {
 			t.Errorf("GET %s without signing in: %d", path, st)
+		}
+	}
+	for _, path := range []string{"/plans/" + p.ID + "/preview/x", "/plans/" + p.ID + "/preview/x?p=guess"} {
+		if st, _ := anon.do("GET", path, nil, ""); st != http.StatusForbidden {
+			t.Errorf("GET %s without a session's preview token: %d", path, st)
 		}
 	}
 	// An unknown passkey does not sign in.

@@ -73,6 +73,7 @@ type Server struct {
 type session struct {
 	email   string
 	csrf    string
+	preview string // what the session's preview frames carry instead of its cookie
 	expires time.Time
 }
 
@@ -123,7 +124,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.signedIn(s.plansPage))
 	mux.HandleFunc("GET /plans/{id}", s.signedIn(s.planPage))
-	mux.HandleFunc("GET /plans/{id}/preview/{artifact}", s.signedIn(s.preview))
+	// Previews carry their own token: a sandboxed frame has an opaque
+	// origin, so the browser sends it no SameSite=Strict cookie.
+	mux.HandleFunc("GET /plans/{id}/preview/{artifact}", s.preview)
 	mux.HandleFunc("POST /plans/{id}/{action}/begin", s.signedInPost(s.decisionBegin))
 	mux.HandleFunc("POST /plans/{id}/{action}/finish", s.signedInPost(s.decisionFinish))
 	mux.HandleFunc("GET /signin", s.signinPage)
@@ -209,6 +212,23 @@ func (s *Server) signedInPost(fn http.HandlerFunc) http.HandlerFunc {
 	})
 }
 
+// previewSession is the live session whose preview token the request
+// carries.
+func (s *Server) previewSession(r *http.Request) *session {
+	tok := r.URL.Query().Get("p")
+	if tok == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		if subtle.ConstantTimeCompare([]byte(ss.preview), []byte(tok)) == 1 && s.now().Before(ss.expires) {
+			return ss
+		}
+	}
+	return nil
+}
+
 func sessionOf(r *http.Request) *session {
 	ss, _ := r.Context().Value(sessionKey{}).(*session)
 	return ss
@@ -240,7 +260,7 @@ func (s *Server) startSession(w http.ResponseWriter, email string) {
 			delete(s.sessions, k)
 		}
 	}
-	s.sessions[id] = &session{email: email, csrf: csrf, expires: s.now().Add(SessionTTL)}
+	s.sessions[id] = &session{email: email, csrf: csrf, preview: randomToken(), expires: s.now().Add(SessionTTL)}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: s.origin.Scheme == "https", MaxAge: int(SessionTTL / time.Second)})

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -205,6 +206,22 @@ func Screenshot(t testing.TB, ctx context.Context, name string, widthPx int) str
 		Width: int64(widthPx), Height: screenshotHeight, DeviceScaleFactor: 1,
 	}); err != nil {
 		t.Fatalf("browsertest: viewport %dx%d: %v", widthPx, screenshotHeight, err)
+	}
+	// Then as tall as the page: frames in another process (sandboxed
+	// iframes are) are painted only inside the viewport, so a capture
+	// beyond it would show them blank.
+	height, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+	if err != nil {
+		t.Fatalf("browsertest: page height: %v", err)
+	}
+	if height = min(max(height, screenshotHeight), 16384); height > screenshotHeight {
+		if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: int64(widthPx), Height: height, DeviceScaleFactor: 1,
+		}); err != nil {
+			t.Fatalf("browsertest: viewport %dx%d: %v", widthPx, height, err)
+		}
+		// The frames paint once they are in the viewport.
+		time.Sleep(500 * time.Millisecond)
 	}
 	// Quality 100 is what makes FullScreenshot capture PNG, not JPEG.
 	data, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
