@@ -87,11 +87,11 @@ type Sandbox struct {
 	approve  []string
 	// Caches of revisions and what is derived from them, get_campaign
 	// views and plans being paged; their budgets are below.
-	finals *lru.Cache[string, *Revision]
-	revs   *lru.Cache[string, *Revision]
-	views  *lru.Cache[string, cachedView]
-	checks *lru.Cache[string, governance.Report]
-	plans  *lru.Cache[string, decodedPlan]
+	finals    *lru.Cache[string, *Revision]
+	revs      *lru.Cache[string, *Revision]
+	views     *lru.Cache[string, cachedView]
+	checks    *lru.Cache[string, governance.Report]
+	plans     *lru.Cache[string, decodedPlan]
 	reviewURL func(string) string
 }
 
