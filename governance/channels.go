@@ -91,7 +91,9 @@ func (l *loader) approval(n *yaml.Node) map[string]ChannelRule {
 	}
 	out := map[string]ChannelRule{}
 	for name, c := range l.fields(cn.v, "approval.channels", channelNames) {
-		var r ChannelRule
+		// The review page proves who approved, so its approvals carry the
+		// approver's roles unless the policy says otherwise.
+		r := ChannelRule{Roles: name == ChannelReview}
 		if c.v.Kind == yaml.ScalarNode && c.v.ShortTag() == "!!null" {
 			out[name] = r
 			continue

@@ -34,7 +34,9 @@ func TestApprovalChannels(t *testing.T) {
 		{name: "a plan that sends nothing", src: "approval:\n  channels:\n    scripted: {max_recipients: 0}\n", recipients: 0,
 			counts: map[string]bool{"scripted": true}},
 		{name: "bare channel names", src: "approval:\n  channels:\n    cli:\n    review:\n", recipients: 5,
-			counts: map[string]bool{"cli": true, "review": true}},
+			counts: map[string]bool{"cli": true, "review": true}, roles: map[string]bool{"review": true}},
+		{name: "the review page carries roles unless told not to", src: "approval:\n  channels:\n    review: {roles: false}\n", recipients: 5,
+			counts: map[string]bool{"review": true}},
 		{name: "terminal roles on request", src: "approval:\n  channels:\n    cli: {roles: true}\n", recipients: 5,
 			counts: map[string]bool{"cli": true}, roles: map[string]bool{"cli": true}},
 	}

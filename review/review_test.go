@@ -17,6 +17,7 @@ import (
 	"github.com/lastmile/lastmile/approvers"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/internal/passkeytest"
 	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/store"
@@ -158,7 +159,7 @@ func (b *browser) do(method, path string, body []byte, csrf string) (int, string
 
 // enrol invites an approver and registers key for them through the link,
 // which also signs this browser in.
-func (b *browser) enrol(email string, roles []string, key *softKey) {
+func (b *browser) enrol(email string, roles []string, key *passkeytest.Key) {
 	b.f.t.Helper()
 	token, _, err := b.f.ap.Invite(context.Background(), email, roles, "admin")
 	if err != nil {
@@ -168,7 +169,7 @@ func (b *browser) enrol(email string, roles []string, key *softKey) {
 	if st != 200 {
 		b.f.t.Fatalf("enrol begin: %d %s", st, opts)
 	}
-	if st, body := b.do("POST", "/enrol/"+token+"/finish", key.create([]byte(opts)), ""); st != 200 {
+	if st, body := b.do("POST", "/enrol/"+token+"/finish", key.Create([]byte(opts)), ""); st != 200 {
 		b.f.t.Fatalf("enrol finish: %d %s", st, body)
 	}
 }
@@ -232,11 +233,11 @@ func TestApproveWithAPasskey(t *testing.T) {
 	f := newFixture(t)
 	p := f.plan()
 	b := f.browser()
-	key := newSoftKey(t, f.origin, "localhost")
+	key := passkeytest.New(t, f.origin, "localhost")
 	b.enrol("maria@acme.com", nil, key)
 	csrf := b.csrf("/plans/" + p.ID)
 	cer, opts := b.begin(p.ID, "approve", p.Hash, csrf)
-	st, body := b.finish(p.ID, "approve", cer, key.get(opts), csrf)
+	st, body := b.finish(p.ID, "approve", cer, key.Get(opts), csrf)
 	if st != 200 || !strings.Contains(body, "every approval it needs") {
 		t.Fatalf("approve: %d %s", st, body)
 	}
@@ -245,7 +246,7 @@ func TestApproveWithAPasskey(t *testing.T) {
 		t.Fatalf("after approving: %s %+v", got.Status, got.Approvals.Have)
 	}
 	a := got.Approvals.Have[0]
-	if a.Approver != "maria@acme.com" || a.Channel != sandbox.ChannelReview || a.PlanHash != p.Hash || a.Credential != approvers.CredentialID(key.id) {
+	if a.Approver != "maria@acme.com" || a.Channel != sandbox.ChannelReview || a.PlanHash != p.Hash || a.Credential != approvers.CredentialID(key.ID()) {
 		t.Fatalf("the approval records %+v", a)
 	}
 	if _, err := f.sb.Confirm(context.Background(), "agent", p.ID, nil); err != nil {
@@ -255,7 +256,7 @@ func TestApproveWithAPasskey(t *testing.T) {
 
 func TestRefusedDecisions(t *testing.T) {
 	f := newFixture(t)
-	maria, other := newSoftKey(t, f.origin, "localhost"), newSoftKey(t, f.origin, "localhost")
+	maria, other := passkeytest.New(t, f.origin, "localhost"), passkeytest.New(t, f.origin, "localhost")
 	b := f.browser()
 	b.enrol("maria@acme.com", nil, maria)
 	ob := f.browser()
@@ -274,7 +275,7 @@ func TestRefusedDecisions(t *testing.T) {
 		p := f.plan()
 		csrf := b.csrf("/plans/" + p.ID)
 		cer, opts := b.begin(p.ID, "approve", p.Hash, csrf)
-		if st, body := b.finish(p.ID, "approve", cer, other.get(opts), csrf); st != http.StatusForbidden {
+		if st, body := b.finish(p.ID, "approve", cer, other.Get(opts), csrf); st != http.StatusForbidden {
 			t.Fatalf("%d %s", st, body)
 		}
 		f.nothingLive(p.ID)
@@ -283,12 +284,12 @@ func TestRefusedDecisions(t *testing.T) {
 		p1, p2 := f.plan(), f.plan()
 		csrf := b.csrf("/plans/" + p1.ID)
 		cer, opts := b.begin(p1.ID, "approve", p1.Hash, csrf)
-		if st, body := b.finish(p2.ID, "approve", cer, maria.get(opts), csrf); st != http.StatusForbidden {
+		if st, body := b.finish(p2.ID, "approve", cer, maria.Get(opts), csrf); st != http.StatusForbidden {
 			t.Fatalf("%d %s", st, body)
 		}
 		// A signature over a challenge the server never issued for p2.
 		cer2, _ := b.begin(p2.ID, "approve", p2.Hash, csrf)
-		if st, body := b.finish(p2.ID, "approve", cer2, maria.get(opts), csrf); st != http.StatusForbidden {
+		if st, body := b.finish(p2.ID, "approve", cer2, maria.Get(opts), csrf); st != http.StatusForbidden {
 			t.Fatalf("%d %s", st, body)
 		}
 		f.nothingLive(p1.ID)
@@ -298,7 +299,7 @@ func TestRefusedDecisions(t *testing.T) {
 		p := f.plan()
 		csrf := b.csrf("/plans/" + p.ID)
 		cer, opts := b.begin(p.ID, "reject", p.Hash, csrf)
-		assertion := maria.get(opts)
+		assertion := maria.Get(opts)
 		if st, body := b.finish(p.ID, "reject", cer, assertion, csrf); st != 200 {
 			t.Fatalf("reject: %d %s", st, body)
 		}
@@ -343,11 +344,11 @@ func TestRefusedDecisions(t *testing.T) {
 		p := f2.plan("DE") // needs Legal too, so the first approval leaves it pending
 		csrf := b.csrf("/plans/" + p.ID)
 		cer, opts := b.begin(p.ID, "approve", p.Hash, csrf)
-		if st, body := b.finish(p.ID, "approve", cer, maria.get(opts), csrf); st != 200 {
+		if st, body := b.finish(p.ID, "approve", cer, maria.Get(opts), csrf); st != 200 {
 			t.Fatalf("first: %d %s", st, body)
 		}
 		cer, opts = b.begin(p.ID, "approve", p.Hash, csrf)
-		if st, body := b.finish(p.ID, "approve", cer, maria.get(opts), csrf); st != http.StatusConflict || !strings.Contains(body, "already approved") {
+		if st, body := b.finish(p.ID, "approve", cer, maria.Get(opts), csrf); st != http.StatusConflict || !strings.Contains(body, "already approved") {
 			t.Fatalf("second: %d %s", st, body)
 		}
 		if got := f.status(p.ID); len(got.Approvals.Have) != 1 || got.Status == sandbox.PlanApproved {
@@ -359,11 +360,11 @@ func TestRefusedDecisions(t *testing.T) {
 		// dana is Legal in the policy but was not enrolled as Legal;
 		// omar is enrolled as nothing: neither approval carries the role.
 		db := f.browser()
-		dana := newSoftKey(t, f.origin, "localhost")
+		dana := passkeytest.New(t, f.origin, "localhost")
 		db.enrol("dana@acme.com", nil, dana)
 		csrf := db.csrf("/plans/" + p.ID)
 		cer, opts := db.begin(p.ID, "approve", p.Hash, csrf)
-		if st, body := db.finish(p.ID, "approve", cer, dana.get(opts), csrf); st != 200 || !strings.Contains(body, "role legal") {
+		if st, body := db.finish(p.ID, "approve", cer, dana.Get(opts), csrf); st != 200 || !strings.Contains(body, "role legal") {
 			t.Fatalf("%d %s", st, body)
 		}
 		got := f.status(p.ID)
@@ -375,11 +376,11 @@ func TestRefusedDecisions(t *testing.T) {
 		}
 		// erin, enrolled as Legal (which the policy gives her), completes it.
 		eb := f.browser()
-		erin := newSoftKey(t, f.origin, "localhost")
+		erin := passkeytest.New(t, f.origin, "localhost")
 		eb.enrol("erin@acme.com", []string{"legal"}, erin)
 		csrf = eb.csrf("/plans/" + p.ID)
 		cer, opts = eb.begin(p.ID, "approve", p.Hash, csrf)
-		if st, body := eb.finish(p.ID, "approve", cer, erin.get(opts), csrf); st != 200 || !strings.Contains(body, "every approval") {
+		if st, body := eb.finish(p.ID, "approve", cer, erin.Get(opts), csrf); st != 200 || !strings.Contains(body, "every approval") {
 			t.Fatalf("%d %s", st, body)
 		}
 	})
@@ -387,9 +388,9 @@ func TestRefusedDecisions(t *testing.T) {
 		p := f.plan()
 		csrf := b.csrf("/plans/" + p.ID)
 		cer, opts := b.begin(p.ID, "approve", p.Hash, csrf)
-		maria.uv = false
-		defer func() { maria.uv = true }()
-		if st, body := b.finish(p.ID, "approve", cer, maria.get(opts), csrf); st != http.StatusForbidden {
+		maria.UV = false
+		defer func() { maria.UV = true }()
+		if st, body := b.finish(p.ID, "approve", cer, maria.Get(opts), csrf); st != http.StatusForbidden {
 			t.Fatalf("%d %s", st, body)
 		}
 		f.nothingLive(p.ID)
@@ -420,9 +421,9 @@ func TestPagesNeedASignedInApprover(t *testing.T) {
 		Options  json.RawMessage `json:"options"`
 	}
 	json.Unmarshal([]byte(body), &out)
-	stranger := newSoftKey(t, f.origin, "localhost")
-	stranger.handle = []byte("nobody")
-	if st, body := anon.do("POST", "/signin/finish?ceremony="+out.Ceremony, stranger.get(out.Options), ""); st != http.StatusForbidden {
+	stranger := passkeytest.New(t, f.origin, "localhost")
+	stranger.Handle = []byte("nobody")
+	if st, body := anon.do("POST", "/signin/finish?ceremony="+out.Ceremony, stranger.Get(out.Options), ""); st != http.StatusForbidden {
 		t.Fatalf("a stranger's passkey: %d %s", st, body)
 	}
 	// A request for another host is refused (DNS rebinding).
@@ -439,7 +440,7 @@ func TestPagesNeedASignedInApprover(t *testing.T) {
 
 func TestSignInWithAnEnrolledPasskey(t *testing.T) {
 	f := newFixture(t)
-	key := newSoftKey(t, f.origin, "localhost")
+	key := passkeytest.New(t, f.origin, "localhost")
 	f.browser().enrol("maria@acme.com", nil, key)
 	b := f.browser()
 	_, body := b.do("POST", "/signin/begin", nil, "")
@@ -448,7 +449,7 @@ func TestSignInWithAnEnrolledPasskey(t *testing.T) {
 		Options  json.RawMessage `json:"options"`
 	}
 	json.Unmarshal([]byte(body), &out)
-	if st, body := b.do("POST", "/signin/finish?ceremony="+out.Ceremony, key.get(out.Options), ""); st != 200 {
+	if st, body := b.do("POST", "/signin/finish?ceremony="+out.Ceremony, key.Get(out.Options), ""); st != 200 {
 		t.Fatalf("sign in: %d %s", st, body)
 	}
 	if st, page := b.do("GET", "/", nil, ""); st != 200 || !strings.Contains(page, "maria@acme.com") {
@@ -465,8 +466,8 @@ func TestEnrolmentLinkWorksOnce(t *testing.T) {
 	}
 	b := f.browser()
 	_, opts := b.do("POST", "/enrol/"+token+"/begin", nil, "")
-	key := newSoftKey(t, f.origin, "localhost")
-	if st, body := b.do("POST", "/enrol/"+token+"/finish", key.create([]byte(opts)), ""); st != 200 {
+	key := passkeytest.New(t, f.origin, "localhost")
+	if st, body := b.do("POST", "/enrol/"+token+"/finish", key.Create([]byte(opts)), ""); st != 200 {
 		t.Fatalf("%d %s", st, body)
 	}
 	if st, _ := b.do("GET", "/enrol/"+token, nil, ""); st != http.StatusGone {
@@ -484,7 +485,7 @@ func TestPlanPageShowsTheFinishedCampaign(t *testing.T) {
 	f := newFixture(t)
 	p := f.plan()
 	b := f.browser()
-	b.enrol("maria@acme.com", nil, newSoftKey(t, f.origin, "localhost"))
+	b.enrol("maria@acme.com", nil, passkeytest.New(t, f.origin, "localhost"))
 	st, page := b.do("GET", "/plans/"+p.ID, nil, "")
 	if st != 200 {
 		t.Fatalf("%d", st)

@@ -1,4 +1,11 @@
-package review_test
+// Package passkeytest is a passkey in software for tests: a P-256 key pair
+// that answers WebAuthn creation and request options as a platform
+// authenticator with user verification would, and a client that enrols,
+// signs in and decides on plans on the review page with it. The browser
+// tests use Chrome's own virtual authenticator; this one lets protocol
+// tests forge, replay and swap assertions at will, and end-to-end tests
+// approve without a browser.
+package passkeytest
 
 import (
 	"crypto/ecdsa"
@@ -13,39 +20,37 @@ import (
 	"github.com/fxamacker/cbor/v2"
 )
 
-// softKey is a passkey in software: a P-256 key pair held by a test, which
-// answers WebAuthn creation and request options as a platform authenticator
-// with user verification would. The browser tests use Chrome's own virtual
-// authenticator; this one lets the protocol tests forge, replay and swap
-// assertions at will.
-type softKey struct {
-	t       testing.TB
-	origin  string
-	rpID    string
-	key     *ecdsa.PrivateKey
-	id      []byte
-	handle  []byte
+// Key is a passkey held by a test.
+type Key struct {
+	t      testing.TB
+	origin string
+	rpID   string
+	key    *ecdsa.PrivateKey
+	id     []byte
+	// Handle is the user handle the key was registered with.
+	Handle  []byte
 	counter uint32
-	// uv is whether the key claims the user was verified.
-	uv bool
+	// UV is whether the key claims the user was verified.
+	UV bool
 }
 
-func newSoftKey(t testing.TB, origin, rpID string) *softKey {
+// New returns a key for the relying party rpID, used from origin.
+func New(t testing.TB, origin, rpID string) *Key {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := make([]byte, 16)
 	rand.Read(id)
-	return &softKey{t: t, origin: origin, rpID: rpID, key: k, id: id, uv: true}
+	return &Key{t: t, origin: origin, rpID: rpID, key: k, id: id, UV: true}
 }
 
 var b64 = base64.RawURLEncoding
 
-func (k *softKey) authData(withCredential bool) []byte {
+func (k *Key) authData(withCredential bool) []byte {
 	rp := sha256.Sum256([]byte(k.rpID))
 	flags := byte(0x01) // user present
-	if k.uv {
+	if k.UV {
 		flags |= 0x04
 	}
 	if withCredential {
@@ -70,14 +75,17 @@ func (k *softKey) authData(withCredential bool) []byte {
 
 func pad32(b []byte) []byte { return append(make([]byte, 32-len(b)), b...) }
 
-func (k *softKey) clientData(typ string, challenge string) []byte {
+func (k *Key) clientData(typ string, challenge string) []byte {
 	data, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": k.origin, "crossOrigin": false})
 	return data
 }
 
-// create answers creation options (the JSON the server's begin returned)
+// ID is the credential's id.
+func (k *Key) ID() []byte { return k.id }
+
+// Create answers creation options (the JSON the server's begin returned)
 // with a registration response.
-func (k *softKey) create(options []byte) []byte {
+func (k *Key) Create(options []byte) []byte {
 	var o struct {
 		PublicKey struct {
 			Challenge string `json:"challenge"`
@@ -89,7 +97,7 @@ func (k *softKey) create(options []byte) []byte {
 	if err := json.Unmarshal(options, &o); err != nil {
 		k.t.Fatalf("creation options: %v: %s", err, options)
 	}
-	k.handle, _ = b64.DecodeString(o.PublicKey.User.ID)
+	k.Handle, _ = b64.DecodeString(o.PublicKey.User.ID)
 	att, err := cbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": k.authData(true)})
 	if err != nil {
 		k.t.Fatal(err)
@@ -101,8 +109,8 @@ func (k *softKey) create(options []byte) []byte {
 	return out
 }
 
-// get answers request options with an assertion signed by this key.
-func (k *softKey) get(options []byte) []byte {
+// Get answers request options with an assertion signed by this key.
+func (k *Key) Get(options []byte) []byte {
 	var o struct {
 		PublicKey struct {
 			Challenge string `json:"challenge"`
@@ -114,7 +122,7 @@ func (k *softKey) get(options []byte) []byte {
 	return k.sign(o.PublicKey.Challenge)
 }
 
-func (k *softKey) sign(challenge string) []byte {
+func (k *Key) sign(challenge string) []byte {
 	ad := k.authData(false)
 	cd := k.clientData("webauthn.get", challenge)
 	sum := sha256.Sum256(cd)
@@ -126,7 +134,7 @@ func (k *softKey) sign(challenge string) []byte {
 	out, _ := json.Marshal(map[string]any{
 		"id": b64.EncodeToString(k.id), "rawId": b64.EncodeToString(k.id), "type": "public-key",
 		"response": map[string]any{"clientDataJSON": b64.EncodeToString(cd), "authenticatorData": b64.EncodeToString(ad),
-			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.handle)},
+			"signature": b64.EncodeToString(sig), "userHandle": b64.EncodeToString(k.Handle)},
 	})
 	return out
 }
