@@ -7,18 +7,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/spf13/cobra"
 
+	"github.com/lastmile/lastmile/approvers"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/internal/termsafe"
+	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/tools"
 )
@@ -224,42 +229,11 @@ func runDemo(ctx context.Context, e *env, c common, yes, cleanup bool) (err erro
 		if _, err := a.sb.Approve(ctx, in); err != nil {
 			return err
 		}
-	} else {
-		code, err := a.sb.PlanCode(ctx, planID)
-		if err != nil {
-			return err
-		}
-		// This is the human's terminal (as in `lastmile approve`), the one
-		// place the code is shown: the agent never sees it.
-		fmt.Fprintf(w, "5. A human approves at the terminal (this is `%s`)\n", approveCmd)
-		fmt.Fprintf(w, "   Code: %s\n", code)
-		rd := bufio.NewReader(e.stdin)
-		for try := 1; ; try++ {
-			fmt.Fprintf(w, "   Type the code to approve (Enter cancels): ")
-			line, err := rd.ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			in.Code = strings.TrimSpace(line)
-			if in.Code == "" {
-				fmt.Fprintln(w, "   Cancelled: nothing was promoted. The staged campaign stays in "+a.dir)
-				return exitCode(exitRefused)
-			}
-			_, err = a.sb.Approve(ctx, in)
-			var re *sandbox.RefusedError
-			if errors.As(err, &re) && re.Code == sandbox.RefusedCode && try < demoTries {
-				fmt.Fprintf(w, "   %s is not the code above (try %d of %d; the miss is in the audit log).\n", termsafe.Quote(in.Code, summaryMax), try, demoTries)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			break
-		}
+		fmt.Fprintln(w, "   approved")
+		fmt.Fprintln(w)
+	} else if err := demoApprove(ctx, e, a, w, in, approveCmd); err != nil {
+		return err
 	}
-	fmt.Fprintln(w, "   approved")
-	fmt.Fprintln(w)
-
 	fmt.Fprintln(w, "6. The agent confirms: the plan is promoted to the local target, exactly once")
 	res := ag.call("confirm_promotion", map[string]any{"plan_id": planID})
 	if ag.err != nil {
@@ -505,4 +479,120 @@ func resultText(res *mcp.CallToolResult) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// demoReview serves the review page for the demo (on localhost:8766, or
+// another free port), enrols demo@example.com, and reports on reviewed
+// who approved the plan there. stop ends it.
+func demoReview(ctx context.Context, a *app, planID string, reviewed chan<- string) (planURL, link string, stop func(), err error) {
+	ln, err := net.Listen("tcp", review.DefaultAddr)
+	if err != nil {
+		if ln, err = net.Listen("tcp", "localhost:0"); err != nil {
+			return "", "", nil, err
+		}
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	rs, err := reviewApp(a, "http://localhost:"+port)
+	if err != nil {
+		ln.Close()
+		return "", "", nil, err
+	}
+	token, _, err := approvers.New(a.st, nil).Invite(ctx, "demo@example.com", nil, "lastmile demo")
+	if err != nil {
+		ln.Close()
+		return "", "", nil, err
+	}
+	srv := &http.Server{Handler: rs.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(300 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			p, err := a.sb.GetPlan(ctx, planID)
+			if err != nil {
+				continue
+			}
+			for _, ap := range p.Approvals.Have {
+				if ap.Channel == sandbox.ChannelReview && p.Missing() == "" {
+					reviewed <- ap.Approver
+					return
+				}
+			}
+		}
+	}()
+	return rs.PlanURL(planID), rs.EnrolURL(token), func() { close(done); srv.Close() }, nil
+}
+
+// demoApprove lets the person approve the demo's plan at the terminal, by
+// typing back its code, or on the review page with a passkey, whichever
+// comes first.
+func demoApprove(ctx context.Context, e *env, a *app, w io.Writer, in sandbox.ApproveInput, approveCmd string) error {
+	planID := in.PlanID
+	code, err := a.sb.PlanCode(ctx, planID)
+	if err != nil {
+		return err
+	}
+	// The review page runs beside the demo, so the person can approve
+	// there with a passkey instead of typing the code.
+	reviewed := make(chan string, 1)
+	if planURL, link, stop, err := demoReview(ctx, a, planID, reviewed); err != nil {
+		fmt.Fprintf(w, "5. (The review page could not start: %v.)\n", err)
+	} else {
+		defer stop()
+		fmt.Fprintln(w, "5. A human approves, in the browser or at the terminal:")
+		fmt.Fprintf(w, "   In the browser: open %s to register a passkey as demo@example.com,\n", link)
+		fmt.Fprintf(w, "   then approve the plan on its page, %s\n", planURL)
+	}
+	// This is the human's terminal (as in `lastmile approve`), the one
+	// place the code is shown: the agent never sees it.
+	fmt.Fprintf(w, "   At the terminal (this is `%s`): code %s\n", approveCmd, code)
+	lines := make(chan string)
+	go func() {
+		rd := bufio.NewReader(e.stdin)
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil && line == "" {
+				close(lines)
+				return
+			}
+			lines <- line
+		}
+	}()
+	for try := 1; ; try++ {
+		fmt.Fprintf(w, "   Type the code to approve (Enter cancels): ")
+		var line string
+		select {
+		case who := <-reviewed:
+			fmt.Fprintf(w, "\n   approved on the review page by %s, with a passkey\n\n", who)
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				l = ""
+			}
+			line = l
+		}
+		in.Code = strings.TrimSpace(line)
+		if in.Code == "" {
+			fmt.Fprintln(w, "   Cancelled: nothing was promoted. The staged campaign stays in "+a.dir)
+			return exitCode(exitRefused)
+		}
+		_, err = a.sb.Approve(ctx, in)
+		var re *sandbox.RefusedError
+		if errors.As(err, &re) && re.Code == sandbox.RefusedCode && try < demoTries {
+			fmt.Fprintf(w, "   %s is not the code above (try %d of %d; the miss is in the audit log).\n", termsafe.Quote(in.Code, summaryMax), try, demoTries)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "   approved")
+		fmt.Fprintln(w)
+		return nil
+	}
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/lastmile/lastmile/internal/passkeytest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,7 +17,7 @@ import (
 func TestDemoAtTerminal(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	term := onTerminal(t, "demo", "--data-dir", dir)
-	code := regexp.MustCompile(`(?m)^   Code: ([0-9a-z]{6})$`).FindStringSubmatch(term.waitFor("Type the code to approve"))
+	code := regexp.MustCompile(`(?m)\): code ([0-9a-z]{6})$`).FindStringSubmatch(term.waitFor("Type the code to approve"))
 	if code == nil {
 		t.Fatalf("no code on the screen:\n%s", term.screen.String())
 	}
@@ -39,6 +40,33 @@ func TestDemoAtTerminal(t *testing.T) {
 	}
 	if strings.Contains(screen, "LASTMILE_HOME") {
 		t.Errorf("the client config names LASTMILE_HOME for the default data directory:\n%s", screen)
+	}
+}
+
+// The demo serves the review page too: the person enrols through the link
+// it prints, approves the plan on its page with a passkey, and the demo
+// goes on without the code being typed.
+func TestDemoApprovedOnTheReviewPage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	term := onTerminal(t, "demo", "--data-dir", dir)
+	screen := term.waitFor("Type the code to approve")
+	link := regexp.MustCompile(`open (http://localhost:\d+/enrol/\S+) to register`).FindStringSubmatch(screen)
+	plan := regexp.MustCompile(`approve the plan on its page, (http://localhost:\d+/plans/\S+)`).FindStringSubmatch(screen)
+	if link == nil || plan == nil {
+		t.Fatalf("no review page on the screen:\n%s", screen)
+	}
+	origin := plan[1][:strings.Index(plan[1], "/plans/")]
+	r := passkeytest.NewReviewer(t, origin)
+	if err := r.Enrol(link[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Approve(plan[1]); err != nil {
+		t.Fatal(err)
+	}
+	term.waitFor("approved on the review page by demo@example.com")
+	screen, status := term.wait()
+	if status != 0 || !strings.Contains(screen, "promoted") {
+		t.Fatalf("demo: status %d\n%s", status, screen)
 	}
 }
 
