@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -56,6 +57,11 @@ type pageData struct {
 	Plans   []sandbox.PlanSummary
 	Plan    *planView
 	Sample  int // which sample recipient the previews show
+	// Inline, for the preview an MCP client shows, holds each email's and
+	// page's HTML for frames' srcdoc, where the page has no server to
+	// load them from.
+	Inline    map[string]string
+	ReviewURL string
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
@@ -431,4 +437,29 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline' https:; font-src https: data:; form-action 'none'; frame-ancestors 'self'")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	w.Write([]byte(doc))
+}
+
+// Preview renders a plan for an MCP client to show (the
+// lastmile://plans/{id}/preview resource): the finished campaign as the
+// review page shows it, for the first sample recipient, as one inert HTML
+// document — agent HTML only in sandboxed frames, no script, and no plan
+// code (the agent reads this). Approving stays on the review page.
+func Preview(ctx context.Context, sb *sandbox.Sandbox, planID string) (string, error) {
+	b := &Server{sb: sb, log: slog.New(slog.DiscardHandler)}
+	c, err := b.buildPlan(ctx, planID)
+	if err != nil {
+		return "", err
+	}
+	c.view.Code = ""
+	inline := map[string]string{}
+	rs := recipients(c.samples)
+	for _, e := range c.view.Emails {
+		inline[e.Step.ArtifactID] = content.FillTokens(e.Email.HTML, rs[0], unsubscribeNote, true)
+	}
+	for _, pg := range c.view.Pages {
+		inline[pg.Step.ArtifactID] = pg.Page.HTML
+	}
+	var out strings.Builder
+	err = templates.ExecuteTemplate(&out, "preview.html", pageData{Plan: c.view, Inline: inline, ReviewURL: sb.ReviewURL(c.view.Plan)})
+	return out.String(), err
 }

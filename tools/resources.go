@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -57,6 +58,17 @@ func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
 				return nil, err
 			}
 			return jsonContents(req.Params.URI, v)
+		})
+
+	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://plans/{id}/preview", "Plan preview",
+		mcp.WithTemplateDescription("A plan's finished campaign, rendered as the review page shows it (emails as a sample recipient sees them, segments, workflow diagrams, pages, findings), read-only, to show the human; approving happens on the review page."),
+		mcp.WithTemplateMIMEType("text/html")),
+		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			doc, err := review.Preview(ctx, sb, templateArg(req, "id"))
+			if err != nil {
+				return nil, err
+			}
+			return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/html", Text: doc}}, nil
 		})
 
 	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://artifacts/{id}{?revision}", "Artifact",

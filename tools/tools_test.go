@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"golang.org/x/net/html"
 	"slices"
 	"strings"
 	"testing"
@@ -1093,4 +1094,46 @@ func TestEveryBlockType(t *testing.T) {
 	}
 	out = h.stage(t, "publish_page", with(pageArgs(cmp, "blocks"), "blocks", blocks, "target", "local"))
 	checkStaged(t, out, "page", "pg_", cmp, 1)
+}
+
+// The plan preview an MCP client shows is the finished campaign, inert:
+// the email's HTML only as a sandboxed frame's escaped srcdoc, no script of
+// its own, and never the plan code (the agent reads it).
+func TestPlanPreviewResource(t *testing.T) {
+	h := newHarness(t)
+	cmp := h.newCampaign(t, "Preview")
+	seg := str(t, h.stage(t, "build_segment", segmentArgs(cmp)), "id")
+	h.stage(t, "create_email", with(emailArgs(cmp), "audience", obj{"include": []string{seg}},
+		"html", `<html><body><h1>Hello {{ contact.firstname | default: "there" }}</h1><script>alert(1)</script><img src=x onerror=alert(2)><p>Acme, 500 Market Street, San Francisco. <a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>`))
+	plan := mustOK(t, h.call(t, "plan_promotion", obj{"campaign_id": cmp}))
+	id := str(t, plan, "id")
+	doc := readResource(t, h, "lastmile://plans/"+id+"/preview")
+	if !strings.Contains(doc, "<iframe") || !strings.Contains(doc, "sandbox") || !strings.Contains(doc, "srcdoc=") {
+		t.Fatalf("no sandboxed frame in the preview:\n%.600s", doc)
+	}
+	z := html.NewTokenizer(strings.NewReader(doc))
+	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		tok := z.Token()
+		if tok.Data == "script" {
+			t.Fatal("the preview document has a script element")
+		}
+		for _, a := range tok.Attr {
+			if strings.HasPrefix(a.Key, "on") {
+				t.Fatalf("<%s %s=%q> in the preview document", tok.Data, a.Key, a.Val)
+			}
+		}
+	}
+	if !strings.Contains(doc, "&lt;script&gt;") {
+		t.Fatal("the email's HTML is not in the frame")
+	}
+	code, err := h.sb.PlanCode(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(doc, code) {
+		t.Fatalf("the preview shows the plan code %s", code)
+	}
 }

@@ -557,6 +557,7 @@ func (f *forger) plan(campaign string) (id, hash string) {
 	noCodeInPlan(f.t, "get_plan", g)
 	// Read what the resources show too, so the leak check sees it.
 	f.read("lastmile://campaigns/" + campaign)
+	f.read("lastmile://plans/" + id + "/preview")
 	return id, hash
 }
 
