@@ -140,7 +140,9 @@ type emailView struct {
 	Unsub    string
 	Texts    []string // the plain-text part for each sample recipient
 	Subjects []string
-	Live     int // the live revision, for an update
+	Live     int            // the live revision, for an update
+	Before   *sandbox.Email // that revision, as it went live
+	Findings int            // findings on its HTML, marked in the preview
 }
 
 type segmentView struct {
@@ -160,9 +162,9 @@ type workflowView struct {
 }
 
 type pageView struct {
-	Step sandbox.PlanStep
-	Page *sandbox.Page
-	URL  string
+	Step   sandbox.PlanStep
+	Page   *sandbox.Page
+	Before *sandbox.Page // the live revision, for an update
 }
 
 // planCache keeps a plan's view while the plan and the store are unchanged:
@@ -253,12 +255,27 @@ func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
 			continue
 		}
 		fr := sandbox.Final(&cv.Campaign, av.Revision)
+		var before *sandbox.Revision
+		if st.LiveRevision > 0 && st.LiveRevision != st.Revision {
+			if lv, err := s.sb.GetArtifact(ctx, st.ArtifactID, st.LiveRevision); err == nil {
+				before = sandbox.Final(&cv.Campaign, lv.Revision)
+			}
+		}
 		switch {
 		case fr.Email != nil:
 			if out.samples == nil {
 				out.samples = s.sample(ctx, st.Target, fr.Email.Audience.Include, fr.Email.Audience.Exclude, segs)
 			}
-			v.Emails = append(v.Emails, emailView{Step: st, Email: fr.Email, Audience: audienceWords(fr.Email.Audience, names), Live: st.LiveRevision})
+			ev := emailView{Step: st, Email: fr.Email, Audience: audienceWords(fr.Email.Audience, names), Live: st.LiveRevision}
+			if before != nil {
+				ev.Before = before.Email
+			}
+			for _, f := range p.Governance.Findings {
+				if f.ArtifactID == st.ArtifactID && f.Field == "html" {
+					ev.Findings++
+				}
+			}
+			v.Emails = append(v.Emails, ev)
 		case fr.Segment != nil:
 			sv := segmentView{Step: st, Name: fr.Segment.Name, Words: render.SegmentWords(fr.Segment, names), Count: "not counted: " + st.Target + " cannot count before anything is live"}
 			if t, err := s.sb.Target(st.Target); err == nil {
@@ -277,7 +294,11 @@ func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
 			wv.Enrols = s.enrols(ctx, st.Target, fr.Workflow, segs)
 			v.Workflows = append(v.Workflows, wv)
 		case fr.Page != nil:
-			v.Pages = append(v.Pages, pageView{Step: st, Page: fr.Page})
+			pv := pageView{Step: st, Page: fr.Page}
+			if before != nil {
+				pv.Before = before.Page
+			}
+			v.Pages = append(v.Pages, pv)
 		}
 	}
 	v.Samples = len(out.samples)
@@ -411,22 +432,34 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	artifact := r.PathValue("artifact")
+	artifact, live := r.PathValue("artifact"), r.URL.Query().Get("rev") == "live"
 	v := c.view
 	var doc string
 	for _, e := range v.Emails {
-		if e.Step.ArtifactID == artifact {
-			n, _ := strconv.Atoi(r.URL.Query().Get("r"))
-			rs := recipients(c.samples)
-			if n < 0 || n >= len(rs) {
-				n = 0
-			}
-			doc = content.FillTokens(e.Email.HTML, rs[n], unsubscribeNote, true)
+		if e.Step.ArtifactID != artifact {
+			continue
+		}
+		n, _ := strconv.Atoi(r.URL.Query().Get("r"))
+		rs := recipients(c.samples)
+		if n < 0 || n >= len(rs) {
+			n = 0
+		}
+		switch {
+		case !live:
+			doc = content.FillTokens(highlight(e.Email.HTML, v.Findings, artifact, "html"), rs[n], unsubscribeNote, true)
+		case e.Before != nil:
+			doc = content.FillTokens(e.Before.HTML, rs[n], unsubscribeNote, true)
 		}
 	}
 	for _, p := range v.Pages {
-		if p.Step.ArtifactID == artifact {
-			doc = p.Page.HTML
+		if p.Step.ArtifactID != artifact {
+			continue
+		}
+		switch {
+		case !live:
+			doc = highlight(p.Page.HTML, v.Findings, artifact, "html")
+		case p.Before != nil:
+			doc = p.Before.HTML
 		}
 	}
 	if doc == "" {
@@ -454,10 +487,10 @@ func Preview(ctx context.Context, sb *sandbox.Sandbox, planID string) (string, e
 	inline := map[string]string{}
 	rs := recipients(c.samples)
 	for _, e := range c.view.Emails {
-		inline[e.Step.ArtifactID] = content.FillTokens(e.Email.HTML, rs[0], unsubscribeNote, true)
+		inline[e.Step.ArtifactID] = content.FillTokens(highlight(e.Email.HTML, c.view.Findings, e.Step.ArtifactID, "html"), rs[0], unsubscribeNote, true)
 	}
 	for _, pg := range c.view.Pages {
-		inline[pg.Step.ArtifactID] = pg.Page.HTML
+		inline[pg.Step.ArtifactID] = highlight(pg.Page.HTML, c.view.Findings, pg.Step.ArtifactID, "html")
 	}
 	var out strings.Builder
 	err = templates.ExecuteTemplate(&out, "preview.html", pageData{Plan: c.view, Inline: inline, ReviewURL: sb.ReviewURL(c.view.Plan)})

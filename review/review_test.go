@@ -42,14 +42,14 @@ rules:
 `
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	sb     *sandbox.Sandbox
 	ap     *approvers.Store
 	srv    *httptest.Server
 	origin string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(local.SampleContacts), 0o600); err != nil {
@@ -515,5 +515,51 @@ func TestPlanPageShowsTheFinishedCampaign(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if !strings.Contains(string(body), "Hello Ada") {
 		t.Fatalf("the preview is not filled for a sample recipient: %.300s", body)
+	}
+}
+
+// An update shows the email as it is live beside the new revision, and the
+// diff between them.
+func TestUpdateShowsBeforeAndAfter(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.plan()
+	code, err := f.sb.PlanCode(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "ops", Channel: sandbox.ChannelCLI, Code: code}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	email := f.emailID(p)
+	av, err := f.sb.GetArtifact(ctx, email, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := av.Revision.Email
+	if _, err := f.sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: p.CampaignID, EmailID: email, Name: e.Name, Subject: "Summer for {{ contact.firstname | default: \"you\" }}",
+		FromName: e.FromName, FromEmail: e.FromEmail, Audience: e.Audience, HTML: "<html><body><h1>Summer is here</h1><p>Acme, 1 Main St. <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p></body></html>"}); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := f.sb.PlanPromotion(ctx, "agent", p.CampaignID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.enrol("maria@acme.com", nil, passkeytest.New(t, f.origin, "localhost"))
+	st, page := b.do("GET", "/plans/"+p2.ID, nil, "")
+	if st != 200 || !strings.Contains(page, `class="before"`) || !strings.Contains(page, "What changes from the live revision 1") || !strings.Contains(page, "Summer for Ada") {
+		t.Fatalf("the update's page: %d\n%s", st, page)
+	}
+	src := regexp.MustCompile(`class="before"[^>]*src="([^"]+)"`).FindStringSubmatch(page)
+	if src == nil {
+		t.Fatal("no frame for the live revision")
+	}
+	st, before := b.do("GET", strings.ReplaceAll(src[1], "&amp;", "&"), nil, "")
+	if st != 200 || !strings.Contains(before, "Hello Ada") || strings.Contains(before, "Summer") {
+		t.Fatalf("the live revision's preview: %d %.300s", st, before)
 	}
 }

@@ -55,6 +55,9 @@ func (r *Reviewer) do(method, path string, body []byte, csrf string) (int, []byt
 	return res.StatusCode, data, err
 }
 
+// Get fetches a page of the review page, signed in as the reviewer.
+func (r *Reviewer) Get(path string) (int, []byte, error) { return r.do("GET", path, nil, "") }
+
 // Enrol registers the key through an enrolment link, which signs the
 // reviewer in.
 func (r *Reviewer) Enrol(link string) error {
