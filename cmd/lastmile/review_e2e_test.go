@@ -145,3 +145,39 @@ func TestWithoutElicitationTheErrorNamesTheReviewPage(t *testing.T) {
 		t.Fatalf("confirm_promotion without approval said: %s", text)
 	}
 }
+
+// lastmile approvers: roles come from the policy; add prints a one-time
+// link; list shows who is enrolled; remove takes them away.
+func TestApproversCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	initSample(t, dir)
+	for _, c := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"approvers", "add", "not an address"}, exitError, "is not an email address"},
+		{[]string{"approvers", "add", "dana.weiss@acme.com", "--role", "cfo"}, exitError, `the policy defines no role "cfo"`},
+		{[]string{"approvers", "add", "maria.lopez@acme.com", "--role", "legal"}, exitError, "roles.legal does not list maria.lopez@acme.com"},
+		{[]string{"approvers", "remove", "nobody@acme.com"}, exitError, "is not an approver"},
+	} {
+		_, errOut, code := runBin(t, append(c.args, "--data-dir", dir)...)
+		if code != c.code || !strings.Contains(errOut, c.err) {
+			t.Errorf("%v: %d %s", c.args, code, errOut)
+		}
+	}
+	out, errOut, code := runBin(t, "approvers", "add", "Dana.Weiss@acme.com", "--role", "legal", "--data-dir", dir)
+	if code != 0 || !enrolLink.MatchString(out) || !strings.Contains(out, "works once") {
+		t.Fatalf("add: %d\n%s%s", code, out, errOut)
+	}
+	out, _, _ = runBin(t, "approvers", "list", "--data-dir", dir)
+	if !strings.Contains(out, "dana.weiss@acme.com  roles legal; no passkey yet") {
+		t.Fatalf("list: %s", out)
+	}
+	if out, errOut, code := runBin(t, "approvers", "remove", "dana.weiss@acme.com", "--data-dir", dir); code != 0 || !strings.Contains(out, "Removed dana.weiss@acme.com") {
+		t.Fatalf("remove: %d %s %s", code, out, errOut)
+	}
+	if out, _, _ := runBin(t, "approvers", "list", "--data-dir", dir); !strings.Contains(out, "No approvers") {
+		t.Fatalf("list after remove: %s", out)
+	}
+}
