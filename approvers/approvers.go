@@ -24,8 +24,12 @@ import (
 	"github.com/lastmile/lastmile/store"
 )
 
-// EnrolmentTTL is how long an enrolment link works.
+// EnrolmentTTL is how long an enrolment link works once it can be used.
 const EnrolmentTTL = 15 * time.Minute
+
+// EndorsementTTL is how long an invitation waits for an enrolled approver
+// to confirm it.
+const EndorsementTTL = 24 * time.Hour
 
 const (
 	bApprovers  = "approvers"  // lower-case email → Approver
@@ -55,10 +59,38 @@ func (a *Approver) Enrolled() bool { return len(a.Credentials) > 0 }
 // CredentialID is the text form of a credential id, as approvals record it.
 func CredentialID(id []byte) string { return base64.RawURLEncoding.EncodeToString(id) }
 
+// enrolment is an invitation. The first approver's works at once (there is
+// nobody to ask); every later one only after an enrolled approver confirms
+// it with their passkey on the review page, so whoever can run
+// lastmile approvers add (an agent with a shell, say) cannot make itself an
+// approver.
 type enrolment struct {
 	Email     string    `json:"email"`
+	Roles     []string  `json:"roles,omitempty"`
+	InvitedBy string    `json:"invited_by"`
+	InvitedAt time.Time `json:"invited_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// EndorsedBy is the approver who confirmed the invitation; empty
+	// while it waits.
+	EndorsedBy string `json:"endorsed_by,omitempty"`
+	Bootstrap  bool   `json:"bootstrap,omitempty"` // the first approver's
 }
+
+// Invitation is an enrolment link as an approver sees it, waiting for
+// their confirmation: never the link itself.
+type Invitation struct {
+	Key       string // identifies it; not the link
+	Email     string
+	Roles     []string
+	InvitedBy string
+	InvitedAt time.Time
+	ExpiresAt time.Time
+	// Waiting is true until an enrolled approver confirms it.
+	Waiting bool
+}
+
+// ErrNeedsEndorsement is an enrolment link nobody confirmed yet.
+var ErrNeedsEndorsement = errors.New("this invitation waits for an enrolled approver to confirm it on the review page; open the link again once they have")
 
 // Store keeps approvers in lastmile's store.
 type Store struct {
@@ -82,45 +114,126 @@ var ErrUnknown = errors.New("no such approver")
 var ErrLinkInvalid = errors.New("this enrolment link is not valid: it was used, it expired, or it never existed; ask for a new one (lastmile approvers add EMAIL)")
 
 // Invite adds an approver, or invites an enrolled one to register another
-// passkey, and returns a one-time enrolment token that works for
-// EnrolmentTTL. Roles replace the approver's roles. Only the token's hash is
-// kept, so the store never holds a working link.
-func (s *Store) Invite(ctx context.Context, email string, roles []string, by string) (token string, expires time.Time, err error) {
+// passkey, and returns a one-time enrolment token. When nobody is enrolled
+// yet it works at once, for EnrolmentTTL; otherwise an enrolled approver
+// must confirm it first (Endorse), within EndorsementTTL. Roles are the
+// approver's once they enrol. Only the token's hash is kept, so the store
+// never holds a working link. needsEndorsement says which.
+func (s *Store) Invite(ctx context.Context, email string, roles []string, by string) (token string, expires time.Time, needsEndorsement bool, err error) {
 	addr, err := normalize(email)
 	if err != nil {
-		return "", time.Time{}, err
+		return "", time.Time{}, false, err
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return "", time.Time{}, err
+		return "", time.Time{}, false, err
 	}
 	token = base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.now()
-	expires = now.Add(EnrolmentTTL)
 	err = s.st.Update(ctx, func(tx store.Tx) error {
-		a, err := get(tx, addr)
+		enrolled, err := anyEnrolled(tx)
 		if err != nil {
 			return err
 		}
-		if a == nil {
-			handle := make([]byte, 32)
-			if _, err := rand.Read(handle); err != nil {
-				return err
-			}
-			a = &Approver{Email: addr, AddedAt: now, AddedBy: by, Handle: handle}
+		e := enrolment{Email: addr, Roles: slices.Compact(slices.Sorted(slices.Values(roles))), InvitedBy: by, InvitedAt: now, Bootstrap: !enrolled}
+		needsEndorsement = enrolled
+		e.ExpiresAt = now.Add(EnrolmentTTL)
+		if needsEndorsement {
+			e.ExpiresAt = now.Add(EndorsementTTL)
 		}
-		a.Roles = slices.Compact(slices.Sorted(slices.Values(roles)))
-		if err := put(tx, a); err != nil {
-			return err
-		}
-		data, _ := json.Marshal(enrolment{Email: addr, ExpiresAt: expires})
+		expires = e.ExpiresAt
+		data, _ := json.Marshal(e)
 		return tx.Put(bEnrolments, tokenKey(token), data)
 	})
-	return token, expires, err
+	return token, expires, needsEndorsement, err
 }
 
-// Enrolling returns the approver an enrolment token is for, without using
-// the token up.
+func anyEnrolled(tx store.Tx) (bool, error) {
+	for after := ""; ; {
+		kvs, err := tx.Scan(bApprovers, "", after, 100)
+		if err != nil {
+			return false, err
+		}
+		for _, kv := range kvs {
+			var a Approver
+			if json.Unmarshal(kv.Value, &a) == nil && a.Enrolled() {
+				return true, nil
+			}
+		}
+		if len(kvs) < 100 {
+			return false, nil
+		}
+		after = kvs[len(kvs)-1].Key
+	}
+}
+
+// Invitations lists the enrolment links not used yet and not expired.
+func (s *Store) Invitations(ctx context.Context) ([]Invitation, error) {
+	var out []Invitation
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		enrolled, err := anyEnrolled(tx)
+		if err != nil {
+			return err
+		}
+		kvs, err := tx.Scan(bEnrolments, "", "", 10_000)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			var e enrolment
+			if json.Unmarshal(kv.Value, &e) != nil || !s.now().Before(e.ExpiresAt) {
+				continue
+			}
+			out = append(out, Invitation{Key: kv.Key, Email: e.Email, Roles: e.Roles, InvitedBy: e.InvitedBy, InvitedAt: e.InvitedAt, ExpiresAt: e.ExpiresAt,
+				Waiting: e.EndorsedBy == "" && (!e.Bootstrap || enrolled)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Invitation returns one invitation waiting for confirmation, by its key.
+func (s *Store) Invitation(ctx context.Context, key string) (*Invitation, error) {
+	all, err := s.Invitations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		if all[i].Key == key && all[i].Waiting {
+			return &all[i], nil
+		}
+	}
+	return nil, ErrLinkInvalid
+}
+
+// Endorse records that an enrolled approver confirmed an invitation (with
+// their passkey: the caller checked it). The link then works for
+// EnrolmentTTL.
+func (s *Store) Endorse(ctx context.Context, key, by string) error {
+	return s.st.Update(ctx, func(tx store.Tx) error {
+		data, err := tx.Get(bEnrolments, key)
+		if err != nil {
+			return err
+		}
+		var e enrolment
+		if data == nil || json.Unmarshal(data, &e) != nil || !s.now().Before(e.ExpiresAt) || e.EndorsedBy != "" {
+			return ErrLinkInvalid
+		}
+		if a, err := get(tx, strings.ToLower(by)); err != nil || a == nil || !a.Enrolled() {
+			return errors.New(by + " is not an enrolled approver")
+		}
+		if strings.EqualFold(e.Email, by) {
+			return errors.New("an approver cannot confirm their own invitation")
+		}
+		e.EndorsedBy, e.ExpiresAt = by, s.now().Add(EnrolmentTTL)
+		data, _ = json.Marshal(e)
+		return tx.Put(bEnrolments, key, data)
+	})
+}
+
+// Enrolling returns who an enrolment token is for (as the approver they
+// become, with the roles they are invited with), without using the token
+// up.
 func (s *Store) Enrolling(ctx context.Context, token string) (*Approver, error) {
 	var out *Approver
 	err := s.st.View(ctx, func(tx store.Tx) error {
@@ -128,13 +241,32 @@ func (s *Store) Enrolling(ctx context.Context, token string) (*Approver, error) 
 		if err != nil {
 			return err
 		}
-		out, err = get(tx, e.Email)
-		if err == nil && out == nil {
-			return ErrLinkInvalid
-		}
+		out, err = s.invitee(tx, e)
 		return err
 	})
 	return out, err
+}
+
+// invitee is the approver an enrolment makes: the enrolled one, or a new
+// one, with the invitation's roles. Its handle is random and kept with the
+// enrolment until the passkey is registered.
+func (s *Store) invitee(tx store.Tx, e *enrolment) (*Approver, error) {
+	a, err := get(tx, e.Email)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		a = &Approver{Email: e.Email, AddedAt: s.now(), AddedBy: e.InvitedBy, Handle: handleFor(e)}
+	}
+	a.Roles = e.Roles
+	return a, nil
+}
+
+// handleFor derives a new approver's user handle from their invitation,
+// so the registration ceremony and its completion agree on it.
+func handleFor(e *enrolment) []byte {
+	sum := sha256.Sum256([]byte("lastmile approver handle\x00" + e.Email + "\x00" + e.InvitedAt.UTC().Format(time.RFC3339Nano) + "\x00" + e.InvitedBy))
+	return sum[:]
 }
 
 // Enrol registers a passkey with the enrolment token, which is used up in
@@ -149,12 +281,9 @@ func (s *Store) Enrol(ctx context.Context, token string, cred webauthn.Credentia
 		if err := tx.Delete(bEnrolments, tokenKey(token)); err != nil {
 			return err
 		}
-		a, err := get(tx, e.Email)
+		a, err := s.invitee(tx, e)
 		if err != nil {
 			return err
-		}
-		if a == nil {
-			return ErrLinkInvalid
 		}
 		if _, ok := findCredential(a, cred.ID); ok {
 			return fmt.Errorf("this passkey is already registered for %s", a.Email)
@@ -174,6 +303,17 @@ func (s *Store) liveEnrolment(tx store.Tx, token string) (*enrolment, error) {
 	var e enrolment
 	if data == nil || json.Unmarshal(data, &e) != nil || !s.now().Before(e.ExpiresAt) {
 		return nil, ErrLinkInvalid
+	}
+	if e.EndorsedBy == "" {
+		// The first approver's link works while nobody is enrolled:
+		// once someone is, it needs their confirmation like any other.
+		enrolled, err := anyEnrolled(tx)
+		if err != nil {
+			return nil, err
+		}
+		if !e.Bootstrap || enrolled {
+			return nil, ErrNeedsEndorsement
+		}
 	}
 	return &e, nil
 }
@@ -264,9 +404,7 @@ func (s *Store) Remove(ctx context.Context, email string) error {
 		if err != nil {
 			return err
 		}
-		if a == nil {
-			return ErrUnknown
-		}
+		found := a != nil
 		kvs, err := tx.Scan(bEnrolments, "", "", 10_000)
 		if err != nil {
 			return err
@@ -274,10 +412,14 @@ func (s *Store) Remove(ctx context.Context, email string) error {
 		for _, kv := range kvs {
 			var e enrolment
 			if json.Unmarshal(kv.Value, &e) == nil && e.Email == addr {
+				found = true
 				if err := tx.Delete(bEnrolments, kv.Key); err != nil {
 					return err
 				}
 			}
+		}
+		if !found {
+			return ErrUnknown
 		}
 		return tx.Delete(bApprovers, addr)
 	})

@@ -53,7 +53,7 @@ func BenchmarkPlanPage100(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := passkeytest.NewReviewer(b, f.origin)
-	token, _, _ := f.ap.Invite(ctx, "maria@acme.com", nil, "admin")
+	token := f.invite("maria@acme.com", nil)
 	if err := r.Enrol(f.origin + "/enrol/" + token); err != nil {
 		b.Fatal(err)
 	}

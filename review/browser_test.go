@@ -28,10 +28,7 @@ func TestReviewInABrowser(t *testing.T) {
 	f := newFixture(t)
 	p := f.planWithWorkflow()
 
-	token, _, err := f.ap.Invite(context.Background(), "maria@acme.com", nil, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := f.invite("maria@acme.com", nil)
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {

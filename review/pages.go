@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lastmile/lastmile/approvers"
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/review/render"
 	"github.com/lastmile/lastmile/sandbox"
@@ -55,6 +56,7 @@ type pageData struct {
 	CSRF    string
 	Preview string // the session's preview token, for the frames' addresses
 	Plans   []sandbox.PlanSummary
+	Invites []approvers.Invitation
 	Plan    *planView
 	Sample  int // which sample recipient the previews show
 	// Inline, for the preview an MCP client shows, holds each email's and
@@ -83,7 +85,18 @@ func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Plans waiting for a person first, then the rest, newest first.
 	slices.SortStableFunc(plans, func(a, b sandbox.PlanSummary) int { return statusRank(a.Status) - statusRank(b.Status) })
-	s.page(w, r, http.StatusOK, "plans", pageData{Title: "Plans", Plans: plans})
+	all, err := s.appr.Invitations(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var invites []approvers.Invitation
+	for _, inv := range all {
+		if inv.Waiting {
+			invites = append(invites, inv)
+		}
+	}
+	s.page(w, r, http.StatusOK, "plans", pageData{Title: "Plans", Plans: plans, Invites: invites})
 }
 
 func statusRank(st string) int {

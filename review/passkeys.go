@@ -65,6 +65,10 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 func (s *Server) enrolPage(w http.ResponseWriter, r *http.Request) {
 	a, err := s.appr.Enrolling(r.Context(), r.PathValue("token"))
+	if errors.Is(err, approvers.ErrNeedsEndorsement) {
+		s.page(w, r, http.StatusForbidden, "message", pageData{Title: "Waiting for confirmation", Message: err.Error()})
+		return
+	}
 	if err != nil {
 		s.page(w, r, http.StatusGone, "message", pageData{Title: "Enrolment link not valid", Message: err.Error()})
 		return
@@ -293,6 +297,70 @@ func (s *Server) decisionFinish(w http.ResponseWriter, r *http.Request) {
 		msg += " It still needs " + p.Missing() + "."
 	}
 	writeJSON(w, map[string]string{"message": msg, "status": p.Status})
+}
+
+// --- confirming an invitation: an enrolled approver vouches for a new one ---
+
+// invitationChallenge covers the invitation and who it makes an approver,
+// with which roles.
+func invitationChallenge(inv *approvers.Invitation, nonce string) []byte {
+	sum := sha256.Sum256([]byte("lastmile review v1 invitation\x00" + inv.Key + "\x00" + inv.Email + "\x00" + strings.Join(inv.Roles, ",") + "\x00" + nonce))
+	return sum[:]
+}
+
+func (s *Server) confirmBegin(w http.ResponseWriter, r *http.Request) {
+	ss := sessionOf(r)
+	inv, err := s.appr.Invitation(r.Context(), r.PathValue("key"))
+	if err != nil {
+		s.refuse(w, r, http.StatusGone, "refused: no such invitation is waiting (it was confirmed, used, removed or expired)")
+		return
+	}
+	a, err := s.appr.Get(r.Context(), ss.email)
+	if err != nil {
+		s.refuse(w, r, http.StatusForbidden, "refused: "+ss.email+" is no longer an enrolled approver")
+		return
+	}
+	opts, data, err := s.wa.BeginLogin(a, webauthn.WithChallenge(invitationChallenge(inv, randomToken())), webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	id := s.openCeremony(&ceremony{data: *data, email: a.Email, planID: inv.Key, action: "confirm", session: ss.csrf})
+	writeJSON(w, map[string]any{"ceremony": id, "options": opts})
+}
+
+func (s *Server) confirmFinish(w http.ResponseWriter, r *http.Request) {
+	ss := sessionOf(r)
+	key := r.PathValue("key")
+	c := s.takeCeremony(r.URL.Query().Get("ceremony"))
+	if c == nil || c.action != "confirm" || c.planID != key || c.email != ss.email || c.session != ss.csrf {
+		s.refuse(w, r, http.StatusForbidden, "refused: this passkey prompt expired or was opened for something else; nothing was confirmed")
+		return
+	}
+	a, err := s.appr.Get(r.Context(), ss.email)
+	if err != nil {
+		s.refuse(w, r, http.StatusForbidden, "refused: "+ss.email+" is no longer an enrolled approver")
+		return
+	}
+	cred, err := s.wa.FinishLogin(a, c.data, r)
+	if err != nil {
+		s.refuse(w, r, http.StatusForbidden, "refused: the passkey's answer does not verify: "+webauthnReason(err))
+		return
+	}
+	if err := s.checkUse(r, a, cred); err != nil {
+		s.refuse(w, r, http.StatusForbidden, err.Error())
+		return
+	}
+	inv, err := s.appr.Invitation(r.Context(), key)
+	if err == nil {
+		err = s.appr.Endorse(r.Context(), key, a.Email)
+	}
+	if err != nil {
+		s.refuse(w, r, http.StatusConflict, "refused: "+err.Error())
+		return
+	}
+	s.audit(r.Context(), a.Email, "invitation_confirmed", inv.Email, map[string]any{"roles": inv.Roles, "invited_by": inv.InvitedBy, "credential": approvers.CredentialID(cred.ID)})
+	writeJSON(w, map[string]string{"message": fmt.Sprintf("Confirmed: %s can now register a passkey with their link, for %d minutes.", inv.Email, int(approvers.EnrolmentTTL/time.Minute))})
 }
 
 // webauthnReason is the detail of a WebAuthn verification error.

@@ -42,7 +42,10 @@ rules:
 `
 
 type fixture struct {
-	t      testing.TB
+	t testing.TB
+	// first is the first approver enrolled: the one who confirms the
+	// others' invitations in tests of other things.
+	first  string
 	sb     *sandbox.Sandbox
 	ap     *approvers.Store
 	srv    *httptest.Server
@@ -161,10 +164,7 @@ func (b *browser) do(method, path string, body []byte, csrf string) (int, string
 // which also signs this browser in.
 func (b *browser) enrol(email string, roles []string, key *passkeytest.Key) {
 	b.f.t.Helper()
-	token, _, err := b.f.ap.Invite(context.Background(), email, roles, "admin")
-	if err != nil {
-		b.f.t.Fatal(err)
-	}
+	token := b.f.invite(email, roles)
 	st, opts := b.do("POST", "/enrol/"+token+"/begin", nil, "")
 	if st != 200 {
 		b.f.t.Fatalf("enrol begin: %d %s", st, opts)
@@ -172,6 +172,32 @@ func (b *browser) enrol(email string, roles []string, key *passkeytest.Key) {
 	if st, body := b.do("POST", "/enrol/"+token+"/finish", key.Create([]byte(opts)), ""); st != 200 {
 		b.f.t.Fatalf("enrol finish: %d %s", st, body)
 	}
+}
+
+// invite invites an approver and, when an approver is enrolled already,
+// has the first one confirm the invitation (through the store: the page's
+// confirmation has its own test).
+func (f *fixture) invite(email string, roles []string) string {
+	f.t.Helper()
+	ctx := context.Background()
+	token, _, needs, err := f.ap.Invite(ctx, email, roles, "admin")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if needs {
+		invs, _ := f.ap.Invitations(ctx)
+		for _, inv := range invs {
+			if inv.Email == email && inv.Waiting {
+				if err := f.ap.Endorse(ctx, inv.Key, f.first); err != nil {
+					f.t.Fatal(err)
+				}
+			}
+		}
+	}
+	if f.first == "" {
+		f.first = email
+	}
+	return token
 }
 
 var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
@@ -460,10 +486,7 @@ func TestSignInWithAnEnrolledPasskey(t *testing.T) {
 // An enrolment link works once.
 func TestEnrolmentLinkWorksOnce(t *testing.T) {
 	f := newFixture(t)
-	token, _, err := f.ap.Invite(context.Background(), "maria@acme.com", nil, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := f.invite("maria@acme.com", nil)
 	b := f.browser()
 	_, opts := b.do("POST", "/enrol/"+token+"/begin", nil, "")
 	key := passkeytest.New(t, f.origin, "localhost")
@@ -561,5 +584,89 @@ func TestUpdateShowsBeforeAndAfter(t *testing.T) {
 	st, before := b.do("GET", strings.ReplaceAll(src[1], "&amp;", "&"), nil, "")
 	if st != 200 || !strings.Contains(before, "Hello Ada") || strings.Contains(before, "Summer") {
 		t.Fatalf("the live revision's preview: %d %.300s", st, before)
+	}
+}
+
+// Whoever can run lastmile approvers add cannot make themselves an
+// approver: once someone is enrolled, a new invitation's link works only
+// after an enrolled approver confirms it with their passkey on the page.
+func TestANewApproverNeedsAnEnrolledApproversConfirmation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// Two first invitations while nobody is enrolled: the first to enrol
+	// takes the only unconfirmed place.
+	mariaLink, _, needs, err := f.ap.Invite(ctx, "maria@acme.com", nil, "admin")
+	if err != nil || needs {
+		t.Fatalf("the first invitation needs confirmation (%v) or failed: %v", needs, err)
+	}
+	agentLink, _, _, err := f.ap.Invite(ctx, "agent@evil.example", nil, "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maria := passkeytest.New(t, f.origin, "localhost")
+	mb := f.browser()
+	if st, opts := mb.do("POST", "/enrol/"+mariaLink+"/begin", nil, ""); st != 200 {
+		t.Fatal(st)
+	} else if st, body := mb.do("POST", "/enrol/"+mariaLink+"/finish", maria.Create([]byte(opts)), ""); st != 200 {
+		t.Fatalf("%d %s", st, body)
+	}
+	ab := f.browser()
+	for _, link := range []string{agentLink, func() string { l, _, _, _ := f.ap.Invite(ctx, "agent2@evil.example", nil, "agent"); return l }()} {
+		if st, body := ab.do("GET", "/enrol/"+link, nil, ""); st != http.StatusForbidden || !strings.Contains(body, "waits for an enrolled approver") {
+			t.Fatalf("an unconfirmed link's page: %d %.200s", st, body)
+		}
+		if st, body := ab.do("POST", "/enrol/"+link+"/begin", nil, ""); st != http.StatusGone {
+			t.Fatalf("an unconfirmed link opened a registration: %d %s", st, body)
+		}
+	}
+	// Maria sees the invitations and confirms the second one with her
+	// passkey; a passkey nobody enrolled cannot.
+	st, page := mb.do("GET", "/", nil, "")
+	if st != 200 || !strings.Contains(page, "agent2@evil.example") {
+		t.Fatalf("the plans page lists no invitation: %d", st)
+	}
+	keyOf := regexp.MustCompile(`data-key="([^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(keyOf) != 2 {
+		t.Fatalf("%d invitations listed", len(keyOf))
+	}
+	csrf := csrfMeta.FindStringSubmatch(page)[1]
+	invs, _ := f.ap.Invitations(ctx)
+	var key string
+	for _, inv := range invs {
+		if inv.Email == "agent2@evil.example" {
+			key = inv.Key
+		}
+	}
+	begin := func() (string, []byte) {
+		st, body := mb.do("POST", "/invitations/"+key+"/confirm/begin", nil, csrf)
+		if st != 200 {
+			t.Fatalf("confirm begin: %d %s", st, body)
+		}
+		var out struct {
+			Ceremony string          `json:"ceremony"`
+			Options  json.RawMessage `json:"options"`
+		}
+		json.Unmarshal([]byte(body), &out)
+		return out.Ceremony, out.Options
+	}
+	cer, opts := begin()
+	stranger := passkeytest.New(t, f.origin, "localhost")
+	if st, body := mb.do("POST", "/invitations/"+key+"/confirm/finish?ceremony="+cer, stranger.Get(opts), csrf); st != http.StatusForbidden {
+		t.Fatalf("a stranger's passkey confirmed an invitation: %d %s", st, body)
+	}
+	cer, opts = begin()
+	if st, body := mb.do("POST", "/invitations/"+key+"/confirm/finish?ceremony="+cer, maria.Get(opts), csrf); st != 200 || !strings.Contains(body, "Confirmed") {
+		t.Fatalf("maria's confirmation: %d %s", st, body)
+	}
+	if st, _ := ab.do("GET", "/enrol/"+agentLink, nil, ""); st != http.StatusForbidden {
+		t.Fatal("confirming one invitation opened another")
+	}
+	audit, _ := f.sb.Audit(ctx, 0, 100)
+	confirmed := false
+	for _, e := range audit {
+		confirmed = confirmed || e.Action == "invitation_confirmed" && e.Actor == "maria@acme.com" && e.Object == "agent2@evil.example"
+	}
+	if !confirmed {
+		t.Fatal("the confirmation is not in the audit log")
 	}
 }

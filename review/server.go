@@ -129,6 +129,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /plans/{id}/preview/{artifact}", s.preview)
 	mux.HandleFunc("POST /plans/{id}/{action}/begin", s.signedInPost(s.decisionBegin))
 	mux.HandleFunc("POST /plans/{id}/{action}/finish", s.signedInPost(s.decisionFinish))
+	mux.HandleFunc("POST /invitations/{key}/confirm/begin", s.signedInPost(s.confirmBegin))
+	mux.HandleFunc("POST /invitations/{key}/confirm/finish", s.signedInPost(s.confirmFinish))
 	mux.HandleFunc("GET /signin", s.signinPage)
 	mux.HandleFunc("POST /signin/begin", s.post(s.signinBegin))
 	mux.HandleFunc("POST /signin/finish", s.post(s.signinFinish))

@@ -497,7 +497,7 @@ func demoReview(ctx context.Context, a *app, planID string, reviewed chan<- stri
 		ln.Close()
 		return "", "", nil, err
 	}
-	token, _, err := approvers.New(a.st, nil).Invite(ctx, "demo@example.com", nil, "lastmile demo")
+	token, _, _, err := approvers.New(a.st, nil).Invite(ctx, "demo@example.com", nil, "lastmile demo")
 	if err != nil {
 		ln.Close()
 		return "", "", nil, err

@@ -171,7 +171,7 @@ func TestApproversCommands(t *testing.T) {
 		t.Fatalf("add: %d\n%s%s", code, out, errOut)
 	}
 	out, _, _ = runBin(t, "approvers", "list", "--data-dir", dir)
-	if !strings.Contains(out, "dana.weiss@acme.com  roles legal; no passkey yet") {
+	if !strings.Contains(out, "dana.weiss@acme.com  invited by") || !strings.Contains(out, "not enrolled yet; the link works until") {
 		t.Fatalf("list: %s", out)
 	}
 	if out, errOut, code := runBin(t, "approvers", "remove", "dana.weiss@acme.com", "--data-dir", dir); code != 0 || !strings.Contains(out, "Removed dana.weiss@acme.com") {

@@ -134,7 +134,7 @@ func approversAddCommand(e *env) *cobra.Command {
 			if err := checkRoles(a, args[0], roles); err != nil {
 				return err
 			}
-			token, expires, err := approvers.New(a.st, nil).Invite(cmd.Context(), args[0], roles, osUser(e.getenv))
+			token, expires, needsConfirmation, err := approvers.New(a.st, nil).Invite(cmd.Context(), args[0], roles, osUser(e.getenv))
 			if err != nil {
 				return usagef("%v", err)
 			}
@@ -143,8 +143,16 @@ func approversAddCommand(e *env) *cobra.Command {
 				return err
 			}
 			a.sb.Record(cmd.Context(), reviewAudit(osUser(e.getenv), "approver_invited", strings.ToLower(args[0]), map[string]any{"roles": roles, "expires_at": expires}))
+			if needsConfirmation {
+				fmt.Fprintf(e.stdout, "Send this link to %s:\n\n  %s\n\n", termsafe.Text(args[0], nameMax), rs.EnrolURL(token))
+				fmt.Fprintf(e.stdout, "It works once an enrolled approver confirms the invitation with their passkey on the review\n"+
+					"page (%s, \"Invitations waiting\"), before %s; then once, for %d minutes. No one can\n"+
+					"make themselves an approver by running this command.\n", rs.Origin(), expires.Format("2006-01-02 15:04 MST"), int(approvers.EnrolmentTTL/time.Minute))
+				return nil
+			}
 			fmt.Fprintf(e.stdout, "Send this link to %s; it works once, until %s:\n\n  %s\n\n", termsafe.Text(args[0], nameMax), expires.Format("15:04 MST"), rs.EnrolURL(token))
-			fmt.Fprintf(e.stdout, "They open it while lastmile review (or serve --review) runs, and register a passkey.\n")
+			fmt.Fprintf(e.stdout, "They open it while lastmile review (or serve --review) runs, and register a passkey. As the first\n"+
+				"approver they need nobody's confirmation; every later invitation needs an enrolled approver's.\n")
 			return nil
 		},
 	}
@@ -191,11 +199,23 @@ func approversListCommand(e *env) *cobra.Command {
 				return errNoDataDir(e, c, dir)
 			}
 			defer a.Close()
-			list, err := approvers.New(a.st, nil).List(cmd.Context())
+			store := approvers.New(a.st, nil)
+			list, err := store.List(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if len(list) == 0 {
+			invites, err := store.Invitations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, inv := range invites {
+				state := "the link works until " + inv.ExpiresAt.Format("2006-01-02 15:04 MST")
+				if inv.Waiting {
+					state = "waiting for an enrolled approver to confirm it on the review page"
+				}
+				fmt.Fprintf(e.stdout, "%s  invited by %s, not enrolled yet; %s\n", termsafe.Text(inv.Email, nameMax), termsafe.Text(inv.InvitedBy, nameMax), state)
+			}
+			if len(list) == 0 && len(invites) == 0 {
 				fmt.Fprintln(e.stdout, "No approvers. Enrol one with: lastmile approvers add EMAIL")
 				return nil
 			}
@@ -239,7 +259,7 @@ func approversRemoveCommand(e *env) *cobra.Command {
 				return err
 			}
 			a.sb.Record(cmd.Context(), reviewAudit(osUser(e.getenv), "approver_removed", strings.ToLower(args[0]), nil))
-			fmt.Fprintf(e.stdout, "Removed %s: their passkeys no longer sign in or approve.\n", termsafe.Text(args[0], nameMax))
+			fmt.Fprintf(e.stdout, "Removed %s: their passkeys and links no longer sign in, enrol or approve.\n", termsafe.Text(args[0], nameMax))
 			return nil
 		},
 	}

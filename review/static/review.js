@@ -93,6 +93,15 @@ async function decide(btn, action) {
   for (const b of document.querySelectorAll("#approve, #reject")) b.disabled = true;
 }
 
+async function confirmInvite(btn) {
+  const key = btn.dataset.key;
+  say("Follow your device's prompt to confirm this invitation…");
+  const { ceremony, options } = await post(`/invitations/${encodeURIComponent(key)}/confirm/begin`);
+  const cred = await navigator.credentials.get(requestOptions(options));
+  const out = await post(`/invitations/${encodeURIComponent(key)}/confirm/finish?ceremony=${encodeURIComponent(ceremony)}`, assertionJSON(cred));
+  say(out.message);
+}
+
 function wire(id, fn) {
   const btn = document.getElementById(id);
   if (!btn) return;
@@ -112,4 +121,15 @@ document.addEventListener("DOMContentLoaded", () => {
   wire("signin", signin);
   wire("approve", (b) => decide(b, "approve"));
   wire("reject", (b) => decide(b, "reject"));
+  for (const btn of document.querySelectorAll("button.confirm-invite")) {
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      try {
+        await confirmInvite(btn);
+      } catch (e) {
+        say(e.message || String(e), true);
+        btn.disabled = false;
+      }
+    });
+  }
 });
