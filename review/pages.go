@@ -378,16 +378,24 @@ func (s *Server) enrols(ctx context.Context, target string, wf *sandbox.Workflow
 
 func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[string]*sandbox.Segment, names map[string]string) summaryLine {
 	switch st.Op {
-	case "send":
+	case sandbox.OpSend:
 		aud := "an audience of unknown size"
 		if st.AudienceSize != nil {
 			aud = countWords(*st.AudienceSize, "recipient")
 		}
 		return summaryLine{What: "Send “" + st.Name + "”", Detail: fmt.Sprintf("to %s on %s, %s", aud, st.Target, templatesWhen(st.At))}
-	case "publish":
-		return summaryLine{What: "Publish “" + st.Name + "”", Detail: fmt.Sprintf("on %s, %s", st.Target, templatesWhen(st.At))}
-	case "activate":
-		return summaryLine{What: "Switch on workflow “" + st.Name + "”", Detail: "on " + st.Target}
+	case sandbox.OpPublish:
+		where := "on " + st.Target
+		if av, err := s.sb.GetArtifact(ctx, st.ArtifactID, st.Revision); err == nil && av.Revision.Page != nil {
+			where = "at /" + av.Revision.Page.Slug + "/ on " + st.Target
+		}
+		return summaryLine{What: "Publish “" + st.Name + "”", Detail: fmt.Sprintf("%s, %s", where, templatesWhen(st.At))}
+	case sandbox.OpActivate:
+		detail := "on " + st.Target
+		if av, err := s.sb.GetArtifact(ctx, st.ArtifactID, st.Revision); err == nil && av.Revision.Workflow != nil {
+			detail += ": " + s.enrols(ctx, st.Target, av.Revision.Workflow, segs)
+		}
+		return summaryLine{What: "Switch on workflow “" + st.Name + "”", Detail: detail}
 	}
 	return summaryLine{What: st.Op + " " + st.Name, Detail: "on " + st.Target}
 }
