@@ -20,8 +20,9 @@ PORTABLE_TESTS := ./internal/osfile/ ./store/ ./sandbox/
 
 # The packages whose goroutines share state, run under the race detector
 # by make test: the MCP transport and tools, the sandbox and its promoter,
-# the store, the caches, and the connectors with their rate limiters.
-RACE_TESTS := ./tools/ ./sandbox/ ./store/ ./internal/... ./connectors/...
+# the store, the caches, the connectors with their rate limiters, and the
+# review page with its sessions and passkey prompts.
+RACE_TESTS := ./tools/ ./sandbox/ ./store/ ./internal/... ./connectors/... ./review/... ./approvers/
 # staticcheck, pinned; `go run` fetches it through the module proxy.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
