@@ -29,7 +29,11 @@ type ceremony struct {
 	session string // the session it was opened in
 }
 
-func (s *Server) openCeremony(c *ceremony) string {
+// maxCeremonies bounds the open passkey prompts, which anyone who can reach
+// the page can open (sign-in needs no session).
+const maxCeremonies = 1000
+
+func (s *Server) openCeremony(c *ceremony) (string, error) {
 	id := randomToken()
 	c.expires = s.now().Add(ceremonyTTL)
 	s.mu.Lock()
@@ -39,8 +43,11 @@ func (s *Server) openCeremony(c *ceremony) string {
 			delete(s.ceremonies, k)
 		}
 	}
+	if len(s.ceremonies) >= maxCeremonies {
+		return "", errors.New("too many passkey prompts are open; try again in a few minutes")
+	}
 	s.ceremonies[id] = c
-	return id
+	return id, nil
 }
 
 // takeCeremony removes and returns a ceremony: each is answered once, so
@@ -151,7 +158,11 @@ func (s *Server) signinBegin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	id := s.openCeremony(&ceremony{data: *data, action: "signin"})
+	id, err := s.openCeremony(&ceremony{data: *data, action: "signin"})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	writeJSON(w, map[string]any{"ceremony": id, "options": opts})
 }
 
@@ -245,7 +256,11 @@ func (s *Server) decisionBegin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	id := s.openCeremony(&ceremony{data: *data, email: a.Email, planID: p.ID, hash: p.Hash, action: action, reason: req.Reason, session: ss.csrf})
+	id, err := s.openCeremony(&ceremony{data: *data, email: a.Email, planID: p.ID, hash: p.Hash, action: action, reason: req.Reason, session: ss.csrf})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	writeJSON(w, map[string]any{"ceremony": id, "options": opts})
 }
 
@@ -325,7 +340,11 @@ func (s *Server) confirmBegin(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	id := s.openCeremony(&ceremony{data: *data, email: a.Email, planID: inv.Key, action: "confirm", session: ss.csrf})
+	id, err := s.openCeremony(&ceremony{data: *data, email: a.Email, planID: inv.Key, action: "confirm", session: ss.csrf})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
 	writeJSON(w, map[string]any{"ceremony": id, "options": opts})
 }
 
