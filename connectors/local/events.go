@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lastmile/lastmile/internal/osfile"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -62,8 +63,12 @@ func (t *Target) appendEvents(evs []Event) error {
 			data = append([]byte{'\n'}, data...)
 		}
 	}
-	_, err = f.Write(data)
-	return err
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	// The events say who was mailed: a resumed send trusts them, so they
+	// are on disk before the send reports done.
+	return osfile.DataSync(f)
 }
 
 // AppendEvents adds events (from a test, a demo, or a tracking pixel

@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lastmile/lastmile/internal/osfile"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -107,9 +108,19 @@ func (t *Target) path(parts ...string) string {
 	return filepath.Join(append([]string{t.dir}, parts...)...)
 }
 
-// writeFile replaces a file atomically, so a crash leaves the old or the
-// new content, never half of it.
+// writeFile replaces a file atomically and durably: a crash leaves the old
+// or the new content, never half of it, and once it returns the new content
+// and its name are on disk, so the journal can record the step done.
 func (t *Target) writeFile(path string, data []byte) error {
+	if err := t.writeSynced(path, data); err != nil {
+		return err
+	}
+	return osfile.SyncDir(filepath.Dir(path))
+}
+
+// writeSynced is writeFile without the directory's sync, for many files in
+// one directory synced once (a send's messages).
+func (t *Target) writeSynced(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if _, ok := t.madeDirs.Load(dir); !ok {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -118,20 +129,34 @@ func (t *Target) writeFile(path string, data []byte) error {
 		t.madeDirs.Store(dir, true)
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
+	err := writeAndSync(tmp, data)
+	if errors.Is(err, fs.ErrNotExist) {
 		// The directory went away (removed by hand): make it again.
 		t.madeDirs.Delete(dir)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return err
-		}
+		err = writeAndSync(tmp, data)
+	}
+	if err != nil {
+		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+func writeAndSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = osfile.DataSync(f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // writeJSON writes a record and returns the bytes written.
@@ -543,7 +568,7 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 				unapproved++
 				continue
 			}
-			if err := t.writeFile(file, message(&rec.Email, obj.ArtifactID, r.contact, date, domain)); err != nil {
+			if err := t.writeSynced(file, message(&rec.Email, obj.ArtifactID, r.contact, date, domain)); err != nil {
 				return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 			}
 		}
@@ -553,12 +578,20 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 			// Flush in batches: one append per message would be slow, one
 			// at the end would leave more to recover.
 			if len(events) == 256 {
+				// The messages' names are durable before the events
+				// that say they went out.
+				if err := osfile.SyncDir(box); err != nil {
+					return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+				}
 				if err := t.appendEvents(events); err != nil {
 					return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 				}
 				events = events[:0]
 			}
 		}
+	}
+	if err := osfile.SyncDir(box); err != nil {
+		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
 	}
 	if err := t.appendEvents(events); err != nil {
 		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
