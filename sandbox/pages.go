@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -30,6 +31,41 @@ type PageInput struct {
 }
 
 func slugKey(target, slug string) string { return target + "\x00" + slug }
+
+// liveSlug is the slug key a page's live revision stands on, or "".
+func (s *Sandbox) liveSlug(tx store.Tx, id string) (string, error) {
+	a, err := getArtifact(tx, id)
+	if err != nil || a == nil || a.Live == nil {
+		return "", err
+	}
+	r, err := s.revision(tx, id, a.Live.Revision)
+	if err != nil || r == nil || r.Page == nil {
+		return "", err
+	}
+	return slugKey(a.Live.Target, r.Page.Slug), nil
+}
+
+// releaseSlug frees the slug a page stood on before a promotion moved it,
+// unless its current revision uses it again.
+func (s *Sandbox) releaseSlug(tx store.Tx, id, oldKey string) error {
+	if oldKey == "" {
+		return nil
+	}
+	a, err := getArtifact(tx, id)
+	if err != nil || a == nil {
+		return err
+	}
+	if r, err := s.revision(tx, id, a.Revision); err != nil {
+		return err
+	} else if r != nil && r.Page != nil && slugKey(cmp.Or(r.Page.Target, a.Live.Target), r.Page.Slug) == oldKey {
+		return nil
+	}
+	owner, err := tx.Get(bSlugs, oldKey)
+	if err != nil || string(owner) != id {
+		return err
+	}
+	return tx.Delete(bSlugs, oldKey)
+}
 
 // suggestSlug turns a title or bad slug into a URL-safe one.
 func suggestSlug(s string) string {
@@ -102,14 +138,26 @@ func (s *Sandbox) stagePage(ctx context.Context, actor string, in PageInput, che
 				return err
 			}
 			if owner != nil && string(owner) != self {
-				ps.add("slug", fmt.Sprintf("%q is already used on target %s by page %s", p.Slug, target, owner), "pick another slug, or update that page with its page_id")
+				who := "page " + string(owner)
+				if a, err := getArtifact(tx, string(owner)); err == nil && a != nil {
+					who = fmt.Sprintf("page %s (%q, campaign %s)", a.ID, a.Name, a.CampaignID)
+				}
+				ps.add("slug", fmt.Sprintf("%q is already used on target %s by %s", p.Slug, target, who), "pick another slug, or update that page with its page_id")
 			}
 			return nil
 		},
 		index: func(tx store.Tx, self string, prev *Revision, prevTarget string) error {
 			if prev != nil && (prevTarget != target || prev.Page.Slug != p.Slug) {
-				if err := tx.Delete(bSlugs, slugKey(prevTarget, prev.Page.Slug)); err != nil {
+				// A slug a live page stands on stays its page's until a
+				// plan moves the page off it: nobody else may take it.
+				live, err := s.liveSlug(tx, self)
+				if err != nil {
 					return err
+				}
+				if live != slugKey(prevTarget, prev.Page.Slug) {
+					if err := tx.Delete(bSlugs, slugKey(prevTarget, prev.Page.Slug)); err != nil {
+						return err
+					}
 				}
 			}
 			return tx.Put(bSlugs, slugKey(target, p.Slug), []byte(self))

@@ -684,6 +684,12 @@ func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) 
 	}
 	live := rec.Live
 	b := a.Live
+	var movedFrom string // the slug key a page stood on, when this put moves it
+	if a.Kind == KindPage && b != nil && (step.Op == OpCreate || step.Op == OpUpdate) {
+		if movedFrom, err = s.liveSlug(tx, a.ID); err != nil {
+			return err
+		}
+	}
 	if b == nil || step.Op == OpCreate || step.Op == OpUpdate {
 		old := b
 		b = &Binding{Target: step.Target, LiveID: live.ID, URL: live.URL, Version: live.Version, Revision: step.Revision, Hash: step.Hash, PlanID: p.ID, PromotedAt: rec.At}
@@ -707,7 +713,17 @@ func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) 
 		b.PublishedAt, b.ScheduledFor = &at, step.At
 	}
 	a.Live = b
-	return putArtifact(tx, a)
+	if err := putArtifact(tx, a); err != nil {
+		return err
+	}
+	if movedFrom != "" {
+		if now, err := s.liveSlug(tx, a.ID); err != nil {
+			return err
+		} else if now != movedFrom {
+			return s.releaseSlug(tx, a.ID, movedFrom)
+		}
+	}
+	return nil
 }
 
 // result reports each step's outcome from the journal.

@@ -234,14 +234,15 @@ type enrolment struct {
 }
 
 type liveWorkflow struct {
-	ID        string            `json:"id"`
-	Revision  int               `json:"revision"`
-	Campaign  string            `json:"campaign_id"`
-	Workflow  sandbox.Workflow  `json:"workflow"`
-	Refs      map[string]string `json:"refs,omitempty"`
-	Enabled   bool              `json:"enabled"`
-	EnabledAt *time.Time        `json:"enabled_at,omitempty"`
-	Enrolled  []enrolment       `json:"enrolled,omitempty"`
+	ID         string            `json:"id"`
+	Revision   int               `json:"revision"`
+	Campaign   string            `json:"campaign_id"`
+	Workflow   sandbox.Workflow  `json:"workflow"`
+	Refs       map[string]string `json:"refs,omitempty"`
+	Enabled    bool              `json:"enabled"`
+	EnabledAt  *time.Time        `json:"enabled_at,omitempty"`
+	DisabledAt *time.Time        `json:"disabled_at,omitempty"`
+	Enrolled   []enrolment       `json:"enrolled,omitempty"`
 }
 
 var kindDir = map[sandbox.Kind]string{
@@ -455,7 +456,14 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		}
 		published := rec.Status == "published" || rec.Status == "scheduled"
 		if published && rec.Slug != obj.Page.Slug {
-			os.RemoveAll(filepath.Dir(t.pagePath(rec.Slug)))
+			// Only this page's own file: whatever else is in its folder
+			// is not this page's to remove.
+			old := t.pagePath(rec.Slug)
+			if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return sandbox.LiveState{}, fmt.Errorf("local: move page %s: %w", obj.ArtifactID, err)
+			}
+			os.Remove(filepath.Dir(old)) // when it is empty now
+			osfile.SyncDir(filepath.Dir(filepath.Dir(old)))
 		}
 		status := rec.Status
 		if status == "" {
@@ -476,7 +484,13 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		if _, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec); err != nil {
 			return sandbox.LiveState{}, err
 		}
-		rec = liveWorkflow{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Workflow: *obj.Workflow, Refs: obj.Refs, Enabled: rec.Enabled, EnabledAt: rec.EnabledAt, Enrolled: rec.Enrolled}
+		rec = liveWorkflow{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Workflow: *obj.Workflow, Refs: obj.Refs, Enabled: rec.Enabled, EnabledAt: rec.EnabledAt, DisabledAt: rec.DisabledAt, Enrolled: rec.Enrolled}
+		// A revision with activate false turns a live workflow off, as
+		// its plan says: it enrols nobody new from then on.
+		if rec.Enabled && !obj.Workflow.Activate {
+			now := t.now().UTC()
+			rec.Enabled, rec.DisabledAt = false, &now
+		}
 		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write workflow %s: %w", obj.ArtifactID, err)
 		}

@@ -1,0 +1,109 @@
+package sandbox_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// A live page's slug stays its own until a plan moves the page off it:
+// while the move is only staged, no other campaign can take the slug (and
+// overwrite the live page with nothing in its plan); once the move is
+// live, it is free. Moving a page removes only its own file, not a page
+// nested under its old path.
+func TestLiveSlugsAreOwned(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	stage := func(campaign, id, slug string) (*sandbox.StageResult, error) {
+		return e.sb.StagePage(ctx, "agent", sandbox.PageInput{CampaignID: campaign, PageID: id, Title: "Page " + slug, Slug: slug, HTML: "<html><body><h1>" + slug + "</h1></body></html>"})
+	}
+	promote := func(campaign string) {
+		t.Helper()
+		p := planAndApprove(t, e, campaign)
+		if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c1, _ := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "One", Markets: []string{"US"}})
+	c2, _ := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Two", Markets: []string{"US"}})
+	events, err := stage(c1.ID, "", "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stage(c1.ID, "", "events/spring"); err != nil {
+		t.Fatal(err)
+	}
+	promote(c1.ID)
+	site := filepath.Join(e.dir, "site")
+	for _, f := range []string{"events/index.html", "events/spring/index.html"} {
+		if _, err := os.Stat(filepath.Join(site, f)); err != nil {
+			t.Fatalf("not published: %v", err)
+		}
+	}
+
+	// The move is staged, not live: "events" is still the live page's.
+	if _, err := stage(c1.ID, events.Artifact.ID, "happenings"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = stage(c2.ID, "", "events")
+	if err == nil || !strings.Contains(err.Error(), "already used on target local by page "+events.Artifact.ID) || !strings.Contains(err.Error(), "campaign "+c1.ID) {
+		t.Fatalf("another campaign took a live page's slug: %v", err)
+	}
+
+	// Once the move is live, the old slug is free, and the page nested
+	// under its old path is untouched.
+	promote(c1.ID)
+	if _, err := os.Stat(filepath.Join(site, "events/spring/index.html")); err != nil {
+		t.Fatalf("moving a page removed the page nested under it: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(site, "events/index.html")); !os.IsNotExist(err) {
+		t.Fatalf("the moved page's old file is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(site, "happenings/index.html")); err != nil {
+		t.Fatalf("the moved page is not at its new slug: %v", err)
+	}
+	if _, err := stage(c2.ID, "", "events"); err != nil {
+		t.Fatalf("the freed slug: %v", err)
+	}
+}
+
+// activate: false in a new revision turns the live workflow off, as its
+// plan shows.
+func TestDeactivationIsApplied(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	c := stageCampaign(t, e, "Flow")
+	p := planAndApprove(t, e, c.id)
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		st, _, err := e.local.Live(ctx, sandbox.KindWorkflow, c.workflow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Status
+	}
+	if got := status(); got != "enabled" {
+		t.Fatalf("after activating: %s", got)
+	}
+	av, err := e.sb.GetArtifact(ctx, c.workflow, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := av.Revision.Workflow
+	if _, err := e.sb.StageWorkflow(ctx, "agent", sandbox.WorkflowInput{CampaignID: c.id, WorkflowID: c.workflow, Name: w.Name, Activate: false, Trigger: w.Trigger, Steps: w.Steps}); err != nil {
+		t.Fatal(err)
+	}
+	p = planAndApprove(t, e, c.id)
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(); got != "disabled" {
+		t.Fatalf("after a revision with activate false: %s", got)
+	}
+}
