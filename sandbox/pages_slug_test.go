@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -105,5 +106,42 @@ func TestDeactivationIsApplied(t *testing.T) {
 	}
 	if got := status(); got != "disabled" {
 		t.Fatalf("after a revision with activate false: %s", got)
+	}
+}
+
+// Suppression is global on local: an unsubscribe in events.jsonl (from any
+// campaign) and a line in suppressions.csv keep an address out of every
+// later send; the plan says how many and why.
+func TestSuppressionIsGlobal(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	if err := e.local.AppendEvents([]local.Event{{Type: "unsubscribe", Artifact: "eml_01other", Email: "Grace@example.com", At: epoch}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.local.SuppressionsFile(), []byte("email,reason\n# people who asked\nkatherine@example.com, asked by phone\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := stageCampaign(t, e, "Suppressed")
+	p := planAndApprove(t, e, c.id)
+	note := ""
+	for _, st := range p.Steps {
+		if st.ArtifactID == c.emails[0] {
+			note += strings.Join(st.Notes, " ")
+		}
+	}
+	if !strings.Contains(note, "2 of the audience are suppressed and will not be mailed: 1 listed in suppressions.csv, 1 unsubscribed") {
+		t.Fatalf("the plan's notes for the send: %q", note)
+	}
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := os.ReadDir(filepath.Join(e.dir, "outbox", c.emails[0]))
+	if len(files) == 0 {
+		t.Fatal("nobody was mailed")
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f.Name(), "grace@") || strings.HasPrefix(f.Name(), "katherine@") {
+			t.Fatalf("a suppressed address was mailed: %s", f.Name())
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package local
 
 import (
+	"encoding/csv"
 	"fmt"
+	"maps"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -55,7 +57,76 @@ func (t *Target) readIndex(artifact string) (eventIndex, error) {
 	if err != nil {
 		return idx, fmt.Errorf("read events: %w", err)
 	}
+	if err := t.readSuppressions(idx.suppressed); err != nil {
+		return idx, err
+	}
 	return idx, nil
+}
+
+// SuppressionsFile is suppressions.csv in the data directory: addresses a
+// person wants never mailed, one per line as "email,reason" (the reason may
+// be left out; a header line "email,reason" and # comments are allowed).
+func (t *Target) SuppressionsFile() string { return t.path("suppressions.csv") }
+
+// readSuppressions adds suppressions.csv's addresses to into.
+func (t *Target) readSuppressions(into map[string]string) error {
+	data, err := os.ReadFile(t.SuppressionsFile())
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read suppressions.csv: %w", err)
+	}
+	r := csv.NewReader(strings.NewReader(string(data)))
+	r.FieldsPerRecord, r.Comment, r.TrimLeadingSpace = -1, '#', true
+	rows, err := r.ReadAll()
+	if err != nil {
+		return fmt.Errorf("suppressions.csv: %w", err)
+	}
+	for _, row := range rows {
+		addr := strings.ToLower(strings.TrimSpace(row[0]))
+		if addr == "" || addr == "email" {
+			continue
+		}
+		why := "suppressions.csv"
+		if len(row) > 1 && strings.TrimSpace(row[1]) != "" {
+			why += ": " + strings.TrimSpace(row[1])
+		}
+		if _, ok := into[addr]; !ok {
+			into[addr] = why
+		}
+	}
+	return nil
+}
+
+// suppressionNote says, for an approver, how many of an audience will not
+// be mailed and why; "" when nobody is suppressed.
+func suppressionNote(rs []recipient) string {
+	n := map[string]int{}
+	total := 0
+	for _, r := range rs {
+		if r.suppressed != "" {
+			why := r.suppressed
+			if strings.HasPrefix(why, "suppressions.csv") {
+				why = "suppressions.csv"
+			}
+			n[why]++
+			total++
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	words := map[string]string{"unsubscribe": "unsubscribed", "bounce": "hard bounce", "spam_report": "spam report", "consent": "no marketing consent in contacts.csv", "suppressions.csv": "listed in suppressions.csv"}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(n)) {
+		w := words[k]
+		if w == "" {
+			w = k
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", n[k], w))
+	}
+	return fmt.Sprintf("%d of the audience are suppressed and will not be mailed: %s", total, strings.Join(parts, ", "))
 }
 
 // recipient is one address an email's audience resolves to.

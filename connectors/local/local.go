@@ -338,6 +338,9 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 				}
 			}
 			a.AudienceSize = len(a.Recipients)
+			if note := suppressionNote(rs); note != "" {
+				a.Notes = append(a.Notes, note)
+			}
 		}
 		if obj.Email.SendAt != nil {
 			a.Notes = append(a.Notes, "local has no delivery clock: the scheduled messages are written to the outbox at promotion, dated "+obj.Email.SendAt.Format(time.RFC3339))
