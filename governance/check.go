@@ -2,6 +2,7 @@ package governance
 
 import (
 	"fmt"
+	"github.com/lastmile/lastmile/liquid"
 	"strings"
 )
 
@@ -12,8 +13,11 @@ const maxFindingsPerRule = 50
 
 const (
 	ruleTruncated = "lastmile.input-truncated"
-	fieldHeaders  = "headers"
-	fieldSegment  = "segment_properties"
+	// ruleUnrenderable is a construct the target would show recipients as
+	// written: what local's Liquid subset does not render.
+	ruleUnrenderable = "lastmile.target-cannot-render"
+	fieldHeaders     = "headers"
+	fieldSegment     = "segment_properties"
 )
 
 // checker holds the scratch state of one Check call. Buffers are reused
@@ -129,6 +133,17 @@ func (c *checker) field(fd *Field) {
 			"Shorten the field: nothing this large can be sent or published as is.", "")
 	}
 
+	// Tags only: what is wrong in {{ }} the tokens rule says, per platform.
+	if c.doc.Platform == "local" && strings.Contains(f.src, "{%") {
+		for _, u := range liquid.Unsupported(f.src) {
+			if !strings.HasPrefix(u.Text, "{%") {
+				continue
+			}
+			c.emit(nil, f, u.Off, LevelError, ruleUnrenderable, truncateRunes(u.Text, 60),
+				"local cannot render "+truncateRunes(u.Text, 60)+": "+u.Why+"; every recipient would see it as written",
+				"Rewrite it with what local renders: {{ contact.x | default: \"…\" }}, {{ unsubscribe_url }}, and {% if contact.x == \"…\" %} … {% elsif … %} … {% else %} … {% endif %}.", "")
+		}
+	}
 	c.words(f, &f.st)
 	if c.needsRaw(f) {
 		c.rawSt.reset()

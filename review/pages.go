@@ -15,9 +15,9 @@ import (
 
 	"github.com/lastmile/lastmile/approvers"
 	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/liquid"
 	"github.com/lastmile/lastmile/review/render"
 	"github.com/lastmile/lastmile/sandbox"
-	"github.com/lastmile/lastmile/sandbox/content"
 )
 
 //go:embed templates/*.html static/*
@@ -318,8 +318,8 @@ func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
 	for i := range v.Emails {
 		e := &v.Emails[i]
 		for _, c := range recipients(out.samples) {
-			e.Texts = append(e.Texts, content.FillTokens(e.Email.Text, c, unsubscribeNote, false))
-			e.Subjects = append(e.Subjects, content.FillTokens(e.Email.Subject, c, unsubscribeNote, false))
+			e.Texts = append(e.Texts, liquid.Render(e.Email.Text, c, unsubscribeNote, false))
+			e.Subjects = append(e.Subjects, liquid.Render(e.Email.Subject, c, unsubscribeNote, false))
 		}
 	}
 	for t := range targets {
@@ -467,20 +467,21 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case !live:
-			doc = content.FillTokens(highlight(e.Email.HTML, v.Findings, artifact, "html"), rs[n], unsubscribeNote, true)
+			doc = liquid.Render(highlight(e.Email.HTML, v.Findings, artifact, "html"), rs[n], unsubscribeNote, true)
 		case e.Before != nil:
-			doc = content.FillTokens(e.Before.HTML, rs[n], unsubscribeNote, true)
+			doc = liquid.Render(e.Before.HTML, rs[n], unsubscribeNote, true)
 		}
 	}
 	for _, p := range v.Pages {
 		if p.Step.ArtifactID != artifact {
 			continue
 		}
+		// A page shows every visitor its tokens' defaults.
 		switch {
 		case !live:
-			doc = highlight(p.Page.HTML, v.Findings, artifact, "html")
+			doc = liquid.Render(highlight(p.Page.HTML, v.Findings, artifact, "html"), nil, "", true)
 		case p.Before != nil:
-			doc = p.Before.HTML
+			doc = liquid.Render(p.Before.HTML, nil, "", true)
 		}
 	}
 	if doc == "" {
@@ -508,10 +509,10 @@ func Preview(ctx context.Context, sb *sandbox.Sandbox, planID string) (string, e
 	inline := map[string]string{}
 	rs := recipients(c.samples)
 	for _, e := range c.view.Emails {
-		inline[e.Step.ArtifactID] = content.FillTokens(highlight(e.Email.HTML, c.view.Findings, e.Step.ArtifactID, "html"), rs[0], unsubscribeNote, true)
+		inline[e.Step.ArtifactID] = liquid.Render(highlight(e.Email.HTML, c.view.Findings, e.Step.ArtifactID, "html"), rs[0], unsubscribeNote, true)
 	}
 	for _, pg := range c.view.Pages {
-		inline[pg.Step.ArtifactID] = highlight(pg.Page.HTML, c.view.Findings, pg.Step.ArtifactID, "html")
+		inline[pg.Step.ArtifactID] = liquid.Render(highlight(pg.Page.HTML, c.view.Findings, pg.Step.ArtifactID, "html"), nil, "", true)
 	}
 	var out strings.Builder
 	err = templates.ExecuteTemplate(&out, "preview.html", pageData{Plan: c.view, Inline: inline, ReviewURL: sb.ReviewURL(c.view.Plan)})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -143,5 +144,78 @@ func TestSuppressionIsGlobal(t *testing.T) {
 		if strings.HasPrefix(f.Name(), "grace@") || strings.HasPrefix(f.Name(), "katherine@") {
 			t.Fatalf("a suppressed address was mailed: %s", f.Name())
 		}
+	}
+}
+
+// On local, {% if %} renders per recipient: each gets only their branch.
+// A construct local cannot render is a check error naming the target, and
+// the plan refuses it.
+func TestLiquidOnLocal(t *testing.T) {
+	pol, err := governance.Parse("policy.yaml", []byte("version: 1\nname: tiny\nrules:\n  - id: voice.no-shouting\n    kind: existence\n    level: suggestion\n    message: calm\n    tokens: [SHOUT]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{policy: pol})
+	ctx := context.Background()
+	c, _ := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Liquid", Markets: []string{"US"}})
+	seg, err := e.sb.StageSegment(ctx, "agent", sandbox.SegmentInput{CampaignID: c.ID, Name: "Customers", Match: "all", Conditions: []sandbox.Condition{{Property: "lifecycle_stage", Operator: "eq", Value: "customer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	em, err := e.sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c.ID, Name: "Plans", Subject: "{% if contact.plan == \"pro\" %}Pro news{% else %}News{% endif %}", FromName: "Acme", FromEmail: "news@acme.com",
+		Audience: sandbox.Audience{Include: []string{seg.Artifact.ID}},
+		HTML:     `<html><body><p>{% if contact.plan == "pro" %}PROBRANCH{% elsif contact.plan == "enterprise" %}ENTBRANCH{% else %}BASICBRANCH{% endif %}</p><p>Acme, 1 Main St. <a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planAndApprove(t, e, c.ID)
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	box := filepath.Join(e.dir, "outbox", em.Artifact.ID)
+	want := map[string]string{"ada@": "PROBRANCH", "grace@": "ENTBRANCH", "margaret@": "BASICBRANCH"}
+	files, _ := os.ReadDir(box)
+	for _, f := range files {
+		data, _ := os.ReadFile(filepath.Join(box, f.Name()))
+		for prefix, branch := range want {
+			if !strings.HasPrefix(f.Name(), prefix) {
+				continue
+			}
+			n := 0
+			for _, b := range []string{"PROBRANCH", "ENTBRANCH", "BASICBRANCH"} {
+				if strings.Contains(string(data), b) {
+					n++
+				}
+			}
+			if !strings.Contains(string(data), branch) || n != 1 || strings.Contains(string(data), "{%") {
+				t.Errorf("%s got the wrong branches:\n%s", f.Name(), data)
+			}
+			delete(want, prefix)
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("no message for %v", want)
+	}
+
+	c2, _ := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Loop", Markets: []string{"US"}})
+	seg2, _ := e.sb.StageSegment(ctx, "agent", sandbox.SegmentInput{CampaignID: c2.ID, Name: "All", StaticEmails: []string{"ada@example.com"}})
+	if _, err := e.sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c2.ID, Name: "Loop", Subject: "Loop", FromName: "Acme", FromEmail: "news@acme.com",
+		Audience: sandbox.Audience{Include: []string{seg2.Artifact.ID}},
+		HTML:     `<html><body>{% for p in products %}<p>{{ p.name }}</p>{% endfor %}<p>Acme, 1 Main St. <a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>`}); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := e.sb.Check(ctx, sandbox.CheckScope{CampaignID: c2.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Rule == "lastmile.target-cannot-render" && f.Level == "error" && strings.Contains(f.Message, "local cannot render {% for p in products %}")
+	}
+	if !found {
+		t.Fatalf("no error for {%% for %%}: %+v", rep.Findings)
+	}
+	if _, err := e.sb.PlanPromotion(ctx, "agent", c2.ID); err == nil || !strings.Contains(err.Error(), "local cannot render") {
+		t.Fatalf("planning an email local cannot render: %v", err)
 	}
 }

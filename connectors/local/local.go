@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,8 +34,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/internal/osfile"
+	"github.com/lastmile/lastmile/liquid"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -318,6 +321,7 @@ func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" 
 // approval to exactly those addresses.
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
+	a.Problems = unrenderable(obj)
 	switch obj.Kind {
 	case sandbox.KindEmail:
 		if len(obj.Email.Audience.Include) > 0 {
@@ -474,7 +478,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		}
 		rec = livePage{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Title: obj.Page.Title, Slug: obj.Page.Slug, HTML: obj.Page.HTML, Status: status, PublishedAt: rec.PublishedAt, PublishAt: obj.Page.PublishAt}
 		if published { // an update of a live page is live at once
-			site = []byte(rec.HTML)
+			site = []byte(visitorPage(rec.HTML))
 			if err := t.writeFile(t.pagePath(rec.Slug), site); err != nil {
 				return sandbox.LiveState{}, err
 			}
@@ -669,7 +673,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 		if !found {
 			return sandbox.LiveState{}, fmt.Errorf("local: publish %s: the page is not live yet", obj.ArtifactID)
 		}
-		if err := t.writeFile(t.pagePath(rec.Slug), []byte(rec.HTML)); err != nil {
+		if err := t.writeFile(t.pagePath(rec.Slug), []byte(visitorPage(rec.HTML))); err != nil {
 			return sandbox.LiveState{}, err
 		}
 		if rec.Status != "published" && rec.Status != "scheduled" {
@@ -716,3 +720,36 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 
 var _ sandbox.Target = (*Target)(nil)
 var _ sandbox.Counter = (*Target)(nil)
+
+// visitorPage fills a page's tokens as an anonymous visitor sees them:
+// every one takes its default.
+func visitorPage(html string) string { return liquid.Render(html, nil, "", true) }
+
+// unrenderable lists what in an email or page local would show its
+// recipients literally: constructs outside lastmile's Liquid subset.
+func unrenderable(obj sandbox.Object) []string {
+	var fields map[string]string
+	switch {
+	case obj.Email != nil:
+		fields = map[string]string{"subject": obj.Email.Subject, "preview_text": obj.Email.PreviewText, "html": obj.Email.HTML, "text": obj.Email.Text}
+	case obj.Page != nil:
+		fields = map[string]string{"title": obj.Page.Title, "html": obj.Page.HTML}
+	}
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		for _, u := range liquid.Unsupported(fields[name]) {
+			out = append(out, fmt.Sprintf("local cannot render %s in %s: %s; recipients would see it as written", clipText(u.Text, 60), name, u.Why))
+		}
+	}
+	return out
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

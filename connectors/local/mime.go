@@ -13,14 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lastmile/lastmile/liquid"
 	"github.com/lastmile/lastmile/sandbox"
-	"github.com/lastmile/lastmile/sandbox/content"
 )
 
 // fill substitutes tokens for one recipient; escape says whether values go
 // into HTML.
 func fill(s string, c sandbox.Contact, unsubscribe string, escape bool) string {
-	return content.FillTokens(s, c, unsubscribe, escape)
+	return liquid.Render(s, c, unsubscribe, escape)
 }
 
 func recipientKey(addr string) string {
