@@ -94,6 +94,18 @@ func (s *RecipientSet) Allows(addr string) bool {
 	return ok
 }
 
+// Keys are the set's RecipientKey values, in no order; nil for a nil set.
+func (s *RecipientSet) Keys() []string {
+	if s == nil {
+		return nil
+	}
+	out := make([]string, 0, len(s.keys))
+	for k := range s.keys {
+		out = append(out, k)
+	}
+	return out
+}
+
 // Len is the number of approved recipients.
 func (s *RecipientSet) Len() int {
 	if s == nil {
@@ -200,6 +212,22 @@ type Sampler interface {
 	// Sample returns up to n contacts of include minus exclude, in a
 	// stable order.
 	Sample(ctx context.Context, include, exclude []string, segments map[string]*Segment, n int) ([]Contact, error)
+}
+
+// Ticker is implemented by targets that do time-based work themselves
+// (local: scheduled sends, workflow waits and enrolments), which
+// lastmile serve and lastmile run drive with their clock.
+type Ticker interface {
+	// Tick does the work due at now, each piece exactly once however
+	// often it is called or interrupted.
+	Tick(ctx context.Context, now time.Time) (TickReport, error)
+}
+
+// TickReport says what a tick did.
+type TickReport struct {
+	Sent     int // messages written (scheduled sends and workflow emails)
+	Enrolled int // contacts enrolled in workflows
+	Steps    int // workflow steps taken
 }
 
 // MetricsRequest names the live objects to read metrics for.

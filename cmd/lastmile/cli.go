@@ -118,6 +118,7 @@ func newRoot(e *env) *cobra.Command {
 		rejectCommand(e),
 		reviewCommand(e),
 		approversCommand(e),
+		runCommand(e),
 		auditCommand(e),
 		checkCommand(e),
 		connectCommand(e),

@@ -247,18 +247,32 @@ func runDemo(ctx context.Context, e *env, c common, yes, cleanup bool) (err erro
 	}
 	fmt.Fprintln(w)
 
-	fmt.Fprintln(w, "7. Recipients engage (sample events appended to events.jsonl)")
 	lt, ok := a.targets["local"].(*local.Target)
 	if !ok {
 		return fmt.Errorf("the local target is not available")
 	}
+	// lastmile serve (or lastmile run) keeps the local target's clock; the
+	// demo moves it on by hand, two days at once.
+	fmt.Fprintln(w, "7. Two days later (the clock, moved on by the demo): the workflow waited 2d and sends its follow-up")
+	later := time.Now().Add(49 * time.Hour)
+	if _, err := lt.Tick(ctx, time.Now()); err != nil {
+		return err
+	}
+	rep, err := lt.Tick(ctx, later)
+	if err != nil {
+		return err
+	}
+	followUps, _ := os.ReadDir(filepath.Join(a.dir, "outbox", fid))
+	fmt.Fprintf(w, "   %q sent to %d contacts, dated %s (%d workflow steps taken)\n\n", names[fid], len(followUps), later.UTC().Format("2006-01-02 15:04 MST"), rep.Steps)
+
+	fmt.Fprintln(w, "8. Recipients engage (sample events appended to events.jsonl)")
 	n, err := lt.Simulate("lastmile-demo", []string{lid}, []string{pid})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "   %d events\n\n", n)
 
-	fmt.Fprintln(w, "8. The agent fetches the metrics")
+	fmt.Fprintln(w, "9. The agent fetches the metrics")
 	met := ag.call("fetch_metrics", map[string]any{"campaign_id": cid})
 	if ag.err != nil {
 		return ag.err

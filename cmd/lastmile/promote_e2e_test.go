@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,9 +207,14 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo did not create %s", p)
 		}
 	}
+	// The broadcast, and the follow-up the workflow sent two (simulated)
+	// days later to the segment it enrolled.
 	boxes, _ := os.ReadDir(filepath.Join(dir, "outbox"))
-	if len(boxes) != 1 {
-		t.Fatalf("outbox holds %d emails, want 1 broadcast", len(boxes))
+	if len(boxes) != 2 {
+		t.Fatalf("outbox holds %d emails, want the broadcast and the follow-up", len(boxes))
+	}
+	if !regexp.MustCompile(`"Walkthrough follow-up" sent to 5 contacts`).MatchString(out) {
+		t.Errorf("the demo does not show the workflow's follow-up:\n%s", out)
 	}
 	// Without a terminal and without --yes the demo refuses to approve.
 	_, errOut, status = runBin(t, "demo", "--data-dir", filepath.Join(t.TempDir(), "d2"))

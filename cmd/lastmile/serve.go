@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 
+	"github.com/lastmile/lastmile/clock"
 	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/tools"
 )
@@ -22,22 +23,28 @@ func serveCommand(e *env) *cobra.Command {
 	var c common
 	var httpAddr string
 	var rf reviewFlags
+	var cf clockFlags
 	cmd := &cobra.Command{
 		Use:   "serve [--http ADDR] [--review ADDR]",
 		Short: "run the MCP server (stdio; streamable HTTP with --http)",
 		Long: "Run the MCP server. Over stdio (what Claude and other clients start) stdout carries only the\n" +
 			"protocol and logs go to stderr. A data directory without a config is initialized first.",
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), e, c, httpAddr, rf) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), e, c, httpAddr, rf, cf) },
 	}
 	c.register(cmd, dataDirHelp)
 	cmd.Flags().StringVar(&rf.addr, "review", "", "also serve the review page on `ADDR`, e.g. "+review.DefaultAddr)
 	cmd.Flags().StringVar(&rf.origin, "review-origin", "", "the review page's public `URL`, behind a TLS proxy")
+	cf.register(cmd)
 	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
 	return cmd
 }
 
-func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags) error {
+func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags) error {
+	now, err := cf.now()
+	if err != nil {
+		return err
+	}
 	if err := ensureInitialized(e, c); err != nil {
 		return err
 	}
@@ -58,6 +65,7 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 	if err != nil {
 		return err
 	}
+	o.now = now
 	reviewOrigin := rf.originFor(cmp.Or(rf.addr, review.DefaultAddr))
 	o.reviewURL = func(id string) string { return reviewOrigin + "/plans/" + url.PathEscape(id) }
 	a, err := openApp(e, c, o)
@@ -65,6 +73,17 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 		return err
 	}
 	defer a.Close()
+	// The clock does the local target's scheduled sends and workflow steps
+	// while the server runs.
+	if tickers := clock.Tickers(a.targets); len(tickers) > 0 {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		clockNow := now
+		if clockNow == nil {
+			clockNow = time.Now
+		}
+		go clock.Run(ctx, tickers, clockNow, cf.every, a.log)
+	}
 	if rf.addr != "" {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()

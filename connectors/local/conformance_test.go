@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,6 +49,10 @@ func TestConformance(t *testing.T) {
 				n := 0
 				for _, c := range per {
 					n = max(n, c)
+				}
+				// A send scheduled for later is one send, not yet made.
+				if st, _, err := tg.Live(context.Background(), sandbox.KindEmail, id); err == nil && st.Status == "scheduled" {
+					n = max(n, 1)
 				}
 				return n
 			},

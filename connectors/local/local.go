@@ -207,6 +207,12 @@ type liveEmail struct {
 	// withdrawn, unsubscribed, bounced, reported spam).
 	DroppedUnapproved int `json:"dropped_unapproved,omitempty"`
 	DroppedSuppressed int `json:"dropped_suppressed,omitempty"`
+	// A scheduled send keeps what its delivery needs: the approved
+	// audience (nil Allowed with AllowAll: the plan could not list it) and
+	// the segment definitions it was planned with.
+	Allowed  []string                    `json:"allowed,omitempty"`
+	AllowAll bool                        `json:"allow_all,omitempty"`
+	Segments map[string]*sandbox.Segment `json:"segments,omitempty"`
 }
 
 type liveSegment struct {
@@ -229,11 +235,6 @@ type livePage struct {
 	Status      string     `json:"status"` // draft | published | scheduled
 	PublishedAt *time.Time `json:"published_at,omitempty"`
 	PublishAt   *time.Time `json:"publish_at,omitempty"`
-}
-
-type enrolment struct {
-	Email string    `json:"email"`
-	At    time.Time `json:"at"`
 }
 
 type liveWorkflow struct {
@@ -322,6 +323,9 @@ func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" 
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
 	a.Problems = unrenderable(obj)
+	if obj.Workflow != nil {
+		a.Notes = append(a.Notes, unrunnable(obj.Workflow)...)
+	}
 	switch obj.Kind {
 	case sandbox.KindEmail:
 		if len(obj.Email.Audience.Include) > 0 {
@@ -347,7 +351,7 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 			}
 		}
 		if obj.Email.SendAt != nil {
-			a.Notes = append(a.Notes, "local has no delivery clock: the scheduled messages are written to the outbox at promotion, dated "+obj.Email.SendAt.Format(time.RFC3339))
+			a.Notes = append(a.Notes, "local sends it at "+obj.Email.SendAt.Format(time.RFC3339)+" by lastmile's clock, to the audience as it is then: lastmile serve or lastmile run must be running")
 		}
 	case sandbox.KindSegment:
 		// Members, suppressed ones included: a segment is who matches its
@@ -361,7 +365,7 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 		a.AudienceSize = n
 	case sandbox.KindPage:
 		if obj.Page.PublishAt != nil {
-			a.Notes = append(a.Notes, "local has no clock: the page is written to the site folder at promotion and marked scheduled for "+obj.Page.PublishAt.Format(time.RFC3339))
+			a.Notes = append(a.Notes, "local publishes it at "+obj.Page.PublishAt.Format(time.RFC3339)+" by lastmile's clock: lastmile serve or lastmile run must be running")
 		}
 	}
 	return a, nil
@@ -461,7 +465,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		if _, err := readJSON(t.recordPath(obj.Kind, obj.ArtifactID), &rec); err != nil {
 			return sandbox.LiveState{}, err
 		}
-		published := rec.Status == "published" || rec.Status == "scheduled"
+		published := rec.Status == "published"
 		if published && rec.Slug != obj.Page.Slug {
 			// Only this page's own file: whatever else is in its folder
 			// is not this page's to remove.
@@ -541,27 +545,50 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 			return sandbox.LiveState{}, fmt.Errorf("local: send %s: segment %s is not live", obj.ArtifactID, id)
 		}
 	}
-	idx, err := t.readIndex(obj.ArtifactID)
-	if err != nil {
-		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
-	}
-	recipients, err := t.audience(rec.Audience, obj.Segments, idx)
-	if err != nil {
-		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
-	}
 	now := t.now().UTC()
+	if at.After(now) {
+		// Sent at its time, by the clock (Tick): the messages are written
+		// then, to the audience as it is then, within the approved one.
+		rec.Status, rec.ScheduledAt = "scheduled", &at
+		rec.Allowed, rec.AllowAll, rec.Segments = obj.Recipients.Keys(), obj.Recipients == nil, obj.Segments
+		data, err := t.writeJSON(recPath, rec)
+		if err != nil {
+			return sandbox.LiveState{}, fmt.Errorf("local: schedule %s: %w", obj.ArtifactID, err)
+		}
+		return t.stateOf(sandbox.KindEmail, obj.ArtifactID, data, nil), nil
+	}
 	date := now
 	if !at.IsZero() {
 		date = at.UTC()
 	}
-	box := t.path("outbox", obj.ArtifactID)
+	data, err := t.deliver(ctx, obj.ArtifactID, &rec, obj.Segments, obj.Recipients, date)
+	if err != nil {
+		return sandbox.LiveState{}, err
+	}
+	return t.stateOf(sandbox.KindEmail, obj.ArtifactID, data, nil), nil
+}
+
+// deliver writes an email's messages, dated date, to its audience as it
+// stands now within the approved one (allow), and records it sent.
+func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs map[string]*sandbox.Segment, allow *sandbox.RecipientSet, date time.Time) ([]byte, error) {
+	recPath := t.recordPath(sandbox.KindEmail, id)
+	idx, err := t.readIndex(id)
+	if err != nil {
+		return nil, fmt.Errorf("local: send %s: %w", id, err)
+	}
+	recipients, err := t.audience(rec.Audience, segs, idx)
+	if err != nil {
+		return nil, fmt.Errorf("local: send %s: %w", id, err)
+	}
+	now := t.now().UTC()
+	box := t.path("outbox", id)
 	if err := os.MkdirAll(box, 0o755); err != nil {
-		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
 	// What an earlier attempt left, for messages named the old way.
 	entries, err := os.ReadDir(box)
 	if err != nil {
-		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
 	existing := make(map[string]bool, len(entries))
 	for _, e := range entries {
@@ -572,62 +599,60 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	mailed, unapproved, suppressed := 0, 0, 0
 	for i, r := range recipients {
 		if err := ctx.Err(); err != nil {
-			return sandbox.LiveState{}, err
+			return nil, err
 		}
-		t.hook(fmt.Sprintf("send:%s:%d", obj.ArtifactID, i))
+		t.hook(fmt.Sprintf("send:%s:%d", id, i))
 		file := filepath.Join(box, fileName(r.addr))
 		_, err := os.Stat(file)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+			return nil, fmt.Errorf("local: send %s: %w", id, err)
 		}
 		if err != nil && !idx.sent[r.addr] && !legacyMailed(box, r.addr, existing) {
 			switch {
 			case r.suppressed != "":
 				suppressed++
 				continue
-			case !obj.Recipients.Allows(r.addr):
+			case !allow.Allows(r.addr):
 				unapproved++
 				continue
 			}
-			if err := t.writeSynced(file, message(&rec.Email, obj.ArtifactID, r.contact, date, domain)); err != nil {
-				return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+			if err := t.writeSynced(file, message(&rec.Email, id, r.contact, date, domain)); err != nil {
+				return nil, fmt.Errorf("local: send %s: %w", id, err)
 			}
 		}
 		mailed++
 		if !idx.sent[r.addr] {
-			events = append(events, Event{Type: "sent", Artifact: obj.ArtifactID, Email: r.addr, At: date})
+			events = append(events, Event{Type: "sent", Artifact: id, Email: r.addr, At: date})
 			// Flush in batches: one append per message would be slow, one
 			// at the end would leave more to recover.
 			if len(events) == 256 {
 				// The messages' names are durable before the events
 				// that say they went out.
 				if err := osfile.SyncDir(box); err != nil {
-					return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+					return nil, fmt.Errorf("local: send %s: %w", id, err)
 				}
 				if err := t.appendEvents(events); err != nil {
-					return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+					return nil, fmt.Errorf("local: send %s: %w", id, err)
 				}
 				events = events[:0]
 			}
 		}
 	}
 	if err := osfile.SyncDir(box); err != nil {
-		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
 	if err := t.appendEvents(events); err != nil {
-		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
 	rec.Status, rec.Recipients = "sent", mailed
 	rec.DroppedUnapproved, rec.DroppedSuppressed = unapproved, suppressed
 	rec.SentAt = &now
-	if !at.IsZero() && at.After(now) {
-		rec.Status, rec.ScheduledAt = "scheduled", &date
-	}
+	rec.Allowed, rec.AllowAll, rec.Segments = nil, false, nil
 	data, err := t.writeJSON(recPath, rec)
 	if err != nil {
-		return sandbox.LiveState{}, fmt.Errorf("local: send %s: %w", obj.ArtifactID, err)
+		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
-	return t.stateOf(sandbox.KindEmail, obj.ArtifactID, data, nil), nil
+	return data, nil
 }
 
 // File names must differ for different addresses on every file system
@@ -673,15 +698,19 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 		if !found {
 			return sandbox.LiveState{}, fmt.Errorf("local: publish %s: the page is not live yet", obj.ArtifactID)
 		}
-		if err := t.writeFile(t.pagePath(rec.Slug), []byte(visitorPage(rec.HTML))); err != nil {
-			return sandbox.LiveState{}, err
-		}
-		if rec.Status != "published" && rec.Status != "scheduled" {
-			rec.Status, rec.PublishedAt = "published", &now
-			if !at.IsZero() && at.After(now) {
-				rec.Status = "scheduled"
-				rec.PublishAt = &at
+		switch {
+		case rec.Status == "published" || rec.Status == "scheduled":
+		case at.After(now):
+			// Written to the site at its time, by the clock (Tick).
+			rec.Status, rec.PublishAt = "scheduled", &at
+			if _, err := t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
+				return sandbox.LiveState{}, err
 			}
+		default:
+			if err := t.writeFile(t.pagePath(rec.Slug), []byte(visitorPage(rec.HTML))); err != nil {
+				return sandbox.LiveState{}, err
+			}
+			rec.Status, rec.PublishedAt = "published", &now
 			if _, err := t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 				return sandbox.LiveState{}, err
 			}
@@ -704,7 +733,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 					return sandbox.LiveState{}, err
 				}
 				for _, m := range seg.Members {
-					rec.Enrolled = append(rec.Enrolled, enrolment{Email: m, At: now})
+					rec.Enrolled = append(rec.Enrolled, enrolment{Email: m, At: now, Step: rec.Workflow.Steps[0].ID, Due: &now})
 				}
 			}
 			if _, err := t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
@@ -752,4 +781,23 @@ func clipText(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// unrunnable tells the approver what local's clock will not do in a
+// workflow: it runs segment entry triggers and send, wait, branch and exit
+// steps; other steps are passed over (recorded in each enrolment's
+// history), other triggers enrol nobody.
+func unrunnable(w *sandbox.Workflow) []string {
+	var out []string
+	if w.Trigger.Type != "segment_entry" {
+		out = append(out, fmt.Sprintf("local does not run %s triggers yet (only segment_entry): the workflow would enrol nobody", w.Trigger.Type))
+	}
+	for _, st := range w.Steps {
+		switch st.Type {
+		case "send_email", "wait", "branch", "exit":
+		default:
+			out = append(out, fmt.Sprintf("local does not run %s steps yet: step %s is passed over (each contact's history says so)", st.Type, st.ID))
+		}
+	}
+	return out
 }

@@ -100,6 +100,16 @@ func TestSendWritesOneMessagePerRecipient(t *testing.T) {
 	if _, err := lt.Send(ctx, obj, live, at); err != nil {
 		t.Fatal(err)
 	}
+	// Scheduled: nothing goes out before its time.
+	if files, _ := os.ReadDir(filepath.Join(lt.Dir(), "outbox", "eml_1")); len(files) != 0 {
+		t.Fatalf("%d messages before the send's time", len(files))
+	}
+	if rep, err := lt.Tick(ctx, at.Add(-time.Minute)); err != nil || rep.Sent != 0 {
+		t.Fatalf("a tick before the time: %+v %v", rep, err)
+	}
+	if rep, err := lt.Tick(ctx, at); err != nil || rep.Sent != 2 {
+		t.Fatalf("the tick at the time: %+v %v", rep, err)
+	}
 	files, _ := os.ReadDir(filepath.Join(lt.Dir(), "outbox", "eml_1"))
 	if len(files) != 2 {
 		t.Fatalf("%d messages, want 2 (the GB contacts)", len(files))

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lastmile/lastmile/clock"
+)
+
+// clockFlags are how a command tells time: the wall clock, or a simulated
+// one (for rehearsals and the demo) that starts at --clock-start and runs
+// --clock-rate times faster.
+type clockFlags struct {
+	start string
+	rate  float64
+	every time.Duration
+}
+
+func (f *clockFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.start, "clock-start", "", "run a simulated clock from `TIME` (RFC 3339), for rehearsals: scheduled sends and workflow waits follow it")
+	cmd.Flags().Float64Var(&f.rate, "clock-rate", 1, "how many simulated seconds pass each second (with --clock-start), e.g. 3600")
+	cmd.Flags().DurationVar(&f.every, "tick", 30*time.Second, "how often the clock does due work (scheduled sends, workflow steps)")
+}
+
+// now is the clock the flags ask for; nil for the wall clock.
+func (f *clockFlags) now() (func() time.Time, error) {
+	if f.every <= 0 {
+		return nil, usagef("--tick must be positive")
+	}
+	if f.start == "" {
+		if f.rate != 1 {
+			return nil, usagef("--clock-rate needs --clock-start")
+		}
+		return nil, nil
+	}
+	at, err := time.Parse(time.RFC3339, f.start)
+	if err != nil {
+		return nil, usagef("--clock-start %q is not an RFC 3339 time, e.g. 2027-03-01T09:00:00Z", f.start)
+	}
+	if f.rate <= 0 {
+		return nil, usagef("--clock-rate must be positive")
+	}
+	return clock.NewSimulated(at, f.rate).Now, nil
+}
+
+func runCommand(e *env) *cobra.Command {
+	var c common
+	var cf clockFlags
+	cmd := &cobra.Command{
+		Use:   "run [--tick D] [--clock-start TIME --clock-rate N]",
+		Short: "run lastmile's clock without an MCP client: scheduled sends and workflows on the local target",
+		Long: "Run the clock that lastmile serve also runs: the local target's scheduled sends go out at their time\n" +
+			"and its switched-on workflows enrol contacts and take their steps (waits, branches, emails). Each\n" +
+			"piece of work happens once, however often the clock is stopped and started. Stop it with Ctrl-C.",
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			now, err := cf.now()
+			if err != nil {
+				return err
+			}
+			a, err := openApp(e, c, openOptions{now: now})
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return runClock(cmd.Context(), e, a, now, cf.every)
+		},
+	}
+	c.register(cmd, dataDirHelp)
+	cf.register(cmd)
+	return cmd
+}
+
+// runClock ticks the app's targets until ctx ends.
+func runClock(ctx context.Context, e *env, a *app, now func() time.Time, every time.Duration) error {
+	if now == nil {
+		now = time.Now
+	}
+	tickers := clock.Tickers(a.targets)
+	if len(tickers) == 0 {
+		return fmt.Errorf("no configured target does scheduled work itself (only local does)")
+	}
+	fmt.Fprintf(e.stderr, "lastmile: clock running at %s, every %s\n", now().Format(time.RFC3339), every)
+	clock.Run(ctx, tickers, now, every, a.log)
+	return nil
+}
