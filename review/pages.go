@@ -1,6 +1,7 @@
 package review
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/approvers"
 	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/liquid"
 	"github.com/lastmile/lastmile/review/render"
 	"github.com/lastmile/lastmile/sandbox"
@@ -70,11 +73,39 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 	if ss := sessionOf(r); ss != nil {
 		d.Email, d.CSRF, d.Preview = ss.email, ss.csrf, ss.preview
 	}
+	var page bytes.Buffer
+	if err := templates.ExecuteTemplate(&page, name+".html", d); err != nil {
+		s.log.Error("review: rendering a page", "page", name, "err", err)
+		http.Error(w, "the page could not be rendered; the server's log says why", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := templates.ExecuteTemplate(w, name+".html", d); err != nil {
-		s.log.Error("review: rendering a page", "page", name, "err", err)
+	w.Write(inert(page.Bytes()))
+}
+
+// inert shows, escaped (\u202e), every character that would not print
+// visibly — bidi overrides and isolates, zero-width characters, controls —
+// anywhere in a rendered page. The templates hold none, so any there came
+// from what an agent wrote, which must not reorder or hide what the
+// approver reads. (Agent HTML is not in the page: its frames load it.)
+func inert(page []byte) []byte {
+	if utf8.Valid(page) && !bytes.ContainsFunc(page, unsafeRune) {
+		return page
 	}
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(page), "\n") {
+		body, nl := strings.CutSuffix(line, "\n")
+		out.WriteString(strings.ReplaceAll(termsafe.Text(body, 0), `\t`, "\t"))
+		if nl {
+			out.WriteByte('\n')
+		}
+	}
+	return out.Bytes()
+}
+
+func unsafeRune(r rune) bool {
+	return r != '\n' && r != '\t' && termsafe.Unsafe(r) || r == utf8.RuneError
 }
 
 func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {

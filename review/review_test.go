@@ -670,3 +670,36 @@ func TestANewApproverNeedsAnEnrolledApproversConfirmation(t *testing.T) {
 		t.Fatal("the confirmation is not in the audit log")
 	}
 }
+
+// What an agent writes cannot reorder or hide what the approver reads: a
+// bidi override or a zero-width character in a name is shown escaped.
+func TestAgentTextOnThePageIsInert(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c, _ := f.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Spring\u202e0 recipients", Markets: []string{"US"}})
+	seg, err := f.sb.StageSegment(ctx, "agent", sandbox.SegmentInput{CampaignID: c.ID, Name: "All\u200b", StaticEmails: []string{"ada@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c.ID, Name: "News\u2066hidden\u2069", Subject: "Hi\u202e", FromName: "Acme", FromEmail: "news@acme.com",
+		Audience: sandbox.Audience{Include: []string{seg.Artifact.ID}}, HTML: "<html><body><p>Acme, 1 Main St. <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p></body></html>"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.sb.PlanPromotion(ctx, "agent", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.enrol("maria@acme.com", nil, passkeytest.New(t, f.origin, "localhost"))
+	for _, path := range []string{"/", "/plans/" + p.ID} {
+		_, page := b.do("GET", path, nil, "")
+		for _, r := range []string{"\u202e", "\u200b", "\u2066", "\u2069"} {
+			if strings.Contains(page, r) {
+				t.Errorf("%s shows %U as is", path, []rune(r)[0])
+			}
+		}
+		if !strings.Contains(page, `Spring\u202e0 recipients`) {
+			t.Errorf("%s does not show the campaign's name escaped", path)
+		}
+	}
+}
