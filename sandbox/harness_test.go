@@ -59,6 +59,8 @@ type envOptions struct {
 	// memory puts the sandbox over store.Memory instead of bbolt (env.st
 	// is then nil): benchmarks of what the sandbox does, without the disk.
 	memory bool
+	// siteURL is where the local target's site is served.
+	siteURL string
 }
 
 func openEnv(t testing.TB, dir string, o envOptions) *env {
@@ -85,6 +87,9 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 	lopts = append(lopts, local.WithClock(o.clock.Now))
 	if o.hook != nil {
 		lopts = append(lopts, local.WithHook(o.hook))
+	}
+	if o.siteURL != "" {
+		lopts = append(lopts, local.WithSiteURL(o.siteURL))
 	}
 	lt, err := local.New("local", dir, local.Config{}, lopts...)
 	if err != nil {

@@ -116,6 +116,8 @@ type openOptions struct {
 	// reviewURL is where the review page serves a plan, for what the
 	// agent is told.
 	reviewURL func(planID string) string
+	// siteURL is where lastmile site serves the local target's site.
+	siteURL string
 }
 
 func openApp(e *env, c common, o openOptions) (*app, error) {

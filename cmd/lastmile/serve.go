@@ -24,23 +24,27 @@ func serveCommand(e *env) *cobra.Command {
 	var httpAddr string
 	var rf reviewFlags
 	var cf clockFlags
+	var siteAddr string
 	cmd := &cobra.Command{
 		Use:   "serve [--http ADDR] [--review ADDR]",
 		Short: "run the MCP server (stdio; streamable HTTP with --http)",
 		Long: "Run the MCP server. Over stdio (what Claude and other clients start) stdout carries only the\n" +
 			"protocol and logs go to stderr. A data directory without a config is initialized first.",
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), e, c, httpAddr, rf, cf) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), e, c, httpAddr, rf, cf, siteAddr)
+		},
 	}
 	c.register(cmd, dataDirHelp)
 	cmd.Flags().StringVar(&rf.addr, "review", "", "also serve the review page on `ADDR`, e.g. "+review.DefaultAddr)
 	cmd.Flags().StringVar(&rf.origin, "review-origin", "", "the review page's public `URL`, behind a TLS proxy")
 	cf.register(cmd)
+	cmd.Flags().StringVar(&siteAddr, "site", "", "also serve the local target's site (pages, forms, unsubscribe) on `ADDR`, e.g. "+defaultSiteAddr)
 	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
 	return cmd
 }
 
-func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags) error {
+func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags, siteAddr string) error {
 	now, err := cf.now()
 	if err != nil {
 		return err
@@ -66,6 +70,9 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 		return err
 	}
 	o.now = now
+	if siteAddr != "" {
+		o.siteURL = siteOrigin(siteAddr)
+	}
 	reviewOrigin := rf.originFor(cmp.Or(rf.addr, review.DefaultAddr))
 	o.reviewURL = func(id string) string { return reviewOrigin + "/plans/" + url.PathEscape(id) }
 	a, err := openApp(e, c, o)
@@ -83,6 +90,15 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 			clockNow = time.Now
 		}
 		go clock.Run(ctx, tickers, clockNow, cf.every, a.log)
+	}
+	if siteAddr != "" {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			if err := serveSite(ctx, e, a, siteAddr); err != nil {
+				a.log.Error("the site stopped", "err", err)
+			}
+		}()
 	}
 	if rf.addr != "" {
 		ctx, cancel := context.WithCancel(ctx)

@@ -58,6 +58,9 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 		if o.now != nil {
 			opts = append(opts, local.WithClock(o.now))
 		}
+		if o.siteURL != "" {
+			opts = append(opts, local.WithSiteURL(o.siteURL))
+		}
 		return local.New(name, dir, c, opts...)
 	case "hubspot":
 		var c hubspot.Config

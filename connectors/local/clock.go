@@ -107,7 +107,7 @@ func (t *Target) tickPages(now time.Time) error {
 		if rec.Status != "scheduled" || rec.PublishAt == nil || rec.PublishAt.After(now) {
 			continue
 		}
-		if err := t.writeFile(t.pagePath(rec.Slug), []byte(visitorPage(rec.HTML))); err != nil {
+		if err := t.writeFile(t.pagePath(rec.Slug), []byte(t.sitePage(rec))); err != nil {
 			return err
 		}
 		at := rec.PublishAt.UTC()
@@ -202,24 +202,42 @@ func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.
 // off on local).
 func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (int, error) {
 	tr := rec.Workflow.Trigger
-	if tr.Type != "segment_entry" {
+	var addrs []string
+	switch tr.Type {
+	case "segment_entry":
+		segs, err := t.withLiveDefinitions(map[string]*sandbox.Segment{}, []string{tr.SegmentID})
+		if err != nil {
+			return 0, err
+		}
+		members, err := t.members([]string{tr.SegmentID}, nil, segs)
+		if err != nil {
+			return 0, err
+		}
+		for _, m := range members {
+			addrs = append(addrs, m.Email())
+		}
+	case "form_submission":
+		page := tr.PageID
+		if ref, ok := rec.Refs[page]; ok {
+			page = ref
+		}
+		err := t.ReadEvents(func(e Event) {
+			if e.Type == "form_submission" && e.Artifact == page && e.Email != "" && (rec.EnabledAt == nil || !e.At.Before(*rec.EnabledAt)) {
+				addrs = append(addrs, strings.ToLower(e.Email))
+			}
+		})
+		if err != nil {
+			return 0, err
+		}
+	default:
 		return 0, nil
-	}
-	segs, err := t.withLiveDefinitions(map[string]*sandbox.Segment{}, []string{tr.SegmentID})
-	if err != nil {
-		return 0, err
-	}
-	members, err := t.members([]string{tr.SegmentID}, nil, segs)
-	if err != nil {
-		return 0, err
 	}
 	known := map[string]bool{}
 	for _, e := range rec.Enrolled {
 		known[strings.ToLower(e.Email)] = true
 	}
 	n := 0
-	for _, m := range members {
-		addr := m.Email()
+	for _, addr := range addrs {
 		if known[addr] {
 			continue
 		}
@@ -376,7 +394,7 @@ func (t *Target) sendOne(_ context.Context, emailID, addr string, at time.Time) 
 		// Written before a crash, its event not yet: record it now.
 		return 0, t.appendEvents([]Event{{Type: "sent", Artifact: emailID, Email: strings.ToLower(addr), At: at}})
 	}
-	if err := t.writeFile(file, message(&rec.Email, emailID, contact, at, domainOf(rec.Email.FromEmail))); err != nil {
+	if err := t.writeFile(file, message(&rec.Email, emailID, contact, at, domainOf(rec.Email.FromEmail), t.oneClick(emailID, addr))); err != nil {
 		return 0, err
 	}
 	return 1, t.appendEvents([]Event{{Type: "sent", Artifact: emailID, Email: strings.ToLower(addr), At: at}})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -14,13 +15,17 @@ import (
 	"github.com/lastmile/lastmile/sandbox"
 )
 
-// contactBook loads contacts.csv and keeps it until the file changes.
+// contactBook loads contacts.csv, and the contacts forms added beside it
+// (form-contacts.csv), and keeps them until a file changes.
 type contactBook struct {
-	path string
+	path  string
+	forms string
 
 	mu       sync.Mutex
 	modTime  time.Time
 	size     int64
+	fModTime time.Time
+	fSize    int64
 	contacts []sandbox.Contact
 }
 
@@ -37,20 +42,68 @@ func (b *contactBook) load() ([]sandbox.Contact, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.contacts != nil && st.ModTime().Equal(b.modTime) && st.Size() == b.size {
+	var fst os.FileInfo
+	if b.forms != "" {
+		if fst, err = os.Stat(b.forms); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	var fMod time.Time
+	var fSize int64 = -1
+	if fst != nil {
+		fMod, fSize = fst.ModTime(), fst.Size()
+	}
+	if b.contacts != nil && st.ModTime().Equal(b.modTime) && st.Size() == b.size && fMod.Equal(b.fModTime) && fSize == b.fSize {
 		return b.contacts, nil
 	}
-	f, err := os.Open(b.path)
+	cs, err := readContactsFile(b.path)
+	if err != nil {
+		return nil, err
+	}
+	if fst != nil {
+		fs, err := readContactsFile(b.forms)
+		if err != nil {
+			return nil, err
+		}
+		cs = mergeContacts(cs, fs)
+	}
+	b.contacts, b.modTime, b.size, b.fModTime, b.fSize = cs, st.ModTime(), st.Size(), fMod, fSize
+	return cs, nil
+}
+
+func readContactsFile(path string) ([]sandbox.Contact, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cs, err := readContacts(f, b.path)
-	if err != nil {
-		return nil, err
+	return readContacts(f, path)
+}
+
+// mergeContacts lays later contacts over earlier ones: an address's
+// non-empty values win, a new address is added at the end.
+func mergeContacts(base, over []sandbox.Contact) []sandbox.Contact {
+	at := make(map[string]int, len(base))
+	for i, c := range base {
+		at[c.Email()] = i
 	}
-	b.contacts, b.modTime, b.size = cs, st.ModTime(), st.Size()
-	return cs, nil
+	out := slices.Clone(base)
+	for _, c := range over {
+		i, ok := at[c.Email()]
+		if !ok {
+			at[c.Email()] = len(out)
+			out = append(out, c)
+			continue
+		}
+		merged := maps.Clone(out[i])
+		for k, v := range c {
+			if v != "" {
+				merged[k] = v
+			}
+		}
+		out[i] = merged
+	}
+	return out
 }
 
 // readContacts parses a CSV whose header row names the properties; an email

@@ -39,6 +39,7 @@ import (
 	"github.com/lastmile/lastmile/internal/osfile"
 	"github.com/lastmile/lastmile/liquid"
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/sandbox/content"
 )
 
 // Config is the local target's section of config.yaml.
@@ -70,6 +71,16 @@ type Option func(*Target)
 // WithClock sets the clock events are stamped with.
 func WithClock(now func() time.Time) Option { return func(t *Target) { t.now = now } }
 
+// WithSiteURL says where the site is served (lastmile site), overriding
+// site_url: the addresses of published pages and of unsubscribe links.
+func WithSiteURL(u string) Option {
+	return func(t *Target) {
+		if u != "" {
+			t.site = strings.TrimSuffix(u, "/")
+		}
+	}
+}
+
 // WithHook calls fn at named points inside long steps (between recipients of
 // a send), so crash tests can stop the process mid-step.
 func WithHook(fn func(point string)) Option { return func(t *Target) { t.hook = fn } }
@@ -87,7 +98,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{name: name, dir: abs, book: &contactBook{path: contacts}, now: time.Now, hook: func(string) {}}
+	t := &Target{name: name, dir: abs, book: &contactBook{path: contacts, forms: filepath.Join(abs, "form-contacts.csv")}, now: time.Now, hook: func(string) {}}
 	t.site = strings.TrimSuffix(cfg.SiteURL, "/")
 	if t.site == "" {
 		t.site = "file://" + filepath.ToSlash(filepath.Join(abs, "site"))
@@ -226,15 +237,16 @@ type liveSegment struct {
 }
 
 type livePage struct {
-	ID          string     `json:"id"`
-	Revision    int        `json:"revision"`
-	Campaign    string     `json:"campaign_id"`
-	Title       string     `json:"title"`
-	Slug        string     `json:"slug"`
-	HTML        string     `json:"html"`
-	Status      string     `json:"status"` // draft | published | scheduled
-	PublishedAt *time.Time `json:"published_at,omitempty"`
-	PublishAt   *time.Time `json:"publish_at,omitempty"`
+	ID          string        `json:"id"`
+	Revision    int           `json:"revision"`
+	Campaign    string        `json:"campaign_id"`
+	Title       string        `json:"title"`
+	Slug        string        `json:"slug"`
+	HTML        string        `json:"html"`
+	Status      string        `json:"status"` // draft | published | scheduled
+	PublishedAt *time.Time    `json:"published_at,omitempty"`
+	PublishAt   *time.Time    `json:"publish_at,omitempty"`
+	Form        *content.Form `json:"form,omitempty"` // what submit checks a submission against
 }
 
 type liveWorkflow struct {
@@ -480,9 +492,9 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		if status == "" {
 			status = "draft"
 		}
-		rec = livePage{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Title: obj.Page.Title, Slug: obj.Page.Slug, HTML: obj.Page.HTML, Status: status, PublishedAt: rec.PublishedAt, PublishAt: obj.Page.PublishAt}
+		rec = livePage{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Title: obj.Page.Title, Slug: obj.Page.Slug, HTML: obj.Page.HTML, Status: status, PublishedAt: rec.PublishedAt, PublishAt: obj.Page.PublishAt, Form: obj.Page.Form}
 		if published { // an update of a live page is live at once
-			site = []byte(visitorPage(rec.HTML))
+			site = []byte(t.sitePage(rec))
 			if err := t.writeFile(t.pagePath(rec.Slug), site); err != nil {
 				return sandbox.LiveState{}, err
 			}
@@ -616,7 +628,7 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 				unapproved++
 				continue
 			}
-			if err := t.writeSynced(file, message(&rec.Email, id, r.contact, date, domain)); err != nil {
+			if err := t.writeSynced(file, message(&rec.Email, id, r.contact, date, domain, t.oneClick(id, r.addr))); err != nil {
 				return nil, fmt.Errorf("local: send %s: %w", id, err)
 			}
 		}
@@ -707,7 +719,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 				return sandbox.LiveState{}, err
 			}
 		default:
-			if err := t.writeFile(t.pagePath(rec.Slug), []byte(visitorPage(rec.HTML))); err != nil {
+			if err := t.writeFile(t.pagePath(rec.Slug), []byte(t.sitePage(rec))); err != nil {
 				return sandbox.LiveState{}, err
 			}
 			rec.Status, rec.PublishedAt = "published", &now
@@ -750,9 +762,12 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, _ sandbox.Live
 var _ sandbox.Target = (*Target)(nil)
 var _ sandbox.Counter = (*Target)(nil)
 
-// visitorPage fills a page's tokens as an anonymous visitor sees them:
-// every one takes its default.
-func visitorPage(html string) string { return liquid.Render(html, nil, "", true) }
+// sitePage is a page as the site serves it: its tokens filled as an
+// anonymous visitor sees them (every one takes its default), and its form
+// posting to the site's handler.
+func (t *Target) sitePage(rec livePage) string {
+	return wireForm(liquid.Render(rec.HTML, nil, "", true), rec.ID)
+}
 
 // unrenderable lists what in an email or page local would show its
 // recipients literally: constructs outside lastmile's Liquid subset.
@@ -789,8 +804,12 @@ func clipText(s string, n int) string {
 // history), other triggers enrol nobody.
 func unrunnable(w *sandbox.Workflow) []string {
 	var out []string
-	if w.Trigger.Type != "segment_entry" {
-		out = append(out, fmt.Sprintf("local does not run %s triggers yet (only segment_entry): the workflow would enrol nobody", w.Trigger.Type))
+	switch w.Trigger.Type {
+	case "segment_entry":
+	case "form_submission":
+		out = append(out, "local enrols from the form's submissions to lastmile site (or serve --site), from the time the workflow is switched on")
+	default:
+		out = append(out, fmt.Sprintf("local does not run %s triggers yet (only segment_entry and form_submission): the workflow would enrol nobody", w.Trigger.Type))
 	}
 	for _, st := range w.Steps {
 		switch st.Type {

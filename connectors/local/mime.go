@@ -30,7 +30,7 @@ func recipientKey(addr string) string {
 
 // message renders one recipient's MIME message: multipart/alternative with
 // the plain-text and HTML parts, quoted-printable.
-func message(e *sandbox.Email, artifactID string, c sandbox.Contact, date time.Time, domain string) []byte {
+func message(e *sandbox.Email, artifactID string, c sandbox.Contact, date time.Time, domain, oneClick string) []byte {
 	addr := c.Email()
 	unsub := fmt.Sprintf("mailto:unsubscribe@%s?subject=unsubscribe%%20%s%%20%s", domain, artifactID, recipientKey(addr))
 	var buf bytes.Buffer
@@ -47,7 +47,14 @@ func message(e *sandbox.Email, artifactID string, c sandbox.Contact, date time.T
 	write("Subject", mime.QEncoding.Encode("utf-8", fill(e.Subject, c, unsub, false)))
 	write("Date", date.Format(time.RFC1123Z))
 	write("Message-ID", fmt.Sprintf("<%s.%s@%s>", artifactID, recipientKey(addr), domain))
-	write("List-Unsubscribe", "<"+unsub+">")
+	if oneClick != "" {
+		// RFC 8058: the mailbox provider's unsubscribe button posts here.
+		write("List-Unsubscribe", "<"+oneClick+">, <"+unsub+">")
+		write("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+		unsub = oneClick
+	} else {
+		write("List-Unsubscribe", "<"+unsub+">")
+	}
 	write("MIME-Version", "1.0")
 	write("Content-Type", "multipart/alternative; boundary="+mw.Boundary())
 	write("X-Lastmile-Artifact", artifactID)
