@@ -224,3 +224,46 @@ func (h *hookFunc) Load() func(string) {
 	defer h.mu.Unlock()
 	return h.fn
 }
+
+// A date_property workflow enrols each contact on the day their date says;
+// set_property changes the contact (contact-updates.csv) before the branch
+// that reads it.
+func TestDateTriggerAndSetProperty(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	c, _ := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Anniversary", Markets: []string{"US"}})
+	em, err := e.sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c.ID, Name: "Happy anniversary", Subject: "A year already", FromName: "Acme", FromEmail: "news@acme.com",
+		HTML: "<html><body><p>Thanks for a year.</p><p>Acme, 1 Main St. <a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p></body></html>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sb.StageWorkflow(ctx, "agent", sandbox.WorkflowInput{CampaignID: c.ID, Name: "Anniversary", Activate: true,
+		Trigger: sandbox.Trigger{Type: "date_property", Property: "signup_date"},
+		Steps: []sandbox.Step{
+			{ID: "tag", Type: "set_property", Property: "lifecycle_stage", Value: "advocate", Next: "check"},
+			{ID: "check", Type: "branch", Condition: &sandbox.BranchCondition{Property: "lifecycle_stage", Operator: "eq", Value: "advocate"}, Then: "send", Else: "stop"},
+			{ID: "send", Type: "send_email", EmailID: em.Artifact.ID},
+			{ID: "stop", Type: "exit"},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	p := planAndApprove(t, e, c.ID)
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	// katherine signed up on 2026-01-20 (the sample contacts).
+	day := time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{day.Add(-24 * time.Hour), day, day.Add(time.Hour)} {
+		if _, err := e.local.Tick(ctx, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := outboxOf(t, e.dir)
+	if len(got) != 1 || !strings.Contains(got[0], "katherine@example.com "+day.Format(time.RFC3339)) {
+		t.Fatalf("the outbox: %v", got)
+	}
+	updates, _ := os.ReadFile(e.local.ContactUpdatesFile())
+	if !strings.Contains(string(updates), "katherine@example.com,advocate") {
+		t.Fatalf("contact-updates.csv:\n%s", updates)
+	}
+}

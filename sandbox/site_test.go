@@ -78,9 +78,9 @@ func TestFormSubmissionRunsTheWorkflow(t *testing.T) {
 	if st, b := post(url.Values{"email": {"Noor@Example.com"}, "firstname": {"Noor"}, "news_consent": {"on"}}); st != 200 || !strings.Contains(b, "Thanks, we will be in touch.") {
 		t.Fatalf("a submission: %d %s", st, b)
 	}
-	contacts, _ := os.ReadFile(e.local.FormContactsFile())
+	contacts, _ := os.ReadFile(e.local.ContactUpdatesFile())
 	if !strings.Contains(string(contacts), "noor@example.com,Noor,true") || strings.Contains(string(contacts), "bot@") {
-		t.Fatalf("form-contacts.csv:\n%s", contacts)
+		t.Fatalf("contact-updates.csv:\n%s", contacts)
 	}
 	if _, err := e.local.Tick(ctx, e.clock.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func siteCommand(e *env) *cobra.Command {
 		Short: "serve the local target's site: published pages, their forms, and one-click unsubscribe",
 		Long: "Serve what the local target published, on loopback (default " + defaultSiteAddr + "): each page at\n" +
 			"/SLUG/, its form posting to /forms/PAGE (a submission adds or updates the contact in\n" +
-			"form-contacts.csv, with the consent it gave, and enrols it in form_submission workflows), and the\n" +
+			"contact-updates.csv, with the consent it gave, and enrols it in form_submission workflows), and the\n" +
 			"one-click unsubscribe links (RFC 8058) in messages sent while the site is served. It runs the clock\n" +
 			"too, so workflows a submission starts take their steps.",
 		Args: noArgs,

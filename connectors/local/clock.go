@@ -216,6 +216,19 @@ func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (int, error) {
 		for _, m := range members {
 			addrs = append(addrs, m.Email())
 		}
+	case "date_property":
+		// Contacts whose date is today enter; re-enrolment is off, so a
+		// contact enters once.
+		cs, err := t.book.load()
+		if err != nil {
+			return 0, err
+		}
+		today := now.Format("2006-01-02")
+		for _, c := range cs {
+			if v := strings.TrimSpace(c[strings.ToLower(tr.Property)]); len(v) >= 10 && v[:10] == today {
+				addrs = append(addrs, c.Email())
+			}
+		}
 	case "form_submission":
 		page := tr.PageID
 		if ref, ok := rec.Refs[page]; ok {
@@ -301,6 +314,11 @@ func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment) (int
 		} else {
 			next(st.Else, "condition did not hold")
 		}
+	case "set_property":
+		if err := t.upsertContact(strings.ToLower(e.Email), map[string]string{strings.ToLower(st.Property): fmt.Sprint(st.Value)}); err != nil {
+			return 0, err
+		}
+		next(st.Next, fmt.Sprintf("set %s to %v", st.Property, st.Value))
 	case "exit":
 		next("", "exited")
 	default:

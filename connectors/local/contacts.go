@@ -16,7 +16,7 @@ import (
 )
 
 // contactBook loads contacts.csv, and the contacts forms added beside it
-// (form-contacts.csv), and keeps them until a file changes.
+// (contact-updates.csv), and keeps them until a file changes.
 type contactBook struct {
 	path  string
 	forms string

@@ -98,7 +98,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{name: name, dir: abs, book: &contactBook{path: contacts, forms: filepath.Join(abs, "form-contacts.csv")}, now: time.Now, hook: func(string) {}}
+	t := &Target{name: name, dir: abs, book: &contactBook{path: contacts, forms: filepath.Join(abs, "contact-updates.csv")}, now: time.Now, hook: func(string) {}}
 	t.site = strings.TrimSuffix(cfg.SiteURL, "/")
 	if t.site == "" {
 		t.site = "file://" + filepath.ToSlash(filepath.Join(abs, "site"))
@@ -798,22 +798,25 @@ func clipText(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// unrunnable tells the approver what local's clock will not do in a
-// workflow: it runs segment entry triggers and send, wait, branch and exit
-// steps; other steps are passed over (recorded in each enrolment's
-// history), other triggers enrol nobody.
+// unrunnable tells the approver what local's clock will and will not do
+// in a workflow: it runs segment entry, form submission and date triggers
+// and send, wait, branch, set_property and exit steps; other steps are
+// passed over (recorded in each enrolment's history), manual triggers
+// enrol nobody.
 func unrunnable(w *sandbox.Workflow) []string {
 	var out []string
 	switch w.Trigger.Type {
 	case "segment_entry":
 	case "form_submission":
 		out = append(out, "local enrols from the form's submissions to lastmile site (or serve --site), from the time the workflow is switched on")
+	case "date_property":
+		out = append(out, "local enrols a contact on the day their "+w.Trigger.Property+" says, once (re-enrolment is off)")
 	default:
-		out = append(out, fmt.Sprintf("local does not run %s triggers yet (only segment_entry and form_submission): the workflow would enrol nobody", w.Trigger.Type))
+		out = append(out, fmt.Sprintf("local does not run %s triggers (it has no one to start them by hand): the workflow would enrol nobody", w.Trigger.Type))
 	}
 	for _, st := range w.Steps {
 		switch st.Type {
-		case "send_email", "wait", "branch", "exit":
+		case "send_email", "wait", "branch", "exit", "set_property":
 		default:
 			out = append(out, fmt.Sprintf("local does not run %s steps yet: step %s is passed over (each contact's history says so)", st.Type, st.ID))
 		}

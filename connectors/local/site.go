@@ -33,10 +33,10 @@ const (
 	maxFieldValue = 2000
 )
 
-// FormContactsFile holds the contacts forms added or updated, beside
-// contacts.csv (which stays the person's own file): read after it, its
-// non-empty values win.
-func (t *Target) FormContactsFile() string { return t.path("form-contacts.csv") }
+// ContactUpdatesFile holds the contacts forms added and the properties
+// forms and workflows (set_property) changed, beside contacts.csv, which
+// stays the person's own file: read after it, its non-empty values win.
+func (t *Target) ContactUpdatesFile() string { return t.path("contact-updates.csv") }
 
 // SiteHandler serves the site.
 func (t *Target) SiteHandler() http.Handler {
@@ -157,14 +157,14 @@ func consentOf(f *content.Form, values map[string]string) (string, bool) {
 	return "", false
 }
 
-// upsertContact adds or updates an address in form-contacts.csv.
+// upsertContact adds or updates an address in contact-updates.csv.
 func (t *Target) upsertContact(email string, values map[string]string) error {
 	t.evMu.Lock()
 	defer t.evMu.Unlock()
 	rows := map[string]map[string]string{}
 	var order []string
-	if f, err := os.Open(t.FormContactsFile()); err == nil {
-		cs, rerr := readContacts(f, t.FormContactsFile())
+	if f, err := os.Open(t.ContactUpdatesFile()); err == nil {
+		cs, rerr := readContacts(f, t.ContactUpdatesFile())
 		f.Close()
 		if rerr != nil {
 			return rerr
@@ -208,7 +208,7 @@ func (t *Target) upsertContact(email string, values map[string]string) error {
 		cw.Write(line)
 	}
 	cw.Flush()
-	return t.writeFile(t.FormContactsFile(), []byte(b.String()))
+	return t.writeFile(t.ContactUpdatesFile(), []byte(b.String()))
 }
 
 // oneClick is the https unsubscribe address for a recipient of an email,
