@@ -186,7 +186,7 @@ func TestWorkflowStepsHappenExactlyOnce(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 42))
 			kills := 0
 			got := runFlow(t, e, func(point string) {
-				if (strings.HasPrefix(point, "tick:") || strings.HasPrefix(point, "send:")) && rng.IntN(4) == 0 {
+				if (strings.HasPrefix(point, "tick:") || strings.HasPrefix(point, "send:") || strings.HasPrefix(point, "write:")) && rng.IntN(4) == 0 {
 					kills++
 					panic(kill{})
 				}

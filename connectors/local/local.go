@@ -155,6 +155,9 @@ func (t *Target) writeSynced(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	// A kill here leaves the new content beside the old, under .tmp: the
+	// crash tests stop here too, and a resumed step writes it again.
+	t.hook("write:" + filepath.Base(path))
 	return os.Rename(tmp, path)
 }
 
