@@ -29,12 +29,7 @@ var assets embed.FS
 func staticFS() fs.FS { sub, _ := fs.Sub(assets, "static"); return sub }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"when": func(t *time.Time) string {
-		if t == nil || t.IsZero() {
-			return "when the plan is confirmed"
-		}
-		return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
-	},
+	"when":  when,
 	"date":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
 	"count": countWords,
 	"join":  strings.Join,
@@ -414,13 +409,13 @@ func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[st
 		if st.AudienceSize != nil {
 			aud = countWords(*st.AudienceSize, "recipient")
 		}
-		return summaryLine{What: "Send “" + st.Name + "”", Detail: fmt.Sprintf("to %s on %s, %s", aud, st.Target, templatesWhen(st.At))}
+		return summaryLine{What: "Send “" + st.Name + "”", Detail: fmt.Sprintf("to %s on %s, %s", aud, st.Target, when(st.At))}
 	case sandbox.OpPublish:
 		where := "on " + st.Target
 		if av, err := s.sb.GetArtifact(ctx, st.ArtifactID, st.Revision); err == nil && av.Revision.Page != nil {
 			where = "at /" + av.Revision.Page.Slug + "/ on " + st.Target
 		}
-		return summaryLine{What: "Publish “" + st.Name + "”", Detail: fmt.Sprintf("%s, %s", where, templatesWhen(st.At))}
+		return summaryLine{What: "Publish “" + st.Name + "”", Detail: fmt.Sprintf("%s, %s", where, when(st.At))}
 	case sandbox.OpActivate:
 		detail := "on " + st.Target
 		if av, err := s.sb.GetArtifact(ctx, st.ArtifactID, st.Revision); err == nil && av.Revision.Workflow != nil {
@@ -431,7 +426,8 @@ func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[st
 	return summaryLine{What: st.Op + " " + st.Name, Detail: "on " + st.Target}
 }
 
-func templatesWhen(t *time.Time) string {
+// when is a send or publish time as the page says it.
+func when(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return "when the plan is confirmed"
 	}

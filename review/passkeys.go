@@ -22,7 +22,7 @@ type ceremony struct {
 	data    webauthn.SessionData
 	expires time.Time
 	email   string // who may answer it (approvals); who enrols
-	planID  string // approvals: the plan, its hash and the decision
+	planID  string // approvals: the plan, its hash and the decision; confirmations: the invitation
 	hash    string
 	action  string
 	reason  string
@@ -220,7 +220,6 @@ type decisionRequest struct {
 }
 
 func (s *Server) decisionBegin(w http.ResponseWriter, r *http.Request) {
-	ss := sessionOf(r)
 	action := r.PathValue("action")
 	if action != "approve" && action != "reject" {
 		http.NotFound(w, r)
@@ -244,19 +243,25 @@ func (s *Server) decisionBegin(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusBadRequest, "give a reason for rejecting, so the agent knows what to change")
 		return
 	}
+	s.askPasskey(w, r, decisionChallenge(action, p.ID, p.Hash, randomToken()), &ceremony{planID: p.ID, hash: p.Hash, action: action, reason: req.Reason})
+}
+
+// askPasskey opens a prompt for the signed-in approver's passkey over
+// challenge, for what c says, and answers with its options.
+func (s *Server) askPasskey(w http.ResponseWriter, r *http.Request, challenge []byte, c *ceremony) {
+	ss := sessionOf(r)
 	a, err := s.appr.Get(r.Context(), ss.email)
 	if err != nil {
 		s.refuse(w, r, http.StatusForbidden, "refused: "+ss.email+" is no longer an enrolled approver")
 		return
 	}
-	nonce := randomToken()
-	opts, data, err := s.wa.BeginLogin(a, webauthn.WithChallenge(decisionChallenge(action, p.ID, p.Hash, nonce)),
-		webauthn.WithUserVerification(protocol.VerificationRequired))
+	opts, data, err := s.wa.BeginLogin(a, webauthn.WithChallenge(challenge), webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	id, err := s.openCeremony(&ceremony{data: *data, email: a.Email, planID: p.ID, hash: p.Hash, action: action, reason: req.Reason, session: ss.csrf})
+	c.data, c.email, c.session = *data, a.Email, ss.csrf
+	id, err := s.openCeremony(c)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
@@ -264,32 +269,44 @@ func (s *Server) decisionBegin(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"ceremony": id, "options": opts})
 }
 
-func (s *Server) decisionFinish(w http.ResponseWriter, r *http.Request) {
+// passkeyAnswer takes the prompt the request answers, if it is the
+// signed-in approver's, for action on object, and verifies the assertion.
+// It returns the approver and the credential, or refuses and returns nil.
+func (s *Server) passkeyAnswer(w http.ResponseWriter, r *http.Request, action, object, nothing string) (*ceremony, *approvers.Approver, *webauthn.Credential) {
 	ss := sessionOf(r)
-	action, planID := r.PathValue("action"), r.PathValue("id")
 	c := s.takeCeremony(r.URL.Query().Get("ceremony"))
 	switch {
 	case c == nil:
-		s.refuse(w, r, http.StatusBadRequest, "refused: this passkey prompt expired or was already answered; nothing was "+action+"d")
-		return
-	case c.action != action || c.planID != planID || c.email != ss.email || c.session != ss.csrf:
-		s.refuse(w, r, http.StatusForbidden, "refused: this passkey prompt was opened for another decision; nothing was "+action+"d")
-		return
+		s.refuse(w, r, http.StatusBadRequest, "refused: this passkey prompt expired or was already answered; "+nothing)
+		return nil, nil, nil
+	case c.action != action || c.planID != object || c.email != ss.email || c.session != ss.csrf:
+		s.refuse(w, r, http.StatusForbidden, "refused: this passkey prompt was opened for something else; "+nothing)
+		return nil, nil, nil
 	}
 	a, err := s.appr.Get(r.Context(), ss.email)
 	if err != nil {
 		s.refuse(w, r, http.StatusForbidden, "refused: "+ss.email+" is no longer an enrolled approver")
-		return
+		return nil, nil, nil
 	}
 	cred, err := s.wa.FinishLogin(a, c.data, r)
 	if err != nil {
-		s.refuse(w, r, http.StatusForbidden, "refused: the passkey's answer does not verify for "+a.Email+" and this plan: "+webauthnReason(err)+"; nothing was "+action+"d")
-		return
+		s.refuse(w, r, http.StatusForbidden, "refused: the passkey's answer does not verify for "+a.Email+": "+webauthnReason(err)+"; "+nothing)
+		return nil, nil, nil
 	}
 	if err := s.checkUse(r, a, cred); err != nil {
 		s.refuse(w, r, http.StatusForbidden, err.Error())
+		return nil, nil, nil
+	}
+	return c, a, cred
+}
+
+func (s *Server) decisionFinish(w http.ResponseWriter, r *http.Request) {
+	action, planID := r.PathValue("action"), r.PathValue("id")
+	c, a, cred := s.passkeyAnswer(w, r, action, planID, "nothing was "+action+"d")
+	if c == nil {
 		return
 	}
+	var err error
 	credID := approvers.CredentialID(cred.ID)
 	var p *sandbox.Plan
 	if action == "approve" {
@@ -324,50 +341,18 @@ func invitationChallenge(inv *approvers.Invitation, nonce string) []byte {
 }
 
 func (s *Server) confirmBegin(w http.ResponseWriter, r *http.Request) {
-	ss := sessionOf(r)
 	inv, err := s.appr.Invitation(r.Context(), r.PathValue("key"))
 	if err != nil {
 		s.refuse(w, r, http.StatusGone, "refused: no such invitation is waiting (it was confirmed, used, removed or expired)")
 		return
 	}
-	a, err := s.appr.Get(r.Context(), ss.email)
-	if err != nil {
-		s.refuse(w, r, http.StatusForbidden, "refused: "+ss.email+" is no longer an enrolled approver")
-		return
-	}
-	opts, data, err := s.wa.BeginLogin(a, webauthn.WithChallenge(invitationChallenge(inv, randomToken())), webauthn.WithUserVerification(protocol.VerificationRequired))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	id, err := s.openCeremony(&ceremony{data: *data, email: a.Email, planID: inv.Key, action: "confirm", session: ss.csrf})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	writeJSON(w, map[string]any{"ceremony": id, "options": opts})
+	s.askPasskey(w, r, invitationChallenge(inv, randomToken()), &ceremony{planID: inv.Key, action: "confirm"})
 }
 
 func (s *Server) confirmFinish(w http.ResponseWriter, r *http.Request) {
-	ss := sessionOf(r)
 	key := r.PathValue("key")
-	c := s.takeCeremony(r.URL.Query().Get("ceremony"))
-	if c == nil || c.action != "confirm" || c.planID != key || c.email != ss.email || c.session != ss.csrf {
-		s.refuse(w, r, http.StatusForbidden, "refused: this passkey prompt expired or was opened for something else; nothing was confirmed")
-		return
-	}
-	a, err := s.appr.Get(r.Context(), ss.email)
-	if err != nil {
-		s.refuse(w, r, http.StatusForbidden, "refused: "+ss.email+" is no longer an enrolled approver")
-		return
-	}
-	cred, err := s.wa.FinishLogin(a, c.data, r)
-	if err != nil {
-		s.refuse(w, r, http.StatusForbidden, "refused: the passkey's answer does not verify: "+webauthnReason(err))
-		return
-	}
-	if err := s.checkUse(r, a, cred); err != nil {
-		s.refuse(w, r, http.StatusForbidden, err.Error())
+	c, a, cred := s.passkeyAnswer(w, r, "confirm", key, "nothing was confirmed")
+	if c == nil {
 		return
 	}
 	inv, err := s.appr.Invitation(r.Context(), key)

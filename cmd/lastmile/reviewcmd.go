@@ -86,16 +86,7 @@ func serveReview(ctx context.Context, e *env, a *app, addr, origin string) error
 	srv := &http.Server{Handler: rs.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stderr, "lastmile: review page %s\n", rs.Origin())
 	a.log.Info("lastmile serving the review page", "origin", rs.Origin(), "listen", ln.Addr().String())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(shut)
-	}
+	return serveUntil(ctx, srv, ln, 5*time.Second)
 }
 
 func reviewAudit(actor, action, object string, detail map[string]any) sandbox.AuditEntry {

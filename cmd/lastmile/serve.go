@@ -160,13 +160,19 @@ func serveHTTP(ctx context.Context, e *env, a *app, addr string, reviewServed bo
 	srv := &http.Server{Handler: tools.Checked(s, h), ReadHeaderTimeout: 10 * time.Second}
 	a.log.Info("lastmile serving MCP over streamable HTTP", "version", versionString(), "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir, "targets", a.sb.TargetNames())
 	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s/mcp\n", ln.Addr())
+	return serveUntil(ctx, srv, ln, 10*time.Second)
+}
+
+// serveUntil serves ln until ctx ends, then shuts srv down, letting
+// requests under way finish for at most grace.
+func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		shut, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
 		return srv.Shutdown(shut)
 	}

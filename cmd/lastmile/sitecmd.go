@@ -69,14 +69,5 @@ func serveSite(ctx context.Context, e *env, a *app, addr string) error {
 	}
 	srv := &http.Server{Handler: lt.SiteHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10}
 	fmt.Fprintf(e.stderr, "lastmile: site %s\n", siteOrigin(addr))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(shut)
-	}
+	return serveUntil(ctx, srv, ln, 5*time.Second)
 }
