@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,7 +43,7 @@ func (t *Target) Tick(ctx context.Context, now time.Time) (sandbox.TickReport, e
 	if err := t.tickPages(now); err != nil {
 		return rep, err
 	}
-	if err := t.tickWorkflows(ctx, now, &rep); err != nil {
+	if err := t.tickWorkflows(ctx, now, &rep, &tick{indexes: map[string]eventIndex{}}); err != nil {
 		return rep, err
 	}
 	return rep, nil
@@ -142,7 +143,14 @@ type stepTaken struct {
 // edited by hand from spinning.
 const maxStepsPerTick = 100
 
-func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.TickReport) error {
+// tick is what one Tick reads once and keeps current as its steps change
+// it: each email's events index, and the contacts by address.
+type tick struct {
+	indexes  map[string]eventIndex
+	contacts map[string]sandbox.Contact
+}
+
+func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.TickReport, tk *tick) error {
 	ids, err := t.records(sandbox.KindWorkflow)
 	if err != nil {
 		return err
@@ -178,7 +186,7 @@ func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				sent, err := t.step(ctx, &rec, e)
+				sent, err := t.step(ctx, &rec, e, tk)
 				if err != nil {
 					return fmt.Errorf("local: workflow %s, %s at step %s: %w", id, e.Email, e.Step, err)
 				}
@@ -264,7 +272,7 @@ func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (int, error) {
 
 // step takes an enrolment's current step and moves it on; it returns how
 // many messages it wrote.
-func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment) (int, error) {
+func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment, tk *tick) (int, error) {
 	st, ok := findStep(rec.Workflow.Steps, e.Step)
 	if !ok {
 		t.finish(e, *e.Due, "ended: no step "+e.Step)
@@ -286,7 +294,7 @@ func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment) (int
 		if ref, ok := rec.Refs[id]; ok {
 			id = ref
 		}
-		n, err := t.sendOne(ctx, id, e.Email, at)
+		n, err := t.sendOne(ctx, id, e.Email, at, tk)
 		if err != nil {
 			return 0, err
 		}
@@ -305,7 +313,7 @@ func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment) (int
 		}
 		next(st.Next, "waited "+st.Duration)
 	case "branch":
-		yes, err := t.branchHolds(st.Condition, e.Email, rec)
+		yes, err := t.branchHolds(st.Condition, e.Email, rec, tk)
 		if err != nil {
 			return 0, err
 		}
@@ -315,8 +323,14 @@ func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment) (int
 			next(st.Else, "condition did not hold")
 		}
 	case "set_property":
-		if err := t.upsertContact(strings.ToLower(e.Email), map[string]string{strings.ToLower(st.Property): fmt.Sprint(st.Value)}); err != nil {
+		prop, value := strings.ToLower(st.Property), fmt.Sprint(st.Value)
+		if err := t.upsertContact(strings.ToLower(e.Email), map[string]string{prop: value}); err != nil {
 			return 0, err
+		}
+		if c, err := t.contact(e.Email, tk); err == nil {
+			c = maps.Clone(c)
+			c[prop] = value
+			tk.contacts[c.Email()] = c
 		}
 		next(st.Next, fmt.Sprintf("set %s to %v", st.Property, st.Value))
 	case "exit":
@@ -346,11 +360,11 @@ func findStep(steps []sandbox.Step, id string) (sandbox.Step, bool) {
 
 // branchHolds evaluates a branch for one contact: membership of a live
 // segment, or a condition on the contact's properties.
-func (t *Target) branchHolds(c *sandbox.BranchCondition, addr string, rec *liveWorkflow) (bool, error) {
+func (t *Target) branchHolds(c *sandbox.BranchCondition, addr string, rec *liveWorkflow, tk *tick) (bool, error) {
 	if c == nil {
 		return false, nil
 	}
-	contact, err := t.contact(addr)
+	contact, err := t.contact(addr, tk)
 	if err != nil {
 		return false, err
 	}
@@ -371,22 +385,26 @@ func (t *Target) branchHolds(c *sandbox.BranchCondition, addr string, rec *liveW
 
 // contact is an address's row of contacts.csv (just the address when it
 // has none: a static member).
-func (t *Target) contact(addr string) (sandbox.Contact, error) {
-	cs, err := t.book.load()
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cs {
-		if strings.EqualFold(c.Email(), addr) {
-			return c, nil
+func (t *Target) contact(addr string, tk *tick) (sandbox.Contact, error) {
+	if tk.contacts == nil {
+		cs, err := t.book.load()
+		if err != nil {
+			return nil, err
 		}
+		tk.contacts = make(map[string]sandbox.Contact, len(cs))
+		for _, c := range cs {
+			tk.contacts[c.Email()] = c
+		}
+	}
+	if c, ok := tk.contacts[strings.ToLower(addr)]; ok {
+		return c, nil
 	}
 	return sandbox.Contact{"email": addr}, nil
 }
 
 // sendOne writes one workflow email to one contact, dated at, unless the
 // contact already has it or is suppressed; it returns 1 when it wrote it.
-func (t *Target) sendOne(_ context.Context, emailID, addr string, at time.Time) (int, error) {
+func (t *Target) sendOne(_ context.Context, emailID, addr string, at time.Time, tk *tick) (int, error) {
 	var rec liveEmail
 	found, err := readJSON(t.recordPath(sandbox.KindEmail, emailID), &rec)
 	if err != nil {
@@ -395,17 +413,22 @@ func (t *Target) sendOne(_ context.Context, emailID, addr string, at time.Time) 
 	if !found {
 		return 0, fmt.Errorf("email %s is not live", emailID)
 	}
-	idx, err := t.readIndex(emailID)
+	idx, ok := tk.indexes[emailID]
+	if !ok {
+		if idx, err = t.readIndex(emailID); err != nil {
+			return 0, err
+		}
+		tk.indexes[emailID] = idx
+	}
+	contact, err := t.contact(addr, tk)
 	if err != nil {
 		return 0, err
 	}
-	contact, err := t.contact(addr)
-	if err != nil {
-		return 0, err
-	}
-	if consentWithdrawn(contact) || idx.suppressed[strings.ToLower(addr)] != "" || idx.sent[strings.ToLower(addr)] {
+	addr = strings.ToLower(addr)
+	if consentWithdrawn(contact) || idx.suppressed[addr] != "" || idx.sent[addr] {
 		return 0, nil
 	}
+	idx.sent[addr] = true // the map is shared with the tick's index
 	box := t.path("outbox", emailID)
 	file := filepath.Join(box, fileName(addr))
 	if _, err := os.Stat(file); err == nil {

@@ -34,9 +34,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/internal/osfile"
+	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/liquid"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/sandbox/content"
@@ -785,20 +785,10 @@ func unrenderable(obj sandbox.Object) []string {
 	var out []string
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
 		for _, u := range liquid.Unsupported(fields[name]) {
-			out = append(out, fmt.Sprintf("local cannot render %s in %s: %s; recipients would see it as written", clipText(u.Text, 60), name, u.Why))
+			out = append(out, fmt.Sprintf("local cannot render %s in %s: %s; recipients would see it as written", termsafe.Text(u.Text, 60), name, u.Why))
 		}
 	}
 	return out
-}
-
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // unrunnable tells the approver what local's clock will and will not do
