@@ -101,13 +101,17 @@ type Trigger struct {
 	Property  string `json:"property,omitempty"`
 }
 
-// BranchCondition is what a branch step tests: membership of a segment, or a
-// property condition.
+// BranchCondition is what a branch step tests: membership of a segment, a
+// property condition, or engagement since the contact was enrolled
+// (opened or clicked an email, submitted a page's form).
 type BranchCondition struct {
-	SegmentID string `json:"segment_id,omitempty"`
-	Property  string `json:"property,omitempty"`
-	Operator  string `json:"operator,omitempty"`
-	Value     any    `json:"value,omitempty"`
+	SegmentID  string `json:"segment_id,omitempty"`
+	Property   string `json:"property,omitempty"`
+	Operator   string `json:"operator,omitempty"`
+	Value      any    `json:"value,omitempty"`
+	Engagement string `json:"engagement,omitempty"` // opened | clicked (email_id) | submitted (page_id)
+	EmailID    string `json:"email_id,omitempty"`
+	PageID     string `json:"page_id,omitempty"`
 }
 
 // Step is one node of a workflow graph. A step without Next ends its path.
@@ -131,8 +135,11 @@ type Workflow struct {
 	Trigger Trigger `json:"trigger"`
 	Steps   []Step  `json:"steps"`
 	// Activate turns the workflow on at promotion; off, it is created disabled.
-	Activate bool   `json:"activate"`
-	Target   string `json:"target,omitempty"`
+	Activate bool `json:"activate"`
+	// Reenrol lets a contact who finished enter again when the trigger
+	// fires anew for them; off, a contact goes through once.
+	Reenrol bool   `json:"reenrol,omitempty"`
+	Target  string `json:"target,omitempty"`
 }
 
 // Page is a landing page as staged.

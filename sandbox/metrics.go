@@ -37,6 +37,8 @@ type ArtifactMetrics struct {
 	// Other keeps what the platform reports beyond the normalized fields.
 	Other      map[string]int64   `json:"other,omitempty"`
 	OtherRates map[string]float64 `json:"other_rates,omitempty"`
+	// Workflow is where a workflow's contacts stand, when its target runs it.
+	Workflow *WorkflowState `json:"workflow,omitempty"`
 }
 
 // MetricsScope selects what FetchMetrics reads.
@@ -62,7 +64,7 @@ func normalize(m Metrics) ArtifactMetrics {
 		Sent: c[MetricSent], Delivered: c[MetricDelivered], Opens: c[MetricOpens], UniqueOpens: c[MetricUniqueOpens],
 		Clicks: c[MetricClicks], UniqueClicks: c[MetricUniqueClicks], Bounces: c[MetricBounces], Unsubscribes: c[MetricUnsubscribes],
 		SpamReports: c[MetricSpamReports], PageViews: c[MetricPageViews], FormSubmissions: c[MetricFormSubmissions],
-		FetchedAt: m.FetchedAt, Source: m.Source, LiveID: m.LiveID, ArtifactID: m.ArtifactID,
+		FetchedAt: m.FetchedAt, Source: m.Source, LiveID: m.LiveID, ArtifactID: m.ArtifactID, Workflow: m.Workflow,
 	}
 	known := []string{MetricSent, MetricDelivered, MetricOpens, MetricUniqueOpens, MetricClicks, MetricUniqueClicks, MetricBounces, MetricUnsubscribes, MetricSpamReports, MetricPageViews, MetricFormSubmissions}
 	for k, v := range c {
@@ -115,7 +117,7 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 			return err
 		}
 		for _, a := range all {
-			if a.Live != nil && (a.Kind == KindEmail || a.Kind == KindPage) {
+			if a.Live != nil && (a.Kind == KindEmail || a.Kind == KindPage || a.Kind == KindWorkflow) {
 				arts = append(arts, a)
 			}
 		}

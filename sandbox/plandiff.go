@@ -58,7 +58,7 @@ func metadata(r *Revision) []field {
 		return []field{{"name", quote(r.Segment.Name)}}
 	case r.Workflow != nil:
 		w := r.Workflow
-		return []field{{"name", quote(w.Name)}, {"trigger", w.Trigger.Type}, {"steps", fmt.Sprint(len(w.Steps))}, {"activate", fmt.Sprint(w.Activate)}}
+		return []field{{"name", quote(w.Name)}, {"trigger", w.Trigger.Type}, {"steps", fmt.Sprint(len(w.Steps))}, {"activate", fmt.Sprint(w.Activate)}, {"reenrol", fmt.Sprint(w.Reenrol)}}
 	}
 	return nil
 }

@@ -253,6 +253,34 @@ type Metrics struct {
 	Ratios     map[string]float64 `json:"ratios,omitempty"`
 	Source     string             `json:"source"`
 	FetchedAt  time.Time          `json:"fetched_at"`
+	// Workflow is where a live workflow's contacts stand, from targets
+	// that run workflows themselves and can tell (local).
+	Workflow *WorkflowState `json:"workflow,omitempty"`
+}
+
+// WorkflowState is where a workflow's enrolments stand: totals, how many
+// wait at each step, and the latest enrolments contact by contact.
+type WorkflowState struct {
+	Enabled  bool             `json:"enabled"`
+	Enrolled int64            `json:"enrolled"` // enrolments, re-enrolments included
+	Active   int64            `json:"active"`
+	Finished int64            `json:"finished"`
+	AtStep   map[string]int64 `json:"at_step,omitempty"` // active enrolments by current step
+	// Contacts are the latest MaxWorkflowContacts enrolments, newest first.
+	Contacts []ContactState `json:"contacts,omitempty"`
+}
+
+// MaxWorkflowContacts bounds the per-contact part of a WorkflowState.
+const MaxWorkflowContacts = 100
+
+// ContactState is one enrolment: when it began, where it is, what it did.
+type ContactState struct {
+	Email    string     `json:"email"`
+	Enrolled time.Time  `json:"enrolled_at"`
+	Step     string     `json:"step,omitempty"`
+	Due      *time.Time `json:"due,omitempty"`
+	Done     *time.Time `json:"done,omitempty"`
+	History  []string   `json:"history,omitempty"` // "2027-03-01T09:00:00Z welcome: sent eml_…"
 }
 
 // Normalized counter names every connector maps its platform's figures to.

@@ -34,6 +34,7 @@ type WorkflowInput struct {
 	Trigger    Trigger
 	Steps      []Step
 	Activate   bool
+	Reenrol    bool
 	Target     string
 }
 
@@ -136,8 +137,10 @@ func checkWorkflowShape(ps *problems, w *Workflow) {
 			switch {
 			case c == nil:
 				ps.add(f+".condition", "is required for branch", `give {segment_id: "seg_…"} or {property, operator, value}`)
-			case c.SegmentID != "" && c.Property != "":
-				ps.add(f+".condition", "tests both a segment and a property", "give one of them")
+			case btoi(c.SegmentID != "")+btoi(c.Property != "")+btoi(c.Engagement != "") > 1:
+				ps.add(f+".condition", "tests more than one of a segment, a property and engagement", "give one of them")
+			case c.Engagement != "":
+				checkEngagement(ps, f+".condition", c)
 			case c.SegmentID == "":
 				cond := Condition{Property: c.Property, Operator: c.Operator, Value: c.Value}
 				checkCondition(ps, f+".condition", &cond)
@@ -176,6 +179,40 @@ func checkWorkflowShape(ps *problems, w *Workflow) {
 		return // the graph checks need well-formed steps
 	}
 	checkGraph(ps, w.Steps)
+}
+
+// Engagements a branch can test, and the artifact each is about.
+var Engagements = []string{"opened", "clicked", "submitted"}
+
+func checkEngagement(ps *problems, f string, c *BranchCondition) {
+	switch c.Engagement {
+	case "opened", "clicked":
+		if c.EmailID == "" {
+			ps.add(f+".email_id", "is required to branch on "+c.Engagement, "give the email (eml_…) the contact "+c.Engagement)
+		}
+		if c.PageID != "" {
+			ps.add(f+".page_id", "is for submitted; "+c.Engagement+" is about an email", "remove page_id")
+		}
+	case "submitted":
+		if c.PageID == "" {
+			ps.add(f+".page_id", "is required to branch on submitted", "give the page (pg_…) whose form the contact submitted")
+		}
+		if c.EmailID != "" {
+			ps.add(f+".email_id", "is for opened and clicked; submitted is about a page's form", "remove email_id")
+		}
+	default:
+		ps.add(f+".engagement", fmt.Sprintf("%q is not an engagement", c.Engagement), "use one of "+strings.Join(Engagements, ", "))
+	}
+	if c.Operator != "" || c.Value != nil {
+		ps.add(f, "engagement takes no operator or value", "remove them: the branch holds when the contact "+c.Engagement+" since enrolling")
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func successors(st *Step) []string {
@@ -264,7 +301,7 @@ func (s *Sandbox) CheckWorkflow(ctx context.Context, in WorkflowInput) error {
 
 func (s *Sandbox) stageWorkflow(ctx context.Context, actor string, in WorkflowInput, checkOnly bool) (*StageResult, error) {
 	var ps problems
-	w := &Workflow{Name: strings.TrimSpace(in.Name), Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Target: in.Target}
+	w := &Workflow{Name: strings.TrimSpace(in.Name), Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Reenrol: in.Reenrol, Target: in.Target}
 	checkWorkflowShape(&ps, w)
 	s.checkTargetOverride("target", w.Target, KindWorkflow, &ps)
 	return s.stage(ctx, actor, staging{
@@ -276,12 +313,18 @@ func (s *Sandbox) stageWorkflow(ctx context.Context, actor string, in WorkflowIn
 			if err := checkRef(tx, c, "trigger.page_id", w.Trigger.PageID, KindPage, ps); err != nil {
 				return err
 			}
-			if w.Trigger.Type == "form_submission" && KindOf(w.Trigger.PageID) == KindPage {
-				if a, _ := getArtifact(tx, w.Trigger.PageID); a != nil {
+			formless := func(field, id, instead string) {
+				if KindOf(id) != KindPage {
+					return
+				}
+				if a, _ := getArtifact(tx, id); a != nil {
 					if r, err := s.revision(tx, a.ID, a.Revision); err == nil && r.Page.Form == nil {
-						ps.add("trigger.page_id", fmt.Sprintf("page %s has no form to submit", a.ID), "add a form with publish_page, or use another trigger")
+						ps.add(field, fmt.Sprintf("page %s has no form to submit", a.ID), "add a form with publish_page, or "+instead)
 					}
 				}
+			}
+			if w.Trigger.Type == "form_submission" {
+				formless("trigger.page_id", w.Trigger.PageID, "use another trigger")
 			}
 			for i, st := range w.Steps {
 				f := fmt.Sprintf("steps[%d]", i)
@@ -291,10 +334,17 @@ func (s *Sandbox) stageWorkflow(ctx context.Context, actor string, in WorkflowIn
 				if err := checkRef(tx, c, f+".segment_id", st.SegmentID, KindSegment, ps); err != nil {
 					return err
 				}
-				if st.Condition != nil {
-					if err := checkRef(tx, c, f+".condition.segment_id", st.Condition.SegmentID, KindSegment, ps); err != nil {
+				if cond := st.Condition; cond != nil {
+					if err := checkRef(tx, c, f+".condition.segment_id", cond.SegmentID, KindSegment, ps); err != nil {
 						return err
 					}
+					if err := checkRef(tx, c, f+".condition.email_id", cond.EmailID, KindEmail, ps); err != nil {
+						return err
+					}
+					if err := checkRef(tx, c, f+".condition.page_id", cond.PageID, KindPage, ps); err != nil {
+						return err
+					}
+					formless(f+".condition.page_id", cond.PageID, "branch on something else")
 				}
 			}
 			return nil
@@ -323,8 +373,8 @@ func (r *Revision) References() []string {
 		add(r.Workflow.Trigger.SegmentID, r.Workflow.Trigger.PageID)
 		for _, st := range r.Workflow.Steps {
 			add(st.EmailID, st.SegmentID)
-			if st.Condition != nil {
-				add(st.Condition.SegmentID)
+			if c := st.Condition; c != nil {
+				add(c.SegmentID, c.EmailID, c.PageID)
 			}
 		}
 	}

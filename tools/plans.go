@@ -309,7 +309,7 @@ func planTools(d deps) []Tool {
 		spec[fetchMetricsIn, fetchMetricsOut]{
 			name:        "fetch_metrics",
 			title:       "Fetch metrics",
-			description: "Read how live emails (sends, deliveries, opens, clicks, bounces, unsubscribes, spam reports, rates) and pages (views, form submissions, conversion rate) performed, from their targets; each fetch is kept as a snapshot.",
+			description: "Read from their targets how live emails (sends, deliveries, opens, clicks, bounces, unsubscribes, spam reports, rates) and pages (views, submissions, conversion) did, and where workflows' contacts stand; each fetch is kept.",
 			hints:       hints{readOnly: false, destructive: false, idempotent: true, openWorld: true},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in fetchMetricsIn) (fetchMetricsOut, string, error) {
 				scope, err := in.scope()
@@ -327,9 +327,14 @@ func planTools(d deps) []Tool {
 				var b strings.Builder
 				fmt.Fprintf(&b, "Metrics for %d live artifacts.", len(ms))
 				for _, m := range ms {
-					if m.Kind == sandbox.KindEmail {
+					switch {
+					case m.Kind == sandbox.KindEmail:
 						fmt.Fprintf(&b, " %s: %d sent, open rate %.1f%%, click rate %.1f%%.", m.ArtifactID, m.Sent, m.OpenRate*100, m.ClickRate*100)
-					} else {
+					case m.Workflow != nil:
+						fmt.Fprintf(&b, " %s: %d enrolled, %d active, %d finished.", m.ArtifactID, m.Workflow.Enrolled, m.Workflow.Active, m.Workflow.Finished)
+					case m.Kind == sandbox.KindWorkflow:
+						fmt.Fprintf(&b, " %s: its target does not report enrolments.", m.ArtifactID)
+					default:
 						fmt.Fprintf(&b, " %s: %d views, %d submissions.", m.ArtifactID, m.PageViews, m.FormSubmissions)
 					}
 				}

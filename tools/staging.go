@@ -61,12 +61,12 @@ type createEmailIn struct {
 	Text        string           `json:"text,omitempty" jsonschema_description:"Plain-text part; derived from the HTML when omitted."`
 	Audience    sandbox.Audience `json:"audience,omitempty" jsonschema_description:"Segments the email is sent to at promotion (include minus exclude). Omit for an email only a workflow sends."`
 	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send (RFC 3339, in the future); omit to send at confirmation."`
-	Target      string           `json:"target,omitempty" jsonschema_description:"Configured target for this email, overriding the campaign's."`
+	Target      string           `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
 }
 
 type buildSegmentIn struct {
 	CampaignID      string              `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	SegmentID       string              `json:"segment_id,omitempty" jsonschema_description:"A segment's id (seg_…) to stage a new revision of it; omit for a new one."`
+	SegmentID       string              `json:"segment_id,omitempty" jsonschema_description:"A segment (seg_…) to revise; omit for a new one."`
 	Name            string              `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Segment name; unique names help on platforms that key lists by name."`
 	Match           string              `json:"match,omitempty" jsonschema:"enum=all,enum=any" jsonschema_description:"all: every condition and group must hold (default); any: at least one."`
 	Conditions      []sandbox.Condition `json:"conditions,omitempty" jsonschema_description:"Tests on contact properties."`
@@ -74,22 +74,23 @@ type buildSegmentIn struct {
 	IncludeSegments []string            `json:"include_segments,omitempty" jsonschema_description:"Segments (seg_…) of this campaign whose members are also included."`
 	ExcludeSegments []string            `json:"exclude_segments,omitempty" jsonschema_description:"Segments (seg_…) of this campaign whose members are removed."`
 	StaticEmails    []string            `json:"static_emails,omitempty" jsonschema:"maxItems=10000" jsonschema_description:"Addresses always included."`
-	Target          string              `json:"target,omitempty" jsonschema_description:"Configured target for this segment, overriding the campaign's."`
+	Target          string              `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
 }
 
 type configureWorkflowIn struct {
 	CampaignID string          `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	WorkflowID string          `json:"workflow_id,omitempty" jsonschema_description:"A workflow's id (wf_…) to stage a new revision of it; omit for a new one."`
+	WorkflowID string          `json:"workflow_id,omitempty" jsonschema_description:"A workflow (wf_…) to revise; omit for a new one."`
 	Name       string          `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Workflow name."`
 	Trigger    sandbox.Trigger `json:"trigger" jsonschema_description:"What enrols a contact."`
 	Steps      []sandbox.Step  `json:"steps" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"The steps; the first is the entry; a loop needs a wait step."`
-	Activate   bool            `json:"activate,omitempty" jsonschema_description:"Turn the workflow on when promoted (it then enrols contacts and sends); default off."`
-	Target     string          `json:"target,omitempty" jsonschema_description:"Configured target for this workflow, overriding the campaign's."`
+	Activate   bool            `json:"activate,omitempty" jsonschema_description:"Turn it on when promoted (it then enrols and sends); default off."`
+	Reenrol    bool            `json:"reenrol,omitempty" jsonschema_description:"A contact who finished enters again when the trigger fires anew; default off."`
+	Target     string          `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
 }
 
 type publishPageIn struct {
 	CampaignID      string          `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	PageID          string          `json:"page_id,omitempty" jsonschema_description:"A page's id (pg_…) to stage a new revision of it; omit for a new one."`
+	PageID          string          `json:"page_id,omitempty" jsonschema_description:"A page (pg_…) to revise; omit for a new one."`
 	Title           string          `json:"title" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Page title."`
 	Slug            string          `json:"slug" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"URL path: lower-case letters, digits and hyphens, e.g. spring-launch; unique per target."`
 	HTML            string          `json:"html,omitempty" jsonschema_description:"The page HTML (at most 1 MB)."`
@@ -97,29 +98,32 @@ type publishPageIn struct {
 	MetaDescription string          `json:"meta_description,omitempty" jsonschema:"maxLength=300" jsonschema_description:"Search-result description."`
 	Form            *content.Form   `json:"form,omitempty" jsonschema_description:"A form on the page; a form_submission workflow can start from it."`
 	PublishAt       string          `json:"publish_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When it goes public (RFC 3339, in the future); omit to publish at confirmation."`
-	Target          string          `json:"target,omitempty" jsonschema_description:"Configured target for this page, overriding the campaign's."`
+	Target          string          `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
 }
 
 var workflowDocs = map[string]string{
-	"trigger.type":                 "segment_entry (contacts entering segment_id), form_submission (the form on page_id), date_property (a date in property), manual.",
+	"trigger.type":                 "segment_entry (segment_id), form_submission (page_id's form), date_property (property), manual.",
 	"trigger.segment_id":           "For segment_entry: the segment (seg_…).",
-	"trigger.page_id":              "For form_submission: the page (pg_…) with the form.",
-	"trigger.property":             "For date_property: the contact date property, e.g. renewal_date.",
-	"steps[].id":                   "Step id, unique in the workflow, e.g. welcome or wait_2d.",
+	"trigger.page_id":              "For form_submission: the page (pg_…).",
+	"trigger.property":             "For date_property: a date property, e.g. renewal_date.",
+	"steps[].id":                   "Unique step id, e.g. wait_2d.",
 	"steps[].type":                 "send_email | wait | branch | add_to_segment | remove_from_segment | set_property | exit.",
-	"steps[].email_id":             "For send_email: an email (eml_…) of this campaign.",
+	"steps[].email_id":             "For send_email: the email (eml_…).",
 	"steps[].duration":             "For wait: e.g. \"2d\", \"36h\", \"1d12h\", \"90m\".",
-	"steps[].condition":            "For branch: {segment_id} to test membership, or {property, operator, value}.",
-	"steps[].then":                 "For branch: the step when the condition holds.",
-	"steps[].else":                 "For branch: the step when it does not.",
-	"steps[].segment_id":           "For add_to_segment / remove_from_segment: the segment (seg_…).",
+	"steps[].condition":            "For branch: one of {segment_id}, {property, operator, value}, {engagement, email_id or page_id}.",
+	"steps[].then":                 "For branch: the step if it holds.",
+	"steps[].else":                 "For branch: the step if not.",
+	"steps[].segment_id":           "For add_to_segment, remove_from_segment: a static segment (seg_…).",
 	"steps[].property":             "For set_property: the contact property.",
-	"steps[].value":                "For set_property: the value (string, number or boolean).",
-	"steps[].next":                 "The following step's id; omit to end the path.",
+	"steps[].value":                "For set_property: a string, number or boolean.",
+	"steps[].next":                 "The next step's id; omit to end the path.",
 	"steps[].condition.value":      "String, number or boolean; a list for in/not_in.",
-	"steps[].condition.operator":   "eq, neq, contains, not_contains, starts_with, gt, gte, lt, lte, in, not_in, exists, not_exists, before, after.",
+	"steps[].condition.operator":   "As in build_segment conditions.",
 	"steps[].condition.property":   "The contact property.",
 	"steps[].condition.segment_id": "The segment (seg_…).",
+	"steps[].condition.engagement": "opened or clicked email_id, or submitted page_id's form, since enrolling.",
+	"steps[].condition.email_id":   "The email (eml_…).",
+	"steps[].condition.page_id":    "The page (pg_…).",
 }
 
 var formDocs = map[string]string{
@@ -149,7 +153,7 @@ func (in buildSegmentIn) input() sandbox.SegmentInput {
 
 func (in configureWorkflowIn) input() sandbox.WorkflowInput {
 	return sandbox.WorkflowInput{
-		CampaignID: in.CampaignID, WorkflowID: in.WorkflowID, Name: in.Name, Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Target: in.Target,
+		CampaignID: in.CampaignID, WorkflowID: in.WorkflowID, Name: in.Name, Trigger: in.Trigger, Steps: in.Steps, Activate: in.Activate, Reenrol: in.Reenrol, Target: in.Target,
 	}
 }
 

@@ -119,6 +119,7 @@ func newRoot(e *env) *cobra.Command {
 		reviewCommand(e),
 		approversCommand(e),
 		runCommand(e),
+		enrolCommand(e),
 		siteCommand(e),
 		auditCommand(e),
 		checkCommand(e),

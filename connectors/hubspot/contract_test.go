@@ -534,6 +534,14 @@ func TestWorkflowContract(t *testing.T) {
 		t.Errorf("Find = %+v %v %v", st, found, err)
 	}
 
+	// Re-enrolment: the enrolment criteria, met again, enrol again.
+	obj.Workflow.Reenrol = true
+	m(e.target.Put(ctx(), obj, st.ID))
+	crit := e.srv.Flows()[0].Doc["enrollmentCriteria"].(map[string]any)
+	if crit["shouldReEnroll"] != true || len(crit["reEnrollmentTriggersFilterBranches"].([]any)) != 1 || !reflect.DeepEqual(crit["reEnrollmentTriggersFilterBranches"].([]any)[0], crit["listFilterBranch"]) {
+		t.Errorf("re-enrolling criteria = %v", crit)
+	}
+
 	// Activate false: Publish leaves it off.
 	off := flowObj("wf_2", "Quiet", sandbox.Workflow{Trigger: sandbox.Trigger{Type: "manual"},
 		Steps: []sandbox.Step{{ID: "a", Type: "set_property", Property: "lifecyclestage", Value: "customer"}}}, nil, nil)
@@ -562,6 +570,7 @@ func TestWorkflowAssessProblems(t *testing.T) {
 		{"unknown step", []sandbox.Step{{ID: "a", Type: "sms"}}, sandbox.Trigger{Type: "manual"}, "type \"sms\""},
 		{"unknown trigger", []sandbox.Step{{ID: "a", Type: "wait", Duration: "1h"}}, sandbox.Trigger{Type: "webhook"}, "trigger \"webhook\""},
 		{"dangling next", []sandbox.Step{{ID: "a", Type: "wait", Duration: "1h", Next: "zz"}}, sandbox.Trigger{Type: "manual"}, "not a step"},
+		{"branch on an open", []sandbox.Step{{ID: "a", Type: "branch", Condition: &sandbox.BranchCondition{Engagement: "opened", EmailID: "eml_b"}, Then: "b"}, {ID: "b", Type: "exit"}}, sandbox.Trigger{Type: "manual"}, "email-event branch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

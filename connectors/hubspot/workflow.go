@@ -243,6 +243,14 @@ func (t *Target) planFlow(obj sandbox.Object, planning bool) flowPlan {
 			switch {
 			case c.SegmentID != "":
 				d = dnf{clause{{"filterType": "IN_LIST", "listId": ref(c.SegmentID, "segment"), "operator": "IN_LIST"}}}
+			case c.Engagement == "submitted":
+				d = dnf{clause{{"filterType": "FORM_SUBMISSION_ON_PAGE", "operator": "FILLED_OUT", "pageId": ref(c.PageID, "branch page")}}}
+			case c.Engagement != "":
+				// HubSpot's EMAIL_EVENT filter needs the email's app and
+				// campaign ids, which its marketing email API does not
+				// return to lastmile.
+				bad("step %q branches on whether the contact %s an email: lastmile cannot build HubSpot's email-event branch yet; branch on a property or a list, or rehearse it on local", id, c.Engagement)
+				continue
 			case c.Property != "":
 				d = tr.condition(sandbox.Condition{Property: c.Property, Operator: c.Operator, Value: c.Value}, fmt.Sprintf("branch step %q", id))
 				if d == nil {
@@ -270,8 +278,13 @@ func (t *Target) planFlow(obj sandbox.Object, planning bool) flowPlan {
 	fields := map[string]any{"startActionId": actionID[start.ID], "actions": actions}
 	in := func(filters ...filter) map[string]any { return orBranch(dnf{clause(filters)}) }
 	listBased := func(fb map[string]any) map[string]any {
-		return map[string]any{"type": "LIST_BASED", "listFilterBranch": fb, "reEnrollmentTriggersFilterBranches": []any{},
-			"shouldReEnroll": false, "unEnrollObjectsNotMeetingCriteria": false}
+		// Re-enrolment: meeting the enrolment criteria again enrols again.
+		again := []any{}
+		if wf.Reenrol {
+			again = []any{fb}
+		}
+		return map[string]any{"type": "LIST_BASED", "listFilterBranch": fb, "reEnrollmentTriggersFilterBranches": again,
+			"shouldReEnroll": wf.Reenrol, "unEnrollObjectsNotMeetingCriteria": false}
 	}
 	tg := wf.Trigger
 	switch tg.Type {
@@ -298,7 +311,7 @@ func (t *Target) planFlow(obj sandbox.Object, planning bool) flowPlan {
 			"operation": map[string]any{"operationType": "ALL_PROPERTY", "operator": "IS_KNOWN", "includeObjectsWithNoValueSet": false}}))
 		fields["eventAnchor"] = map[string]any{"type": "CONTACT_PROPERTY_ANCHOR", "contactProperty": tg.Property}
 	case "manual", "":
-		fields["enrollmentCriteria"] = map[string]any{"type": "MANUAL", "shouldReEnroll": false}
+		fields["enrollmentCriteria"] = map[string]any{"type": "MANUAL", "shouldReEnroll": wf.Reenrol}
 	default:
 		bad("the trigger %q has no HubSpot equivalent (use segment_entry, form_submission, date_property or manual)", tg.Type)
 	}

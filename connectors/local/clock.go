@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lastmile/lastmile/internal/osfile"
+	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -124,11 +126,13 @@ func (t *Target) tickPages(now time.Time) error {
 // (none: it has finished), when that step is due, and what it did.
 type enrolment struct {
 	Email   string      `json:"email"`
+	Round   int         `json:"round,omitempty"` // earlier enrolments of this contact (re-enrolment)
 	At      time.Time   `json:"at"`
 	Step    string      `json:"step,omitempty"`
 	Due     *time.Time  `json:"due,omitempty"`
 	Waiting bool        `json:"waiting,omitempty"` // Step is a wait that started
 	Done    *time.Time  `json:"done,omitempty"`
+	Left    *time.Time  `json:"left,omitempty"` // re-enrolment: seen out of the trigger's segment after Done
 	History []stepTaken `json:"history,omitempty"`
 }
 
@@ -148,7 +152,16 @@ const maxStepsPerTick = 100
 type tick struct {
 	indexes  map[string]eventIndex
 	contacts map[string]sandbox.Contact
+	// engaged is each contact's latest open, click or form submission per
+	// artifact, read from the events on the first branch that asks.
+	engaged map[engagedKey]time.Time
+	sent    map[string]map[string]int // email → address → sent events, for re-enrolled rounds
 }
+
+type engagedKey struct{ event, artifact, addr string }
+
+// engagementEvent is the event type behind each engagement a branch tests.
+var engagementEvent = map[string]string{"opened": "open", "clicked": "click", "submitted": "form_submission"}
 
 func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.TickReport, tk *tick) error {
 	ids, err := t.records(sandbox.KindWorkflow)
@@ -164,9 +177,9 @@ func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.
 		if !rec.Enabled || len(rec.Workflow.Steps) == 0 {
 			continue // switched off: nobody new, nobody advances
 		}
-		if n, err := t.enrolNew(&rec, now); err != nil {
+		if n, changed, err := t.enrolNew(&rec, now); err != nil {
 			return err
-		} else if n > 0 {
+		} else if changed {
 			rep.Enrolled += n
 			if _, err := t.writeJSON(path, rec); err != nil {
 				return err
@@ -204,32 +217,39 @@ func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.
 	return nil
 }
 
-// enrolNew enrols the contacts of a segment_entry trigger's segment who are
-// not enrolled yet: those there at activation are enrolled by Publish,
-// those who enter later here. Nobody is enrolled twice (re-enrolment is
-// off on local).
-func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (int, error) {
+// enrolNew enrols the contacts a trigger selects now: a segment_entry
+// trigger's members (those there at activation are enrolled by Publish,
+// those who enter later here), the day's date_property contacts, the
+// form's submitters since the workflow was switched on. A contact enrolled
+// before enters again only when the workflow re-enrols, their last
+// enrolment is over, and the trigger fired anew for them: they left the
+// segment and came back, submitted the form again, or their date changed
+// to today.
+func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (n int, changed bool, err error) {
 	tr := rec.Workflow.Trigger
 	var addrs []string
+	submitted := map[string]time.Time{} // form_submission, manual: each address's latest
 	switch tr.Type {
 	case "segment_entry":
-		segs, err := t.withLiveDefinitions(map[string]*sandbox.Segment{}, []string{tr.SegmentID})
+		var segs map[string]*sandbox.Segment
+		segs, err = t.withLiveDefinitions(map[string]*sandbox.Segment{}, []string{tr.SegmentID})
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		members, err := t.members([]string{tr.SegmentID}, nil, segs)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		for _, m := range members {
 			addrs = append(addrs, m.Email())
 		}
+		if rec.Workflow.Reenrol {
+			changed = markLeft(rec, addrs, now)
+		}
 	case "date_property":
-		// Contacts whose date is today enter; re-enrolment is off, so a
-		// contact enters once.
 		cs, err := t.book.load()
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		today := now.Format("2006-01-02")
 		for _, c := range cs {
@@ -237,37 +257,89 @@ func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (int, error) {
 				addrs = append(addrs, c.Email())
 			}
 		}
-	case "form_submission":
-		page := tr.PageID
-		if ref, ok := rec.Refs[page]; ok {
-			page = ref
+	case "form_submission", "manual":
+		// A form's submissions, or the enrolments a person asked for
+		// (lastmile enrol), since the workflow was switched on.
+		event, artifact := "form_submission", tr.PageID
+		if ref, ok := rec.Refs[artifact]; ok {
+			artifact = ref
 		}
-		err := t.ReadEvents(func(e Event) {
-			if e.Type == "form_submission" && e.Artifact == page && e.Email != "" && (rec.EnabledAt == nil || !e.At.Before(*rec.EnabledAt)) {
-				addrs = append(addrs, strings.ToLower(e.Email))
+		if tr.Type == "manual" {
+			event, artifact = "manual_enrolment", rec.ID
+		}
+		err = t.ReadEvents(func(e Event) {
+			if e.Type == event && e.Artifact == artifact && e.Email != "" && (rec.EnabledAt == nil || !e.At.Before(*rec.EnabledAt)) {
+				addr := strings.ToLower(e.Email)
+				if _, ok := submitted[addr]; !ok {
+					addrs = append(addrs, addr)
+				}
+				if e.At.After(submitted[addr]) {
+					submitted[addr] = e.At
+				}
 			}
 		})
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	default:
-		return 0, nil
+		return 0, false, nil
 	}
-	known := map[string]bool{}
+	last := map[string]enrolment{}
+	rounds := map[string]int{}
 	for _, e := range rec.Enrolled {
-		known[strings.ToLower(e.Email)] = true
+		addr := strings.ToLower(e.Email)
+		last[addr] = e
+		rounds[addr]++
 	}
-	n := 0
 	for _, addr := range addrs {
-		if known[addr] {
+		if prev, ok := last[addr]; ok && !reentered(rec, &prev, tr.Type, submitted[addr], now) {
 			continue
 		}
 		at := now
-		rec.Enrolled = append(rec.Enrolled, enrolment{Email: addr, At: at, Step: rec.Workflow.Steps[0].ID, Due: &at})
-		known[addr] = true
+		e := enrolment{Email: addr, Round: rounds[addr], At: at, Step: rec.Workflow.Steps[0].ID, Due: &at}
+		rec.Enrolled = append(rec.Enrolled, e)
+		last[addr], rounds[addr] = e, rounds[addr]+1
 		n++
 	}
-	return n, nil
+	return n, changed || n > 0, nil
+}
+
+// reentered says whether a contact whose last enrolment is prev enters
+// again now.
+func reentered(rec *liveWorkflow, prev *enrolment, trigger string, submitted, now time.Time) bool {
+	if !rec.Workflow.Reenrol || prev.Done == nil {
+		return false
+	}
+	switch trigger {
+	case "segment_entry":
+		return prev.Left != nil
+	case "form_submission", "manual":
+		return submitted.After(prev.At)
+	case "date_property":
+		return prev.At.Format("2006-01-02") != now.Format("2006-01-02")
+	}
+	return false
+}
+
+// markLeft notes, on each finished enrolment of a contact no longer in
+// the trigger's segment, when they were first seen gone: coming back
+// later re-enrols them.
+func markLeft(rec *liveWorkflow, members []string, now time.Time) (changed bool) {
+	in := make(map[string]bool, len(members))
+	for _, m := range members {
+		in[m] = true
+	}
+	latest := map[string]int{}
+	for i, e := range rec.Enrolled {
+		latest[strings.ToLower(e.Email)] = i
+	}
+	for addr, i := range latest {
+		if e := &rec.Enrolled[i]; e.Done != nil && e.Left == nil && !in[addr] {
+			at := now
+			e.Left, changed = &at, true
+		}
+	}
+	return changed
 }
 
 // step takes an enrolment's current step and moves it on; it returns how
@@ -294,7 +366,7 @@ func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment, tk *
 		if ref, ok := rec.Refs[id]; ok {
 			id = ref
 		}
-		n, err := t.sendOne(ctx, id, e.Email, at, tk)
+		n, err := t.sendOne(ctx, id, e.Email, e.Round, at, tk)
 		if err != nil {
 			return 0, err
 		}
@@ -313,7 +385,7 @@ func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment, tk *
 		}
 		next(st.Next, "waited "+st.Duration)
 	case "branch":
-		yes, err := t.branchHolds(st.Condition, e.Email, rec, tk)
+		yes, err := t.branchHolds(st.Condition, e, rec, tk)
 		if err != nil {
 			return 0, err
 		}
@@ -333,6 +405,20 @@ func (t *Target) step(ctx context.Context, rec *liveWorkflow, e *enrolment, tk *
 			tk.contacts[c.Email()] = c
 		}
 		next(st.Next, fmt.Sprintf("set %s to %v", st.Property, st.Value))
+	case "add_to_segment", "remove_from_segment":
+		id := st.SegmentID
+		if ref, ok := rec.Refs[id]; ok {
+			id = ref
+		}
+		add := st.Type == "add_to_segment"
+		if err := t.changeMembership(id, e.Email, add); err != nil {
+			return 0, err
+		}
+		if add {
+			next(st.Next, "added to segment "+id)
+		} else {
+			next(st.Next, "removed from segment "+id)
+		}
 	case "exit":
 		next("", "exited")
 	default:
@@ -358,13 +444,26 @@ func findStep(steps []sandbox.Step, id string) (sandbox.Step, bool) {
 	return sandbox.Step{}, false
 }
 
-// branchHolds evaluates a branch for one contact: membership of a live
-// segment, or a condition on the contact's properties.
-func (t *Target) branchHolds(c *sandbox.BranchCondition, addr string, rec *liveWorkflow, tk *tick) (bool, error) {
+// branchHolds evaluates a branch for one enrolment: membership of a live
+// segment, a condition on the contact's properties, or engagement since
+// the contact was enrolled (an open from an earlier enrolment does not
+// count).
+func (t *Target) branchHolds(c *sandbox.BranchCondition, e *enrolment, rec *liveWorkflow, tk *tick) (bool, error) {
 	if c == nil {
 		return false, nil
 	}
-	contact, err := t.contact(addr, tk)
+	if c.Engagement != "" {
+		id := c.EmailID + c.PageID
+		if ref, ok := rec.Refs[id]; ok {
+			id = ref
+		}
+		if err := t.readEngagement(tk); err != nil {
+			return false, err
+		}
+		at, ok := tk.engaged[engagedKey{engagementEvent[c.Engagement], id, strings.ToLower(e.Email)}]
+		return ok && !at.Before(e.At), nil
+	}
+	contact, err := t.contact(e.Email, tk)
 	if err != nil {
 		return false, err
 	}
@@ -377,10 +476,29 @@ func (t *Target) branchHolds(c *sandbox.BranchCondition, addr string, rec *liveW
 		if err != nil {
 			return false, err
 		}
+		if segs, err = t.withMembership(segs); err != nil {
+			return false, err
+		}
 		return sandbox.Evaluator{Segments: segs}.Audience(contact, []string{id}, nil), nil
 	}
 	cond := sandbox.Condition{Property: c.Property, Operator: c.Operator, Value: c.Value}
 	return cond.Matches(contact), nil
+}
+
+func (t *Target) readEngagement(tk *tick) error {
+	if tk.engaged != nil {
+		return nil
+	}
+	tk.engaged = map[engagedKey]time.Time{}
+	return t.ReadEvents(func(ev Event) {
+		switch ev.Type {
+		case "open", "click", "form_submission":
+			k := engagedKey{ev.Type, ev.Artifact, strings.ToLower(ev.Email)}
+			if ev.At.After(tk.engaged[k]) {
+				tk.engaged[k] = ev.At
+			}
+		}
+	})
 }
 
 // contact is an address's row of contacts.csv (just the address when it
@@ -403,8 +521,11 @@ func (t *Target) contact(addr string, tk *tick) (sandbox.Contact, error) {
 }
 
 // sendOne writes one workflow email to one contact, dated at, unless the
-// contact already has it or is suppressed; it returns 1 when it wrote it.
-func (t *Target) sendOne(_ context.Context, emailID, addr string, at time.Time, tk *tick) (int, error) {
+// contact already has it from this round of enrolment or is suppressed;
+// it returns 1 when it wrote it. A re-enrolled contact's round r > 0 has
+// its own file and counts its own sent event, so a step redone after a
+// crash still writes and records the message once.
+func (t *Target) sendOne(_ context.Context, emailID, addr string, round int, at time.Time, tk *tick) (int, error) {
 	var rec liveEmail
 	found, err := readJSON(t.recordPath(sandbox.KindEmail, emailID), &rec)
 	if err != nil {
@@ -425,18 +546,139 @@ func (t *Target) sendOne(_ context.Context, emailID, addr string, at time.Time, 
 		return 0, err
 	}
 	addr = strings.ToLower(addr)
-	if consentWithdrawn(contact) || idx.suppressed[addr] != "" || idx.sent[addr] {
+	if consentWithdrawn(contact) || idx.suppressed[addr] != "" {
 		return 0, nil
 	}
-	idx.sent[addr] = true // the map is shared with the tick's index
-	box := t.path("outbox", emailID)
-	file := filepath.Join(box, fileName(addr))
+	name := fileName(addr)
+	if round > 0 {
+		n, err := t.sentCount(emailID, addr, tk)
+		if err != nil {
+			return 0, err
+		}
+		if n > round {
+			return 0, nil
+		}
+		name = strings.TrimSuffix(name, ".eml") + "-" + strconv.Itoa(round+1) + ".eml"
+	} else if idx.sent[addr] {
+		return 0, nil
+	}
+	record := func() error {
+		if round == 0 {
+			idx.sent[addr] = true // the map is shared with the tick's index
+		} else {
+			tk.sent[emailID][addr]++
+		}
+		return t.appendEvents([]Event{{Type: "sent", Artifact: emailID, Email: addr, At: at}})
+	}
+	file := filepath.Join(t.path("outbox", emailID), name)
 	if _, err := os.Stat(file); err == nil {
 		// Written before a crash, its event not yet: record it now.
-		return 0, t.appendEvents([]Event{{Type: "sent", Artifact: emailID, Email: strings.ToLower(addr), At: at}})
+		return 0, record()
 	}
 	if err := t.writeFile(file, message(&rec.Email, emailID, contact, at, domainOf(rec.Email.FromEmail), t.oneClick(emailID, addr))); err != nil {
 		return 0, err
 	}
-	return 1, t.appendEvents([]Event{{Type: "sent", Artifact: emailID, Email: strings.ToLower(addr), At: at}})
+	return 1, record()
+}
+
+// sentCount is how many sent events an address has for an email, from
+// one read of the events per tick and email.
+func (t *Target) sentCount(emailID, addr string, tk *tick) (int, error) {
+	if tk.sent == nil {
+		tk.sent = map[string]map[string]int{}
+	}
+	counts, ok := tk.sent[emailID]
+	if !ok {
+		counts = map[string]int{}
+		if err := t.ReadEvents(func(e Event) {
+			if e.Type == "sent" && e.Artifact == emailID {
+				counts[strings.ToLower(e.Email)]++
+			}
+		}); err != nil {
+			return 0, err
+		}
+		tk.sent[emailID] = counts
+	}
+	return counts[addr], nil
+}
+
+// ErrNotEnrollable is why Enrol refused: the workflow is not a live,
+// switched-on manual workflow on this target.
+var ErrNotEnrollable = errors.New("not a switched-on manual workflow")
+
+// ErrUnknownContact is why Enrol refused an address: it is not a contact.
+var ErrUnknownContact = errors.New("not a contact")
+
+// Enrol asks for contacts to enter a live manual workflow: it records the
+// request as manual_enrolment events, and the clock enrols them at its
+// next tick (once, unless the workflow re-enrols). Every address must be
+// a contact; nothing is recorded when one is not.
+func (t *Target) Enrol(workflowID string, addrs []string) error {
+	if !safeID().MatchString(workflowID) {
+		return fmt.Errorf("local: %q is not a workflow id: %w", workflowID, ErrNotEnrollable)
+	}
+	var rec liveWorkflow
+	found, err := readJSON(t.recordPath(sandbox.KindWorkflow, workflowID), &rec)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("local: workflow %s is not live on %s: %w", workflowID, t.name, ErrNotEnrollable)
+	case rec.Workflow.Trigger.Type != "manual":
+		return fmt.Errorf("local: workflow %s starts on %s, not by hand: %w", workflowID, rec.Workflow.Trigger.Type, ErrNotEnrollable)
+	case !rec.Enabled:
+		return fmt.Errorf("local: workflow %s is switched off: %w", workflowID, ErrNotEnrollable)
+	}
+	cs, err := t.book.load()
+	if err != nil {
+		return err
+	}
+	known := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		known[c.Email()] = true
+	}
+	now := t.now().UTC()
+	evs := make([]Event, 0, len(addrs))
+	for _, a := range addrs {
+		addr := strings.ToLower(strings.TrimSpace(a))
+		if !known[addr] {
+			return fmt.Errorf("local: %s is not in %s: add the contact first (%w); nobody was enrolled", termsafe.Text(a, 80), filepath.Base(t.book.path), ErrUnknownContact)
+		}
+		evs = append(evs, Event{Type: "manual_enrolment", Artifact: workflowID, Email: addr, At: now})
+	}
+	return t.appendEvents(evs)
+}
+
+// workflowState reads where a live workflow's enrolments stand.
+func (t *Target) workflowState(id string) (*sandbox.WorkflowState, error) {
+	if !safeID().MatchString(id) {
+		return nil, fmt.Errorf("%q is not a workflow id", id)
+	}
+	var rec liveWorkflow
+	found, err := readJSON(t.recordPath(sandbox.KindWorkflow, id), &rec)
+	if err != nil || !found {
+		return nil, err
+	}
+	st := &sandbox.WorkflowState{Enabled: rec.Enabled, Enrolled: int64(len(rec.Enrolled)), AtStep: map[string]int64{}}
+	for _, e := range rec.Enrolled {
+		if e.Done != nil {
+			st.Finished++
+			continue
+		}
+		st.Active++
+		step := e.Step
+		if step == "" {
+			step = rec.Workflow.Steps[0].ID
+		}
+		st.AtStep[step]++
+	}
+	for i := len(rec.Enrolled) - 1; i >= 0 && len(st.Contacts) < sandbox.MaxWorkflowContacts; i-- {
+		e := rec.Enrolled[i]
+		c := sandbox.ContactState{Email: e.Email, Enrolled: e.At, Step: e.Step, Due: e.Due, Done: e.Done}
+		for _, h := range e.History {
+			c.History = append(c.History, h.At.UTC().Format(time.RFC3339)+" "+h.Step+": "+h.What)
+		}
+		st.Contacts = append(st.Contacts, c)
+	}
+	return st, nil
 }

@@ -21,7 +21,7 @@ import (
 
 // Event is one line of events.jsonl.
 type Event struct {
-	Type     string    `json:"type"` // sent delivered open click bounce unsubscribe spam_report page_view form_submission
+	Type     string    `json:"type"` // sent delivered open click bounce unsubscribe spam_report page_view form_submission manual_enrolment
 	Artifact string    `json:"artifact"`
 	Email    string    `json:"email,omitempty"`
 	URL      string    `json:"url,omitempty"`
@@ -29,7 +29,7 @@ type Event struct {
 }
 
 // EventTypes are the event types events.jsonl may hold.
-var EventTypes = []string{"sent", "delivered", "open", "click", "bounce", "unsubscribe", "spam_report", "page_view", "form_submission"}
+var EventTypes = []string{"sent", "delivered", "open", "click", "bounce", "unsubscribe", "spam_report", "page_view", "form_submission", "manual_enrolment"}
 
 // EventsFile is where the local target keeps events.
 func (t *Target) EventsFile() string { return t.path("events.jsonl") }
@@ -161,7 +161,14 @@ func (t *Target) Metrics(_ context.Context, req sandbox.MetricsRequest) ([]sandb
 		a := want[it.LiveID]
 		a.counts[sandbox.MetricUniqueOpens] = int64(len(a.opens))
 		a.counts[sandbox.MetricUniqueClicks] = int64(len(a.clicks))
-		out = append(out, sandbox.Metrics{ArtifactID: it.ArtifactID, LiveID: it.LiveID, Counters: a.counts, Source: "local:" + filepath.Base(t.EventsFile()), FetchedAt: now})
+		m := sandbox.Metrics{ArtifactID: it.ArtifactID, LiveID: it.LiveID, Counters: a.counts, Source: "local:" + filepath.Base(t.EventsFile()), FetchedAt: now}
+		if it.Kind == sandbox.KindWorkflow {
+			if m.Workflow, err = t.workflowState(it.LiveID); err != nil {
+				return nil, fmt.Errorf("local: workflow %s: %w", it.LiveID, err)
+			}
+			m.Source = "local:workflows"
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

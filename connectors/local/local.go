@@ -340,6 +340,11 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 	a.Problems = unrenderable(obj)
 	if obj.Workflow != nil {
 		a.Notes = append(a.Notes, unrunnable(obj.Workflow)...)
+		ps, err := t.unstatic(obj)
+		if err != nil {
+			return a, fmt.Errorf("local: assess %s: %w", obj.ArtifactID, err)
+		}
+		a.Problems = append(a.Problems, ps...)
 	}
 	switch obj.Kind {
 	case sandbox.KindEmail:
@@ -389,6 +394,10 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 // members resolves the contacts in include minus exclude. Static addresses
 // of the segments count even when contacts.csv lacks them.
 func (t *Target) members(include, exclude []string, segs map[string]*sandbox.Segment) ([]sandbox.Contact, error) {
+	segs, err := t.withMembership(segs)
+	if err != nil {
+		return nil, err
+	}
 	contacts, err := t.book.load()
 	if err != nil {
 		return nil, err
@@ -791,28 +800,44 @@ func unrenderable(obj sandbox.Object) []string {
 	return out
 }
 
-// unrunnable tells the approver what local's clock will and will not do
-// in a workflow: it runs segment entry, form submission and date triggers
-// and send, wait, branch, set_property and exit steps; other steps are
-// passed over (recorded in each enrolment's history), manual triggers
-// enrol nobody.
-func unrunnable(w *sandbox.Workflow) []string {
+// unstatic lists the workflow's add_to_segment and remove_from_segment
+// steps whose segment is not a static list: its members are whoever
+// matches its conditions, so a step cannot change them.
+func (t *Target) unstatic(obj sandbox.Object) ([]string, error) {
 	var out []string
-	switch w.Trigger.Type {
-	case "segment_entry":
-	case "form_submission":
-		out = append(out, "local enrols from the form's submissions to lastmile site (or serve --site), from the time the workflow is switched on")
-	case "date_property":
-		out = append(out, "local enrols a contact on the day their "+w.Trigger.Property+" says, once (re-enrolment is off)")
-	default:
-		out = append(out, fmt.Sprintf("local does not run %s triggers (it has no one to start them by hand): the workflow would enrol nobody", w.Trigger.Type))
-	}
-	for _, st := range w.Steps {
-		switch st.Type {
-		case "send_email", "wait", "branch", "exit", "set_property":
-		default:
-			out = append(out, fmt.Sprintf("local does not run %s steps yet: step %s is passed over (each contact's history says so)", st.Type, st.ID))
+	for _, st := range obj.Workflow.Steps {
+		if st.Type != "add_to_segment" && st.Type != "remove_from_segment" {
+			continue
+		}
+		segs, err := t.withLiveDefinitions(obj.Segments, []string{st.SegmentID})
+		if err != nil {
+			return nil, err
+		}
+		if s := segs[st.SegmentID]; s != nil && !staticSegment(s) {
+			out = append(out, fmt.Sprintf("step %s changes segment %s, which has conditions: local, like HubSpot, adds contacts to and removes them from static segments (a list of addresses) only; use build_segment with static_emails", st.ID, st.SegmentID))
 		}
 	}
-	return out
+	return out, nil
+}
+
+// unrunnable tells the approver how local's clock starts the workflow:
+// it runs every trigger and step type.
+func unrunnable(w *sandbox.Workflow) []string {
+	once := ", once"
+	if w.Reenrol {
+		once = "; a contact who finished enters again when it fires anew for them"
+	}
+	switch w.Trigger.Type {
+	case "form_submission":
+		return []string{"local enrols from the form's submissions to lastmile site (or serve --site), from the time the workflow is switched on" + once}
+	case "date_property":
+		return []string{"local enrols a contact on the day their " + w.Trigger.Property + " says" + once}
+	case "manual":
+		return []string{"local enrols the contacts a person names with lastmile enrol WORKFLOW_ID EMAIL…" + once}
+	case "segment_entry":
+		if w.Reenrol {
+			return []string{"local enrols the segment's members now and those who enter later; a contact who finished, left and came back enters again"}
+		}
+	}
+	return nil
 }

@@ -220,6 +220,10 @@ func action(st *sandbox.Step, names map[string]string) string {
 			return "If (no condition)"
 		case c.SegmentID != "":
 			return "If the contact is in segment " + ref(names, c.SegmentID)
+		case c.Engagement == "submitted":
+			return "If the contact submitted the form on page " + ref(names, c.PageID) + " since enrolling"
+		case c.Engagement != "":
+			return "If the contact " + token(c.Engagement) + " " + ref(names, c.EmailID) + " since enrolling"
 		}
 		return "If " + condition(c.Property, c.Operator, c.Value)
 	case "add_to_segment":
@@ -276,6 +280,9 @@ func StepWords(w *sandbox.Workflow, names map[string]string) []string {
 	}
 	g := analyse(w, names)
 	lines := []string{"Trigger: " + triggerWords(&w.Trigger, names) + "."}
+	if w.Reenrol {
+		lines[0] += " A contact who finished can enter again when it fires anew for them."
+	}
 	if len(w.Steps) == 0 {
 		return append(lines, "The workflow has no steps.")
 	}

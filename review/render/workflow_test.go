@@ -79,6 +79,19 @@ func TestStepWords(t *testing.T) {
 			"1. If plan is pro, the workflow ends; otherwise go to step 2.",
 			"2. Wait 1w, then go back to step 2.",
 		}},
+		{"manual, engagement, re-enrolment", &sandbox.Workflow{
+			Trigger: sandbox.Trigger{Type: "manual"}, Reenrol: true,
+			Steps: []sandbox.Step{
+				{ID: "a", Type: "branch", Condition: &sandbox.BranchCondition{Engagement: "clicked", EmailID: "eml_welcome"}, Then: "b", Else: "c"},
+				{ID: "b", Type: "branch", Condition: &sandbox.BranchCondition{Engagement: "submitted", PageID: "pag_signup"}, Then: "c"},
+				{ID: "c", Type: "exit"},
+			},
+		}, []string{
+			"Trigger: Started by hand. A contact who finished can enter again when it fires anew for them.",
+			`1. If the contact clicked "Welcome" since enrolling, go to step 2; otherwise go to step 3.`,
+			`2. If the contact submitted the form on page "Spring signup" since enrolling, go to step 3; otherwise the workflow ends.`,
+			"3. Exit the workflow.",
+		}},
 		{"what staging refuses", &sandbox.Workflow{
 			Trigger: sandbox.Trigger{Type: "webhook"},
 			Steps: []sandbox.Step{
