@@ -2,8 +2,9 @@ package governance
 
 import (
 	"fmt"
-	"github.com/lastmile/lastmile/liquid"
 	"strings"
+
+	"github.com/lastmile/lastmile/liquid"
 )
 
 // maxFindingsPerRule caps the findings one rule reports in one field; the
@@ -14,7 +15,9 @@ const maxFindingsPerRule = 50
 const (
 	ruleTruncated = "lastmile.input-truncated"
 	// ruleUnrenderable is a construct the target would show recipients as
-	// written: what local's Liquid subset does not render.
+	// written: outside lastmile's personalization language, or a part of it
+	// the target cannot express (liquid.Unrenderable, which the connectors'
+	// translations also obey).
 	ruleUnrenderable = "lastmile.target-cannot-render"
 	fieldHeaders     = "headers"
 	fieldSegment     = "segment_properties"
@@ -133,15 +136,15 @@ func (c *checker) field(fd *Field) {
 			"Shorten the field: nothing this large can be sent or published as is.", "")
 	}
 
-	// Tags only: what is wrong in {{ }} the tokens rule says, per platform.
-	if c.doc.Platform == "local" && strings.Contains(f.src, "{%") {
-		for _, u := range liquid.Unsupported(f.src) {
-			if !strings.HasPrefix(u.Text, "{%") {
-				continue
-			}
+	if platform := c.doc.Platform; liquid.Knows(platform) && (strings.Contains(f.src, "{%") || strings.Contains(f.src, "{{")) {
+		who := "recipient"
+		if c.doc.Channel == "page" {
+			who = "visitor"
+		}
+		for _, u := range liquid.Unrenderable(platform, f.src) {
 			c.emit(nil, f, u.Off, LevelError, ruleUnrenderable, truncateRunes(u.Text, 60),
-				"local cannot render "+truncateRunes(u.Text, 60)+": "+u.Why+"; every recipient would see it as written",
-				"Rewrite it with what local renders: {{ contact.x | default: \"…\" }}, {{ unsubscribe_url }}, and {% if contact.x == \"…\" %} … {% elsif … %} … {% else %} … {% endif %}.", "")
+				platform+" cannot render "+truncateRunes(u.Text, 60)+": "+u.Why+"; every "+who+" would see it as written",
+				"Rewrite it with what "+platform+" renders: "+liquid.Renders(platform)+".", "")
 		}
 	}
 	c.words(f, &f.st)

@@ -473,7 +473,9 @@ func TestTokens(t *testing.T) {
 		{name: "hubspot token without default", doc: on("hubspot", `<p>Hi {{ personalization_token('contact.firstname') }}</p>`), want: []string{"tokens error html:1:7 {{ personalization_token('contact.firstname') }}"}, fix: "personalization_token('contact.firstname', 'there')"},
 		// lastmile's own syntax is translated by the HubSpot connector.
 		{name: "lastmile syntax on hubspot", doc: on("hubspot", `<p>Hi {{ contact.firstname | default: "there" }}</p>`), want: nil},
-		{name: "hubspot syntax on local", doc: on("local", `<p>Hi {{ personalization_token('contact.firstname', 'there') }}</p>`), want: []string{`tokens error html:1:7 {{ personalization_token('contact.firstname', 'there') }}`}, msg: "does not render"},
+		{name: "hubspot syntax on local", doc: on("local", `<p>Hi {{ personalization_token('contact.firstname', 'there') }}</p>`), want: []string{
+			`lastmile.target-cannot-render error html:1:7 {{ personalization_token('contact.firstname', 'there') }}`,
+			`tokens error html:1:7 {{ personalization_token('contact.firstname', 'there') }}`}, msg: "local cannot render"},
 		{name: "mailchimp merge tag is a warning naming the merge field", doc: on("mailchimp", `<p>Hi *|FNAME|*, *|UNSUB|* *|IF:FNAME|* *|LIST:ADDRESS|*</p>`), want: []string{"tokens warning html:1:7 *|FNAME|*"}, fix: "default value for the FNAME merge field"},
 		{name: "merge tag on local", doc: on("local", `<p>Hi *|FNAME|*</p>`), want: []string{"tokens error html:1:7 *|FNAME|*"}},
 		{name: "token in href", doc: on("local", `<a href="https://acme.com/?id={{ contact.id }}">x</a>`), want: []string{"tokens error html:1:31 {{ contact.id }}"}},
