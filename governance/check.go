@@ -76,19 +76,47 @@ func (c *checker) document(d *Document) {
 			}
 		}
 	}
-	if !anyActive {
+	// What the target cannot render is checked whatever the policy says.
+	renders := liquid.Knows(d.Platform)
+	if !anyActive && !renders {
 		return
 	}
-	c.documentRules(d)
+	if anyActive {
+		c.documentRules(d)
+	}
 	for fi := range d.Fields {
 		fd := &d.Fields[fi]
 		// An empty field is an absent one (the sandbox passes every field
 		// of an email, text part included); presence is checked per
 		// document by the subject and preview_text rules.
-		if strings.TrimSpace(fd.Value) == "" || !c.needsField(fd) {
-			continue
+		switch {
+		case strings.TrimSpace(fd.Value) == "":
+		case c.needsField(fd):
+			c.field(fd)
+		case renders && hasTemplate(fd.Value):
+			c.fs.reset(fd)
+			c.unrenderable(&c.fs)
 		}
-		c.field(fd)
+	}
+}
+
+func hasTemplate(s string) bool { return strings.Contains(s, "{%") || strings.Contains(s, "{{") }
+
+// unrenderable reports what the document's target cannot render in the
+// field: the same list the connector's translation refuses at promotion.
+func (c *checker) unrenderable(f *fieldScan) {
+	platform := c.doc.Platform
+	if !liquid.Knows(platform) || !hasTemplate(f.src) {
+		return
+	}
+	who := "recipient"
+	if c.doc.Channel == "page" {
+		who = "visitor"
+	}
+	for _, u := range liquid.Unrenderable(platform, f.src) {
+		c.emit(nil, f, u.Off, LevelError, ruleUnrenderable, truncateRunes(u.Text, 60),
+			platform+" cannot render "+truncateRunes(u.Text, 60)+": "+u.Why+"; every "+who+" would see it as written",
+			"Rewrite it with what "+platform+" renders: "+liquid.Renders(platform)+".", "")
 	}
 }
 
@@ -136,17 +164,7 @@ func (c *checker) field(fd *Field) {
 			"Shorten the field: nothing this large can be sent or published as is.", "")
 	}
 
-	if platform := c.doc.Platform; liquid.Knows(platform) && (strings.Contains(f.src, "{%") || strings.Contains(f.src, "{{")) {
-		who := "recipient"
-		if c.doc.Channel == "page" {
-			who = "visitor"
-		}
-		for _, u := range liquid.Unrenderable(platform, f.src) {
-			c.emit(nil, f, u.Off, LevelError, ruleUnrenderable, truncateRunes(u.Text, 60),
-				platform+" cannot render "+truncateRunes(u.Text, 60)+": "+u.Why+"; every "+who+" would see it as written",
-				"Rewrite it with what "+platform+" renders: "+liquid.Renders(platform)+".", "")
-		}
-	}
+	c.unrenderable(f)
 	c.words(f, &f.st)
 	if c.needsRaw(f) {
 		c.rawSt.reset()
