@@ -355,6 +355,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 	if e == nil {
 		return wrongKind(obj)
 	}
+	a.Problems = append(a.Problems, unrenderable("recipients", map[string]string{"subject": e.Subject, "preview_text": e.PreviewText, "html": e.HTML, "text": e.Text})...)
 	sendable := len(e.Audience.Include) > 0
 	if e.SendAt != nil && !sendable {
 		a.Problems = append(a.Problems, "HubSpot cannot send an email without an audience: add audience segments, or remove the send time and let a workflow send it")
