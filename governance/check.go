@@ -2,8 +2,9 @@ package governance
 
 import (
 	"fmt"
-	"github.com/lastmile/lastmile/liquid"
 	"strings"
+
+	"github.com/lastmile/lastmile/liquid"
 )
 
 // maxFindingsPerRule caps the findings one rule reports in one field; the
@@ -14,7 +15,9 @@ const maxFindingsPerRule = 50
 const (
 	ruleTruncated = "lastmile.input-truncated"
 	// ruleUnrenderable is a construct the target would show recipients as
-	// written: what local's Liquid subset does not render.
+	// written: outside lastmile's personalization language, or a part of it
+	// the target cannot express (liquid.Unrenderable, which the connectors'
+	// translations also obey).
 	ruleUnrenderable = "lastmile.target-cannot-render"
 	fieldHeaders     = "headers"
 	fieldSegment     = "segment_properties"
@@ -73,19 +76,47 @@ func (c *checker) document(d *Document) {
 			}
 		}
 	}
-	if !anyActive {
+	// What the target cannot render is checked whatever the policy says.
+	renders := liquid.Knows(d.Platform)
+	if !anyActive && !renders {
 		return
 	}
-	c.documentRules(d)
+	if anyActive {
+		c.documentRules(d)
+	}
 	for fi := range d.Fields {
 		fd := &d.Fields[fi]
 		// An empty field is an absent one (the sandbox passes every field
 		// of an email, text part included); presence is checked per
 		// document by the subject and preview_text rules.
-		if strings.TrimSpace(fd.Value) == "" || !c.needsField(fd) {
-			continue
+		switch {
+		case strings.TrimSpace(fd.Value) == "":
+		case c.needsField(fd):
+			c.field(fd)
+		case renders && hasTemplate(fd.Value):
+			c.fs.reset(fd)
+			c.unrenderable(&c.fs)
 		}
-		c.field(fd)
+	}
+}
+
+func hasTemplate(s string) bool { return strings.Contains(s, "{%") || strings.Contains(s, "{{") }
+
+// unrenderable reports what the document's target cannot render in the
+// field: the same list the connector's translation refuses at promotion.
+func (c *checker) unrenderable(f *fieldScan) {
+	platform := c.doc.Platform
+	if !liquid.Knows(platform) || !hasTemplate(f.src) {
+		return
+	}
+	who := "recipient"
+	if c.doc.Channel == "page" {
+		who = "visitor"
+	}
+	for _, u := range liquid.Unrenderable(platform, f.src) {
+		c.emit(nil, f, u.Off, LevelError, ruleUnrenderable, truncateRunes(u.Text, 60),
+			platform+" cannot render "+truncateRunes(u.Text, 60)+": "+u.Why+"; every "+who+" would see it as written",
+			"Rewrite it with what "+platform+" renders: "+liquid.Renders(platform)+".", "")
 	}
 }
 
@@ -133,17 +164,7 @@ func (c *checker) field(fd *Field) {
 			"Shorten the field: nothing this large can be sent or published as is.", "")
 	}
 
-	// Tags only: what is wrong in {{ }} the tokens rule says, per platform.
-	if c.doc.Platform == "local" && strings.Contains(f.src, "{%") {
-		for _, u := range liquid.Unsupported(f.src) {
-			if !strings.HasPrefix(u.Text, "{%") {
-				continue
-			}
-			c.emit(nil, f, u.Off, LevelError, ruleUnrenderable, truncateRunes(u.Text, 60),
-				"local cannot render "+truncateRunes(u.Text, 60)+": "+u.Why+"; every recipient would see it as written",
-				"Rewrite it with what local renders: {{ contact.x | default: \"…\" }}, {{ unsubscribe_url }}, and {% if contact.x == \"…\" %} … {% elsif … %} … {% else %} … {% endif %}.", "")
-		}
-	}
+	c.unrenderable(f)
 	c.words(f, &f.st)
 	if c.needsRaw(f) {
 		c.rawSt.reset()

@@ -473,7 +473,9 @@ func TestTokens(t *testing.T) {
 		{name: "hubspot token without default", doc: on("hubspot", `<p>Hi {{ personalization_token('contact.firstname') }}</p>`), want: []string{"tokens error html:1:7 {{ personalization_token('contact.firstname') }}"}, fix: "personalization_token('contact.firstname', 'there')"},
 		// lastmile's own syntax is translated by the HubSpot connector.
 		{name: "lastmile syntax on hubspot", doc: on("hubspot", `<p>Hi {{ contact.firstname | default: "there" }}</p>`), want: nil},
-		{name: "hubspot syntax on local", doc: on("local", `<p>Hi {{ personalization_token('contact.firstname', 'there') }}</p>`), want: []string{`tokens error html:1:7 {{ personalization_token('contact.firstname', 'there') }}`}, msg: "does not render"},
+		{name: "hubspot syntax on local", doc: on("local", `<p>Hi {{ personalization_token('contact.firstname', 'there') }}</p>`), want: []string{
+			`lastmile.target-cannot-render error html:1:7 {{ personalization_token('contact.firstname', 'there') }}`,
+			`tokens error html:1:7 {{ personalization_token('contact.firstname', 'there') }}`}, msg: "local cannot render"},
 		{name: "mailchimp merge tag is a warning naming the merge field", doc: on("mailchimp", `<p>Hi *|FNAME|*, *|UNSUB|* *|IF:FNAME|* *|LIST:ADDRESS|*</p>`), want: []string{"tokens warning html:1:7 *|FNAME|*"}, fix: "default value for the FNAME merge field"},
 		{name: "merge tag on local", doc: on("local", `<p>Hi *|FNAME|*</p>`), want: []string{"tokens error html:1:7 *|FNAME|*"}},
 		{name: "token in href", doc: on("local", `<a href="https://acme.com/?id={{ contact.id }}">x</a>`), want: []string{"tokens error html:1:31 {{ contact.id }}"}},
@@ -664,6 +666,54 @@ func TestConcurrentCheck(t *testing.T) {
 	for range 4 {
 		if got := <-done; !slices.Equal(got, want) {
 			t.Error("concurrent Check differs")
+		}
+	}
+}
+
+// TestTargetCannotRender: what a target cannot render of lastmile's
+// personalization language is an error naming the target, whatever the
+// policy (here: none); what it can render passes.
+func TestTargetCannotRender(t *testing.T) {
+	p, err := governance.Parse("p.yaml", []byte("rules: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{"local", "hubspot", "mailchimp", "wordpress"}
+	tests := []struct {
+		in      string
+		fails   []string // the targets it fails on
+		because string
+	}{
+		{`Hi {{ contact.firstname | default: "there" }} <a href="{{ unsubscribe_url }}">x</a>`, nil, ""},
+		{`{% if contact.plan == "pro" %}a{% elsif contact.seats > 3 %}b{% elsif contact.seats < 2 %}c{% elsif contact.plan != "x" %}d{% else %}e{% endif %}`, nil, ""},
+		{`{% if contact.city contains "port" %}x{% endif %}`, []string{"mailchimp"}, "cannot test contains"},
+		{`{% if contact.plan == "a*b" %}x{% endif %}`, []string{"mailchimp"}, "cannot hold | or *"},
+		{`{% if contact.first-name %}x{% endif %}`, []string{"hubspot"}, "letters, digits and _"},
+		{`{% for p in products %}x{% endfor %}`, all, "{% for %} is not rendered"},
+		{`{% assign x = 1 %}`, all, "{% assign %} is not rendered"},
+		{`{% unless contact.vip %}x{% endunless %}`, all, "{% unless %} is not rendered"},
+		{`{% if contact.a %}x{% elif contact.b %}y{% endif %}`, all, "{% elif %} is not rendered"},
+		{`{% if contact.a %}x`, all, "without its {% endif %}"},
+		// A filter other than default: HubSpot renders {{ }} HubL as it stands.
+		{`{{ contact.firstname | upcase }}`, []string{"local", "mailchimp", "wordpress"}, "only {{ contact.property }}"},
+	}
+	for _, tc := range tests {
+		for _, platform := range all {
+			d := htmlDoc(tc.in)
+			d.Platform = platform
+			var got []governance.Finding
+			for _, f := range p.Check([]governance.Document{d}).Findings {
+				if f.Rule == "lastmile.target-cannot-render" {
+					got = append(got, f)
+				}
+			}
+			if want := slices.Contains(tc.fails, platform); want != (len(got) > 0) {
+				t.Errorf("%s on %s: %+v, want an error: %v", tc.in, platform, got, want)
+				continue
+			}
+			if len(got) > 0 && (got[0].Level != governance.LevelError || !strings.HasPrefix(got[0].Message, platform+" cannot render ") || !strings.Contains(got[0].Message, tc.because)) {
+				t.Errorf("%s on %s: %+v, want an error naming %s because %q", tc.in, platform, got[0], platform, tc.because)
+			}
 		}
 	}
 }

@@ -20,6 +20,8 @@ func TestRender(t *testing.T) {
 		{`{% if contact.plan == &quot;starter&quot; %}S{% endif %}`, "", "S"},
 		{`{% if contact.plan == "pro" %}{% if contact.seats < 5 %}x{% else %}y{% endif %}{% endif %}`, "y", ""},
 		{`<a href="{{ unsubscribe_url }}">out</a> {{ hubl.thing }} {b}`, `<a href="https://u">out</a> {{ hubl.thing }} {b}`, `<a href="https://u">out</a> {{ hubl.thing }} {b}`},
+		// A default is the template's HTML: its entities are escaped once.
+		{`{{ contact.city | default: "Tom &amp; Jerry" }}`, "Tom &amp; Jerry", "Tom &amp; Jerry"},
 	} {
 		if got := Render(c.in, ada, "https://u", true); got != c.ada {
 			t.Errorf("%s for Ada: %q, want %q", c.in, got, c.ada)
@@ -49,6 +51,39 @@ func TestUnsupported(t *testing.T) {
 		if got := Unsupported(ok); len(got) != 0 {
 			t.Errorf("%s: %+v", ok, got)
 		}
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	var got []Node
+	out, bad := Translate("local", `a {{ contact.FirstName | default: &quot;x&amp;y&quot; }} {% if contact.n > 2 %}b{% elsif contact.p == '' %}{% endif %}{{ unsubscribe_url }} {{ other }}`, func(n Node) string {
+		got = append(got, n)
+		return "[" + n.Kind + "]"
+	})
+	if len(bad) > 0 || out != `a [output] [if]b[elsif][endif][output] {{ other }}` {
+		t.Fatalf("%q %+v", out, bad)
+	}
+	want := []Node{
+		{Kind: "output", Text: `{{ contact.FirstName | default: &quot;x&amp;y&quot; }}`, Prop: "firstname", Value: "x&amp;y", Quote: "&quot;"},
+		{Kind: "if", Text: `{% if contact.n > 2 %}`, Prop: "n", Op: ">", Value: "2"},
+		{Kind: "elsif", Text: `{% elsif contact.p == '' %}`, Prop: "p", Op: "==", Quote: "'"},
+		{Kind: "endif", Text: `{% endif %}`},
+		{Kind: "output", Text: `{{ unsubscribe_url }}`},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("nodes %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("node %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	in := `{% if contact.a contains "x" %}y{% endif %}`
+	if out, bad := Translate("mailchimp", in, func(Node) string { return "!" }); out != in || len(bad) != 1 || !strings.Contains(bad[0].Why, "contains") {
+		t.Errorf("mailchimp: %q %+v, want it as written with one construct", out, bad)
+	}
+	if bad := Unrenderable("myspace", `{{ contact.a }}`); len(bad) != 1 || !strings.Contains(bad[0].Why, "does not know what myspace renders") {
+		t.Errorf("an unknown target: %+v", bad)
 	}
 }
 

@@ -355,6 +355,12 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 	if e == nil {
 		return wrongKind(obj)
 	}
+	a.Problems = append(a.Problems, unrenderable("recipients", map[string]string{"subject": e.Subject, "preview_text": e.PreviewText, "html": e.HTML, "text": e.Text})...)
+	if strings.Contains(toHubL(e.HTML), "{% if ") {
+		// HubSpot's HubL reference: personalization in a conditional of an
+		// email module needs programmable email on for that module.
+		a.Notes = append(a.Notes, "HubSpot decides {% if %} on contact properties only in email modules with programmable email on; the body goes into the rich-text module lastmile_body: send yourself a test email from HubSpot before it goes out")
+	}
 	sendable := len(e.Audience.Include) > 0
 	if e.SendAt != nil && !sendable {
 		a.Problems = append(a.Problems, "HubSpot cannot send an email without an audience: add audience segments, or remove the send time and let a workflow send it")

@@ -39,7 +39,7 @@ func (t *Target) pageBody(obj sandbox.Object) map[string]any {
 	pg := obj.Page
 	body := map[string]any{
 		"name":            markedName(pg.Title, obj.Marker),
-		"htmlTitle":       pg.Title,
+		"htmlTitle":       toHubL(pg.Title),
 		"slug":            normSlug(pg.Slug),
 		"metaDescription": pg.MetaDescription,
 		"templatePath":    t.cfg.PageTemplatePath,
@@ -235,6 +235,7 @@ func (t *Target) assessPage(ctx context.Context, obj sandbox.Object, a *sandbox.
 	if pg == nil {
 		return wrongKind(obj)
 	}
+	a.Problems = append(a.Problems, unrenderable("visitors", map[string]string{"title": pg.Title, "html": firstNonEmpty(pg.Body, strings.TrimSpace(content.BodyOf(pg.HTML)))})...)
 	if normSlug(pg.Slug) == "" {
 		a.Problems = append(a.Problems, "HubSpot landing pages need a slug")
 		return nil

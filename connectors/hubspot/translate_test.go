@@ -3,6 +3,7 @@ package hubspot
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/liquid/liquidtest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -130,23 +133,75 @@ func manyAnyGroups(n int) []sandbox.Group {
 }
 
 func TestToHubL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`Hi {{ contact.firstname | default: "there" }}!`, `Hi {{ contact.firstname|default("there") }}!`},
-		{`Hi {{contact.firstname|default:"there"}}`, `Hi {{ contact.firstname|default("there") }}`},
-		{`{{ contact.company }}`, `{{ contact.company }}`},
-		{`<a title="{{ contact.firstname | default: &quot;you&#39;re&quot; }}">`, `<a title="{{ contact.firstname|default('you&#39;re') }}">`},
-		{`<a title="{{ contact.firstname | default: &quot;it's&quot; }}">`, `<a title="{{ contact.firstname|default('it\'s') }}">`},
-		{`<a href="{{ unsubscribe_url }}">`, `<a href="{{ unsubscribe_link_all }}">`},
-		{`{{ contact.firstname | default: "" }}`, `{{ contact.firstname|default("") }}`},
-		{`{% if contact.vip %}VIP{% endif %}`, `{% if contact.vip %}VIP{% endif %}`},
+	tests := []struct{ in, want, problem string }{
+		{`Hi {{ contact.firstname | default: "there" }}!`, `Hi {{ contact.firstname|default("there") }}!`, ""},
+		{`Hi {{contact.firstname|default:"there"}}`, `Hi {{ contact.firstname|default("there") }}`, ""},
+		{`Hi {{ contact.firstname | default: 'you' }}`, `Hi {{ contact.firstname|default('you') }}`, ""},
+		{`{{ contact.company }}`, `{{ contact.company }}`, ""},
+		{`<a title="{{ contact.firstname | default: &quot;you&#39;re&quot; }}">`, `<a title="{{ contact.firstname|default('you&#39;re') }}">`, ""},
+		{`<a title="{{ contact.firstname | default: &quot;it's&quot; }}">`, `<a title="{{ contact.firstname|default('it\'s') }}">`, ""},
+		{`<a href="{{ unsubscribe_url }}">`, `<a href="{{ unsubscribe_link_all }}">`, ""},
+		{`{{ contact.firstname | default: "" }}`, `{{ contact.firstname|default("") }}`, ""},
+		// Conditions, as HubL writes them (developers.hubspot.com, HubL if
+		// statements and operators): elif, "in" for contains, text
+		// compared lower-cased as lastmile's preview compares it.
+		{`{% if contact.vip %}VIP{% endif %}`, `{% if contact.vip %}VIP{% endif %}`, ""},
+		{`{% if contact.plan == "Pro" %}P{% elsif contact.plan != 'free' %}F{% else %}-{% endif %}`,
+			`{% if contact.plan|lower == "pro" %}P{% elif contact.plan|lower != 'free' %}F{% else %}-{% endif %}`, ""},
+		{`{% if contact.city contains "Port" %}x{% endif %}`, `{% if "port" in contact.city|lower %}x{% endif %}`, ""},
+		{`{% if contact.seats > 10 %}big{% elsif contact.seats < 3 %}small{% endif %}`, `{% if contact.seats > 10 %}big{% elif contact.seats < 3 %}small{% endif %}`, ""},
+		{`{% if contact.tier > "b" %}x{% endif %}`, `{% if contact.tier|lower > "b" %}x{% endif %}`, ""},
+		{`{% if contact.vip == true %}x{% endif %}`, `{% if contact.vip|lower == 'true' %}x{% endif %}`, ""},
+		{`<a href="/{% if contact.plan == &quot;it's&quot; %}p{% endif %}">`, `<a href="/{% if contact.plan|lower == 'it\'s' %}p{% endif %}">`, ""},
+		{`{% if contact.vip %}{% if contact.plan == "pro" %}x{% endif %}{% endif %}`, `{% if contact.vip %}{% if contact.plan|lower == "pro" %}x{% endif %}{% endif %}`, ""},
+		// HubL of HubSpot's own in {{ }} passes as it stands.
+		{`{{ personalization_token('contact.firstname', 'there') }} {{ contact.firstname|upper }}`, `{{ personalization_token('contact.firstname', 'there') }} {{ contact.firstname|upper }}`, ""},
+		// A {% %} outside the language is a problem naming hubspot, and
+		// the text is left as written.
+		{`{% for p in products %}{{ p.name }}{% endfor %}`, `{% for p in products %}{{ p.name }}{% endfor %}`, "hubspot cannot render {% for p in products %} in html"},
+		{`{% assign x = 1 %}{{ contact.a }}`, `{% assign x = 1 %}{{ contact.a }}`, "{% assign %} is not rendered"},
+		{`{% if contact.a and contact.b %}x{% endif %}`, `{% if contact.a and contact.b %}x{% endif %}`, "a condition tests one contact property"},
+		{`{% if contact.a %}x{% elif contact.b %}y{% endif %}`, `{% if contact.a %}x{% elif contact.b %}y{% endif %}`, "{% elif %} is not rendered"},
+		{`{% if contact.first-name %}x{% endif %}`, `{% if contact.first-name %}x{% endif %}`, "letters, digits and _"},
+		{`{% if contact.a %}x`, `{% if contact.a %}x`, "without its {% endif %}"},
 	}
 	for _, tt := range tests {
 		if got := toHubL(tt.in); got != tt.want {
 			t.Errorf("toHubL(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
+		got := strings.Join(unrenderable("recipients", map[string]string{"html": tt.in}), " | ")
+		if tt.problem == "" && got != "" || !strings.Contains(got, tt.problem) {
+			t.Errorf("%s: problems %q, want one with %q", tt.in, got, tt.problem)
+		}
 	}
-	if ft := foreignTokens(`{{ contact.a }} {{ campaign.name }} {{ unsubscribe_url }} {% if x %}`); len(ft) != 2 {
+	if ft := foreignTokens(`{{ contact.a }} {{ campaign.name }} {{ unsubscribe_url }} {% if x %} {{ contact.a|upper }}`); !slices.Equal(ft, []string{"{{ campaign.name }}", "{{ contact.a|upper }}"}) {
 		t.Errorf("foreign tokens = %q", ft)
+	}
+}
+
+// TestCheckAgreesWithTranslation: the governance check has no
+// target-cannot-render error for a text exactly when the translation
+// reports no problem with it, so what a human approves is what promotion
+// can send.
+func TestCheckAgreesWithTranslation(t *testing.T) {
+	policy, err := governance.Parse("p.yaml", []byte("rules: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range liquidtest.Corpus {
+		rep := policy.Check([]governance.Document{{ArtifactID: "eml_1", Channel: "email", Platform: Platform, Fields: []governance.Field{{Name: "html", HTML: true, Value: in}}}})
+		var errs []string
+		for _, f := range rep.Findings {
+			if f.Rule == "lastmile.target-cannot-render" {
+				errs = append(errs, f.Message)
+				if !strings.HasPrefix(f.Message, "hubspot cannot render") {
+					t.Errorf("%s: message %q does not name hubspot", in, f.Message)
+				}
+			}
+		}
+		if problems := unrenderable("recipients", map[string]string{"html": in}); (len(errs) == 0) != (len(problems) == 0) {
+			t.Errorf("%s: check %q, translation %q", in, errs, problems)
+		}
 	}
 }
 

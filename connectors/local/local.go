@@ -782,7 +782,8 @@ func (t *Target) sitePage(rec livePage) string {
 }
 
 // unrenderable lists what in an email or page local would show its
-// recipients literally: constructs outside lastmile's Liquid subset.
+// recipients literally: constructs outside lastmile's personalization
+// language, the list the governance check reports for local.
 func unrenderable(obj sandbox.Object) []string {
 	var fields map[string]string
 	switch {
@@ -793,7 +794,7 @@ func unrenderable(obj sandbox.Object) []string {
 	}
 	var out []string
 	for _, name := range slices.Sorted(maps.Keys(fields)) {
-		for _, u := range liquid.Unsupported(fields[name]) {
+		for _, u := range liquid.Unrenderable("local", fields[name]) {
 			out = append(out, fmt.Sprintf("local cannot render %s in %s: %s; recipients would see it as written", termsafe.Text(u.Text, 60), name, u.Why))
 		}
 	}

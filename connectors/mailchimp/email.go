@@ -115,26 +115,26 @@ func (t *Target) buildEmail(obj sandbox.Object, audience *segmentOpts) builtEmai
 	e := obj.Email
 	var b builtEmail
 	assumed := map[string]string{}
-	tx := func(s string) string {
-		tr := t.translate(s)
+	tx := func(field, s string) string {
+		tr := t.translate(field, s)
 		b.problems = append(b.problems, tr.problems...)
 		for k, v := range tr.assumed {
 			assumed[k] = v
 		}
 		return tr.out
 	}
-	html := t.translate(e.HTML)
+	html := t.translate("html", e.HTML)
 	b.problems = append(b.problems, html.problems...)
 	for k, v := range html.assumed {
 		assumed[k] = v
 	}
-	text := tx(e.Text)
+	text := tx("text", e.Text)
 	b.campaign = campaignRequest{
 		Type:       "regular",
 		Recipients: recipients{ListID: t.cfg.ListID, SegmentOpts: audience},
 		Settings: campaignSettings{
-			SubjectLine: tx(e.Subject),
-			PreviewText: tx(e.PreviewText),
+			SubjectLine: tx("subject", e.Subject),
+			PreviewText: tx("preview_text", e.PreviewText),
 			Title:       markedName(e.Name, obj.Marker, 100),
 			FromName:    e.FromName,
 			ReplyTo:     replyTo(e),

@@ -6,27 +6,31 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/lastmile/lastmile/internal/termsafe"
+	"github.com/lastmile/lastmile/liquid"
 )
 
-// lastmile's canonical personalization syntax, translated to Mailchimp
-// merge tags:
+// lastmile's personalization language (package liquid), translated to
+// Mailchimp merge tags:
 //
 //	{{ contact.first_name }}                     → *|FNAME|*
 //	{{ contact.first_name | default: "there" }}  → *|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*
 //	{{ unsubscribe_url }}                        → *|UNSUB|*
-//	{{ view_in_browser_url }}                    → *|ARCHIVE|*
-//	{{ preferences_url }}                        → *|UPDATE_PROFILE|*
-//	{% if contact.vip %} … {% else %} … {% endif %} → *|IF:VIP|* … *|ELSE:|* … *|END:IF|*
+//	{% if contact.vip %}                         → *|IF:VIP|*
+//	{% if contact.plan == "pro" %}               → *|IF:PLAN=pro|*   (!=, >, < alike)
+//	{% elsif contact.seats > 10 %}               → *|ELSEIF:SEATS>10|*
+//	{% else %} / {% endif %}                     → *|ELSE:|* / *|END:IF|*
 //
-// Mailchimp's own *|TAGS|* pass through untouched.
+// Mailchimp cannot test contains; that and everything outside the language
+// is what liquid.Unrenderable("mailchimp", …) lists, the same list the
+// governance check reports. Besides the language, the links Mailchimp
+// fills itself have tokens: {{ view_in_browser_url }} → *|ARCHIVE|*,
+// {{ preferences_url }} → *|UPDATE_PROFILE|*. Mailchimp's own *|TAGS|*
+// pass through untouched.
 
 var (
-	outputRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{\s*([^{}\r\n]*?)\s*\}\}`) })
-	contactRE = sync.OnceValue(func() *regexp.Regexp {
-		return regexp.MustCompile(`^contact\.([A-Za-z][A-Za-z0-9_]*)\s*(?:\|\s*default\s*:\s*(?:"([^"]*)"|'([^']*)'|&quot;(.*?)&quot;|&#34;(.*?)&#34;|&#39;(.*?)&#39;))?$`)
-	})
-	tagRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{%-?\s*([^{}\r\n]*?)\s*-?%\}`) })
-	ifRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(if|unless)\s+contact\.([A-Za-z][A-Za-z0-9_]*)$`) })
+	outputRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{\s*([^{}\r\n]*?)\s*\}\}`) })
 	nonTagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Z0-9_]`) })
 )
 
@@ -73,66 +77,55 @@ type translation struct {
 	unsub    bool              // holds *|UNSUB|*
 }
 
-// translate rewrites lastmile tokens in s into Mailchimp merge tags.
-func (t *Target) translate(s string) translation {
+// conditionOps are lastmile's comparisons as Mailchimp writes them.
+var conditionOps = map[string]string{"": "", "==": "=", "!=": "!=", ">": ">", "<": "<"}
+
+// translate rewrites lastmile tokens in the field's text s into Mailchimp
+// merge tags.
+func (t *Target) translate(field, s string) translation {
 	tr := translation{assumed: map[string]string{}}
-	var ifStack []string
-	s = tagRE().ReplaceAllStringFunc(s, func(m string) string {
-		body := strings.TrimSpace(tagRE().FindStringSubmatch(m)[1])
-		switch {
-		case body == "else":
+	tag := func(prop string) string {
+		tag, assumed := t.mergeTag(prop)
+		if assumed {
+			tr.assumed[prop] = tag
+		}
+		return tag
+	}
+	out, bad := liquid.Translate(Platform, s, func(n liquid.Node) string {
+		switch n.Kind {
+		case "output":
+			if n.Prop == "" {
+				return "*|UNSUB|*"
+			}
+			tg := tag(n.Prop)
+			if n.Value == "" { // default: "" is the same as none
+				return "*|" + tg + "|*"
+			}
+			return "*|IF:" + tg + "|**|" + tg + "|**|ELSE:|*" + n.Value + "*|END:IF|*"
+		case "if":
+			return "*|IF:" + tag(n.Prop) + conditionOps[n.Op] + n.Value + "|*"
+		case "elsif":
+			return "*|ELSEIF:" + tag(n.Prop) + conditionOps[n.Op] + n.Value + "|*"
+		case "else":
 			return "*|ELSE:|*"
-		case body == "endif" || body == "endunless":
-			if len(ifStack) > 0 {
-				ifStack = ifStack[:len(ifStack)-1]
-			}
-			return "*|END:IF|*"
 		}
-		if sm := ifRE().FindStringSubmatch(body); sm != nil {
-			tag, assumed := t.mergeTag(sm[2])
-			if assumed {
-				tr.assumed[sm[2]] = tag
-			}
-			ifStack = append(ifStack, sm[1])
-			if sm[1] == "unless" {
-				return "*|IFNOT:" + tag + "|*"
-			}
-			return "*|IF:" + tag + "|*"
-		}
-		tr.problems = append(tr.problems, fmt.Sprintf("the tag %s has no Mailchimp equivalent (supported: {%% if contact.x %%}, {%% unless contact.x %%}, {%% else %%}, {%% endif %%}); rewrite it", m))
-		return m
+		return "*|END:IF|*"
 	})
-	s = outputRE().ReplaceAllStringFunc(s, func(m string) string {
+	for _, u := range bad {
+		tr.problems = append(tr.problems, fmt.Sprintf("%s cannot render %s in %s: %s; recipients would see it as written", Platform, termsafe.Text(u.Text, 60), field, u.Why))
+	}
+	out = outputRE().ReplaceAllStringFunc(out, func(m string) string {
 		body := strings.TrimSpace(outputRE().FindStringSubmatch(m)[1])
 		if rep, ok := specialTokens[body]; ok {
 			return rep
 		}
-		sm := contactRE().FindStringSubmatch(body)
-		if sm == nil {
-			tr.problems = append(tr.problems, fmt.Sprintf("the token %s has no Mailchimp equivalent (supported: {{ contact.<property> | default: \"…\" }}, {{ unsubscribe_url }}, {{ view_in_browser_url }}, {{ preferences_url }}); rewrite it", m))
-			return m
+		if !strings.Contains(body, "contact.") && !strings.Contains(body, "unsubscribe_url") { // else liquid listed it
+			tr.problems = append(tr.problems, fmt.Sprintf("the token %s in %s has no Mailchimp equivalent (supported: %s, {{ view_in_browser_url }}, {{ preferences_url }}); rewrite it", termsafe.Text(m, 60), field, liquid.Renders(Platform)))
 		}
-		tag, assumed := t.mergeTag(sm[1])
-		if assumed {
-			tr.assumed[sm[1]] = tag
-		}
-		fallback, hasDefault := "", false
-		for _, g := range sm[2:] {
-			if g != "" {
-				fallback, hasDefault = g, true
-			}
-		}
-		if !hasDefault && strings.Contains(body, "|") {
-			// default: "" — an empty fallback is the same as none.
-			hasDefault = false
-		}
-		if !hasDefault {
-			return "*|" + tag + "|*"
-		}
-		return "*|IF:" + tag + "|**|" + tag + "|**|ELSE:|*" + fallback + "*|END:IF|*"
+		return m
 	})
-	tr.out = s
-	tr.unsub = strings.Contains(s, "*|UNSUB|*")
+	tr.out = out
+	tr.unsub = strings.Contains(out, "*|UNSUB|*")
 	return tr
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/liquid/liquidtest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -13,35 +15,77 @@ func TestTranslateTokens(t *testing.T) {
 	tg := &Target{merge: map[string]string{"company": "CNAME"}}
 	tests := []struct {
 		in, want string
-		problems int
+		problem  string // a problem with this text; "" for none
 		assumed  string
 		unsub    bool
 	}{
-		{`Hi {{ contact.first_name }}!`, `Hi *|FNAME|*!`, 0, "", false},
-		{`Hi {{contact.firstname|default:"there"}}`, `Hi *|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*`, 0, "", false},
-		{`Hi {{ contact.first_name | default: 'friend' }}`, `Hi *|IF:FNAME|**|FNAME|**|ELSE:|*friend*|END:IF|*`, 0, "", false},
-		{`<a href="{{ unsubscribe_url }}">Unsubscribe</a>`, `<a href="*|UNSUB|*">Unsubscribe</a>`, 0, "", true},
-		{`{{ view_in_browser_url }} {{ preferences_url }}`, `*|ARCHIVE|* *|UPDATE_PROFILE|*`, 0, "", false},
-		{`{{ contact.company }} at {{ contact.plan_tier_level }}`, `*|CNAME|* at *|PLAN_TIER_|*`, 0, "plan_tier_level", false},
-		{`{% if contact.vip %}VIP{% else %}hi{% endif %}`, `*|IF:VIP|*VIP*|ELSE:|*hi*|END:IF|*`, 0, "vip", false},
-		{`{% unless contact.last_name %}x{% endunless %}`, `*|IFNOT:LNAME|*x*|END:IF|*`, 0, "", false},
-		{`already *|FNAME|* and *|UNSUB|*`, `already *|FNAME|* and *|UNSUB|*`, 0, "", true},
-		{`{{ site_url }}`, `{{ site_url }}`, 1, "", false},
-		{`{% for x in y %}`, `{% for x in y %}`, 1, "", false},
+		{`Hi {{ contact.first_name }}!`, `Hi *|FNAME|*!`, "", "", false},
+		{`Hi {{contact.firstname|default:"there"}}`, `Hi *|IF:FNAME|**|FNAME|**|ELSE:|*there*|END:IF|*`, "", "", false},
+		{`Hi {{ contact.first_name | default: 'friend' }}`, `Hi *|IF:FNAME|**|FNAME|**|ELSE:|*friend*|END:IF|*`, "", "", false},
+		{`Hi {{ contact.first_name | default: "" }}`, `Hi *|FNAME|*`, "", "", false},
+		{`<a title="{{ contact.first_name | default: &quot;you&quot; }}">`, `<a title="*|IF:FNAME|**|FNAME|**|ELSE:|*you*|END:IF|*">`, "", "", false},
+		{`<a href="{{ unsubscribe_url }}">Unsubscribe</a>`, `<a href="*|UNSUB|*">Unsubscribe</a>`, "", "", true},
+		{`{{ view_in_browser_url }} {{ preferences_url }}`, `*|ARCHIVE|* *|UPDATE_PROFILE|*`, "", "", false},
+		{`{{ contact.company }} at {{ contact.plan_tier_level }}`, `*|CNAME|* at *|PLAN_TIER_|*`, "", "plan_tier_level", false},
+		// Conditions, as Mailchimp's conditional merge tags write them.
+		{`{% if contact.vip %}VIP{% else %}hi{% endif %}`, `*|IF:VIP|*VIP*|ELSE:|*hi*|END:IF|*`, "", "vip", false},
+		{`{% if contact.plan == "pro" %}P{% endif %}`, `*|IF:PLAN=pro|*P*|END:IF|*`, "", "plan", false},
+		{`{% if contact.plan != 'pro' %}P{% endif %}`, `*|IF:PLAN!=pro|*P*|END:IF|*`, "", "", false},
+		{`{% if contact.seats > 10 %}big{% elsif contact.seats < 3 %}small{% elsif contact.first_name %}{{ contact.first_name }}{% else %}mid{% endif %}`,
+			`*|IF:SEATS>10|*big*|ELSEIF:SEATS<3|*small*|ELSEIF:FNAME|**|FNAME|**|ELSE:|*mid*|END:IF|*`, "", "seats", false},
+		{`{% if contact.vip == true %}{% if contact.plan == "team plan" %}x{% endif %}{% endif %}`, `*|IF:VIP=true|**|IF:PLAN=team plan|*x*|END:IF|**|END:IF|*`, "", "", false},
+		{`already *|FNAME|* and *|UNSUB|*`, `already *|FNAME|* and *|UNSUB|*`, "", "", true},
+		// What Mailchimp cannot render is left as written, with a problem
+		// naming mailchimp.
+		{`{{ site_url }}`, `{{ site_url }}`, "has no Mailchimp equivalent", "", false},
+		{`{% for x in y %}{% endfor %}`, `{% for x in y %}{% endfor %}`, "mailchimp cannot render {% for x in y %} in html", "", false},
+		{`{% if contact.city contains "port" %}x{% endif %}`, `{% if contact.city contains "port" %}x{% endif %}`, "cannot test contains", "", false},
+		{`{% unless contact.last_name %}x{% endunless %}`, `{% unless contact.last_name %}x{% endunless %}`, "{% unless %} is not rendered", "", false},
+		{`{% assign x = 1 %}`, `{% assign x = 1 %}`, "{% assign %} is not rendered", "", false},
+		{`{{ contact.first_name | upcase }}`, `{{ contact.first_name | upcase }}`, "mailchimp cannot render {{ contact.first_name | upcase }}", "", false},
+		{`{% if contact.plan == "a|*b" %}x{% endif %}`, `{% if contact.plan == "a|*b" %}x{% endif %}`, "cannot hold | or *", "", false},
+		{`{% if contact.vip %}x`, `{% if contact.vip %}x`, "without its {% endif %}", "", false},
 	}
 	for _, tc := range tests {
-		tr := tg.translate(tc.in)
+		tr := tg.translate("html", tc.in)
 		if tr.out != tc.want {
 			t.Errorf("%s\n got %s\nwant %s", tc.in, tr.out, tc.want)
 		}
-		if len(tr.problems) != tc.problems {
-			t.Errorf("%s: problems %q", tc.in, tr.problems)
+		if got := strings.Join(tr.problems, " | "); tc.problem == "" && got != "" || !strings.Contains(got, tc.problem) || tc.problem != "" && len(tr.problems) == 0 {
+			t.Errorf("%s: problems %q, want one with %q", tc.in, tr.problems, tc.problem)
 		}
 		if tc.assumed != "" && tr.assumed[tc.assumed] == "" {
 			t.Errorf("%s: %s not reported as assumed (%v)", tc.in, tc.assumed, tr.assumed)
 		}
 		if tr.unsub != tc.unsub {
 			t.Errorf("%s: unsub %v", tc.in, tr.unsub)
+		}
+	}
+}
+
+// TestCheckAgreesWithTranslation: the governance check has no
+// target-cannot-render error for a text exactly when the translation
+// reports no problem with it, so what a human approves is what promotion
+// can send.
+func TestCheckAgreesWithTranslation(t *testing.T) {
+	policy, err := governance.Parse("p.yaml", []byte("rules: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &Target{merge: map[string]string{}}
+	for _, in := range liquidtest.Corpus {
+		rep := policy.Check([]governance.Document{{ArtifactID: "eml_1", Channel: "email", Platform: Platform, Fields: []governance.Field{{Name: "html", HTML: true, Value: in}}}})
+		var errs []string
+		for _, f := range rep.Findings {
+			if f.Rule == "lastmile.target-cannot-render" {
+				errs = append(errs, f.Message)
+				if !strings.HasPrefix(f.Message, "mailchimp cannot render") {
+					t.Errorf("%s: message %q does not name mailchimp", in, f.Message)
+				}
+			}
+		}
+		if tr := tg.translate("html", in); (len(errs) == 0) != (len(tr.problems) == 0) {
+			t.Errorf("%s: check %q, translation %q", in, errs, tr.problems)
 		}
 	}
 }

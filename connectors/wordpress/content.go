@@ -9,6 +9,8 @@ import (
 
 	nethtml "golang.org/x/net/html"
 
+	"github.com/lastmile/lastmile/internal/termsafe"
+	"github.com/lastmile/lastmile/liquid"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/sandbox/content"
 )
@@ -49,14 +51,16 @@ var validMarker = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompi
 // leave out or change.
 type pageContent struct {
 	Raw        string
-	Forms      int // forms found that needed an action
-	FormsWired int // of those, pointed at form_action
-	Tokens     int // personalization tokens replaced by their fallback
+	Forms      int      // forms found that needed an action
+	FormsWired int      // of those, pointed at form_action
+	Tokens     int      // personalization tokens, filled with their fallback
+	Conditions int      // {% if %}s, decided for a visitor nobody knows
+	Problems   []string // what WordPress cannot render (left as written)
 }
 
 // buildContent renders the stored content of a page: its body, with forms
-// wired to formAction (or left out), personalization tokens replaced by
-// their fallbacks (WordPress pages are the same for every visitor), wrapped
+// wired to formAction (or left out), personalization filled as for an
+// anonymous visitor (WordPress pages are the same for every visitor), wrapped
 // in a Custom HTML block with the marker.
 func buildContent(p *sandbox.Page, marker, formAction string) pageContent {
 	body := p.Body
@@ -73,7 +77,10 @@ func buildContent(p *sandbox.Page, marker, formAction string) pageContent {
 			pc.FormsWired = 1
 		}
 	}
-	body, pc.Tokens = replaceTokens(body)
+	pc.Tokens, pc.Conditions, pc.Problems = personalization("html", body)
+	if len(pc.Problems) == 0 { // never half filled: the plan fails on them
+		body = anonymous(body)
+	}
 	// A block delimiter inside the body would end the Custom HTML block early.
 	body = strings.ReplaceAll(body, "<!-- wp:", "<!-- lm-wp:")
 	body = strings.ReplaceAll(body, "<!-- /wp:", "<!-- /lm-wp:")
@@ -180,23 +187,31 @@ func formTag(attrs []nethtml.Attribute, action string) string {
 	return b.String()
 }
 
-// contactToken matches lastmile's canonical personalization token,
-// {{ contact.<property> | default: "<fallback>" }} (the default is optional).
-var contactToken = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\{\{\s*contact\.[A-Za-z0-9_.]+\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}`)
-})
+// anonymous fills lastmile's personalization language (package liquid)
+// for a visitor of whom nothing is known, as local's site and the review
+// page show a page: tokens take their default, and each {% if %} on a
+// contact property decides as for an empty one (usually its {% else %}).
+// WordPress itself renders none of it.
+func anonymous(s string) string { return liquid.Render(s, nil, "", true) }
 
-// replaceTokens replaces personalization tokens by their fallback: a
-// WordPress page is the same for every visitor.
-func replaceTokens(s string) (string, int) {
-	n := 0
-	out := contactToken().ReplaceAllStringFunc(s, func(tok string) string {
-		n++
-		m := contactToken().FindStringSubmatch(tok)
-		// The fallback was kept byte-identical by the renderer: escape it now.
-		return html.EscapeString(html.UnescapeString(m[1]))
+// personalization counts the tokens and conditions anonymous fills in a
+// field's text s, and lists as plan problems what it cannot fill: the
+// constructs liquid.Unrenderable("wordpress", …) lists, the same list the
+// governance check reports.
+func personalization(field, s string) (tokens, conditions int, problems []string) {
+	_, bad := liquid.Translate(Platform, s, func(n liquid.Node) string {
+		switch n.Kind {
+		case "output":
+			tokens++
+		case "if":
+			conditions++
+		}
+		return ""
 	})
-	return out, n
+	for _, u := range bad {
+		problems = append(problems, fmt.Sprintf("%s cannot render %s in %s: %s; every visitor would see it as written", Platform, termsafe.Text(u.Text, 60), field, u.Why))
+	}
+	return tokens, conditions, problems
 }
 
 // Slugs.

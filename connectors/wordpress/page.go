@@ -161,8 +161,17 @@ func (t *Target) assessPage(ctx context.Context, obj sandbox.Object) (sandbox.As
 	case pc.FormsWired > 0:
 		a.Notes = append(a.Notes, fmt.Sprintf("the form posts to %s (form_action in the target config): WordPress itself stores no submissions", t.cfg.FormAction))
 	}
+	_, _, titleProblems := personalization("title", p.Title)
+	a.Problems = append(append(a.Problems, titleProblems...), pc.Problems...)
+	var filled []string
 	if pc.Tokens > 0 {
-		a.Notes = append(a.Notes, fmt.Sprintf("WordPress pages are the same for every visitor: %d personalization token(s) show their fallback text", pc.Tokens))
+		filled = append(filled, fmt.Sprintf("%d personalization token(s) show their fallback text", pc.Tokens))
+	}
+	if pc.Conditions > 0 {
+		filled = append(filled, fmt.Sprintf("%d condition(s) are decided for a visitor with no contact properties, as the review page shows", pc.Conditions))
+	}
+	if len(filled) > 0 {
+		a.Notes = append(a.Notes, "WordPress pages are the same for every visitor: "+strings.Join(filled, ", and "))
 	}
 	if note := t.filteredNote(ctx, pc.Raw); note != "" {
 		a.Notes = append(a.Notes, note)
@@ -267,7 +276,7 @@ func (t *Target) putPage(ctx context.Context, op string, obj sandbox.Object, liv
 	if !validMarker().MatchString(obj.Marker) || strings.Contains(obj.Marker, "--") {
 		return sandbox.LiveState{}, failf(op, nil, "the marker %q cannot be stored in an HTML comment", obj.Marker)
 	}
-	title, _ := replaceTokens(p.Title)
+	title := anonymous(p.Title)
 	body := map[string]any{
 		"title":   title,
 		"content": buildContent(p, obj.Marker, t.cfg.FormAction).Raw,
