@@ -7,6 +7,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/lastmile/lastmile/outcomes"
 )
 
 // The Target port: what a platform connector implements so that staged
@@ -234,6 +236,29 @@ type TickReport struct {
 type MetricsRequest struct {
 	Items []MetricsItem
 	Since time.Time // zero: all time
+}
+
+// OutcomeReader is implemented by targets that report what contacts did
+// beyond the counters of Metrics: each open, click and submission, and
+// replies, meetings, deals and purchases, as events. lastmile keeps them
+// (once each, by ID) and attributes the conversions to campaigns.
+type OutcomeReader interface {
+	// Outcomes returns the events after req.Cursor (empty: from the
+	// start, as far back as the platform keeps them) and the cursor to
+	// pass next time. It stays within the platform's rate limits; a
+	// partial read returns what it has with its cursor and the error.
+	Outcomes(ctx context.Context, req OutcomesRequest) (events []outcomes.Event, next string, err error)
+}
+
+// OutcomesRequest says what an Outcomes read is about.
+type OutcomesRequest struct {
+	Cursor string
+	// Items are the live objects lastmile made on the target.
+	Items []MetricsItem
+	// Contacts are the addresses lastmile's campaigns reached there, for
+	// platforms whose conversions are found through the contact (HubSpot
+	// deals associated with them).
+	Contacts []string
 }
 
 // MetricsItem is one live object to read metrics for.
