@@ -65,6 +65,9 @@ type Event struct {
 	URL string `json:"url,omitempty"`
 	// Value is a deal's amount or a purchase's revenue.
 	Value *Money `json:"value,omitempty"`
+	// Problem says what in the source could not be read (an amount that is
+	// not a number): the event is kept, without what was unreadable.
+	Problem string `json:"problem,omitempty"`
 }
 
 // Money is an amount in a currency's minor units (cents for USD, yen for

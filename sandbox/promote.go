@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -426,7 +427,7 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*st
 			started[i] = true
 			running++
 			st := p.Steps[i]
-			obj := s.object(c, arts[st.ArtifactID], revs[st.ArtifactID], segs, maps(refs))
+			obj := s.object(c, arts[st.ArtifactID], revs[st.ArtifactID], segs, maps.Clone(refs)) // refs is never nil
 			obj.Recipients = approved[st.N]
 			base := liveOf[st.ArtifactID]
 			go func() {
@@ -470,14 +471,6 @@ func ready(deps []int, finished []bool) bool {
 		}
 	}
 	return true
-}
-
-func maps(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // step performs one step: intent, the call, result. A step whose intent is

@@ -90,6 +90,32 @@ func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
 			return jsonContents(req.Params.URI, v)
 		})
 
+	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://artifacts/{id}/metrics{?limit}", "Metrics history",
+		mcp.WithTemplateDescription("Every metrics snapshot fetch_metrics kept for a live email, page or workflow, oldest first: its figures over time; ?limit=N for the first N (default 1000)."),
+		mcp.WithTemplateMIMEType("application/json")),
+		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			limit := 1000
+			if v := templateArg(req, "limit"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 10000 {
+					return nil, fmt.Errorf("limit %q is not a number from 1 to 10000", v)
+				}
+				limit = n
+			}
+			id := templateArg(req, "id")
+			if _, err := sb.GetArtifact(ctx, id, 0); err != nil {
+				return nil, err
+			}
+			hist, err := sb.MetricsHistory(ctx, id, limit)
+			if err != nil {
+				return nil, err
+			}
+			if hist == nil {
+				hist = []sandbox.ArtifactMetrics{}
+			}
+			return jsonContents(req.Params.URI, map[string]any{"artifact_id": id, "snapshots": hist})
+		})
+
 	s.AddPrompt(mcp.NewPrompt("build_campaign",
 		mcp.WithPromptDescription("Walk through building a campaign with lastmile, from brief to approved promotion."),
 		mcp.WithArgument("brief", mcp.RequiredArgument(), mcp.ArgumentDescription("What the campaign is for, for whom, and when."))),

@@ -17,18 +17,23 @@ type clockFlags struct {
 	start string
 	rate  float64
 	every time.Duration
+	sync  time.Duration
 }
 
 func (f *clockFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.start, "clock-start", "", "run a simulated clock from `TIME` (RFC 3339), for rehearsals: scheduled sends and workflow waits follow it")
 	cmd.Flags().Float64Var(&f.rate, "clock-rate", 1, "how many simulated seconds pass each second (with --clock-start), e.g. 3600")
 	cmd.Flags().DurationVar(&f.every, "tick", 30*time.Second, "how often the clock does due work (scheduled sends, workflow steps)")
+	cmd.Flags().DurationVar(&f.sync, "sync", 15*time.Minute, "how often outcomes (engagement, deals, purchases) are read from the targets; 0 turns it off")
 }
 
 // now is the clock the flags ask for; nil for the wall clock.
 func (f *clockFlags) now() (func() time.Time, error) {
 	if f.every <= 0 {
 		return nil, usagef("--tick must be positive")
+	}
+	if f.sync < 0 || (f.sync > 0 && f.sync < time.Minute) {
+		return nil, usagef("--sync must be at least 1m (platforms' rate limits), or 0 for off")
 	}
 	if f.start == "" {
 		if f.rate != 1 {
@@ -66,7 +71,7 @@ func runCommand(e *env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			return runClock(cmd.Context(), e, a, now, cf.every)
+			return runClock(cmd.Context(), e, a, now, cf)
 		},
 	}
 	c.register(cmd, dataDirHelp)
@@ -75,7 +80,9 @@ func runCommand(e *env) *cobra.Command {
 }
 
 // runClock ticks the app's targets until ctx ends.
-func runClock(ctx context.Context, e *env, a *app, now func() time.Time, every time.Duration) error {
+func runClock(ctx context.Context, e *env, a *app, now func() time.Time, cf clockFlags) error {
+	every := cf.every
+	go syncOutcomes(ctx, a, cf.sync)
 	if now == nil {
 		now = time.Now
 	}
@@ -86,4 +93,32 @@ func runClock(ctx context.Context, e *env, a *app, now func() time.Time, every t
 	fmt.Fprintf(e.stderr, "lastmile: clock running at %s, every %s\n", now().Format(time.RFC3339), every)
 	clock.Run(ctx, tickers, now, every, a.log)
 	return nil
+}
+
+// syncOutcomes reads the targets' outcomes every interval (of wall time:
+// the platforms' rate limits are), until ctx ends; fetch_metrics and
+// lastmile report read them on demand besides. A zero interval does
+// nothing.
+func syncOutcomes(ctx context.Context, a *app, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		reps, err := a.sb.SyncOutcomes(ctx)
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("outcomes sync failed", "err", err)
+		}
+		for _, r := range reps {
+			if r.New > 0 || len(r.Unknown) > 0 {
+				a.log.Info("outcomes synced", "target", r.Target, "new", r.New, "unknown_types", len(r.Unknown), "problems", r.Problems)
+			}
+		}
+	}
 }

@@ -91,6 +91,10 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 		}
 		go clock.Run(ctx, tickers, clockNow, cf.every, a.log)
 	}
+	// Outcomes are read from every target that reports them, local or not.
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer stopSync()
+	go syncOutcomes(syncCtx, a, cf.sync)
 	if siteAddr != "" {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()

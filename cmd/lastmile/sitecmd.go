@@ -40,7 +40,7 @@ func siteCommand(e *env) *cobra.Command {
 			defer a.Close()
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
-			go runClock(ctx, e, a, now, cf.every)
+			go runClock(ctx, e, a, now, cf)
 			return serveSite(ctx, e, a, addr)
 		},
 	}

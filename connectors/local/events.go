@@ -16,20 +16,32 @@ import (
 	"time"
 
 	"github.com/lastmile/lastmile/internal/osfile"
+	"github.com/lastmile/lastmile/outcomes"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
 // Event is one line of events.jsonl.
 type Event struct {
-	Type     string    `json:"type"` // sent delivered open click bounce unsubscribe spam_report page_view form_submission manual_enrolment
-	Artifact string    `json:"artifact"`
+	Type     string    `json:"type"` // EventTypes; other types are kept and reported as they are
+	Artifact string    `json:"artifact,omitempty"`
 	Email    string    `json:"email,omitempty"`
 	URL      string    `json:"url,omitempty"`
 	At       time.Time `json:"at"`
+	// Amount is an opportunity's or a won deal's value, Revenue a
+	// purchase's, as decimals in Currency (ISO 4217).
+	Amount   Decimal `json:"amount,omitempty"`
+	Revenue  Decimal `json:"revenue,omitempty"`
+	Currency string  `json:"currency,omitempty"`
 }
 
-// EventTypes are the event types events.jsonl may hold.
-var EventTypes = []string{"sent", "delivered", "open", "click", "bounce", "unsubscribe", "spam_report", "page_view", "form_submission", "manual_enrolment"}
+// EventTypes are the event types lastmile gives meaning to in events.jsonl:
+// outcomes' known types and the clock's manual_enrolment.
+var EventTypes = append(slices.Clone(outcomes.Known), "manual_enrolment")
+
+// needsArtifact are the types that are about a live email or page; the
+// conversions (a reply, a deal, a purchase) may name none and are then
+// attributed by the contact's touches or the URL's UTM.
+var needsArtifact = []string{"sent", "delivered", "open", "click", "bounce", "spam_report", "page_view", "manual_enrolment"}
 
 // EventsFile is where the local target keeps events.
 func (t *Target) EventsFile() string { return t.path("events.jsonl") }
@@ -78,8 +90,11 @@ func (t *Target) AppendEvents(evs []Event) error {
 		if !slices.Contains(EventTypes, e.Type) {
 			return fmt.Errorf("local: unknown event type %q (known: %v)", e.Type, EventTypes)
 		}
-		if e.Artifact == "" {
-			return fmt.Errorf("local: event without artifact")
+		if e.Artifact == "" && slices.Contains(needsArtifact, e.Type) {
+			return fmt.Errorf("local: a %s event needs the artifact it is about", e.Type)
+		}
+		if _, err := e.value(); err != nil {
+			return fmt.Errorf("local: %s event: %w", e.Type, err)
 		}
 	}
 	return t.appendEvents(evs)
@@ -150,6 +165,10 @@ func (t *Target) Metrics(_ context.Context, req sandbox.MetricsRequest) ([]sandb
 			a.counts[sandbox.MetricPageViews]++
 		case "form_submission":
 			a.counts[sandbox.MetricFormSubmissions]++
+		case "manual_enrolment":
+		default:
+			// Kept and reported under its own name, never dropped.
+			a.counts[e.Type]++
 		}
 	})
 	if err != nil {

@@ -1,0 +1,76 @@
+package sandbox_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/outcomes"
+)
+
+// SyncOutcomes keeps every event local reports once: a second sync adds
+// only what arrived since, unknown types are kept and counted, and the
+// contacts a campaign touched are remembered for the targets that look
+// conversions up by contact.
+func TestSyncOutcomesKeepsEachEventOnce(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	welcome, _, _ := welcomeFlow(t, e)
+	if _, err := e.local.Tick(ctx, epoch); err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.sb.SyncOutcomes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 1 || first[0].Target != "local" || first[0].New == 0 || first[0].New != first[0].Read || first[0].Error != "" {
+		t.Fatalf("first sync: %+v", first)
+	}
+	sent := first[0].New
+	if err := e.local.AppendEvents([]local.Event{
+		{Type: "open", Artifact: welcome, Email: "ada@example.com", At: epoch.Add(time.Hour)},
+		{Type: "deal_won", Email: "ada@example.com", Amount: "1200.50", Currency: "USD", At: epoch.Add(48 * time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	appendLine(t, e.local.EventsFile(), `{"type":"webinar_attended","email":"ada@example.com","at":"2027-03-02T10:00:00Z"}`)
+	second, err := e.sb.SyncOutcomes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second[0].New != 3 || second[0].Read != 3 || second[0].Unknown["webinar_attended"] != 1 {
+		t.Fatalf("second sync: %+v", second)
+	}
+	if third, _ := e.sb.SyncOutcomes(ctx); third[0].New != 0 {
+		t.Fatalf("third sync: %+v", third)
+	}
+	var kept, deals int
+	var won outcomes.Money
+	if err := e.sb.Outcomes(ctx, func(target string, ev outcomes.Event) error {
+		kept++
+		if ev.Type == outcomes.DealWon {
+			deals++
+			won = *ev.Value
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if kept != sent+3 || deals != 1 || won != (outcomes.Money{Minor: 120050, Currency: "USD"}) {
+		t.Fatalf("kept %d (want %d), %d deals, won %v", kept, sent+3, deals, won)
+	}
+}
+
+func appendLine(t *testing.T, path, line string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(line + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
