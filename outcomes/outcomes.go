@@ -7,6 +7,7 @@
 package outcomes
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -114,6 +115,17 @@ func MoneyFromFloat(amount float64, cur string) (Money, error) {
 		return Money{}, fmt.Errorf("%v is not an amount", amount)
 	}
 	return Money{Minor: int64(v), Currency: unit.String()}, nil
+}
+
+// MarshalJSON writes the amount for people too: {"minor": 120000,
+// "currency": "USD", "amount": "1200.00"}.
+func (m Money) MarshalJSON() ([]byte, error) {
+	amount, _, _ := strings.Cut(m.String(), " ")
+	return json.Marshal(struct {
+		Minor    int64  `json:"minor"`
+		Currency string `json:"currency"`
+		Amount   string `json:"amount"`
+	}{m.Minor, m.Currency, amount})
 }
 
 // String writes the amount with its currency's decimals: "1200.00 USD".

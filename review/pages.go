@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/approvers"
 	"github.com/lastmile/lastmile/governance"
@@ -76,31 +75,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(inert(page.Bytes()))
-}
-
-// inert shows, escaped (\u202e), every character that would not print
-// visibly — bidi overrides and isolates, zero-width characters, controls —
-// anywhere in a rendered page. The templates hold none, so any there came
-// from what an agent wrote, which must not reorder or hide what the
-// approver reads. (Agent HTML is not in the page: its frames load it.)
-func inert(page []byte) []byte {
-	if utf8.Valid(page) && !bytes.ContainsFunc(page, unsafeRune) {
-		return page
-	}
-	var out bytes.Buffer
-	for _, line := range strings.SplitAfter(string(page), "\n") {
-		body, nl := strings.CutSuffix(line, "\n")
-		out.WriteString(strings.ReplaceAll(termsafe.Text(body, 0), `\t`, "\t"))
-		if nl {
-			out.WriteByte('\n')
-		}
-	}
-	return out.Bytes()
-}
-
-func unsafeRune(r rune) bool {
-	return r != '\n' && r != '\t' && termsafe.Unsafe(r) || r == utf8.RuneError
+	w.Write(termsafe.Page(page.Bytes()))
 }
 
 func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {

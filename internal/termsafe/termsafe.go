@@ -211,3 +211,27 @@ func incompleteTail(b []byte) int {
 	}
 	return 0
 }
+
+// Page shows, escaped (\u202e), every character that would not print
+// visibly — bidi overrides and isolates, zero-width characters, controls —
+// anywhere in a rendered page, keeping newlines and tabs. lastmile's
+// templates hold none, so any there came from what an agent wrote, which
+// must not reorder or hide what a person reads.
+func Page(page []byte) []byte {
+	if utf8.Valid(page) && !bytes.ContainsFunc(page, unsafeInPage) {
+		return page
+	}
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(page), "\n") {
+		body, nl := strings.CutSuffix(line, "\n")
+		out.WriteString(strings.ReplaceAll(Text(body, 0), `\t`, "\t"))
+		if nl {
+			out.WriteByte('\n')
+		}
+	}
+	return out.Bytes()
+}
+
+func unsafeInPage(r rune) bool {
+	return r != '\n' && r != '\t' && Unsafe(r) || r == utf8.RuneError
+}

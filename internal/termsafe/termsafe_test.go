@@ -108,3 +108,16 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// Page escapes what would reorder or hide text, anywhere in a page, and
+// keeps the page's own newlines and tabs.
+func TestPage(t *testing.T) {
+	clean := []byte("<p>\tHello</p>\n<p>World</p>\n")
+	if got := Page(clean); string(got) != string(clean) {
+		t.Errorf("a clean page changed: %q", got)
+	}
+	got := string(Page([]byte("<p>evil\u202egnp.exe</p>\n<p>zero\u200bwidth</p>")))
+	if strings.ContainsAny(got, "\u202e\u200b") || !strings.Contains(got, `\u202e`) || !strings.Contains(got, "\n<p>zero") {
+		t.Errorf("Page = %q", got)
+	}
+}
