@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lastmile/lastmile/outcomes"
 	"github.com/lastmile/lastmile/store"
 )
 
@@ -269,4 +270,28 @@ func (s *Sandbox) ListCampaigns(ctx context.Context, cursor string, limit int) (
 		return nil
 	})
 	return page, err
+}
+
+// SetCampaignCost records what a campaign cost (nil clears it), for the
+// report's return on it. A person says it (lastmile cost), not the agent:
+// the figure decides the ROI a team reports.
+func (s *Sandbox) SetCampaignCost(ctx context.Context, actor, id string, cost *outcomes.Money) (*Campaign, error) {
+	var out *Campaign
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		c, err := s.campaign(tx, id)
+		if err != nil {
+			return err
+		}
+		c.Cost = cost
+		if err := putJSON(tx, bCampaigns, c.ID, c); err != nil {
+			return err
+		}
+		out = c
+		detail := map[string]any{"cost": nil}
+		if cost != nil {
+			detail["cost"] = cost.String()
+		}
+		return s.audit(tx, AuditEntry{Actor: actor, Action: "set_cost", Object: c.ID, CampaignID: c.ID, Detail: detail})
+	})
+	return out, err
 }

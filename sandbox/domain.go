@@ -8,6 +8,7 @@ package sandbox
 import (
 	"time"
 
+	"github.com/lastmile/lastmile/outcomes"
 	"github.com/lastmile/lastmile/sandbox/content"
 )
 
@@ -43,6 +44,9 @@ type Campaign struct {
 	Target    string    `json:"target"` // configured target name
 	UTM       UTM       `json:"utm"`
 	CreatedAt time.Time `json:"created_at"`
+	// Cost is what the campaign cost, as a person said with lastmile cost,
+	// for the report's return on it.
+	Cost *outcomes.Money `json:"cost,omitempty"`
 }
 
 // Audience names the segments an email is sent to.

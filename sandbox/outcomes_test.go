@@ -8,6 +8,7 @@ import (
 
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/outcomes"
+	"github.com/lastmile/lastmile/sandbox"
 )
 
 // SyncOutcomes keeps every event local reports once: a second sync adds
@@ -72,5 +73,37 @@ func appendLine(t *testing.T, path, line string) {
 	defer f.Close()
 	if _, err := f.WriteString(line + "\n"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A campaign's cost is a person's figure, kept on the campaign and in the
+// audit log; nil clears it.
+func TestSetCampaignCost(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	c, _ := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Costly", Markets: []string{"US"}})
+	cost := outcomes.Money{Minor: 120000, Currency: "USD"}
+	if _, err := e.sb.SetCampaignCost(ctx, "dana", c.ID, &cost); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.sb.GetCampaign(ctx, c.ID)
+	if err != nil || got.Campaign.Cost == nil || *got.Campaign.Cost != cost {
+		t.Fatalf("campaign after set: %+v, %v", got, err)
+	}
+	if _, err := e.sb.SetCampaignCost(ctx, "dana", c.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.sb.GetCampaign(ctx, c.ID); got.Campaign.Cost != nil {
+		t.Fatalf("cost after clearing: %v", got.Campaign.Cost)
+	}
+	log, _ := e.sb.Audit(ctx, 0, 0)
+	var sets []any
+	for _, a := range log {
+		if a.Action == "set_cost" && a.Actor == "dana" {
+			sets = append(sets, a.Detail["cost"])
+		}
+	}
+	if len(sets) != 2 || sets[0] != "1200.00 USD" || sets[1] != nil {
+		t.Fatalf("audit: %v", sets)
 	}
 }

@@ -120,6 +120,7 @@ func newRoot(e *env) *cobra.Command {
 		approversCommand(e),
 		runCommand(e),
 		enrolCommand(e),
+		costCommand(e),
 		siteCommand(e),
 		auditCommand(e),
 		checkCommand(e),
