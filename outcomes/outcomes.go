@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/invopop/jsonschema"
 	"golang.org/x/text/currency"
 )
 
@@ -126,6 +127,12 @@ func (m Money) MarshalJSON() ([]byte, error) {
 		Currency string `json:"currency"`
 		Amount   string `json:"amount"`
 	}{m.Minor, m.Currency, amount})
+}
+
+// JSONSchemaExtend says in the schema what MarshalJSON adds.
+func (Money) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.Properties.Set("amount", &jsonschema.Schema{Type: "string", Description: "The amount with the currency's decimals, e.g. 1200.00."})
+	s.Required = append(s.Required, "amount")
 }
 
 // String writes the amount with its currency's decimals: "1200.00 USD".
