@@ -26,8 +26,9 @@ var RequiredScopes = []string{"oauth", "content", "crm.lists.read", "crm.lists.w
 
 // OptionalScopes are asked for as optional_scope: a portal that cannot grant
 // them (workflows need Professional, sending email Enterprise) still
-// connects, and the probe records what is missing.
-var OptionalScopes = []string{"automation", "marketing-email", "marketing.email.read", "marketing.email.write"}
+// connects, and the probe records what is missing. crm.objects.deals.read
+// lets Outcomes report the deals of reached contacts.
+var OptionalScopes = []string{"automation", "marketing-email", "marketing.email.read", "marketing.email.write", "crm.objects.deals.read"}
 
 // DefaultListenAddr is where the OAuth redirect comes back to; the app's
 // redirect URL in HubSpot must be http://localhost:8977/oauth-callback.

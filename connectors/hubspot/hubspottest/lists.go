@@ -381,9 +381,20 @@ func (s *Server) readContacts(q *request) (int, any, *httpError) {
 			missing = append(missing, in.ID)
 			continue
 		}
+		props := map[string]any{"email": addr, "hs_object_id": id}
+		for _, p := range body.Properties {
+			if _, set := props[p]; set {
+				continue
+			}
+			if v := s.st.ContactProps[id][p]; v != "" {
+				props[p] = v
+			} else {
+				props[p] = nil // HubSpot answers each property asked for, null when empty
+			}
+		}
 		results = append(results, map[string]any{
 			"id": id, "archived": false, "createdAt": ts(q.now), "updatedAt": ts(q.now),
-			"properties": map[string]any{"email": addr, "hs_object_id": id},
+			"properties": props,
 		})
 	}
 	out := map[string]any{"status": "COMPLETE", "results": results, "startedAt": ts(q.now), "completedAt": ts(q.now)}

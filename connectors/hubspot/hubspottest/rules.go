@@ -31,6 +31,13 @@ import (
 //     PUT needs the current revisionId: a stale one is 409 CONFLICT.
 //   - Pages: a create needs name and templatePath; a slug is unique among
 //     the portal's landing pages (409 CONFLICT).
+//   - Deals and associations: a deals batch read takes at most 100 ids, an
+//     associations batch read at most 1000; each needs the read scope of
+//     every object type it touches (contacts to deals: both). A contact
+//     without deals is a 207 error entry OBJECT_NOT_FOUND, subCategory
+//     crm.associations.NO_ASSOCIATIONS_FOUND (the subCategory is the
+//     fake's choice); associations page AssociationPage at a time per
+//     contact, with an opaque after.
 //   - OAuth: client_id and client_secret travel in the form body; an
 //     authorization code is single-use, bound to its redirect_uri and, when
 //     the authorization carried a code_challenge, to its S256 code_verifier.

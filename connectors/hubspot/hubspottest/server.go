@@ -1,6 +1,7 @@
 // Package hubspottest is a contract fake of the HubSpot APIs lastmile uses:
 // Marketing Emails v3, Lists v3, Automation v4 flows, CMS landing pages v3,
-// the contacts batch read, and the OAuth 2 authorization server.
+// the contacts, deals and contact-to-deal associations batch reads, the
+// account details, and the OAuth 2 authorization server.
 //
 // It follows HubSpot's contract as recorded in ../shared/docs/platform-apis.md
 // §1 and the OpenAPI files (see schemas.go): request bodies are validated
@@ -51,7 +52,7 @@ const (
 // unless Options.Scopes says otherwise.
 var AllScopes = []string{
 	"oauth", "content", "marketing.email.read", "marketing.email.write", "marketing-email",
-	"crm.lists.read", "crm.lists.write", "crm.objects.contacts.read", "automation",
+	"crm.lists.read", "crm.lists.write", "crm.objects.contacts.read", "crm.objects.deals.read", "automation",
 	"content.landing_pages.read", "content.landing_pages.write",
 }
 
@@ -379,6 +380,11 @@ func (s *Server) routes() http.Handler {
 		reg("PUT "+p+"/{listId}/memberships/add-and-remove", op{name: "lists.members.change", scopes: listWrite, write: true, h: s.changeMembers})
 	}
 	reg("POST /crm/v3/objects/contacts/batch/read", op{name: "contacts.read", scopes: any1("crm.objects.contacts.read", "crm.objects.contacts.write"), h: s.readContacts})
+	dealRead := any1("crm.objects.deals.read", "crm.objects.deals.write")
+	reg("POST /crm/v3/objects/deals/batch/read", op{name: "deals.read", scopes: dealRead, h: s.readDeals})
+	reg("POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read", op{name: "associations.read",
+		scopes: [][]string{{"crm.objects.contacts.read", "crm.objects.deals.read"}}, h: s.readAssociations})
+	reg("GET /account-info/v3/details", op{name: "account.details", scopes: any1("oauth"), h: s.accountDetails})
 	reg("GET /automation/v4/flows", op{name: "flows.list", scopes: flows, h: s.listFlows})
 	reg("POST /automation/v4/flows", op{name: "flows.create", scopes: flows, write: true, exempt: true, h: s.createFlow})
 	reg("GET /automation/v4/flows/{flowId}", op{name: "flows.get", scopes: flows, h: s.getFlow})

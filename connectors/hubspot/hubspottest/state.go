@@ -15,16 +15,19 @@ import (
 
 // state is everything the fake holds; it is JSON so it can be persisted.
 type state struct {
-	NextID          int64                    `json:"next_id"`
-	PrivateAppToken string                   `json:"private_app_token"`
-	Emails          map[string]*emailObj     `json:"emails"`
-	Lists           map[string]*listObj      `json:"lists"`
-	Contacts        map[string]string        `json:"contacts"` // id -> email
-	Flows           map[string]*flowObj      `json:"flows"`
-	Pages           map[string]*pageObj      `json:"pages"`
-	AccessTokens    map[string]*accessToken  `json:"access_tokens"`
-	RefreshTokens   map[string]*refreshToken `json:"refresh_tokens"`
-	Codes           map[string]*authCode     `json:"codes"`
+	NextID          int64                        `json:"next_id"`
+	PrivateAppToken string                       `json:"private_app_token"`
+	Emails          map[string]*emailObj         `json:"emails"`
+	Lists           map[string]*listObj          `json:"lists"`
+	Contacts        map[string]string            `json:"contacts"` // id -> email
+	ContactProps    map[string]map[string]string `json:"contact_props,omitempty"`
+	Deals           map[string]*dealObj          `json:"deals,omitempty"`
+	CompanyCurrency string                       `json:"company_currency,omitempty"`
+	Flows           map[string]*flowObj          `json:"flows"`
+	Pages           map[string]*pageObj          `json:"pages"`
+	AccessTokens    map[string]*accessToken      `json:"access_tokens"`
+	RefreshTokens   map[string]*refreshToken     `json:"refresh_tokens"`
+	Codes           map[string]*authCode         `json:"codes"`
 }
 
 type emailObj struct {
@@ -75,6 +78,8 @@ func newState() *state {
 		Emails:        map[string]*emailObj{},
 		Lists:         map[string]*listObj{},
 		Contacts:      map[string]string{},
+		ContactProps:  map[string]map[string]string{},
+		Deals:         map[string]*dealObj{},
 		Flows:         map[string]*flowObj{},
 		Pages:         map[string]*pageObj{},
 		AccessTokens:  map[string]*accessToken{},
@@ -90,6 +95,7 @@ const (
 	baseFlow    = 585051000
 	basePage    = 170000000000
 	baseContact = 501
+	baseDeal    = 9001000000
 )
 
 func (st *state) newID(base int64) string {

@@ -130,6 +130,7 @@ func (s *Server) campaignJSON(c *Campaign) map[string]any {
 		},
 		"tracking":        map[string]any{"opens": true, "html_clicks": true, "text_clicks": false},
 		"delivery_status": map[string]any{"enabled": false},
+		"ecommerce":       s.ecommerceReportLocked(c.ID),
 	}
 }
 
@@ -637,6 +638,7 @@ func (s *Server) getReport(r *http.Request, _ []byte) reply {
 		"industry_stats": map[string]any{"type": "Marketing", "open_rate": 0.21, "click_rate": 0.026, "bounce_rate": 0.01,
 			"unopen_rate": 0.79, "unsub_rate": 0.002, "abuse_rate": 0.0001},
 		"delivery_status": map[string]any{"enabled": false},
+		"ecommerce":       s.ecommerceReportLocked(c.ID),
 	}
 	q := r.URL.Query()
 	return ok(project(body, q.Get("fields"), q.Get("exclude_fields")))

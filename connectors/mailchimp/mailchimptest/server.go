@@ -19,7 +19,8 @@
 //   - campaign status transitions save → schedule/sending → sent, and no
 //     second send;
 //   - reports only for sent campaigns, their counts computed from the
-//     recipients deterministically.
+//     recipients deterministically, their ecommerce totals from the
+//     orders that name the campaign (see ecommerce.go).
 //
 // It also simulates latency and injects faults (faketest.Fault) on chosen
 // calls: 429s, error statuses, latency, timeouts after the write applied,
@@ -219,6 +220,8 @@ type Server struct {
 	order        []string
 	segments     map[int]*Segment
 	segOrder     []int
+	stores       map[string]*Store
+	orders       []Order // in the order they were added
 	nextCampaign int
 	nextSegment  int
 	nextInstance int
@@ -833,6 +836,7 @@ func (s *Server) routes() http.Handler {
 	s.api(mux, "POST /campaigns/{campaign_id}/actions/unschedule", s.postUnschedule)
 	s.api(mux, "POST /campaigns/{campaign_id}/actions/send", s.postSend)
 	s.api(mux, "GET /reports/{campaign_id}", s.getReport)
+	s.api(mux, "GET /ecommerce/orders", s.getOrders)
 	// Anything else under the API is a 404 problem, like Mailchimp's.
 	mux.HandleFunc("/3.0/", func(w http.ResponseWriter, r *http.Request) {
 		s.write(w, notFound())
