@@ -73,7 +73,8 @@ func NewRate(s, n int64) Rate {
 // Insights are what worked in a workspace's own history: each claim a
 // group of emails whose rate differs from the rest of the workspace's.
 type Insights struct {
-	Model     Model  `json:"model"` // for conversion rates
+	// Window is how long after an email a recipient's conversion counts
+	// as the email's.
 	Window    string `json:"window"`
 	MinSample int    `json:"min_sample"`
 	// Emails counts the emails with recipients; Baseline has the
@@ -113,13 +114,18 @@ func EmailInsights(cat Catalog, events []Event, opt Options) (Insights, error) {
 	return a.Insights(cat, opt)
 }
 
-// Insights finds what worked among the catalog's emails. Conversions are
-// a recipient's who converted with credit to the email under opt's model.
+// Insights finds what worked among the catalog's emails.
+//
+// An email's conversion rate counts its recipients who converted within
+// the window after it touched them, whatever opt's model: a rate counts
+// people, not credit, and under last-touch an email whose link leads to a
+// landing page would never convert, the page being the last touch.
 func (a *Aggregate) Insights(cat Catalog, opt Options) (Insights, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return Insights{}, err
 	}
+	opt.Model = Linear
 	ix := newIndex(cat)
 	converted := map[int]*contactSet{}
 	for _, r := range a.attribute(ix, opt) {
@@ -138,7 +144,7 @@ func (a *Aggregate) Insights(cat Catalog, opt Options) (Insights, error) {
 		}
 	}
 	stats := a.emailStats(ix, converted)
-	out := Insights{Model: opt.Model, Window: windowString(opt.Window), MinSample: opt.MinSample, Emails: len(stats), Baseline: map[string]Rate{}}
+	out := Insights{Window: windowString(opt.Window), MinSample: opt.MinSample, Emails: len(stats), Baseline: map[string]Rate{}}
 	all := sum(stats)
 	for m, name := range metrics {
 		out.Baseline[name] = NewRate(all.s[m], all.n)
@@ -159,7 +165,7 @@ func (a *Aggregate) Note(cat Catalog, opt Options, segment string) (string, erro
 		return "", err
 	}
 	stats := a.emailStats(newIndex(cat), nil)
-	where := "emails"
+	from, where := "From your history", "emails"
 	if segment != "" {
 		var in []emailStat
 		for _, s := range stats {
@@ -168,9 +174,9 @@ func (a *Aggregate) Note(cat Catalog, opt Options, segment string) (string, erro
 			}
 		}
 		if sum(in).n >= int64(opt.MinSample) {
-			stats, where = in, "emails to segment "+strconv.Quote(segment)
+			stats, where = in, "emails to segment "+strconv.QuoteToASCII(segment)
 		} else {
-			where = "emails (too few yet to segment " + strconv.Quote(segment) + ")"
+			from = "From your history (too few recipients yet in segment " + strconv.QuoteToASCII(segment) + ", so the whole workspace)"
 		}
 	}
 	all := sum(stats)
@@ -179,7 +185,7 @@ func (a *Aggregate) Note(cat Catalog, opt Options, segment string) (string, erro
 	}
 	base := NewRate(all.s[0], all.n)
 	var b strings.Builder
-	fmt.Fprintf(&b, "From your history: %s open at %s (n=%s, %d %s).", where, percent(base), thousands(base.N), len(stats), plural(len(stats), "email", "emails"))
+	fmt.Fprintf(&b, "%s: %s open at %s (n=%s, %d %s).", from, where, percent(base), thousands(base.N), len(stats), plural(len(stats), "email", "emails"))
 	var better []string
 	for _, c := range claims(stats, opt, []string{OpenRate}, isSubjectFeature) {
 		if c.Effect > 0 && len(better) < 2 {
