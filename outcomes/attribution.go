@@ -76,6 +76,9 @@ type Options struct {
 	MinSample int
 	// Location is where send weekdays and hours are read.
 	Location *time.Location
+	// Campaign, when set, limits Attribution.Conversions to the
+	// conversions that credit it.
+	Campaign string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -163,8 +166,8 @@ type Credit struct {
 // conversion itself when it names what it came from (a form on a page, a
 // purchase through a tagged link). The event is named by its EventID when
 // the events were at hand; from an Aggregate, which keeps touches as
-// numbers, by its type, time and live object or UTM tags, which with the
-// contact find it in the store.
+// numbers, by its type, time (to the second) and live object or UTM tags,
+// which with the contact find it in the store.
 type Touch struct {
 	Type        string    `json:"type"`
 	At          time.Time `json:"at"`
@@ -186,6 +189,9 @@ type Total struct {
 	Value []Money `json:"value"`
 	// EventIDs are the conversions behind these figures.
 	EventIDs []string `json:"event_ids"`
+
+	last   *conv    // the conversion counted last
+	byType [6]Share // ByType until finish, by index in Conversions
 }
 
 // Attribute attributes events' conversions to the catalog's campaigns
@@ -202,40 +208,61 @@ func Attribute(cat Catalog, events []Event, opt Options) (Attribution, error) {
 }
 
 // Attribute attributes the aggregate's conversions to the catalog's
-// campaigns and artifacts.
+// campaigns and artifacts. Totals cover every conversion; Conversions
+// lists each with its credits and touches, only those crediting
+// opt.Campaign when it is set, so that a campaign's report traces its own
+// figures without listing the workspace's.
 func (a *Aggregate) Attribute(cat Catalog, opt Options) (Attribution, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return Attribution{}, err
 	}
 	ix := newIndex(cat)
-	results := a.attribute(ix, opt)
-	out := Attribution{Model: opt.Model, Window: windowString(opt.Window), Conversions: make([]Conversion, 0, len(results))}
+	out := Attribution{Model: opt.Model, Window: windowString(opt.Window), Conversions: []Conversion{}}
 	campaigns := map[string]*Total{}
 	artifacts := map[string]*Total{}
 	unattributed := &Total{ByType: map[string]Share{}}
-	for _, r := range results {
-		c := r.conv
+	// Per target: its campaign's total and its artifact's, found once.
+	var campTotal, artTotal []*Total
+	a.attribute(ix, opt, true, func(c *conv, credits []credit, tgts []target) {
+		if campTotal == nil {
+			campTotal, artTotal = make([]*Total, len(tgts)), make([]*Total, len(tgts))
+		}
+		if len(credits) == 0 {
+			unattributed.add(c, 1000, valueMinor(c))
+		}
+		listed := opt.Campaign == ""
+		for _, cr := range credits {
+			t := tgts[cr.target]
+			if campTotal[cr.target] == nil {
+				campTotal[cr.target] = total(campaigns, t.campaign, "")
+				if t.artifact != "" {
+					artTotal[cr.target] = total(artifacts, t.artifact, t.campaign)
+				}
+			}
+			campTotal[cr.target].add(c, cr.share, cr.minor)
+			if t := artTotal[cr.target]; t != nil {
+				t.add(c, cr.share, cr.minor)
+			}
+			listed = listed || tgts[cr.target].campaign == opt.Campaign
+		}
+		if !listed {
+			return
+		}
 		oc := Conversion{EventID: c.id, Source: c.source, Type: c.typ, At: c.at, Value: c.value, Credits: []Credit{}}
 		if c.contact != noContact {
 			oc.Contact = a.names[c.contact]
 		}
-		if len(r.credits) == 0 {
-			unattributed.add(c, 1000, c.value)
-		}
-		for _, cr := range r.credits {
-			credit := Credit{CampaignID: cr.target.campaign, ArtifactID: cr.target.artifact, Share: cr.share, Value: cr.value}
-			for _, t := range cr.touches {
-				credit.Touches = append(credit.Touches, a.touchOut(t, c))
+		for _, cr := range credits {
+			t := tgts[cr.target]
+			credit := Credit{CampaignID: t.campaign, ArtifactID: t.artifact, Share: cr.share, Value: cr.value(c)}
+			for _, tc := range cr.touches {
+				credit.Touches = append(credit.Touches, a.touchOut(tc, c))
 			}
 			oc.Credits = append(oc.Credits, credit)
-			total(campaigns, cr.target.campaign, "").add(c, cr.share, cr.value)
-			if cr.target.artifact != "" {
-				total(artifacts, cr.target.artifact, cr.target.campaign).add(c, cr.share, cr.value)
-			}
 		}
 		out.Conversions = append(out.Conversions, oc)
-	}
+	})
 	out.Campaigns = sortedTotals(campaigns)
 	out.Artifacts = sortedTotals(artifacts)
 	out.Unattributed = *unattributed.finish()
@@ -275,26 +302,33 @@ func total(m map[string]*Total, id, campaign string) *Total {
 	return t
 }
 
-// add counts a share of c. Conversions arrive in order, and a conversion's
-// credits one after the other, so a repeat of the last id is the same
-// conversion crediting a second artifact of the same campaign.
-func (t *Total) add(c *conv, s Share, v *Money) {
+// add counts a share of c. A conversion's credits come one after the
+// other, so a repeat of the last is the same conversion crediting a
+// second artifact of the same campaign.
+// minor is the share of c's value, if it has one.
+func (t *Total) add(c *conv, s Share, minor int64) {
 	t.Conversions += s
-	t.ByType[c.typ] += s
-	if v != nil {
+	t.byType[slices.Index(Conversions, c.typ)] += s
+	if v := c.value; v != nil {
 		i := slices.IndexFunc(t.Value, func(m Money) bool { return m.Currency == v.Currency })
 		if i < 0 {
 			t.Value = append(t.Value, Money{Currency: v.Currency})
 			i = len(t.Value) - 1
 		}
-		t.Value[i].Minor += v.Minor
+		t.Value[i].Minor += minor
 	}
-	if n := len(t.EventIDs); n == 0 || t.EventIDs[n-1] != c.id {
+	if t.last != c {
 		t.EventIDs = append(t.EventIDs, c.id)
+		t.last = c
 	}
 }
 
 func (t *Total) finish() *Total {
+	for i, s := range t.byType {
+		if s != 0 {
+			t.ByType[Conversions[i]] = s
+		}
+	}
 	slices.SortFunc(t.Value, func(x, y Money) int { return strings.Compare(x.Currency, y.Currency) })
 	t.Value, t.EventIDs = nonNil(t.Value), nonNil(t.EventIDs)
 	return t
@@ -375,30 +409,54 @@ func (ix *index) resolve(r *ref) (target, int, bool) {
 	return target{}, -1, false
 }
 
-// result is one conversion's credits.
-type result struct {
-	conv    *conv
-	credits []credit
-}
-
+// credit is a target's share of a conversion, as attribute passes it.
 type credit struct {
-	target  target
-	art     int // index in the index's artifacts, -1 for a campaign alone
+	target  int // index into the targets attribute passes
 	share   Share
-	value   *Money
-	touches []touch // ref noRef: the conversion itself
+	minor   int64 // the share of the conversion's value, if it has one
+	touches []touch
 }
 
-// attribute is the model at work, shared by Attribute and Insights.
-// Conversions are taken in (time, source, id) order and a contact's
-// touches in (time, type, live object) order, so the result does not
-// depend on the order events arrived in.
-func (a *Aggregate) attribute(ix *index, opt Options) []result {
-	resolved := make([]target, len(a.refs))
-	artOf := make([]int, len(a.refs))
+func valueMinor(c *conv) int64 {
+	if c.value == nil {
+		return 0
+	}
+	return c.value.Minor
+}
+
+func (cr credit) value(c *conv) *Money {
+	if c.value == nil {
+		return nil
+	}
+	return &Money{Minor: cr.minor, Currency: c.value.Currency}
+}
+
+// attribute is the model at work, shared by Attribute and Insights: it
+// passes visit each conversion with its credits and the targets they
+// index (both valid only during the call), without the touches unless
+// withTouches. Conversions are taken in (time, source, id) order and a
+// contact's touches in (time, type, live object) order, so the result does
+// not depend on the order events arrived in.
+func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, visit func(c *conv, credits []credit, tgts []target)) {
+	// Each ref's target, as an index, so that the loop below compares
+	// integers; -1 for refs the catalog does not know.
+	var tgts []target
+	tgtIndex := map[target]int{}
+	refTarget := make([]int, len(a.refs))
 	ok := make([]bool, len(a.refs))
 	for i := range a.refs {
-		resolved[i], artOf[i], ok[i] = ix.resolve(&a.refs[i])
+		t, _, found := ix.resolve(&a.refs[i])
+		refTarget[i], ok[i] = -1, found
+		if !found {
+			continue
+		}
+		j, seen := tgtIndex[t]
+		if !seen {
+			j = len(tgts)
+			tgtIndex[t] = j
+			tgts = append(tgts, t)
+		}
+		refTarget[i] = j
 	}
 	order := make([]int, len(a.convs))
 	for i := range order {
@@ -406,69 +464,77 @@ func (a *Aggregate) attribute(ix *index, opt Options) []result {
 	}
 	slices.SortFunc(order, func(x, y int) int {
 		cx, cy := &a.convs[x], &a.convs[y]
-		return cmp.Or(cx.at.Compare(cy.at), strings.Compare(cx.source, cy.source), strings.Compare(cx.id, cy.id))
+		if c := cx.at.Compare(cy.at); c != 0 {
+			return c
+		}
+		return cmp.Or(strings.Compare(cx.source, cy.source), strings.Compare(cx.id, cy.id))
 	})
 	groups, start := a.converterTouches(ok)
 
-	results := make([]result, 0, len(order))
 	var cands []touch
+	var credits []credit
+	var touches []touch
 	for _, ci := range order {
 		c := &a.convs[ci]
 		cands = cands[:0]
 		if c.contact != noContact {
 			g := groups[start[c.contact]:start[c.contact+1]]
-			lo, at := c.at.Add(-opt.Window).UnixNano(), c.at.UnixNano()
-			i, _ := slices.BinarySearchFunc(g, lo, func(t touch, lo int64) int { return cmp.Compare(t.at, lo) })
+			// To the second, as touches are kept.
+			lo, at := seconds(c.at.Add(-opt.Window)), seconds(c.at)
+			i, _ := slices.BinarySearchFunc(g, lo, func(t touch, lo uint32) int { return cmp.Compare(t.at, lo) })
 			for ; i < len(g) && g[i].at <= at; i++ {
 				cands = append(cands, g[i])
 			}
 		}
 		if c.ref != noRef && ok[c.ref] {
-			cands = append(cands, touch{at: c.at.UnixNano(), contact: c.contact, ref: noRef})
+			// The conversion names what it came from: its last touch.
+			cands = append(cands, touch{at: seconds(c.at), contact: c.contact, ref: noRef})
 		}
-		refOf := func(t touch) uint32 {
+		targetOf := func(t touch) int {
 			if t.ref == noRef {
-				return c.ref
+				return refTarget[c.ref]
 			}
-			return t.refID()
+			return refTarget[t.refID()]
 		}
 		// The targets in the order they first touched the contact.
-		var targets []credit
+		credits = credits[:0]
 		for _, t := range cands {
-			r := refOf(t)
-			j := slices.IndexFunc(targets, func(cr credit) bool { return cr.target == resolved[r] })
-			if j < 0 {
-				targets = append(targets, credit{target: resolved[r], art: artOf[r]})
-				j = len(targets) - 1
+			tg := targetOf(t)
+			if !slices.ContainsFunc(credits, func(cr credit) bool { return cr.target == tg }) {
+				credits = append(credits, credit{target: tg})
 			}
-			targets[j].touches = append(targets[j].touches, t)
 		}
-		res := result{conv: c}
 		switch {
-		case len(targets) == 0:
+		case len(credits) == 0:
 		case opt.Model == FirstTouch:
-			res.credits = targets[:1]
+			credits = credits[:1]
 		case opt.Model == LastTouch:
-			last := refOf(cands[len(cands)-1])
-			j := slices.IndexFunc(targets, func(cr credit) bool { return cr.target == resolved[last] })
-			res.credits = targets[j : j+1]
-		default:
-			res.credits = targets
+			credits[0] = credit{target: targetOf(cands[len(cands)-1])}
+			credits = credits[:1]
 		}
-		shares := splitEven(1000, len(res.credits))
+		shares := splitEven(1000, len(credits))
 		var values []int64
 		if c.value != nil {
-			values = splitEven(c.value.Minor, len(res.credits))
+			values = splitEven(c.value.Minor, len(credits))
 		}
-		for j := range res.credits {
-			res.credits[j].share = Share(shares[j])
-			if c.value != nil {
-				res.credits[j].value = &Money{Minor: values[j], Currency: c.value.Currency}
+		touches = touches[:0]
+		for j := range credits {
+			credits[j].share = Share(shares[j])
+			if values != nil {
+				credits[j].minor = values[j]
+			}
+			if withTouches {
+				from := len(touches)
+				for _, t := range cands {
+					if targetOf(t) == credits[j].target {
+						touches = append(touches, t)
+					}
+				}
+				credits[j].touches = touches[from:len(touches):len(touches)]
 			}
 		}
-		results = append(results, res)
+		visit(c, credits, tgts)
 	}
-	return results
 }
 
 // splitEven splits total into n parts that add up to it exactly: equal
@@ -525,11 +591,28 @@ func (a *Aggregate) converterTouches(ok []bool) (groups []touch, start []int) {
 			}
 		}
 	}
+	// Ties in time are broken by the refs' keys, not their indexes, which
+	// depend on the order events arrived in.
+	byKey := make([]int, len(a.refs))
+	for i := range byKey {
+		byKey[i] = i
+	}
+	slices.SortFunc(byKey, func(x, y int) int { return strings.Compare(a.refs[x].key, a.refs[y].key) })
+	rank := make([]int, len(a.refs))
+	for r, i := range byKey {
+		rank[i] = r
+	}
 	for c := range a.names {
 		g := groups[start[c]:start[c+1]]
 		if len(g) > 1 {
 			slices.SortFunc(g, func(x, y touch) int {
-				return cmp.Or(cmp.Compare(x.at, y.at), cmp.Compare(x.kind(), y.kind()), strings.Compare(a.refs[x.refID()].key, a.refs[y.refID()].key))
+				if x.at != y.at {
+					return cmp.Compare(x.at, y.at)
+				}
+				if x.kind() != y.kind() {
+					return cmp.Compare(x.kind(), y.kind())
+				}
+				return cmp.Compare(rank[x.refID()], rank[y.refID()])
 			})
 		}
 	}
@@ -538,7 +621,7 @@ func (a *Aggregate) converterTouches(ok []bool) (groups []touch, start []int) {
 
 func (a *Aggregate) touchOut(t touch, c *conv) Touch {
 	r, typ := c.ref, c.typ
-	out := Touch{At: time.Unix(0, t.at).UTC()}
+	out := Touch{At: time.Unix(int64(t.at), 0).UTC()}
 	if t.ref == noRef {
 		out.EventID = c.id
 		out.At = c.at
@@ -551,21 +634,23 @@ func (a *Aggregate) touchOut(t touch, c *conv) Touch {
 	return out
 }
 
-// nameTouches fills in the event id of every touch in res from events:
-// the smallest id among events that are the same touch, so that a
-// duplicate reported under two ids names the same one every time.
+// nameTouches fills in the event id and exact time of every touch in res
+// from events: of the events that are the same touch (to the second), the
+// one with the smallest id, so that a duplicate reported under two ids
+// names the same one every time.
 func (a *Aggregate) nameTouches(res *Attribution, events []Event) {
 	type key struct {
 		typ, contact, ref string
 		at                int64
 	}
-	need := map[key]string{}
+	need := map[key]*Event{}
+	keyOf := func(c *Conversion, t Touch) key { return key{t.Type, c.Contact, touchRefKey(t), t.At.Unix()} }
 	for i := range res.Conversions {
 		c := &res.Conversions[i]
 		for j := range c.Credits {
 			for _, t := range c.Credits[j].Touches {
 				if t.EventID == "" {
-					need[key{t.Type, c.Contact, touchRefKey(t), t.At.UnixNano()}] = ""
+					need[keyOf(c, t)] = nil
 				}
 			}
 		}
@@ -579,17 +664,17 @@ func (a *Aggregate) nameTouches(res *Attribution, events []Event) {
 		if r == noRef {
 			continue
 		}
-		k := key{e.Type, e.Contact, a.refs[r].key, e.At.UnixNano()}
-		if id, ok := need[k]; ok && (id == "" || e.ID < id) {
-			need[k] = e.ID
+		k := key{e.Type, e.Contact, a.refs[r].key, int64(seconds(e.At))}
+		if found, ok := need[k]; ok && (found == nil || e.ID < found.ID) {
+			need[k] = e
 		}
 	}
 	for i := range res.Conversions {
 		c := &res.Conversions[i]
 		for j := range c.Credits {
 			for k, t := range c.Credits[j].Touches {
-				if t.EventID == "" {
-					c.Credits[j].Touches[k].EventID = need[key{t.Type, c.Contact, touchRefKey(t), t.At.UnixNano()}]
+				if e := need[keyOf(c, t)]; t.EventID == "" && e != nil {
+					c.Credits[j].Touches[k].EventID, c.Credits[j].Touches[k].At = e.ID, e.At.UTC()
 				}
 			}
 		}

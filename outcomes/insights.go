@@ -127,22 +127,30 @@ func (a *Aggregate) Insights(cat Catalog, opt Options) (Insights, error) {
 	}
 	opt.Model = Linear
 	ix := newIndex(cat)
-	converted := map[int]*contactSet{}
-	for _, r := range a.attribute(ix, opt) {
-		if r.conv.contact == noContact {
-			continue
+	converted := make([]*contactSet, len(ix.artifacts))
+	var artOf []int // per target, its artifact's index or -1
+	a.attribute(ix, opt, false, func(c *conv, credits []credit, tgts []target) {
+		for len(artOf) < len(tgts) {
+			i, ok := ix.artByID[tgts[len(artOf)].artifact]
+			if !ok {
+				i = -1
+			}
+			artOf = append(artOf, i)
 		}
-		for _, cr := range r.credits {
-			if cr.art >= 0 && cr.share > 0 {
-				s := converted[cr.art]
+		if c.contact == noContact {
+			return
+		}
+		for _, cr := range credits {
+			if art := artOf[cr.target]; art >= 0 && cr.share > 0 {
+				s := converted[art]
 				if s == nil {
 					s = &contactSet{}
-					converted[cr.art] = s
+					converted[art] = s
 				}
-				s.add(r.conv.contact)
+				s.add(c.contact)
 			}
 		}
-	}
+	})
 	stats := a.emailStats(ix, converted)
 	out := Insights{Window: windowString(opt.Window), MinSample: opt.MinSample, Emails: len(stats), Baseline: map[string]Rate{}}
 	all := sum(stats)
@@ -222,7 +230,7 @@ func sum(stats []emailStat) emailStat {
 // once per email, also across its targets; openers and clickers beyond the
 // recipients (a target that reports opens but not deliveries for some)
 // are capped at them, so a rate is never above one.
-func (a *Aggregate) emailStats(ix *index, converted map[int]*contactSet) []emailStat {
+func (a *Aggregate) emailStats(ix *index, converted []*contactSet) []emailStat {
 	refsOf := make([][]int, len(ix.artifacts))
 	for i := range a.refs {
 		if _, art, ok := ix.resolve(&a.refs[i]); ok && art >= 0 {
@@ -257,7 +265,8 @@ func (a *Aggregate) emailStats(ix *index, converted map[int]*contactSet) []email
 		}
 		st.s[0] = min(st.n, count(refsOf[i], setOpen))
 		st.s[1] = min(st.n, count(refsOf[i], setClick))
-		if s := converted[i]; s != nil {
+		if converted != nil && converted[i] != nil {
+			s := converted[i]
 			st.s[2] = min(st.n, int64(s.len()))
 		}
 		stats = append(stats, st)
