@@ -283,15 +283,6 @@ func (s *contactSet) add(c uint32) {
 
 func (s *contactSet) len() int { return s.n }
 
-func (s *contactSet) has(c uint32) bool {
-	if s.bits != nil {
-		w := int(c >> 6)
-		return w < len(s.bits) && s.bits[w]&(1<<(c&63)) != 0
-	}
-	_, found := slices.BinarySearch(s.sorted, c)
-	return found
-}
-
 // orInto sets s's members in dst, grown as needed.
 func (s *contactSet) orInto(dst []uint64) []uint64 {
 	for w, x := range s.bits {

@@ -76,8 +76,8 @@ type Options struct {
 	MinSample int
 	// Location is where send weekdays and hours are read.
 	Location *time.Location
-	// Campaign, when set, limits Attribution.Conversions to the
-	// conversions that credit it.
+	// Campaign, when set, limits Attribution.Conversions, and the event
+	// ids of the totals, to the conversions that credit it.
 	Campaign string
 }
 
@@ -187,9 +187,13 @@ type Total struct {
 	// Value is the credited money per currency: amounts in different
 	// currencies are never added.
 	Value []Money `json:"value"`
-	// EventIDs are the conversions behind these figures.
+	// EventIDs are the conversions behind these figures; with
+	// Options.Campaign set, only in that campaign's totals (and the
+	// unattributed), so that a campaign's report does not carry every
+	// campaign's lists.
 	EventIDs []string `json:"event_ids"`
 
+	traced bool
 	last   *conv    // the conversion counted last
 	byType [6]Share // ByType until finish, by index in Conversions
 }
@@ -221,7 +225,7 @@ func (a *Aggregate) Attribute(cat Catalog, opt Options) (Attribution, error) {
 	out := Attribution{Model: opt.Model, Window: windowString(opt.Window), Conversions: []Conversion{}}
 	campaigns := map[string]*Total{}
 	artifacts := map[string]*Total{}
-	unattributed := &Total{ByType: map[string]Share{}}
+	unattributed := &Total{ByType: map[string]Share{}, traced: true}
 	// Per target: its campaign's total and its artifact's, found once.
 	var campTotal, artTotal []*Total
 	a.attribute(ix, opt, true, func(c *conv, credits []credit, tgts []target) {
@@ -235,9 +239,10 @@ func (a *Aggregate) Attribute(cat Catalog, opt Options) (Attribution, error) {
 		for _, cr := range credits {
 			t := tgts[cr.target]
 			if campTotal[cr.target] == nil {
-				campTotal[cr.target] = total(campaigns, t.campaign, "")
+				traced := opt.Campaign == "" || opt.Campaign == t.campaign
+				campTotal[cr.target] = total(campaigns, t.campaign, "", traced)
 				if t.artifact != "" {
-					artTotal[cr.target] = total(artifacts, t.artifact, t.campaign)
+					artTotal[cr.target] = total(artifacts, t.artifact, t.campaign, traced)
 				}
 			}
 			campTotal[cr.target].add(c, cr.share, cr.minor)
@@ -288,10 +293,10 @@ func windowString(d time.Duration) string {
 	return d.String()
 }
 
-func total(m map[string]*Total, id, campaign string) *Total {
+func total(m map[string]*Total, id, campaign string, traced bool) *Total {
 	t := m[id]
 	if t == nil {
-		t = &Total{ByType: map[string]Share{}}
+		t = &Total{ByType: map[string]Share{}, traced: traced}
 		if campaign == "" {
 			t.CampaignID = id
 		} else {
@@ -317,7 +322,7 @@ func (t *Total) add(c *conv, s Share, minor int64) {
 		}
 		t.Value[i].Minor += minor
 	}
-	if t.last != c {
+	if t.traced && t.last != c {
 		t.EventIDs = append(t.EventIDs, c.id)
 		t.last = c
 	}
@@ -512,16 +517,11 @@ func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, visit fu
 			credits[0] = credit{target: targetOf(cands[len(cands)-1])}
 			credits = credits[:1]
 		}
-		shares := splitEven(1000, len(credits))
-		var values []int64
-		if c.value != nil {
-			values = splitEven(c.value.Minor, len(credits))
-		}
 		touches = touches[:0]
 		for j := range credits {
-			credits[j].share = Share(shares[j])
-			if values != nil {
-				credits[j].minor = values[j]
+			credits[j].share = Share(evenPart(1000, len(credits), j))
+			if c.value != nil {
+				credits[j].minor = evenPart(c.value.Minor, len(credits), j)
 			}
 			if withTouches {
 				from := len(touches)
@@ -537,26 +537,18 @@ func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, visit fu
 	}
 }
 
-// splitEven splits total into n parts that add up to it exactly: equal
-// parts, and the remainder's units one each to the first parts, the
-// earliest touches, since every part's remainder is the same.
-func splitEven(total int64, n int) []int64 {
-	if n == 0 {
-		return nil
-	}
-	parts := make([]int64, n)
+// evenPart is part i of total split into n parts that add up to it
+// exactly: equal parts, and the remainder's units one each to the first
+// parts, the earliest touches, since every part's remainder is the same.
+func evenPart(total int64, n, i int) int64 {
 	q, r := total/int64(n), total%int64(n)
-	unit := int64(1)
-	if r < 0 {
-		unit, r = -1, -r
+	switch {
+	case r > 0 && int64(i) < r:
+		return q + 1
+	case r < 0 && int64(i) < -r:
+		return q - 1
 	}
-	for i := range parts {
-		parts[i] = q
-		if int64(i) < r {
-			parts[i] += unit
-		}
-	}
-	return parts
+	return q
 }
 
 // converterTouches returns the touches of contacts who converted, on

@@ -251,3 +251,37 @@ func TestOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestCampaignTrace asks for one campaign's report: totals for all, the
+// conversions and event ids of that campaign only.
+func TestCampaignTrace(t *testing.T) {
+	cat, events := loadHistory(t, "../testdata/outcomes/attribution.json")
+	all, err := Attribute(cat, events, Options{Model: Linear})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Attribute(cat, events, Options{Model: Linear, Campaign: "cmp_webinar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range one.Conversions {
+		ids = append(ids, c.EventID)
+	}
+	if !slices.Equal(ids, []string{"a6", "g4", "c3", "d4"}) {
+		t.Errorf("conversions listed: %v", ids)
+	}
+	for i, tot := range one.Campaigns {
+		want := all.Campaigns[i]
+		if tot.CampaignID == "cmp_webinar" {
+			if !slices.Equal(tot.EventIDs, want.EventIDs) {
+				t.Errorf("cmp_webinar event ids %v, want %v", tot.EventIDs, want.EventIDs)
+			}
+		} else if len(tot.EventIDs) != 0 {
+			t.Errorf("%s lists event ids in another campaign's report", tot.CampaignID)
+		}
+		if tot.Conversions != want.Conversions || !slices.Equal(tot.Value, want.Value) {
+			t.Errorf("%s: %v %v, want %v %v", tot.CampaignID, tot.Conversions, tot.Value, want.Conversions, want.Value)
+		}
+	}
+}
