@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lastmile/lastmile/outcomes"
 )
 
 // ConfigFile is the name of the configuration file in the data directory.
@@ -32,6 +34,20 @@ type Config struct {
 	// and ignored: which approval channels count is the policy's to say
 	// (approval.channels), not a file the server writes.
 	Approval ApprovalConfig `yaml:"approval"`
+	// Attribution says how conversions are credited to campaigns in
+	// reports and insights.
+	Attribution AttributionConfig `yaml:"attribution"`
+}
+
+// AttributionConfig picks the attribution model and window.
+type AttributionConfig struct {
+	Model  string   `yaml:"model"`  // first_touch, last_touch (default) or linear
+	Window Duration `yaml:"window"` // how long before a conversion a touch counts (default 720h)
+}
+
+// Options are the attribution settings as outcomes takes them.
+func (a AttributionConfig) Options() outcomes.Options {
+	return outcomes.Options{Model: outcomes.Model(a.Model), Window: time.Duration(a.Window)}
 }
 
 // TargetConfig is one configured target.
@@ -115,6 +131,13 @@ plans:
   # Human approvals a plan needs unless the policy asks for more.
   approvals: 1
 
+# How reports and insights credit a conversion (a form, a reply, a deal, a
+# purchase) to the campaigns that touched the contact before it:
+# first_touch, last_touch or linear, within the window.
+attribution:
+  model: last_touch
+  window: 720h
+
 # Which approval channels count (the terminal, the review page, a pipeline,
 # the MCP client's own prompt) is set in the policy, under approval.channels.
 `
@@ -169,6 +192,12 @@ func (c *Config) check() error {
 	}
 	if c.Plans.Approvals < 1 {
 		c.Plans.Approvals = 1
+	}
+	if m := c.Attribution.Model; m != "" && !slices.Contains(outcomes.Models, outcomes.Model(m)) {
+		return fmt.Errorf("attribution.model %q is not first_touch, last_touch or linear", m)
+	}
+	if c.Attribution.Window < 0 {
+		return fmt.Errorf("attribution.window must be positive")
 	}
 	return nil
 }

@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/lastmile/lastmile/outcomes"
+	"github.com/lastmile/lastmile/sandbox/content"
 	"github.com/lastmile/lastmile/store"
 )
 
 // Buckets of the outcomes lastmile keeps.
 const (
-	bOutcomes       = "outcomes"         // target \x00 event id → outcomes.Event
+	bOutcomeLog     = "outcome_log"      // %016x sequence → outcomes.Event, in the order kept
+	bOutcomes       = "outcomes"         // target \x00 event id → its sequence (each kept once)
 	bOutcomeCursors = "outcome_cursors"  // target → the cursor its next read starts at
 	bReached        = "outcome_contacts" // target \x00 contact → "" (a campaign touched them there)
 )
@@ -112,11 +116,21 @@ func (s *Sandbox) keepOutcomes(ctx context.Context, target string, evs []outcome
 			} else if old != nil {
 				continue
 			}
+			if e.Target == "" {
+				e.Target = target
+			}
 			data, err := json.Marshal(e)
 			if err != nil {
 				return err
 			}
-			if err := tx.Put(bOutcomes, key, data); err != nil {
+			seq, err := tx.NextSeq(bOutcomeLog)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(bOutcomeLog, seqKey(seq), data); err != nil {
+				return err
+			}
+			if err := tx.Put(bOutcomes, key, []byte(seqKey(seq))); err != nil {
 				return err
 			}
 			rep.New++
@@ -163,27 +177,202 @@ func (s *Sandbox) liveItems(ctx context.Context) (map[string][]MetricsItem, erro
 	return out, err
 }
 
-// Outcomes calls fn for every kept event, in key order (by target, then
-// by the source's id), stopping at fn's first error.
-func (s *Sandbox) Outcomes(ctx context.Context, fn func(target string, e outcomes.Event) error) error {
-	return s.st.View(ctx, func(tx store.Tx) error {
-		after := ""
+// Outcomes calls fn for every kept event after the sequence number after
+// (0: from the first), in the order they were kept, stopping at fn's first
+// error. It returns the last sequence number it passed.
+func (s *Sandbox) Outcomes(ctx context.Context, after uint64, fn func(e outcomes.Event) error) (uint64, error) {
+	last := after
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		from := ""
+		if after > 0 {
+			from = seqKey(after)
+		}
 		for {
-			kvs, err := tx.Scan(bOutcomes, "", after, 10_000)
+			kvs, err := tx.Scan(bOutcomeLog, "", from, 10_000)
 			if err != nil || len(kvs) == 0 {
 				return err
 			}
 			for _, kv := range kvs {
 				var e outcomes.Event
 				if err := json.Unmarshal(kv.Value, &e); err != nil {
-					return fmt.Errorf("outcome %q: %w", kv.Key, err)
+					return fmt.Errorf("outcome %s: %w", kv.Key, err)
 				}
-				target, _, _ := strings.Cut(kv.Key, "\x00")
-				if err := fn(target, e); err != nil {
+				if err := fn(e); err != nil {
 					return err
 				}
+				if n, err := strconv.ParseUint(kv.Key, 16, 64); err == nil {
+					last = n
+				}
 			}
-			after = kvs[len(kvs)-1].Key
+			from = kvs[len(kvs)-1].Key
 		}
 	})
+	return last, err
+}
+
+func seqKey(n uint64) string { return fmt.Sprintf("%016x", n) }
+
+// outcomeAggregate is every kept outcome, aggregated: built from the store
+// on first use, then brought up to date from where it stopped each time it
+// is asked, so events another process kept are in it too.
+type outcomeAggregate struct {
+	mu   sync.Mutex
+	agg  *outcomes.Aggregate
+	last uint64
+}
+
+// aggregate returns the up-to-date aggregate, locked: the caller unlocks.
+func (s *Sandbox) aggregate(ctx context.Context) (*outcomes.Aggregate, func(), error) {
+	a := &s.outcomes
+	a.mu.Lock()
+	if a.agg == nil {
+		a.agg = outcomes.NewAggregate()
+	}
+	last, err := s.Outcomes(ctx, a.last, func(e outcomes.Event) error {
+		a.agg.Add(e)
+		return nil
+	})
+	a.last = last
+	if err != nil {
+		a.mu.Unlock()
+		return nil, nil, err
+	}
+	return a.agg, a.mu.Unlock, nil
+}
+
+// Catalog is what lastmile made, as attribution and insights see it:
+// every campaign, and its live emails and pages with what their results
+// are compared by (subject, send time, audience segments, main link,
+// template).
+func (s *Sandbox) Catalog(ctx context.Context) (outcomes.Catalog, error) {
+	cat := outcomes.Catalog{Campaigns: []outcomes.Campaign{}, Artifacts: []outcomes.Artifact{}}
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		kvs, err := tx.Scan(bCampaignsNew, "", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			c, err := s.campaign(tx, string(kv.Value))
+			if err != nil {
+				return err
+			}
+			cat.Campaigns = append(cat.Campaigns, outcomes.Campaign{ID: c.ID, Name: c.Name, UTMCampaign: c.UTM.Campaign})
+			arts, err := s.campaignArtifacts(tx, c.ID)
+			if err != nil {
+				return err
+			}
+			for _, a := range arts {
+				if a.Live == nil || (a.Kind != KindEmail && a.Kind != KindPage) {
+					continue
+				}
+				r, err := s.revision(tx, a.ID, a.Live.Revision)
+				if err != nil {
+					return err
+				}
+				art, err := s.catalogArtifact(tx, c, a, Final(c, r))
+				if err != nil {
+					return err
+				}
+				cat.Artifacts = append(cat.Artifacts, art)
+			}
+		}
+		return nil
+	})
+	return cat, err
+}
+
+func (s *Sandbox) catalogArtifact(tx store.Tx, c *Campaign, a *Artifact, r *Revision) (outcomes.Artifact, error) {
+	out := outcomes.Artifact{ID: a.ID, CampaignID: c.ID, Kind: string(a.Kind), LiveIDs: map[string]string{a.Live.Target: a.Live.LiveID}}
+	if r.Email == nil {
+		return out, nil
+	}
+	e := r.Email
+	out.Subject = e.Subject
+	switch {
+	case a.Live.SentAt != nil:
+		out.SentAt = *a.Live.SentAt
+	case a.Live.ScheduledFor != nil:
+		out.SentAt = *a.Live.ScheduledFor
+	}
+	for _, id := range e.Audience.Include {
+		seg, err := getArtifact(tx, id)
+		if err != nil {
+			return out, err
+		}
+		if seg != nil {
+			out.Segments = append(out.Segments, seg.Name)
+		}
+	}
+	out.Template = "html"
+	if len(e.Blocks) > 0 {
+		out.Template = "blocks"
+	}
+	// The main link: the first with words, not the unsubscribe or a
+	// footer link, which every email has.
+	for _, l := range content.Links(e.HTML) {
+		if t := strings.TrimSpace(l.Text); t != "" && !strings.Contains(l.Href, "unsubscribe") && !strings.Contains(strings.ToLower(t), "unsubscribe") {
+			out.CTA = t
+			break
+		}
+	}
+	return out, nil
+}
+
+// outcomeOptions are the configured attribution settings, with a model
+// or window the caller asks for instead.
+func (s *Sandbox) outcomeOptions(model string) outcomes.Options {
+	opt := s.cfg.Attribution.Options()
+	if model != "" {
+		opt.Model = outcomes.Model(model)
+	}
+	return opt
+}
+
+// Attribution credits every kept conversion to the campaigns and
+// artifacts that touched the contact, by the configured model or the one
+// asked for; campaign, when set, limits the listed conversions to those
+// crediting it (totals cover all).
+func (s *Sandbox) Attribution(ctx context.Context, model, campaign string) (outcomes.Attribution, error) {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return outcomes.Attribution{}, err
+	}
+	agg, unlock, err := s.aggregate(ctx)
+	if err != nil {
+		return outcomes.Attribution{}, err
+	}
+	defer unlock()
+	opt := s.outcomeOptions(model)
+	opt.Campaign = campaign
+	return agg.Attribute(cat, opt)
+}
+
+// Insights are what worked in this workspace's own emails.
+func (s *Sandbox) Insights(ctx context.Context) (outcomes.Insights, error) {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return outcomes.Insights{}, err
+	}
+	agg, unlock, err := s.aggregate(ctx)
+	if err != nil {
+		return outcomes.Insights{}, err
+	}
+	defer unlock()
+	return agg.Insights(cat, s.outcomeOptions(""))
+}
+
+// HistoryNote is the short "from your history" text for drafting an email
+// to the named segment (or to anyone, for ""); empty while the history is
+// too thin to say anything.
+func (s *Sandbox) HistoryNote(ctx context.Context, segment string) (string, error) {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return "", err
+	}
+	agg, unlock, err := s.aggregate(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	return agg.Note(cat, s.outcomeOptions(""), segment)
 }

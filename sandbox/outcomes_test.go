@@ -49,7 +49,7 @@ func TestSyncOutcomesKeepsEachEventOnce(t *testing.T) {
 	}
 	var kept, deals int
 	var won outcomes.Money
-	if err := e.sb.Outcomes(ctx, func(target string, ev outcomes.Event) error {
+	if _, err := e.sb.Outcomes(ctx, 0, func(ev outcomes.Event) error {
 		kept++
 		if ev.Type == outcomes.DealWon {
 			deals++
@@ -105,5 +105,52 @@ func TestSetCampaignCost(t *testing.T) {
 	}
 	if len(sets) != 2 || sets[0] != "1200.00 USD" || sets[1] != nil {
 		t.Fatalf("audit: %v", sets)
+	}
+}
+
+// A deal a customer won after clicking the campaign's email is credited
+// to that email and campaign, with its money exact and the events behind
+// it named; insights and the history note answer from the same events.
+func TestAttributionOverLocalOutcomes(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	welcome, _, _ := welcomeFlow(t, e)
+	if _, err := e.local.Tick(ctx, epoch); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.local.AppendEvents([]local.Event{
+		{Type: "click", Artifact: welcome, Email: "ada@example.com", URL: "https://acme.com/", At: epoch.Add(time.Hour)},
+		{Type: "deal_won", Email: "ada@example.com", Amount: "1200.50", Currency: "USD", At: epoch.Add(48 * time.Hour)},
+		{Type: "purchase", Email: "nobody@example.org", Revenue: "10", Currency: "USD", At: epoch.Add(48 * time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sb.SyncOutcomes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	att, err := e.sb.Attribution(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if att.Model != outcomes.LastTouch {
+		t.Errorf("model %s, want the configured default last_touch", att.Model)
+	}
+	var credited *outcomes.Total
+	for i, tot := range att.Artifacts {
+		if tot.ArtifactID == welcome {
+			credited = &att.Artifacts[i]
+		}
+	}
+	if credited == nil || credited.Conversions != 1000 || len(credited.Value) != 1 || credited.Value[0] != (outcomes.Money{Minor: 120050, Currency: "USD"}) || len(credited.EventIDs) != 1 {
+		t.Fatalf("the welcome email's credit: %+v (all: %+v)", credited, att.Artifacts)
+	}
+	if att.Unattributed.Conversions != 1000 {
+		t.Errorf("unattributed %v, want the stranger's purchase", att.Unattributed.Conversions)
+	}
+	if _, err := e.sb.Insights(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sb.HistoryNote(ctx, "Customers"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -93,6 +93,7 @@ type Sandbox struct {
 	checks    *lru.Cache[string, governance.Report]
 	plans     *lru.Cache[string, decodedPlan]
 	reviewURL func(string) string
+	outcomes  outcomeAggregate
 }
 
 // The caches' budgets, in bytes as lru.SizeOf weighs them: 20.5 MiB

@@ -121,6 +121,7 @@ func newRoot(e *env) *cobra.Command {
 		runCommand(e),
 		enrolCommand(e),
 		costCommand(e),
+		reportCommand(e),
 		siteCommand(e),
 		auditCommand(e),
 		checkCommand(e),
