@@ -219,6 +219,11 @@ type outcomeAggregate struct {
 	mu   sync.Mutex
 	agg  *outcomes.Aggregate
 	last uint64
+	// notes are HistoryNote's answers by segment, good while no outcome
+	// has been kept since (last): a new live artifact changes nothing
+	// until its events arrive.
+	notes     map[string]string
+	notesLast uint64
 }
 
 // aggregate returns the up-to-date aggregate, locked: the caller unlocks.
@@ -362,17 +367,48 @@ func (s *Sandbox) Insights(ctx context.Context) (outcomes.Insights, error) {
 }
 
 // HistoryNote is the short "from your history" text for drafting an email
-// to the named segment (or to anyone, for ""); empty while the history is
-// too thin to say anything.
-func (s *Sandbox) HistoryNote(ctx context.Context, segment string) (string, error) {
-	cat, err := s.Catalog(ctx)
-	if err != nil {
-		return "", err
-	}
+// to a segment (its id; "" for anyone); empty while the history is too
+// thin to say anything.
+//
+// create_email asks on every call, so the answer is kept until new
+// outcomes arrive, and an empty history answers without reading anything
+// more.
+func (s *Sandbox) HistoryNote(ctx context.Context, segmentID string) (string, error) {
 	agg, unlock, err := s.aggregate(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	return agg.Note(cat, s.outcomeOptions(""), segment)
+	a := &s.outcomes
+	if a.last == 0 {
+		return "", nil
+	}
+	segment := ""
+	if segmentID != "" {
+		if err := s.st.View(ctx, func(tx store.Tx) error {
+			seg, err := getArtifact(tx, segmentID)
+			if seg != nil {
+				segment = seg.Name
+			}
+			return err
+		}); err != nil {
+			return "", err
+		}
+	}
+	if a.notesLast != a.last {
+		a.notes, a.notesLast = map[string]string{}, a.last
+	}
+	if note, ok := a.notes[segment]; ok {
+		return note, nil
+	}
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return "", err
+	}
+	note, err := agg.Note(cat, s.outcomeOptions(""), segment)
+	if err != nil {
+		return "", err
+	}
+	a.notes[segment] = note
+	return note, nil
 }

@@ -150,7 +150,7 @@ func TestAttributionOverLocalOutcomes(t *testing.T) {
 	if _, err := e.sb.Insights(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.sb.HistoryNote(ctx, "Customers"); err != nil {
+	if _, err := e.sb.HistoryNote(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,12 +13,12 @@ import (
 
 type createCampaignIn struct {
 	Name     string       `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Short campaign name, e.g. \"Spring launch 2027\"."`
-	Brief    string       `json:"brief,omitempty" jsonschema_description:"What the campaign is about and for whom, for reviewers."`
+	Brief    string       `json:"brief,omitempty" jsonschema_description:"What it is about and for whom, for reviewers."`
 	Goal     string       `json:"goal,omitempty" jsonschema_description:"The outcome it should achieve, e.g. \"200 demo requests\"."`
-	Markets  []string     `json:"markets,omitempty" jsonschema_description:"Countries it reaches, ISO 3166-1 alpha-2 (US, GB, DE, CA); compliance rules depend on them."`
-	Industry string       `json:"industry,omitempty" jsonschema_description:"Industry for policy rules, e.g. finserv, health, retail."`
-	Target   string       `json:"target,omitempty" jsonschema_description:"Configured target its artifacts go live on, e.g. local, hubspot; default from the configuration."`
-	UTM      *sandbox.UTM `json:"utm,omitempty" jsonschema_description:"UTM parameters added to every link of every email and page at promotion."`
+	Markets  []string     `json:"markets,omitempty" jsonschema_description:"Countries it reaches (ISO 3166-1 alpha-2: US, GB, DE); compliance depends on them."`
+	Industry string       `json:"industry,omitempty" jsonschema_description:"Industry, for policy rules: finserv, health, retail…"`
+	Target   string       `json:"target,omitempty" jsonschema_description:"Target its artifacts go live on (local, hubspot…); default from the configuration."`
+	UTM      *sandbox.UTM `json:"utm,omitempty" jsonschema_description:"UTM parameters added to every link at promotion."`
 }
 
 type campaignOut struct {
@@ -30,7 +30,7 @@ type campaignOut struct {
 
 type getCampaignIn struct {
 	CampaignID string `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	Cursor     string `json:"cursor,omitempty" jsonschema_description:"next_cursor from an earlier answer, for the next page of artifacts."`
+	Cursor     string `json:"cursor,omitempty" jsonschema_description:"next_cursor of an earlier answer."`
 }
 
 // artifactsPerPage bounds get_campaign's answer: a campaign holds up to
@@ -82,8 +82,8 @@ func campaignTools(d deps) []Tool {
 		spec[createCampaignIn, campaignOut]{
 			name:  "create_campaign",
 			title: "Create a campaign",
-			description: "Create a campaign: the container for the emails, segments, workflows and landing pages you stage. " +
-				"Read the lastmile://policy resource first to write on-brand.",
+			description: "Create a campaign, the container for the emails, segments, workflows and pages you stage. " +
+				"Read lastmile://policy first to write on-brand.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{
 				"utm.source":   "utm_source, e.g. newsletter.",
@@ -108,7 +108,7 @@ func campaignTools(d deps) []Tool {
 		spec[getCampaignIn, getCampaignOut]{
 			name:        "get_campaign",
 			title:       "Get a campaign",
-			description: "Get a campaign and its artifacts (kind, name, revision, target, status, where it went live), a page at a time; counts cover the whole campaign.",
+			description: "Get a campaign and its artifacts (kind, name, revision, target, status, where live), a page at a time; counts cover all.",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
 			cached:      true,
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in getCampaignIn) (getCampaignOut, string, error) {

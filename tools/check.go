@@ -11,8 +11,8 @@ import (
 )
 
 type checkIn struct {
-	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"Check every artifact of this campaign (cmp_…); or give artifact_id."`
-	ArtifactID string `json:"artifact_id,omitempty" jsonschema_description:"Check one artifact (eml_…, seg_…, wf_…, pg_…)."`
+	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"A campaign (cmp_…), all of it; or give artifact_id."`
+	ArtifactID string `json:"artifact_id,omitempty" jsonschema_description:"One artifact (eml_…, seg_…, wf_…, pg_…)."`
 }
 
 type checkOut struct {
@@ -30,8 +30,8 @@ func checkTools(d deps) []Tool {
 	return []Tool{spec[checkIn, checkOut]{
 		name:  "check_campaign",
 		title: "Check brand and compliance",
-		description: "Check staged content, as it will go live (UTM tags applied), against the brand and compliance policy (lastmile://policy). " +
-			"Each finding has its rule, level (error blocks promotion; warning needs the approver's acknowledgement; suggestion), artifact, field, line, column, excerpt and fix.",
+		description: "Check staged content as it will go live (UTM applied) against the policy (lastmile://policy). " +
+			"Findings have rule, level (error blocks promotion; warning needs the approver's acknowledgement; suggestion), artifact, field, line, column, excerpt and fix.",
 		hints: hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
 		run: func(ctx context.Context, _ mcp.CallToolRequest, in checkIn) (checkOut, string, error) {
 			if (in.CampaignID == "") == (in.ArtifactID == "") {

@@ -26,7 +26,7 @@ type planIDIn struct {
 
 type getPlanIn struct {
 	PlanID string `json:"plan_id" jsonschema:"minLength=1" jsonschema_description:"Plan id (pln_…) from plan_promotion."`
-	Cursor string `json:"cursor,omitempty" jsonschema_description:"next_cursor from an earlier answer, for the next page of steps."`
+	Cursor string `json:"cursor,omitempty" jsonschema_description:"next_cursor of an earlier answer."`
 }
 
 // planSummary is the text clients without structured content see first:
@@ -272,9 +272,9 @@ func planTools(d deps) []Tool {
 		spec[planIn, planOut]{
 			name:  "plan_promotion",
 			title: "Plan a promotion",
-			description: "Compute exactly what promoting a campaign would change on its targets: steps in dependency order, each with its operation, a diff against what is live and the audience of sends; " +
-				"governance findings; approvals needed; a plan id, short code and hash. Writes nothing live, but removes duplicates an interrupted earlier promotion left on a platform if they never reached anyone (others are listed under strays). " +
-				"A human must approve the plan (lastmile approve PLAN) before confirm_promotion runs it.",
+			description: "Compute exactly what promoting a campaign would change on its targets: steps in dependency order with their operation, diff against live and send audiences; " +
+				"governance findings; approvals needed; plan id, code and hash. Writes nothing live (only removes duplicates an interrupted promotion left that reached no one; others are listed as strays). " +
+				"A human approves it (lastmile approve PLAN) before confirm_promotion.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: true},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in planIn) (planOut, string, error) {
 				p, err := d.sb.PlanPromotion(ctx, actor(ctx), in.CampaignID)
@@ -289,7 +289,7 @@ func planTools(d deps) []Tool {
 		spec[getPlanIn, planOut]{
 			name:        "get_plan",
 			title:       "Get a plan",
-			description: "Get a plan with its approvals, governance summary and where each step's promotion stands; steps come a page at a time (cursor).",
+			description: "Get a plan: approvals, governance summary, where each step's promotion stands; steps a page at a time (cursor).",
 			hints:       hints{readOnly: true, destructive: false, idempotent: true, openWorld: false},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in getPlanIn) (planOut, string, error) {
 				first, err := parseCursor(in.Cursor)
@@ -309,7 +309,7 @@ func planTools(d deps) []Tool {
 		spec[fetchMetricsIn, fetchMetricsOut]{
 			name:        "fetch_metrics",
 			title:       "Fetch metrics",
-			description: "Read from their targets how live emails (sends, deliveries, opens, clicks, bounces, unsubscribes, spam reports, rates) and pages (views, submissions, conversion) did, and where workflows' contacts stand; each fetch is kept.",
+			description: "Read live emails' sends, deliveries, opens, clicks, bounces, unsubscribes, spam reports and rates, pages' views and submissions, and where workflows' contacts stand; each fetch is kept.",
 			hints:       hints{readOnly: false, destructive: false, idempotent: true, openWorld: true},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in fetchMetricsIn) (fetchMetricsOut, string, error) {
 				scope, err := in.scope()
@@ -348,9 +348,9 @@ func confirmTool(d deps) Tool {
 	return spec[planIDIn, confirmOut]{
 		name:  "confirm_promotion",
 		title: "Confirm a promotion",
-		description: "Promote an approved plan: make exactly its changes live, in order, exactly once. " +
-			"Refused unless a human approved this plan (lastmile approve, or your client's prompt), nothing changed since planning, governance has no errors and it has not expired; nothing you pass counts as approval. " +
-			"Again on a promoted plan, it returns the earlier result; on an interrupted one, it resumes without repeating anything.",
+		description: "Promote an approved plan: exactly its changes, in order, exactly once. " +
+			"Refused unless a human approved it (lastmile approve, or your client's prompt), nothing changed since planning, governance has no errors and it has not expired; nothing you pass approves. " +
+			"Again on a promoted plan it returns the earlier result; an interrupted one resumes without repeats.",
 		hints: hints{readOnly: false, destructive: true, idempotent: true, openWorld: true},
 		asks:  d.askForApproval,
 		run: func(ctx context.Context, req mcp.CallToolRequest, in planIDIn) (confirmOut, string, error) {
@@ -430,7 +430,7 @@ func (d deps) askForApproval(inner server.ToolHandlerFunc) server.ToolHandlerFun
 }
 
 type fetchMetricsIn struct {
-	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"Campaign id (cmp_…): its live emails and pages; or give artifact_id."`
+	CampaignID string `json:"campaign_id,omitempty" jsonschema_description:"A campaign (cmp_…), all of it; or give artifact_id."`
 	ArtifactID string `json:"artifact_id,omitempty" jsonschema_description:"One live email (eml_…) or page (pg_…)."`
 	Since      string `json:"since,omitempty" jsonschema:"format=date-time" jsonschema_description:"Only count events after this time (RFC 3339)."`
 }

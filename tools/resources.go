@@ -116,13 +116,27 @@ func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
 			return jsonContents(req.Params.URI, map[string]any{"artifact_id": id, "snapshots": hist})
 		})
 
+	s.AddResource(mcp.NewResource("lastmile://insights", "Insights",
+		mcp.WithResourceDescription("What worked in this workspace's own emails (as get_insights answers): rates by subject, send time, segment, CTA and template against the rest, with sample sizes and 95% Wilson intervals, and only the differences whose intervals separate."),
+		mcp.WithMIMEType("application/json")),
+		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			ins, err := sb.Insights(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return jsonContents(req.Params.URI, ins)
+		})
+
 	s.AddPrompt(mcp.NewPrompt("build_campaign",
 		mcp.WithPromptDescription("Walk through building a campaign with lastmile, from brief to approved promotion."),
 		mcp.WithArgument("brief", mcp.RequiredArgument(), mcp.ArgumentDescription("What the campaign is for, for whom, and when."))),
 		func(ctx context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 			brief := req.Params.Arguments["brief"]
-			text := "Build this campaign with lastmile: " + brief + "\n\n" + instructions +
-				"\n\nWork step by step, show me the plan_promotion summary, and stop for my approval before confirm_promotion."
+			text := "Build this campaign with lastmile: " + brief + "\n\n" + instructions
+			if note, err := sb.HistoryNote(ctx, ""); err == nil && note != "" {
+				text += "\n\n" + note + " (get_insights has the rest.)"
+			}
+			text += "\n\nWork step by step, show me the plan_promotion summary, and stop for my approval before confirm_promotion."
 			return mcp.NewGetPromptResult("Build a campaign", []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text))}), nil
 		})
 }

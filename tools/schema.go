@@ -192,7 +192,7 @@ const conditionJSON = `{
 	"description": "One test on a contact property.",
 	"properties": {
 		"property": {"type": "string", "minLength": 1, "description": "Contact property name, e.g. country, lifecycle_stage, signup_date (case-insensitive)."},
-		"operator": {"type": "string", "enum": ["eq","neq","contains","not_contains","starts_with","gt","gte","lt","lte","in","not_in","exists","not_exists","before","after"], "description": "eq/neq compare text (case-insensitive) or numbers; gt/gte/lt/lte numbers; before/after dates (2027-01-31 or RFC 3339); in/not_in a list; exists/not_exists take no value."},
+		"operator": {"type": "string", "enum": ["eq","neq","contains","not_contains","starts_with","gt","gte","lt","lte","in","not_in","exists","not_exists","before","after"], "description": "eq/neq: text (any case) or numbers; gt/gte/lt/lte: numbers; before/after: dates (2027-01-31, RFC 3339); in/not_in: a list; exists/not_exists: no value."},
 		"value": {"description": "String, number or boolean; a list for in/not_in; omit for exists/not_exists."}
 	},
 	"required": ["property", "operator"],
@@ -214,11 +214,11 @@ func conditionSchema() *jsonschema.Schema { return mustSchema(conditionJSON) }
 var blockFieldDocs = map[string]string{
 	"text":   "heading text; paragraph text in simple Markdown (**bold**, *italic*, [label](https://…), line breaks); button label. Personalization tokens like {{ contact.firstname | default: \"there\" }} pass through.",
 	"level":  "Heading level 1-3 (default 1).",
-	"url":    "Button target, or a link around an image (https).",
+	"url":    "Link (https) of a button or image.",
 	"src":    "Image source (https).",
 	"alt":    "Image alt text (required for images).",
 	"width":  "Image width in px (at most 600).",
-	"height": "Spacer height in px (default 24).",
+	"height": "Spacer px (default 24).",
 	"align":  "left | center | right.",
 }
 
@@ -243,11 +243,11 @@ func cellFields() *jsonschema.Schema {
 
 func blockSchema() *jsonschema.Schema {
 	s := cellFields()
-	s.Description = "One content block; type decides which other fields apply."
+	s.Description = "A content block; type picks its fields."
 	s.Properties.Set("columns", &jsonschema.Schema{
 		Type: "array", MinItems: ptr(uint64(2)), MaxItems: ptr(uint64(2)),
 		Items:       &jsonschema.Schema{Type: "array", Items: ref("cell")},
-		Description: "For type columns: two columns of blocks (no nested columns), stacked on mobile.",
+		Description: "For columns: two columns of blocks, not nested; stacked on mobile.",
 	})
 	return s
 }

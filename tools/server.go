@@ -78,6 +78,7 @@ func All(sb *sandbox.Sandbox, o Options) []Tool {
 	out = append(out, stagingTools(d)...)
 	out = append(out, checkTools(d)...)
 	out = append(out, planTools(d)...)
+	out = append(out, outcomeTools(d)...)
 	return out
 }
 

@@ -19,12 +19,15 @@ type stagedOut struct {
 	Staged        bool     `json:"staged"`
 	Live          bool     `json:"live"`
 	Unchanged     bool     `json:"unchanged,omitempty" jsonschema_description:"True when the content equals the current revision: nothing new was staged."`
-	Status        string   `json:"status" jsonschema:"enum=staged,enum=live,enum=changed since live"`
+	Status        string   `json:"status" jsonschema_description:"staged, live, or changed since live."`
 	Target        string   `json:"target"`
 	EstimatedSize *int     `json:"estimated_size,omitempty" jsonschema_description:"Members the segment has now, when its target can count."`
 	Governance    string   `json:"governance" jsonschema_description:"One-line result of the brand and compliance checks; check_campaign gives the findings."`
 	Notes         []string `json:"notes,omitempty"`
-	Next          string   `json:"next"`
+	// History is what this workspace's own results say about emails to
+	// the audience's first segment (create_email), when there are any.
+	History string `json:"history,omitempty"`
+	Next    string `json:"next"`
 }
 
 func (d deps) staged(ctx context.Context, res *sandbox.StageResult) (stagedOut, string, error) {
@@ -49,32 +52,32 @@ func (d deps) staged(ctx context.Context, res *sandbox.StageResult) (stagedOut, 
 
 type createEmailIn struct {
 	CampaignID  string           `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
-	EmailID     string           `json:"email_id,omitempty" jsonschema_description:"An email's id (eml_…) to stage a new revision of it, which replaces every field; omit for a new email."`
+	EmailID     string           `json:"email_id,omitempty" jsonschema_description:"An email (eml_…) to replace with a new revision (every field); omit for a new one."`
 	Name        string           `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Internal name of the email."`
 	Subject     string           `json:"subject" jsonschema:"minLength=1,maxLength=250" jsonschema_description:"Subject line recipients see."`
-	PreviewText string           `json:"preview_text,omitempty" jsonschema:"maxLength=250" jsonschema_description:"Preheader text shown after the subject in the inbox."`
-	FromName    string           `json:"from_name" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"Sender name recipients see; use the policy's default (lastmile://policy) when it has one."`
+	PreviewText string           `json:"preview_text,omitempty" jsonschema:"maxLength=250" jsonschema_description:"Preheader shown after the subject in the inbox."`
+	FromName    string           `json:"from_name" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"Sender name; the policy's default (lastmile://policy) when it has one."`
 	FromEmail   string           `json:"from_email" jsonschema:"minLength=3" jsonschema_description:"Sender address; likewise the policy's default."`
 	ReplyTo     string           `json:"reply_to,omitempty" jsonschema_description:"Reply-to address; default the sender."`
 	HTML        string           `json:"html,omitempty" jsonschema_description:"The full email HTML (at most 1 MB)."`
-	Blocks      []content.Block  `json:"blocks,omitempty" jsonschema_description:"Content blocks, rendered as responsive email HTML in the brand's colours and fonts with a compliant footer. Give exactly one of html and blocks."`
+	Blocks      []content.Block  `json:"blocks,omitempty" jsonschema_description:"Content blocks, rendered as responsive HTML in the brand's style with a compliant footer. Give html or blocks."`
 	Text        string           `json:"text,omitempty" jsonschema_description:"Plain-text part; derived from the HTML when omitted."`
-	Audience    sandbox.Audience `json:"audience,omitempty" jsonschema_description:"Segments the email is sent to at promotion (include minus exclude). Omit for an email only a workflow sends."`
-	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send (RFC 3339, in the future); omit to send at confirmation."`
-	Target      string           `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
+	Audience    sandbox.Audience `json:"audience,omitempty" jsonschema_description:"Segments it goes to at promotion (include minus exclude); omit for an email only a workflow sends."`
+	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send (RFC 3339, future); omit: at confirmation."`
+	Target      string           `json:"target,omitempty" jsonschema_description:"Target overriding the campaign's."`
 }
 
 type buildSegmentIn struct {
 	CampaignID      string              `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
 	SegmentID       string              `json:"segment_id,omitempty" jsonschema_description:"A segment (seg_…) to revise; omit for a new one."`
-	Name            string              `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Segment name; unique names help on platforms that key lists by name."`
+	Name            string              `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Segment name; unique helps platforms that key lists by name."`
 	Match           string              `json:"match,omitempty" jsonschema:"enum=all,enum=any" jsonschema_description:"all: every condition and group must hold (default); any: at least one."`
 	Conditions      []sandbox.Condition `json:"conditions,omitempty" jsonschema_description:"Tests on contact properties."`
 	Groups          []sandbox.Group     `json:"groups,omitempty" jsonschema_description:"Nested groups of conditions, each with its own match."`
-	IncludeSegments []string            `json:"include_segments,omitempty" jsonschema_description:"Segments (seg_…) of this campaign whose members are also included."`
-	ExcludeSegments []string            `json:"exclude_segments,omitempty" jsonschema_description:"Segments (seg_…) of this campaign whose members are removed."`
+	IncludeSegments []string            `json:"include_segments,omitempty" jsonschema_description:"Segments (seg_…) whose members are also in."`
+	ExcludeSegments []string            `json:"exclude_segments,omitempty" jsonschema_description:"Segments (seg_…) whose members are left out."`
 	StaticEmails    []string            `json:"static_emails,omitempty" jsonschema:"maxItems=10000" jsonschema_description:"Addresses always included."`
-	Target          string              `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
+	Target          string              `json:"target,omitempty" jsonschema_description:"Target overriding the campaign's."`
 }
 
 type configureWorkflowIn struct {
@@ -82,23 +85,23 @@ type configureWorkflowIn struct {
 	WorkflowID string          `json:"workflow_id,omitempty" jsonschema_description:"A workflow (wf_…) to revise; omit for a new one."`
 	Name       string          `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Workflow name."`
 	Trigger    sandbox.Trigger `json:"trigger" jsonschema_description:"What enrols a contact."`
-	Steps      []sandbox.Step  `json:"steps" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"The steps; the first is the entry; a loop needs a wait step."`
-	Activate   bool            `json:"activate,omitempty" jsonschema_description:"Turn it on when promoted (it then enrols and sends); default off."`
-	Reenrol    bool            `json:"reenrol,omitempty" jsonschema_description:"A contact who finished enters again when the trigger fires anew; default off."`
-	Target     string          `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
+	Steps      []sandbox.Step  `json:"steps" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"Steps; the first is the entry; loops need a wait."`
+	Activate   bool            `json:"activate,omitempty" jsonschema_description:"Switch it on when promoted (it enrols and sends); default off."`
+	Reenrol    bool            `json:"reenrol,omitempty" jsonschema_description:"A finished contact enters again when the trigger fires anew; default off."`
+	Target     string          `json:"target,omitempty" jsonschema_description:"Target overriding the campaign's."`
 }
 
 type publishPageIn struct {
 	CampaignID      string          `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
 	PageID          string          `json:"page_id,omitempty" jsonschema_description:"A page (pg_…) to revise; omit for a new one."`
 	Title           string          `json:"title" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Page title."`
-	Slug            string          `json:"slug" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"URL path: lower-case letters, digits and hyphens, e.g. spring-launch; unique per target."`
+	Slug            string          `json:"slug" jsonschema:"minLength=1,maxLength=100" jsonschema_description:"URL path: a-z, 0-9 and hyphens, e.g. spring-launch; unique per target."`
 	HTML            string          `json:"html,omitempty" jsonschema_description:"The page HTML (at most 1 MB)."`
-	Blocks          []content.Block `json:"blocks,omitempty" jsonschema_description:"Content blocks rendered as clean, semantic HTML. Give exactly one of html and blocks."`
+	Blocks          []content.Block `json:"blocks,omitempty" jsonschema_description:"Content blocks, rendered as clean HTML. Give html or blocks."`
 	MetaDescription string          `json:"meta_description,omitempty" jsonschema:"maxLength=300" jsonschema_description:"Search-result description."`
-	Form            *content.Form   `json:"form,omitempty" jsonschema_description:"A form on the page; a form_submission workflow can start from it."`
-	PublishAt       string          `json:"publish_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When it goes public (RFC 3339, in the future); omit to publish at confirmation."`
-	Target          string          `json:"target,omitempty" jsonschema_description:"A configured target, overriding the campaign's."`
+	Form            *content.Form   `json:"form,omitempty" jsonschema_description:"A form; a form_submission workflow can start from it."`
+	PublishAt       string          `json:"publish_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When it goes public (RFC 3339, future); omit: at confirmation."`
+	Target          string          `json:"target,omitempty" jsonschema_description:"Target overriding the campaign's."`
 }
 
 var workflowDocs = map[string]string{
@@ -169,7 +172,7 @@ func stagingTools(d deps) []Tool {
 		spec[createEmailIn, stagedOut]{
 			name:        "create_email",
 			title:       "Stage an email",
-			description: "Stage a marketing email in a campaign, from HTML or content blocks, with its audience and send time; identical content stages nothing new.",
+			description: "Stage an email in a campaign, from HTML or blocks, with its audience and send time; identical content stages nothing.",
 			hints:       hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{
 				"audience.include": "Segment ids (seg_…) of this campaign to send to.",
@@ -181,15 +184,22 @@ func stagingTools(d deps) []Tool {
 				if err != nil {
 					return stagedOut{}, "", err
 				}
-				return d.staged(ctx, res)
+				out, text, err := d.staged(ctx, res)
+				if err == nil {
+					out.History = d.historyNote(ctx, in.Audience)
+					if out.History != "" {
+						text += " " + out.History
+					}
+				}
+				return out, text, err
 			},
 		}.build(d),
 
 		spec[buildSegmentIn, stagedOut]{
 			name:  "build_segment",
 			title: "Stage a segment",
-			description: "Stage a segment of contacts: property conditions, nested groups, included and excluded segments, static addresses. " +
-				"estimated_size counts its members when the target can (local counts contacts.csv).",
+			description: "Stage a segment: property conditions, nested groups, included/excluded segments, static addresses. " +
+				"estimated_size counts members when the target can.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			check: func(ctx context.Context, in buildSegmentIn) error { return d.sb.CheckSegment(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in buildSegmentIn) (stagedOut, string, error) {
@@ -220,7 +230,7 @@ func stagingTools(d deps) []Tool {
 		spec[publishPageIn, stagedOut]{
 			name:        "publish_page",
 			title:       "Stage a landing page",
-			description: "Stage a landing page, from HTML or content blocks, optionally with a form; despite the name, it goes public only through an approved plan.",
+			description: "Stage a landing page from HTML or blocks, with an optional form; despite the name, it goes public only through an approved plan.",
 			hints:       hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested:      formDocs,
 			check:       func(ctx context.Context, in publishPageIn) error { return d.sb.CheckPage(ctx, in.input()) },
@@ -233,4 +243,20 @@ func stagingTools(d deps) []Tool {
 			},
 		}.build(d),
 	}
+}
+
+// historyNote is the "from your history" note for an email to aud: about
+// its first segment, by name. A failure to read the history is logged and
+// leaves the note out: staging succeeded.
+func (d deps) historyNote(ctx context.Context, aud sandbox.Audience) string {
+	segment := ""
+	if len(aud.Include) > 0 {
+		segment = aud.Include[0]
+	}
+	note, err := d.sb.HistoryNote(ctx, segment)
+	if err != nil {
+		d.log.Warn("history note", "err", err)
+		return ""
+	}
+	return note
 }

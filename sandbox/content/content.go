@@ -38,15 +38,15 @@ type Cell struct {
 	// Text is the heading text; the paragraph's Markdown (**bold**, *italic*,
 	// [label](url), line breaks, blank line = new paragraph); the button
 	// label; the raw HTML fragment of an html block.
-	Text string `json:"text,omitempty" jsonschema_description:"Heading or button text; paragraph Markdown (**bold**, *italic*, [label](https://…)); an html block's HTML. {{ tokens }} pass through."`
+	Text string `json:"text,omitempty" jsonschema_description:"Heading/button text; paragraph Markdown (**b**, *i*, [label](https://…)); html block's HTML. {{ tokens }} kept."`
 	// Level is the heading level, 1..3 (default 1).
 	Level int `json:"level,omitempty"`
 	// URL is the button target, or the link of an image (optional).
 	URL string `json:"url,omitempty"`
 	// Src is the image source; https only.
-	Src string `json:"src,omitempty" jsonschema_description:"Image source; an absolute https:// URL."`
+	Src string `json:"src,omitempty" jsonschema_description:"Image URL (https)."`
 	// Alt is the image's alternative text (required for images).
-	Alt string `json:"alt,omitempty" jsonschema_description:"Image alternative text; required for images."`
+	Alt string `json:"alt,omitempty" jsonschema_description:"Alt text; required for images."`
 	// Width is the image width in px (<= 600; default: the full content width).
 	Width int `json:"width,omitempty"`
 	// Height is the spacer height in px (default 24), or the image's height
