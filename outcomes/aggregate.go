@@ -72,10 +72,13 @@ func seconds(t time.Time) uint32 {
 	return uint32(min(max(t.Unix(), 0), math.MaxUint32))
 }
 
-var touchTypes = [...]string{Sent, Open, Click, PageView}
+// touchTypes are the kinds of touch. A form submission is a conversion,
+// and also a touch of its page for what the contact does later (a
+// purchase days after signing up on the landing page).
+var touchTypes = [...]string{Sent, Open, Click, PageView, FormSubmission}
 
 const (
-	kindBits   = 2
+	kindBits   = 3
 	kindMask   = 1<<kindBits - 1
 	touchChunk = 1 << 16
 	noContact  = math.MaxUint32
@@ -135,6 +138,9 @@ func (a *Aggregate) add(e *Event) {
 			c.value = &v
 		}
 		a.convs = append(a.convs, c)
+		if e.Type == FormSubmission && r != noRef && contact != noContact {
+			a.addTouch(e, contact, r)
+		}
 		return
 	}
 	if r == noRef || contact == noContact {
@@ -162,6 +168,10 @@ func (a *Aggregate) add(e *Event) {
 	case set >= 0:
 		sets[set].add(contact)
 	}
+	a.addTouch(e, contact, r)
+}
+
+func (a *Aggregate) addTouch(e *Event, contact, r uint32) {
 	if k := slices.Index(touchTypes[:], e.Type); k >= 0 {
 		last := len(a.touches) - 1
 		if last < 0 || len(a.touches[last]) == touchChunk {

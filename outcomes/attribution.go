@@ -487,7 +487,11 @@ func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, visit fu
 			// To the second, as touches are kept.
 			lo, at := seconds(c.at.Add(-opt.Window)), seconds(c.at)
 			i, _ := slices.BinarySearchFunc(g, lo, func(t touch, lo uint32) int { return cmp.Compare(t.at, lo) })
+			self := uint32(slices.Index(touchTypes[:], FormSubmission))
 			for ; i < len(g) && g[i].at <= at; i++ {
+				if c.typ == FormSubmission && g[i].at == at && g[i].kind() == int(self) && g[i].refID() == c.ref {
+					continue // the submission itself, counted below as its own last touch
+				}
 				cands = append(cands, g[i])
 			}
 		}

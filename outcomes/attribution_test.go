@@ -285,3 +285,37 @@ func TestCampaignTrace(t *testing.T) {
 		}
 	}
 }
+
+// A form submitted on a landing page is a touch of that page for what the
+// contact does later: a purchase three days on is the page's under
+// last-touch, and the submission itself is listed once among its touches.
+func TestFormSubmissionTouchesLaterConversions(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	cat := Catalog{
+		Campaigns: []Campaign{{ID: "cmp_x"}},
+		Artifacts: []Artifact{{ID: "pg_signup", CampaignID: "cmp_x", Kind: "page", LiveIDs: map[string]string{"local": "pg_signup"}}},
+	}
+	v := Money{Minor: 4900, Currency: "USD"}
+	events := []Event{
+		{ID: "s1", Type: FormSubmission, Source: "local", Target: "local", LiveID: "pg_signup", Contact: "v@example.org", At: at},
+		{ID: "p1", Type: Purchase, Source: "local", Contact: "v@example.org", At: at.Add(72 * time.Hour), Value: &v},
+	}
+	res, err := Attribute(cat, events, Options{Model: LastTouch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Conversions) != 2 {
+		t.Fatalf("%d conversions", len(res.Conversions))
+	}
+	for _, c := range res.Conversions {
+		if len(c.Credits) != 1 || c.Credits[0].ArtifactID != "pg_signup" {
+			t.Fatalf("%s credits %+v, want the page", c.EventID, c.Credits)
+		}
+		if c.EventID == "s1" && len(c.Credits[0].Touches) != 1 {
+			t.Errorf("the submission's touches: %+v, want itself once", c.Credits[0].Touches)
+		}
+	}
+	if res.Campaigns[0].Value[0] != v {
+		t.Errorf("the campaign's value: %v", res.Campaigns[0].Value)
+	}
+}

@@ -44,8 +44,10 @@ var Known = []string{Sent, Delivered, Open, Click, Bounce, Unsubscribe, SpamRepo
 // Conversions are the event types that count as a campaign's results.
 var Conversions = []string{FormSubmission, Reply, MeetingBooked, OpportunityCreated, DealWon, Purchase}
 
-// Touches are the event types by which a campaign reaches a contact.
-var Touches = []string{Sent, Open, Click, PageView}
+// Touches are the event types by which a campaign reaches a contact; a
+// form submission is a conversion and a touch of its page for what comes
+// after.
+var Touches = []string{Sent, Open, Click, PageView, FormSubmission}
 
 // IsKnown reports whether t is one of Known.
 func IsKnown(t string) bool { return slices.Contains(Known, t) }

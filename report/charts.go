@@ -180,10 +180,15 @@ func moneyList(ms []outcomes.Money) string {
 	return out
 }
 
-func hours(h float64) string {
+// Hours writes a duration in hours as a person reads it.
+func Hours(h float64) string {
 	switch {
-	case h == 0:
+	case h <= 0:
 		return "—"
+	case h < 1.0/60:
+		return "under a minute"
+	case h < 1:
+		return fmt.Sprintf("%.0f min", h*60)
 	case h < 48:
 		return fmt.Sprintf("%.1f h", h)
 	}

@@ -21,12 +21,12 @@ var page = template.Must(template.New("report.html").Funcs(template.FuncMap{
 		}
 		return m.String()
 	},
-	"hours": hours,
+	"hours": Hours,
 	"hoursOf": func(h *float64) string {
 		if h == nil {
 			return "—"
 		}
-		return hours(*h)
+		return Hours(*h)
 	},
 	"day":   day,
 	"count": formatCount,

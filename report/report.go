@@ -211,8 +211,8 @@ func summarize(hours []float64) Durations {
 	if d.N == 0 {
 		return d
 	}
-	d.Median = round1(quantile(d.Hours, 0.5))
-	d.P90 = round1(quantile(d.Hours, 0.9))
+	d.Median = quantile(d.Hours, 0.5)
+	d.P90 = quantile(d.Hours, 0.9)
 	return d
 }
 
@@ -224,7 +224,6 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[max(rank, 0)]
 }
 
-func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // sums adds money per currency.
 type sums map[string]int64

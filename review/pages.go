@@ -18,6 +18,7 @@ import (
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/liquid"
+	"github.com/lastmile/lastmile/report"
 	"github.com/lastmile/lastmile/review/render"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -98,6 +99,26 @@ func (s *Server) plansPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.page(w, r, http.StatusOK, "plans", pageData{Title: "Plans", Plans: plans, Invites: invites})
+}
+
+// reportPage is lastmile report's HTML page for ?period= (default this
+// month), from the outcomes kept so far. Its charts are inline SVG and its
+// styles inline, so it has a policy of its own: still no script.
+func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
+	in, err := report.Gather(r.Context(), s.sb, r.URL.Query().Get("period"), time.Now(), "")
+	if err != nil {
+		s.page(w, r, http.StatusBadRequest, "message", pageData{Title: "Report", Message: err.Error()})
+		return
+	}
+	var page bytes.Buffer
+	if err := report.WriteHTML(&page, report.Build(in)); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(page.Bytes())
 }
 
 func statusRank(st string) int {

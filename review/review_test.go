@@ -703,3 +703,26 @@ func TestAgentTextOnThePageIsInert(t *testing.T) {
 		}
 	}
 }
+
+// The plans page links to the report; the report page is the HTML report
+// for ?period=, for a signed-in approver only; a period it cannot read is
+// said on a page of its own.
+func TestReportPage(t *testing.T) {
+	f := newFixture(t)
+	f.plan()
+	if st, _ := f.browser().do("GET", "/report", nil, ""); st != http.StatusSeeOther {
+		t.Errorf("GET /report without signing in: %d", st)
+	}
+	b := f.browser()
+	b.enrol("maria@acme.com", nil, passkeytest.New(t, f.origin, "localhost"))
+	if _, page := b.do("GET", "/", nil, ""); !strings.Contains(page, `href="/report"`) {
+		t.Errorf("the plans page does not link to the report")
+	}
+	st, page := b.do("GET", "/report?period=2026-Q4", nil, "")
+	if st != 200 || !strings.Contains(page, `id="chart-funnel"`) || !strings.Contains(page, "Campaigns, 2026-Q4") || strings.Contains(page, "<script") {
+		t.Fatalf("report page: %d %.300s", st, page)
+	}
+	if st, page := b.do("GET", "/report?period=soon", nil, ""); st != http.StatusBadRequest || !strings.Contains(page, "is not a period") {
+		t.Fatalf("a bad period: %d %.300s", st, page)
+	}
+}

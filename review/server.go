@@ -124,6 +124,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.signedIn(s.plansPage))
 	mux.HandleFunc("GET /plans/{id}", s.signedIn(s.planPage))
+	mux.HandleFunc("GET /report", s.signedIn(s.reportPage))
 	// Previews carry their own token: a sandboxed frame has an opaque
 	// origin, so the browser sends it no SameSite=Strict cookie.
 	mux.HandleFunc("GET /plans/{id}/preview/{artifact}", s.preview)

@@ -23,6 +23,7 @@ import (
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/internal/termsafe"
+	"github.com/lastmile/lastmile/report"
 	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/tools"
@@ -280,14 +281,51 @@ func runDemo(ctx context.Context, e *env, c common, yes, cleanup bool) (err erro
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "   ARTIFACT\tNAME\tSENT\tDELIVERED\tUNIQUE OPENS\tOPEN RATE\tCLICK RATE\tVIEWS\tSUBMISSIONS\tCONVERSION")
 	arts, _ := met["artifacts"].([]any)
+	var flows []string
 	for _, x := range arts {
 		m, _ := x.(map[string]any)
 		id, _ := m["artifact_id"].(string)
+		if wf, ok := m["workflow"].(map[string]any); ok {
+			flows = append(flows, fmt.Sprintf("   %s  %s: %s enrolled, %s active, %s finished", cell(id), termsafe.Quote(names[id], summaryMax), cell(wf["enrolled"]), cell(wf["active"]), cell(wf["finished"])))
+			continue
+		}
 		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%.1f%%\t%.1f%%\t%s\t%s\t%.1f%%\n", cell(id), termsafe.Quote(names[id], summaryMax), cell(m["sent"]), cell(m["delivered"]), cell(m["unique_opens"]),
 			num(m["open_rate"])*100, num(m["click_rate"])*100, cell(m["page_views"]), cell(m["form_submissions"]), num(m["conversion_rate"])*100)
 	}
 	tw.Flush()
+	for _, f := range flows {
+		fmt.Fprintln(w, f)
+	}
 	fmt.Fprintln(w)
+
+	// The week the demo's events span: today, the follow-up two days on,
+	// the deals won five days on.
+	today := time.Now().UTC()
+	period := today.Format(time.DateOnly) + ".." + today.AddDate(0, 0, 6).Format(time.DateOnly)
+	fmt.Fprintf(w, "10. The team's report for the week (lastmile report --period %s)\n", period)
+	if _, err := a.sb.SyncOutcomes(ctx); err != nil {
+		return err
+	}
+	gathered, err := report.Gather(ctx, a.sb, period, today, "")
+	if err != nil {
+		return err
+	}
+	r := report.Build(gathered)
+	var text strings.Builder
+	if err := writeReportText(&text, r); err != nil {
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimRight(text.String(), "\n"), "\n") {
+		if line != "" {
+			line = "  " + line
+		}
+		fmt.Fprintln(w, line)
+	}
+	reportFile := filepath.Join(a.dir, "report.html")
+	if err := writeFileWith(reportFile, func(f io.Writer) error { return report.WriteHTML(f, r) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   with charts: %s\n\n", reportFile)
 
 	outbox, _ := os.ReadDir(filepath.Join(a.dir, "outbox", lid))
 	if cleanup {

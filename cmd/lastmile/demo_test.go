@@ -101,7 +101,12 @@ func TestDemoTemporaryDirectory(t *testing.T) {
 		for _, r := range metrics.FindAllStringSubmatch(out[strings.Index(out, "ARTIFACT"):], -1) {
 			rows = append(rows, r[2])
 		}
-		tables = append(tables, strings.Join(rows, "\n"))
+		// The report ends the demo, with the deals and purchases it seeded.
+		money := regexp.MustCompile(`(?m)^    pipeline .*; revenue .*$`).FindString(out)
+		if money == "" || strings.Contains(money, "revenue none") || !strings.Contains(out, "report.html") {
+			t.Errorf("%v: no report with revenue at the end:\n%s", args, out)
+		}
+		tables = append(tables, strings.Join(rows, "\n")+"\n"+money)
 	}
 	if tables[0] == "" || tables[0] != tables[1] {
 		t.Errorf("the simulated engagement differs between runs:\n%s\n--\n%s", tables[0], tables[1])

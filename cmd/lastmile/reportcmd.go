@@ -120,8 +120,8 @@ func writeReportText(w io.Writer, r report.Report) error {
 	}
 	fmt.Fprintf(w, "Campaigns, %s (%s attribution)\n\n", r.Period, r.Model)
 	fmt.Fprintf(w, "  %d live, %d approved, %d staged\n", r.Live, r.Approved, r.Staged)
-	fmt.Fprintf(w, "  brief to live: median %s, p90 %s (n=%d)\n", hoursText(r.TimeToLive.Median), hoursText(r.TimeToLive.P90), r.TimeToLive.N)
-	fmt.Fprintf(w, "  approval wait: median %s, p90 %s (n=%d)\n", hoursText(r.ApprovalWait.Median), hoursText(r.ApprovalWait.P90), r.ApprovalWait.N)
+	fmt.Fprintf(w, "  brief to live: median %s, p90 %s (n=%d)\n", report.Hours(r.TimeToLive.Median), report.Hours(r.TimeToLive.P90), r.TimeToLive.N)
+	fmt.Fprintf(w, "  approval wait: median %s, p90 %s (n=%d)\n", report.Hours(r.ApprovalWait.Median), report.Hours(r.ApprovalWait.P90), r.ApprovalWait.N)
 	fmt.Fprintf(w, "  sent %d, opened %d, clicked %d, conversions %s\n", r.Funnel.Sent, r.Funnel.Opened, r.Funnel.Clicked, trimFloat(r.Funnel.Conversions))
 	fmt.Fprintf(w, "  pipeline %s; revenue %s; cost %s\n", money(r.Pipeline), money(r.Revenue), money(r.Cost))
 	for _, x := range r.ROI {
@@ -137,15 +137,6 @@ func writeReportText(w io.Writer, r report.Report) error {
 	return nil
 }
 
-func hoursText(h float64) string {
-	switch {
-	case h == 0:
-		return "-"
-	case h < 48:
-		return trimFloat(h) + " h"
-	}
-	return trimFloat(h/24) + " days"
-}
 
 func trimFloat(x float64) string {
 	s := fmt.Sprintf("%.2f", x)

@@ -193,8 +193,8 @@ func (t *Target) Metrics(_ context.Context, req sandbox.MetricsRequest) ([]sandb
 }
 
 // Simulate appends plausible engagement for what is live: deliveries,
-// opens, clicks, a bounce and an unsubscribe for sent emails; views and
-// submissions for published pages. Deterministic for a given seed, so the
+// opens, clicks, a bounce and an unsubscribe for sent emails, with deals
+// for some who click; views and submissions for published pages. Deterministic for a given seed, so the
 // demo prints the same numbers every time.
 func (t *Target) Simulate(seed string, emails, pages []string) (int, error) {
 	var evs []Event
@@ -235,6 +235,15 @@ func (t *Target) Simulate(seed string, emails, pages []string) (int, error) {
 				}
 				if roll(pos, addr, "click") < 40 {
 					evs = append(evs, Event{Type: "click", Artifact: id, Email: addr, URL: "https://example.com/", At: at.Add(time.Hour + time.Minute)})
+					// Some who click talk to sales: an opportunity, and for
+					// some of those a won deal, with amounts of their own.
+					if r := roll(pos, addr, "deal"); r < 35 {
+						amount := Decimal(fmt.Sprintf("%d.00", 1000+100*roll(pos, addr, "amount")))
+						evs = append(evs, Event{Type: "opportunity_created", Email: addr, Amount: amount, Currency: "USD", At: at.Add(48 * time.Hour)})
+						if r < 20 {
+							evs = append(evs, Event{Type: "deal_won", Email: addr, Amount: amount, Currency: "USD", At: at.Add(120 * time.Hour)})
+						}
+					}
 				}
 			}
 			if roll(pos, addr, "unsub") < 4 {
@@ -248,7 +257,13 @@ func (t *Target) Simulate(seed string, emails, pages []string) (int, error) {
 			v := fmt.Sprint(i)
 			evs = append(evs, Event{Type: "page_view", Artifact: id, At: at.Add(time.Duration(i) * time.Minute)})
 			if roll(pos, v, "submit") < 20 {
-				evs = append(evs, Event{Type: "form_submission", Artifact: id, Email: fmt.Sprintf("visitor%d@example.org", i), At: at.Add(time.Duration(i)*time.Minute + 30*time.Second)})
+				addr := fmt.Sprintf("visitor%d@example.org", i)
+				evs = append(evs, Event{Type: "form_submission", Artifact: id, Email: addr, At: at.Add(time.Duration(i)*time.Minute + 30*time.Second)})
+				// Some who sign up buy, three days on.
+				if roll(pos, v, "purchase") < 50 {
+					revenue := Decimal(fmt.Sprintf("%d.00", 49+roll(pos, v, "revenue")))
+					evs = append(evs, Event{Type: "purchase", Email: addr, Revenue: revenue, Currency: "USD", At: at.Add(72 * time.Hour)})
+				}
 			}
 		}
 	}
