@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -411,4 +412,46 @@ func (s *Sandbox) HistoryNote(ctx context.Context, segmentID string) (string, er
 	}
 	a.notes[segment] = note
 	return note, nil
+}
+
+// SnapshotMetrics fetches and keeps the metrics of every campaign with a
+// live artifact, as fetch_metrics does for one: the clock calls it with
+// SyncOutcomes, so each artifact's figures become a time series without
+// anyone asking. A campaign whose target fails is said in the error; the
+// others are kept.
+func (s *Sandbox) SnapshotMetrics(ctx context.Context) (int, error) {
+	var campaigns []string
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		kvs, err := tx.Scan(bCampaignsNew, "", "", 0)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			arts, err := s.campaignArtifacts(tx, string(kv.Value))
+			if err != nil {
+				return err
+			}
+			if slices.ContainsFunc(arts, func(a *Artifact) bool { return a.Live != nil }) {
+				campaigns = append(campaigns, string(kv.Value))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, id := range campaigns {
+		ms, err := s.FetchMetrics(ctx, MetricsScope{CampaignID: id})
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("campaign %s: %w", id, err))
+			continue
+		}
+		n += len(ms)
+	}
+	return n, errors.Join(errs...)
 }

@@ -154,3 +154,23 @@ func TestAttributionOverLocalOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// SnapshotMetrics keeps a snapshot of every live artifact of every
+// campaign: each call adds one to each artifact's series.
+func TestSnapshotMetrics(t *testing.T) {
+	clk := &clock{t: epoch}
+	e := newEnv(t, envOptions{clock: clk})
+	ctx := context.Background()
+	welcome, _, _ := welcomeFlow(t, e)
+	for range 2 {
+		clk.Add(15 * time.Minute)
+		n, err := e.sb.SnapshotMetrics(ctx)
+		if err != nil || n < 4 { // three emails and the workflow
+			t.Fatalf("snapshot: %d, %v", n, err)
+		}
+	}
+	hist, err := e.sb.MetricsHistory(ctx, welcome, 0)
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("welcome's series: %d snapshots, %v", len(hist), err)
+	}
+}

@@ -95,10 +95,10 @@ func runClock(ctx context.Context, e *env, a *app, now func() time.Time, cf cloc
 	return nil
 }
 
-// syncOutcomes reads the targets' outcomes every interval (of wall time:
-// the platforms' rate limits are), until ctx ends; fetch_metrics and
-// lastmile report read them on demand besides. A zero interval does
-// nothing.
+// syncOutcomes reads the targets' outcomes and keeps a metrics snapshot
+// of every live artifact every interval (of wall time: the platforms'
+// rate limits are), until ctx ends; fetch_metrics and lastmile report read
+// them on demand besides. A zero interval does nothing.
 func syncOutcomes(ctx context.Context, a *app, every time.Duration) {
 	if every <= 0 {
 		return
@@ -119,6 +119,9 @@ func syncOutcomes(ctx context.Context, a *app, every time.Duration) {
 			if r.New > 0 || len(r.Unknown) > 0 {
 				a.log.Info("outcomes synced", "target", r.Target, "new", r.New, "unknown_types", len(r.Unknown), "problems", r.Problems)
 			}
+		}
+		if _, err := a.sb.SnapshotMetrics(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("metrics snapshot incomplete", "err", err)
 		}
 	}
 }
