@@ -43,11 +43,16 @@ func utmOf(c *Campaign) content.UTM {
 }
 
 // Final returns the revision's content as it goes live: UTM parameters from
-// the campaign applied to every link. Plans, checks and connectors all use
+// the campaign applied to every link, utm_content naming the artifact. Plans, checks and connectors all use
 // this, so governance sees the exact URLs recipients will click.
 func Final(c *Campaign, r *Revision) *Revision {
 	out := *r
 	u := utmOf(c)
+	if u.Campaign != "" {
+		// utm_content names the artifact, so a conversion that arrives
+		// through a link is credited to the email or page it was in.
+		u.Content = r.ArtifactID
+	}
 	switch {
 	case r.Email != nil:
 		e := *r.Email

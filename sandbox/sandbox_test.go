@@ -449,7 +449,7 @@ func TestFinalAppliesUTM(t *testing.T) {
 	html := `<html><body><p><a href="https://acme.com/a?x=1">A</a> <a href="mailto:hi@acme.com">mail</a> <a href="https://acme.com/b?utm_source=keep">B</a></p></body></html>`
 	email := &Revision{ArtifactID: "eml_1", Kind: KindEmail, Email: &Email{Subject: "S", HTML: html, Text: "old", TextDerived: true}}
 	fe := Final(c, email)
-	for _, w := range []string{"utm_source=newsletter", "utm_medium=email", "utm_campaign=spring", "x=1", "mailto:hi@acme.com", "utm_source=keep"} {
+	for _, w := range []string{"utm_source=newsletter", "utm_medium=email", "utm_campaign=spring", "utm_content=eml_1", "x=1", "mailto:hi@acme.com", "utm_source=keep"} {
 		if !strings.Contains(fe.Email.HTML, w) {
 			t.Errorf("final email HTML lacks %q:\n%s", w, fe.Email.HTML)
 		}
@@ -462,6 +462,10 @@ func TestFinalAppliesUTM(t *testing.T) {
 	}
 	if email.Email.HTML != html || email.Email.Text != "old" {
 		t.Errorf("Final changed the stored revision")
+	}
+	// Without a utm_campaign there is nothing to attribute by: no utm_content either.
+	if got := Final(&Campaign{UTM: UTM{Source: "newsletter"}}, email).Email.HTML; strings.Contains(got, "utm_content") {
+		t.Errorf("utm_content without utm_campaign:\n%s", got)
 	}
 	// Text written by hand is kept as written.
 	own := &Revision{Email: &Email{HTML: html, Text: "mine"}}
