@@ -45,11 +45,13 @@ var contactProperties = []string{"email", "recent_conversion_date"}
 // form_submission.
 //
 // The reached contacts are req.Contacts and the members of the lists
-// lastmile made (req.Items of kind segment), as they are now: someone
+// lastmile made (req.Items of kind segment) that its sent emails included
+// less those they excluded (see audiences), as the lists are now: someone
 // removed from a list since a send is not among them, someone added since
 // is.
 //
-// The path: the lists' members (Lists v3 memberships, 250 a page), those
+// The path: lastmile's emails (one read each, for their lists), the
+// lists' members (Lists v3 memberships, 250 a page), those
 // contacts by id and the rest of req.Contacts by email (CRM v3 batch
 // read, 100 a request), their deals (Associations v4 batch read, 1000 a
 // request, paged per contact), the deals (CRM v3 batch read, 100 a
@@ -76,12 +78,11 @@ func (t *Target) Outcomes(ctx context.Context, req sandbox.OutcomesRequest) ([]o
 		since = c
 	}
 	emails := uniqueEmails(req.Contacts)
-	lists := listIDs(req.Items)
-	if len(emails) == 0 && len(lists) == 0 {
+	if len(emails) == 0 && len(listIDs(req.Items)) == 0 {
 		return nil, req.Cursor, nil
 	}
 	o := &outcomeRead{t: t, since: since, latest: since}
-	members, err := o.members(ctx, lists)
+	members, err := o.members(ctx, req.Items)
 	if err != nil {
 		return nil, req.Cursor, err
 	}
@@ -153,24 +154,128 @@ func listIDs(items []sandbox.MetricsItem) []string {
 	return ids
 }
 
-// members reads the record ids of the lists' members, in numeric order.
-// HubSpot reports no touches, so the sandbox may know no contact a
-// campaign reached there; the lists lastmile sent to say who they were.
-// A list deleted in HubSpot since has no members left to read.
-func (o *outcomeRead) members(ctx context.Context, lists []string) ([]string, error) {
-	seen := map[string]bool{}
-	for _, id := range lists {
-		have, err := o.t.listMembers(ctx, id)
+// audience is who one send reached: the members of include less those
+// of exclude.
+type audience struct{ include, exclude []string }
+
+// audiences are the sends lastmile's lists took part in. A sent email of
+// lastmile's reached its included lists less its excluded ones, so the
+// members of a list it only excludes (customers left out of a promotion,
+// say) are not counted as reached; an unsent one reached nobody. A list
+// no email of lastmile's names (a workflow's trigger, a list a workflow
+// adds to) reached all its members. An email deleted in HubSpot since
+// names nothing any more.
+func (o *outcomeRead) audiences(ctx context.Context, items []sandbox.MetricsItem) ([]audience, error) {
+	lists := listIDs(items)
+	var ids []string
+	for _, it := range items {
+		if it.Kind == sandbox.KindEmail && it.LiveID != "" && !slices.Contains(ids, it.LiveID) {
+			ids = append(ids, it.LiveID)
+		}
+	}
+	type sendTo struct {
+		sent             bool
+		include, exclude []string
+	}
+	got, err := collect(ctx, ids, o.t.cfg.MaxConcurrency, func(ctx context.Context, id string) (sendTo, bool, error) {
+		var e struct {
+			hsEmail
+			To struct {
+				ContactIlsLists struct {
+					Include []string `json:"include"`
+					Exclude []string `json:"exclude"`
+				} `json:"contactIlsLists"`
+			} `json:"to"`
+		}
+		_, err := o.t.do(ctx, call{method: http.MethodGet, path: o.t.paths.emails + "/" + id}, &e)
 		if rest.StatusOf(err) == http.StatusNotFound {
-			o.t.log.Warn("hubspot: a list lastmile made is gone, so its members are not looked up for outcomes", "target", o.t.name, "list", id)
+			return sendTo{}, false, nil
+		}
+		return sendTo{e.hsEmail.sent(), e.To.ContactIlsLists.Include, e.To.ContactIlsLists.Exclude}, err == nil, err
+	})
+	if err != nil {
+		return nil, o.t.fail("read the audiences of lastmile's emails", err)
+	}
+	var out []audience
+	named := map[string]bool{}
+	for _, id := range ids {
+		st, ok := got[id]
+		if !ok {
 			continue
+		}
+		var a audience
+		for _, l := range st.include {
+			named[l] = true
+			// Only lastmile's lists: another list someone added in HubSpot
+			// is not an audience lastmile chose.
+			if slices.Contains(lists, l) {
+				a.include = append(a.include, l)
+			}
+		}
+		for _, l := range st.exclude {
+			named[l] = true
+			a.exclude = append(a.exclude, l)
+		}
+		if st.sent && len(a.include) > 0 {
+			out = append(out, a)
+		}
+	}
+	for _, l := range lists {
+		if !named[l] {
+			out = append(out, audience{include: []string{l}})
+		}
+	}
+	return out, nil
+}
+
+// members reads the record ids of the contacts lastmile's sends reached
+// (see audiences), in numeric order, reading each list once. HubSpot
+// reports no touches, so the sandbox may know no contact a campaign
+// reached there; the lists lastmile sent to say who they were. A list
+// deleted in HubSpot since has no members left to read.
+func (o *outcomeRead) members(ctx context.Context, items []sandbox.MetricsItem) ([]string, error) {
+	auds, err := o.audiences(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	read := map[string]map[string]bool{}
+	of := func(id string) (map[string]bool, error) {
+		if m, ok := read[id]; ok {
+			return m, nil
+		}
+		m, err := o.t.listMembers(ctx, id)
+		if rest.StatusOf(err) == http.StatusNotFound {
+			o.t.log.Warn("hubspot: a list lastmile made or excluded is gone, so its members are not looked up for outcomes", "target", o.t.name, "list", id)
+			m, err = map[string]bool{}, nil
 		}
 		if err != nil {
 			return nil, o.t.fail("read the members of list "+id+" (the contacts lastmile's campaigns reached)", err)
 		}
-		maps.Copy(seen, have)
+		read[id] = m
+		return m, nil
 	}
-	ids := slices.Collect(maps.Keys(seen))
+	reached := map[string]bool{}
+	for _, a := range auds {
+		in := map[string]bool{}
+		for _, l := range a.include {
+			m, err := of(l)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(in, m)
+		}
+		for _, l := range a.exclude {
+			m, err := of(l)
+			if err != nil {
+				return nil, err
+			}
+			for id := range m {
+				delete(in, id)
+			}
+		}
+		maps.Copy(reached, in)
+	}
+	ids := slices.Collect(maps.Keys(reached))
 	slices.SortFunc(ids, numeric)
 	return ids, nil
 }

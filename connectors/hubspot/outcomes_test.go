@@ -323,3 +323,61 @@ func TestOutcomesListScope(t *testing.T) {
 		t.Errorf("a failed read returned %d events and cursor %q", len(evs), next)
 	}
 }
+
+// TestOutcomesAudiences: lastmile's emails say which of its lists they
+// reached. A sent email reached its included lists less its excluded
+// ones; a draft reached nobody; a list no email names (a workflow's
+// trigger) reached all its members.
+func TestOutcomesAudiences(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{})
+	srv := e.srv
+	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	addrs := []string{"ada@example.com", "grace@example.com", "bob@example.com", "dan@example.com", "erin@example.com"}
+	srv.AddContacts(addrs...)
+	deal := map[string]string{}
+	for _, a := range addrs {
+		deal[a] = srv.AddDeal(hubspottest.Deal{Name: a, Amount: "10", Currency: "USD", Created: t0, Contacts: []string{a}})
+	}
+	m := must[sandbox.LiveState](t, e)
+	seg := func(id string, emails ...string) sandbox.LiveState {
+		return m(e.target.Put(ctx(), segmentObj(id, id, sandbox.Segment{StaticEmails: emails}), ""))
+	}
+	prospects := seg("seg_prospects", "ada@example.com", "grace@example.com", "bob@example.com")
+	customers := seg("seg_customers", "bob@example.com")
+	trigger := seg("seg_trigger", "dan@example.com")
+	draftOnly := seg("seg_draft", "erin@example.com")
+	refs := map[string]string{"seg_prospects": prospects.ID, "seg_customers": customers.ID, "seg_draft": draftOnly.ID}
+
+	promo := emailObj("eml_promo", "Promotion", []string{"seg_prospects"}, refs)
+	promo.Email.Audience.Exclude = []string{"seg_customers"}
+	promoLive := m(e.target.Put(ctx(), promo, ""))
+	promoLive = m(e.target.Send(ctx(), promo, promoLive, time.Time{}))
+	draft := m(e.target.Put(ctx(), emailObj("eml_draft", "Not yet", []string{"seg_draft"}, refs), ""))
+
+	items := []sandbox.MetricsItem{{ArtifactID: "eml_promo", Kind: sandbox.KindEmail, LiveID: promoLive.ID}, {ArtifactID: "eml_draft", Kind: sandbox.KindEmail, LiveID: draft.ID}}
+	for id, l := range map[string]sandbox.LiveState{"seg_prospects": prospects, "seg_customers": customers, "seg_trigger": trigger, "seg_draft": draftOnly} {
+		items = append(items, sandbox.MetricsItem{ArtifactID: id, Kind: sandbox.KindSegment, LiveID: l.ID})
+	}
+	srv.ResetStats()
+	evs, _, err := e.target.Outcomes(ctx(), sandbox.OutcomesRequest{Items: items})
+	if err != nil {
+		t.Fatal(e.note(err))
+	}
+	got := byID(evs)
+	for _, a := range []string{"ada@example.com", "grace@example.com", "dan@example.com"} {
+		if got["hubspot:deal:"+deal[a]+":created"].Contact != a {
+			t.Errorf("the deal of %s, reached, is not reported: %v", a, eventIDs(evs))
+		}
+	}
+	for _, a := range []string{"bob@example.com", "erin@example.com"} {
+		if _, ok := got["hubspot:deal:"+deal[a]+":created"]; ok {
+			t.Errorf("the deal of %s, whom no send reached, is reported", a)
+		}
+	}
+	if len(evs) != 3 {
+		t.Errorf("got %v, want 3 deals", eventIDs(evs))
+	}
+	if st := srv.Stats(); st.Calls["emails.get"] != 2 || st.Calls["lists.members"] != 3 {
+		t.Errorf("calls: %v (want each email read once; the lists of the sent email and the trigger, each once)", st.Calls)
+	}
+}
