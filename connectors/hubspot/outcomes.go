@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/outcomes"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -37,13 +39,21 @@ var dealProperties = []string{"dealname", "amount", "deal_currency_code", "deals
 var contactProperties = []string{"email", "recent_conversion_date"}
 
 // Outcomes reports what the contacts lastmile's campaigns reached did in
-// the CRM: each deal associated with one of req.Contacts as an
-// opportunity_created (at its createdate, worth its amount) and, once
-// closed won, a deal_won (at its closedate); and each contact's latest
-// form conversion as a form_submission.
+// the CRM: each deal associated with one of them as an opportunity_created
+// (at its createdate, worth its amount) and, once closed won, a deal_won
+// (at its closedate); and each contact's latest form conversion as a
+// form_submission.
 //
-// The path: the contacts by email (CRM v3 batch read, idProperty=email,
-// 100 a request), their deals (Associations v4 batch read, 1000 a
+// The reached contacts are req.Contacts and the members of the lists
+// lastmile made (req.Items of kind segment) that its sent emails included
+// less those they excluded (see audiences), as the lists are now: someone
+// removed from a list since a send is not among them, someone added since
+// is.
+//
+// The path: lastmile's emails (one read each, for their lists), the
+// lists' members (Lists v3 memberships, 250 a page), those
+// contacts by id and the rest of req.Contacts by email (CRM v3 batch
+// read, 100 a request), their deals (Associations v4 batch read, 1000 a
 // request, paged per contact), the deals (CRM v3 batch read, 100 a
 // request). Every request goes through the portal's limiter.
 //
@@ -68,14 +78,33 @@ func (t *Target) Outcomes(ctx context.Context, req sandbox.OutcomesRequest) ([]o
 		since = c
 	}
 	emails := uniqueEmails(req.Contacts)
-	if len(emails) == 0 {
+	if len(emails) == 0 && len(listIDs(req.Items)) == 0 {
 		return nil, req.Cursor, nil
 	}
 	o := &outcomeRead{t: t, since: since, latest: since}
-	contacts, err := o.contacts(ctx, emails)
+	members, err := o.members(ctx, req.Items)
+	if err != nil {
+		return nil, req.Cursor, err
+	}
+	contacts, err := o.contacts(ctx, "", members)
+	if err != nil {
+		return o.events, req.Cursor, t.fail("read the contacts of lastmile's lists", err)
+	}
+	known := map[string]bool{}
+	for _, addr := range contacts {
+		known[addr] = true
+	}
+	var rest []string
+	for _, e := range emails {
+		if !known[e] {
+			rest = append(rest, e)
+		}
+	}
+	byEmail, err := o.contacts(ctx, "email", rest)
 	if err != nil {
 		return o.events, req.Cursor, t.fail("read the reached contacts", err)
 	}
+	maps.Copy(contacts, byEmail)
 	deals, err := o.dealIDs(ctx, contacts)
 	if err != nil {
 		return o.events, req.Cursor, t.fail("read the deals associated with the reached contacts", err)
@@ -112,14 +141,160 @@ func uniqueEmails(in []string) []string {
 	return out
 }
 
-// contacts reads the reached contacts by email and returns their
-// addresses by record id; it records their latest conversions on the way.
-// Addresses HubSpot has no contact for are not an error: nobody there to
-// have converted.
-func (o *outcomeRead) contacts(ctx context.Context, emails []string) (map[string]string, error) {
+// listIDs are the HubSpot lists of the segments lastmile promoted there:
+// the audiences its emails and workflows were sent to.
+func listIDs(items []sandbox.MetricsItem) []string {
+	var ids []string
+	for _, it := range items {
+		if it.Kind == sandbox.KindSegment && it.LiveID != "" && !slices.Contains(ids, it.LiveID) {
+			ids = append(ids, it.LiveID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// audience is who one send reached: the members of include less those
+// of exclude.
+type audience struct{ include, exclude []string }
+
+// audiences are the sends lastmile's lists took part in. A sent email of
+// lastmile's reached its included lists less its excluded ones, so the
+// members of a list it only excludes (customers left out of a promotion,
+// say) are not counted as reached; an unsent one reached nobody. A list
+// no email of lastmile's names (a workflow's trigger, a list a workflow
+// adds to) reached all its members. An email deleted in HubSpot since
+// names nothing any more.
+func (o *outcomeRead) audiences(ctx context.Context, items []sandbox.MetricsItem) ([]audience, error) {
+	lists := listIDs(items)
+	var ids []string
+	for _, it := range items {
+		if it.Kind == sandbox.KindEmail && it.LiveID != "" && !slices.Contains(ids, it.LiveID) {
+			ids = append(ids, it.LiveID)
+		}
+	}
+	type sendTo struct {
+		sent             bool
+		include, exclude []string
+	}
+	got, err := collect(ctx, ids, o.t.cfg.MaxConcurrency, func(ctx context.Context, id string) (sendTo, bool, error) {
+		var e struct {
+			hsEmail
+			To struct {
+				ContactIlsLists struct {
+					Include []string `json:"include"`
+					Exclude []string `json:"exclude"`
+				} `json:"contactIlsLists"`
+			} `json:"to"`
+		}
+		_, err := o.t.do(ctx, call{method: http.MethodGet, path: o.t.paths.emails + "/" + id}, &e)
+		if rest.StatusOf(err) == http.StatusNotFound {
+			return sendTo{}, false, nil
+		}
+		return sendTo{e.hsEmail.sent(), e.To.ContactIlsLists.Include, e.To.ContactIlsLists.Exclude}, err == nil, err
+	})
+	if err != nil {
+		return nil, o.t.fail("read the audiences of lastmile's emails", err)
+	}
+	var out []audience
+	named := map[string]bool{}
+	for _, id := range ids {
+		st, ok := got[id]
+		if !ok {
+			continue
+		}
+		var a audience
+		for _, l := range st.include {
+			named[l] = true
+			// Only lastmile's lists: another list someone added in HubSpot
+			// is not an audience lastmile chose.
+			if slices.Contains(lists, l) {
+				a.include = append(a.include, l)
+			}
+		}
+		for _, l := range st.exclude {
+			named[l] = true
+			a.exclude = append(a.exclude, l)
+		}
+		if st.sent && len(a.include) > 0 {
+			out = append(out, a)
+		}
+	}
+	for _, l := range lists {
+		if !named[l] {
+			out = append(out, audience{include: []string{l}})
+		}
+	}
+	return out, nil
+}
+
+// members reads the record ids of the contacts lastmile's sends reached
+// (see audiences), in numeric order, reading each list once. HubSpot
+// reports no touches, so the sandbox may know no contact a campaign
+// reached there; the lists lastmile sent to say who they were. A list
+// deleted in HubSpot since has no members left to read.
+func (o *outcomeRead) members(ctx context.Context, items []sandbox.MetricsItem) ([]string, error) {
+	auds, err := o.audiences(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	read := map[string]map[string]bool{}
+	of := func(id string) (map[string]bool, error) {
+		if m, ok := read[id]; ok {
+			return m, nil
+		}
+		m, err := o.t.listMembers(ctx, id)
+		if rest.StatusOf(err) == http.StatusNotFound {
+			o.t.log.Warn("hubspot: a list lastmile made or excluded is gone, so its members are not looked up for outcomes", "target", o.t.name, "list", id)
+			m, err = map[string]bool{}, nil
+		}
+		if err != nil {
+			return nil, o.t.fail("read the members of list "+id+" (the contacts lastmile's campaigns reached)", err)
+		}
+		read[id] = m
+		return m, nil
+	}
+	reached := map[string]bool{}
+	for _, a := range auds {
+		in := map[string]bool{}
+		for _, l := range a.include {
+			m, err := of(l)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(in, m)
+		}
+		for _, l := range a.exclude {
+			m, err := of(l)
+			if err != nil {
+				return nil, err
+			}
+			for id := range m {
+				delete(in, id)
+			}
+		}
+		maps.Copy(reached, in)
+	}
+	ids := slices.Collect(maps.Keys(reached))
+	slices.SortFunc(ids, numeric)
+	return ids, nil
+}
+
+func numeric(a, b string) int {
+	x, _ := strconv.ParseInt(a, 10, 64)
+	y, _ := strconv.ParseInt(b, 10, 64)
+	return cmp.Or(cmp.Compare(x, y), cmp.Compare(a, b))
+}
+
+// contacts reads contacts by idProperty (email; "" for record ids) and
+// returns their addresses by record id; it records their latest
+// conversions on the way. Ids HubSpot has no contact for are not an
+// error: nobody there to have converted. A contact without an address is
+// left out, as lastmile reaches contacts by address.
+func (o *outcomeRead) contacts(ctx context.Context, idProperty string, ids []string) (map[string]string, error) {
 	byID := map[string]string{}
-	for start := 0; start < len(emails); start += objectBatch {
-		chunk := emails[start:min(start+objectBatch, len(emails))]
+	for start := 0; start < len(ids); start += objectBatch {
+		chunk := ids[start:min(start+objectBatch, len(ids))]
 		inputs := make([]map[string]string, len(chunk))
 		for i, e := range chunk {
 			inputs[i] = map[string]string{"id": e}
@@ -130,12 +305,18 @@ func (o *outcomeRead) contacts(ctx context.Context, emails []string) (map[string
 				Properties map[string]string `json:"properties"`
 			} `json:"results"`
 		}
-		body := map[string]any{"idProperty": "email", "inputs": inputs, "properties": contactProperties}
+		body := map[string]any{"inputs": inputs, "properties": contactProperties}
+		if idProperty != "" {
+			body["idProperty"] = idProperty
+		}
 		if _, err := o.t.do(ctx, call{method: http.MethodPost, path: o.t.paths.contacts + "/batch/read", body: body, idempotent: true}, &r); err != nil {
 			return nil, err
 		}
 		for _, c := range r.Results {
-			addr := strings.ToLower(c.Properties["email"])
+			addr := strings.ToLower(strings.TrimSpace(c.Properties["email"]))
+			if addr == "" {
+				continue
+			}
 			byID[c.ID] = addr
 			o.conversion(c.ID, addr, c.Properties)
 		}
@@ -244,11 +425,7 @@ func (o *outcomeRead) deals(ctx context.Context, under map[string]string) error 
 	for id := range under {
 		ids = append(ids, id)
 	}
-	slices.SortFunc(ids, func(a, b string) int {
-		x, _ := strconv.ParseInt(a, 10, 64)
-		y, _ := strconv.ParseInt(b, 10, 64)
-		return cmp.Compare(x, y)
-	})
+	slices.SortFunc(ids, numeric)
 	for start := 0; start < len(ids); start += objectBatch {
 		chunk := ids[start:min(start+objectBatch, len(ids))]
 		inputs := make([]map[string]string, len(chunk))

@@ -196,3 +196,188 @@ func TestOutcomesAuth(t *testing.T) {
 		t.Errorf("rejected token: %v", err)
 	}
 }
+
+// TestOutcomesListMembers: with no reached contacts named, the members of
+// the lists lastmile made are the reached contacts: their deals and
+// conversions are reported, those of contacts in no lastmile list are
+// not; named contacts are added to them, each contact read once; a list
+// deleted in HubSpot since is skipped.
+func TestOutcomesListMembers(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{})
+	srv := e.srv
+	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	srv.AddContacts("ada@example.com", "grace@example.com", "bob@example.com")
+	m := must[sandbox.LiveState](t, e)
+	ours := m(e.target.Put(ctx(), segmentObj("seg_beta", "Beta testers", sandbox.Segment{StaticEmails: []string{"ada@example.com", "Grace@example.com"}}), ""))
+	// A list lastmile does not count as its own (not among req.Items).
+	m(e.target.Put(ctx(), segmentObj("seg_other", "Someone else's", sandbox.Segment{StaticEmails: []string{"bob@example.com"}}), ""))
+	ada := srv.AddDeal(hubspottest.Deal{Name: "Ada's pilot", Amount: "100", Currency: "USD", Created: t0, Contacts: []string{"ada@example.com"}})
+	grace := srv.AddDeal(hubspottest.Deal{Name: "Grace's plan", Amount: "200", Currency: "USD", Created: t0, Closed: t0.Add(time.Hour), Won: true, Contacts: []string{"grace@example.com"}})
+	srv.AddDeal(hubspottest.Deal{Name: "Bob's", Amount: "300", Currency: "USD", Created: t0, Contacts: []string{"bob@example.com"}})
+	srv.AddDeal(hubspottest.Deal{Name: "Alan's", Amount: "400", Currency: "USD", Created: t0, Contacts: []string{"alan@example.com"}})
+	carol := srv.AddDeal(hubspottest.Deal{Name: "Carol's", Amount: "500", Currency: "USD", Created: t0, Contacts: []string{"carol@example.com"}})
+	srv.SetContactProperties("grace@example.com", map[string]string{"recent_conversion_date": "2027-03-02T10:00:00.000Z"})
+
+	items := []sandbox.MetricsItem{
+		{ArtifactID: "seg_beta", Kind: sandbox.KindSegment, LiveID: ours.ID},
+		{ArtifactID: "seg_gone", Kind: sandbox.KindSegment, LiveID: "987654"},
+		{ArtifactID: "em_1", Kind: sandbox.KindEmail, LiveID: "555"},
+	}
+	evs, _, err := e.target.Outcomes(ctx(), sandbox.OutcomesRequest{Items: items})
+	if err != nil {
+		t.Fatal(e.note(err))
+	}
+	got := byID(evs)
+	conv := "hubspot:contact:" + srv.AddContacts("grace@example.com")[0] + ":conversion:" + fmt.Sprint(time.Date(2027, 3, 2, 10, 0, 0, 0, time.UTC).UnixMilli())
+	want := map[string]string{
+		"hubspot:deal:" + ada + ":created":   "ada@example.com",
+		"hubspot:deal:" + grace + ":created": "grace@example.com",
+		"hubspot:deal:" + grace + ":won":     "grace@example.com",
+		conv:                                 "grace@example.com",
+	}
+	if len(evs) != len(want) {
+		t.Fatalf("got %v, want %d events: only the deals and conversions of the list's members", eventIDs(evs), len(want))
+	}
+	for id, contact := range want {
+		if got[id].Contact != contact {
+			t.Errorf("event %s: contact %q, want %q (got %v)", id, got[id].Contact, contact, eventIDs(evs))
+		}
+	}
+	if !strings.Contains(e.logs.String(), "987654") {
+		t.Errorf("the deleted list was skipped without a word:\n%s", e.logs.String())
+	}
+
+	// Named contacts join the members; a member also named is read once.
+	srv.ResetStats()
+	evs, _, err = e.target.Outcomes(ctx(), sandbox.OutcomesRequest{Items: items[:1], Contacts: []string{"carol@example.com", "ADA@example.com"}})
+	if err != nil {
+		t.Fatal(e.note(err))
+	}
+	got = byID(evs)
+	if len(evs) != len(want)+1 || got["hubspot:deal:"+carol+":created"].Contact != "carol@example.com" {
+		t.Errorf("with carol named: %v", eventIDs(evs))
+	}
+	if st := srv.Stats(); st.Calls["lists.members"] != 1 || st.Calls["contacts.read"] != 2 {
+		t.Errorf("calls: %v (want one membership page, one read by id, one by email)", st.Calls)
+	}
+}
+
+// TestOutcomesListPaging: a list larger than one page of memberships is
+// read page by page (250 a page, HubSpot's maximum) and its contacts 100
+// at a time, within the portal's rate limit.
+func TestOutcomesListPaging(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{RateLimit: 4, Window: 200 * time.Millisecond}, Config{}, WithRateWindow(200*time.Millisecond))
+	srv := e.srv
+	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	var addrs []string
+	for i := range 610 {
+		addrs = append(addrs, fmt.Sprintf("m%03d@example.com", i))
+	}
+	srv.AddContacts(addrs...)
+	live := must[sandbox.LiveState](t, e)(e.target.Put(ctx(), segmentObj("seg_big", "Everyone", sandbox.Segment{StaticEmails: addrs}), ""))
+	// Deals of members on the first, middle and last page.
+	deals := map[string]string{}
+	for _, i := range []int{0, 300, 609} {
+		deals[srv.AddDeal(hubspottest.Deal{Name: addrs[i], Amount: "1", Currency: "USD", Created: t0, Contacts: []string{addrs[i]}})] = addrs[i]
+	}
+	srv.ResetStats()
+	evs, _, err := e.target.Outcomes(ctx(), sandbox.OutcomesRequest{Items: []sandbox.MetricsItem{{ArtifactID: "seg_big", Kind: sandbox.KindSegment, LiveID: live.ID}}})
+	if err != nil {
+		t.Fatal(e.note(err))
+	}
+	got := byID(evs)
+	if len(evs) != len(deals) {
+		t.Errorf("got %v, want the %d deals", eventIDs(evs), len(deals))
+	}
+	for id, addr := range deals {
+		if got["hubspot:deal:"+id+":created"].Contact != addr {
+			t.Errorf("deal %s of %s not reported: %v", id, addr, eventIDs(evs))
+		}
+	}
+	st := srv.Stats()
+	if st.Calls["lists.members"] != 3 || st.Calls["contacts.read"] != 7 {
+		t.Errorf("calls: %v (want 3 membership pages, 7 contact reads)", st.Calls)
+	}
+	if st.Served429 != 0 {
+		t.Errorf("the fake answered %d 429s: the limiter let requests over the portal's limit", st.Served429)
+	}
+}
+
+// TestOutcomesListScope: a connection without crm.lists.read cannot read
+// who lastmile's lists reached, and says which scope to grant.
+func TestOutcomesListScope(t *testing.T) {
+	var scopes []string
+	for _, s := range hubspottest.AllScopes {
+		if s != "crm.lists.read" {
+			scopes = append(scopes, s)
+		}
+	}
+	e := newEnv(t, hubspottest.Options{Scopes: scopes}, Config{})
+	items := []sandbox.MetricsItem{{ArtifactID: "seg_beta", Kind: sandbox.KindSegment, LiveID: "123"}}
+	evs, next, err := e.target.Outcomes(ctx(), sandbox.OutcomesRequest{Items: items, Cursor: "2027-01-01T00:00:00Z"})
+	e.note(err)
+	if !errors.Is(err, sandbox.ErrAuth) || !strings.Contains(err.Error(), "crm.lists.read") || !strings.Contains(err.Error(), "lastmile connect hubspot") || !strings.Contains(err.Error(), "list 123") {
+		t.Errorf("missing scope: %v", err)
+	}
+	if len(evs) != 0 || next != "2027-01-01T00:00:00Z" {
+		t.Errorf("a failed read returned %d events and cursor %q", len(evs), next)
+	}
+}
+
+// TestOutcomesAudiences: lastmile's emails say which of its lists they
+// reached. A sent email reached its included lists less its excluded
+// ones; a draft reached nobody; a list no email names (a workflow's
+// trigger) reached all its members.
+func TestOutcomesAudiences(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{})
+	srv := e.srv
+	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	addrs := []string{"ada@example.com", "grace@example.com", "bob@example.com", "dan@example.com", "erin@example.com"}
+	srv.AddContacts(addrs...)
+	deal := map[string]string{}
+	for _, a := range addrs {
+		deal[a] = srv.AddDeal(hubspottest.Deal{Name: a, Amount: "10", Currency: "USD", Created: t0, Contacts: []string{a}})
+	}
+	m := must[sandbox.LiveState](t, e)
+	seg := func(id string, emails ...string) sandbox.LiveState {
+		return m(e.target.Put(ctx(), segmentObj(id, id, sandbox.Segment{StaticEmails: emails}), ""))
+	}
+	prospects := seg("seg_prospects", "ada@example.com", "grace@example.com", "bob@example.com")
+	customers := seg("seg_customers", "bob@example.com")
+	trigger := seg("seg_trigger", "dan@example.com")
+	draftOnly := seg("seg_draft", "erin@example.com")
+	refs := map[string]string{"seg_prospects": prospects.ID, "seg_customers": customers.ID, "seg_draft": draftOnly.ID}
+
+	promo := emailObj("eml_promo", "Promotion", []string{"seg_prospects"}, refs)
+	promo.Email.Audience.Exclude = []string{"seg_customers"}
+	promoLive := m(e.target.Put(ctx(), promo, ""))
+	promoLive = m(e.target.Send(ctx(), promo, promoLive, time.Time{}))
+	draft := m(e.target.Put(ctx(), emailObj("eml_draft", "Not yet", []string{"seg_draft"}, refs), ""))
+
+	items := []sandbox.MetricsItem{{ArtifactID: "eml_promo", Kind: sandbox.KindEmail, LiveID: promoLive.ID}, {ArtifactID: "eml_draft", Kind: sandbox.KindEmail, LiveID: draft.ID}}
+	for id, l := range map[string]sandbox.LiveState{"seg_prospects": prospects, "seg_customers": customers, "seg_trigger": trigger, "seg_draft": draftOnly} {
+		items = append(items, sandbox.MetricsItem{ArtifactID: id, Kind: sandbox.KindSegment, LiveID: l.ID})
+	}
+	srv.ResetStats()
+	evs, _, err := e.target.Outcomes(ctx(), sandbox.OutcomesRequest{Items: items})
+	if err != nil {
+		t.Fatal(e.note(err))
+	}
+	got := byID(evs)
+	for _, a := range []string{"ada@example.com", "grace@example.com", "dan@example.com"} {
+		if got["hubspot:deal:"+deal[a]+":created"].Contact != a {
+			t.Errorf("the deal of %s, reached, is not reported: %v", a, eventIDs(evs))
+		}
+	}
+	for _, a := range []string{"bob@example.com", "erin@example.com"} {
+		if _, ok := got["hubspot:deal:"+deal[a]+":created"]; ok {
+			t.Errorf("the deal of %s, whom no send reached, is reported", a)
+		}
+	}
+	if len(evs) != 3 {
+		t.Errorf("got %v, want 3 deals", eventIDs(evs))
+	}
+	if st := srv.Stats(); st.Calls["emails.get"] != 2 || st.Calls["lists.members"] != 3 {
+		t.Errorf("calls: %v (want each email read once; the lists of the sent email and the trigger, each once)", st.Calls)
+	}
+}

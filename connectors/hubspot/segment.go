@@ -270,18 +270,11 @@ func (t *Target) contactIDs(ctx context.Context, emails []string) (ids []string,
 	return ids, missing, nil
 }
 
-// syncMembers makes a MANUAL list hold exactly the contacts of these
-// addresses. Membership changes are PUTs of absolute sets: safe to repeat.
-func (t *Target) syncMembers(ctx context.Context, op, listID string, emails []string) (changed bool, err error) {
-	want, missing, err := t.contactIDs(ctx, emails)
-	if err != nil {
-		return false, t.fail(op+" (finding the contacts of its addresses)", err)
-	}
-	if len(missing) > 0 {
-		t.log.Warn("hubspot: addresses without a HubSpot contact were left out of the list", "target", t.name, "list", listID, "count", len(missing))
-	}
+// listMembers reads a list's members' record ids, 250 a page (HubSpot's
+// maximum).
+func (t *Target) listMembers(ctx context.Context, listID string) (map[string]bool, error) {
 	have := map[string]bool{}
-	err = t.pageThrough(ctx, t.paths.lists+"/"+listID+"/memberships?limit=250", func(raw []byte) (string, bool, error) {
+	err := t.pageThrough(ctx, t.paths.lists+"/"+listID+"/memberships?limit=250", func(raw []byte) (string, bool, error) {
 		var page struct {
 			Results []struct {
 				RecordID string `json:"recordId"`
@@ -296,6 +289,20 @@ func (t *Target) syncMembers(ctx context.Context, op, listID string, emails []st
 		}
 		return page.Paging.after(), false, nil
 	})
+	return have, err
+}
+
+// syncMembers makes a MANUAL list hold exactly the contacts of these
+// addresses. Membership changes are PUTs of absolute sets: safe to repeat.
+func (t *Target) syncMembers(ctx context.Context, op, listID string, emails []string) (changed bool, err error) {
+	want, missing, err := t.contactIDs(ctx, emails)
+	if err != nil {
+		return false, t.fail(op+" (finding the contacts of its addresses)", err)
+	}
+	if len(missing) > 0 {
+		t.log.Warn("hubspot: addresses without a HubSpot contact were left out of the list", "target", t.name, "list", listID, "count", len(missing))
+	}
+	have, err := t.listMembers(ctx, listID)
 	if err != nil {
 		return false, t.fail(op+" (reading its members)", err)
 	}
