@@ -144,10 +144,12 @@ type stepTaken struct {
 const maxStepsPerTick = 100
 
 // tick is what one Tick reads once and keeps current as its steps change
-// it: each email's events index, and the contacts by address.
+// it: each email's events index, and the contacts (those its steps
+// changed in contacts, the rest in table).
 type tick struct {
 	indexes  map[string]eventIndex
 	contacts map[string]sandbox.Contact
+	table    *table
 }
 
 func (t *Target) tickWorkflows(ctx context.Context, now time.Time, rep *sandbox.TickReport, tk *tick) error {
@@ -221,20 +223,18 @@ func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		for _, m := range members {
-			addrs = append(addrs, m.Email())
-		}
+		addrs = members.emails()
 	case "date_property":
 		// Contacts whose date is today enter; re-enrolment is off, so a
 		// contact enters once.
-		cs, err := t.book.load()
+		tab, err := t.book.load()
 		if err != nil {
 			return 0, err
 		}
 		today := now.Format("2006-01-02")
-		for _, c := range cs {
-			if v := strings.TrimSpace(c[strings.ToLower(tr.Property)]); len(v) >= 10 && v[:10] == today {
-				addrs = append(addrs, c.Email())
+		for r := range tab.rows {
+			if v := strings.TrimSpace(tab.get(r, strings.ToLower(tr.Property))); len(v) >= 10 && v[:10] == today {
+				addrs = append(addrs, tab.addr(r))
 			}
 		}
 	case "form_submission":
@@ -387,17 +387,17 @@ func (t *Target) branchHolds(c *sandbox.BranchCondition, addr string, rec *liveW
 // has none: a static member).
 func (t *Target) contact(addr string, tk *tick) (sandbox.Contact, error) {
 	if tk.contacts == nil {
-		cs, err := t.book.load()
+		tab, err := t.book.load()
 		if err != nil {
 			return nil, err
 		}
-		tk.contacts = make(map[string]sandbox.Contact, len(cs))
-		for _, c := range cs {
-			tk.contacts[c.Email()] = c
-		}
+		tk.table, tk.contacts = tab, map[string]sandbox.Contact{}
 	}
 	if c, ok := tk.contacts[strings.ToLower(addr)]; ok {
 		return c, nil
+	}
+	if r, ok := tk.table.row(strings.ToLower(addr)); ok {
+		return tk.table.contact(r), nil
 	}
 	return sandbox.Contact{"email": addr}, nil
 }

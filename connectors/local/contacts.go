@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -15,8 +16,9 @@ import (
 	"github.com/lastmile/lastmile/sandbox"
 )
 
-// contactBook loads contacts.csv, and the contacts forms added beside it
-// (contact-updates.csv), and keeps them until a file changes.
+// contactBook loads contacts.csv, and the contacts forms and workflows
+// added beside it (contact-updates.csv), into a table, and keeps it until a
+// file changes.
 type contactBook struct {
 	path  string
 	forms string
@@ -26,13 +28,13 @@ type contactBook struct {
 	size     int64
 	fModTime time.Time
 	fSize    int64
-	contacts []sandbox.Contact
+	table    *table
 }
 
 // MaxContacts bounds contacts.csv; larger audiences belong on a real platform.
 const MaxContacts = 1_000_000
 
-func (b *contactBook) load() ([]sandbox.Contact, error) {
+func (b *contactBook) load() (*table, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st, err := os.Stat(b.path)
@@ -53,22 +55,29 @@ func (b *contactBook) load() ([]sandbox.Contact, error) {
 	if fst != nil {
 		fMod, fSize = fst.ModTime(), fst.Size()
 	}
-	if b.contacts != nil && st.ModTime().Equal(b.modTime) && st.Size() == b.size && fMod.Equal(b.fModTime) && fSize == b.fSize {
-		return b.contacts, nil
+	if b.table != nil && st.ModTime().Equal(b.modTime) && st.Size() == b.size && fMod.Equal(b.fModTime) && fSize == b.fSize {
+		return b.table, nil
 	}
-	cs, err := readContactsFile(b.path)
+	// The last table goes before the next is built: two of them at once
+	// would double what a million contacts take.
+	b.table = nil
+	var over []sandbox.Contact
+	if fst != nil {
+		if over, err = readContactsFile(b.forms); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Open(b.path)
 	if err != nil {
 		return nil, err
 	}
-	if fst != nil {
-		fs, err := readContactsFile(b.forms)
-		if err != nil {
-			return nil, err
-		}
-		cs = mergeContacts(cs, fs)
+	defer f.Close()
+	tab, err := readTable(f, b.path, over)
+	if err != nil {
+		return nil, err
 	}
-	b.contacts, b.modTime, b.size, b.fModTime, b.fSize = cs, st.ModTime(), st.Size(), fMod, fSize
-	return cs, nil
+	b.table, b.modTime, b.size, b.fModTime, b.fSize = tab, st.ModTime(), st.Size(), fMod, fSize
+	return tab, nil
 }
 
 func readContactsFile(path string) ([]sandbox.Contact, error) {
@@ -80,62 +89,95 @@ func readContactsFile(path string) ([]sandbox.Contact, error) {
 	return readContacts(f, path)
 }
 
-// mergeContacts lays later contacts over earlier ones: an address's
-// non-empty values win, a new address is added at the end.
-func mergeContacts(base, over []sandbox.Contact) []sandbox.Contact {
-	at := make(map[string]int, len(base))
-	for i, c := range base {
-		at[c.Email()] = i
-	}
-	out := slices.Clone(base)
+// readTable reads a contacts CSV into a table, with over (the contacts of
+// contact-updates.csv) laid on it: an address's non-empty values win, a
+// new address is added at the end.
+func readTable(r io.Reader, name string, over []sandbox.Contact) (*table, error) {
+	var tab *table
+	updates := make(map[string]sandbox.Contact, len(over))
 	for _, c := range over {
-		i, ok := at[c.Email()]
-		if !ok {
-			at[c.Email()] = len(out)
-			out = append(out, c)
-			continue
-		}
-		merged := maps.Clone(out[i])
-		for k, v := range c {
-			if v != "" {
-				merged[k] = v
+		updates[c.Email()] = c
+	}
+	var idx map[string][]int // property → its columns in the header
+	var rec []string
+	value := func(n string) (string, bool) {
+		cols := idx[n]
+		// A name the header repeats takes its last field the row has.
+		for i := len(cols) - 1; i >= 0; i-- {
+			if cols[i] < len(rec) {
+				return strings.TrimSpace(rec[cols[i]]), true
 			}
 		}
-		out[i] = merged
+		return "", false
 	}
-	return out
+	err := scanContacts(r, name, func(header []string) {
+		idx = map[string][]int{}
+		for i, h := range header {
+			idx[h] = append(idx[h], i)
+		}
+		names := slices.Compact(slices.Clone(header))
+		for _, c := range over {
+			for _, k := range slices.Sorted(maps.Keys(c)) {
+				if !slices.Contains(names, k) {
+					names = append(names, k)
+				}
+			}
+		}
+		tab = newTable(names)
+	}, func(fields []string) error {
+		rec = fields
+		addr, _ := value("email")
+		addr = strings.ToLower(addr)
+		if addr == "" {
+			return nil
+		}
+		if _, dup := tab.row(addr); dup {
+			return nil
+		}
+		if tab.rows == MaxContacts {
+			return tooMany(name)
+		}
+		u := updates[addr]
+		delete(updates, addr)
+		return tab.add(addr, func(n string) (string, bool) {
+			if v := u[n]; v != "" {
+				return v, true
+			}
+			return value(n)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tab == nil { // an empty file
+		tab = newTable([]string{"email"})
+		for _, c := range over {
+			for _, k := range slices.Sorted(maps.Keys(c)) {
+				tab.column(k)
+			}
+		}
+	}
+	for _, c := range over {
+		if _, ok := updates[c.Email()]; !ok {
+			continue // laid on its row of the file
+		}
+		if err := tab.add(c.Email(), func(n string) (string, bool) { v, ok := c[n]; return v, ok }); err != nil {
+			return nil, err
+		}
+	}
+	tab.done()
+	return tab, nil
 }
 
 // readContacts parses a CSV whose header row names the properties; an email
 // column is required. Rows without an address are skipped; a repeated
-// address keeps its first row.
+// address keeps its first row. It suits small files (contact-updates.csv);
+// contacts.csv is read into a table (readTable).
 func readContacts(r io.Reader, name string) ([]sandbox.Contact, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return []sandbox.Contact{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("local: %s: %w", name, err)
-	}
-	for i := range header {
-		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
-	}
-	if !slices.Contains(header, "email") {
-		return nil, fmt.Errorf("local: %s has no email column (header: %s)", name, strings.Join(header, ","))
-	}
-	var out []sandbox.Contact
+	out := []sandbox.Contact{}
 	seen := map[string]bool{}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("local: %s: %w", name, err)
-		}
+	var header []string
+	err := scanContacts(r, name, func(h []string) { header = h }, func(rec []string) error {
 		c := make(sandbox.Contact, len(header))
 		for i, v := range rec {
 			if i < len(header) {
@@ -144,16 +186,61 @@ func readContacts(r io.Reader, name string) ([]sandbox.Contact, error) {
 		}
 		addr := c.Email()
 		if addr == "" || seen[addr] {
-			continue
+			return nil
 		}
 		c["email"] = addr
 		seen[addr] = true
 		out = append(out, c)
 		if len(out) > MaxContacts {
-			return nil, fmt.Errorf("local: %s has more than %d contacts", name, MaxContacts)
+			return tooMany(name)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+func tooMany(name string) error {
+	return fmt.Errorf("local: %s has more than %d contacts", name, MaxContacts)
+}
+
+// scanContacts reads a contacts CSV: header gets the header row (names
+// lower case, BOM and spaces trimmed; it must have an email column), row
+// each record after it. A record's slice is reused for the next.
+func scanContacts(r io.Reader, name string, header func([]string), row func([]string) error) error {
+	cr := csv.NewReader(bufio.NewReaderSize(r, 256<<10))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
+	h, err := cr.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("local: %s: %w", name, err)
+	}
+	h = slices.Clone(h)
+	for i := range h {
+		h[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h[i], "\ufeff")))
+	}
+	if !slices.Contains(h, "email") {
+		return fmt.Errorf("local: %s has no email column (header: %s)", name, strings.Join(h, ","))
+	}
+	header(h)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("local: %s: %w", name, err)
+		}
+		if err := row(rec); err != nil {
+			return err
+		}
+	}
 }
 
 // SampleContacts is the contacts.csv lastmile init writes: a small,

@@ -1,0 +1,230 @@
+package local
+
+import (
+	"fmt"
+	"hash/maphash"
+	"math"
+	"strings"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// table holds contacts by column, a row per contact in the file's order. A
+// map per contact costs about a kilobyte and a garbage collector's visit
+// each; columns cost bytes: most properties repeat a few values (country,
+// stage, plan), kept once each with a two-byte code per row, and a column of
+// mostly distinct values (addresses, names) keeps them end to end in one
+// string with an offset per row. A million contacts fit in tens of MB, and
+// the collector sees a few dozen objects.
+type table struct {
+	rows  int
+	names []string // property names, in the order first seen
+	cols  map[string]*column
+	email *column
+	index addrIndex
+}
+
+// maxDict is how many distinct values a column may have before it keeps
+// its values in full: the codes are uint16, and a dictionary as large as
+// the column saves nothing.
+const maxDict = 4096
+
+type column struct {
+	dict   []string // dictionary form: the distinct values, and a code per row
+	codes  []uint16
+	lookup map[string]uint16 // while building
+
+	plain bool // plain form: values end to end, offs[r]..offs[r+1] is row r
+	data  strings.Builder
+	offs  []uint32
+
+	absent rowSet // rows whose record had no field for it; nil when none
+}
+
+func (c *column) value(r int) string {
+	if c.plain {
+		return c.data.String()[c.offs[r]:c.offs[r+1]]
+	}
+	return c.dict[c.codes[r]]
+}
+
+// present: absent only grows as far as its last absent row.
+func (c *column) present(r int) bool { return r/64 >= len(c.absent) || !c.absent.has(r) }
+
+func (c *column) add(r int, v string, present bool) error {
+	if !present {
+		c.absent = c.absent.grow(r + 1)
+		c.absent.set(r)
+	}
+	if c.plain {
+		return c.addPlain(v)
+	}
+	code, ok := c.lookup[v]
+	if !ok {
+		if len(c.dict) == maxDict {
+			c.toPlain()
+			return c.addPlain(v)
+		}
+		code = uint16(len(c.dict))
+		c.dict = append(c.dict, strings.Clone(v))
+		c.lookup[v] = code
+	}
+	c.codes = append(c.codes, code)
+	return nil
+}
+
+func (c *column) addPlain(v string) error {
+	if c.data.Len()+len(v) > math.MaxUint32 {
+		return fmt.Errorf("more than 4 GiB of values in one column")
+	}
+	c.data.WriteString(v)
+	c.offs = append(c.offs, uint32(c.data.Len()))
+	return nil
+}
+
+func (c *column) toPlain() {
+	c.plain = true
+	c.offs = make([]uint32, 1, cap(c.codes)+1)
+	for _, code := range c.codes {
+		c.data.WriteString(c.dict[code])
+		c.offs = append(c.offs, uint32(c.data.Len()))
+	}
+	c.dict, c.codes, c.lookup = nil, nil, nil
+}
+
+func newTable(names []string) *table {
+	t := &table{cols: map[string]*column{}, index: newAddrIndex(1024)}
+	for _, n := range names {
+		t.column(n)
+	}
+	t.email = t.cols["email"]
+	return t
+}
+
+func (t *table) column(name string) *column {
+	c, ok := t.cols[name]
+	if !ok {
+		c = &column{lookup: map[string]uint16{}}
+		// A column seen after the first rows lacks a value for them.
+		for r := range t.rows {
+			c.add(r, "", false)
+		}
+		t.cols[name] = c
+		t.names = append(t.names, name)
+	}
+	return c
+}
+
+// add appends a row; value gives each property's value and whether the
+// row has it. addr must be new to the table.
+func (t *table) add(addr string, value func(name string) (string, bool)) error {
+	r := t.rows
+	for _, n := range t.names {
+		v, ok := value(n)
+		if n == "email" {
+			v, ok = addr, true
+		}
+		if err := t.cols[n].add(r, v, ok); err != nil {
+			return err
+		}
+	}
+	t.rows++
+	t.index.put(t, addr, r)
+	return nil
+}
+
+// done drops what only building needed.
+func (t *table) done() {
+	for _, c := range t.cols {
+		c.lookup = nil
+	}
+}
+
+func (t *table) addr(r int) string { return t.email.value(r) }
+
+// row finds an address's row.
+func (t *table) row(addr string) (int, bool) { return t.index.get(t, addr) }
+
+// get is a property of a row, "" when it lacks it.
+func (t *table) get(r int, name string) string {
+	if c := t.cols[name]; c != nil {
+		return c.value(r)
+	}
+	return ""
+}
+
+// contact makes a row's Contact, for what needs a single contact whole
+// (rendering its message, a sample): the properties its record had.
+func (t *table) contact(r int) sandbox.Contact {
+	c := make(sandbox.Contact, len(t.names))
+	for _, n := range t.names {
+		if col := t.cols[n]; col.present(r) {
+			c[n] = col.value(r)
+		}
+	}
+	return c
+}
+
+// addrIndex maps addresses to rows: open addressing over row numbers, a
+// few bytes a contact where a map[string]int would hold a string header,
+// a hash and an int per entry beside its buckets.
+type addrIndex struct {
+	seed  maphash.Seed
+	slots []uint32 // row+1; 0 is empty
+	n     int
+}
+
+func newAddrIndex(size int) addrIndex {
+	return addrIndex{seed: maphash.MakeSeed(), slots: make([]uint32, size)}
+}
+
+func (x *addrIndex) get(t *table, addr string) (int, bool) {
+	mask := uint64(len(x.slots) - 1)
+	for i := maphash.String(x.seed, addr) & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if t.addr(int(s-1)) == addr {
+			return int(s - 1), true
+		}
+	}
+}
+
+func (x *addrIndex) put(t *table, addr string, r int) {
+	if 2*(x.n+1) > len(x.slots) {
+		old := x.slots
+		x.slots = make([]uint32, 2*len(old))
+		for _, s := range old {
+			if s != 0 {
+				x.insert(t.addr(int(s-1)), s)
+			}
+		}
+	}
+	x.insert(addr, uint32(r+1))
+	x.n++
+}
+
+func (x *addrIndex) insert(addr string, slot uint32) {
+	mask := uint64(len(x.slots) - 1)
+	i := maphash.String(x.seed, addr) & mask
+	for x.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = slot
+}
+
+// rowSet is a set of rows.
+type rowSet []uint64
+
+func newRowSet(n int) rowSet { return make(rowSet, (n+63)/64) }
+
+func (b rowSet) has(r int) bool { return b[r/64]&(1<<(r%64)) != 0 }
+func (b rowSet) set(r int)      { b[r/64] |= 1 << (r % 64) }
+
+func (b rowSet) grow(n int) rowSet {
+	for len(b)*64 < n {
+		b = append(b, 0)
+	}
+	return b
+}
