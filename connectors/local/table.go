@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/lastmile/lastmile/sandbox"
@@ -17,11 +18,13 @@ import (
 // string with an offset per row. A million contacts fit in tens of MB, and
 // the collector sees a few dozen objects.
 type table struct {
-	rows  int
-	names []string // property names, in the order first seen
-	cols  map[string]*column
-	email *column
-	index addrIndex
+	rows    int
+	names   []string // property names, in the order first seen
+	order   []*column
+	cols    map[string]*column
+	email   *column
+	emailAt int // email's place in names
+	index   addrIndex
 }
 
 // maxDict is how many distinct values a column may have before it keeps
@@ -97,7 +100,7 @@ func newTable(names []string) *table {
 	for _, n := range names {
 		t.column(n)
 	}
-	t.email = t.cols["email"]
+	t.email, t.emailAt = t.cols["email"], slices.Index(t.names, "email")
 	return t
 }
 
@@ -111,25 +114,22 @@ func (t *table) column(name string) *column {
 		}
 		t.cols[name] = c
 		t.names = append(t.names, name)
+		t.order = append(t.order, c)
 	}
 	return c
 }
 
-// add appends a row; value gives each property's value and whether the
-// row has it. addr must be new to the table.
-func (t *table) add(addr string, value func(name string) (string, bool)) error {
+// add appends a row: vals[i] is the value of names[i], has[i] whether the
+// row has it. The address (vals[emailAt]) must be new to the table.
+func (t *table) add(vals []string, has []bool) error {
 	r := t.rows
-	for _, n := range t.names {
-		v, ok := value(n)
-		if n == "email" {
-			v, ok = addr, true
-		}
-		if err := t.cols[n].add(r, v, ok); err != nil {
+	for i, c := range t.order {
+		if err := c.add(r, vals[i], has[i]); err != nil {
 			return err
 		}
 	}
 	t.rows++
-	t.index.put(t, addr, r)
+	t.index.put(t, vals[t.emailAt], r)
 	return nil
 }
 
@@ -157,9 +157,9 @@ func (t *table) get(r int, name string) string {
 // (rendering its message, a sample): the properties its record had.
 func (t *table) contact(r int) sandbox.Contact {
 	c := make(sandbox.Contact, len(t.names))
-	for _, n := range t.names {
-		if col := t.cols[n]; col.present(r) {
-			c[n] = col.value(r)
+	for i, col := range t.order {
+		if col.present(r) {
+			c[t.names[i]] = col.value(r)
 		}
 	}
 	return c
