@@ -315,8 +315,10 @@ const (
 )
 
 // computePlan works out the steps, governance and approvals for the
-// campaign as it is now. It writes nothing.
-func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planMode) (*Plan, error) {
+// campaign as it is now. It writes nothing. With a prior plan, audiences
+// are not asked of the targets again: each artifact's is the one prior
+// recorded (see staleness).
+func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planMode, prior *Plan) (*Plan, error) {
 	var in *planInput
 	if err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -340,7 +342,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	// Ask the targets about every artifact at once: on a platform each
 	// question is a request, and a hundred of them one after another would
 	// take a hundred round trips.
-	probes := s.probe(ctx, in, refs)
+	probes := s.probe(ctx, in, refs, prior)
 	var puts, sends []PlanStep
 	var checks []checkItem
 	for i, a := range in.artifacts {
@@ -446,8 +448,20 @@ type probeResult struct {
 
 // probe asks each artifact's target to assess it and, when it is live, to
 // read the live object, up to s.parallel questions at once.
-func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]string) []probeResult {
+func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]string, prior *Plan) []probeResult {
 	out := make([]probeResult, len(in.artifacts))
+	recorded := map[string]Assessment{}
+	if prior != nil {
+		for _, st := range prior.Steps {
+			if !st.Irreversible {
+				a := Assessment{AudienceSize: -1, Notes: st.Notes}
+				if st.AudienceSize != nil {
+					a.AudienceSize = *st.AudienceSize
+				}
+				recorded[st.ArtifactID] = a
+			}
+		}
+	}
 	sem := make(chan struct{}, s.parallel)
 	var wg sync.WaitGroup
 	for i, a := range in.artifacts {
@@ -468,7 +482,9 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			// here it runs on every core.
 			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 			r := &out[i]
-			if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
+			if rec, ok := recorded[a.ID]; ok {
+				r.assessment = rec
+			} else if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
 				r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)
 				return
 			}
@@ -603,7 +619,7 @@ func planHash(p *Plan) string {
 
 // PlanPromotion computes and stores a plan for the campaign.
 func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (*Plan, error) {
-	p, err := s.computePlan(ctx, campaignID, planFull)
+	p, err := s.computePlan(ctx, campaignID, planFull, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -846,9 +862,18 @@ func (s *Sandbox) ListPlans(ctx context.Context, status string, limit int) ([]Pl
 }
 
 // staleness compares a stored plan with the campaign as it is now and says
-// what changed, or "" when nothing did.
-func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
-	now, err := s.computePlan(ctx, p.CampaignID, planVerify)
+// what changed, or "" when nothing did. Without audiences, whom each send
+// reaches is taken as the plan recorded it, not resolved again: an approval
+// binds the audience the plan recorded, and confirming (the one way to a
+// live write) compares it with the audience then. Resolving it means
+// reading every contact, which took an approval at a million contacts
+// seconds.
+func (s *Sandbox) staleness(ctx context.Context, p *Plan, audiences bool) (string, error) {
+	prior := p
+	if audiences {
+		prior = nil
+	}
+	now, err := s.computePlan(ctx, p.CampaignID, planVerify, prior)
 	if err != nil {
 		var pe *PlanError
 		if errors.As(err, &pe) {
@@ -856,9 +881,11 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
 		}
 		return "", err
 	}
-	grew, err := s.audienceGrowth(ctx, p, now, nil)
-	if err != nil {
-		return "", err
+	var grew []string
+	if audiences {
+		if grew, err = s.audienceGrowth(ctx, p, now, nil); err != nil {
+			return "", err
+		}
 	}
 	if now.Hash == p.Hash {
 		return strings.Join(grew, "; "), nil
