@@ -1,0 +1,153 @@
+package sandbox_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lastmile/lastmile/sandbox"
+)
+
+// writeContacts writes n contacts: unique addresses, names and cities from
+// small pools, every second contact a customer.
+func writeContacts(b testing.TB, path string, n int) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	first := []string{"Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Tim", "Hedy", "Dennis", "Barbara", "Ken", "Frances"}
+	cities := []string{"London", "New York", "Boston", "Berlin", "Toronto", "Helsinki", "Vienna", "Oxford"}
+	fmt.Fprintln(w, "email,firstname,lastname,country,lifecycle_stage,plan,signup_date,marketing_consent,city")
+	for i := range n {
+		stage := "customer"
+		if i%2 == 1 {
+			stage = "lead"
+		}
+		day := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%1500).Format("2006-01-02")
+		fmt.Fprintf(w, "user%07d@example.com,%s,Lovelace%d,US,%s,pro,%s,true,%s\n", i, first[i%len(first)], i%40, stage, day, cities[i%8])
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkLocalContacts: the tools whose answers count contacts.csv, at
+// 10k, 100k and 1M contacts (1M only without -short): build_segment
+// (StageSegment, which counts), create_email (StageEmail, which counts its
+// audience), plan_promotion (which lists the audience of each send) and
+// approve (which checks the plan is current); each in a process that just
+// started (cold: contacts.csv not read yet) and in one that has read it
+// (warm). Budget: ≤ 100 ms at 100k, linear beyond.
+func BenchmarkLocalContacts(b *testing.B) {
+	ctx := context.Background()
+	sizes := []int{10_000, 100_000, 1_000_000}
+	if testing.Short() {
+		sizes = sizes[:2]
+	}
+	html := "<html><body>" + strings.Repeat("<p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices.</p>\n", 80) + "</body></html>"
+	for _, n := range sizes {
+		dir := b.TempDir()
+		writeContacts(b, filepath.Join(dir, "contacts.csv"), n)
+		e := openEnv(b, dir, envOptions{})
+		c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Big", Markets: []string{"US"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		segment := sandbox.SegmentInput{CampaignID: c.ID, Name: "Customers", Match: "all", Conditions: []sandbox.Condition{{Property: "lifecycle_stage", Operator: "eq", Value: "customer"}}}
+		seg, err := e.sb.StageSegment(ctx, "bench", segment)
+		if err != nil {
+			b.Fatal(err)
+		}
+		email := sandbox.EmailInput{CampaignID: c.ID, Name: "Spring", Subject: "Spring", FromName: "Acme", FromEmail: "news@acme.com", HTML: html, Audience: sandbox.Audience{Include: []string{seg.Artifact.ID}}}
+		em, err := e.sb.StageEmail(ctx, "bench", email)
+		if err != nil {
+			b.Fatal(err)
+		}
+		calls := 0
+		e.st.Close()
+		ops := []struct {
+			name string
+			op   func(e *env) error
+		}{
+			// Each call a new revision: staging what is already staged
+			// stages nothing.
+			{"build_segment", func(e *env) error {
+				calls++
+				in := segment
+				in.SegmentID, in.Name = seg.Artifact.ID, fmt.Sprint("Customers ", calls)
+				_, err := e.sb.StageSegment(ctx, "bench", in)
+				return err
+			}},
+			{"create_email", func(e *env) error {
+				calls++
+				in := email
+				in.EmailID, in.Subject = em.Artifact.ID, fmt.Sprint("Spring ", calls)
+				_, err := e.sb.StageEmail(ctx, "bench", in)
+				return err
+			}},
+			{"plan_promotion", func(e *env) error { _, err := e.sb.PlanPromotion(ctx, "bench", c.ID); return err }},
+			{"approve", func(e *env) error {
+				b.StopTimer()
+				p, err := e.sb.PlanPromotion(ctx, "bench", c.ID)
+				if err != nil {
+					return err
+				}
+				if mode := b.Name(); strings.HasSuffix(mode, "/cold") {
+					e = reopen(b, e)
+				}
+				code := planCode(b, e.sb, p.ID)
+				b.StartTimer()
+				_, err = e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: code})
+				return err
+			}},
+		}
+		for _, o := range ops {
+			for _, mode := range []string{"cold", "warm"} {
+				b.Run(fmt.Sprintf("%s/%s/%s", sizeName(n), o.name, mode), func(b *testing.B) {
+					e := openEnv(b, dir, envOptions{})
+					defer func() { e.st.Close() }()
+					if mode == "warm" {
+						if err := o.op(e); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ResetTimer()
+					for range b.N {
+						if mode == "cold" && o.name != "approve" {
+							b.StopTimer()
+							e = reopen(b, e)
+							b.StartTimer()
+						}
+						if err := o.op(e); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// reopen is e's data directory in a new sandbox and target, as a process
+// that just started has them.
+func reopen(b *testing.B, e *env) *env {
+	e.st.Close()
+	return openEnv(b, e.dir, envOptions{})
+}
+
+func sizeName(n int) string {
+	if n >= 1_000_000 {
+		return fmt.Sprintf("%dM", n/1_000_000)
+	}
+	return fmt.Sprintf("%dk", n/1000)
+}
