@@ -71,8 +71,12 @@ type RecipientSet struct {
 // RecipientKey is the key of an address in a RecipientSet and in the plan's
 // audience record: a SHA-256 of the address, lower case, without spaces.
 func RecipientKey(addr string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(addr))))
+	sum := recipientSum(addr)
 	return hex.EncodeToString(sum[:])
+}
+
+func recipientSum(addr string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(addr))))
 }
 
 // NewRecipientSet makes a set from RecipientKey values.
