@@ -2,10 +2,8 @@ package sandbox
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -74,11 +72,11 @@ type PlanStep struct {
 	// AudienceDigest is a SHA-256 over the sorted recipient keys of a send,
 	// when the target listed the recipients; the set itself is kept beside
 	// the plan, so a confirmation can tell who joined since.
-	AudienceDigest string   `json:"audience_digest,omitempty"`
-	recipients     []string // RecipientKey of each recipient, sorted; at planning only
-	Irreversible   bool     `json:"irreversible"`
-	Diff           string   `json:"diff,omitempty"`
-	Notes          []string `json:"notes,omitempty"`
+	AudienceDigest string         `json:"audience_digest,omitempty"`
+	recipients     []recipientSum // of each recipient, sorted; at planning only
+	Irreversible   bool           `json:"irreversible"`
+	Diff           string         `json:"diff,omitempty"`
+	Notes          []string       `json:"notes,omitempty"`
 	// Key identifies the step's effect across attempts (journal entries).
 	Key string `json:"key"`
 }
@@ -936,69 +934,24 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan, audiences bool) (strin
 
 func audienceKey(planID string, step int) string { return fmt.Sprintf("%s/%04d", planID, step) }
 
-// recipientKeys turns addresses into sorted, distinct RecipientKeys and
-// their digest.
-func recipientKeys(addrs []string) ([]string, string) {
-	// Sorted as sums, then written out: hex keeps the order of the bytes,
-	// and comparing 32 bytes is cheaper than comparing 64 characters.
-	sums := make([][sha256.Size]byte, len(addrs))
-	for i, a := range addrs {
-		sums[i] = recipientSum(a)
-	}
-	slices.SortFunc(sums, func(a, b [sha256.Size]byte) int {
-		if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
-			return c
-		}
-		return bytes.Compare(a[8:], b[8:])
-	})
-	sums = slices.Compact(sums)
-	keys := make([]string, len(sums))
-	for i := range sums {
-		keys[i] = hex.EncodeToString(sums[i][:])
-	}
-	h := sha256.New()
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{'\n'})
-	}
-	return keys, "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
-// keysJSON is json.Marshal of RecipientKeys, which are hex and need no
-// escaping, written out directly: a million of them through reflection
-// took a good part of a plan's time.
-func keysJSON(keys []string) []byte {
-	n := 2
-	for _, k := range keys {
-		n += len(k) + 3
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = append(b, k...)
-		b = append(b, '"')
-	}
-	return append(b, ']')
-}
-
 // approvedRecipients returns the audience a send step was approved for, or
 // nil when the target could not list it at planning.
 func (s *Sandbox) approvedRecipients(tx store.Tx, planID string, st PlanStep) (*RecipientSet, error) {
 	if st.AudienceDigest == "" {
 		return nil, nil
 	}
-	keys, err := getJSON[[]string](tx, bPlanAudiences, audienceKey(planID, st.N))
+	data, err := tx.Get(bPlanAudiences, audienceKey(planID, st.N))
 	if err != nil {
 		return nil, err
 	}
-	if keys == nil {
+	if data == nil {
 		return nil, fmt.Errorf("plan %s: the approved audience of step %d is missing from the store", planID, st.N)
 	}
-	return NewRecipientSet(*keys), nil
+	set, err := recipientSetJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s/%s: %w", bPlanAudiences, audienceKey(planID, st.N), err)
+	}
+	return set, nil
 }
 
 // audienceGrowth says, for each send of the stored plan p (skipping those
@@ -1034,7 +987,7 @@ func (s *Sandbox) audienceGrowth(ctx context.Context, p, now *Plan, skip map[int
 			}
 			joined := 0
 			for _, k := range st.recipients {
-				if _, ok := set.keys[k]; !ok {
+				if !set.has(k) {
 					joined++
 				}
 			}

@@ -167,51 +167,58 @@ func (t *table) contact(r int) sandbox.Contact {
 
 // addrIndex maps addresses to rows: open addressing over row numbers, a
 // few bytes a contact where a map[string]int would hold a string header,
-// a hash and an int per entry beside its buckets.
+// a hash and an int per entry beside its buckets. Each slot keeps half of
+// its address's hash beside the row, so addresses are compared only when
+// the halves match.
 type addrIndex struct {
 	seed  maphash.Seed
-	slots []uint32 // row+1; 0 is empty
+	slots []uint64 // hash>>32<<32 | row+1; 0 is empty
 	n     int
 }
 
 func newAddrIndex(size int) addrIndex {
-	return addrIndex{seed: maphash.MakeSeed(), slots: make([]uint32, size)}
+	return addrIndex{seed: maphash.MakeSeed(), slots: make([]uint64, size)}
+}
+
+// find is where addr is (found) or would go.
+func (x *addrIndex) find(t *table, addr string) (slot uint64, row int, found bool) {
+	h := maphash.String(x.seed, addr)
+	mask, high := uint64(len(x.slots)-1), h>>32<<32
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return i, 0, false
+		}
+		if s>>32<<32 == high && t.addr(int(uint32(s)-1)) == addr {
+			return i, int(uint32(s) - 1), true
+		}
+	}
 }
 
 func (x *addrIndex) get(t *table, addr string) (int, bool) {
-	mask := uint64(len(x.slots) - 1)
-	for i := maphash.String(x.seed, addr) & mask; ; i = (i + 1) & mask {
-		s := x.slots[i]
-		if s == 0 {
-			return 0, false
-		}
-		if t.addr(int(s-1)) == addr {
-			return int(s - 1), true
-		}
-	}
+	_, r, ok := x.find(t, addr)
+	return r, ok
 }
 
+// put adds addr, new to the index, at row r.
 func (x *addrIndex) put(t *table, addr string, r int) {
 	if 2*(x.n+1) > len(x.slots) {
 		old := x.slots
-		x.slots = make([]uint32, 2*len(old))
+		x.slots = make([]uint64, 2*len(old))
+		mask := uint64(len(x.slots) - 1)
 		for _, s := range old {
 			if s != 0 {
-				x.insert(t.addr(int(s-1)), s)
+				i := maphash.String(x.seed, t.addr(int(uint32(s)-1))) & mask
+				for x.slots[i] != 0 {
+					i = (i + 1) & mask
+				}
+				x.slots[i] = s
 			}
 		}
 	}
-	x.insert(addr, uint32(r+1))
+	i, _, _ := x.find(t, addr)
+	x.slots[i] = maphash.String(x.seed, addr)>>32<<32 | uint64(r+1)
 	x.n++
-}
-
-func (x *addrIndex) insert(addr string, slot uint32) {
-	mask := uint64(len(x.slots) - 1)
-	i := maphash.String(x.seed, addr) & mask
-	for x.slots[i] != 0 {
-		i = (i + 1) & mask
-	}
-	x.slots[i] = slot
 }
 
 // rowSet is a set of rows.
