@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +152,100 @@ func sizeName(n int) string {
 		return fmt.Sprintf("%dM", n/1_000_000)
 	}
 	return fmt.Sprintf("%dk", n/1000)
+}
+
+const envRSSDir, envRSSPlan = "LASTMILE_RSS_DIR", "LASTMILE_RSS_PLAN"
+
+// TestRSSChild confirms a plan in a process of its own and prints its peak
+// resident memory, for BenchmarkSendRSS1M.
+func TestRSSChild(t *testing.T) {
+	dir := os.Getenv(envRSSDir)
+	if dir == "" {
+		t.Skip("runs only as BenchmarkSendRSS1M's child")
+	}
+	e := openEnv(t, dir, envOptions{})
+	res, err := e.sb.Confirm(context.Background(), "agent", os.Getenv(envRSSPlan), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc on this system")
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			fmt.Printf("RSS %s HEAP %d STATUS %s\n", strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), ms.HeapSys, res.Status)
+		}
+	}
+}
+
+// BenchmarkSendRSS1M: the peak resident memory of a process that confirms
+// a plan sending to 5,000 and to 50,000 of 1,000,000 contacts (the whole
+// confirmation: the plan checked against the contacts, the approved
+// audience read, every message written), with the Go runtime's defaults
+// and under a 40 MiB soft memory limit. Budget: ≤ 100 MB, flat in the
+// audience.
+func BenchmarkSendRSS1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1,000,000 contacts")
+	}
+	ctx := context.Background()
+	base := b.TempDir()
+	writeContacts(b, filepath.Join(base, "contacts.csv"), 1_000_000)
+	for _, aud := range []struct {
+		name, prefix string
+	}{{"5k", "user000"}, {"50k", "user00"}} {
+		for _, limit := range []string{"", "40MiB"} {
+			name := aud.name + "/defaults"
+			if limit != "" {
+				name = aud.name + "/GOMEMLIMIT=" + limit
+			}
+			b.Run(name, func(b *testing.B) {
+				for b.Loop() {
+					dir := b.TempDir()
+					if err := os.Link(filepath.Join(base, "contacts.csv"), filepath.Join(dir, "contacts.csv")); err != nil {
+						b.Fatal(err)
+					}
+					e := openEnv(b, dir, envOptions{})
+					c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Big", Markets: []string{"US"}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					seg, err := e.sb.StageSegment(ctx, "bench", sandbox.SegmentInput{CampaignID: c.ID, Name: "Some customers", Match: "all", Conditions: []sandbox.Condition{
+						{Property: "lifecycle_stage", Operator: "eq", Value: "customer"}, {Property: "email", Operator: "starts_with", Value: aud.prefix}}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					html := "<html><body>" + strings.Repeat("<p>Hello {{ contact.firstname | default: \"there\" }}, our spring range is here: lighter fabrics, brighter colours.</p>\n", 80) + "</body></html>"
+					if _, err := e.sb.StageEmail(ctx, "bench", sandbox.EmailInput{CampaignID: c.ID, Name: "Spring", Subject: "Spring", FromName: "Acme", FromEmail: "news@acme.com", HTML: html,
+						Audience: sandbox.Audience{Include: []string{seg.Artifact.ID}}}); err != nil {
+						b.Fatal(err)
+					}
+					p := planAndApprove(b, e, c.ID)
+					e.st.Close()
+					cmd := exec.Command(os.Args[0], "-test.run=^TestRSSChild$", "-test.v")
+					cmd.Env = append(os.Environ(), envRSSDir+"="+dir, envRSSPlan+"="+p.ID)
+					if limit != "" {
+						cmd.Env = append(cmd.Env, "GOMEMLIMIT="+limit)
+					}
+					start := time.Now()
+					out, err := cmd.CombinedOutput()
+					if err != nil {
+						b.Fatalf("child: %v\n%s", err, out)
+					}
+					b.ReportMetric(time.Since(start).Seconds(), "confirm-s")
+					for _, l := range strings.Split(string(out), "\n") {
+						var kb, heap int
+						var status string
+						if n, _ := fmt.Sscanf(l, "RSS %d HEAP %d STATUS %s", &kb, &heap, &status); n == 3 {
+							b.ReportMetric(float64(kb)/1024, "peak-rss-MB")
+							b.ReportMetric(float64(heap)/(1<<20), "heap-sys-MB")
+						}
+					}
+				}
+			})
+		}
+	}
 }

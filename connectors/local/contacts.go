@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unsafe"
 
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -74,11 +75,11 @@ func (b *contactBook) load() (*table, error) {
 		return nil, err
 	}
 	defer f.Close()
-	plain, err := unquoted(f)
+	plain, lines, err := survey(f)
 	if err != nil {
 		return nil, err
 	}
-	tab, err := readTable(f, b.path, plain, over)
+	tab, err := readTable(f, b.path, plain, lines, over)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +98,9 @@ func readContactsFile(path string) ([]sandbox.Contact, error) {
 
 // readTable reads a contacts CSV into a table, with over (the contacts of
 // contact-updates.csv) laid on it: an address's non-empty values win, a
-// new address is added at the end. plain says the file has no quotes.
-func readTable(r io.Reader, name string, plain bool, over []sandbox.Contact) (*table, error) {
+// new address is added at the end. plain says the file has no quotes;
+// lines about how many lines it has.
+func readTable(r io.Reader, name string, plain bool, lines int, over []sandbox.Contact) (*table, error) {
 	var tab *table
 	updates := make(map[string]sandbox.Contact, len(over))
 	for _, c := range over {
@@ -126,7 +128,7 @@ func readTable(r io.Reader, name string, plain bool, over []sandbox.Contact) (*t
 			at[j] = append(at[j], i)
 		}
 		vals, has = make([]string, len(names)), make([]bool, len(names))
-		tab = newTable(names)
+		tab = newTable(names, min(lines, MaxContacts)+len(over))
 	}, func(rec []string) error {
 		for i, fields := range at {
 			vals[i], has[i] = "", false
@@ -166,7 +168,7 @@ func readTable(r io.Reader, name string, plain bool, over []sandbox.Contact) (*t
 		for _, c := range over {
 			addNames(slices.Sorted(maps.Keys(c)))
 		}
-		tab = newTable(names)
+		tab = newTable(names, len(over))
 		vals, has = make([]string, len(names)), make([]bool, len(names))
 	}
 	for _, c := range over {
@@ -184,22 +186,22 @@ func readTable(r io.Reader, name string, plain bool, over []sandbox.Contact) (*t
 	return tab, nil
 }
 
-// unquoted reports whether a file has no double quote, so its records are
-// its lines split at commas; it leaves f at its start.
-func unquoted(f *os.File) (bool, error) {
+// survey reads a file through: whether it has no double quote (so its
+// records are its lines split at commas), and how many lines it has, to
+// size the table once. It leaves f at its start.
+func survey(f *os.File) (plain bool, lines int, err error) {
 	buf := make([]byte, 256<<10)
+	plain = true
 	for {
-		n, err := f.Read(buf)
-		if bytes.IndexByte(buf[:n], '"') >= 0 {
-			_, serr := f.Seek(0, io.SeekStart)
-			return false, serr
+		n, rerr := f.Read(buf)
+		plain = plain && bytes.IndexByte(buf[:n], '"') < 0
+		lines += bytes.Count(buf[:n], []byte{'\n'})
+		if rerr == io.EOF {
+			_, err = f.Seek(0, io.SeekStart)
+			return plain, lines, err
 		}
-		if err == io.EOF {
-			_, serr := f.Seek(0, io.SeekStart)
-			return true, serr
-		}
-		if err != nil {
-			return false, err
+		if rerr != nil {
+			return false, 0, rerr
 		}
 	}
 }
@@ -243,7 +245,8 @@ func tooMany(name string) error {
 
 // scanContacts reads a contacts CSV: header gets the header row (names
 // lower case, BOM and spaces trimmed; it must have an email column), row
-// each record after it. A record's slice is reused for the next. A plain
+// each record after it. A record's slice, and in a plain file its
+// strings, are reused for the next: row copies what it keeps. A plain
 // file (no quotes) is split at commas and newlines, as encoding/csv would,
 // at a fraction of its cost.
 func scanContacts(r io.Reader, name string, plain bool, header func([]string), row func([]string) error) error {
@@ -261,7 +264,7 @@ func scanContacts(r io.Reader, name string, plain bool, header func([]string), r
 	}
 	h = slices.Clone(h)
 	for i := range h {
-		h[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h[i], "\ufeff")))
+		h[i] = strings.Clone(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h[i], "\ufeff"))))
 	}
 	if !slices.Contains(h, "email") {
 		return fmt.Errorf("local: %s has no email column (header: %s)", name, strings.Join(h, ","))
@@ -307,7 +310,11 @@ func plainRecords(br *bufio.Reader) func() ([]string, error) {
 			if err != nil && (err != io.EOF || len(b) == 0) {
 				return nil, err
 			}
-			line := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+			// The line is read in place, not copied: a million copies were
+			// most of the garbage of a load, and the collector's headroom
+			// for it most of its peak memory. The strings are valid until
+			// the next record; row copies what it keeps.
+			line := strings.TrimSuffix(strings.TrimSuffix(unsafe.String(unsafe.SliceData(b), len(b)), "\n"), "\r")
 			if line == "" {
 				continue
 			}

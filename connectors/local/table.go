@@ -25,6 +25,7 @@ type table struct {
 	email   *column
 	emailAt int // email's place in names
 	index   addrIndex
+	expect  int // rows expected, to size columns once
 }
 
 // maxDict is how many distinct values a column may have before it keeps
@@ -69,7 +70,8 @@ func (c *column) add(r int, v string, present bool) error {
 			return c.addPlain(v)
 		}
 		code = uint16(len(c.dict))
-		c.dict = append(c.dict, strings.Clone(v))
+		v = strings.Clone(v) // v may be the reader's buffer
+		c.dict = append(c.dict, v)
 		c.lookup[v] = code
 	}
 	c.codes = append(c.codes, code)
@@ -92,11 +94,22 @@ func (c *column) toPlain() {
 		c.data.WriteString(c.dict[code])
 		c.offs = append(c.offs, uint32(c.data.Len()))
 	}
+	// Room for the rows expected at the length seen so far: growing a
+	// buffer of a million addresses by doubling copies it and leaves up
+	// to half of it unused.
+	if n := len(c.codes); n > 0 {
+		c.data.Grow(c.data.Len() / n * (cap(c.codes) - n) * 21 / 20)
+	}
 	c.dict, c.codes, c.lookup = nil, nil, nil
 }
 
-func newTable(names []string) *table {
-	t := &table{cols: map[string]*column{}, index: newAddrIndex(1024)}
+// newTable makes a table for about rows rows (more may be added).
+func newTable(names []string, rows int) *table {
+	size := 1024
+	for size < 2*rows {
+		size *= 2
+	}
+	t := &table{cols: map[string]*column{}, index: newAddrIndex(size), expect: rows}
 	for _, n := range names {
 		t.column(n)
 	}
@@ -107,7 +120,7 @@ func newTable(names []string) *table {
 func (t *table) column(name string) *column {
 	c, ok := t.cols[name]
 	if !ok {
-		c = &column{lookup: map[string]uint16{}}
+		c = &column{lookup: map[string]uint16{}, codes: make([]uint16, 0, t.expect)}
 		// A column seen after the first rows lacks a value for them.
 		for r := range t.rows {
 			c.add(r, "", false)
@@ -167,30 +180,30 @@ func (t *table) contact(r int) sandbox.Contact {
 
 // addrIndex maps addresses to rows: open addressing over row numbers, a
 // few bytes a contact where a map[string]int would hold a string header,
-// a hash and an int per entry beside its buckets. Each slot keeps half of
-// its address's hash beside the row, so addresses are compared only when
-// the halves match.
+// a hash and an int per entry beside its buckets. A byte of each hash
+// beside its slot spares comparing addresses that only share a slot.
 type addrIndex struct {
 	seed  maphash.Seed
-	slots []uint64 // hash>>32<<32 | row+1; 0 is empty
+	slots []uint32 // row+1; 0 is empty
+	tags  []uint8
 	n     int
 }
 
 func newAddrIndex(size int) addrIndex {
-	return addrIndex{seed: maphash.MakeSeed(), slots: make([]uint64, size)}
+	return addrIndex{seed: maphash.MakeSeed(), slots: make([]uint32, size), tags: make([]uint8, size)}
 }
 
 // find is where addr is (found) or would go.
 func (x *addrIndex) find(t *table, addr string) (slot uint64, row int, found bool) {
 	h := maphash.String(x.seed, addr)
-	mask, high := uint64(len(x.slots)-1), h>>32<<32
+	mask, tag := uint64(len(x.slots)-1), uint8(h>>56)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]
 		if s == 0 {
 			return i, 0, false
 		}
-		if s>>32<<32 == high && t.addr(int(uint32(s)-1)) == addr {
-			return i, int(uint32(s) - 1), true
+		if x.tags[i] == tag && t.addr(int(s-1)) == addr {
+			return i, int(s - 1), true
 		}
 	}
 }
@@ -204,20 +217,16 @@ func (x *addrIndex) get(t *table, addr string) (int, bool) {
 func (x *addrIndex) put(t *table, addr string, r int) {
 	if 2*(x.n+1) > len(x.slots) {
 		old := x.slots
-		x.slots = make([]uint64, 2*len(old))
-		mask := uint64(len(x.slots) - 1)
+		x.slots, x.tags = make([]uint32, 2*len(old)), make([]uint8, 2*len(old))
+		x.n = 0
 		for _, s := range old {
 			if s != 0 {
-				i := maphash.String(x.seed, t.addr(int(uint32(s)-1))) & mask
-				for x.slots[i] != 0 {
-					i = (i + 1) & mask
-				}
-				x.slots[i] = s
+				x.put(t, t.addr(int(s-1)), int(s-1))
 			}
 		}
 	}
 	i, _, _ := x.find(t, addr)
-	x.slots[i] = maphash.String(x.seed, addr)>>32<<32 | uint64(r+1)
+	x.slots[i], x.tags[i] = uint32(r+1), uint8(maphash.String(x.seed, addr)>>56)
 	x.n++
 }
 

@@ -95,7 +95,7 @@ func TestTableMatchesContacts(t *testing.T) {
 		} else {
 			over = nil
 		}
-		tab, err := readTable(strings.NewReader(base), "contacts.csv", round%4 < 2, over)
+		tab, err := readTable(strings.NewReader(base), "contacts.csv", round%4 < 2, round, over)
 		if err != nil {
 			t.Fatal(err)
 		}
