@@ -128,7 +128,7 @@ func suppressionNote(n map[string]int) string {
 
 // recipient is one address an email's audience resolves to.
 type recipient struct {
-	row  int // in the contacts table; -1 for a static address it lacks
+	row  int // as selection.all yields it
 	addr string
 	// suppressed says why the address must not be mailed; empty when it may.
 	suppressed string
@@ -176,7 +176,7 @@ func (rs *recipients) all() iter.Seq[recipient] {
 }
 
 // contact is a recipient's properties, for rendering their message.
-func (rs *recipients) contact(r recipient) sandbox.Contact { return rs.sel.contact(r.row, r.addr) }
+func (rs *recipients) contact(r recipient) sandbox.Contact { return rs.sel.contact(r.row) }
 
 // withLiveDefinitions adds, for every segment referenced but missing from
 // segs (a target not handed the campaign's segments, or a segment of

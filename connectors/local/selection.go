@@ -29,7 +29,7 @@ func (s *selection) Len() int {
 }
 
 // all yields the selected contacts in the file's order, then the extras:
-// a row number (-1 for an extra) and the address.
+// a row number (for extra i, -1-i) and the address.
 func (s *selection) all() iter.Seq2[int, string] {
 	return func(yield func(int, string) bool) {
 		for wi, w := range s.rows {
@@ -41,25 +41,20 @@ func (s *selection) all() iter.Seq2[int, string] {
 				}
 			}
 		}
-		for _, c := range s.extras {
-			if !yield(-1, c.Email()) {
+		for i, c := range s.extras {
+			if !yield(-1-i, c.Email()) {
 				return
 			}
 		}
 	}
 }
 
-// contact is a selected contact whole: row's, or the extra's with addr.
-func (s *selection) contact(row int, addr string) sandbox.Contact {
+// contact is a selected contact whole, by the row all yielded.
+func (s *selection) contact(row int) sandbox.Contact {
 	if row >= 0 {
 		return s.tab.contact(row)
 	}
-	for _, c := range s.extras {
-		if c.Email() == addr {
-			return c
-		}
-	}
-	return sandbox.Contact{"email": addr}
+	return s.extras[-1-row]
 }
 
 // emails are the selected addresses.
@@ -74,11 +69,11 @@ func (s *selection) emails() []string {
 // sample is the first n selected contacts (nil when none is).
 func (s *selection) sample(n int) []sandbox.Contact {
 	var out []sandbox.Contact
-	for r, addr := range s.all() {
+	for r := range s.all() {
 		if len(out) == n {
 			break
 		}
-		out = append(out, s.contact(r, addr))
+		out = append(out, s.contact(r))
 	}
 	return out
 }
