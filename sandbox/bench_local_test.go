@@ -43,7 +43,8 @@ func writeContacts(b testing.TB, path string, n int) {
 	}
 }
 
-// BenchmarkLocalContacts: the tools whose answers count contacts.csv, at
+// BenchmarkLocalContacts: the tools whose answers count contacts.csv, with
+// the sample policy, at
 // 10k, 100k and 1M contacts (1M only without -short): build_segment
 // (StageSegment, which counts), create_email (StageEmail, which counts its
 // audience), plan_promotion (which lists the audience of each send) and
@@ -56,11 +57,14 @@ func BenchmarkLocalContacts(b *testing.B) {
 	if testing.Short() {
 		sizes = sizes[:2]
 	}
+	// The sample policy, as lastmile init writes one: with rules to check,
+	// create_email counts the email's audience.
+	opts := envOptions{policy: samplePolicy(b)}
 	html := "<html><body>" + strings.Repeat("<p>Our spring range is here: lighter fabrics, brighter colours and the same fair prices.</p>\n", 80) + "</body></html>"
 	for _, n := range sizes {
 		dir := b.TempDir()
 		writeContacts(b, filepath.Join(dir, "contacts.csv"), n)
-		e := openEnv(b, dir, envOptions{})
+		e := openEnv(b, dir, opts)
 		c, err := e.sb.CreateCampaign(ctx, "bench", sandbox.CampaignInput{Name: "Big", Markets: []string{"US"}})
 		if err != nil {
 			b.Fatal(err)
@@ -81,25 +85,37 @@ func BenchmarkLocalContacts(b *testing.B) {
 			name string
 			op   func(b *testing.B, e *env) (*env, error) // the env to go on with
 		}{
-			// Each call a new revision: staging what is already staged
-			// stages nothing.
+			// Each call a new revision (staging what is already staged
+			// stages nothing), with the governance line the tool answers
+			// with: its check counts the audience.
 			{"build_segment", func(b *testing.B, e *env) (*env, error) {
 				calls++
 				in := segment
 				in.SegmentID, in.Name = seg.Artifact.ID, fmt.Sprint("Customers ", calls)
-				_, err := e.sb.StageSegment(ctx, "bench", in)
+				res, err := e.sb.StageSegment(ctx, "bench", in)
+				if err == nil {
+					e.sb.StagedGovernanceLine(ctx, res)
+				}
 				return e, err
 			}},
 			{"create_email", func(b *testing.B, e *env) (*env, error) {
 				calls++
 				in := email
 				in.EmailID, in.Subject = em.Artifact.ID, fmt.Sprint("Spring ", calls)
-				_, err := e.sb.StageEmail(ctx, "bench", in)
+				res, err := e.sb.StageEmail(ctx, "bench", in)
+				if err == nil {
+					e.sb.StagedGovernanceLine(ctx, res)
+				}
 				return e, err
 			}},
-			{"plan_promotion", func(b *testing.B, e *env) (*env, error) { _, err := e.sb.PlanPromotion(ctx, "bench", c.ID); return e, err }},
+			{"plan_promotion", func(b *testing.B, e *env) (*env, error) {
+				_, err := e.sb.PlanPromotion(ctx, "bench", c.ID)
+				return e, err
+			}},
 			// Planned in one process; approved in a new one (cold), as
-			// lastmile approve is, or in the same (warm).
+			// lastmile approve is, or in the same (warm). Without the
+			// policy, whose rules the email does not meet: a blocked plan
+			// cannot be approved.
 			{"approve", func(b *testing.B, e *env) (*env, error) {
 				b.StopTimer()
 				p, err := e.sb.PlanPromotion(ctx, "bench", c.ID)
@@ -107,7 +123,7 @@ func BenchmarkLocalContacts(b *testing.B) {
 					return e, err
 				}
 				if mode := b.Name(); strings.HasSuffix(mode, "/cold") {
-					e = reopen(b, e)
+					e = reopen(b, e, envOptions{})
 				}
 				// The plan's audience just written (33 MB at 1M) on disk
 				// first: a person takes longer than the disk to approve.
@@ -124,7 +140,11 @@ func BenchmarkLocalContacts(b *testing.B) {
 		for _, o := range ops {
 			for _, mode := range []string{"cold", "warm"} {
 				b.Run(fmt.Sprintf("%s/%s/%s", sizeName(n), o.name, mode), func(b *testing.B) {
-					e := openEnv(b, dir, envOptions{})
+					opts := opts
+					if o.name == "approve" {
+						opts = envOptions{}
+					}
+					e := openEnv(b, dir, opts)
 					defer func() { e.st.Close() }()
 					if mode == "warm" {
 						var err error
@@ -136,7 +156,7 @@ func BenchmarkLocalContacts(b *testing.B) {
 					for range b.N {
 						if mode == "cold" && o.name != "approve" {
 							b.StopTimer()
-							e = reopen(b, e)
+							e = reopen(b, e, opts)
 							b.StartTimer()
 						}
 						var err error
@@ -152,9 +172,9 @@ func BenchmarkLocalContacts(b *testing.B) {
 
 // reopen is e's data directory in a new sandbox and target, as a process
 // that just started has them.
-func reopen(b *testing.B, e *env) *env {
+func reopen(b *testing.B, e *env, o envOptions) *env {
 	e.st.Close()
-	return openEnv(b, e.dir, envOptions{})
+	return openEnv(b, e.dir, o)
 }
 
 func sizeName(n int) string {
