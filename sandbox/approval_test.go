@@ -383,6 +383,53 @@ func TestApprovedAudience(t *testing.T) {
 			t.Fatalf("live files written: %v", files)
 		}
 	})
+	t.Run("someone added between planning and approval makes the plan stale at confirmation", func(t *testing.T) {
+		// Approving does not resolve audiences again (that reads every
+		// contact); the human approves the audience the plan recorded, and
+		// confirming compares it with the audience then.
+		e := newEnv(t, envOptions{})
+		cid, _, _ := audienceCampaign(t, e, "A")
+		p, err := e.sb.PlanPromotion(ctx, "agent", cid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		editContacts(t, e, func(s string) string {
+			return s + "zoe@example.com,Zoe,New,US,customer,pro,2027-02-01,true,Denver\n"
+		})
+		if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p.ID)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.sb.Confirm(ctx, "agent", p.ID, nil)
+		if refusalCode(err) != sandbox.RefusedStale || !strings.Contains(err.Error(), "1 person joined the audience") {
+			t.Fatalf("err = %v, want stale because someone joined", err)
+		}
+		if files := liveFiles(t, e.dir); len(files) != 0 {
+			t.Fatalf("live files written: %v", files)
+		}
+	})
+	t.Run("approving does not read the contacts", func(t *testing.T) {
+		e := newEnv(t, envOptions{})
+		cid, _, _ := audienceCampaign(t, e, "A")
+		p, err := e.sb.PlanPromotion(ctx, "agent", cid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A new process, as lastmile approve is: nothing read before.
+		e.st.Close()
+		e = openEnv(t, e.dir, envOptions{})
+		if err := os.Rename(filepath.Join(e.dir, "contacts.csv"), filepath.Join(e.dir, "contacts.away")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, p.ID)}); err != nil {
+			t.Fatalf("approve without contacts.csv: %v", err)
+		}
+		if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err == nil || !strings.Contains(err.Error(), "no contacts file") {
+			t.Fatalf("confirm without contacts.csv: err = %v, want the missing file", err)
+		}
+		if files := liveFiles(t, e.dir); len(files) != 0 {
+			t.Fatalf("live files written: %v", files)
+		}
+	})
 	t.Run("someone who withdrew consent after approval is not mailed", func(t *testing.T) {
 		e := newEnv(t, envOptions{})
 		cid, _, email := audienceCampaign(t, e, "A")

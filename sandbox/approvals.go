@@ -133,7 +133,7 @@ func (s *Sandbox) Approve(ctx context.Context, in ApproveInput) (*Plan, error) {
 	if in.Hash != "" && in.Hash != p.Hash {
 		return nil, &RefusedError{Reason: "the plan is not the one you reviewed", Action: "Review it again"}
 	}
-	why, err := s.staleness(ctx, p)
+	why, err := s.staleness(ctx, p, false)
 	if err != nil {
 		return nil, err
 	}

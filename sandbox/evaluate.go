@@ -55,8 +55,14 @@ func equal(prop string, v any) bool {
 // Matches tests one condition against a contact. Properties are looked up
 // case-insensitively; a missing property is the empty string.
 func (c *Condition) Matches(ct Contact) bool {
-	prop, has := ct[strings.ToLower(c.Property)]
-	has = has && strings.TrimSpace(prop) != ""
+	return c.MatchesValue(ct[strings.ToLower(c.Property)])
+}
+
+// MatchesValue tests the condition against the value of its property ("" when
+// the contact lacks it), for targets that keep contacts in columns rather
+// than as one Contact each.
+func (c *Condition) MatchesValue(prop string) bool {
+	has := strings.TrimSpace(prop) != ""
 	lp, lv := strings.ToLower(prop), strings.ToLower(text(c.Value))
 	switch c.Operator {
 	case "exists":

@@ -72,11 +72,11 @@ type PlanStep struct {
 	// AudienceDigest is a SHA-256 over the sorted recipient keys of a send,
 	// when the target listed the recipients; the set itself is kept beside
 	// the plan, so a confirmation can tell who joined since.
-	AudienceDigest string   `json:"audience_digest,omitempty"`
-	recipients     []string // RecipientKey of each recipient, sorted; at planning only
-	Irreversible   bool     `json:"irreversible"`
-	Diff           string   `json:"diff,omitempty"`
-	Notes          []string `json:"notes,omitempty"`
+	AudienceDigest string         `json:"audience_digest,omitempty"`
+	recipients     []recipientSum // of each recipient, sorted; at planning only
+	Irreversible   bool           `json:"irreversible"`
+	Diff           string         `json:"diff,omitempty"`
+	Notes          []string       `json:"notes,omitempty"`
 	// Key identifies the step's effect across attempts (journal entries).
 	Key string `json:"key"`
 }
@@ -315,8 +315,10 @@ const (
 )
 
 // computePlan works out the steps, governance and approvals for the
-// campaign as it is now. It writes nothing.
-func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planMode) (*Plan, error) {
+// campaign as it is now. It writes nothing. With a prior plan, audiences
+// are not asked of the targets again: each artifact's is the one prior
+// recorded (see staleness).
+func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planMode, prior *Plan) (*Plan, error) {
 	var in *planInput
 	if err := s.st.View(ctx, func(tx store.Tx) error {
 		var err error
@@ -340,7 +342,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	// Ask the targets about every artifact at once: on a platform each
 	// question is a request, and a hundred of them one after another would
 	// take a hundred round trips.
-	probes := s.probe(ctx, in, refs)
+	probes := s.probe(ctx, in, refs, prior)
 	var puts, sends []PlanStep
 	var checks []checkItem
 	for i, a := range in.artifacts {
@@ -446,8 +448,20 @@ type probeResult struct {
 
 // probe asks each artifact's target to assess it and, when it is live, to
 // read the live object, up to s.parallel questions at once.
-func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]string) []probeResult {
+func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]string, prior *Plan) []probeResult {
 	out := make([]probeResult, len(in.artifacts))
+	recorded := map[string]Assessment{}
+	if prior != nil {
+		for _, st := range prior.Steps {
+			if !st.Irreversible {
+				a := Assessment{AudienceSize: -1, Notes: st.Notes}
+				if st.AudienceSize != nil {
+					a.AudienceSize = *st.AudienceSize
+				}
+				recorded[st.ArtifactID] = a
+			}
+		}
+	}
 	sem := make(chan struct{}, s.parallel)
 	var wg sync.WaitGroup
 	for i, a := range in.artifacts {
@@ -468,7 +482,9 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			// here it runs on every core.
 			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 			r := &out[i]
-			if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
+			if rec, ok := recorded[a.ID]; ok {
+				r.assessment = rec
+			} else if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
 				r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)
 				return
 			}
@@ -603,7 +619,7 @@ func planHash(p *Plan) string {
 
 // PlanPromotion computes and stores a plan for the campaign.
 func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (*Plan, error) {
-	p, err := s.computePlan(ctx, campaignID, planFull)
+	p, err := s.computePlan(ctx, campaignID, planFull, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -628,7 +644,7 @@ func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (
 		}
 		for _, st := range p.Steps {
 			if st.AudienceDigest != "" {
-				if err := putJSON(tx, bPlanAudiences, audienceKey(p.ID, st.N), st.recipients); err != nil {
+				if err := tx.Put(bPlanAudiences, audienceKey(p.ID, st.N), keysJSON(st.recipients)); err != nil {
 					return err
 				}
 			}
@@ -846,9 +862,18 @@ func (s *Sandbox) ListPlans(ctx context.Context, status string, limit int) ([]Pl
 }
 
 // staleness compares a stored plan with the campaign as it is now and says
-// what changed, or "" when nothing did.
-func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
-	now, err := s.computePlan(ctx, p.CampaignID, planVerify)
+// what changed, or "" when nothing did. Without audiences, whom each send
+// reaches is taken as the plan recorded it, not resolved again: an approval
+// binds the audience the plan recorded, and confirming (the one way to a
+// live write) compares it with the audience then. Resolving it means
+// reading every contact, which took an approval at a million contacts
+// seconds.
+func (s *Sandbox) staleness(ctx context.Context, p *Plan, audiences bool) (string, error) {
+	prior := p
+	if audiences {
+		prior = nil
+	}
+	now, err := s.computePlan(ctx, p.CampaignID, planVerify, prior)
 	if err != nil {
 		var pe *PlanError
 		if errors.As(err, &pe) {
@@ -856,9 +881,11 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
 		}
 		return "", err
 	}
-	grew, err := s.audienceGrowth(ctx, p, now, nil)
-	if err != nil {
-		return "", err
+	var grew []string
+	if audiences {
+		if grew, err = s.audienceGrowth(ctx, p, now, nil); err != nil {
+			return "", err
+		}
 	}
 	if now.Hash == p.Hash {
 		return strings.Join(grew, "; "), nil
@@ -907,37 +934,24 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan) (string, error) {
 
 func audienceKey(planID string, step int) string { return fmt.Sprintf("%s/%04d", planID, step) }
 
-// recipientKeys turns addresses into sorted, distinct RecipientKeys and
-// their digest.
-func recipientKeys(addrs []string) ([]string, string) {
-	keys := make([]string, 0, len(addrs))
-	for _, a := range addrs {
-		keys = append(keys, RecipientKey(a))
-	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	h := sha256.New()
-	for _, k := range keys {
-		h.Write([]byte(k))
-		h.Write([]byte{'\n'})
-	}
-	return keys, "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
 // approvedRecipients returns the audience a send step was approved for, or
 // nil when the target could not list it at planning.
 func (s *Sandbox) approvedRecipients(tx store.Tx, planID string, st PlanStep) (*RecipientSet, error) {
 	if st.AudienceDigest == "" {
 		return nil, nil
 	}
-	keys, err := getJSON[[]string](tx, bPlanAudiences, audienceKey(planID, st.N))
+	data, err := tx.Get(bPlanAudiences, audienceKey(planID, st.N))
 	if err != nil {
 		return nil, err
 	}
-	if keys == nil {
+	if data == nil {
 		return nil, fmt.Errorf("plan %s: the approved audience of step %d is missing from the store", planID, st.N)
 	}
-	return NewRecipientSet(*keys), nil
+	set, err := recipientSetJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s/%s: %w", bPlanAudiences, audienceKey(planID, st.N), err)
+	}
+	return set, nil
 }
 
 // audienceGrowth says, for each send of the stored plan p (skipping those
@@ -973,7 +987,7 @@ func (s *Sandbox) audienceGrowth(ctx context.Context, p, now *Plan, skip map[int
 			}
 			joined := 0
 			for _, k := range st.recipients {
-				if _, ok := set.keys[k]; !ok {
+				if !set.has(k) {
 					joined++
 				}
 			}

@@ -112,7 +112,7 @@ func (s *Sandbox) CheckConfirmable(ctx context.Context, p *Plan) error {
 			Action: "Ask a human to review it. " + s.HowToApprove(p) + ". Nothing you can pass or run counts as approval",
 		}
 	}
-	why, err := s.staleness(ctx, p)
+	why, err := s.staleness(ctx, p, true)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func (s *Sandbox) checkResume(ctx context.Context, p *Plan, done map[int]*stepSt
 	}
 	// The campaign as it is now, checked under the current policy: the
 	// governance verdict, live drift and audiences of the steps not done.
-	now, err := s.computePlan(ctx, p.CampaignID, planFull)
+	now, err := s.computePlan(ctx, p.CampaignID, planFull, nil)
 	var pe *PlanError
 	if errors.As(err, &pe) {
 		return stale("the campaign can no longer be planned: " + pe.Problems[0].String())

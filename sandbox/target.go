@@ -2,10 +2,7 @@ package sandbox
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/lastmile/lastmile/outcomes"
@@ -63,57 +60,6 @@ type Object struct {
 	// itself mails only addresses the set allows: an audience may shrink
 	// after approval (unsubscribes, withdrawn consent), never grow.
 	Recipients *RecipientSet
-}
-
-// RecipientSet is an approved audience, kept as keys of the addresses.
-type RecipientSet struct {
-	keys map[string]struct{}
-}
-
-// RecipientKey is the key of an address in a RecipientSet and in the plan's
-// audience record: a SHA-256 of the address, lower case, without spaces.
-func RecipientKey(addr string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(addr))))
-	return hex.EncodeToString(sum[:])
-}
-
-// NewRecipientSet makes a set from RecipientKey values.
-func NewRecipientSet(keys []string) *RecipientSet {
-	s := &RecipientSet{keys: make(map[string]struct{}, len(keys))}
-	for _, k := range keys {
-		s.keys[k] = struct{}{}
-	}
-	return s
-}
-
-// Allows reports whether addr was in the approved audience. A nil set
-// allows everyone (the target could not list the audience at planning).
-func (s *RecipientSet) Allows(addr string) bool {
-	if s == nil {
-		return true
-	}
-	_, ok := s.keys[RecipientKey(addr)]
-	return ok
-}
-
-// Keys are the set's RecipientKey values, in no order; nil for a nil set.
-func (s *RecipientSet) Keys() []string {
-	if s == nil {
-		return nil
-	}
-	out := make([]string, 0, len(s.keys))
-	for k := range s.keys {
-		out = append(out, k)
-	}
-	return out
-}
-
-// Len is the number of approved recipients.
-func (s *RecipientSet) Len() int {
-	if s == nil {
-		return 0
-	}
-	return len(s.keys)
 }
 
 // LiveState describes an object as it exists on the platform.

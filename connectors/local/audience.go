@@ -3,6 +3,7 @@ package local
 import (
 	"encoding/csv"
 	"fmt"
+	"iter"
 	"maps"
 	"net/mail"
 	"os"
@@ -22,12 +23,10 @@ var suppressing = map[string]bool{"unsubscribe": true, "bounce": true, "spam_rep
 // consentWithdrawn reports whether contacts.csv says no to marketing. A
 // blank or missing marketing_consent is not a refusal: contacts files that
 // never tracked consent would otherwise mail nobody.
-func consentWithdrawn(c sandbox.Contact) bool {
-	v, ok := c["marketing_consent"]
-	if !ok {
-		return false
-	}
-	switch strings.ToLower(strings.TrimSpace(v)) {
+func consentWithdrawn(c sandbox.Contact) bool { return withdrawn(c["marketing_consent"]) }
+
+func withdrawn(consent string) bool {
+	switch strings.ToLower(strings.TrimSpace(consent)) {
 	case "false", "no", "0", "n":
 		return true
 	}
@@ -100,41 +99,47 @@ func (t *Target) readSuppressions(into map[string]string) error {
 }
 
 // suppressionNote says, for an approver, how many of an audience will not
-// be mailed and why; "" when nobody is suppressed.
-func suppressionNote(rs []recipient) string {
-	n := map[string]int{}
+// be mailed and why (n counts recipient.suppressed); "" when nobody is
+// suppressed.
+func suppressionNote(n map[string]int) string {
+	byWhy := map[string]int{}
 	total := 0
-	for _, r := range rs {
-		if r.suppressed != "" {
-			why := r.suppressed
-			if strings.HasPrefix(why, "suppressions.csv") {
-				why = "suppressions.csv"
-			}
-			n[why]++
-			total++
+	for why, k := range n {
+		if strings.HasPrefix(why, "suppressions.csv") {
+			why = "suppressions.csv"
 		}
+		byWhy[why] += k
+		total += k
 	}
 	if total == 0 {
 		return ""
 	}
 	words := map[string]string{"unsubscribe": "unsubscribed", "bounce": "hard bounce", "spam_report": "spam report", "consent": "no marketing consent in contacts.csv", "suppressions.csv": "listed in suppressions.csv"}
 	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(n)) {
+	for _, k := range slices.Sorted(maps.Keys(byWhy)) {
 		w := words[k]
 		if w == "" {
 			w = k
 		}
-		parts = append(parts, fmt.Sprintf("%d %s", n[k], w))
+		parts = append(parts, fmt.Sprintf("%d %s", byWhy[k], w))
 	}
 	return fmt.Sprintf("%d of the audience are suppressed and will not be mailed: %s", total, strings.Join(parts, ", "))
 }
 
 // recipient is one address an email's audience resolves to.
 type recipient struct {
-	contact sandbox.Contact
-	addr    string
+	row  int // as selection.all yields it
+	addr string
 	// suppressed says why the address must not be mailed; empty when it may.
 	suppressed string
+}
+
+// recipients is an email's audience, yielded one recipient at a time: a
+// send holds one message at once, however large the audience.
+type recipients struct {
+	sel     *selection
+	idx     eventIndex
+	consent *column
 }
 
 // audience resolves an email's audience as it stands now: the segment
@@ -142,27 +147,36 @@ type recipient struct {
 // deleted or changed since a segment went live are not mailed from a stale
 // member list. Suppressed addresses are kept, marked, so a send can count
 // them.
-func (t *Target) audience(aud sandbox.Audience, segs map[string]*sandbox.Segment, idx eventIndex) ([]recipient, error) {
+func (t *Target) audience(aud sandbox.Audience, segs map[string]*sandbox.Segment, idx eventIndex) (*recipients, error) {
 	segs, err := t.withLiveDefinitions(segs, slices.Concat(aud.Include, aud.Exclude))
 	if err != nil {
 		return nil, err
 	}
-	ms, err := t.members(aud.Include, aud.Exclude, segs)
+	sel, err := t.members(aud.Include, aud.Exclude, segs)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]recipient, len(ms))
-	for i, c := range ms {
-		r := recipient{contact: c, addr: c.Email()}
-		if consentWithdrawn(c) {
-			r.suppressed = "consent"
-		} else if why, ok := idx.suppressed[r.addr]; ok {
-			r.suppressed = why
-		}
-		out[i] = r
-	}
-	return out, nil
+	return &recipients{sel: sel, idx: idx, consent: sel.tab.cols["marketing_consent"]}, nil
 }
+
+func (rs *recipients) all() iter.Seq[recipient] {
+	return func(yield func(recipient) bool) {
+		for row, addr := range rs.sel.all() {
+			r := recipient{row: row, addr: addr}
+			if row >= 0 && rs.consent != nil && withdrawn(rs.consent.value(row)) {
+				r.suppressed = "consent"
+			} else if why, ok := rs.idx.suppressed[addr]; ok {
+				r.suppressed = why
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// contact is a recipient's properties, for rendering their message.
+func (rs *recipients) contact(r recipient) sandbox.Contact { return rs.sel.contact(r.row) }
 
 // withLiveDefinitions adds, for every segment referenced but missing from
 // segs (a target not handed the campaign's segments, or a segment of

@@ -148,10 +148,12 @@ type stepTaken struct {
 const maxStepsPerTick = 100
 
 // tick is what one Tick reads once and keeps current as its steps change
-// it: each email's events index, and the contacts by address.
+// it: each email's events index, and the contacts (those its steps
+// changed in contacts, the rest in table).
 type tick struct {
 	indexes  map[string]eventIndex
 	contacts map[string]sandbox.Contact
+	table    *table
 	// engaged is each contact's latest open, click or form submission per
 	// artifact, read from the events on the first branch that asks.
 	engaged map[engagedKey]time.Time
@@ -240,21 +242,19 @@ func (t *Target) enrolNew(rec *liveWorkflow, now time.Time) (n int, changed bool
 		if err != nil {
 			return 0, false, err
 		}
-		for _, m := range members {
-			addrs = append(addrs, m.Email())
-		}
+		addrs = members.emails()
 		if rec.Workflow.Reenrol {
 			changed = markLeft(rec, addrs, now)
 		}
 	case "date_property":
-		cs, err := t.book.load()
+		tab, err := t.book.load()
 		if err != nil {
 			return 0, false, err
 		}
 		today := now.Format("2006-01-02")
-		for _, c := range cs {
-			if v := strings.TrimSpace(c[strings.ToLower(tr.Property)]); len(v) >= 10 && v[:10] == today {
-				addrs = append(addrs, c.Email())
+		for r := range tab.rows {
+			if v := strings.TrimSpace(tab.get(r, strings.ToLower(tr.Property))); len(v) >= 10 && v[:10] == today {
+				addrs = append(addrs, tab.addr(r))
 			}
 		}
 	case "form_submission", "manual":
@@ -505,17 +505,17 @@ func (t *Target) readEngagement(tk *tick) error {
 // has none: a static member).
 func (t *Target) contact(addr string, tk *tick) (sandbox.Contact, error) {
 	if tk.contacts == nil {
-		cs, err := t.book.load()
+		tab, err := t.book.load()
 		if err != nil {
 			return nil, err
 		}
-		tk.contacts = make(map[string]sandbox.Contact, len(cs))
-		for _, c := range cs {
-			tk.contacts[c.Email()] = c
-		}
+		tk.table, tk.contacts = tab, map[string]sandbox.Contact{}
 	}
 	if c, ok := tk.contacts[strings.ToLower(addr)]; ok {
 		return c, nil
+	}
+	if r, ok := tk.table.row(strings.ToLower(addr)); ok {
+		return tk.table.contact(r), nil
 	}
 	return sandbox.Contact{"email": addr}, nil
 }
@@ -629,19 +629,15 @@ func (t *Target) Enrol(workflowID string, addrs []string) error {
 	case !rec.Enabled:
 		return fmt.Errorf("local: workflow %s is switched off: %w", workflowID, ErrNotEnrollable)
 	}
-	cs, err := t.book.load()
+	tab, err := t.book.load()
 	if err != nil {
 		return err
-	}
-	known := make(map[string]bool, len(cs))
-	for _, c := range cs {
-		known[c.Email()] = true
 	}
 	now := t.now().UTC()
 	evs := make([]Event, 0, len(addrs))
 	for _, a := range addrs {
 		addr := strings.ToLower(strings.TrimSpace(a))
-		if !known[addr] {
+		if _, known := tab.row(addr); !known {
 			return fmt.Errorf("local: %s is not in %s: add the contact first (%w); nobody was enrolled", termsafe.Text(a, 80), filepath.Base(t.book.path), ErrUnknownContact)
 		}
 		evs = append(evs, Event{Type: "manual_enrolment", Artifact: workflowID, Email: addr, At: now})

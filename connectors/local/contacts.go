@@ -1,6 +1,8 @@
 package local
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -11,12 +13,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unsafe"
 
 	"github.com/lastmile/lastmile/sandbox"
 )
 
-// contactBook loads contacts.csv, and the contacts forms added beside it
-// (contact-updates.csv), and keeps them until a file changes.
+// contactBook loads contacts.csv, and the contacts forms and workflows
+// added beside it (contact-updates.csv), into a table, and keeps it until a
+// file changes.
 type contactBook struct {
 	path  string
 	forms string
@@ -26,13 +31,13 @@ type contactBook struct {
 	size     int64
 	fModTime time.Time
 	fSize    int64
-	contacts []sandbox.Contact
+	table    *table
 }
 
 // MaxContacts bounds contacts.csv; larger audiences belong on a real platform.
 const MaxContacts = 1_000_000
 
-func (b *contactBook) load() ([]sandbox.Contact, error) {
+func (b *contactBook) load() (*table, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	st, err := os.Stat(b.path)
@@ -53,22 +58,33 @@ func (b *contactBook) load() ([]sandbox.Contact, error) {
 	if fst != nil {
 		fMod, fSize = fst.ModTime(), fst.Size()
 	}
-	if b.contacts != nil && st.ModTime().Equal(b.modTime) && st.Size() == b.size && fMod.Equal(b.fModTime) && fSize == b.fSize {
-		return b.contacts, nil
+	if b.table != nil && st.ModTime().Equal(b.modTime) && st.Size() == b.size && fMod.Equal(b.fModTime) && fSize == b.fSize {
+		return b.table, nil
 	}
-	cs, err := readContactsFile(b.path)
+	// The last table goes before the next is built: two of them at once
+	// would double what a million contacts take.
+	b.table = nil
+	var over []sandbox.Contact
+	if fst != nil {
+		if over, err = readContactsFile(b.forms); err != nil {
+			return nil, err
+		}
+	}
+	f, err := os.Open(b.path)
 	if err != nil {
 		return nil, err
 	}
-	if fst != nil {
-		fs, err := readContactsFile(b.forms)
-		if err != nil {
-			return nil, err
-		}
-		cs = mergeContacts(cs, fs)
+	defer f.Close()
+	plain, lines, err := survey(f)
+	if err != nil {
+		return nil, err
 	}
-	b.contacts, b.modTime, b.size, b.fModTime, b.fSize = cs, st.ModTime(), st.Size(), fMod, fSize
-	return cs, nil
+	tab, err := readTable(f, b.path, plain, lines, over)
+	if err != nil {
+		return nil, err
+	}
+	b.table, b.modTime, b.size, b.fModTime, b.fSize = tab, st.ModTime(), st.Size(), fMod, fSize
+	return tab, nil
 }
 
 func readContactsFile(path string) ([]sandbox.Contact, error) {
@@ -80,62 +96,125 @@ func readContactsFile(path string) ([]sandbox.Contact, error) {
 	return readContacts(f, path)
 }
 
-// mergeContacts lays later contacts over earlier ones: an address's
-// non-empty values win, a new address is added at the end.
-func mergeContacts(base, over []sandbox.Contact) []sandbox.Contact {
-	at := make(map[string]int, len(base))
-	for i, c := range base {
-		at[c.Email()] = i
-	}
-	out := slices.Clone(base)
+// readTable reads a contacts CSV into a table, with over (the contacts of
+// contact-updates.csv) laid on it: an address's non-empty values win, a
+// new address is added at the end. plain says the file has no quotes;
+// lines about how many lines it has.
+func readTable(r io.Reader, name string, plain bool, lines int, over []sandbox.Contact) (*table, error) {
+	var tab *table
+	updates := make(map[string]sandbox.Contact, len(over))
 	for _, c := range over {
-		i, ok := at[c.Email()]
-		if !ok {
-			at[c.Email()] = len(out)
-			out = append(out, c)
-			continue
-		}
-		merged := maps.Clone(out[i])
-		for k, v := range c {
-			if v != "" {
-				merged[k] = v
+		updates[c.Email()] = c
+	}
+	names := []string{"email"}
+	addNames := func(ns []string) {
+		for _, n := range ns {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
 			}
 		}
-		out[i] = merged
 	}
-	return out
+	var at [][]int // per name, its fields in the header
+	var vals []string
+	var has []bool
+	err := scanContacts(r, name, plain, func(header []string) {
+		addNames(header)
+		for _, c := range over {
+			addNames(slices.Sorted(maps.Keys(c)))
+		}
+		at = make([][]int, len(names))
+		for i, h := range header {
+			j := slices.Index(names, h)
+			at[j] = append(at[j], i)
+		}
+		vals, has = make([]string, len(names)), make([]bool, len(names))
+		tab = newTable(names, min(lines, MaxContacts)+len(over))
+	}, func(rec []string) error {
+		for i, fields := range at {
+			vals[i], has[i] = "", false
+			// A name the header repeats takes its last field the row has.
+			for j := len(fields) - 1; j >= 0; j-- {
+				if fields[j] < len(rec) {
+					vals[i], has[i] = strings.TrimSpace(rec[fields[j]]), true
+					break
+				}
+			}
+		}
+		addr := strings.ToLower(vals[0])
+		if addr == "" {
+			return nil
+		}
+		if _, dup := tab.row(addr); dup {
+			return nil
+		}
+		if tab.rows == MaxContacts {
+			return tooMany(name)
+		}
+		vals[0] = addr
+		if u, ok := updates[addr]; ok {
+			delete(updates, addr)
+			for i, n := range names {
+				if v := u[n]; v != "" {
+					vals[i], has[i] = v, true
+				}
+			}
+		}
+		return tab.add(vals, has)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tab == nil { // an empty file
+		for _, c := range over {
+			addNames(slices.Sorted(maps.Keys(c)))
+		}
+		tab = newTable(names, len(over))
+		vals, has = make([]string, len(names)), make([]bool, len(names))
+	}
+	for _, c := range over {
+		if _, ok := updates[c.Email()]; !ok {
+			continue // laid on its row of the file
+		}
+		for i, n := range names {
+			vals[i], has[i] = c[n]
+		}
+		if err := tab.add(vals, has); err != nil {
+			return nil, err
+		}
+	}
+	tab.done()
+	return tab, nil
+}
+
+// survey reads a file through: whether it has no double quote (so its
+// records are its lines split at commas), and how many lines it has, to
+// size the table once. It leaves f at its start.
+func survey(f *os.File) (plain bool, lines int, err error) {
+	buf := make([]byte, 256<<10)
+	plain = true
+	for {
+		n, rerr := f.Read(buf)
+		plain = plain && bytes.IndexByte(buf[:n], '"') < 0
+		lines += bytes.Count(buf[:n], []byte{'\n'})
+		if rerr == io.EOF {
+			_, err = f.Seek(0, io.SeekStart)
+			return plain, lines, err
+		}
+		if rerr != nil {
+			return false, 0, rerr
+		}
+	}
 }
 
 // readContacts parses a CSV whose header row names the properties; an email
 // column is required. Rows without an address are skipped; a repeated
-// address keeps its first row.
+// address keeps its first row. It suits small files (contact-updates.csv);
+// contacts.csv is read into a table (readTable).
 func readContacts(r io.Reader, name string) ([]sandbox.Contact, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return []sandbox.Contact{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("local: %s: %w", name, err)
-	}
-	for i := range header {
-		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
-	}
-	if !slices.Contains(header, "email") {
-		return nil, fmt.Errorf("local: %s has no email column (header: %s)", name, strings.Join(header, ","))
-	}
-	var out []sandbox.Contact
+	out := []sandbox.Contact{}
 	seen := map[string]bool{}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("local: %s: %w", name, err)
-		}
+	var header []string
+	err := scanContacts(r, name, false, func(h []string) { header = h }, func(rec []string) error {
 		c := make(sandbox.Contact, len(header))
 		for i, v := range rec {
 			if i < len(header) {
@@ -144,16 +223,114 @@ func readContacts(r io.Reader, name string) ([]sandbox.Contact, error) {
 		}
 		addr := c.Email()
 		if addr == "" || seen[addr] {
-			continue
+			return nil
 		}
 		c["email"] = addr
 		seen[addr] = true
 		out = append(out, c)
 		if len(out) > MaxContacts {
-			return nil, fmt.Errorf("local: %s has more than %d contacts", name, MaxContacts)
+			return tooMany(name)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+func tooMany(name string) error {
+	return fmt.Errorf("local: %s has more than %d contacts", name, MaxContacts)
+}
+
+// scanContacts reads a contacts CSV: header gets the header row (names
+// lower case, BOM and spaces trimmed; it must have an email column), row
+// each record after it. A record's slice, and in a plain file its
+// strings, are reused for the next: row copies what it keeps. A plain
+// file (no quotes) is split at commas and newlines, as encoding/csv would,
+// at a fraction of its cost.
+func scanContacts(r io.Reader, name string, plain bool, header func([]string), row func([]string) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	read := csvRecords(br)
+	if plain {
+		read = plainRecords(br)
+	}
+	h, err := read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("local: %s: %w", name, err)
+	}
+	h = slices.Clone(h)
+	for i := range h {
+		h[i] = strings.Clone(strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h[i], "\ufeff"))))
+	}
+	if !slices.Contains(h, "email") {
+		return fmt.Errorf("local: %s has no email column (header: %s)", name, strings.Join(h, ","))
+	}
+	header(h)
+	for {
+		rec, err := read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("local: %s: %w", name, err)
+		}
+		if err := row(rec); err != nil {
+			return err
+		}
+	}
+}
+
+func csvRecords(r io.Reader) func() ([]string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
+	return cr.Read
+}
+
+// plainRecords reads records without quotes as encoding/csv with
+// TrimLeadingSpace reads them: empty lines skipped, \r\n a newline.
+func plainRecords(br *bufio.Reader) func() ([]string, error) {
+	var rec []string
+	return func() ([]string, error) {
+		for {
+			b, err := br.ReadSlice('\n')
+			if err == bufio.ErrBufferFull { // a line longer than the buffer
+				long := slices.Clone(b)
+				for err == bufio.ErrBufferFull {
+					b, err = br.ReadSlice('\n')
+					long = append(long, b...)
+				}
+				b = long
+			}
+			if err != nil && (err != io.EOF || len(b) == 0) {
+				return nil, err
+			}
+			// The line is read in place, not copied: a million copies were
+			// most of the garbage of a load, and the collector's headroom
+			// for it most of its peak memory. The strings are valid until
+			// the next record; row copies what it keeps.
+			line := strings.TrimSuffix(strings.TrimSuffix(unsafe.String(unsafe.SliceData(b), len(b)), "\n"), "\r")
+			if line == "" {
+				continue
+			}
+			rec = rec[:0]
+			for {
+				i := strings.IndexByte(line, ',')
+				if i < 0 {
+					break
+				}
+				rec = append(rec, strings.TrimLeftFunc(line[:i], unicode.IsSpace))
+				line = line[i+1:]
+			}
+			rec = append(rec, strings.TrimLeftFunc(line, unicode.IsSpace))
+			return rec, nil
+		}
+	}
 }
 
 // SampleContacts is the contacts.csv lastmile init writes: a small,

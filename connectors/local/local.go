@@ -360,13 +360,16 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 			// Not nil when nobody is left: an empty approved audience must
 			// stay empty, not turn into "unknown, allow everyone".
 			a.Recipients = []string{}
-			for _, r := range rs {
+			suppressed := map[string]int{}
+			for r := range rs.all() {
 				if r.suppressed == "" {
 					a.Recipients = append(a.Recipients, r.addr)
+				} else {
+					suppressed[r.suppressed]++
 				}
 			}
 			a.AudienceSize = len(a.Recipients)
-			if note := suppressionNote(rs); note != "" {
+			if note := suppressionNote(suppressed); note != "" {
 				a.Notes = append(a.Notes, note)
 			}
 		}
@@ -393,36 +396,16 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 
 // members resolves the contacts in include minus exclude. Static addresses
 // of the segments count even when contacts.csv lacks them.
-func (t *Target) members(include, exclude []string, segs map[string]*sandbox.Segment) ([]sandbox.Contact, error) {
+func (t *Target) members(include, exclude []string, segs map[string]*sandbox.Segment) (*selection, error) {
 	segs, err := t.withMembership(segs)
 	if err != nil {
 		return nil, err
 	}
-	contacts, err := t.book.load()
+	tab, err := t.book.load()
 	if err != nil {
 		return nil, err
 	}
-	known := make(map[string]bool, len(contacts))
-	for _, c := range contacts {
-		known[c.Email()] = true
-	}
-	all := contacts
-	for _, id := range slices.Sorted(mapsKeys(segs)) {
-		for _, addr := range segs[id].StaticEmails {
-			if !known[addr] {
-				known[addr] = true
-				all = append(all, sandbox.Contact{"email": addr})
-			}
-		}
-	}
-	ev := sandbox.Evaluator{Segments: segs}
-	var out []sandbox.Contact
-	for _, c := range all {
-		if ev.Audience(c, include, exclude) {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return selectRows(tab, include, exclude, segs), nil
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
@@ -438,17 +421,20 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 // Count implements sandbox.Counter over contacts.csv.
 func (t *Target) Count(_ context.Context, include, exclude []string, segs map[string]*sandbox.Segment) (int, error) {
 	m, err := t.members(include, exclude, segs)
-	return len(m), err
+	if err != nil {
+		return 0, err
+	}
+	return m.Len(), nil
 }
 
 // Sample implements sandbox.Sampler over contacts.csv: the first n members
 // in the file's order.
 func (t *Target) Sample(_ context.Context, include, exclude []string, segs map[string]*sandbox.Segment, n int) ([]sandbox.Contact, error) {
 	m, err := t.members(include, exclude, segs)
-	if len(m) > n {
-		m = m[:n]
+	if err != nil {
+		return nil, err
 	}
-	return m, err
+	return m.sample(n), nil
 }
 
 // Put writes the artifact's live record (create and update are the same on
@@ -462,11 +448,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		if err != nil {
 			return sandbox.LiveState{}, err
 		}
-		addrs := make([]string, len(m))
-		for i, c := range m {
-			addrs[i] = c.Email()
-		}
-		rec := liveSegment{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Name: obj.Segment.Name, Definition: *obj.Segment, Members: addrs, ResolvedAt: t.now().UTC()}
+		rec := liveSegment{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Name: obj.Segment.Name, Definition: *obj.Segment, Members: m.emails(), ResolvedAt: t.now().UTC()}
 		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write segment %s: %w", obj.ArtifactID, err)
 		}
@@ -600,7 +582,7 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 	if err != nil {
 		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
-	recipients, err := t.audience(rec.Audience, segs, idx)
+	audience, err := t.audience(rec.Audience, segs, idx)
 	if err != nil {
 		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
@@ -621,7 +603,9 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 	domain := domainOf(rec.Email.FromEmail)
 	var events []Event
 	mailed, unapproved, suppressed := 0, 0, 0
-	for i, r := range recipients {
+	i := -1
+	for r := range audience.all() {
+		i++
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -631,7 +615,7 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("local: send %s: %w", id, err)
 		}
-		if err != nil && !idx.sent[r.addr] && !legacyMailed(box, r.addr, existing) {
+		if err != nil && !idx.sent[r.addr] && !(len(existing) > 0 && legacyMailed(box, r.addr, existing)) {
 			switch {
 			case r.suppressed != "":
 				suppressed++
@@ -640,32 +624,25 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 				unapproved++
 				continue
 			}
-			if err := t.writeSynced(file, message(&rec.Email, id, r.contact, date, domain, t.oneClick(id, r.addr))); err != nil {
+			if err := t.writeSynced(file, message(&rec.Email, id, audience.contact(r), date, domain, t.oneClick(id, r.addr))); err != nil {
 				return nil, fmt.Errorf("local: send %s: %w", id, err)
 			}
 		}
 		mailed++
 		if !idx.sent[r.addr] {
 			events = append(events, Event{Type: "sent", Artifact: id, Email: r.addr, At: date})
-			// Flush in batches: one append per message would be slow, one
-			// at the end would leave more to recover.
-			if len(events) == 256 {
-				// The messages' names are durable before the events
-				// that say they went out.
-				if err := osfile.SyncDir(box); err != nil {
-					return nil, fmt.Errorf("local: send %s: %w", id, err)
-				}
-				if err := t.appendEvents(events); err != nil {
+			// Flush in batches, one fsync each: one append per message
+			// would be slow, one at the end would leave more to recover.
+			if len(events) == sentBatch {
+				if err := t.flushSent(box, events); err != nil {
 					return nil, fmt.Errorf("local: send %s: %w", id, err)
 				}
 				events = events[:0]
+				t.hook(fmt.Sprintf("sent-batch:%s:%d", id, i))
 			}
 		}
 	}
-	if err := osfile.SyncDir(box); err != nil {
-		return nil, fmt.Errorf("local: send %s: %w", id, err)
-	}
-	if err := t.appendEvents(events); err != nil {
+	if err := t.flushSent(box, events); err != nil {
 		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
 	rec.Status, rec.Recipients = "sent", mailed
@@ -677,6 +654,20 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 		return nil, fmt.Errorf("local: send %s: %w", id, err)
 	}
 	return data, nil
+}
+
+// sentBatch is how many sent events a send appends (and syncs) at once.
+const sentBatch = 256
+
+// flushSent records a batch of messages sent: the names of the messages
+// are made durable before the events that say they went out, so after a
+// crash an event never names a message that is not there (and a message
+// without its event gets it on resume).
+func (t *Target) flushSent(box string, events []Event) error {
+	if err := osfile.SyncDir(box); err != nil {
+		return err
+	}
+	return t.appendEvents(events)
 }
 
 // File names must differ for different addresses on every file system
