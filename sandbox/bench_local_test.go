@@ -227,7 +227,7 @@ func BenchmarkSendRSS1M(b *testing.B) {
 	for _, aud := range []struct {
 		name, prefix string
 	}{{"5k", "user000"}, {"50k", "user00"}} {
-		for _, limit := range []string{"", "40MiB"} {
+		for _, limit := range []string{"", "40MiB", "80MiB"} {
 			name := aud.name + "/defaults"
 			if limit != "" {
 				name = aud.name + "/GOMEMLIMIT=" + limit

@@ -177,8 +177,8 @@ func BenchmarkServeStartup(b *testing.B) {
 }
 
 // BenchmarkRSSAfter10kCalls: resident memory of `lastmile serve` after
-// 10,000 tool calls (reads and writes), with the Go runtime's defaults (serve
-// tunes nothing; GOMEMLIMIT is the user's). Budget ≤ 60 MB.
+// 10,000 tool calls (reads and writes), as serve runs (its soft memory
+// limit is far above what serving alone uses). Budget ≤ 60 MB.
 func BenchmarkRSSAfter10kCalls(b *testing.B) {
 	for b.Loop() {
 		srv, id := startServer(b)
