@@ -3,6 +3,7 @@ package outcomes
 import (
 	"runtime"
 	"testing"
+	"time"
 )
 
 // bench10M is a generated history of 1,000 campaigns (2,000 emails and
@@ -47,6 +48,7 @@ func BenchmarkInsights10M(b *testing.B) {
 	}
 	a, cat, n, heap := buildAggregate(b, bench10M)
 	conversions := len(a.convs)
+	month := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	b.Logf("%d events, %d conversions, %d contacts, %d touches in chunks, aggregate %.0f MB", n, conversions, len(a.names), len(a.touches)*touchChunk, heap)
 	for _, q := range []struct {
 		name string
@@ -60,6 +62,10 @@ func BenchmarkInsights10M(b *testing.B) {
 		// Every conversion of the workspace traced.
 		{"attribute_all_linear", func() error { _, err := a.Attribute(cat, Options{Model: Linear}); return err }},
 		{"note", func() error { _, err := a.Note(cat, Options{}, "Customers"); return err }},
+		// get_report's rows for a month: engagement and the month's
+		// conversions credited, every campaign.
+		{"report_month_engagement", func() error { a.Engagement(cat, month, month.AddDate(0, 1, 0)); return nil }},
+		{"report_month_results", func() error { _, err := a.PeriodResults(cat, Options{}, month, month.AddDate(0, 1, 0)); return err }},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -48,85 +48,32 @@ func Gather(ctx context.Context, sb *sandbox.Sandbox, period string, now time.Ti
 		}
 	}
 
-	cat, err := sb.Catalog(ctx)
+	eng, err := sb.Engagement(ctx, from, to)
 	if err != nil {
 		return in, err
 	}
-	att, err := sb.Attribution(ctx, model, "")
+	credited, usedModel, err := sb.PeriodResults(ctx, model, from, to)
 	if err != nil {
 		return in, err
 	}
-	in.Model = string(att.Model)
-	inPeriod := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
-
-	// Engagement: each contact once per campaign and kind of touch.
-	owner := map[[2]string]string{} // (target, live id) → campaign
-	for _, a := range cat.Artifacts {
-		for target, live := range a.LiveIDs {
-			owner[[2]string{target, live}] = a.CampaignID
-		}
+	in.Model = usedModel
+	for id, e := range eng {
+		r := in.Results[id]
+		r.Sent, r.UniqueOpens, r.UniqueClicks = e.Sent, e.Opened, e.Clicked
+		in.Results[id] = r
 	}
-	seen := map[[3]string]bool{}
-	results := map[string]*Result{}
-	result := func(id string) *Result {
-		if results[id] == nil {
-			results[id] = &Result{}
-		}
-		return results[id]
-	}
-	if _, err := sb.Outcomes(ctx, 0, func(e outcomes.Event) error {
-		c, ok := owner[[2]string{e.Target, e.LiveID}]
-		if !ok || !inPeriod(e.At) {
-			return nil
-		}
-		k := [3]string{c, e.Type, e.Contact}
-		if e.Contact != "" && seen[k] {
-			return nil
-		}
-		seen[k] = true
-		switch e.Type {
-		case outcomes.Sent:
-			result(c).Sent++
-		case outcomes.Open:
-			result(c).UniqueOpens++
-		case outcomes.Click:
-			result(c).UniqueClicks++
-		}
-		return nil
-	}); err != nil {
-		return in, err
-	}
-
-	// Conversions in the period, by their credits.
-	pipeline, revenue := map[string]sums{}, map[string]sums{}
-	for _, conv := range att.Conversions {
-		if !inPeriod(conv.At) {
-			continue
-		}
-		for _, cr := range conv.Credits {
-			r := result(cr.CampaignID)
-			r.Conversions += float64(cr.Share) / 1000
-			if cr.Value == nil {
-				continue
-			}
-			into := revenue
-			if conv.Type == outcomes.OpportunityCreated {
-				into = pipeline
-			}
-			if into[cr.CampaignID] == nil {
-				into[cr.CampaignID] = sums{}
-			}
-			into[cr.CampaignID].add(*cr.Value)
-		}
-	}
-	for id, r := range results {
-		if s := pipeline[id]; s != nil {
-			r.Pipeline = s.list()
-		}
-		if s := revenue[id]; s != nil {
-			r.Revenue = s.list()
-		}
-		in.Results[id] = *r
+	for id, c := range credited {
+		r := in.Results[id]
+		r.Conversions = float64(c.Conversions) / 1000
+		r.Pipeline, r.Revenue = sorted(c.Pipeline), sorted(c.Revenue)
+		in.Results[id] = r
 	}
 	return in, nil
+}
+
+// sorted orders amounts by currency, as the report lists them.
+func sorted(ms []outcomes.Money) []outcomes.Money {
+	s := sums{}
+	s.add(ms...)
+	return s.list()
 }

@@ -224,7 +224,6 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[max(rank, 0)]
 }
 
-
 // sums adds money per currency.
 type sums map[string]int64
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lastmile/lastmile/outcomes"
 	"github.com/lastmile/lastmile/sandbox/content"
@@ -454,4 +455,39 @@ func (s *Sandbox) SnapshotMetrics(ctx context.Context) (int, error) {
 		n += len(ms)
 	}
 	return n, errors.Join(errs...)
+}
+
+// Engagement is, per campaign, the contacts its live artifacts' sends,
+// opens and clicks reached in [from, to), each once.
+func (s *Sandbox) Engagement(ctx context.Context, from, to time.Time) (map[string]outcomes.Engagement, error) {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	agg, unlock, err := s.aggregate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return agg.Engagement(cat, from, to), nil
+}
+
+// PeriodResults is, per campaign, the conversions of [from, to) credited
+// by the configured model (or the one asked for), and the model's name.
+func (s *Sandbox) PeriodResults(ctx context.Context, model string, from, to time.Time) (map[string]outcomes.Results, string, error) {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	agg, unlock, err := s.aggregate(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer unlock()
+	opt := s.outcomeOptions(model)
+	res, err := agg.PeriodResults(cat, opt, from, to)
+	if opt.Model == "" {
+		opt.Model = outcomes.LastTouch
+	}
+	return res, string(opt.Model), err
 }
