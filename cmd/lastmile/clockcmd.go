@@ -62,7 +62,7 @@ func runCommand(e *env) *cobra.Command {
 			"piece of work happens once, however often the clock is stopped and started. Stop it with Ctrl-C.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			limitMemory(e.getenv)
+			limitMemory(cmd.Context(), e.getenv)
 			now, err := cf.now()
 			if err != nil {
 				return err

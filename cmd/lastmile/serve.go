@@ -45,7 +45,7 @@ func serveCommand(e *env) *cobra.Command {
 }
 
 func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags, siteAddr string) error {
-	limitMemory(e.getenv)
+	limitMemory(ctx, e.getenv)
 	now, err := cf.now()
 	if err != nil {
 		return err

@@ -29,7 +29,7 @@ func siteCommand(e *env) *cobra.Command {
 			"too, so workflows a submission starts take their steps.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			limitMemory(e.getenv)
+			limitMemory(cmd.Context(), e.getenv)
 			now, err := cf.now()
 			if err != nil {
 				return err
