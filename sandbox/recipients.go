@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -27,6 +28,56 @@ func compareSums(a, b recipientSum) int {
 		return c
 	}
 	return bytes.Compare(a[8:], b[8:])
+}
+
+// sortSums sorts sums as compareSums orders them. SHA-256 sums are spread
+// evenly, so a pass that moves each into a bucket by its leading bits (in
+// place, about one sum a bucket) leaves buckets of a sum or two to sort:
+// linear, where a comparison sort of 50,000 sums took a good part of a
+// plan's time.
+func sortSums(s []recipientSum) {
+	if len(s) < 1024 {
+		slices.SortFunc(s, compareSums)
+		return
+	}
+	shift := 64 - min(16, bits.Len(uint(len(s))))
+	bucket := func(x *recipientSum) int { return int(binary.BigEndian.Uint64(x[:8]) >> shift) }
+	n := 1 << (64 - shift)
+	next, end := make([]int, n), make([]int, n) // each bucket's next place to fill, and its end
+	for i := range s {
+		end[bucket(&s[i])]++
+	}
+	at := 0
+	for b := range n {
+		next[b] = at
+		at += end[b]
+		end[b] = at
+	}
+	for b := range n {
+		for next[b] < end[b] {
+			// Carry the sum found here to its bucket, and the one found
+			// there on, until one belongs here.
+			x := s[next[b]]
+			for t := bucket(&x); t != b; t = bucket(&x) {
+				s[next[t]], x = x, s[next[t]]
+				next[t]++
+			}
+			s[next[b]] = x
+			next[b]++
+		}
+	}
+	start := 0
+	for b := range n {
+		if end[b]-start > 16 { // keys not made here need not be spread
+			slices.SortFunc(s[start:end[b]], compareSums)
+		}
+		for i := start + 1; i < end[b]; i++ { // insertion: a bucket holds few
+			for j := i; j > start && compareSums(s[j], s[j-1]) < 0; j-- {
+				s[j], s[j-1] = s[j-1], s[j]
+			}
+		}
+		start = end[b]
+	}
 }
 
 // RecipientKey is the key of an address in a RecipientSet and in the plan's
@@ -50,7 +101,7 @@ func NewRecipientSet(keys []string) *RecipientSet {
 			s.sums = append(s.sums, sum)
 		}
 	}
-	slices.SortFunc(s.sums, compareSums)
+	sortSums(s.sums)
 	s.sums = slices.Compact(s.sums)
 	return s
 }
@@ -110,7 +161,7 @@ func recipientSetJSON(data []byte) (*RecipientSet, error) {
 		}
 		return NewRecipientSet(keys), nil
 	}
-	slices.SortFunc(s.sums, compareSums)
+	sortSums(s.sums)
 	s.sums = slices.Compact(s.sums)
 	return s, nil
 }
@@ -153,7 +204,7 @@ func recipientKeys(addrs []string) ([]recipientSum, string) {
 	for i, a := range addrs {
 		sums[i] = sumOf(a)
 	}
-	slices.SortFunc(sums, compareSums)
+	sortSums(sums)
 	sums = slices.Compact(sums)
 	h := sha256.New()
 	var line [2*sha256.Size + 1]byte

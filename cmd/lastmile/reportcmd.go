@@ -137,7 +137,6 @@ func writeReportText(w io.Writer, r report.Report) error {
 	return nil
 }
 
-
 func trimFloat(x float64) string {
 	s := fmt.Sprintf("%.2f", x)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/lastmile/lastmile/sandbox"
@@ -135,7 +136,7 @@ func readTable(r io.Reader, name string, plain bool, lines int, over []sandbox.C
 			// A name the header repeats takes its last field the row has.
 			for j := len(fields) - 1; j >= 0; j-- {
 				if fields[j] < len(rec) {
-					vals[i], has[i] = strings.TrimSpace(rec[fields[j]]), true
+					vals[i], has[i] = trimSpace(rec[fields[j]]), true
 					break
 				}
 			}
@@ -144,13 +145,16 @@ func readTable(r io.Reader, name string, plain bool, lines int, over []sandbox.C
 		if addr == "" {
 			return nil
 		}
-		if _, dup := tab.row(addr); dup {
-			return nil
+		if !tab.claim(addr) {
+			return nil // a repeated address keeps its first row
 		}
 		if tab.rows == MaxContacts {
 			return tooMany(name)
 		}
 		vals[0] = addr
+		if len(updates) == 0 {
+			return tab.addIndexed(vals, has)
+		}
 		if u, ok := updates[addr]; ok {
 			delete(updates, addr)
 			for i, n := range names {
@@ -159,7 +163,7 @@ func readTable(r io.Reader, name string, plain bool, lines int, over []sandbox.C
 				}
 			}
 		}
-		return tab.add(vals, has)
+		return tab.addIndexed(vals, has)
 	})
 	if err != nil {
 		return nil, err
@@ -324,13 +328,30 @@ func plainRecords(br *bufio.Reader) func() ([]string, error) {
 				if i < 0 {
 					break
 				}
-				rec = append(rec, strings.TrimLeftFunc(line[:i], unicode.IsSpace))
+				rec = append(rec, trimLeftSpace(line[:i]))
 				line = line[i+1:]
 			}
-			rec = append(rec, strings.TrimLeftFunc(line, unicode.IsSpace))
+			rec = append(rec, trimLeftSpace(line))
 			return rec, nil
 		}
 	}
+}
+
+// trimSpace is strings.TrimSpace, without its look at each end when
+// neither is a space (an ASCII byte above ' ' is none): the common cell.
+func trimSpace(s string) string {
+	if s == "" || s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+// trimLeftSpace is strings.TrimLeftFunc(s, unicode.IsSpace), as trimSpace.
+func trimLeftSpace(s string) string {
+	if s == "" || s[0] > ' ' && s[0] < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimLeftFunc(s, unicode.IsSpace)
 }
 
 // SampleContacts is the contacts.csv lastmile init writes: a small,

@@ -36,7 +36,8 @@ const maxDict = 4096
 type column struct {
 	dict   []string // dictionary form: the distinct values, and a code per row
 	codes  []uint16
-	lookup map[string]uint16 // while building
+	lookup dictIndex // while building
+	last   uint16    // the code of the row before: columns often repeat it
 
 	plain bool // plain form: values end to end, offs[r]..offs[r+1] is row r
 	data  strings.Builder
@@ -63,19 +64,61 @@ func (c *column) add(r int, v string, present bool) error {
 	if c.plain {
 		return c.addPlain(v)
 	}
-	code, ok := c.lookup[v]
-	if !ok {
-		if len(c.dict) == maxDict {
-			c.toPlain()
-			return c.addPlain(v)
+	code := c.last
+	if int(code) >= len(c.dict) || c.dict[code] != v {
+		slot, found := c.lookup.find(c.dict, v)
+		if found {
+			code = c.lookup.slots[slot] - 1
+		} else {
+			if len(c.dict) == maxDict {
+				c.toPlain()
+				return c.addPlain(v)
+			}
+			code = uint16(len(c.dict))
+			c.dict = append(c.dict, strings.Clone(v)) // v may be the reader's buffer
+			c.lookup.put(c.dict, slot)
 		}
-		code = uint16(len(c.dict))
-		v = strings.Clone(v) // v may be the reader's buffer
-		c.dict = append(c.dict, v)
-		c.lookup[v] = code
+		c.last = code
 	}
 	c.codes = append(c.codes, code)
 	return nil
+}
+
+// dictIndex finds a value's code in a column's dictionary while the column
+// is built: open addressing over codes, as a map[string]uint16 would, at
+// about half its cost a cell, which was a good part of a load.
+type dictIndex struct {
+	seed  maphash.Seed
+	slots []uint16 // code+1; 0 is empty
+}
+
+// find is where v is in dict (found) or would go.
+func (x *dictIndex) find(dict []string, v string) (slot uint64, found bool) {
+	if x.slots == nil {
+		x.seed, x.slots = maphash.MakeSeed(), make([]uint16, 64)
+	}
+	mask := uint64(len(x.slots) - 1)
+	for i := maphash.String(x.seed, v) & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return i, false
+		}
+		if dict[s-1] == v {
+			return i, true
+		}
+	}
+}
+
+// put records dict's last value at slot, where find did not find it.
+func (x *dictIndex) put(dict []string, slot uint64) {
+	x.slots[slot] = uint16(len(dict))
+	if 2*len(dict) > len(x.slots) { // at most half full: probes stay short
+		x.slots = make([]uint16, 2*len(x.slots))
+		for code, v := range dict {
+			i, _ := x.find(dict[:code], v)
+			x.slots[i] = uint16(code + 1)
+		}
+	}
 }
 
 func (c *column) addPlain(v string) error {
@@ -100,7 +143,7 @@ func (c *column) toPlain() {
 	if n := len(c.codes); n > 0 {
 		c.data.Grow(c.data.Len() / n * (cap(c.codes) - n) * 21 / 20)
 	}
-	c.dict, c.codes, c.lookup = nil, nil, nil
+	c.dict, c.codes, c.lookup = nil, nil, dictIndex{}
 }
 
 // newTable makes a table for about rows rows (more may be added).
@@ -120,7 +163,7 @@ func newTable(names []string, rows int) *table {
 func (t *table) column(name string) *column {
 	c, ok := t.cols[name]
 	if !ok {
-		c = &column{lookup: map[string]uint16{}, codes: make([]uint16, 0, t.expect)}
+		c = &column{codes: make([]uint16, 0, t.expect)}
 		// A column seen after the first rows lacks a value for them.
 		for r := range t.rows {
 			c.add(r, "", false)
@@ -135,6 +178,13 @@ func (t *table) column(name string) *column {
 // add appends a row: vals[i] is the value of names[i], has[i] whether the
 // row has it. The address (vals[emailAt]) must be new to the table.
 func (t *table) add(vals []string, has []bool) error {
+	t.index.put(t, vals[t.emailAt], t.rows)
+	return t.addIndexed(vals, has)
+}
+
+// addIndexed appends a row whose address the index already holds at row
+// t.rows (claim put it there).
+func (t *table) addIndexed(vals []string, has []bool) error {
 	r := t.rows
 	for i, c := range t.order {
 		if err := c.add(r, vals[i], has[i]); err != nil {
@@ -142,14 +192,20 @@ func (t *table) add(vals []string, has []bool) error {
 		}
 	}
 	t.rows++
-	t.index.put(t, vals[t.emailAt], r)
 	return nil
+}
+
+// claim puts addr in the index at the next row, t.rows, unless the table
+// has it: one probe where a look-up and then an insertion took two. The
+// caller adds the row next (addIndexed), or drops the table.
+func (t *table) claim(addr string) bool {
+	return t.index.putNew(t, addr, t.rows)
 }
 
 // done drops what only building needed.
 func (t *table) done() {
 	for _, c := range t.cols {
-		c.lookup = nil
+		c.lookup = dictIndex{}
 	}
 }
 
@@ -195,7 +251,11 @@ func newAddrIndex(size int) addrIndex {
 
 // find is where addr is (found) or would go.
 func (x *addrIndex) find(t *table, addr string) (slot uint64, row int, found bool) {
-	h := maphash.String(x.seed, addr)
+	return x.probe(t, addr, maphash.String(x.seed, addr))
+}
+
+// probe is find with addr's hash h.
+func (x *addrIndex) probe(t *table, addr string, h uint64) (slot uint64, row int, found bool) {
 	mask, tag := uint64(len(x.slots)-1), uint8(h>>56)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]
@@ -214,7 +274,10 @@ func (x *addrIndex) get(t *table, addr string) (int, bool) {
 }
 
 // put adds addr, new to the index, at row r.
-func (x *addrIndex) put(t *table, addr string, r int) {
+func (x *addrIndex) put(t *table, addr string, r int) { x.putNew(t, addr, r) }
+
+// putNew adds addr at row r unless the index has it (false).
+func (x *addrIndex) putNew(t *table, addr string, r int) bool {
 	if 2*(x.n+1) > len(x.slots) {
 		old := x.slots
 		x.slots, x.tags = make([]uint32, 2*len(old)), make([]uint8, 2*len(old))
@@ -225,9 +288,14 @@ func (x *addrIndex) put(t *table, addr string, r int) {
 			}
 		}
 	}
-	i, _, _ := x.find(t, addr)
-	x.slots[i], x.tags[i] = uint32(r+1), uint8(maphash.String(x.seed, addr)>>56)
+	h := maphash.String(x.seed, addr)
+	i, _, found := x.probe(t, addr, h)
+	if found {
+		return false
+	}
+	x.slots[i], x.tags[i] = uint32(r+1), uint8(h>>56)
 	x.n++
+	return true
 }
 
 // rowSet is a set of rows.
