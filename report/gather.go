@@ -48,11 +48,7 @@ func Gather(ctx context.Context, sb *sandbox.Sandbox, period string, now time.Ti
 		}
 	}
 
-	eng, err := sb.Engagement(ctx, from, to)
-	if err != nil {
-		return in, err
-	}
-	credited, usedModel, err := sb.PeriodResults(ctx, model, from, to)
+	eng, credited, usedModel, err := sb.Period(ctx, model, from, to)
 	if err != nil {
 		return in, err
 	}

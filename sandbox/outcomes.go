@@ -457,31 +457,19 @@ func (s *Sandbox) SnapshotMetrics(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Engagement is, per campaign, the contacts its live artifacts' sends,
-// opens and clicks reached in [from, to), each once.
-func (s *Sandbox) Engagement(ctx context.Context, from, to time.Time) (map[string]outcomes.Engagement, error) {
+// Period is what a report needs of [from, to), from one catalog and one
+// look at the aggregate: per campaign, the contacts its live artifacts'
+// sends, opens and clicks reached (each once), and the period's
+// conversions credited by the configured model (or the one asked for),
+// with the model's name.
+func (s *Sandbox) Period(ctx context.Context, model string, from, to time.Time) (map[string]outcomes.Engagement, map[string]outcomes.Results, string, error) {
 	cat, err := s.Catalog(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", err
 	}
 	agg, unlock, err := s.aggregate(ctx)
 	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	return agg.Engagement(cat, from, to), nil
-}
-
-// PeriodResults is, per campaign, the conversions of [from, to) credited
-// by the configured model (or the one asked for), and the model's name.
-func (s *Sandbox) PeriodResults(ctx context.Context, model string, from, to time.Time) (map[string]outcomes.Results, string, error) {
-	cat, err := s.Catalog(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	agg, unlock, err := s.aggregate(ctx)
-	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	defer unlock()
 	opt := s.outcomeOptions(model)
@@ -489,5 +477,5 @@ func (s *Sandbox) PeriodResults(ctx context.Context, model string, from, to time
 	if opt.Model == "" {
 		opt.Model = outcomes.LastTouch
 	}
-	return res, string(opt.Model), err
+	return agg.Engagement(cat, from, to), res, string(opt.Model), err
 }
