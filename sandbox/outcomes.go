@@ -155,26 +155,41 @@ func (s *Sandbox) keepOutcomes(ctx context.Context, target string, evs []outcome
 	})
 }
 
+// eachCampaign calls fn with every campaign and its artifacts, newest
+// campaign first.
+func (s *Sandbox) eachCampaign(tx store.Tx, fn func(c *Campaign, arts []*Artifact) error) error {
+	kvs, err := tx.Scan(bCampaignsNew, "", "", 0)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		c, err := s.campaign(tx, string(kv.Value))
+		if err != nil {
+			return err
+		}
+		arts, err := s.campaignArtifacts(tx, c.ID)
+		if err != nil {
+			return err
+		}
+		if err := fn(c, arts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // liveItems lists, per target, the live objects of every campaign.
 func (s *Sandbox) liveItems(ctx context.Context) (map[string][]MetricsItem, error) {
 	out := map[string][]MetricsItem{}
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		kvs, err := tx.Scan(bCampaignsNew, "", "", 0)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			arts, err := s.campaignArtifacts(tx, string(kv.Value))
-			if err != nil {
-				return err
-			}
+		return s.eachCampaign(tx, func(_ *Campaign, arts []*Artifact) error {
 			for _, a := range arts {
 				if a.Live != nil {
 					out[a.Live.Target] = append(out[a.Live.Target], MetricsItem{ArtifactID: a.ID, Kind: a.Kind, LiveID: a.Live.LiveID})
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }
@@ -254,20 +269,8 @@ func (s *Sandbox) aggregate(ctx context.Context) (*outcomes.Aggregate, func(), e
 func (s *Sandbox) Catalog(ctx context.Context) (outcomes.Catalog, error) {
 	cat := outcomes.Catalog{Campaigns: []outcomes.Campaign{}, Artifacts: []outcomes.Artifact{}}
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		kvs, err := tx.Scan(bCampaignsNew, "", "", 0)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			c, err := s.campaign(tx, string(kv.Value))
-			if err != nil {
-				return err
-			}
+		return s.eachCampaign(tx, func(c *Campaign, arts []*Artifact) error {
 			cat.Campaigns = append(cat.Campaigns, outcomes.Campaign{ID: c.ID, Name: c.Name, UTMCampaign: c.UTM.Campaign})
-			arts, err := s.campaignArtifacts(tx, c.ID)
-			if err != nil {
-				return err
-			}
 			for _, a := range arts {
 				if a.Live == nil || (a.Kind != KindEmail && a.Kind != KindPage) {
 					continue
@@ -282,8 +285,8 @@ func (s *Sandbox) Catalog(ctx context.Context) (outcomes.Catalog, error) {
 				}
 				cat.Artifacts = append(cat.Artifacts, art)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return cat, err
 }
@@ -335,37 +338,42 @@ func (s *Sandbox) outcomeOptions(model string) outcomes.Options {
 	return opt
 }
 
+// withHistory calls fn with the catalog and the up-to-date aggregate,
+// the aggregate locked until fn returns.
+func (s *Sandbox) withHistory(ctx context.Context, fn func(cat outcomes.Catalog, agg *outcomes.Aggregate) error) error {
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return err
+	}
+	agg, unlock, err := s.aggregate(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn(cat, agg)
+}
+
 // Attribution credits every kept conversion to the campaigns and
 // artifacts that touched the contact, by the configured model or the one
 // asked for; campaign, when set, limits the listed conversions to those
 // crediting it (totals cover all).
-func (s *Sandbox) Attribution(ctx context.Context, model, campaign string) (outcomes.Attribution, error) {
-	cat, err := s.Catalog(ctx)
-	if err != nil {
-		return outcomes.Attribution{}, err
-	}
-	agg, unlock, err := s.aggregate(ctx)
-	if err != nil {
-		return outcomes.Attribution{}, err
-	}
-	defer unlock()
-	opt := s.outcomeOptions(model)
-	opt.Campaign = campaign
-	return agg.Attribute(cat, opt)
+func (s *Sandbox) Attribution(ctx context.Context, model, campaign string) (att outcomes.Attribution, err error) {
+	err = s.withHistory(ctx, func(cat outcomes.Catalog, agg *outcomes.Aggregate) error {
+		opt := s.outcomeOptions(model)
+		opt.Campaign = campaign
+		att, err = agg.Attribute(cat, opt)
+		return err
+	})
+	return att, err
 }
 
 // Insights are what worked in this workspace's own emails.
-func (s *Sandbox) Insights(ctx context.Context) (outcomes.Insights, error) {
-	cat, err := s.Catalog(ctx)
-	if err != nil {
-		return outcomes.Insights{}, err
-	}
-	agg, unlock, err := s.aggregate(ctx)
-	if err != nil {
-		return outcomes.Insights{}, err
-	}
-	defer unlock()
-	return agg.Insights(cat, s.outcomeOptions(""))
+func (s *Sandbox) Insights(ctx context.Context) (ins outcomes.Insights, err error) {
+	err = s.withHistory(ctx, func(cat outcomes.Catalog, agg *outcomes.Aggregate) error {
+		ins, err = agg.Insights(cat, s.outcomeOptions(""))
+		return err
+	})
+	return ins, err
 }
 
 // HistoryNote is the short "from your history" text for drafting an email
@@ -423,20 +431,12 @@ func (s *Sandbox) HistoryNote(ctx context.Context, segmentID string) (string, er
 func (s *Sandbox) SnapshotMetrics(ctx context.Context) (int, error) {
 	var campaigns []string
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		kvs, err := tx.Scan(bCampaignsNew, "", "", 0)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			arts, err := s.campaignArtifacts(tx, string(kv.Value))
-			if err != nil {
-				return err
-			}
+		return s.eachCampaign(tx, func(c *Campaign, arts []*Artifact) error {
 			if slices.ContainsFunc(arts, func(a *Artifact) bool { return a.Live != nil }) {
-				campaigns = append(campaigns, string(kv.Value))
+				campaigns = append(campaigns, c.ID)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return 0, err
@@ -462,20 +462,15 @@ func (s *Sandbox) SnapshotMetrics(ctx context.Context) (int, error) {
 // sends, opens and clicks reached (each once), and the period's
 // conversions credited by the configured model (or the one asked for),
 // with the model's name.
-func (s *Sandbox) Period(ctx context.Context, model string, from, to time.Time) (map[string]outcomes.Engagement, map[string]outcomes.Results, string, error) {
-	cat, err := s.Catalog(ctx)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	agg, unlock, err := s.aggregate(ctx)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	defer unlock()
+func (s *Sandbox) Period(ctx context.Context, model string, from, to time.Time) (eng map[string]outcomes.Engagement, res map[string]outcomes.Results, used string, err error) {
 	opt := s.outcomeOptions(model)
-	res, err := agg.PeriodResults(cat, opt, from, to)
+	err = s.withHistory(ctx, func(cat outcomes.Catalog, agg *outcomes.Aggregate) error {
+		eng = agg.Engagement(cat, from, to)
+		res, err = agg.PeriodResults(cat, opt, from, to)
+		return err
+	})
 	if opt.Model == "" {
 		opt.Model = outcomes.LastTouch
 	}
-	return agg.Engagement(cat, from, to), res, string(opt.Model), err
+	return eng, res, string(opt.Model), err
 }
