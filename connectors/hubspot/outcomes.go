@@ -77,7 +77,7 @@ func (t *Target) Outcomes(ctx context.Context, req sandbox.OutcomesRequest) ([]o
 		}
 		since = c
 	}
-	emails := uniqueEmails(req.Contacts)
+	emails := dedupeEmails(req.Contacts)
 	if len(emails) == 0 && len(listIDs(req.Items)) == 0 {
 		return nil, req.Cursor, nil
 	}
@@ -126,19 +126,6 @@ type outcomeRead struct {
 	events        []outcomes.Event
 	problems      []error // what could not be read, next to the events that could
 	currency      string  // the portal's company currency, once read
-}
-
-func uniqueEmails(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, e := range in {
-		e = strings.ToLower(strings.TrimSpace(e))
-		if e != "" && !seen[e] {
-			seen[e] = true
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // listIDs are the HubSpot lists of the segments lastmile promoted there:
@@ -293,33 +280,16 @@ func numeric(a, b string) int {
 // left out, as lastmile reaches contacts by address.
 func (o *outcomeRead) contacts(ctx context.Context, idProperty string, ids []string) (map[string]string, error) {
 	byID := map[string]string{}
-	for start := 0; start < len(ids); start += objectBatch {
-		chunk := ids[start:min(start+objectBatch, len(ids))]
-		inputs := make([]map[string]string, len(chunk))
-		for i, e := range chunk {
-			inputs[i] = map[string]string{"id": e}
+	err := o.t.readContacts(ctx, idProperty, ids, contactProperties, func(id string, p map[string]string) {
+		addr := strings.ToLower(strings.TrimSpace(p["email"]))
+		if addr == "" {
+			return
 		}
-		var r struct {
-			Results []struct {
-				ID         string            `json:"id"`
-				Properties map[string]string `json:"properties"`
-			} `json:"results"`
-		}
-		body := map[string]any{"inputs": inputs, "properties": contactProperties}
-		if idProperty != "" {
-			body["idProperty"] = idProperty
-		}
-		if _, err := o.t.do(ctx, call{method: http.MethodPost, path: o.t.paths.contacts + "/batch/read", body: body, idempotent: true}, &r); err != nil {
-			return nil, err
-		}
-		for _, c := range r.Results {
-			addr := strings.ToLower(strings.TrimSpace(c.Properties["email"]))
-			if addr == "" {
-				continue
-			}
-			byID[c.ID] = addr
-			o.conversion(c.ID, addr, c.Properties)
-		}
+		byID[id] = addr
+		o.conversion(id, addr, p)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return byID, nil
 }

@@ -235,13 +235,31 @@ func sameJSON(a, b any) bool {
 	return reflect.DeepEqual(va, vb)
 }
 
-// contactIDs resolves addresses to contact record ids (100 per request, as
-// HubSpot's batch read allows); addresses without a contact are returned
-// as missing.
+// contactIDs resolves addresses to contact record ids; addresses without
+// a contact are returned as missing.
 func (t *Target) contactIDs(ctx context.Context, emails []string) (ids []string, missing []string, err error) {
 	byEmail := map[string]string{}
-	for start := 0; start < len(emails); start += 100 {
-		chunk := emails[start:min(start+100, len(emails))]
+	if err := t.readContacts(ctx, "email", emails, []string{"email"}, func(id string, p map[string]string) {
+		byEmail[strings.ToLower(p["email"])] = id
+	}); err != nil {
+		return nil, nil, err
+	}
+	for _, e := range emails {
+		if id, ok := byEmail[strings.ToLower(e)]; ok {
+			ids = append(ids, id)
+		} else {
+			missing = append(missing, e)
+		}
+	}
+	return ids, missing, nil
+}
+
+// readContacts batch-reads contacts by record id, or by idProperty when
+// set (100 per request, as HubSpot allows), and calls fn with each found
+// contact's id and properties. Ids HubSpot has no contact for are left out.
+func (t *Target) readContacts(ctx context.Context, idProperty string, ids, properties []string, fn func(id string, props map[string]string)) error {
+	for start := 0; start < len(ids); start += objectBatch {
+		chunk := ids[start:min(start+objectBatch, len(ids))]
 		inputs := make([]map[string]string, len(chunk))
 		for i, e := range chunk {
 			inputs[i] = map[string]string{"id": e}
@@ -252,22 +270,18 @@ func (t *Target) contactIDs(ctx context.Context, emails []string) (ids []string,
 				Properties map[string]string `json:"properties"`
 			} `json:"results"`
 		}
-		body := map[string]any{"idProperty": "email", "inputs": inputs, "properties": []string{"email"}}
+		body := map[string]any{"inputs": inputs, "properties": properties}
+		if idProperty != "" {
+			body["idProperty"] = idProperty
+		}
 		if _, err := t.do(ctx, call{method: http.MethodPost, path: t.paths.contacts + "/batch/read", body: body, idempotent: true}, &r); err != nil {
-			return nil, nil, err
+			return err
 		}
 		for _, c := range r.Results {
-			byEmail[strings.ToLower(c.Properties["email"])] = c.ID
+			fn(c.ID, c.Properties)
 		}
 	}
-	for _, e := range emails {
-		if id, ok := byEmail[strings.ToLower(e)]; ok {
-			ids = append(ids, id)
-		} else {
-			missing = append(missing, e)
-		}
-	}
-	return ids, missing, nil
+	return nil
 }
 
 // listMembers reads a list's members' record ids, 250 a page (HubSpot's
