@@ -151,24 +151,9 @@ func (s *Server) SetCompanyCurrency(code string) {
 
 // readDeals is POST /crm/v3/objects/deals/batch/read.
 func (s *Server) readDeals(q *request) (int, any, *httpError) {
-	var body struct {
-		IDProperty string `json:"idProperty"`
-		Inputs     []struct {
-			ID string `json:"id"`
-		} `json:"inputs"`
-		Properties []string `json:"properties"`
-	}
-	if err := json.Unmarshal(q.body, &body); err != nil {
-		return 0, nil, validationErr("Invalid input JSON: " + err.Error())
-	}
-	if body.Inputs == nil {
-		return 0, nil, validationErr("inputs is required", ErrorDetail{Message: "inputs is required", In: "inputs", Code: "REQUIRED"})
-	}
-	if len(body.Inputs) > 100 {
-		return 0, nil, validationErr(fmt.Sprintf("Batch input has %d inputs; the limit is 100", len(body.Inputs)))
-	}
-	if body.IDProperty != "" && body.IDProperty != "hs_object_id" {
-		return 0, nil, validationErr(fmt.Sprintf("idProperty %s is not a unique property", body.IDProperty))
+	body, herr := batchReadBody(q, "hs_object_id")
+	if herr != nil {
+		return 0, nil, herr
 	}
 	results := []any{}
 	var missing []string

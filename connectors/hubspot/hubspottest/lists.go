@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -346,28 +347,41 @@ func (s *Server) changeMembers(q *request) (int, any, *httpError) {
 	return http.StatusOK, s.applyMembers(l, body.Add, body.Remove, q), nil
 }
 
+// batchRead is the body of a CRM objects batch read.
+type batchRead struct {
+	IDProperty string `json:"idProperty"`
+	Inputs     []struct {
+		ID string `json:"id"`
+	} `json:"inputs"`
+	Properties []string `json:"properties"`
+}
+
+// batchReadBody reads and checks a batch read's body as HubSpot does: the
+// inputs required, at most 100, and idProperty one of the unique ones.
+func batchReadBody(q *request, unique ...string) (batchRead, *httpError) {
+	var body batchRead
+	if err := json.Unmarshal(q.body, &body); err != nil {
+		return body, validationErr("Invalid input JSON: " + err.Error())
+	}
+	if body.Inputs == nil {
+		return body, validationErr("inputs is required", ErrorDetail{Message: "inputs is required", In: "inputs", Code: "REQUIRED"})
+	}
+	if len(body.Inputs) > 100 {
+		return body, validationErr(fmt.Sprintf("Batch input has %d inputs; the limit is 100", len(body.Inputs)))
+	}
+	if body.IDProperty != "" && !slices.Contains(unique, body.IDProperty) {
+		return body, validationErr(fmt.Sprintf("idProperty %s is not a unique property", body.IDProperty))
+	}
+	return body, nil
+}
+
 // readContacts is POST /crm/v3/objects/contacts/batch/read. The Contacts
 // spec is not among the saved files; the fake checks the documented shape by
 // hand: {idProperty, inputs:[{id}] (at most 100), properties}.
 func (s *Server) readContacts(q *request) (int, any, *httpError) {
-	var body struct {
-		IDProperty string `json:"idProperty"`
-		Inputs     []struct {
-			ID string `json:"id"`
-		} `json:"inputs"`
-		Properties []string `json:"properties"`
-	}
-	if err := json.Unmarshal(q.body, &body); err != nil {
-		return 0, nil, validationErr("Invalid input JSON: " + err.Error())
-	}
-	if body.Inputs == nil {
-		return 0, nil, validationErr("inputs is required", ErrorDetail{Message: "inputs is required", In: "inputs", Code: "REQUIRED"})
-	}
-	if len(body.Inputs) > 100 {
-		return 0, nil, validationErr(fmt.Sprintf("Batch input has %d inputs; the limit is 100", len(body.Inputs)))
-	}
-	if body.IDProperty != "" && body.IDProperty != "email" && body.IDProperty != "hs_object_id" {
-		return 0, nil, validationErr(fmt.Sprintf("idProperty %s is not a unique property", body.IDProperty))
+	body, herr := batchReadBody(q, "email", "hs_object_id")
+	if herr != nil {
+		return 0, nil, herr
 	}
 	results := []any{}
 	var missing []string
