@@ -137,6 +137,19 @@ func (Money) JSONSchemaExtend(s *jsonschema.Schema) {
 	s.Required = append(s.Required, "amount")
 }
 
+// Amounts writes amounts in several currencies, "1200.00 USD, 90.00 EUR",
+// or none when there are none.
+func Amounts(ms []Money, none string) string {
+	if len(ms) == 0 {
+		return none
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
 // String writes the amount with its currency's decimals: "1200.00 USD".
 func (m Money) String() string {
 	unit, err := currency.ParseISO(m.Currency)

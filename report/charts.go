@@ -166,19 +166,7 @@ func fit(s string, n int) string {
 	return s
 }
 
-func moneyList(ms []outcomes.Money) string {
-	if len(ms) == 0 {
-		return "—"
-	}
-	out := ""
-	for i, m := range ms {
-		if i > 0 {
-			out += ", "
-		}
-		out += m.String()
-	}
-	return out
-}
+func moneyList(ms []outcomes.Money) string { return outcomes.Amounts(ms, "—") }
 
 // Hours writes a duration in hours as a person reads it.
 func Hours(h float64) string {

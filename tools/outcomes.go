@@ -88,16 +88,7 @@ func insightsSummary(ins outcomes.Insights, note string) string {
 }
 
 func reportSummary(r report.Report) string {
-	money := func(ms []outcomes.Money) string {
-		if len(ms) == 0 {
-			return "none"
-		}
-		var parts []string
-		for _, m := range ms {
-			parts = append(parts, m.String())
-		}
-		return strings.Join(parts, ", ")
-	}
+	money := func(ms []outcomes.Money) string { return outcomes.Amounts(ms, "none") }
 	return fmt.Sprintf("Report %s (%s attribution): %d campaigns live, %d approved, %d staged; brief to live median %.1f h (n=%d); sent %d, conversions %.2f; pipeline %s; revenue %s; cost %s.",
 		r.Period, r.Model, r.Live, r.Approved, r.Staged, r.TimeToLive.Median, r.TimeToLive.N, r.Funnel.Sent, r.Funnel.Conversions, money(r.Pipeline), money(r.Revenue), money(r.Cost))
 }

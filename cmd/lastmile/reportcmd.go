@@ -108,16 +108,7 @@ func writeFileWith(path string, fn func(io.Writer) error) error {
 
 // writeReportText is the report for a terminal.
 func writeReportText(w io.Writer, r report.Report) error {
-	money := func(ms []outcomes.Money) string {
-		if len(ms) == 0 {
-			return "none"
-		}
-		var parts []string
-		for _, m := range ms {
-			parts = append(parts, m.String())
-		}
-		return strings.Join(parts, ", ")
-	}
+	money := func(ms []outcomes.Money) string { return outcomes.Amounts(ms, "none") }
 	fmt.Fprintf(w, "Campaigns, %s (%s attribution)\n\n", r.Period, r.Model)
 	fmt.Fprintf(w, "  %d live, %d approved, %d staged\n", r.Live, r.Approved, r.Staged)
 	fmt.Fprintf(w, "  brief to live: median %s, p90 %s (n=%d)\n", report.Hours(r.TimeToLive.Median), report.Hours(r.TimeToLive.P90), r.TimeToLive.N)
