@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// An audience's keys sort as their hex strings would, are stored as
-// json.Marshal would write them, and read back as the same set.
+// An audience's keys sort as their hex strings would, and read back as the
+// same set from the form the store keeps and from the JSON array of keys
+// plans stored before it.
 func TestRecipientKeys(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 1000} {
 		var addrs []string
@@ -29,11 +30,11 @@ func TestRecipientKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := keysJSON(sums); string(got) != string(data) {
-			t.Fatalf("%d addresses: keysJSON = %.80s, json %.80s", n, got, data)
+		if raw := audienceBytes(sums); len(raw) != 1+32*len(want) {
+			t.Fatalf("%d addresses: stored in %d bytes, want %d", n, len(raw), 1+32*len(want))
 		}
-		for _, form := range [][]byte{data, []byte(" " + string(data))} { // the second through encoding/json
-			set, err := recipientSetJSON(form)
+		for _, form := range [][]byte{audienceBytes(sums), data, []byte(" " + string(data))} { // the last through encoding/json
+			set, err := readAudience(form)
 			if err != nil || !slices.Equal(set.Keys(), want) {
 				t.Fatalf("%d addresses: read back %v, %v", n, set.Len(), err)
 			}
@@ -41,5 +42,15 @@ func TestRecipientKeys(t *testing.T) {
 		if n > 0 && (!NewRecipientSet(want).Allows(addrs[0]) || NewRecipientSet(want).Allows("nobody@example.com")) {
 			t.Fatalf("%d addresses: Allows is wrong", n)
 		}
+	}
+}
+
+// A stored audience cut short is an error, never a smaller audience read
+// as if whole.
+func TestReadAudienceTruncated(t *testing.T) {
+	sums, _ := recipientKeys([]string{"a@example.com", "b@example.com"})
+	raw := audienceBytes(sums)
+	if _, err := readAudience(raw[:len(raw)-1]); err == nil {
+		t.Fatal("an audience one byte short was read")
 	}
 }

@@ -644,7 +644,7 @@ func (s *Sandbox) PlanPromotion(ctx context.Context, actor, campaignID string) (
 		}
 		for _, st := range p.Steps {
 			if st.AudienceDigest != "" {
-				if err := tx.Put(bPlanAudiences, audienceKey(p.ID, st.N), keysJSON(st.recipients)); err != nil {
+				if err := tx.Put(bPlanAudiences, audienceKey(p.ID, st.N), audienceBytes(st.recipients)); err != nil {
 					return err
 				}
 			}
@@ -947,7 +947,7 @@ func (s *Sandbox) approvedRecipients(tx store.Tx, planID string, st PlanStep) (*
 	if data == nil {
 		return nil, fmt.Errorf("plan %s: the approved audience of step %d is missing from the store", planID, st.N)
 	}
-	set, err := recipientSetJSON(data)
+	set, err := readAudience(data)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s/%s: %w", bPlanAudiences, audienceKey(planID, st.N), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/bits"
 	"slices"
 	"strings"
@@ -134,9 +135,42 @@ func fromHex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// recipientSetJSON reads a stored audience (keysJSON's form) without a
-// string per key; anything else JSON holds is read as JSON.
-func recipientSetJSON(data []byte) (*RecipientSet, error) {
+// rawAudience marks a stored audience written as its sums end to end, 32
+// bytes a recipient (audienceBytes). Plans stored before held a JSON array
+// of hex keys, twice the size, whose commit was a good part of a plan's
+// time; JSON never starts with this byte, so both forms read.
+const rawAudience = 0x01
+
+// audienceBytes is an audience as the store keeps it: rawAudience, then
+// the sorted sums.
+func audienceBytes(sums []recipientSum) []byte {
+	b := make([]byte, 1, 1+len(sums)*sha256.Size)
+	b[0] = rawAudience
+	for i := range sums {
+		b = append(b, sums[i][:]...)
+	}
+	return b
+}
+
+// readAudience reads a stored audience: audienceBytes' form, or the JSON
+// array of RecipientKeys plans stored before it (read without a string per
+// key when written as keysJSON writes it).
+func readAudience(data []byte) (*RecipientSet, error) {
+	if len(data) > 0 && data[0] == rawAudience {
+		raw := data[1:]
+		if len(raw)%sha256.Size != 0 {
+			return nil, fmt.Errorf("a stored audience of %d bytes is no whole number of %d-byte keys", len(raw), sha256.Size)
+		}
+		s := &RecipientSet{sums: make([]recipientSum, len(raw)/sha256.Size)}
+		for i := range s.sums {
+			copy(s.sums[i][:], raw[i*sha256.Size:])
+		}
+		if !slices.IsSortedFunc(s.sums, compareSums) {
+			sortSums(s.sums)
+		}
+		s.sums = slices.Compact(s.sums)
+		return s, nil
+	}
 	s := &RecipientSet{}
 	rest, ok := bytes.CutPrefix(data, []byte("["))
 	for ok && len(rest) > 0 && rest[0] != ']' {
@@ -214,21 +248,4 @@ func recipientKeys(addrs []string) ([]recipientSum, string) {
 		h.Write(line[:])
 	}
 	return sums, "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
-// keysJSON is json.Marshal of the sums' RecipientKeys, written out
-// directly: a million of them through reflection took a good part of a
-// plan's time.
-func keysJSON(sums []recipientSum) []byte {
-	b := make([]byte, 0, 2+len(sums)*(2*sha256.Size+3))
-	b = append(b, '[')
-	for i := range sums {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = hex.AppendEncode(b, sums[i][:])
-		b = append(b, '"')
-	}
-	return append(b, ']')
 }
