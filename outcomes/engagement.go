@@ -1,6 +1,9 @@
 package outcomes
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Engagement is how many contacts a campaign's artifacts reached in a
 // period: each contact once per campaign and kind of touch.
@@ -33,35 +36,49 @@ func (a *Aggregate) Engagement(cat Catalog, from, to time.Time) map[string]Engag
 		campaign[i] = n
 	}
 	lo, hi := seconds(from), seconds(to)
-	// A bit per contact for each campaign and kind that has a touch in the
-	// period, made when first needed: touches of a month are millions,
-	// the campaigns active in it far fewer.
-	words := (len(a.names) + 63) / 64
-	seen := make([][3][]uint64, len(names))
-	counts := make([][3]int64, len(names))
+	// The contacts each campaign's touches of each kind reached, with
+	// repeats, in one array sized by a first pass, then sorted and counted
+	// once each: 4 bytes a touch of the period. A bit set per campaign and
+	// kind took 25 KB each at 200,000 contacts, 66 MB for a month of 1,000
+	// campaigns.
+	slot := func(t touch) int {
+		// touchTypes begins Sent, Open, Click: a touch's kind is its count.
+		k := t.kind()
+		if k > 2 || t.at < lo || t.at >= hi {
+			return -1
+		}
+		c := campaign[t.refID()]
+		if c < 0 {
+			return -1
+		}
+		return int(c)*3 + k
+	}
+	end := make([]int, 3*len(names)+1)
 	for _, chunk := range a.touches {
 		for _, t := range chunk {
-			// touchTypes begins Sent, Open, Click: a touch's kind is its count.
-			k := t.kind()
-			if k > 2 || t.at < lo || t.at >= hi {
-				continue
+			if i := slot(t); i >= 0 {
+				end[i+1]++
 			}
-			c := campaign[t.refID()]
-			if c < 0 {
-				continue
-			}
-			bits := seen[c][k]
-			if bits == nil {
-				bits = make([]uint64, words)
-				seen[c][k] = bits
-			}
-			w, m := t.contact/64, uint64(1)<<(t.contact%64)
-			if bits[w]&m != 0 {
-				continue
-			}
-			bits[w] |= m
-			counts[c][k]++
 		}
+	}
+	for i := 1; i < len(end); i++ {
+		end[i] += end[i-1]
+	}
+	reached := make([]uint32, end[len(end)-1])
+	next := slices.Clone(end[:len(end)-1])
+	for _, chunk := range a.touches {
+		for _, t := range chunk {
+			if i := slot(t); i >= 0 {
+				reached[next[i]] = t.contact
+				next[i]++
+			}
+		}
+	}
+	counts := make([][3]int64, len(names))
+	for i := range next {
+		who := reached[end[i]:end[i+1]]
+		slices.Sort(who)
+		counts[i/3][i%3] = int64(len(slices.Compact(who)))
 	}
 	out := make(map[string]Engagement, len(names))
 	for i, name := range names {

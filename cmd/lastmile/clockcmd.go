@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/clock"
+	"github.com/lastmile/lastmile/internal/memlimit"
 )
 
 // clockFlags are how a command tells time: the wall clock, or a simulated
@@ -62,7 +63,7 @@ func runCommand(e *env) *cobra.Command {
 			"piece of work happens once, however often the clock is stopped and started. Stop it with Ctrl-C.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			limitMemory(cmd.Context(), e.getenv)
+			memlimit.Keep(cmd.Context(), e.getenv, 10*time.Second)
 			now, err := cf.now()
 			if err != nil {
 				return err

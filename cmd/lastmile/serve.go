@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/clock"
+	"github.com/lastmile/lastmile/internal/memlimit"
 	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/tools"
 )
@@ -45,7 +46,7 @@ func serveCommand(e *env) *cobra.Command {
 }
 
 func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags, siteAddr string) error {
-	limitMemory(ctx, e.getenv)
+	memlimit.Keep(ctx, e.getenv, 10*time.Second)
 	now, err := cf.now()
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/connectors/local"
+	"github.com/lastmile/lastmile/internal/memlimit"
 )
 
 // defaultSiteAddr is where lastmile site listens unless told otherwise.
@@ -29,7 +30,7 @@ func siteCommand(e *env) *cobra.Command {
 			"too, so workflows a submission starts take their steps.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			limitMemory(cmd.Context(), e.getenv)
+			memlimit.Keep(cmd.Context(), e.getenv, 10*time.Second)
 			now, err := cf.now()
 			if err != nil {
 				return err
