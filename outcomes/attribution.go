@@ -228,7 +228,7 @@ func (a *Aggregate) Attribute(cat Catalog, opt Options) (Attribution, error) {
 	unattributed := &Total{ByType: map[string]Share{}, traced: true}
 	// Per target: its campaign's total and its artifact's, found once.
 	var campTotal, artTotal []*Total
-	a.attribute(ix, opt, true, func(c *conv, credits []credit, tgts []target) {
+	a.attribute(ix, opt, true, nil, func(c *conv, credits []credit, tgts []target) {
 		if campTotal == nil {
 			campTotal, artTotal = make([]*Total, len(tgts)), make([]*Total, len(tgts))
 		}
@@ -436,13 +436,13 @@ func (cr credit) value(c *conv) *Money {
 	return &Money{Minor: cr.minor, Currency: c.value.Currency}
 }
 
-// attribute is the model at work, shared by Attribute and Insights: it
-// passes visit each conversion with its credits and the targets they
-// index (both valid only during the call), without the touches unless
-// withTouches. Conversions are taken in (time, source, id) order and a
+// attribute is the model at work, shared by Attribute, Insights and
+// PeriodResults: it passes visit each conversion (of those only keeps, or
+// all when only is nil) with its credits and the targets they index (both
+// valid only during the call), without the touches unless withTouches. Conversions are taken in (time, source, id) order and a
 // contact's touches in (time, type, live object) order, so the result does
 // not depend on the order events arrived in.
-func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, visit func(c *conv, credits []credit, tgts []target)) {
+func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, only func(*conv) bool, visit func(c *conv, credits []credit, tgts []target)) {
 	// Each ref's target, as an index, so that the loop below compares
 	// integers; -1 for refs the catalog does not know.
 	var tgts []target
@@ -463,9 +463,11 @@ func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, visit fu
 		}
 		refTarget[i] = j
 	}
-	order := make([]int, len(a.convs))
-	for i := range order {
-		order[i] = i
+	order := make([]int, 0, len(a.convs))
+	for i := range a.convs {
+		if only == nil || only(&a.convs[i]) {
+			order = append(order, i)
+		}
 	}
 	slices.SortFunc(order, func(x, y int) int {
 		cx, cy := &a.convs[x], &a.convs[y]
@@ -474,7 +476,7 @@ func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, visit fu
 		}
 		return cmp.Or(strings.Compare(cx.source, cy.source), strings.Compare(cx.id, cy.id))
 	})
-	groups, start := a.converterTouches(ok)
+	groups, start := a.converterTouches(ok, order)
 
 	var cands []touch
 	var credits []credit
@@ -555,12 +557,12 @@ func evenPart(total int64, n, i int) int64 {
 	return q
 }
 
-// converterTouches returns the touches of contacts who converted, on
-// objects the catalog knows, grouped by contact (contact c's are
+// converterTouches returns the touches of the contacts of the conversions
+// in order, on objects the catalog knows, grouped by contact (contact c's are
 // groups[start[c]:start[c+1]]) and ordered within each group.
-func (a *Aggregate) converterTouches(ok []bool) (groups []touch, start []int) {
+func (a *Aggregate) converterTouches(ok []bool, order []int) (groups []touch, start []int) {
 	converted := make([]bool, len(a.names))
-	for i := range a.convs {
+	for _, i := range order {
 		if c := a.convs[i].contact; c != noContact {
 			converted[c] = true
 		}

@@ -98,7 +98,8 @@ type Results struct {
 
 // PeriodResults credits the conversions that happened in [from, to) to
 // campaigns by opt's model, without tracing each one: what a report's
-// rows need, at the cost of one pass over the aggregate.
+// rows need, at the cost of one pass over the aggregate's touches, keeping
+// only those of the period's converters.
 func (a *Aggregate) PeriodResults(cat Catalog, opt Options, from, to time.Time) (map[string]Results, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
@@ -114,10 +115,8 @@ func (a *Aggregate) PeriodResults(cat Catalog, opt Options, from, to time.Time) 
 		}
 		return append(ms, m)
 	}
-	a.attribute(newIndex(cat), opt, false, func(c *conv, credits []credit, tgts []target) {
-		if c.at.Before(from) || !c.at.Before(to) {
-			return
-		}
+	inPeriod := func(c *conv) bool { return !c.at.Before(from) && c.at.Before(to) }
+	a.attribute(newIndex(cat), opt, false, inPeriod, func(c *conv, credits []credit, tgts []target) {
 		for _, cr := range credits {
 			id := tgts[cr.target].campaign
 			r := out[id]

@@ -1,6 +1,7 @@
 package outcomes
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -86,6 +87,34 @@ func TestPeriodResults(t *testing.T) {
 		none, _ := a.PeriodResults(cat, Options{Model: m}, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2000, 2, 1, 0, 0, 0, 0, time.UTC))
 		if len(none) != 0 {
 			t.Errorf("%s: results in an empty period: %v", m, none)
+		}
+	}
+}
+
+// A period's conversions are credited as they are in a longer one: the
+// results of two halves add up to those of the whole, under every model
+// (touches before the period still earn credit for conversions in it).
+func TestPeriodResultsSplit(t *testing.T) {
+	cat, events := loadHistory(t, "../testdata/outcomes/attribution.json")
+	a := NewAggregate()
+	a.Add(events...)
+	var times []time.Time
+	for _, c := range a.convs {
+		times = append(times, c.at)
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	from, mid, to := time.Time{}, times[len(times)/2], time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, m := range Models {
+		all, _ := a.PeriodResults(cat, Options{Model: m}, from, to)
+		first, _ := a.PeriodResults(cat, Options{Model: m}, from, mid)
+		second, _ := a.PeriodResults(cat, Options{Model: m}, mid, to)
+		if len(first) == 0 || len(second) == 0 {
+			t.Fatalf("%s: a half without results (%d, %d): the split tests nothing", m, len(first), len(second))
+		}
+		for id, r := range all {
+			if got := first[id].Conversions + second[id].Conversions; got != r.Conversions {
+				t.Errorf("%s %s: halves credit %v conversions, the whole %v", m, id, got, r.Conversions)
+			}
 		}
 	}
 }

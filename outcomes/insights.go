@@ -129,7 +129,7 @@ func (a *Aggregate) Insights(cat Catalog, opt Options) (Insights, error) {
 	ix := newIndex(cat)
 	converted := make([]*contactSet, len(ix.artifacts))
 	var artOf []int // per target, its artifact's index or -1
-	a.attribute(ix, opt, false, func(c *conv, credits []credit, tgts []target) {
+	a.attribute(ix, opt, false, nil, func(c *conv, credits []credit, tgts []target) {
 		for len(artOf) < len(tgts) {
 			i, ok := ix.artByID[tgts[len(artOf)].artifact]
 			if !ok {
