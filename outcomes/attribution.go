@@ -439,9 +439,10 @@ func (cr credit) value(c *conv) *Money {
 // attribute is the model at work, shared by Attribute, Insights and
 // PeriodResults: it passes visit each conversion (of those only keeps, or
 // all when only is nil) with its credits and the targets they index (both
-// valid only during the call), without the touches unless withTouches. Conversions are taken in (time, source, id) order and a
-// contact's touches in (time, type, live object) order, so the result does
-// not depend on the order events arrived in.
+// valid only during the call), without the touches unless withTouches.
+// Conversions are taken in (time, source, id) order and a contact's
+// touches in (time, type, live object) order, so the result does not
+// depend on the order events arrived in.
 func (a *Aggregate) attribute(ix *index, opt Options, withTouches bool, only func(*conv) bool, visit func(c *conv, credits []credit, tgts []target)) {
 	// Each ref's target, as an index, so that the loop below compares
 	// integers; -1 for refs the catalog does not know.
@@ -558,8 +559,8 @@ func evenPart(total int64, n, i int) int64 {
 }
 
 // converterTouches returns the touches of the contacts of the conversions
-// in order, on objects the catalog knows, grouped by contact (contact c's are
-// groups[start[c]:start[c+1]]) and ordered within each group.
+// in order, on objects the catalog knows, grouped by contact (contact c's
+// are groups[start[c]:start[c+1]]) and ordered within each group.
 func (a *Aggregate) converterTouches(ok []bool, order []int) (groups []touch, start []int) {
 	converted := make([]bool, len(a.names))
 	for _, i := range order {

@@ -154,7 +154,7 @@ func audienceBytes(sums []recipientSum) []byte {
 
 // readAudience reads a stored audience: audienceBytes' form, or the JSON
 // array of RecipientKeys plans stored before it (read without a string per
-// key when written as keysJSON writes it).
+// key when written compactly, as lastmile wrote it).
 func readAudience(data []byte) (*RecipientSet, error) {
 	if len(data) > 0 && data[0] == rawAudience {
 		raw := data[1:]
