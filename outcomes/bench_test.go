@@ -1,6 +1,8 @@
 package outcomes
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -81,6 +83,29 @@ func BenchmarkInsights10M(b *testing.B) {
 			b.ReportMetric(float64(n), "events")
 		})
 	}
+	// A process just started reads the aggregate an earlier one kept.
+	path := filepath.Join(b.TempDir(), "aggregate")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	size, err := a.WriteTo(f)
+	if err != nil || f.Close() != nil {
+		b.Fatal(err)
+	}
+	b.Run("read_kept", func(b *testing.B) {
+		for b.Loop() {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ReadAggregate(f); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
+		b.ReportMetric(float64(size)/(1<<20), "file-MB")
+	})
 	runtime.KeepAlive(a)
 }
 

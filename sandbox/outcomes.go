@@ -235,7 +235,9 @@ func seqKey(n uint64) string { return fmt.Sprintf("%016x", n) }
 type outcomeAggregate struct {
 	mu   sync.Mutex
 	agg  *outcomes.Aggregate
-	last uint64
+	last uint64 // the sequence of the last kept event agg holds
+	// saved is the sequence the aggregate file covers (aggsnapshot.go).
+	saved uint64
 	// notes are HistoryNote's answers by segment, good while no outcome
 	// has been kept since (last): a new live artifact changes nothing
 	// until its events arrive.
@@ -248,7 +250,11 @@ func (s *Sandbox) aggregate(ctx context.Context) (*outcomes.Aggregate, func(), e
 	a := &s.outcomes
 	a.mu.Lock()
 	if a.agg == nil {
-		a.agg = outcomes.NewAggregate()
+		a.agg, a.last = s.loadAggregate(ctx)
+		if a.agg == nil {
+			a.agg = outcomes.NewAggregate()
+		}
+		a.saved = a.last
 	}
 	last, err := s.Outcomes(ctx, a.last, func(e outcomes.Event) error {
 		a.agg.Add(e)
@@ -258,6 +264,14 @@ func (s *Sandbox) aggregate(ctx context.Context) (*outcomes.Aggregate, func(), e
 	if err != nil {
 		a.mu.Unlock()
 		return nil, nil, err
+	}
+	if a.last-a.saved >= saveAggregateEvery {
+		if err := s.saveAggregate(ctx, a.agg, a.last); err != nil {
+			// The next process builds it from the events, as before.
+			s.log.Warn("outcomes aggregate not written", "err", err)
+		} else {
+			a.saved = a.last
+		}
 	}
 	return a.agg, a.mu.Unlock, nil
 }
