@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -34,7 +35,7 @@ func TestRSSChild(t *testing.T) {
 	a := NewAggregate()
 	batch := make([]Event, 0, 1000)
 	n := 0
-	cat := generate(bench10M, func(e Event) {
+	take := func(e Event) {
 		batch = append(batch, e)
 		if len(batch) == cap(batch) {
 			a.Add(batch...)
@@ -43,7 +44,20 @@ func TestRSSChild(t *testing.T) {
 				limit()
 			}
 		}
-	})
+	}
+	if kept := os.Getenv(envRSSChild); kept != "build" {
+		// As a process just started: the aggregate an earlier one kept.
+		f, err := os.Open(kept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, err = ReadAggregate(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		take = func(Event) {} // the history again, for its catalog only
+	}
+	cat := generate(bench10M, take)
 	a.Add(batch...)
 	limit()
 	month := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
@@ -77,7 +91,8 @@ func TestRSSChild(t *testing.T) {
 }
 
 // BenchmarkInsightsRSS10M: the peak resident memory of a process that
-// takes 10,000,000 events into the aggregate and answers insights, a
+// takes 10,000,000 events into the aggregate (build) or reads the
+// aggregate an earlier process kept (kept), and answers insights, a
 // month's report, a note and a campaign's attribution, three times over,
 // under the memory limit serve sets. Budget: ≤ 200 MB.
 func BenchmarkInsightsRSS10M(b *testing.B) {
@@ -87,20 +102,49 @@ func BenchmarkInsightsRSS10M(b *testing.B) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		b.Skip("peak memory is read from /proc")
 	}
-	for b.Loop() {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestRSSChild$", "-test.v")
-		cmd.Env = append(os.Environ(), envRSSChild+"=1", "GOMEMLIMIT=")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.Fatalf("%v\n%s", err, out)
-		}
-		for _, l := range strings.Split(string(out), "\n") {
-			if f := strings.Fields(l); len(f) == 4 && f[0] == "RSS" {
-				kb, _ := strconv.ParseFloat(f[1], 64)
-				live, _ := strconv.ParseFloat(f[3], 64)
-				b.ReportMetric(kb/1024, "peak-RSS-MB")
-				b.ReportMetric(live/(1<<20), "live-MB")
+	kept := filepath.Join(b.TempDir(), "aggregate")
+	for _, mode := range []string{"build", "kept"} {
+		b.Run(mode, func(b *testing.B) {
+			env := "build"
+			if mode == "kept" {
+				env = kept
+				if _, err := os.Stat(kept); err != nil {
+					writeKept(b, kept)
+				}
 			}
-		}
+			for b.Loop() {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestRSSChild$", "-test.v")
+				cmd.Env = append(os.Environ(), envRSSChild+"="+env, "GOMEMLIMIT=")
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("%v\n%s", err, out)
+				}
+				for _, l := range strings.Split(string(out), "\n") {
+					if f := strings.Fields(l); len(f) == 4 && f[0] == "RSS" {
+						kb, _ := strconv.ParseFloat(f[1], 64)
+						live, _ := strconv.ParseFloat(f[3], 64)
+						b.ReportMetric(kb/1024, "peak-RSS-MB")
+						b.ReportMetric(live/(1<<20), "live-MB")
+					}
+				}
+			}
+		})
+	}
+}
+
+// writeKept writes the 10,000,000-event aggregate to path, as a process
+// that took them in keeps it.
+func writeKept(b *testing.B, path string) {
+	a := NewAggregate()
+	generate(bench10M, func(e Event) { a.Add(e) })
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := a.WriteTo(f); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
 	}
 }

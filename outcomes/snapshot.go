@@ -96,14 +96,24 @@ func ReadAggregate(r io.Reader) (*Aggregate, error) {
 		return nil, errors.New("not an outcomes aggregate of this version")
 	}
 	a := NewAggregate()
-	// Slices grow as items are read, not to the counts read: a count that
-	// is wrong runs into the end of the file, not out of memory.
-	for n := d.count(); n > 0 && d.err == nil; n-- {
+	// Slices are made to the counts read, up to a bound, and grow past it
+	// as items are read: a count that is wrong runs into the end of the
+	// file, not out of memory, and a right one leaves no slack.
+	n := d.count()
+	if n > 0 {
+		a.names = make([]string, 0, min(n, 1<<20))
+		a.contacts = make(map[string]uint32, min(n, 1<<20))
+	}
+	for ; n > 0 && d.err == nil; n-- {
 		name := d.str()
 		a.contacts[name] = uint32(len(a.names))
 		a.names = append(a.names, name)
 	}
-	for n := d.count(); n > 0 && d.err == nil; n-- {
+	n = d.count()
+	if n > 0 {
+		a.refs = make([]ref, 0, min(n, 1<<16))
+	}
+	for ; n > 0 && d.err == nil; n-- {
 		a.refs = append(a.refs, ref{})
 		i := len(a.refs) - 1
 		r := &a.refs[i]
@@ -111,11 +121,18 @@ func ReadAggregate(r io.Reader) (*Aggregate, error) {
 		for k := range r.sets {
 			s := &r.sets[k]
 			s.n = int(d.uint())
-			for n := d.count(); n > 0 && d.err == nil; n-- {
-				s.sorted = append(s.sorted, uint32(d.uint()))
+			// A set holds at most one id a contact, a bit set a word per 64.
+			if n := d.count(); n > 0 {
+				s.sorted = make([]uint32, 0, min(n, len(a.names)))
+				for ; n > 0 && d.err == nil; n-- {
+					s.sorted = append(s.sorted, uint32(d.uint()))
+				}
 			}
-			for n := d.count(); n > 0 && d.err == nil; n-- {
-				s.bits = append(s.bits, d.fixed64())
+			if n := d.count(); n > 0 {
+				s.bits = make([]uint64, 0, min(n, len(a.names)/64+1))
+				for ; n > 0 && d.err == nil; n-- {
+					s.bits = append(s.bits, d.fixed64())
+				}
 			}
 		}
 		if r.liveID != "" {
@@ -136,7 +153,11 @@ func ReadAggregate(r io.Reader) (*Aggregate, error) {
 		a.touches = append(a.touches, chunk)
 		left -= len(chunk)
 	}
-	for n := d.count(); n > 0 && d.err == nil; n-- {
+	n = d.count()
+	if n > 0 {
+		a.convs = make([]conv, 0, min(n, 1<<18))
+	}
+	for ; n > 0 && d.err == nil; n-- {
 		a.convs = append(a.convs, conv{})
 		c := &a.convs[len(a.convs)-1]
 		c.id, c.source, c.typ = d.str(), d.str(), d.str()
