@@ -267,11 +267,12 @@ func (s *Sandbox) aggregate(ctx context.Context) (*outcomes.Aggregate, func(), e
 	}
 	if a.last-a.saved >= saveAggregateEvery {
 		if err := s.saveAggregate(ctx, a.agg, a.last); err != nil {
-			// The next process builds it from the events, as before.
+			// The next process builds it from the events, as before; this
+			// one tries again after as many new events, not at every
+			// question.
 			s.log.Warn("outcomes aggregate not written", "err", err)
-		} else {
-			a.saved = a.last
 		}
+		a.saved = a.last
 	}
 	return a.agg, a.mu.Unlock, nil
 }
