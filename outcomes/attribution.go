@@ -568,28 +568,12 @@ func (a *Aggregate) converterTouches(ok []bool, order []int) (groups []touch, st
 			converted[c] = true
 		}
 	}
-	keep := func(t touch) bool { return converted[t.contact] && ok[t.refID()] }
-	start = make([]int, len(a.names)+1)
-	for _, chunk := range a.touches {
-		for _, t := range chunk {
-			if keep(t) {
-				start[t.contact+1]++
-			}
+	groups, start = groupTouches(a, len(a.names), func(t touch) int {
+		if converted[t.contact] && ok[t.refID()] {
+			return int(t.contact)
 		}
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	groups = make([]touch, start[len(start)-1])
-	next := slices.Clone(start)
-	for _, chunk := range a.touches {
-		for _, t := range chunk {
-			if keep(t) {
-				groups[next[t.contact]] = t
-				next[t.contact]++
-			}
-		}
-	}
+		return -1
+	}, func(t touch) touch { return t })
 	// Ties in time are broken by the refs' keys, not their indexes, which
 	// depend on the order events arrived in.
 	byKey := make([]int, len(a.refs))
@@ -616,6 +600,36 @@ func (a *Aggregate) converterTouches(ok []bool, order []int) (groups []touch, st
 		}
 	}
 	return groups, start
+}
+
+// groupTouches gathers what of each of the aggregate's touches the groups
+// it falls in need (val; slot is its group in [0, n), or -1 for none), in
+// one array sized by a first pass: group g's are out[start[g]:start[g+1]],
+// in the order the touches were taken in. Millions of touches grouped by
+// appending left the array with up to twice its size, growing.
+func groupTouches[T any](a *Aggregate, n int, slot func(touch) int, val func(touch) T) (out []T, start []int) {
+	start = make([]int, n+1)
+	for _, chunk := range a.touches {
+		for _, t := range chunk {
+			if g := slot(t); g >= 0 {
+				start[g+1]++
+			}
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out = make([]T, start[n])
+	next := slices.Clone(start[:n])
+	for _, chunk := range a.touches {
+		for _, t := range chunk {
+			if g := slot(t); g >= 0 {
+				out[next[g]] = val(t)
+				next[g]++
+			}
+		}
+	}
+	return out, start
 }
 
 func (a *Aggregate) touchOut(t touch, c *conv) Touch {

@@ -69,14 +69,8 @@ func (s *Sandbox) readAggregate(ctx context.Context, r *bufio.Reader) (*outcomes
 	if err != nil {
 		return nil, 0, fmt.Errorf("header: %w", err)
 	}
-	var held string
-	if err := s.st.View(ctx, func(tx store.Tx) error {
-		v, err := tx.Get(bOutcomeLog, seqKey(last))
-		if v != nil {
-			held = eventDigest(v)
-		}
-		return err
-	}); err != nil {
+	held, err := s.keptEventDigest(ctx, last)
+	if err != nil {
 		return nil, 0, err
 	}
 	if held != f[1] {
@@ -89,23 +83,30 @@ func (s *Sandbox) readAggregate(ctx context.Context, r *bufio.Reader) (*outcomes
 	return agg, last, nil
 }
 
-func eventDigest(stored []byte) string {
-	sum := sha256.Sum256(stored)
-	return hex.EncodeToString(sum[:])
+// keptEventDigest is the SHA-256 of the kept event at sequence seq as the
+// store holds it, "" when it holds none: what ties an aggregate file to
+// the events it was made from.
+func (s *Sandbox) keptEventDigest(ctx context.Context, seq uint64) (string, error) {
+	var digest string
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		v, err := tx.Get(bOutcomeLog, seqKey(seq))
+		if v != nil {
+			sum := sha256.Sum256(v)
+			digest = hex.EncodeToString(sum[:])
+		}
+		return err
+	})
+	return digest, err
 }
 
 // saveAggregate writes the aggregate, covering the kept events up to
 // sequence last, whole or not at all.
 func (s *Sandbox) saveAggregate(ctx context.Context, agg *outcomes.Aggregate, last uint64) error {
-	var digest string
-	if err := s.st.View(ctx, func(tx store.Tx) error {
-		v, err := tx.Get(bOutcomeLog, seqKey(last))
-		if v == nil && err == nil {
-			err = fmt.Errorf("no kept event at %s", seqKey(last))
-		}
-		digest = eventDigest(v)
-		return err
-	}); err != nil {
+	digest, err := s.keptEventDigest(ctx, last)
+	if err == nil && digest == "" {
+		err = fmt.Errorf("no kept event at %s", seqKey(last))
+	}
+	if err != nil {
 		return err
 	}
 	path := filepath.Join(s.dataDir, aggregateFile)
@@ -114,13 +115,12 @@ func (s *Sandbox) saveAggregate(ctx context.Context, agg *outcomes.Aggregate, la
 		return err
 	}
 	defer os.Remove(tmp.Name()) // once renamed, there is nothing to remove
-	w := bufio.NewWriter(tmp)
-	fmt.Fprintf(w, "%s %s %s\n", aggregateHeader, seqKey(last), digest)
-	if _, err := agg.WriteTo(w); err != nil {
+	// WriteTo buffers what it writes; the header is one write before it.
+	if _, err := fmt.Fprintf(tmp, "%s %s %s\n", aggregateHeader, seqKey(last), digest); err != nil {
 		tmp.Close()
 		return err
 	}
-	if err := w.Flush(); err != nil {
+	if _, err := agg.WriteTo(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
