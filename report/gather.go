@@ -31,21 +31,12 @@ func Gather(ctx context.Context, sb *sandbox.Sandbox, period string, now time.Ti
 		in.Audit = append(in.Audit, page...)
 		after = page[len(page)-1].Seq
 	}
-	for cursor := ""; ; {
-		page, err := sb.ListCampaigns(ctx, cursor, 100)
-		if err != nil {
-			return in, err
-		}
-		for _, c := range page.Campaigns {
-			camp := Campaign{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt}
-			if v, err := sb.GetCampaign(ctx, c.ID); err == nil {
-				camp.Cost = v.Campaign.Cost
-			}
-			in.Campaigns = append(in.Campaigns, camp)
-		}
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
+	camps, err := sb.Campaigns(ctx)
+	if err != nil {
+		return in, err
+	}
+	for _, c := range camps {
+		in.Campaigns = append(in.Campaigns, Campaign{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt, Cost: c.Cost})
 	}
 
 	eng, credited, usedModel, err := sb.Period(ctx, model, from, to)

@@ -272,6 +272,28 @@ func (s *Sandbox) ListCampaigns(ctx context.Context, cursor string, limit int) (
 	return page, err
 }
 
+// Campaigns returns every campaign, newest first, in one read: the
+// report's list, with each campaign's cost.
+func (s *Sandbox) Campaigns(ctx context.Context) ([]Campaign, error) {
+	var out []Campaign
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		kvs, err := tx.Scan(bCampaignsNew, "", "", 0)
+		if err != nil {
+			return err
+		}
+		out = make([]Campaign, 0, len(kvs))
+		for _, kv := range kvs {
+			c, err := s.campaign(tx, string(kv.Value))
+			if err != nil {
+				return err
+			}
+			out = append(out, *c)
+		}
+		return nil
+	})
+	return out, err
+}
+
 // SetCampaignCost records what a campaign cost (nil clears it), for the
 // report's return on it. A person says it (lastmile cost), not the agent:
 // the figure decides the ROI a team reports.
