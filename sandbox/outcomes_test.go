@@ -174,3 +174,43 @@ func TestSnapshotMetrics(t *testing.T) {
 		t.Fatalf("welcome's series: %d snapshots, %v", len(hist), err)
 	}
 }
+
+// The catalog is kept between questions, and a write by any process, this
+// one or another on the same data directory, makes the next question read
+// it again: an artifact that went live is in it at once.
+func TestCatalogFollowsWrites(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	liveIn := func(sb *sandbox.Sandbox) int {
+		t.Helper()
+		cat, err := sb.Catalog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(cat.Artifacts)
+	}
+	if n := liveIn(e.sb); n != 0 {
+		t.Fatalf("%d live artifacts before anything went live", n)
+	}
+	first := stageCampaign(t, e, "First")
+	p := planAndApprove(t, e, first.id)
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := liveIn(e.sb)
+	if n == 0 {
+		t.Fatal("the confirmed campaign's emails and page are not in the catalog")
+	}
+	if again := liveIn(e.sb); again != n {
+		t.Fatalf("%d live artifacts, then %d, with nothing written between", n, again)
+	}
+	other := openEnv(t, e.dir, envOptions{clock: e.clock})
+	second := stageCampaign(t, other, "Second")
+	p = planAndApprove(t, other, second.id)
+	if _, err := other.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := liveIn(e.sb); got != 2*n {
+		t.Fatalf("%d live artifacts after another process confirmed a second campaign like the first, want %d", got, 2*n)
+	}
+}

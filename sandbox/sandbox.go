@@ -94,6 +94,7 @@ type Sandbox struct {
 	plans     *lru.Cache[string, decodedPlan]
 	reviewURL func(string) string
 	outcomes  outcomeAggregate
+	catalog   cachedCatalog
 }
 
 // The caches' budgets, in bytes as lru.SizeOf weighs them: 20.5 MiB
