@@ -145,10 +145,18 @@ func ReadAggregate(r io.Reader) (*Aggregate, error) {
 		t := d.str()
 		a.types[t] = d.int()
 	}
+	// Touches are most of the file: a chunk's records are read at once
+	// and taken apart from one buffer, not 12 bytes at a time.
+	var raw []byte
 	for left := d.count(); left > 0 && d.err == nil; {
 		chunk := make([]touch, min(left, touchChunk), touchChunk)
+		if raw == nil {
+			raw = make([]byte, touchSize*touchChunk)
+		}
+		b := d.bytes(raw[:touchSize*len(chunk)])
 		for j := range chunk {
-			chunk[j] = touch{at: d.fixed32(), contact: d.fixed32(), ref: d.fixed32()}
+			r := b[touchSize*j : touchSize*(j+1)]
+			chunk[j] = touch{at: binary.LittleEndian.Uint32(r), contact: binary.LittleEndian.Uint32(r[4:]), ref: binary.LittleEndian.Uint32(r[8:])}
 		}
 		a.touches = append(a.touches, chunk)
 		left -= len(chunk)
@@ -218,6 +226,10 @@ func (e *encoder) str(s string) {
 
 // decoder reads what encoder wrote; the first error sticks, and reads
 // after it return zeros.
+// touchSize is a touch in the file: its at, contact and ref, each a
+// little-endian uint32.
+const touchSize = 12
+
 type decoder struct {
 	r   *bufio.Reader
 	buf [8]byte
@@ -263,8 +275,10 @@ func (d *decoder) count() int {
 }
 
 // fixed reads n ≤ 8 bytes into the decoder's buffer; zeros after an error.
-func (d *decoder) fixed(n int) []byte {
-	b := d.buf[:n]
+func (d *decoder) fixed(n int) []byte { return d.bytes(d.buf[:n]) }
+
+// bytes fills b from the file; zeros after an error.
+func (d *decoder) bytes(b []byte) []byte {
 	if d.err == nil {
 		if _, err := io.ReadFull(d.r, b); err != nil {
 			d.fail(err)
