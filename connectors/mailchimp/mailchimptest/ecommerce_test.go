@@ -24,6 +24,11 @@ func TestOrders(t *testing.T) {
 	if o["id"] != "10" || o["currency_code"] != "EUR" || o["customer"].(map[string]any)["email_address"] != "a@example.com" || o["order_total"] != nil {
 		t.Errorf("projected order: %v", o)
 	}
+	// A count alone: total_items and nothing else.
+	if st, _, body := do(t, s, call{method: "GET", path: "/ecommerce/orders?campaign_id=c1&count=1&fields=total_items", auth: "basic"}); st != 200 ||
+		len(body) != 1 || body["total_items"] != float64(15) {
+		t.Errorf("count: %d %v", st, body)
+	}
 	if st, _, body := do(t, s, call{method: "GET", path: "/ecommerce/orders?count=1001", auth: "basic"}); st != 400 || body["title"] != "Invalid Resource" {
 		t.Errorf("count over 1000: %d %v", st, body)
 	}
