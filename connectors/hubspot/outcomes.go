@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,102 +21,192 @@ import (
 var _ sandbox.OutcomeReader = (*Target)(nil)
 
 // Batch sizes HubSpot allows: 100 records per CRM object batch read, 1000
-// ids per associations batch read (since 2025-02).
+// ids per associations batch read (since 2025-02), 1000 email events a
+// page.
 const (
 	objectBatch      = 100
 	associationBatch = 1000
+	eventPage        = 1000
 )
+
+// historyBatch is how many contacts one read with property history asks
+// for. HubSpot documents 100 inputs per batch read, and pages of 50 for a
+// list read that asks for history; whether a batch read with history
+// takes fewer than 100 it does not say, so these go 50 at a time.
+const historyBatch = 50
+
+// defaultEventPages bounds how many pages of one email campaign's events
+// one Outcomes call reads (10,000 events): a large send's history comes
+// back over several calls, each continuing where the last stopped, rather
+// than in one slice.
+const defaultEventPages = 10
+
+// eventOverlap is how far before a campaign's cursor its next read
+// starts, so that events HubSpot indexes a little after they happened are
+// not missed. Events keep their IDs: the sandbox keeps each once.
+const eventOverlap = time.Hour
 
 // dealProperties are read of every deal associated with a reached contact.
 var dealProperties = []string{"dealname", "amount", "deal_currency_code", "dealstage", "createdate", "closedate", "hs_is_closed_won", "hs_lastmodifieddate"}
 
-// contactProperties carry the contact's latest conversion: lastmile makes
-// no HubSpot forms (a page's form stays HTML, captured by collected forms,
-// if at all), so there is no form of ours to list submissions of; the
-// contact record is where HubSpot says a reached contact converted.
-// HubSpot keeps only the latest conversion's date there (and the form's
-// name, which an Event has no field for), so earlier ones are not seen.
-var contactProperties = []string{"email", "recent_conversion_date"}
+// Conversions are read from the contact record: lastmile makes no HubSpot
+// forms (a page's form stays HTML, captured by collected forms, if at
+// all), so there is no form of ours to list submissions of. Each
+// conversion sets recent_conversion_date, so the versions in its history
+// are the contact's conversions. recent_conversion_event_name's history
+// would name the form or page, which an Event has no field for, so it is
+// not asked for.
+var (
+	contactProperties = []string{"email", "recent_conversion_date"}
+	contactHistory    = []string{"recent_conversion_date"}
+)
 
-// Outcomes reports what the contacts lastmile's campaigns reached did in
-// the CRM: each deal associated with one of them as an opportunity_created
-// (at its createdate, worth its amount) and, once closed won, a deal_won
-// (at its closedate); and each contact's latest form conversion as a
-// form_submission.
+// emailEventTypes are the email event types reported, as lastmile names
+// them. The others are left out: DROPPED, PROCESSED, DEFERRED and
+// SUPPRESSED are HubSpot's delivery steps, PRINT and FORWARD have no
+// lastmile type, and a STATUSCHANGE may concern any subscription of the
+// recipient's, not the email's, so it does not say reliably that the
+// email made them unsubscribe (the email's statistics count that).
+var emailEventTypes = map[string]string{
+	"SENT": outcomes.Sent, "DELIVERED": outcomes.Delivered, "OPEN": outcomes.Open,
+	"CLICK": outcomes.Click, "BOUNCE": outcomes.Bounce, "SPAMREPORT": outcomes.SpamReport,
+}
+
+// Outcomes reports what lastmile's emails did, per recipient, and what the
+// contacts they reached did in the CRM:
 //
-// The reached contacts are req.Contacts and the members of the lists
-// lastmile made (req.Items of kind segment) that its sent emails included
-// less those they excluded (see audiences), as the lists are now: someone
-// removed from a list since a send is not among them, someone added since
-// is.
+//   - each email's events from the Email Events API (GET
+//     /email/public/v1/events, per email campaign the email names in
+//     allEmailCampaignIds and primaryEmailCampaignId): sent, delivered,
+//     open, click (with its URL), bounce and spam_report, each under the
+//     email's live id;
+//   - each deal associated with a reached contact as an
+//     opportunity_created (at its createdate, worth its amount) and, once
+//     closed won, a deal_won (at its closedate);
+//   - each of a reached contact's form conversions as a form_submission.
 //
-// The path: lastmile's emails (one read each, for their lists), the
-// lists' members (Lists v3 memberships, 250 a page), those
-// contacts by id and the rest of req.Contacts by email (CRM v3 batch
-// read, 100 a request), their deals (Associations v4 batch read, 1000 a
-// request, paged per contact), the deals (CRM v3 batch read, 100 a
-// request). Every request goes through the portal's limiter.
+// The reached contacts are the recipients of the SENT events read, as
+// HubSpot recorded them at the send (someone removed from a list since is
+// still among them, someone added since is not), and req.Contacts: the
+// sandbox passes back every contact it kept a touch of, so the sends read
+// in earlier calls count too. A workflow's emails are lastmile emails as
+// well: their sends are SENT events like a batch email's.
+//
+// The path: lastmile's emails (one read each, for their email campaigns),
+// each campaign's events (1000 a page, at most defaultEventPages a call,
+// filtered bot activity excluded), the reached contacts by email with the
+// history of recent_conversion_date (CRM v3 batch read, 50 a request),
+// their deals (Associations v4 batch read, 1000 a request, paged per
+// contact), the deals (CRM v3 batch read, 100 a request). Every request
+// goes through the portal's limiter.
 //
 // A deal's amount is in its deal_currency_code, else in the portal's
 // company currency (account details, read once when a deal needs it).
 // A deal associated with several reached contacts is reported once, under
 // the first of their addresses in sorted order, so its amount counts once.
 //
-// The cursor is the latest hs_lastmodifieddate seen: events of deals (and
-// conversions) not modified since are left out. It saves no request, as
-// HubSpot cannot list associations by time, and a deal associated with a
-// reached contact later without otherwise changing stays left out until it
-// changes; an empty cursor reads everything again (events keep their IDs).
-// A failed read returns what it has, the cursor it was given, and the error.
+// The cursor (see cursor) holds, per email campaign, the newest event read
+// (the next read starts eventOverlap before it) or, for a campaign whose
+// read stopped at the page bound, where it stopped; and the latest
+// hs_lastmodifieddate of a deal or conversion date seen: deals not
+// modified since, and conversions before it, are left out. While a
+// campaign's events are not all read, the CRM is not read at all, so that
+// it is read once, with every send in; the next call goes on. A failed
+// read returns what it has, the cursor it was given, and the error.
 func (t *Target) Outcomes(ctx context.Context, req sandbox.OutcomesRequest) ([]outcomes.Event, string, error) {
-	var since time.Time
-	if req.Cursor != "" {
-		c, err := time.Parse(time.RFC3339Nano, req.Cursor)
-		if err != nil {
-			return nil, req.Cursor, fmt.Errorf("hubspot: outcomes cursor %q is not one this connector made (an RFC 3339 time): pass it back as returned, or empty to read from the start", req.Cursor)
-		}
-		since = c
-	}
-	emails := dedupeEmails(req.Contacts)
-	if len(emails) == 0 && len(listIDs(req.Items)) == 0 {
-		return nil, req.Cursor, nil
-	}
-	o := &outcomeRead{t: t, since: since, latest: since}
-	members, err := o.members(ctx, req.Items)
+	cur, since, err := parseCursor(req.Cursor)
 	if err != nil {
 		return nil, req.Cursor, err
 	}
-	contacts, err := o.contacts(ctx, "", members)
+	o := &outcomeRead{t: t, since: since, latest: since}
+	next := cursor{CRM: cur.CRM}
+	sent, err := o.emailEvents(ctx, req.Items, cur, &next)
 	if err != nil {
-		return o.events, req.Cursor, t.fail("read the contacts of lastmile's lists", err)
-	}
-	known := map[string]bool{}
-	for _, addr := range contacts {
-		known[addr] = true
-	}
-	var rest []string
-	for _, e := range emails {
-		if !known[e] {
-			rest = append(rest, e)
-		}
-	}
-	byEmail, err := o.contacts(ctx, "email", rest)
-	if err != nil {
-		return o.events, req.Cursor, t.fail("read the reached contacts", err)
-	}
-	maps.Copy(contacts, byEmail)
-	deals, err := o.dealIDs(ctx, contacts)
-	if err != nil {
-		return o.events, req.Cursor, t.fail("read the deals associated with the reached contacts", err)
-	}
-	if err := o.deals(ctx, deals); err != nil {
 		return o.events, req.Cursor, err
 	}
-	next := req.Cursor
-	if o.latest.After(since) {
-		next = o.latest.UTC().Format(time.RFC3339Nano)
+	if len(next.Behind) > 0 {
+		return o.events, next.String(), nil
 	}
-	return o.events, next, errors.Join(o.problems...)
+	if reached := dedupeEmails(append(slices.Clone(req.Contacts), sent...)); len(reached) > 0 {
+		contacts, err := o.contacts(ctx, reached)
+		if err != nil {
+			return o.events, req.Cursor, t.fail("read the reached contacts", err)
+		}
+		deals, err := o.dealIDs(ctx, contacts)
+		if err != nil {
+			return o.events, req.Cursor, t.fail("read the deals associated with the reached contacts", err)
+		}
+		if err := o.deals(ctx, deals); err != nil {
+			return o.events, req.Cursor, err
+		}
+	}
+	if o.latest.After(since) {
+		next.CRM = o.latest.UTC().Format(time.RFC3339Nano)
+	}
+	return o.events, next.String(), errors.Join(o.problems...)
+}
+
+// cursor is where Outcomes goes on from, kept by the sandbox as an opaque
+// string: {"crm":"<RFC 3339>","events":{"<campaign id>":<ms>},
+// "behind":{"<campaign id>":{"before":<ms>,"top":<ms>}}}.
+type cursor struct {
+	// CRM is the latest hs_lastmodifieddate of a deal, or conversion date,
+	// seen.
+	CRM string `json:"crm,omitempty"`
+	// Events holds, per email campaign whose events were all read, the
+	// created (ms) of the newest event read.
+	Events map[string]int64 `json:"events,omitempty"`
+	// Behind holds the campaigns whose read stopped at the page bound.
+	Behind map[string]behind `json:"behind,omitempty"`
+}
+
+// behind is a campaign read that stopped at the page bound. HubSpot lists
+// events newest first, so what is left are the events from the campaign's
+// start (Events, less the overlap) up to Before.
+type behind struct {
+	// Before is the created (ms) of the oldest event read; the next read
+	// ends there (HubSpot's endTimestamp is inclusive: the events of that
+	// millisecond are read again, and kept once).
+	Before int64 `json:"before"`
+	// Top is the created (ms) of the newest event read: the campaign's
+	// Events once the rest is read.
+	Top int64 `json:"top"`
+}
+
+// parseCursor reads a cursor Outcomes made, and the time of its CRM part.
+// A plain RFC 3339 time is a cursor of before email events were read: the
+// CRM part alone, every campaign read from the start.
+func parseCursor(s string) (cursor, time.Time, error) {
+	var c cursor
+	bad := fmt.Errorf("hubspot: outcomes cursor %q is not one this connector made (a JSON object, or an RFC 3339 time from before it read email events): pass it back as returned, or empty to read from the start", s)
+	switch {
+	case s == "":
+		return c, time.Time{}, nil
+	case strings.HasPrefix(s, "{"):
+		if err := json.Unmarshal([]byte(s), &c); err != nil {
+			return c, time.Time{}, bad
+		}
+	default:
+		c.CRM = s
+	}
+	if c.CRM == "" {
+		return c, time.Time{}, nil
+	}
+	since, err := time.Parse(time.RFC3339Nano, c.CRM)
+	if err != nil {
+		return c, time.Time{}, bad
+	}
+	return c, since, nil
+}
+
+// String is the cursor as the sandbox keeps it; maps marshal in key
+// order, so the same cursor is the same string.
+func (c cursor) String() string {
+	if c.CRM == "" && len(c.Events) == 0 && len(c.Behind) == 0 {
+		return ""
+	}
+	data, _ := json.Marshal(c)
+	return string(data)
 }
 
 // outcomeRead is one Outcomes call's progress.
@@ -128,197 +218,245 @@ type outcomeRead struct {
 	currency      string  // the portal's company currency, once read
 }
 
-// listIDs are the HubSpot lists of the segments lastmile promoted there:
-// the audiences its emails and workflows were sent to.
-func listIDs(items []sandbox.MetricsItem) []string {
-	var ids []string
+// emailEvents reads the events of lastmile's emails (req.Items of kind
+// email) into o.events, records in next how far each campaign's read got,
+// and returns the recipients of the SENT events read. An email deleted in
+// HubSpot since names no campaign any more: its events are not read.
+func (o *outcomeRead) emailEvents(ctx context.Context, items []sandbox.MetricsItem, cur cursor, next *cursor) ([]string, error) {
+	var emails []string
 	for _, it := range items {
-		if it.Kind == sandbox.KindSegment && it.LiveID != "" && !slices.Contains(ids, it.LiveID) {
-			ids = append(ids, it.LiveID)
+		if it.Kind == sandbox.KindEmail && it.LiveID != "" && !slices.Contains(emails, it.LiveID) {
+			emails = append(emails, it.LiveID)
 		}
 	}
-	slices.Sort(ids)
-	return ids
-}
-
-// audience is who one send reached: the members of include less those
-// of exclude.
-type audience struct{ include, exclude []string }
-
-// audiences are the sends lastmile's lists took part in. A sent email of
-// lastmile's reached its included lists less its excluded ones, so the
-// members of a list it only excludes (customers left out of a promotion,
-// say) are not counted as reached; an unsent one reached nobody. A list
-// no email of lastmile's names (a workflow's trigger, a list a workflow
-// adds to) reached all its members. An email deleted in HubSpot since
-// names nothing any more.
-func (o *outcomeRead) audiences(ctx context.Context, items []sandbox.MetricsItem) ([]audience, error) {
-	lists := listIDs(items)
-	var ids []string
-	for _, it := range items {
-		if it.Kind == sandbox.KindEmail && it.LiveID != "" && !slices.Contains(ids, it.LiveID) {
-			ids = append(ids, it.LiveID)
-		}
-	}
-	type sendTo struct {
-		sent             bool
-		include, exclude []string
-	}
-	got, err := collect(ctx, ids, o.t.cfg.MaxConcurrency, func(ctx context.Context, id string) (sendTo, bool, error) {
+	slices.Sort(emails)
+	campaignsOf, err := collect(ctx, emails, o.t.cfg.MaxConcurrency, func(ctx context.Context, id string) ([]string, bool, error) {
 		var e struct {
-			hsEmail
-			To struct {
-				ContactIlsLists struct {
-					Include []string `json:"include"`
-					Exclude []string `json:"exclude"`
-				} `json:"contactIlsLists"`
-			} `json:"to"`
+			All     []string `json:"allEmailCampaignIds"`
+			Primary string   `json:"primaryEmailCampaignId"`
 		}
 		_, err := o.t.do(ctx, call{method: http.MethodGet, path: o.t.paths.emails + "/" + id}, &e)
 		if rest.StatusOf(err) == http.StatusNotFound {
-			return sendTo{}, false, nil
+			o.t.log.Warn("hubspot: an email lastmile sent is gone, so its events are not read for outcomes", "target", o.t.name, "email", id)
+			return nil, false, nil
 		}
-		return sendTo{e.hsEmail.sent(), e.To.ContactIlsLists.Include, e.To.ContactIlsLists.Exclude}, err == nil, err
+		if e.Primary != "" && !slices.Contains(e.All, e.Primary) {
+			e.All = append(e.All, e.Primary)
+		}
+		return e.All, err == nil, err
 	})
 	if err != nil {
-		return nil, o.t.fail("read the audiences of lastmile's emails", err)
+		return nil, o.t.fail("read lastmile's emails (for their email campaigns)", err)
 	}
-	var out []audience
-	named := map[string]bool{}
-	for _, id := range ids {
-		st, ok := got[id]
+	emailOf := map[string]string{}
+	var campaigns []string
+	for _, id := range emails {
+		for _, c := range campaignsOf[id] {
+			if _, ok := emailOf[c]; !ok {
+				emailOf[c] = id
+				campaigns = append(campaigns, c)
+			}
+		}
+	}
+	reads, err := collect(ctx, campaigns, o.t.cfg.MaxConcurrency, func(ctx context.Context, c string) (campaignRead, bool, error) {
+		r, err := o.campaign(ctx, c, emailOf[c], cur)
+		return r, err == nil, err
+	})
+	// What was read is kept even after a failure; the cursor only moves
+	// when every campaign was read. A campaign no email names any more
+	// drops out of it.
+	var sent []string
+	next.Events, next.Behind = map[string]int64{}, map[string]behind{}
+	for _, c := range campaigns {
+		r, ok := reads[c]
 		if !ok {
 			continue
 		}
-		var a audience
-		for _, l := range st.include {
-			named[l] = true
-			// Only lastmile's lists: another list someone added in HubSpot
-			// is not an audience lastmile chose.
-			if slices.Contains(lists, l) {
-				a.include = append(a.include, l)
-			}
+		o.events = append(o.events, r.events...)
+		sent = append(sent, r.sent...)
+		if r.read > 0 {
+			next.Events[c] = r.read
 		}
-		for _, l := range st.exclude {
-			named[l] = true
-			a.exclude = append(a.exclude, l)
-		}
-		if st.sent && len(a.include) > 0 {
-			out = append(out, a)
+		if r.behind != nil {
+			next.Behind[c] = *r.behind
 		}
 	}
-	for _, l := range lists {
-		if !named[l] {
-			out = append(out, audience{include: []string{l}})
-		}
+	if err != nil {
+		return nil, o.t.fail("read the email events of lastmile's emails", err)
 	}
-	return out, nil
+	return sent, nil
 }
 
-// members reads the record ids of the contacts lastmile's sends reached
-// (see audiences), in numeric order, reading each list once. HubSpot
-// reports no touches, so the sandbox may know no contact a campaign
-// reached there; the lists lastmile sent to say who they were. A list
-// deleted in HubSpot since has no members left to read.
-func (o *outcomeRead) members(ctx context.Context, items []sandbox.MetricsItem) ([]string, error) {
-	auds, err := o.audiences(ctx, items)
-	if err != nil {
-		return nil, err
+// campaignRead is what one campaign's read found.
+type campaignRead struct {
+	events []outcomes.Event
+	sent   []string // the recipients of its SENT events
+	read   int64    // the campaign's cursor (cursor.Events) after the read
+	behind *behind  // where the read stopped, when it stopped at the page bound
+}
+
+// hsEmailEvent is an event of the Email Events API, as far as lastmile
+// reads it.
+type hsEmailEvent struct {
+	ID        string `json:"id"`
+	Created   int64  `json:"created"`
+	Type      string `json:"type"`
+	Recipient string `json:"recipient"`
+	URL       string `json:"url"`
+}
+
+// campaign reads an email campaign's events, newest first, from its
+// cursor less the overlap (or where its last read stopped) to now, at most
+// eventPages pages.
+func (o *outcomeRead) campaign(ctx context.Context, campaign, emailID string, cur cursor) (campaignRead, error) {
+	r := campaignRead{read: cur.Events[campaign]}
+	q := url.Values{"campaignId": {campaign}, "limit": {strconv.Itoa(eventPage)}, "excludeFilteredEvents": {"true"}}
+	if r.read > 0 {
+		q.Set("startTimestamp", strconv.FormatInt(max(0, r.read-eventOverlap.Milliseconds()), 10))
 	}
-	read := map[string]map[string]bool{}
-	of := func(id string) (map[string]bool, error) {
-		if m, ok := read[id]; ok {
-			return m, nil
+	top, end := r.read, int64(0)
+	if b, ok := cur.Behind[campaign]; ok {
+		top, end = max(top, b.Top), b.Before
+		q.Set("endTimestamp", strconv.FormatInt(end, 10))
+	}
+	var oldest int64
+	for page := 1; ; page++ {
+		var p struct {
+			HasMore bool           `json:"hasMore"`
+			Offset  string         `json:"offset"`
+			Events  []hsEmailEvent `json:"events"`
 		}
-		m, err := o.t.listMembers(ctx, id)
-		if rest.StatusOf(err) == http.StatusNotFound {
-			o.t.log.Warn("hubspot: a list lastmile made or excluded is gone, so its members are not looked up for outcomes", "target", o.t.name, "list", id)
-			m, err = map[string]bool{}, nil
+		if _, err := o.t.do(ctx, call{method: http.MethodGet, path: "/email/public/v1/events?" + q.Encode()}, &p); err != nil {
+			return r, err
 		}
+		for _, ev := range p.Events {
+			top = max(top, ev.Created)
+			if oldest == 0 || ev.Created < oldest {
+				oldest = ev.Created
+			}
+			typ, ok := emailEventTypes[ev.Type]
+			addr := strings.ToLower(strings.TrimSpace(ev.Recipient))
+			if !ok || addr == "" {
+				continue
+			}
+			if typ == outcomes.Sent {
+				r.sent = append(r.sent, addr)
+			}
+			r.events = append(r.events, outcomes.Event{
+				ID:   "hubspot:email-event:" + strconv.FormatInt(ev.Created, 10) + ":" + ev.ID,
+				Type: typ, Source: "hubspot:email-events", Contact: addr, Target: o.t.name, LiveID: emailID,
+				At: time.UnixMilli(ev.Created).UTC(), URL: ev.URL,
+			})
+		}
+		if !p.HasMore {
+			r.read = top
+			return r, nil
+		}
+		if p.Offset == "" || p.Offset == q.Get("offset") {
+			return r, errors.New("HubSpot's email event listing did not end (hasMore without a new offset)")
+		}
+		// Stop at the bound while what is left holds events never read
+		// (newer than the campaign's cursor), and unless every event read
+		// is of the millisecond the read ends at (the next read would
+		// begin where this one did). The overlap is read to its end: cut
+		// there, each sync would cut it and read it again, round after
+		// round, its cursor never the same twice.
+		if page >= o.t.o.eventPages && oldest > cur.Events[campaign] && (end == 0 || oldest < end) {
+			r.behind = &behind{Before: oldest, Top: top}
+			return r, nil
+		}
+		q.Set("offset", p.Offset)
+	}
+}
+
+// contacts reads the contacts with these addresses and returns their
+// addresses by record id; it records their conversions on the way.
+// Addresses HubSpot has no contact for are not an error: nobody there to
+// have converted or to have deals.
+func (o *outcomeRead) contacts(ctx context.Context, emails []string) (map[string]string, error) {
+	byID := map[string]string{}
+	for start := 0; start < len(emails); start += historyBatch {
+		chunk := emails[start:min(start+historyBatch, len(emails))]
+		inputs := make([]map[string]string, len(chunk))
+		for i, e := range chunk {
+			inputs[i] = map[string]string{"id": e}
+		}
+		var r struct {
+			Results []struct {
+				ID         string                       `json:"id"`
+				Properties map[string]string            `json:"properties"`
+				History    map[string][]propertyVersion `json:"propertiesWithHistory"`
+			} `json:"results"`
+		}
+		body := map[string]any{"inputs": inputs, "idProperty": "email", "properties": contactProperties, "propertiesWithHistory": contactHistory}
+		if _, err := o.t.do(ctx, call{method: http.MethodPost, path: o.t.paths.contacts + "/batch/read", body: body, idempotent: true}, &r); err != nil {
+			return nil, err
+		}
+		for _, c := range r.Results {
+			addr := strings.ToLower(strings.TrimSpace(c.Properties["email"]))
+			if addr == "" {
+				continue
+			}
+			byID[c.ID] = addr
+			versions := c.History["recent_conversion_date"]
+			// The current value is the newest version; said again in case
+			// HubSpot answers no history.
+			if v := c.Properties["recent_conversion_date"]; v != "" {
+				versions = append(versions, propertyVersion{Value: v})
+			}
+			o.conversions(c.ID, addr, versions)
+		}
+	}
+	return byID, nil
+}
+
+// propertyVersion is one version of a property's history.
+type propertyVersion struct {
+	Value     string `json:"value"`
+	Timestamp string `json:"timestamp"`
+}
+
+// conversions reports a contact's form conversions: each version of its
+// recent_conversion_date, at the date it holds (or, unreadable, when it
+// was set). A version without a value cleared the property: no
+// conversion. The IDs are those the latest conversion alone had before, so
+// a conversion kept then is not kept twice.
+func (o *outcomeRead) conversions(id, addr string, versions []propertyVersion) {
+	seen := map[int64]bool{}
+	for _, v := range versions {
+		if strings.TrimSpace(v.Value) == "" {
+			continue
+		}
+		at, err := hubTime(v.Value)
 		if err != nil {
-			return nil, o.t.fail("read the members of list "+id+" (the contacts lastmile's campaigns reached)", err)
+			if at, err = hubTime(v.Timestamp); err != nil {
+				o.problems = append(o.problems, fmt.Errorf("hubspot: contact %s: recent_conversion_date %q is not a time lastmile can read", id, v.Value))
+				continue
+			}
 		}
-		read[id] = m
-		return m, nil
+		ms := at.UnixMilli()
+		if seen[ms] || !at.After(o.since) {
+			continue
+		}
+		seen[ms] = true
+		if at.After(o.latest) {
+			o.latest = at
+		}
+		o.events = append(o.events, outcomes.Event{
+			ID:      "hubspot:contact:" + id + ":conversion:" + strconv.FormatInt(ms, 10),
+			Type:    outcomes.FormSubmission,
+			Source:  "hubspot:contacts",
+			Contact: addr,
+			Target:  o.t.name,
+			At:      at,
+		})
 	}
-	reached := map[string]bool{}
-	for _, a := range auds {
-		in := map[string]bool{}
-		for _, l := range a.include {
-			m, err := of(l)
-			if err != nil {
-				return nil, err
-			}
-			maps.Copy(in, m)
-		}
-		for _, l := range a.exclude {
-			m, err := of(l)
-			if err != nil {
-				return nil, err
-			}
-			for id := range m {
-				delete(in, id)
-			}
-		}
-		maps.Copy(reached, in)
-	}
-	ids := slices.Collect(maps.Keys(reached))
-	slices.SortFunc(ids, numeric)
-	return ids, nil
 }
 
 func numeric(a, b string) int {
 	x, _ := strconv.ParseInt(a, 10, 64)
 	y, _ := strconv.ParseInt(b, 10, 64)
 	return cmp.Or(cmp.Compare(x, y), cmp.Compare(a, b))
-}
-
-// contacts reads contacts by idProperty (email; "" for record ids) and
-// returns their addresses by record id; it records their latest
-// conversions on the way. Ids HubSpot has no contact for are not an
-// error: nobody there to have converted. A contact without an address is
-// left out, as lastmile reaches contacts by address.
-func (o *outcomeRead) contacts(ctx context.Context, idProperty string, ids []string) (map[string]string, error) {
-	byID := map[string]string{}
-	err := o.t.readContacts(ctx, idProperty, ids, contactProperties, func(id string, p map[string]string) {
-		addr := strings.ToLower(strings.TrimSpace(p["email"]))
-		if addr == "" {
-			return
-		}
-		byID[id] = addr
-		o.conversion(id, addr, p)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return byID, nil
-}
-
-// conversion reports a contact's latest form conversion.
-func (o *outcomeRead) conversion(id, addr string, p map[string]string) {
-	raw := p["recent_conversion_date"]
-	if raw == "" {
-		return
-	}
-	at, err := hubTime(raw)
-	if err != nil {
-		o.problems = append(o.problems, fmt.Errorf("hubspot: contact %s: recent_conversion_date %q is not a time lastmile can read", id, raw))
-		return
-	}
-	if !at.After(o.since) {
-		return
-	}
-	if at.After(o.latest) {
-		o.latest = at
-	}
-	o.events = append(o.events, outcomes.Event{
-		ID:      "hubspot:contact:" + id + ":conversion:" + strconv.FormatInt(at.UnixMilli(), 10),
-		Type:    outcomes.FormSubmission,
-		Source:  "hubspot:contacts",
-		Contact: addr,
-		Target:  o.t.name,
-		At:      at,
-	})
 }
 
 // dealIDs reads the deals associated with the contacts and returns, per

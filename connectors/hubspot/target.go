@@ -154,10 +154,11 @@ type options struct {
 	window     time.Duration
 	margin     time.Duration
 	connect    connectOptions
+	eventPages int // pages of one email campaign's events an Outcomes call reads
 }
 
 func optionsOf(opts []Option) options {
-	o := options{now: time.Now, logger: slog.Default()}
+	o := options{now: time.Now, logger: slog.Default(), eventPages: defaultEventPages}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -123,10 +123,36 @@ func (s *Server) setDealLocked(id string, o *dealObj, d Deal) {
 
 // SetContactProperties sets properties of the contact with this address
 // (recent_conversion_date, recent_conversion_event_name, …); a missing
-// contact is created.
+// contact is created. A property whose value changes gets a version in
+// its history, stamped with the fake's clock.
 func (s *Server) SetContactProperties(email string, props map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setContactProps(email, props, s.opts.Now(), "API")
+	s.persistLocked()
+}
+
+// AddFormConversion records that the contact with this address (created
+// if missing) submitted a form at that time, as HubSpot does on the
+// contact: recent_conversion_date and recent_conversion_event_name set,
+// a version of each in their history.
+func (s *Server) AddFormConversion(email string, at time.Time, formName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setContactProps(email, map[string]string{"recent_conversion_date": ts(at), "recent_conversion_event_name": formName}, at, "FORM")
+	s.persistLocked()
+}
+
+// propertyVersion is one version of a property, as propertiesWithHistory
+// answers it.
+type propertyVersion struct {
+	Value      string `json:"value"`
+	Timestamp  string `json:"timestamp"`
+	SourceType string `json:"sourceType"`
+	SourceID   string `json:"sourceId,omitempty"`
+}
+
+func (s *Server) setContactProps(email string, props map[string]string, at time.Time, source string) {
 	id := s.contactByEmail(email)
 	if id == "" {
 		id = s.st.newID(baseContact)
@@ -135,10 +161,20 @@ func (s *Server) SetContactProperties(email string, props map[string]string) {
 	if s.st.ContactProps[id] == nil {
 		s.st.ContactProps[id] = map[string]string{}
 	}
-	for k, v := range props {
-		s.st.ContactProps[id][k] = v
+	if s.st.ContactHistory == nil {
+		s.st.ContactHistory = map[string]map[string][]propertyVersion{}
 	}
-	s.persistLocked()
+	if s.st.ContactHistory[id] == nil {
+		s.st.ContactHistory[id] = map[string][]propertyVersion{}
+	}
+	for k, v := range props {
+		if old, ok := s.st.ContactProps[id][k]; ok && old == v {
+			continue
+		}
+		s.st.ContactProps[id][k] = v
+		h := s.st.ContactHistory[id][k]
+		s.st.ContactHistory[id][k] = append([]propertyVersion{{Value: v, Timestamp: ts(at), SourceType: source}}, h...)
+	}
 }
 
 // SetCompanyCurrency sets the portal's company currency (default USD).

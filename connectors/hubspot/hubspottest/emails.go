@@ -188,12 +188,7 @@ func (s *Server) publishEmail(q *request) (int, any, *httpError) {
 	need(str(from["fromName"]) != "", "from.fromName", "The email needs a from name")
 	need(str(from["replyTo"]) != "", "from.replyTo", "The email needs a from address")
 	automated := d["type"] == "AUTOMATED_EMAIL"
-	var include, exclude []string
-	if to, ok := d["to"].(map[string]any); ok {
-		if l, ok := to["contactIlsLists"].(map[string]any); ok {
-			include, exclude = strs(l["include"]), strs(l["exclude"])
-		}
-	}
+	include, exclude := audienceOf(d)
 	if !automated {
 		need(len(include) > 0, "to.contactIlsLists.include", "A batch email needs at least one recipient list")
 	}
@@ -207,6 +202,7 @@ func (s *Server) publishEmail(q *request) (int, any, *httpError) {
 	}
 	d["isPublished"] = true
 	d["updatedAt"] = ts(q.now)
+	s.giveCampaign(e)
 	switch {
 	case automated:
 		d["state"] = "AUTOMATED"
@@ -221,10 +217,8 @@ func (s *Server) publishEmail(q *request) (int, any, *httpError) {
 			d["publishDate"] = ts(q.now)
 		}
 		d["publishedAt"] = ts(at)
-		if !e.StatsSet {
-			sent := s.audience(include, exclude)
-			e.Counters = map[string]int64{"sent": sent, "delivered": sent, "open": 0, "click": 0, "bounce": 0, "unsubscribed": 0}
-			e.Ratios = map[string]float64{"openratio": 0, "clickratio": 0}
+		if d["state"] == "PUBLISHED" {
+			s.send(e, q.now) // a scheduled one sends at its publishDate (settleEmails)
 		}
 	}
 	return http.StatusNoContent, nil, nil

@@ -353,7 +353,8 @@ type batchRead struct {
 	Inputs     []struct {
 		ID string `json:"id"`
 	} `json:"inputs"`
-	Properties []string `json:"properties"`
+	Properties            []string `json:"properties"`
+	PropertiesWithHistory []string `json:"propertiesWithHistory"`
 }
 
 // batchReadBody reads and checks a batch read's body as HubSpot does: the
@@ -377,7 +378,9 @@ func batchReadBody(q *request, unique ...string) (batchRead, *httpError) {
 
 // readContacts is POST /crm/v3/objects/contacts/batch/read. The Contacts
 // spec is not among the saved files; the fake checks the documented shape by
-// hand: {idProperty, inputs:[{id}] (at most 100), properties}.
+// hand: {idProperty, inputs:[{id}] (at most 100), properties,
+// propertiesWithHistory}. Each property asked with history is answered
+// under propertiesWithHistory, its versions newest first ([] for none).
 func (s *Server) readContacts(q *request) (int, any, *httpError) {
 	body, herr := batchReadBody(q, "email", "hs_object_id")
 	if herr != nil {
@@ -406,10 +409,18 @@ func (s *Server) readContacts(q *request) (int, any, *httpError) {
 				props[p] = nil // HubSpot answers each property asked for, null when empty
 			}
 		}
-		results = append(results, map[string]any{
+		r := map[string]any{
 			"id": id, "archived": false, "createdAt": ts(q.now), "updatedAt": ts(q.now),
 			"properties": props,
-		})
+		}
+		if len(body.PropertiesWithHistory) > 0 {
+			hist := map[string]any{}
+			for _, p := range body.PropertiesWithHistory {
+				hist[p] = append([]propertyVersion{}, s.st.ContactHistory[id][p]...)
+			}
+			r["propertiesWithHistory"] = hist
+		}
+		results = append(results, r)
 	}
 	out := map[string]any{"status": "COMPLETE", "results": results, "startedAt": ts(q.now), "completedAt": ts(q.now)}
 	if len(missing) > 0 {

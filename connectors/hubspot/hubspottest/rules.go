@@ -38,6 +38,21 @@ import (
 //     crm.associations.NO_ASSOCIATIONS_FOUND (the subCategory is the
 //     fake's choice); associations page AssociationPage at a time per
 //     contact, with an opaque after.
+//   - Email events: limit is 1 to 1000 (default 10), campaignId, appId and
+//     the timestamps integers, eventType one of EventTypes (case-sensitive),
+//     excludeFilteredEvents true or false; anything else is a 400
+//     VALIDATION_ERROR naming the parameter (HubSpot's exact answer to a
+//     bad parameter is not documented). Events come newest first, those of
+//     one millisecond in id order; the offset names the last event of the
+//     page, so events recorded since do not shift the pages after it. A
+//     published email gets one email campaign (primaryEmailCampaignId, and
+//     allEmailCampaignIds holding it); appId 113 and appName Batch or
+//     Automated are the fake's choice. A STATUSCHANGE the fake records is
+//     an unsubscribe from all email by the recipient.
+//   - Contacts batch read: propertiesWithHistory is answered per result,
+//     each property asked with its versions newest first ([] for none).
+//     Whether HubSpot takes fewer than 100 inputs when history is asked is
+//     not documented; the fake takes 100.
 //   - OAuth: client_id and client_secret travel in the form body; an
 //     authorization code is single-use, bound to its redirect_uri and, when
 //     the authorization carried a code_challenge, to its S256 code_verifier.

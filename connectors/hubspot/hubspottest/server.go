@@ -1,7 +1,8 @@
 // Package hubspottest is a contract fake of the HubSpot APIs lastmile uses:
 // Marketing Emails v3, Lists v3, Automation v4 flows, CMS landing pages v3,
 // the contacts, deals and contact-to-deal associations batch reads, the
-// account details, and the OAuth 2 authorization server.
+// Email Events API (legacy v1), the account details, and the OAuth 2
+// authorization server.
 //
 // It follows HubSpot's contract as recorded in ../shared/docs/platform-apis.md
 // §1 and the OpenAPI files (see schemas.go): request bodies are validated
@@ -384,6 +385,7 @@ func (s *Server) routes() http.Handler {
 	reg("POST /crm/v3/objects/deals/batch/read", op{name: "deals.read", scopes: dealRead, h: s.readDeals})
 	reg("POST /crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read", op{name: "associations.read",
 		scopes: [][]string{{"crm.objects.contacts.read", "crm.objects.deals.read"}}, h: s.readAssociations})
+	reg("GET /email/public/v1/events", op{name: "email.events", scopes: any1("content"), h: s.emailEvents})
 	reg("GET /account-info/v3/details", op{name: "account.details", scopes: any1("oauth"), h: s.accountDetails})
 	reg("GET /automation/v4/flows", op{name: "flows.list", scopes: flows, h: s.listFlows})
 	reg("POST /automation/v4/flows", op{name: "flows.create", scopes: flows, write: true, exempt: true, h: s.createFlow})
@@ -429,6 +431,7 @@ func (s *Server) wrap(o op) http.Handler {
 		s.mu.Lock()
 		now := s.opts.Now()
 		s.calls[o.name]++
+		s.settleEmails(now)
 		// Authentication identifies the portal; only then can requests be counted.
 		scopes, authErr := s.authenticate(r, now)
 		if authErr != nil {

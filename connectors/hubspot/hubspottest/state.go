@@ -21,13 +21,17 @@ type state struct {
 	Lists           map[string]*listObj          `json:"lists"`
 	Contacts        map[string]string            `json:"contacts"` // id -> email
 	ContactProps    map[string]map[string]string `json:"contact_props,omitempty"`
-	Deals           map[string]*dealObj          `json:"deals,omitempty"`
-	CompanyCurrency string                       `json:"company_currency,omitempty"`
-	Flows           map[string]*flowObj          `json:"flows"`
-	Pages           map[string]*pageObj          `json:"pages"`
-	AccessTokens    map[string]*accessToken      `json:"access_tokens"`
-	RefreshTokens   map[string]*refreshToken     `json:"refresh_tokens"`
-	Codes           map[string]*authCode         `json:"codes"`
+	// ContactHistory holds, per contact, the versions of its properties,
+	// newest first (propertiesWithHistory).
+	ContactHistory  map[string]map[string][]propertyVersion `json:"contact_history,omitempty"`
+	EmailEvents     []*emailEvent                           `json:"email_events,omitempty"` // in the order recorded
+	Deals           map[string]*dealObj                     `json:"deals,omitempty"`
+	CompanyCurrency string                                  `json:"company_currency,omitempty"`
+	Flows           map[string]*flowObj                     `json:"flows"`
+	Pages           map[string]*pageObj                     `json:"pages"`
+	AccessTokens    map[string]*accessToken                 `json:"access_tokens"`
+	RefreshTokens   map[string]*refreshToken                `json:"refresh_tokens"`
+	Codes           map[string]*authCode                    `json:"codes"`
 }
 
 type emailObj struct {
@@ -96,6 +100,7 @@ const (
 	basePage    = 170000000000
 	baseContact = 501
 	baseDeal    = 9001000000
+	baseCamp    = 290000000
 )
 
 func (st *state) newID(base int64) string {
@@ -211,6 +216,7 @@ type Page struct {
 func (s *Server) Emails() []Email {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleEmails(s.opts.Now())
 	var out []Email
 	for _, id := range sortedIDs(s.st.Emails) {
 		d := clone(s.st.Emails[id].Doc)
