@@ -36,11 +36,7 @@ func (a *Aggregate) Engagement(cat Catalog, from, to time.Time) map[string]Engag
 		campaign[i] = n
 	}
 	lo, hi := seconds(from), seconds(to)
-	// The contacts each campaign's touches of each kind reached, with
-	// repeats, then sorted and counted once each: 4 bytes a touch of the
-	// period. A bit set per campaign and kind took 25 KB each at 200,000
-	// contacts, 66 MB for a month of 1,000 campaigns.
-	reached, end := groupTouches(a, 3*len(names), func(t touch) int {
+	reached := distinctContacts(a, 3*len(names), distinctBatch, func(t touch) int {
 		// touchTypes begins Sent, Open, Click: a touch's kind is its count.
 		k := t.kind()
 		if k > 2 || t.at < lo || t.at >= hi {
@@ -51,18 +47,72 @@ func (a *Aggregate) Engagement(cat Catalog, from, to time.Time) map[string]Engag
 			return -1
 		}
 		return int(c)*3 + k
-	}, func(t touch) uint32 { return t.contact })
+	})
 	counts := make([][3]int64, len(names))
-	for i := range 3 * len(names) {
-		who := reached[end[i]:end[i+1]]
-		slices.Sort(who)
-		counts[i/3][i%3] = int64(len(slices.Compact(who)))
+	for i, n := range reached {
+		counts[i/3][i%3] = n
 	}
 	out := make(map[string]Engagement, len(names))
 	for i, name := range names {
 		if c := counts[i]; c != [3]int64{} {
 			out[name] = Engagement{Sent: c[0], Opened: c[1], Clicked: c[2]}
 		}
+	}
+	return out
+}
+
+// distinctBatch is how many touches distinctContacts holds at once (8 MB
+// of contact ids), unless one group alone has more.
+const distinctBatch = 1 << 21
+
+// distinctContacts counts, per group in [0, n) (slot as in groupTouches),
+// the distinct contacts of its touches. Groups are taken in runs whose
+// touches fit in batch, one pass over the touches a run: a month of
+// 10,000,000 events held every contact id of its 7,500,000 touches at
+// once, 30 MB; a pass more costs some 15 ms.
+func distinctContacts(a *Aggregate, n, batch int, slot func(touch) int) []int64 {
+	size := make([]int, n)
+	for _, chunk := range a.touches {
+		for _, t := range chunk {
+			if g := slot(t); g >= 0 {
+				size[g]++
+			}
+		}
+	}
+	out := make([]int64, n)
+	var buf []uint32
+	start := make([]int, 0, n+1)
+	for lo := 0; lo < n; {
+		hi, held := lo, 0
+		for hi < n && (hi == lo || held+size[hi] <= batch) {
+			held += size[hi]
+			hi++
+		}
+		if held > 0 {
+			if cap(buf) < held {
+				buf = make([]uint32, held)
+			}
+			buf = buf[:held]
+			start = append(start[:0], 0)
+			for g := lo; g < hi; g++ {
+				start = append(start, start[len(start)-1]+size[g])
+			}
+			next := slices.Clone(start[:hi-lo])
+			for _, chunk := range a.touches {
+				for _, t := range chunk {
+					if g := slot(t); g >= lo && g < hi {
+						buf[next[g-lo]] = t.contact
+						next[g-lo]++
+					}
+				}
+			}
+			for g := lo; g < hi; g++ {
+				who := buf[start[g-lo]:start[g-lo+1]]
+				slices.Sort(who)
+				out[g] = int64(len(slices.Compact(who)))
+			}
+		}
+		lo = hi
 	}
 	return out
 }

@@ -40,6 +40,53 @@ func TestEngagement(t *testing.T) {
 	}
 }
 
+// Engagement's counts do not depend on how many touches are grouped at
+// once: runs of one group, of a few, and all of them at once agree with
+// counting each campaign's contacts in a map.
+func TestEngagementInRuns(t *testing.T) {
+	cat, events := collect(genConfig{seed: 5, campaigns: 12, emailsPer: 2, recipients: 200, contacts: 900, lift: 1})
+	a := NewAggregate()
+	a.Add(events...)
+	ix := newIndex(cat)
+	from, to := genStart.AddDate(0, 0, 20), genStart.AddDate(0, 0, 60)
+	lo, hi := seconds(from), seconds(to)
+	var names []string
+	number := map[string]int{}
+	for _, c := range cat.Campaigns {
+		number[c.ID] = len(names)
+		names = append(names, c.ID)
+	}
+	slot := func(t touch) int {
+		k := t.kind()
+		if k > 2 || t.at < lo || t.at >= hi {
+			return -1
+		}
+		tg, _, ok := ix.resolve(&a.refs[t.refID()])
+		if !ok {
+			return -1
+		}
+		return number[tg.campaign]*3 + k
+	}
+	want := make([]int64, 3*len(names))
+	seen := map[[2]int]bool{}
+	for _, chunk := range a.touches {
+		for _, tc := range chunk {
+			if g := slot(tc); g >= 0 && !seen[[2]int{g, int(tc.contact)}] {
+				seen[[2]int{g, int(tc.contact)}] = true
+				want[g]++
+			}
+		}
+	}
+	if slices.Max(want) == 0 {
+		t.Fatal("no touches in the period: the test counts nothing")
+	}
+	for _, batch := range []int{1, 37, 500, 1 << 30} {
+		if got := distinctContacts(a, len(want), batch, slot); !slices.Equal(got, want) {
+			t.Errorf("in runs of %d touches: %v, want %v", batch, got, want)
+		}
+	}
+}
+
 // PeriodResults credits only the period's conversions, splitting pipeline
 // (opportunities) from revenue (deals won, purchases), and agrees with
 // Attribute's totals when the period holds everything.
