@@ -80,8 +80,14 @@ func TestEngagementInRuns(t *testing.T) {
 	if slices.Max(want) == 0 {
 		t.Fatal("no touches in the period: the test counts nothing")
 	}
+	group := make([]int32, len(a.refs)<<kindBits)
+	for r := range a.refs {
+		for k := range 1 << kindBits {
+			group[r<<kindBits|k] = int32(slot(touch{at: lo, ref: uint32(r<<kindBits | k)}))
+		}
+	}
 	for _, batch := range []int{1, 37, 500, 1 << 30} {
-		if got := distinctContacts(a, len(want), batch, slot); !slices.Equal(got, want) {
+		if got := distinctContacts(a, len(want), batch, group, lo, hi); !slices.Equal(got, want) {
 			t.Errorf("in runs of %d touches: %v, want %v", batch, got, want)
 		}
 	}
