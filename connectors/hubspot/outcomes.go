@@ -178,7 +178,11 @@ type behind struct {
 // CRM part alone, every campaign read from the start.
 func parseCursor(s string) (cursor, time.Time, error) {
 	var c cursor
-	bad := fmt.Errorf("hubspot: outcomes cursor %q is not one this connector made (a JSON object, or an RFC 3339 time from before it read email events): pass it back as returned, or empty to read from the start", s)
+	shown := s
+	if len(shown) > 80 {
+		shown = shown[:80] + "…"
+	}
+	bad := fmt.Errorf("hubspot: outcomes cursor %q is not one this connector made (a JSON object, or an RFC 3339 time from before it read email events): pass it back as returned, or empty to read from the start", shown)
 	switch {
 	case s == "":
 		return c, time.Time{}, nil
