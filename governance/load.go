@@ -338,7 +338,7 @@ func (l *loader) noAliases(root *yaml.Node) bool {
 	return ok
 }
 
-var topKeys = []string{"version", "name", "description", "defaults", "brand", "roles", "approval", "rules"}
+var topKeys = []string{"version", "name", "description", "defaults", "brand", "roles", "approval", "test_sends", "rules"}
 
 func (l *loader) policy(doc *yaml.Node) *Policy {
 	p := &Policy{file: l.file, version: 1, roles: map[string][]string{}, channels: defaultApprovalChannels()}
@@ -377,6 +377,9 @@ func (l *loader) policy(doc *yaml.Node) *Policy {
 	}
 	if f, ok := top["approval"]; ok {
 		p.channels = l.approval(f.v)
+	}
+	if f, ok := top["test_sends"]; ok {
+		p.testSends = l.testSends(f.v)
 	}
 	if f, ok := top["rules"]; ok {
 		if f.v.Kind != yaml.SequenceNode {
@@ -451,6 +454,47 @@ func (l *loader) defaults(n *yaml.Node) *Defaults {
 		}
 	}
 	return d
+}
+
+var testSendsKeys = []string{"seed_list", "internal_domains", "allow_drafts"}
+
+// testSends reads who may receive test sends (send_test) and whether a
+// draft with errors may be sent as a test.
+func (l *loader) testSends(n *yaml.Node) *TestSends {
+	t := &TestSends{}
+	f := l.fields(n, "test_sends", testSendsKeys)
+	if v, ok := f["seed_list"]; ok {
+		addrs, nodes := l.strList(v.v, "test_sends.seed_list", false)
+		for i, a := range addrs {
+			a = strings.ToLower(strings.TrimSpace(a))
+			switch {
+			case !plainEmail(a):
+				l.errAt(nodes[i], "test_sends.seed_list: %q is not an email address", addrs[i])
+			case slices.Contains(t.SeedList, a):
+				l.errAt(nodes[i], "test_sends.seed_list: %s is listed twice", a)
+			default:
+				t.SeedList = append(t.SeedList, a)
+			}
+		}
+	}
+	if v, ok := f["internal_domains"]; ok {
+		domains, nodes := l.strList(v.v, "test_sends.internal_domains", false)
+		for i, d := range domains {
+			d = strings.TrimSpace(d)
+			switch {
+			case d != strings.ToLower(d) || strings.HasPrefix(d, "*") || !domainRE().MatchString(d):
+				l.errAt(nodes[i], "test_sends.internal_domains: %q is not a lower-case domain such as acme.com (no @, no scheme)", domains[i])
+			case slices.Contains(t.InternalDomains, d):
+				l.errAt(nodes[i], "test_sends.internal_domains: %s is listed twice", d)
+			default:
+				t.InternalDomains = append(t.InternalDomains, d)
+			}
+		}
+	}
+	if v, ok := f["allow_drafts"]; ok {
+		t.AllowDrafts, _ = l.boolean(v.v, "test_sends.allow_drafts")
+	}
+	return t
 }
 
 // plainEmail is a light check for an address like news@example.com.

@@ -118,6 +118,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad industry", "  - id: a\n    kind: existence\n    level: error\n    tokens: [x]\n    industries: [Fin Serv]\n", "11:18", `industry "Fin Serv"`},
 		{"defaults market group", "!defaults:\n  markets: [US, EU]\n", "2:17", `"EU" is not an ISO 3166-1 alpha-2 country code`},
 		{"defaults lower-case market", "!defaults:\n  markets: [us]\n", "2:13", `market "us" must be upper case`},
+		{"test_sends bad address", "!test_sends:\n  seed_list: [qa@acme.com, nobody]\n", "2:28", `test_sends.seed_list: "nobody" is not an email address`},
+		{"test_sends twice", "!test_sends:\n  seed_list: [qa@acme.com, QA@acme.com]\n", "2:28", `test_sends.seed_list: qa@acme.com is listed twice`},
+		{"test_sends domain with @", "!test_sends:\n  internal_domains: ['@acme.com']\n", "2:22", `test_sends.internal_domains: "@acme.com" is not a lower-case domain`},
+		{"test_sends wildcard", "!test_sends:\n  internal_domains: ['*.acme.com']\n", "2:22", `is not a lower-case domain`},
+		{"test_sends unknown key", "!test_sends:\n  seeds: [qa@acme.com]\n", "2:3", `unknown key "seeds" in test_sends`},
 		{"defaults bad industry", "!defaults:\n  industry: Food & Drink\n", "2:13", `defaults.industry "Food & Drink"`},
 		{"defaults unknown key", "!defaults:\n  market: [US]\n", "2:3", `unknown key "market" in defaults (did you mean "markets"?)`},
 		{"defaults bad sender", "!defaults:\n  from_email: hello at example\n", "2:15", "is not an email address"},
@@ -210,5 +215,37 @@ func TestLoad(t *testing.T) {
 	big := make([]byte, governance.MaxPolicyBytes+1)
 	if _, err := governance.Parse("big.yaml", big); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("oversized policy: %v", err)
+	}
+}
+
+// test_sends names the seed list and internal domains a test send may go
+// to; anything else is refused, nothing is allowed without the section,
+// and the section is part of the hash.
+func TestTestSends(t *testing.T) {
+	base, err := governance.Parse("a.yaml", []byte(loadPrefix+"  []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.TestSends() != nil || base.TestSends().Allows("qa@acme.com") {
+		t.Fatal("a policy without test_sends allows test sends")
+	}
+	p, err := governance.Parse("b.yaml", []byte("test_sends:\n  seed_list: [QA@Acme.com]\n  internal_domains: [team.acme.com]\n  allow_drafts: true\n"+loadPrefix+"  []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := p.TestSends()
+	if ts == nil || !ts.AllowDrafts {
+		t.Fatalf("test_sends = %+v", ts)
+	}
+	for addr, want := range map[string]bool{
+		"qa@acme.com": true, " QA@ACME.COM ": true, "dana@team.acme.com": true,
+		"dana@acme.com": false, "dana@evil-team.acme.com": false, "dana@team.acme.com.evil.io": false, "team.acme.com": false, "": false,
+	} {
+		if got := ts.Allows(addr); got != want {
+			t.Errorf("Allows(%q) = %v, want %v", addr, got, want)
+		}
+	}
+	if p.Hash() == base.Hash() {
+		t.Error("test_sends did not change the policy hash")
 	}
 }

@@ -21,6 +21,7 @@ type Policy struct {
 	brand       Brand
 	roles       map[string][]string
 	channels    map[string]ChannelRule // approval channels that count
+	testSends   *TestSends             // nil when the policy has no test_sends section
 	rules       []*rule
 	words       *wordIndex // every word list of every rule, one automaton
 	hash        string
@@ -77,6 +78,28 @@ type Defaults struct {
 	Markets   []string `json:"markets,omitempty"`
 	FromName  string   `json:"from_name,omitempty"`
 	FromEmail string   `json:"from_email,omitempty"`
+}
+
+// TestSends says who may receive a test send (send_test): the addresses
+// of the seed list and any address at an internal domain; and whether an
+// email with governance errors may be sent as a test (a draft).
+type TestSends struct {
+	SeedList        []string `json:"seed_list,omitempty"`
+	InternalDomains []string `json:"internal_domains,omitempty"`
+	AllowDrafts     bool     `json:"allow_drafts,omitempty"`
+}
+
+// Allows reports whether addr may receive a test send.
+func (t *TestSends) Allows(addr string) bool {
+	if t == nil {
+		return false
+	}
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if slices.Contains(t.SeedList, addr) {
+		return true
+	}
+	at := strings.LastIndexByte(addr, '@')
+	return at > 0 && slices.Contains(t.InternalDomains, addr[at+1:])
 }
 
 // RuleInfo describes one rule for listings (CLI, MCP resources).
@@ -237,8 +260,9 @@ func (p *Policy) computeHash() string {
 		Brand       Brand                  `json:"brand"`
 		Roles       map[string][]string    `json:"roles"`
 		Channels    map[string]ChannelRule `json:"approval_channels"`
+		TestSends   *TestSends             `json:"test_sends,omitempty"` // absent: hashes as before test sends existed
 		Rules       []ruleConfig           `json:"rules"`
-	}{"lastmile-policy/1", p.version, p.name, p.description, p.defaults, p.brand, p.roles, p.channels, nil}
+	}{"lastmile-policy/1", p.version, p.name, p.description, p.defaults, p.brand, p.roles, p.channels, p.testSends, nil}
 	for _, r := range p.rules {
 		canon.Rules = append(canon.Rules, r.cfg)
 	}
@@ -290,6 +314,17 @@ func (p *Policy) Defaults() (industry string, markets []string) {
 		return "", nil
 	}
 	return p.defaults.Industry, slices.Clone(p.defaults.Markets)
+}
+
+// TestSends returns who may receive test sends; nil when the policy names
+// nobody, so every test send is refused.
+func (p *Policy) TestSends() *TestSends {
+	if p.testSends == nil {
+		return nil
+	}
+	t := *p.testSends
+	t.SeedList, t.InternalDomains = slices.Clone(t.SeedList), slices.Clone(t.InternalDomains)
+	return &t
 }
 
 // Sender returns the policy's default sender name and address ("" when not

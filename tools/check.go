@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -24,6 +25,15 @@ type checkOut struct {
 	PolicyHash  string               `json:"policy_hash"`
 	Configured  bool                 `json:"policy_configured"`
 	BrandUnset  []string             `json:"brand_unset,omitempty" jsonschema_description:"Brand values the policy does not set (brand.footer.company, postal_address, contact_url). Only a human can set them, by running lastmile init; never invent them."`
+}
+
+type sendTestIn struct {
+	ArtifactID string   `json:"artifact_id" jsonschema_description:"The email (eml_…)." jsonschema:"minLength=1"`
+	To         []string `json:"to" jsonschema_description:"Addresses on the policy's test_sends seed list or internal domains." jsonschema:"minItems=1,maxItems=10"`
+}
+
+type sendTestOut struct {
+	sandbox.TestSendResult
 }
 
 func checkTools(d deps) []Tool {
@@ -53,6 +63,19 @@ func checkTools(d deps) []Tool {
 				text += " " + note
 			}
 			return out, text, nil
+		},
+	}.build(d), spec[sendTestIn, sendTestOut]{
+		name:  "send_test",
+		title: "Send a test",
+		description: "Send a proof of an email's current revision, marked as a test and never counted, to the team only (lastmile://policy test_sends). " +
+			"No approval: nothing goes live. Refused while the email has governance errors unless the policy allows drafts.",
+		hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: true},
+		run: func(ctx context.Context, _ mcp.CallToolRequest, in sendTestIn) (sendTestOut, string, error) {
+			res, err := d.sb.SendTest(ctx, actor(ctx), in.ArtifactID, in.To)
+			if err != nil {
+				return sendTestOut{}, "", err
+			}
+			return sendTestOut{*res}, fmt.Sprintf("Test of %s (revision %d) sent to %s through %s: %s.", res.ArtifactID, res.Revision, strings.Join(res.To, ", "), res.Target, res.Where), nil
 		},
 	}.build(d)}
 }

@@ -30,7 +30,7 @@ func TestToolsDoc(t *testing.T) {
 		"output schema; the others appear when they apply.\n")
 	for _, tl := range tools.All(h.sb, tools.Options{}) {
 		mt := tl.Tool
-		fmt.Fprintf(&b, "\n## `%s` — %s\n\n%s\n\n*%s*\n", mt.Name, mt.Annotations.Title, mt.Description, effect(mt.Annotations))
+		fmt.Fprintf(&b, "\n## `%s` — %s\n\n%s\n\n*%s*\n", mt.Name, mt.Annotations.Title, mt.Description, effect(mt.Name, mt.Annotations))
 		var in schemaDoc
 		if err := json.Unmarshal(mt.RawInputSchema, &in); err != nil {
 			t.Fatal(err)
@@ -142,8 +142,11 @@ func typeOf(s schemaDoc) string {
 	return fmt.Sprint(s.Type)
 }
 
-func effect(a mcp.ToolAnnotation) string {
+func effect(name string, a mcp.ToolAnnotation) string {
 	switch {
+	case name == "send_test":
+		// Its open world is mail, to the policy's test addresses only.
+		return "Sends a proof to the team's test addresses only; nothing goes live and nothing is counted."
 	case a.ReadOnlyHint != nil && *a.ReadOnlyHint:
 		return "Reads only."
 	case a.DestructiveHint == nil || *a.DestructiveHint:

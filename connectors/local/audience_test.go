@@ -173,7 +173,7 @@ func TestSendResumesAfterOldFileNaming(t *testing.T) {
 	box := filepath.Join(lt.Dir(), "outbox", "eml_1")
 	old := func(addr string) {
 		c := sandbox.Contact{"email": addr}
-		if err := lt.writeFile(filepath.Join(box, legacyFileName(addr)), message(obj.Email, "eml_1", c, time.Now(), "acme.com", "")); err != nil {
+		if err := lt.writeFile(filepath.Join(box, legacyFileName(addr)), message(obj.Email, "eml_1", c, time.Now(), "acme.com", "", "")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -127,7 +127,7 @@ func BenchmarkSend50k(b *testing.B) {
 	html := "<html><body>" + strings.Repeat(para, 8192/len(para)) + "</body></html>"
 	email := &sandbox.Email{Name: "Spring", Subject: "Spring, {{ firstname }}", FromEmail: "news@acme.com", HTML: html, Text: "Spring is here.",
 		Audience: sandbox.Audience{Include: []string{"seg_cust"}}}
-	size := len(message(email, "eml_bench0", sandbox.Contact{"email": "user0000000@example.com", "firstname": "Ada"}, time.Now(), "acme.com", lt.oneClick("eml_bench0", "user0000000@example.com")))
+	size := len(message(email, "eml_bench0", sandbox.Contact{"email": "user0000000@example.com", "firstname": "Ada"}, time.Now(), "acme.com", lt.oneClick("eml_bench0", "user0000000@example.com"), ""))
 	body := []byte(strings.Repeat("x", size))
 	var send, bare time.Duration
 	i := 0

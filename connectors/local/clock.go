@@ -575,7 +575,7 @@ func (t *Target) sendOne(_ context.Context, emailID, addr string, round int, at 
 		// Written before a crash, its event not yet: record it now.
 		return 0, record()
 	}
-	if err := t.writeFile(file, message(&rec.Email, emailID, contact, at, domainOf(rec.Email.FromEmail), t.oneClick(emailID, addr))); err != nil {
+	if err := t.writeFile(file, message(&rec.Email, emailID, contact, at, domainOf(rec.Email.FromEmail), t.oneClick(emailID, addr), "")); err != nil {
 		return 0, err
 	}
 	return 1, record()

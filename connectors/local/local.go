@@ -5,6 +5,7 @@
 //	outbox/<email id>/<prefix>-<key>.eml  one MIME message per recipient, named by a
 //	                                      short readable prefix of the address and
 //	                                      its sandbox.RecipientKey (hex SHA-256)
+//	outbox/tests/<email id>/…             test sends (send_test), never counted
 //	emails/<email id>.json                the email as promoted, with its send status
 //	                                      and how many recipients the send dropped
 //	segments/<segment id>.json            definition and the members when it went
@@ -31,6 +32,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -574,6 +576,35 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	return t.stateOf(sandbox.KindEmail, obj.ArtifactID, data, nil), nil
 }
 
+var _ sandbox.TestSender = (*Target)(nil)
+
+// SendTest writes a proof of the email for each address into
+// outbox/tests/<email id>/, named by the time and the address, with
+// "[Test] " before the subject and an X-Lastmile-Test header. It records no
+// event: a test is never a send, an open or a recipient. The email need
+// not be live.
+func (t *Target) SendTest(_ context.Context, obj sandbox.Object, to []string) (sandbox.TestSend, error) {
+	if obj.Email == nil {
+		return sandbox.TestSend{}, fmt.Errorf("local: test send of %s: not an email", obj.ArtifactID)
+	}
+	e := *obj.Email
+	e.Subject = "[Test] " + e.Subject
+	box := t.path("outbox", "tests", obj.ArtifactID)
+	if err := os.MkdirAll(box, 0o755); err != nil {
+		return sandbox.TestSend{}, fmt.Errorf("local: test send of %s: %w", obj.ArtifactID, err)
+	}
+	now := t.now().UTC()
+	domain := domainOf(e.FromEmail)
+	for _, addr := range to {
+		msg := message(&e, obj.ArtifactID, sandbox.Contact{"email": addr}, now, domain, "", "revision "+strconv.Itoa(obj.Revision))
+		name := now.Format("20060102T150405.000000000Z") + "-" + fileName(addr)
+		if err := t.writeSynced(filepath.Join(box, name), msg); err != nil {
+			return sandbox.TestSend{}, fmt.Errorf("local: test send of %s: %w", obj.ArtifactID, err)
+		}
+	}
+	return sandbox.TestSend{Where: box}, nil
+}
+
 // deliver writes an email's messages, dated date, to its audience as it
 // stands now within the approved one (allow), and records it sent.
 func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs map[string]*sandbox.Segment, allow *sandbox.RecipientSet, date time.Time) ([]byte, error) {
@@ -624,7 +655,7 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 				unapproved++
 				continue
 			}
-			if err := t.writeSynced(file, message(&rec.Email, id, audience.contact(r), date, domain, t.oneClick(id, r.addr))); err != nil {
+			if err := t.writeSynced(file, message(&rec.Email, id, audience.contact(r), date, domain, t.oneClick(id, r.addr), "")); err != nil {
 				return nil, fmt.Errorf("local: send %s: %w", id, err)
 			}
 		}

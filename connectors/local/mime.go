@@ -29,8 +29,11 @@ func recipientKey(addr string) string {
 }
 
 // message renders one recipient's MIME message: multipart/alternative with
-// the plain-text and HTML parts, quoted-printable.
-func message(e *sandbox.Email, artifactID string, c sandbox.Contact, date time.Time, domain, oneClick string) []byte {
+// the plain-text and HTML parts, quoted-printable. test, when not empty,
+// marks a test send: an X-Lastmile-Test header with it, and a Message-ID
+// of its own, so that a mailbox that got the proof does not take the real
+// send for a copy of it.
+func message(e *sandbox.Email, artifactID string, c sandbox.Contact, date time.Time, domain, oneClick, test string) []byte {
 	addr := c.Email()
 	unsub := fmt.Sprintf("mailto:unsubscribe@%s?subject=unsubscribe%%20%s%%20%s", domain, artifactID, recipientKey(addr))
 	var buf bytes.Buffer
@@ -46,7 +49,12 @@ func message(e *sandbox.Email, artifactID string, c sandbox.Contact, date time.T
 	}
 	write("Subject", mime.QEncoding.Encode("utf-8", fill(e.Subject, c, unsub, false)))
 	write("Date", date.Format(time.RFC1123Z))
-	write("Message-ID", fmt.Sprintf("<%s.%s@%s>", artifactID, recipientKey(addr), domain))
+	if test != "" {
+		write("X-Lastmile-Test", test)
+		write("Message-ID", fmt.Sprintf("<%s.test.%d.%s@%s>", artifactID, date.UnixNano(), recipientKey(addr), domain))
+	} else {
+		write("Message-ID", fmt.Sprintf("<%s.%s@%s>", artifactID, recipientKey(addr), domain))
+	}
 	if oneClick != "" {
 		// RFC 8058: the mailbox provider's unsubscribe button posts here.
 		write("List-Unsubscribe", "<"+oneClick+">, <"+unsub+">")

@@ -31,6 +31,7 @@ var roots = map[string]string{
 	"PATCH /campaigns/{campaign_id}":                 "Campaign_2",
 	"PUT /campaigns/{campaign_id}/content":           "Campaign_Content_1",
 	"POST /campaigns/{campaign_id}/actions/schedule": "postCampaignsIdActionsSchedule_request",
+	"POST /campaigns/{campaign_id}/actions/test":     "postCampaignsIdActionsTest_request",
 	"POST /lists/{list_id}/segments":                 "List_8",
 	"PATCH /lists/{list_id}/segments/{segment_id}":   "List_9",
 	"POST /lists/{list_id}/segments/{segment_id}":    "Members_to_add_remove_to_from_a_static_segment",

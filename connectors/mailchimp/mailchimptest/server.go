@@ -45,6 +45,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -222,6 +223,7 @@ type Server struct {
 	segOrder     []int
 	stores       map[string]*Store
 	orders       []Order // in the order they were added
+	tests        []TestEmail
 	nextCampaign int
 	nextSegment  int
 	nextInstance int
@@ -374,6 +376,25 @@ func normMember(m Member) Member {
 	}
 	m.MergeFields = mf
 	return m
+}
+
+// TestEmail is one accepted test send (POST /campaigns/{id}/actions/test):
+// the campaign as it was then, and who got it. A test is not a send: the
+// campaign's status, recipients and reports do not change.
+type TestEmail struct {
+	CampaignID string
+	Subject    string
+	HTML       string
+	To         []string
+	SendType   string
+	At         time.Time
+}
+
+// TestEmails returns the accepted test sends, in order.
+func (s *Server) TestEmails() []TestEmail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.tests)
 }
 
 // Campaigns returns a copy of every campaign, in creation order.
@@ -835,6 +856,7 @@ func (s *Server) routes() http.Handler {
 	s.api(mux, "POST /campaigns/{campaign_id}/actions/schedule", s.postSchedule)
 	s.api(mux, "POST /campaigns/{campaign_id}/actions/unschedule", s.postUnschedule)
 	s.api(mux, "POST /campaigns/{campaign_id}/actions/send", s.postSend)
+	s.api(mux, "POST /campaigns/{campaign_id}/actions/test", s.postTest)
 	s.api(mux, "GET /reports/{campaign_id}", s.getReport)
 	s.api(mux, "GET /ecommerce/orders", s.getOrders)
 	// Anything else under the API is a 404 problem, like Mailchimp's.
