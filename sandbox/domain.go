@@ -219,6 +219,11 @@ type Binding struct {
 	SentAt       *time.Time `json:"sent_at,omitempty"`       // emails: when the send was handed to the platform
 	ScheduledFor *time.Time `json:"scheduled_for,omitempty"` // emails/pages: the time it goes out
 	PublishedAt  *time.Time `json:"published_at,omitempty"`  // pages published, workflows activated
+	// Retired is the retirement promoted last (unschedule, unpublish,
+	// deactivate, archive): the object stays so until a new revision is
+	// promoted.
+	Retired   string     `json:"retired,omitempty"`
+	RetiredAt *time.Time `json:"retired_at,omitempty"`
 }
 
 // Artifact is the head record of a staged artifact.
@@ -233,6 +238,8 @@ type Artifact struct {
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	Live       *Binding  `json:"live,omitempty"`
+	// Retire is a retirement staged on the live object, for the next plan.
+	Retire *Retirement `json:"retire,omitempty"`
 }
 
 // Status values of an artifact.
@@ -240,14 +247,23 @@ const (
 	StatusStaged  = "staged"
 	StatusLive    = "live"
 	StatusChanged = "changed since live"
+	// StatusRetiring: a retirement is staged (Artifact.Retire says which).
+	StatusRetiring = "retirement staged"
+	// StatusRetired: unscheduled, unpublished, switched off or archived
+	// on the platform (Binding.Retired says which), nothing staged since.
+	StatusRetired = "retired"
 )
 
-// Status says whether the artifact is only staged, live as staged, or live
-// with newer staged changes.
+// Status says whether the artifact is only staged, live as staged, live
+// with newer staged changes, to be retired by the next plan, or retired.
 func (a *Artifact) Status() string {
 	switch {
 	case a.Live == nil:
 		return StatusStaged
+	case a.Retire != nil:
+		return StatusRetiring
+	case retiredUnchanged(a):
+		return StatusRetired
 	case a.Live.Revision == a.Revision:
 		return StatusLive
 	default:

@@ -117,7 +117,7 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 			return err
 		}
 		for _, a := range all {
-			if a.Live != nil && (a.Kind == KindEmail || a.Kind == KindPage || a.Kind == KindWorkflow) {
+			if a.Live != nil && !offPlatform(a) && (a.Kind == KindEmail || a.Kind == KindPage || a.Kind == KindWorkflow) {
 				arts = append(arts, a)
 			}
 		}

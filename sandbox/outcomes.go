@@ -184,7 +184,7 @@ func (s *Sandbox) liveItems(ctx context.Context) (map[string][]MetricsItem, erro
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		return s.eachCampaign(tx, func(_ *Campaign, arts []*Artifact) error {
 			for _, a := range arts {
-				if a.Live != nil {
+				if a.Live != nil && !offPlatform(a) {
 					out[a.Live.Target] = append(out[a.Live.Target], MetricsItem{ArtifactID: a.ID, Kind: a.Kind, LiveID: a.Live.LiveID})
 				}
 			}

@@ -283,6 +283,20 @@ func (s *Sandbox) loadPlanInput(tx store.Tx, campaignID string) (*planInput, err
 	return in, nil
 }
 
+// liveRevision is the revision of a that is live, when it is.
+func (in *planInput) liveRevision(a *Artifact) *Revision {
+	if a.Live == nil {
+		return nil
+	}
+	if r := in.live[a.ID]; r != nil {
+		return r
+	}
+	if a.Live.Revision == a.Revision {
+		return in.revs[a.ID]
+	}
+	return nil
+}
+
 // object builds what a target sees for an artifact revision.
 // The content structs are copied: the final revision is cached and shared,
 // and a connector may adjust what it is given.
@@ -354,6 +368,21 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		}
 		if pr.err != nil {
 			return nil, pr.err
+		}
+		switch {
+		case a.Retire != nil:
+			// The live object is taken back; nothing staged is put.
+			step, problem := s.retireStep(a, in.liveRevision(a), pr, now)
+			if problem != nil {
+				ps = append(ps, *problem)
+			} else {
+				sends = append(sends, step)
+			}
+			continue
+		case retiredUnchanged(a):
+			puts = append(puts, PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Op: OpUnchanged,
+				LiveRevision: a.Live.Revision, LiveID: a.Live.LiveID, Notes: []string{retiredNote(a)}})
+			continue
 		}
 		fr := s.final(c, r)
 		as := pr.assessment
@@ -467,6 +496,8 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 	for i, a := range in.artifacts {
 		t, ok := s.targets[a.Target]
 		switch {
+		case retiredUnchanged(a) && a.Retire == nil:
+			continue // left as it is: nothing to ask
 		case !ok:
 			out[i].problem = &Problem{Field: a.ID, Message: fmt.Sprintf("target %q is not available", a.Target), Fix: "check the target's credentials with lastmile connect, or stage the artifact for another target"}
 			continue
@@ -482,7 +513,10 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			// here it runs on every core.
 			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 			r := &out[i]
-			if rec, ok := recorded[a.ID]; ok {
+			if a.Retire != nil {
+				// Nothing staged goes to the target: only the live
+				// object is read, below.
+			} else if rec, ok := recorded[a.ID]; ok {
 				r.assessment = rec
 			} else if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
 				r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)

@@ -506,7 +506,7 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 	stop := s.keepLanding(ctx, j, st, window)
 	live, err := s.apply(ctx, t, st, obj, base, interrupted)
 	stop()
-	if err != nil && st.Irreversible && errors.Is(err, ErrNotSupported) {
+	if err != nil && st.Irreversible && !IsRetire(st.Op) && errors.Is(err, ErrNotSupported) {
 		// The platform cannot take this step (a tier that cannot send
 		// through the API, say); the plan told the approver. The artifact
 		// stays as the platform left it, and the rest of the plan goes on.
@@ -605,6 +605,15 @@ func (s *Sandbox) apply(ctx context.Context, t Target, st PlanStep, obj Object, 
 		return t.Send(ctx, obj, base, at)
 	case OpPublish, OpActivate:
 		return t.Publish(ctx, obj, base, at)
+	case OpUnschedule, OpUnpublish, OpDeactivate, OpArchive:
+		r, ok := t.(Retirer)
+		if !ok {
+			return LiveState{}, fmt.Errorf("%s cannot %s through lastmile", t.Platform(), st.Op)
+		}
+		if base.ID == "" {
+			base.ID = st.LiveID
+		}
+		return r.Retire(ctx, obj, st.Op, base)
 	}
 	return LiveState{}, fmt.Errorf("unknown step operation %q", st.Op)
 }
@@ -704,6 +713,8 @@ func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) 
 		b.SentAt, b.ScheduledFor = &at, step.At
 	case step.Op == OpPublish || step.Op == OpActivate:
 		b.PublishedAt, b.ScheduledFor = &at, step.At
+	case IsRetire(step.Op):
+		bindRetire(a, step.Op, at)
 	}
 	a.Live = b
 	if err := putArtifact(tx, a); err != nil {

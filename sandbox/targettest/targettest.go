@@ -38,7 +38,11 @@
 //   - schedule-twice, update-after-schedule: the same for a second email
 //     (send_at) or page (publish_at) scheduled three days ahead;
 //   - conditions (segments, when the fixture gives conditions): the shared
-//     cases for a segment that selects by property.
+//     cases for a segment that selects by property;
+//   - retire: every retirement of the kind (sandbox.RetireOps) either
+//     refused before anything is written, with an error wrapping
+//     sandbox.ErrNotSupported that names the platform, or taken, visible
+//     in Live, and safe to take twice (retire.go).
 //
 // Assess is asked as the planner asks it: with the live ids of what is live
 // in Refs (the object's own included once it is live) and every segment of
@@ -140,6 +144,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 			case sandbox.KindWorkflow:
 				s.workflows(t)
 			}
+			t.Run("retire", func(t *testing.T) { s.retireCases(t, k) })
 		})
 	}
 	t.Run("concurrent", func(t *testing.T) {
