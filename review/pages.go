@@ -418,6 +418,10 @@ func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[st
 			detail += ": " + s.enrols(ctx, st.Target, av.Revision.Workflow, segs)
 		}
 		return summaryLine{What: "Switch on workflow “" + st.Name + "”", Detail: detail}
+	case sandbox.OpUnschedule, sandbox.OpUnpublish, sandbox.OpDeactivate, sandbox.OpArchive:
+		// The step's description names the object and what the target
+		// does then.
+		return summaryLine{What: map[string]string{sandbox.OpUnschedule: "Unschedule", sandbox.OpUnpublish: "Unpublish", sandbox.OpDeactivate: "Switch off", sandbox.OpArchive: "Archive"}[st.Op] + " “" + st.Name + "”", Detail: st.Diff}
 	}
 	return summaryLine{What: st.Op + " " + st.Name, Detail: "on " + st.Target}
 }

@@ -80,6 +80,14 @@ func (s *Sandbox) checkResume(ctx context.Context, p *Plan, done map[int]*stepSt
 		if b := a.Live; b != nil && b.PlanID != p.ID && (b.LiveID != st.LiveID || b.Revision != st.LiveRevision) {
 			return stale(fmt.Sprintf("%s %s was made live by a newer plan, %s, at %s; this plan would overwrite it with older content", st.Kind, st.ArtifactID, b.PlanID, b.PromotedAt.Format(time.RFC3339)))
 		}
+		if IsRetire(st.Op) {
+			// A retirement takes back the live revision, whatever is
+			// staged since; it goes on only while it is still wanted.
+			if a.Retire == nil || a.Retire.Op != st.Op {
+				return stale(fmt.Sprintf("the %s of %s %s is no longer staged", st.Op, st.Kind, st.ArtifactID))
+			}
+			continue
+		}
 		if a.Revision != st.Revision {
 			return stale(fmt.Sprintf("%s %s is at revision %d, the plan has revision %d", st.Kind, st.ArtifactID, a.Revision, st.Revision))
 		}

@@ -102,7 +102,7 @@ func (s *Sandbox) StageRetire(ctx context.Context, actor, artifactID, op string)
 			return s.audit(tx, AuditEntry{Actor: actor, Action: "cancel_retire", Object: a.ID, CampaignID: a.CampaignID, Detail: map[string]any{"op": was}})
 		}
 		if !slices.Contains(retireOps[a.Kind], op) {
-			return refuse("action", fmt.Sprintf("a %s cannot be %s", a.Kind, pastTense(op)), fmt.Sprintf("a %s can be: %s", a.Kind, strings.Join(retireOps[a.Kind], ", ")))
+			return refuse("action", fmt.Sprintf("%s cannot be %s", withArticle(a.Kind), pastTense(op)), fmt.Sprintf("%s takes: %s", withArticle(a.Kind), strings.Join(retireOps[a.Kind], ", ")))
 		}
 		if a.Live == nil {
 			return refuse("artifact_id", fmt.Sprintf("%s is not live: there is nothing on %s to take back", a.ID, a.Target), "archive_artifact takes staged work out of its campaign")

@@ -51,7 +51,7 @@ type artifactOut struct {
 	Kind      string    `json:"kind"`
 	Name      string    `json:"name"`
 	Revision  int       `json:"revision"`
-	Status    string    `json:"status" jsonschema:"enum=staged,enum=live,enum=changed since live"`
+	Status    string    `json:"status" jsonschema:"enum=staged,enum=live,enum=changed since live,enum=retirement staged,enum=retired"`
 	Target    string    `json:"target"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Live      *liveOut  `json:"live,omitempty"`

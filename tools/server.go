@@ -77,6 +77,7 @@ func All(sb *sandbox.Sandbox, o Options) []Tool {
 	out = append(out, campaignTools(d)...)
 	out = append(out, stagingTools(d)...)
 	out = append(out, checkTools(d)...)
+	out = append(out, retireTools(d)...)
 	out = append(out, planTools(d)...)
 	out = append(out, outcomeTools(d)...)
 	return out

@@ -19,7 +19,7 @@ type stagedOut struct {
 	Staged        bool     `json:"staged"`
 	Live          bool     `json:"live"`
 	Unchanged     bool     `json:"unchanged,omitempty" jsonschema_description:"True when the content equals the current revision: nothing new was staged."`
-	Status        string   `json:"status" jsonschema_description:"staged, live, or changed since live."`
+	Status        string   `json:"status" jsonschema_description:"staged, live, changed since live, retirement staged (retire_artifact), or retired."`
 	Target        string   `json:"target"`
 	EstimatedSize *int     `json:"estimated_size,omitempty" jsonschema_description:"Members the segment has now, when its target can count."`
 	Governance    string   `json:"governance" jsonschema_description:"One-line result of the brand and compliance checks; check_campaign gives the findings."`

@@ -225,13 +225,27 @@ func printPlan(w io.Writer, p *sandbox.Plan, diffs bool) {
 // printIrreversible is the summary of what cannot be undone, and the
 // totals line under it.
 func printIrreversible(w io.Writer, p *sandbox.Plan) {
-	irr := p.Irreversible()
+	var irr, back []sandbox.PlanStep
+	for _, st := range p.Irreversible() {
+		if sandbox.IsRetire(st.Op) {
+			back = append(back, st)
+		} else {
+			irr = append(irr, st)
+		}
+	}
+	var t effectTotals
+	if len(back) > 0 {
+		fmt.Fprintln(w, "TAKES BACK — these change what is live now:")
+		for _, st := range back {
+			fmt.Fprintf(w, "  ! %-10s %-8s %s on %s: %s\n", termsafe.Text(st.Op, summaryMax), termsafe.Text(string(st.Kind), summaryMax), termsafe.Text(st.ArtifactID, summaryMax), termsafe.Text(st.Target, summaryMax), termsafe.Text(st.Diff, textMax))
+			t.add(st)
+		}
+	}
 	if len(irr) == 0 {
 		fmt.Fprintln(w, "IRREVERSIBLE — none: nothing in this plan reaches people.")
 	} else {
 		fmt.Fprintln(w, "IRREVERSIBLE — these reach people and cannot be undone:")
 	}
-	var t effectTotals
 	for _, st := range irr {
 		fmt.Fprintf(w, "  ! %-8s %-8s %s %s on %s", termsafe.Text(st.Op, summaryMax), termsafe.Text(string(st.Kind), summaryMax), termsafe.Text(st.ArtifactID, summaryMax), termsafe.Quote(st.Name, summaryMax), termsafe.Text(st.Target, summaryMax))
 		if st.Op == sandbox.OpSend || st.Op == sandbox.OpSchedule {
@@ -252,6 +266,8 @@ func printIrreversible(w io.Writer, p *sandbox.Plan) {
 
 type effectTotals struct {
 	emails, recipients, unknown, pages, workflows, other int
+	// taken back, by operation
+	unscheduled, unpublished, deactivated, archived int
 }
 
 func (t *effectTotals) add(st sandbox.PlanStep) {
@@ -267,6 +283,14 @@ func (t *effectTotals) add(st sandbox.PlanStep) {
 		t.pages++
 	case sandbox.OpActivate:
 		t.workflows++
+	case sandbox.OpUnschedule:
+		t.unscheduled++
+	case sandbox.OpUnpublish:
+		t.unpublished++
+	case sandbox.OpDeactivate:
+		t.deactivated++
+	case sandbox.OpArchive:
+		t.archived++
 	default:
 		t.other++
 	}
@@ -291,6 +315,18 @@ func (t effectTotals) String() string {
 	}
 	if t.other > 0 {
 		parts = append(parts, "takes "+plural(t.other, "other irreversible step"))
+	}
+	if t.unscheduled > 0 {
+		parts = append(parts, "unschedules "+plural(t.unscheduled, "email"))
+	}
+	if t.unpublished > 0 {
+		parts = append(parts, "unpublishes "+plural(t.unpublished, "page"))
+	}
+	if t.deactivated > 0 {
+		parts = append(parts, "switches off "+plural(t.deactivated, "workflow"))
+	}
+	if t.archived > 0 {
+		parts = append(parts, "archives "+plural(t.archived, "object"))
 	}
 	if len(parts) == 0 {
 		return "This plan sends nothing and publishes nothing."
