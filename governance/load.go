@@ -338,7 +338,7 @@ func (l *loader) noAliases(root *yaml.Node) bool {
 	return ok
 }
 
-var topKeys = []string{"version", "name", "description", "defaults", "brand", "roles", "approval", "test_sends", "rules"}
+var topKeys = []string{"version", "name", "description", "defaults", "brand", "roles", "approval", "test_sends", "always_exclude", "rules"}
 
 func (l *loader) policy(doc *yaml.Node) *Policy {
 	p := &Policy{file: l.file, version: 1, roles: map[string][]string{}, channels: defaultApprovalChannels()}
@@ -380,6 +380,16 @@ func (l *loader) policy(doc *yaml.Node) *Policy {
 	}
 	if f, ok := top["test_sends"]; ok {
 		p.testSends = l.testSends(f.v)
+	}
+	if f, ok := top["always_exclude"]; ok {
+		segs, nodes := l.strList(f.v, "always_exclude", false)
+		for i, seg := range segs {
+			if slices.Contains(p.alwaysExclude, seg) {
+				l.errAt(nodes[i], "always_exclude: %q is listed twice", seg)
+				continue
+			}
+			p.alwaysExclude = append(p.alwaysExclude, seg)
+		}
 	}
 	if f, ok := top["rules"]; ok {
 		if f.v.Kind != yaml.SequenceNode {

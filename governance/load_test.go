@@ -122,6 +122,8 @@ func TestLoadErrors(t *testing.T) {
 		{"test_sends twice", "!test_sends:\n  seed_list: [qa@acme.com, QA@acme.com]\n", "2:28", `test_sends.seed_list: qa@acme.com is listed twice`},
 		{"test_sends domain with @", "!test_sends:\n  internal_domains: ['@acme.com']\n", "2:22", `test_sends.internal_domains: "@acme.com" is not a lower-case domain`},
 		{"test_sends wildcard", "!test_sends:\n  internal_domains: ['*.acme.com']\n", "2:22", `is not a lower-case domain`},
+		{"always_exclude twice", "!always_exclude: [Suppression, Suppression]\n", "1:31", `always_exclude: "Suppression" is listed twice`},
+		{"always_exclude not a list", "!always_exclude: {a: 1}\n", "1:17", `always_exclude`},
 		{"test_sends unknown key", "!test_sends:\n  seeds: [qa@acme.com]\n", "2:3", `unknown key "seeds" in test_sends`},
 		{"defaults bad industry", "!defaults:\n  industry: Food & Drink\n", "2:13", `defaults.industry "Food & Drink"`},
 		{"defaults unknown key", "!defaults:\n  market: [US]\n", "2:3", `unknown key "market" in defaults (did you mean "markets"?)`},

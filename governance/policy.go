@@ -22,9 +22,12 @@ type Policy struct {
 	roles       map[string][]string
 	channels    map[string]ChannelRule // approval channels that count
 	testSends   *TestSends             // nil when the policy has no test_sends section
-	rules       []*rule
-	words       *wordIndex // every word list of every rule, one automaton
-	hash        string
+	// alwaysExclude names workspace segments (by id or name) every send
+	// must exclude: suppression lists, competitors.
+	alwaysExclude []string
+	rules         []*rule
+	words         *wordIndex // every word list of every rule, one automaton
+	hash          string
 }
 
 // Brand holds the brand tokens the block renderer and the style/footer
@@ -261,8 +264,9 @@ func (p *Policy) computeHash() string {
 		Roles       map[string][]string    `json:"roles"`
 		Channels    map[string]ChannelRule `json:"approval_channels"`
 		TestSends   *TestSends             `json:"test_sends,omitempty"` // absent: hashes as before test sends existed
+		Exclude     []string               `json:"always_exclude,omitempty"`
 		Rules       []ruleConfig           `json:"rules"`
-	}{"lastmile-policy/1", p.version, p.name, p.description, p.defaults, p.brand, p.roles, p.channels, p.testSends, nil}
+	}{"lastmile-policy/1", p.version, p.name, p.description, p.defaults, p.brand, p.roles, p.channels, p.testSends, p.alwaysExclude, nil}
 	for _, r := range p.rules {
 		canon.Rules = append(canon.Rules, r.cfg)
 	}
@@ -326,6 +330,10 @@ func (p *Policy) TestSends() *TestSends {
 	t.SeedList, t.InternalDomains = slices.Clone(t.SeedList), slices.Clone(t.InternalDomains)
 	return &t
 }
+
+// AlwaysExclude names the workspace segments (ids or names) every send
+// must exclude.
+func (p *Policy) AlwaysExclude() []string { return slices.Clone(p.alwaysExclude) }
 
 // Sender returns the policy's default sender name and address ("" when not
 // set), for agents writing emails.

@@ -47,6 +47,9 @@ type Campaign struct {
 	// Cost is what the campaign cost, as a person said with lastmile cost,
 	// for the report's return on it.
 	Cost *outcomes.Money `json:"cost,omitempty"`
+	// Workspace marks the campaign holding the workspace's segments
+	// (WorkspaceID).
+	Workspace bool `json:"workspace,omitempty"`
 }
 
 // Audience names the segments an email is sent to.

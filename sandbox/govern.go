@@ -332,7 +332,7 @@ func (s *Sandbox) segmentsOf(tx store.Tx, campaignID, id string, r *Revision) (m
 			if err != nil {
 				return nil, err
 			}
-			if a == nil || a.Kind != KindSegment || a.CampaignID != campaignID {
+			if a == nil || a.Kind != KindSegment || (a.CampaignID != campaignID && a.CampaignID != WorkspaceID) {
 				continue // staging refuses such references; counting skips them
 			}
 			rev, err := s.revision(tx, ref, a.Revision)

@@ -251,6 +251,13 @@ type planInput struct {
 	revs      map[string]*Revision // current
 	live      map[string]*Revision // last promoted
 	segments  map[string]*Segment
+	// shared are the workspace segments the campaign uses, with their
+	// live revisions; nothing of theirs is promoted by its plans.
+	shared     []*Artifact
+	sharedRevs map[string]*Revision
+	// workspace lists every segment of the workspace, for the policy's
+	// always_exclude.
+	workspace []*Artifact
 }
 
 func (s *Sandbox) loadPlanInput(tx store.Tx, campaignID string) (*planInput, error) {
@@ -262,7 +269,7 @@ func (s *Sandbox) loadPlanInput(tx store.Tx, campaignID string) (*planInput, err
 	if err != nil {
 		return nil, err
 	}
-	in := &planInput{campaign: c, artifacts: arts, revs: map[string]*Revision{}, live: map[string]*Revision{}, segments: map[string]*Segment{}}
+	in := &planInput{campaign: c, artifacts: arts, revs: map[string]*Revision{}, live: map[string]*Revision{}, segments: map[string]*Segment{}, sharedRevs: map[string]*Revision{}}
 	for _, a := range arts {
 		r, err := s.revision(tx, a.ID, a.Revision)
 		if err != nil {
@@ -280,7 +287,46 @@ func (s *Sandbox) loadPlanInput(tx store.Tx, campaignID string) (*planInput, err
 			in.live[a.ID] = lr
 		}
 	}
-	return in, nil
+	if c.ID != WorkspaceID {
+		if in.workspace, err = s.campaignArtifacts(tx, WorkspaceID); err != nil {
+			return nil, err
+		}
+	}
+	return in, s.sharedSegments(tx, in)
+}
+
+// alwaysExcluded is the problems with the plan's sends under the policy's
+// always_exclude: each must exclude every segment it names.
+func (in *planInput) alwaysExcluded(names []string, steps []PlanStep) []Problem {
+	var sends []PlanStep
+	for _, st := range steps {
+		if st.Op == OpSend || st.Op == OpSchedule {
+			sends = append(sends, st)
+		}
+	}
+	if len(names) == 0 || len(sends) == 0 {
+		return nil
+	}
+	var ps []Problem
+	var ids []string
+	for _, n := range names {
+		i := slices.IndexFunc(in.workspace, func(a *Artifact) bool { return a.ID == n || a.Name == n })
+		if i < 0 {
+			ps = append(ps, Problem{Field: "policy", Message: fmt.Sprintf("the policy's always_exclude names %q, which is no workspace segment", n), Fix: "stage it (build_segment with scope workspace and that name) and promote it, or a human corrects the policy"})
+			continue
+		}
+		ids = append(ids, in.workspace[i].ID)
+	}
+	for _, st := range sends {
+		ex := in.revs[st.ArtifactID].Email.Audience.Exclude
+		for _, id := range ids {
+			if !slices.Contains(ex, id) {
+				ps = append(ps, Problem{Field: st.ArtifactID, Message: fmt.Sprintf("email %s does not exclude workspace segment %s, which the policy says every send excludes", st.ArtifactID, id),
+					Fix: fmt.Sprintf("create_email with email_id %s and %s in audience.exclude", st.ArtifactID, id)})
+			}
+		}
+	}
+	return ps
 }
 
 // liveRevision is the revision of a that is live, when it is.
@@ -348,16 +394,41 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		return nil, &PlanError{CampaignID: c.ID, Problems: []Problem{{Field: c.ID, Message: "the campaign has nothing staged", Fix: "stage emails, segments, pages or workflows first"}}}
 	}
 	refs := map[string]string{}
-	for _, a := range in.artifacts {
+	for _, a := range slices.Concat(in.artifacts, in.shared) {
 		if a.Live != nil {
 			refs[a.ID] = a.Live.LiveID
+		}
+	}
+	var puts, sends []PlanStep
+	if len(in.shared) > 0 {
+		users, targetOf := map[string][]string{}, map[string]string{}
+		for _, a := range in.artifacts {
+			targetOf[a.ID] = a.Target
+			for _, ref := range in.revs[a.ID].References() {
+				users[ref] = append(users[ref], a.ID)
+			}
+		}
+		for _, a := range in.shared {
+			if a.Live != nil {
+				targetOf[a.ID] = a.Live.Target
+			}
+			for _, ref := range in.sharedRevs[a.ID].References() {
+				users[ref] = append(users[ref], a.ID)
+			}
+		}
+		for _, a := range in.shared {
+			step, problem := sharedStep(a, users, targetOf)
+			if problem != nil {
+				ps = append(ps, *problem)
+			} else {
+				puts = append(puts, step)
+			}
 		}
 	}
 	// Ask the targets about every artifact at once: on a platform each
 	// question is a request, and a hundred of them one after another would
 	// take a hundred round trips.
 	probes := s.probe(ctx, in, refs, prior)
-	var puts, sends []PlanStep
 	var checks []checkItem
 	for i, a := range in.artifacts {
 		r := in.revs[a.ID]
@@ -458,6 +529,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			}
 		}
 		p.Approvals = s.requiredApprovals(pol, c, p.Steps)
+		ps = append(ps, in.alwaysExcluded(pol.AlwaysExclude(), p.Steps)...)
 	}
 	if len(ps) > 0 {
 		return nil, &PlanError{CampaignID: c.ID, Problems: ps}

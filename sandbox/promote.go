@@ -352,6 +352,21 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*st
 		for _, a := range all {
 			arts[a.ID] = a
 		}
+		// The workspace segments the plan records: their live ids are
+		// what the campaign's emails and workflows refer to.
+		for _, st := range p.Steps {
+			if arts[st.ArtifactID] != nil {
+				continue
+			}
+			a, err := getArtifact(tx, st.ArtifactID)
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				return fmt.Errorf("artifact %s of plan %s is missing", st.ArtifactID, p.ID)
+			}
+			arts[a.ID], all = a, append(all, a)
+		}
 		for _, st := range p.Steps {
 			if revs[st.ArtifactID] != nil {
 				continue

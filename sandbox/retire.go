@@ -178,11 +178,21 @@ func (s *Sandbox) canRetire(a *Artifact, op string) (string, *Problem) {
 
 // retireReferrers is the problem with archiving a when another live
 // artifact of its campaign still uses it: an email a workflow sends, a
-// segment an email or workflow targets.
+// segment an email or workflow targets; of any campaign, for a segment of
+// the workspace.
 func (s *Sandbox) retireReferrers(tx store.Tx, a *Artifact) (*Problem, error) {
 	arts, err := s.campaignArtifacts(tx, a.CampaignID)
 	if err != nil {
 		return nil, err
+	}
+	if a.CampaignID == WorkspaceID {
+		// Every campaign may use a workspace segment.
+		if err := s.eachCampaign(tx, func(_ *Campaign, more []*Artifact) error {
+			arts = append(arts, more...)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
 	}
 	var users []string
 	for _, o := range arts {

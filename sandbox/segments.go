@@ -40,6 +40,9 @@ type SegmentInput struct {
 	ExcludeSegments []string
 	StaticEmails    []string
 	Target          string
+	// Scope "workspace" stages the segment in the workspace (WorkspaceID)
+	// for every campaign to include or exclude; CampaignID is then empty.
+	Scope string
 }
 
 // parseDate reads the dates conditions compare: RFC 3339 or YYYY-MM-DD.
@@ -178,6 +181,19 @@ func (s *Sandbox) stageSegment(ctx context.Context, actor string, in SegmentInpu
 		ps.add("conditions", "the segment selects nobody", "give conditions, groups, include_segments or static_emails")
 	}
 	s.checkTargetOverride("target", seg.Target, KindSegment, &ps)
+	switch in.Scope {
+	case "", "campaign":
+		if in.CampaignID == "" {
+			ps.add("campaign_id", "is required, unless scope is workspace", "pass the campaign the segment is for, or scope \"workspace\" for a segment every campaign can use")
+		}
+	case ScopeWorkspace:
+		if in.CampaignID != "" && in.CampaignID != WorkspaceID {
+			ps.add("scope", "a workspace segment belongs to no campaign", "leave campaign_id out, or leave scope out for a segment of campaign "+in.CampaignID)
+		}
+		in.CampaignID = WorkspaceID
+	default:
+		ps.add("scope", fmt.Sprintf("%q is not a scope", in.Scope), "campaign (the default) or workspace")
+	}
 	res, err := s.stage(ctx, actor, staging{
 		kind: KindSegment, campaignID: in.CampaignID, artifactID: in.SegmentID, rev: &Revision{Segment: seg}, pre: ps, checkOnly: checkOnly,
 		check: func(tx store.Tx, c *Campaign, self string, ps *problems) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lastmile/lastmile/store"
 )
@@ -125,9 +126,21 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 	}
 	err := run(ctx, func(tx store.Tx) error {
 		ps := st.pre
-		c, err := s.campaign(tx, st.campaignID)
+		var c *Campaign
+		var err error
+		if st.campaignID == WorkspaceID {
+			if st.kind != KindSegment {
+				return &ValidationError{What: what, Problems: []Problem{{Field: "campaign_id", Message: "the workspace holds only segments", Fix: "stage it in a campaign (create_campaign)"}}}
+			}
+			c, err = s.workspace(tx, !st.checkOnly)
+		} else {
+			c, err = s.campaign(tx, st.campaignID)
+		}
 		var nf *NotFoundError
 		if errors.As(err, &nf) && len(ps) > 0 {
+			if slices.ContainsFunc(ps, func(p Problem) bool { return p.Field == "campaign_id" }) {
+				return ps.err(what) // already said
+			}
 			// Report the unknown campaign together with the other problems.
 			return append(problems{{Field: "campaign_id", Message: nf.Error()}}, ps...).err(what)
 		}
@@ -300,6 +313,12 @@ func refCheck(tx store.Tx, c *Campaign, id string, k Kind) (ok bool, problem str
 	kind, err := tx.Get(bCampaignIndex, c.ID+"/"+id)
 	if err != nil {
 		return false, "", err
+	}
+	if kind == nil && k == KindSegment && c.ID != WorkspaceID {
+		// Any campaign may use the workspace's segments.
+		if kind, err = tx.Get(bCampaignIndex, WorkspaceID+"/"+id); err != nil {
+			return false, "", err
+		}
 	}
 	if kind == nil {
 		return false, fmt.Sprintf("no %s %s in campaign %s", k, id, c.ID), nil

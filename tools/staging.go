@@ -68,7 +68,8 @@ type createEmailIn struct {
 }
 
 type buildSegmentIn struct {
-	CampaignID      string              `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+	CampaignID      string              `json:"campaign_id,omitempty" jsonschema_description:"Campaign id (cmp_…)."`
+	Scope           string              `json:"scope,omitempty" jsonschema:"enum=campaign,enum=workspace" jsonschema_description:"workspace (no campaign_id): for any campaign to use; plan it as campaign cmp_workspace."`
 	SegmentID       string              `json:"segment_id,omitempty" jsonschema_description:"A segment (seg_…) to revise; omit for a new one."`
 	Name            string              `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Segment name; unique helps platforms that key lists by name."`
 	Match           string              `json:"match,omitempty" jsonschema:"enum=all,enum=any" jsonschema_description:"all: every condition and group must hold (default); any: at least one."`
@@ -150,7 +151,7 @@ func (in createEmailIn) input() sandbox.EmailInput {
 func (in buildSegmentIn) input() sandbox.SegmentInput {
 	return sandbox.SegmentInput{
 		CampaignID: in.CampaignID, SegmentID: in.SegmentID, Name: in.Name, Match: in.Match, Conditions: in.Conditions,
-		Groups: in.Groups, IncludeSegments: in.IncludeSegments, ExcludeSegments: in.ExcludeSegments, StaticEmails: in.StaticEmails, Target: in.Target,
+		Groups: in.Groups, IncludeSegments: in.IncludeSegments, ExcludeSegments: in.ExcludeSegments, StaticEmails: in.StaticEmails, Target: in.Target, Scope: in.Scope,
 	}
 }
 
