@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // listed is tools/list's tool names, sorted.
@@ -84,5 +90,69 @@ func TestToolsetsFlagRejectsUnknown(t *testing.T) {
 	_, stderr, code := runBin(t, "serve", "--data-dir", t.TempDir(), "--toolsets", "plans,campains")
 	if code == 0 || !strings.Contains(stderr, `unknown toolset "campains"`) || !strings.Contains(stderr, "all, campaigns, staging, checks, plans, metrics, outcomes, targets") {
 		t.Fatalf("serve --toolsets plans,campains: exit %d, stderr %s", code, stderr)
+	}
+}
+
+// serve --http --read-only: the same filtering over streamable HTTP.
+func TestSafeModesOverHTTP(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--http", "127.0.0.1:0", "--read-only", "--toolsets", "campaigns,targets", "--data-dir", t.TempDir())
+	cmd.Env = childEnv(t)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var url string
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "lastmile: MCP endpoint "); ok {
+			url = u
+			break
+		}
+	}
+	if url == "" {
+		t.Fatal("serve --http did not say where it listens")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	c, err := client.NewStreamableHttpClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "http-test", Version: "0"}
+	init.Params.ProtocolVersion = mcp.ProtocolVersion20251125
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tl := range list.Tools {
+		got = append(got, tl.Name)
+	}
+	slices.Sort(got)
+	if want := []string{"get_campaign", "list_campaigns", "list_targets"}; !slices.Equal(got, want) {
+		t.Errorf("tools/list over HTTP = %v, want %v", got, want)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name, req.Params.Arguments = "create_campaign", map[string]any{"name": "Sneaky"}
+	if res, err := c.CallTool(ctx, req); err == nil {
+		t.Errorf("create_campaign over read-only HTTP answered %+v, want mcp-go's unknown-tool error", res)
+	}
+	req.Params.Name, req.Params.Arguments = "list_targets", map[string]any{}
+	res, err := c.CallTool(ctx, req)
+	if err != nil || res.IsError {
+		t.Fatalf("list_targets: %v %+v", err, res)
 	}
 }
