@@ -140,6 +140,7 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 			continue
 		}
 		ms, err := t.Metrics(ctx, MetricsRequest{Items: items, Since: scope.Since})
+		s.noteTarget(ctx, name, "metrics", err)
 		if err != nil {
 			return nil, fmt.Errorf("metrics from %s: %w", name, err)
 		}

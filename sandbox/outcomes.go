@@ -58,7 +58,9 @@ func (s *Sandbox) SyncOutcomes(ctx context.Context) ([]OutcomeSync, error) {
 			continue
 		}
 		rep := OutcomeSync{Target: name}
-		if err := s.syncTarget(ctx, name, r, items[name], &rep); err != nil {
+		err := s.syncTarget(ctx, name, r, items[name], &rep)
+		s.noteTarget(ctx, name, "outcomes", err)
+		if err != nil {
 			if ctx.Err() != nil {
 				return out, ctx.Err()
 			}

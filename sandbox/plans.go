@@ -590,12 +590,18 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 				// object is read, below.
 			} else if rec, ok := recorded[a.ID]; ok {
 				r.assessment = rec
-			} else if r.assessment, r.err = t.Assess(ctx, obj); r.err != nil {
-				r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)
-				return
+			} else {
+				r.assessment, r.err = t.Assess(ctx, obj)
+				s.noteTarget(ctx, a.Target, "assess", r.err)
+				if r.err != nil {
+					r.err = fmt.Errorf("assess %s on %s: %w", a.ID, a.Target, r.err)
+					return
+				}
 			}
 			if a.Live != nil {
-				if r.live, r.found, r.err = t.Live(ctx, a.Kind, a.Live.LiveID); r.err != nil {
+				r.live, r.found, r.err = t.Live(ctx, a.Kind, a.Live.LiveID)
+				s.noteTarget(ctx, a.Target, "read live", r.err)
+				if r.err != nil {
 					r.err = fmt.Errorf("read live %s on %s: %w", a.ID, a.Target, r.err)
 				}
 			}

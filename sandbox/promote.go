@@ -521,6 +521,7 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 	stop := s.keepLanding(ctx, j, st, window)
 	live, err := s.apply(ctx, t, st, obj, base, interrupted)
 	stop()
+	s.noteTarget(ctx, st.Target, "promote", err)
 	if err != nil && st.Irreversible && !IsRetire(st.Op) && errors.Is(err, ErrNotSupported) {
 		// The platform cannot take this step (a tier that cannot send
 		// through the API, say); the plan told the approver. The artifact

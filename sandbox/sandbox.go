@@ -70,6 +70,9 @@ type Options struct {
 	// ReviewURL, when set, is the address of a plan's page on the review
 	// page, which what the agent is told names.
 	ReviewURL func(planID string) string
+	// Unavailable holds, by name, why configured targets that are not in
+	// Targets could not be built (for list_targets; nothing secret).
+	Unavailable map[string]error
 }
 
 // Sandbox stages artifacts, plans and promotes them.
@@ -95,6 +98,9 @@ type Sandbox struct {
 	reviewURL func(string) string
 	outcomes  outcomeAggregate
 	catalog   cachedCatalog
+	// health and unavailable are what list_targets reports of targets.
+	health      health
+	unavailable map[string]error
 }
 
 // The caches' budgets, in bytes as lru.SizeOf weighs them: 20.5 MiB
@@ -161,7 +167,7 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs, reviewURL: o.ReviewURL,
+	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs, reviewURL: o.ReviewURL, unavailable: o.Unavailable,
 		finals: lru.New(finalsBudget, weigh[*Revision]), revs: lru.New(revsBudget, weigh[*Revision]),
 		views: lru.New(viewsBudget, weigh[cachedView]), checks: lru.New(checksBudget, weigh[governance.Report]),
 		plans: lru.New(plansBudget, func(k string, p decodedPlan) int64 { return int64(len(k)+len(p.raw)) + lru.SizeOf(p.plan) })}

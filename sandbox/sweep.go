@@ -96,6 +96,7 @@ func (s *Sandbox) sweep(ctx context.Context, actor string, p *Plan) []Stray {
 	var cands []cand
 	for i, k := range keys {
 		ms, err := listed[i], errs[i]
+		s.noteTarget(ctx, k.target, "list marked objects", err)
 		if err != nil {
 			s.log.Warn("sweep: listing marked objects failed; strays of this kind are looked for again at the next plan", "plan", p.ID, "target", k.target, "kind", k.kind, "err", err)
 			continue

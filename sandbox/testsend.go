@@ -121,6 +121,7 @@ func (s *Sandbox) SendTest(ctx context.Context, actor, artifactID string, to []s
 	}
 	r := in.revs[a.ID]
 	sent, err := ts.SendTest(ctx, s.object(in.campaign, a, r, in.segments, nil), addrs)
+	s.noteTarget(ctx, a.Target, "test send", err)
 	if err != nil {
 		if errors.Is(err, ErrNotSupported) {
 			return nil, err

@@ -28,6 +28,7 @@ func TestToolsDoc(t *testing.T) {
 		"`confirm_promotion` runs it. Each result is structured content (the fields below) with a\n" +
 		"one-line summary as text. Fields marked *always* are in every result and in the tool's\n" +
 		"output schema; the others appear when they apply.\n")
+	safeModes(&b, tools.All(h.sb, tools.Options{}))
 	for _, tl := range tools.All(h.sb, tools.Options{}) {
 		mt := tl.Tool
 		fmt.Fprintf(&b, "\n## `%s` — %s\n\n%s\n\n*%s*\n", mt.Name, mt.Annotations.Title, mt.Description, effect(mt.Name, mt.Annotations))
@@ -155,4 +156,37 @@ func effect(name string, a mcp.ToolAnnotation) string {
 		return "Reads the targets and writes lastmile's own records; nothing goes live."
 	}
 	return "Writes to lastmile's sandbox; nothing goes live."
+}
+
+// safeModes writes the "Safe modes" section: serve's flags and the table
+// of toolsets, from tools.Toolsets and the tools' hints.
+func safeModes(b *strings.Builder, all []tools.Tool) {
+	b.WriteString("\n## Safe modes\n\n" +
+		"`lastmile serve` (stdio, or `--http`) can serve fewer tools:\n\n" +
+		"- `--read-only` serves only the tools marked *reads only* below (the `readOnly` hint): nothing can be\n" +
+		"  staged, tested, planned or promoted, and `fetch_metrics`, which keeps a snapshot, is left out too. The\n" +
+		"  `build_campaign` prompt, which walks an agent through writes, is not offered; the resources, which\n" +
+		"  only read, are.\n" +
+		"- `--toolsets LIST` serves only the tools of the comma-separated toolsets below; `all` (the default)\n" +
+		"  serves every one. An unknown name is refused at start with the list of valid ones. With\n" +
+		"  `--read-only` too, only the read tools of those toolsets are served.\n\n" +
+		"Only the served tools are registered with the MCP server, so a hidden tool is not in `tools/list`\n" +
+		"and a `tools/call` of it gets the SDK's ordinary unknown-tool error: there is no second gate to get\n" +
+		"past. The server's instructions say which mode it runs in.\n\n" +
+		"| toolset | | tools (*read-only ones in italics*) |\n|---|---|---|\n")
+	readOnly := map[string]bool{}
+	for _, tl := range all {
+		readOnly[tl.Tool.Name] = tl.Tool.Annotations.ReadOnlyHint != nil && *tl.Tool.Annotations.ReadOnlyHint
+	}
+	for _, ts := range tools.Toolsets {
+		var names []string
+		for _, n := range ts.Tools {
+			if readOnly[n] {
+				names = append(names, "*`"+n+"`*")
+			} else {
+				names = append(names, "`"+n+"`")
+			}
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s |\n", ts.Name, ts.Description, strings.Join(names, ", "))
+	}
 }

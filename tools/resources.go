@@ -34,7 +34,9 @@ func jsonContents(uri string, v any) ([]mcp.ResourceContents, error) {
 	return []mcp.ResourceContents{mcp.TextResourceContents{URI: uri, MIMEType: "application/json", Text: string(data)}}, nil
 }
 
-func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
+// addResources adds the resources (all of them read) and, when the server
+// can write, the prompt that walks an agent through building a campaign.
+func addResources(s *server.MCPServer, sb *sandbox.Sandbox, writes bool) {
 	s.AddResource(mcp.NewResource("lastmile://policy", "Brand and compliance policy",
 		mcp.WithResourceDescription("The brand tokens (colours, fonts, logo, footer identity), the defaults campaigns inherit (industry, markets, sender), the brand values a human still has to set with lastmile init, and every rule staged content is checked against before promotion. Read it before writing content."),
 		mcp.WithMIMEType("text/markdown")),
@@ -127,6 +129,9 @@ func addResources(s *server.MCPServer, sb *sandbox.Sandbox) {
 			return jsonContents(req.Params.URI, ins)
 		})
 
+	if !writes {
+		return
+	}
 	s.AddPrompt(mcp.NewPrompt("build_campaign",
 		mcp.WithPromptDescription("Walk through building a campaign with lastmile, from brief to approved promotion."),
 		mcp.WithArgument("brief", mcp.RequiredArgument(), mcp.ArgumentDescription("What the campaign is for, for whom, and when."))),

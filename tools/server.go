@@ -19,6 +19,12 @@ type Options struct {
 	// --review), so confirm_promotion may send a client that supports it a
 	// URL-mode question with the plan's page.
 	ReviewServed bool
+	// ReadOnly serves only the tools with the readOnly hint (serve
+	// --read-only), and no prompt that walks an agent through writes.
+	ReadOnly bool
+	// Toolsets, when set, serves only the tools of these toolsets (serve
+	// --toolsets; nil: all). See Toolsets.
+	Toolsets []string
 }
 
 // deps is what every tool handler needs.
@@ -80,6 +86,7 @@ func All(sb *sandbox.Sandbox, o Options) []Tool {
 	out = append(out, retireTools(d)...)
 	out = append(out, planTools(d)...)
 	out = append(out, outcomeTools(d)...)
+	out = append(out, targetTools(d)...)
 	return out
 }
 
@@ -94,16 +101,32 @@ func New(sb *sandbox.Sandbox, o Options) *server.MCPServer {
 	s := server.NewMCPServer("lastmile", o.Version,
 		server.WithTitle("lastmile"),
 		server.WithDescription("Stage, check, plan and promote marketing campaigns with human approval."),
-		server.WithInstructions(serverInstructions(sb)),
+		server.WithInstructions(serverInstructions(sb)+modeNote(o)),
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),
 		server.WithToolHandlerMiddleware(recovery(o.Logger)),
 		server.WithResourceRecovery(),
 	)
-	for _, t := range All(sb, o) {
+	// Only the allowed tools are registered, so mcp-go's own dispatch is
+	// the one gate: a hidden tool is not listed, and calling it gets
+	// mcp-go's unknown-tool error, as for any name it does not know.
+	for _, t := range Served(All(sb, o), o) {
 		s.AddTool(t.Tool, t.Handler)
 	}
-	addResources(s, sb)
+	addResources(s, sb, !o.ReadOnly)
 	return s
+}
+
+// modeNote tells the agent which tools it does not have, so it does not
+// go looking for them.
+func modeNote(o Options) string {
+	var out string
+	if o.ReadOnly {
+		out += "\nTHIS SERVER IS READ-ONLY (serve --read-only): only tools that read are available; nothing can be staged, planned or promoted here."
+	}
+	if o.Toolsets != nil {
+		out += "\nOnly these toolsets are served: " + strings.Join(o.Toolsets, ", ") + "; the steps above that need other tools are not available here."
+	}
+	return out
 }

@@ -811,7 +811,7 @@ func TestErrorsAreToolErrors(t *testing.T) {
 						t.Errorf("%s(%v): protocol error %v", tool, args, err)
 						continue
 					}
-					if (tool == "list_campaigns" || tool == "get_insights" || tool == "get_report") && (args == nil || fmt.Sprint(args) == "map[]") {
+					if (tool == "list_campaigns" || tool == "get_insights" || tool == "get_report" || tool == "list_targets") && (args == nil || fmt.Sprint(args) == "map[]") {
 						mustOK(t, res)
 						continue
 					}

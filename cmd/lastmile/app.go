@@ -138,11 +138,7 @@ func openApp(e *env, c common, o openOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	targets, err := buildTargets(dir, cfg, log, o)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	targets, unavailable := buildTargets(dir, cfg, log, o)
 	var pol sandbox.PolicySource = sandbox.StaticPolicy{}
 	if cfg.Policy != "" {
 		p := cfg.Policy
@@ -151,7 +147,7 @@ func openApp(e *env, c common, o openOptions) (*app, error) {
 		}
 		pol = &policyFile{path: p}
 	}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now, DataDir: dir, ApproveArgs: o.approveArgs, ReviewURL: o.reviewURL})
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: pol, Logger: log, Hook: o.hook, Now: o.now, DataDir: dir, ApproveArgs: o.approveArgs, ReviewURL: o.reviewURL, Unavailable: unavailable})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -26,14 +27,19 @@ func serveCommand(e *env) *cobra.Command {
 	var rf reviewFlags
 	var cf clockFlags
 	var siteAddr string
+	var mf modeFlags
 	cmd := &cobra.Command{
-		Use:   "serve [--http ADDR] [--review ADDR]",
+		Use:   "serve [--http ADDR] [--review ADDR] [--read-only] [--toolsets LIST]",
 		Short: "run the MCP server (stdio; streamable HTTP with --http)",
 		Long: "Run the MCP server. Over stdio (what Claude and other clients start) stdout carries only the\n" +
 			"protocol and logs go to stderr. A data directory without a config is initialized first.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd.Context(), e, c, httpAddr, rf, cf, siteAddr)
+			modes, err := mf.options()
+			if err != nil {
+				return err
+			}
+			return runServe(cmd.Context(), e, c, httpAddr, rf, cf, siteAddr, modes)
 		},
 	}
 	c.register(cmd, dataDirHelp)
@@ -42,10 +48,28 @@ func serveCommand(e *env) *cobra.Command {
 	cf.register(cmd)
 	cmd.Flags().StringVar(&siteAddr, "site", "", "also serve the local target's site (pages, forms, unsubscribe) on `ADDR`, e.g. "+defaultSiteAddr)
 	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
+	cmd.Flags().BoolVar(&mf.readOnly, "read-only", false, "serve only the tools that read (nothing can be staged, planned or promoted)")
+	cmd.Flags().StringVar(&mf.toolsets, "toolsets", tools.ToolsetAll, "serve only these comma-separated toolsets: `LIST` of "+strings.Join(tools.ToolsetNames(), ", "))
 	return cmd
 }
 
-func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags, siteAddr string) error {
+// modeFlags are serve's safe modes: --read-only and --toolsets.
+type modeFlags struct {
+	readOnly bool
+	toolsets string
+}
+
+// options checks the flags before anything starts: an unknown toolset is
+// a usage error that lists the valid ones.
+func (m modeFlags) options() (tools.Options, error) {
+	ts, err := tools.ParseToolsets(m.toolsets)
+	if err != nil {
+		return tools.Options{}, usagef("%v", err)
+	}
+	return tools.Options{ReadOnly: m.readOnly, Toolsets: ts}, nil
+}
+
+func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags, siteAddr string, modes tools.Options) error {
 	memlimit.Keep(ctx, e.getenv, 10*time.Second)
 	now, err := cf.now()
 	if err != nil {
@@ -116,10 +140,10 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 		}()
 	}
 	if httpAddr != "" {
-		return serveHTTP(ctx, e, a, httpAddr, rf.addr != "")
+		return serveHTTP(ctx, e, a, httpAddr, rf.addr != "", modes)
 	}
-	a.log.Info("lastmile serving MCP on stdio", "version", versionString(), "data_dir", a.dir, "targets", a.sb.TargetNames())
-	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: rf.addr != ""})
+	a.log.Info("lastmile serving MCP on stdio", "version", versionString(), "data_dir", a.dir, "targets", a.sb.TargetNames(), "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes))
+	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: rf.addr != "", ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
 	done := make(chan error, 1)
 	go func() { done <- tools.ServeStdio(ctx, s, e.stdin, e.stdout, a.log) }()
 	select {
@@ -149,7 +173,7 @@ func serveOptions(e *env, c common) (openOptions, error) {
 // spawn processes. It has no authentication of its own: bind it to loopback,
 // or put it behind a proxy that authenticates. (mcp-go refuses requests to a
 // loopback listener that name another Host, against DNS rebinding.)
-func serveHTTP(ctx context.Context, e *env, a *app, addr string, reviewServed bool) error {
+func serveHTTP(ctx context.Context, e *env, a *app, addr string, reviewServed bool, modes tools.Options) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--http %q: %w (write host:port, e.g. 127.0.0.1:8765)", addr, err)
@@ -157,14 +181,14 @@ func serveHTTP(ctx context.Context, e *env, a *app, addr string, reviewServed bo
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		a.log.Warn("serving MCP over HTTP on a non-loopback address without authentication; put an authenticating proxy in front", "addr", addr)
 	}
-	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: reviewServed})
+	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: reviewServed, ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
 	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath("/mcp"))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: tools.Checked(s, h), ReadHeaderTimeout: 10 * time.Second}
-	a.log.Info("lastmile serving MCP over streamable HTTP", "version", versionString(), "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir, "targets", a.sb.TargetNames())
+	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir, "targets", a.sb.TargetNames())
 	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s/mcp\n", ln.Addr())
 	return serveUntil(ctx, srv, ln, 10*time.Second)
 }
@@ -182,4 +206,11 @@ func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace ti
 		defer cancel()
 		return srv.Shutdown(shut)
 	}
+}
+
+func toolsetsLog(o tools.Options) string {
+	if o.Toolsets == nil {
+		return tools.ToolsetAll
+	}
+	return strings.Join(o.Toolsets, ",")
 }

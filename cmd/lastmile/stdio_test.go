@@ -139,9 +139,9 @@ func serve(t *testing.T, dataDir string) *stdioServer {
 
 // serveAsIs starts lastmile serve on dataDir as it is: an empty directory is
 // initialized by the server itself.
-func serveAsIs(t *testing.T, dataDir string) *stdioServer {
+func serveAsIs(t *testing.T, dataDir string, flags ...string) *stdioServer {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data-dir", dataDir)
+	cmd := exec.Command(bin, append([]string{"serve", "--data-dir", dataDir}, flags...)...)
 	cmd.Env = childEnv(t)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -28,20 +28,21 @@ func newAccountLimits() accountLimits {
 // buildTargets constructs every configured target, all sharing one set of
 // account limits. A target that cannot be built (missing credentials) is
 // left out with a warning, so the others keep working; planning for it then
-// says what to do.
-func buildTargets(dir string, cfg sandbox.Config, log *slog.Logger, o openOptions) (map[string]sandbox.Target, error) {
-	out := map[string]sandbox.Target{}
+// says what to do, and list_targets says why (unavailable, by name).
+func buildTargets(dir string, cfg sandbox.Config, log *slog.Logger, o openOptions) (targets map[string]sandbox.Target, unavailable map[string]error) {
+	targets, unavailable = map[string]sandbox.Target{}, map[string]error{}
 	limits := newAccountLimits()
 	for _, name := range cfg.TargetNames() {
 		tc := cfg.Targets[name]
 		t, err := buildTarget(name, dir, tc, o, limits)
 		if err != nil {
 			log.Warn("target unavailable", "target", name, "type", tc.Type, "err", err)
+			unavailable[name] = err
 			continue
 		}
-		out[name] = t
+		targets[name] = t
 	}
-	return out, nil
+	return targets, unavailable
 }
 
 func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limits accountLimits) (sandbox.Target, error) {

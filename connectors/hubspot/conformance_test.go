@@ -66,6 +66,7 @@ func TestConformance(t *testing.T) {
 		}
 		return targettest.Fixture{
 			Target:   tg,
+			Secrets:  []string{srv.PrivateAppToken()},
 			Contacts: contacts,
 			Conditions: []sandbox.Condition{
 				{Property: "country", Operator: "eq", Value: "GB"},

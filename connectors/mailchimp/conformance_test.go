@@ -32,6 +32,7 @@ func TestConformance(t *testing.T) {
 		}
 		return targettest.Fixture{
 			Target:   tg,
+			Secrets:  []string{srv.APIKey()},
 			Contacts: []string{"member01@example.com", "member02@example.com", "member03@example.com"},
 			Conditions: []sandbox.Condition{
 				{Property: "plan", Operator: "eq", Value: "pro"},

@@ -76,6 +76,14 @@ type Target struct {
 	// that Mailchimp may still apply it (LandWithin is their sum).
 	timeout, lag time.Duration
 	sleep        func(ctx context.Context, d time.Duration) error
+	// account is what list_targets may show of the connection: nothing
+	// secret.
+	account accountInfo
+}
+
+type accountInfo struct {
+	kind, dc, name string
+	connectedAt    time.Time
 }
 
 var _ sandbox.Target = (*Target)(nil)
@@ -215,6 +223,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 		timeout: timeout,
 		lag:     max(st.lag, 0),
 		sleep:   st.sleep,
+		account: accountInfo{kind: cr.Kind, dc: cr.DC, name: cr.AccountName, connectedAt: cr.ConnectedAt},
 		client: &rest.Client{
 			HTTP:        hc,
 			BaseURL:     base,

@@ -73,6 +73,7 @@ func TestConformance(t *testing.T) {
 		}
 		return targettest.Fixture{
 			Target:    tg,
+			Secrets:   []string{srv.Password},
 			Unique:    prefix,
 			MissingID: func(sandbox.Kind) string { return "999999999" },
 			Publishes: func(_ testing.TB, _ sandbox.Kind, id string) int { return counter.count(id) },

@@ -44,6 +44,12 @@
 //     sandbox.ErrNotSupported that names the platform, or taken, visible
 //     in Live, and safe to take twice (retire.go).
 //
+// A "describe" case checks what list_targets shows of the target: it
+// implements sandbox.Describer; its Description names one of the known
+// auth kinds, says in Limits why when it lacks a capability, and contains
+// none of Fixture.Secrets; and CheckAuth with the fixture's (valid)
+// credentials answers nil within a short timeout.
+//
 // Assess is asked as the planner asks it: with the live ids of what is live
 // in Refs (the object's own included once it is live) and every segment of
 // the campaign in Segments.
@@ -118,6 +124,11 @@ type Fixture struct {
 	// single dashes). Empty: the suite makes one.
 	Unique string
 
+	// Secrets are the credentials the target was connected with (tokens,
+	// keys, passwords): the "describe" case checks that its description
+	// contains none of them.
+	Secrets []string
+
 	// KnownBugs maps a case ("page/publish-twice", "concurrent/update") to a
 	// description of a known bug that makes it fail.
 	KnownBugs map[string]string
@@ -150,6 +161,10 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	t.Run("concurrent", func(t *testing.T) {
 		s := newSuite(t, root, newFixture(t))
 		s.concurrent(t)
+	})
+	t.Run("describe", func(t *testing.T) {
+		s := newSuite(t, root, newFixture(t))
+		s.describe(t)
 	})
 }
 
@@ -1052,5 +1067,53 @@ func (s *suite) concurrent(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// describe is the "describe" case.
+func (s *suite) describe(t *testing.T) {
+	s.run(t, "description", func(t *testing.T, c *check) {
+		d, ok := s.tg.(sandbox.Describer)
+		if !ok {
+			c.Fatalf("%T does not implement sandbox.Describer: list_targets cannot say what it was connected with or check its credentials", s.tg)
+		}
+		desc := d.Describe()
+		known := []string{sandbox.AuthNone, sandbox.AuthOAuth, sandbox.AuthPrivateApp, sandbox.AuthAPIKey, sandbox.AuthApplicationPassword}
+		if !slices.Contains(known, desc.Auth) {
+			c.Errorf("Describe().Auth = %q, want one of %v", desc.Auth, known)
+		}
+		if desc.Account == "" {
+			c.Errorf("Describe().Account is empty: name the account (without secrets)")
+		}
+		caps := s.caps
+		if (!caps.Emails || !caps.Segments || !caps.Workflows || !caps.Pages || !caps.Metrics) && len(desc.Limits) == 0 {
+			c.Errorf("the target lacks capabilities (%+v) but Describe().Limits says nothing of why", caps)
+		}
+		data, err := json.Marshal(desc)
+		if err != nil {
+			c.Fatalf("Describe() does not marshal: %v", err)
+		}
+		for _, sec := range s.f.Secrets {
+			if sec != "" && strings.Contains(string(data), sec) {
+				c.Errorf("Describe() contains a credential: %s", data)
+			}
+		}
+	})
+	s.run(t, "check-auth", func(t *testing.T, c *check) {
+		d, ok := s.tg.(sandbox.Describer)
+		if !ok {
+			c.Fatalf("%T does not implement sandbox.Describer", s.tg)
+		}
+		cctx, cancel := context.WithTimeout(ctx(t), 30*time.Second)
+		defer cancel()
+		err := d.CheckAuth(cctx)
+		if err != nil {
+			c.Errorf("CheckAuth with valid credentials: %v", err)
+		}
+		for _, sec := range s.f.Secrets {
+			if sec != "" && err != nil && strings.Contains(err.Error(), sec) {
+				c.Errorf("CheckAuth's error contains a credential")
+			}
+		}
 	})
 }

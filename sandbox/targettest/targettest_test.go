@@ -45,6 +45,24 @@ func (m *mem) Name() string                       { return "mem" }
 func (m *mem) Platform() string                   { return "mem" }
 func (m *mem) Capabilities() sandbox.Capabilities { return m.caps }
 
+// memSecret is the reference target's "credential".
+const memSecret = "mem-secret-0123456789"
+
+func (m *mem) Describe() sandbox.Description {
+	d := sandbox.Description{Account: "mem account", Auth: sandbox.AuthAPIKey, Limits: []string{"in memory only"}}
+	if m.flaws["leaks-secret"] {
+		d.Account += " key " + memSecret
+	}
+	return d
+}
+
+func (m *mem) CheckAuth(context.Context) error {
+	if m.flaws["auth-fails"] {
+		return fmt.Errorf("mem: refused: %w", sandbox.ErrAuth)
+	}
+	return nil
+}
+
 func (m *mem) Assess(_ context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
 	if !m.caps.Supports(obj.Kind) {
@@ -168,6 +186,7 @@ func memFixture(m *mem, bugs map[string]string) targettest.Fixture {
 		MissingID:  func(sandbox.Kind) string { return "999999" },
 		Sends:      func(_ testing.TB, id string) int { return m.count(id, true) },
 		Publishes:  func(_ testing.TB, _ sandbox.Kind, id string) int { return m.count(id, false) },
+		Secrets:    []string{memSecret},
 		KnownBugs:  bugs,
 	}
 }
@@ -198,6 +217,8 @@ func TestFlawsAreCaught(t *testing.T) {
 			"email/update-after-schedule", "page/update-after-schedule"},
 		"publish-stale-state": {"page/publish-twice", "workflow/publish-twice", "page/schedule-twice"},
 		"activate-always":     {"workflow/publish-inactive"},
+		"leaks-secret":        {"describe/description"},
+		"auth-fails":          {"describe/check-auth"},
 	} {
 		t.Run(flaw, func(t *testing.T) {
 			bugs := map[string]string{}
