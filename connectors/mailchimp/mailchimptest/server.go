@@ -113,6 +113,9 @@ type Campaign struct {
 	// SendActions counts the accepted send and schedule actions: more than
 	// one means the campaign was sent (or scheduled) twice.
 	SendActions int
+	// Unschedules counts the accepted unschedule actions, each of which
+	// took a schedule back: SendActions - Unschedules sends stand.
+	Unschedules int
 }
 
 // Segment is a saved, static (tag) or fuzzy segment of a list.
