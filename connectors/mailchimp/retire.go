@@ -17,13 +17,12 @@ var _ sandbox.Retirer = (*Target)(nil)
 var retireEffects = map[sandbox.Kind]map[string]string{
 	sandbox.KindEmail: {
 		sandbox.OpUnschedule: "Mailchimp unschedules the campaign: it goes back to a draft (status save) and goes to nobody",
-		sandbox.OpArchive: "Mailchimp has no archive for campaigns: the campaign is deleted (unscheduled first if it is scheduled) " +
-			"and cannot be restored; if it was sent, its report and its archive page go with it. " +
-			"People it reached keep the email; metrics lastmile read before are kept",
+		sandbox.OpArchive: "Mailchimp has no archive for campaigns: the campaign is deleted for good (unscheduled first if scheduled), " +
+			"a sent one with its report and archive page; the people it reached keep the email, and lastmile keeps the metrics it read",
 	},
 	sandbox.KindSegment: {
-		sandbox.OpArchive: "Mailchimp has no archive for segments: the segment (or tag) is deleted from the audience and cannot be restored; " +
-			"its contacts stay in the audience, and campaigns sent to it keep their reports",
+		sandbox.OpArchive: "Mailchimp has no archive for segments: the segment (or tag) is deleted for good; " +
+			"its contacts stay in the audience and sent campaigns keep their reports",
 	},
 }
 

@@ -57,7 +57,7 @@ func TestCanRetire(t *testing.T) {
 		want string
 	}{
 		{sandbox.KindEmail, sandbox.OpUnschedule, "draft (status save)"},
-		{sandbox.KindEmail, sandbox.OpArchive, "its report"},
+		{sandbox.KindEmail, sandbox.OpArchive, "with its report"},
 		{sandbox.KindSegment, sandbox.OpArchive, "contacts stay in the audience"},
 	} {
 		if effect, err := e.tgt.CanRetire(tc.k, tc.op); err != nil || !strings.Contains(effect, tc.want) {
