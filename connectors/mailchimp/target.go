@@ -5,7 +5,8 @@
 // content, the audience as the list plus the segments our audience named,
 // send or schedule after the send checklist passes); segments become static
 // segments (tags) or saved segments with conditions; reports feed
-// fetch_metrics. Not supported, and said so at plan time: workflows
+// fetch_metrics; retirements unschedule a campaign or delete it or a
+// segment (Mailchimp archives neither; see retire.go). Not supported, and said so at plan time: workflows
 // (Mailchimp has no API to create Customer Journeys) and pages.
 //
 // Every method of *Target is safe for concurrent use: the promotion engine

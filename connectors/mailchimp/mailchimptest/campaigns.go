@@ -512,6 +512,11 @@ func (s *Server) postSchedule(r *http.Request, body []byte) reply {
 	return noContent()
 }
 
+// postUnschedule is POST /campaigns/{campaign_id}/actions/unschedule:
+// "Unschedule a scheduled campaign that hasn't started sending" (the
+// spec). It takes no body; the campaign goes back to save. Anything not
+// in schedule status is refused as the send actions refuse theirs: a 400
+// Invalid Action that says why.
 func (s *Server) postUnschedule(r *http.Request, _ []byte) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -519,10 +524,15 @@ func (s *Server) postUnschedule(r *http.Request, _ []byte) reply {
 	if c == nil {
 		return notFound()
 	}
-	if c.Status != "schedule" {
-		return fail(http.StatusBadRequest, "Invalid Action", "This campaign is not scheduled.")
+	switch c.Status {
+	case "schedule":
+	case "sending", "sent":
+		return fail(http.StatusBadRequest, "Invalid Action", "This campaign cannot be unscheduled: it has already been sent.")
+	default:
+		return fail(http.StatusBadRequest, "Invalid Action", fmt.Sprintf("This campaign cannot be unscheduled: it is not scheduled (its status is %q).", c.Status))
 	}
 	c.Status, c.SendTime = "save", time.Time{}
+	c.Unschedules++
 	return noContent()
 }
 

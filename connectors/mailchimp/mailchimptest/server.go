@@ -17,7 +17,9 @@
 //     checked again by schedule and send;
 //   - schedule times on the quarter hour only, and in the future;
 //   - campaign status transitions save → schedule/sending → sent, and no
-//     second send;
+//     second send; unschedule only from schedule (back to save), a 400
+//     Invalid Action otherwise; no delete of a scheduled or sending
+//     campaign; a deleted campaign's report gone with it;
 //   - reports only for sent campaigns, their counts computed from the
 //     recipients deterministically, their ecommerce totals from the
 //     orders that name the campaign (see ecommerce.go).
@@ -113,6 +115,9 @@ type Campaign struct {
 	// SendActions counts the accepted send and schedule actions: more than
 	// one means the campaign was sent (or scheduled) twice.
 	SendActions int
+	// Unschedules counts the accepted unschedule actions, each of which
+	// took a schedule back: SendActions - Unschedules sends stand.
+	Unschedules int
 }
 
 // Segment is a saved, static (tag) or fuzzy segment of a list.

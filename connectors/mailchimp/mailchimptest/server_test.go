@@ -259,6 +259,77 @@ func TestScheduleQuarterHourAndTransitions(t *testing.T) {
 	}
 }
 
+// Unschedule takes a schedule back and nothing else; a delete takes a
+// campaign or segment away, its report with it, and a second one is a 404.
+func TestUnscheduleAndDelete(t *testing.T) {
+	now := time.Date(2030, 5, 1, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := New(t, WithClock(clock))
+	id := createCampaign(t, s, `{"title":"t","subject_line":"s","from_name":"f","reply_to":"a@example.com"}`)
+	do(t, s, call{method: "PUT", path: "/campaigns/" + id + "/content", body: `{"html":"<p>hi *|UNSUB|*</p>"}`, auth: "basic"})
+	unschedule := call{method: "POST", path: "/campaigns/" + id + "/actions/unschedule", auth: "basic"}
+	problem := func(name string, c call, status int, title, detail string) {
+		t.Helper()
+		got, h, p := do(t, s, c)
+		if got != status || p["title"] != title || !strings.Contains(fmt.Sprint(p["detail"]), detail) || !strings.HasPrefix(h.Get("Content-Type"), "application/problem+json") {
+			t.Errorf("%s: %d %v, want %d %q %q", name, got, p, status, title, detail)
+		}
+	}
+	problem("unschedule without a key", call{method: "POST", path: unschedule.path}, 401, "API Key Missing", "")
+	problem("unschedule with a wrong key", call{method: "POST", path: unschedule.path, auth: "basic:nope-us21"}, 401, "API Key Invalid", "")
+	problem("unschedule of no campaign", call{method: "POST", path: "/campaigns/0fedcba987/actions/unschedule", auth: "basic"}, 404, "Resource Not Found", "")
+	problem("unschedule of a draft", unschedule, 400, "Invalid Action", `it is not scheduled (its status is "save")`)
+
+	if status, _, p := do(t, s, call{method: "POST", path: "/campaigns/" + id + "/actions/schedule", body: `{"schedule_time":"2030-05-01T10:15:00Z"}`, auth: "basic"}); status != 204 {
+		t.Fatalf("schedule: %d %v", status, p)
+	}
+	problem("delete of a scheduled campaign", call{method: "DELETE", path: "/campaigns/" + id, auth: "basic"}, 400, "Bad Request", "cannot be deleted")
+	if status, _, p := do(t, s, unschedule); status != 204 {
+		t.Fatalf("unschedule: %d %v", status, p)
+	}
+	if _, _, m := do(t, s, call{method: "GET", path: "/campaigns/" + id + "?fields=status,send_time", auth: "basic"}); m["status"] != "save" || m["send_time"] != "" {
+		t.Errorf("after unschedule: %v", m)
+	}
+	problem("a second unschedule", unschedule, 400, "Invalid Action", "not scheduled")
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if c, _ := s.Campaign(id); c.Status != "save" || c.SendActions != 1 || c.Unschedules != 1 || len(c.Recipients) != 0 {
+		t.Fatalf("an unscheduled campaign went out at its old time: %+v", c)
+	}
+
+	// Sent: no unschedule; a delete takes it and its report away.
+	if status, _, p := do(t, s, call{method: "POST", path: "/campaigns/" + id + "/actions/send", auth: "basic"}); status != 204 {
+		t.Fatalf("send: %d %v", status, p)
+	}
+	problem("unschedule of a sent campaign", unschedule, 400, "Invalid Action", "already been sent")
+	if status, _, p := do(t, s, call{method: "DELETE", path: "/campaigns/" + id, auth: "basic"}); status != 204 {
+		t.Fatalf("delete of a sent campaign: %d %v", status, p)
+	}
+	problem("the campaign after its delete", call{method: "GET", path: "/campaigns/" + id, auth: "basic"}, 404, "Resource Not Found", "")
+	problem("its report after its delete", call{method: "GET", path: "/reports/" + id, auth: "basic"}, 404, "Resource Not Found", "")
+	problem("a second delete", call{method: "DELETE", path: "/campaigns/" + id, auth: "basic"}, 404, "Resource Not Found", "")
+
+	// Segments likewise.
+	status, _, seg := do(t, s, call{method: "POST", path: "/lists/" + DefaultListID + "/segments", body: `{"name":"x","static_segment":["member01@example.com"]}`, auth: "basic"})
+	if status != 200 {
+		t.Fatalf("segment: %d %v", status, seg)
+	}
+	segPath := fmt.Sprintf("/lists/%s/segments/%v", DefaultListID, seg["id"])
+	problem("segment delete without a key", call{method: "DELETE", path: segPath}, 401, "API Key Missing", "")
+	if status, _, p := do(t, s, call{method: "DELETE", path: segPath, auth: "basic"}); status != 204 {
+		t.Fatalf("segment delete: %d %v", status, p)
+	}
+	problem("a second segment delete", call{method: "DELETE", path: segPath, auth: "basic"}, 404, "Resource Not Found", "")
+	s.mu.Lock()
+	members := len(s.lists[DefaultListID].Members)
+	s.mu.Unlock()
+	if members != 50 {
+		t.Errorf("the segment's delete took contacts with it: %d members", members)
+	}
+}
+
 func TestSegmentsAndFields(t *testing.T) {
 	s := New(t)
 	status, _, m := do(t, s, call{method: "POST", path: "/lists/" + DefaultListID + "/segments",
