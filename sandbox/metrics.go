@@ -163,7 +163,7 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 	}
 	err = s.st.Update(ctx, func(tx store.Tx) error {
 		for _, m := range out {
-			if err := putJSON(tx, bMetrics, m.ArtifactID+"/"+m.FetchedAt.UTC().Format(time.RFC3339Nano), m); err != nil {
+			if err := putJSON(tx, bMetrics, m.ArtifactID+"/"+m.FetchedAt.UTC().Format(metricsKeyTime), m); err != nil {
 				return err
 			}
 		}
@@ -172,7 +172,14 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 	return out, err
 }
 
+// metricsKeyTime keys snapshots by when they were fetched, fixed width so
+// that keys sort as times do (RFC 3339 with nanoseconds drops trailing
+// zeros: .042 sorted before .04).
+const metricsKeyTime = "2006-01-02T15:04:05.000000000Z"
+
 // MetricsHistory returns stored snapshots of an artifact, oldest first.
+// Keys written before they were fixed width sort wrongly within a second,
+// so the snapshots are ordered by their time too.
 func (s *Sandbox) MetricsHistory(ctx context.Context, artifactID string, limit int) ([]ArtifactMetrics, error) {
 	var out []ArtifactMetrics
 	err := s.st.View(ctx, func(tx store.Tx) error {
@@ -189,5 +196,6 @@ func (s *Sandbox) MetricsHistory(ctx context.Context, artifactID string, limit i
 		}
 		return nil
 	})
+	slices.SortStableFunc(out, func(a, b ArtifactMetrics) int { return a.FetchedAt.Compare(b.FetchedAt) })
 	return out, err
 }
