@@ -563,3 +563,17 @@ func (t *Target) assessFlow(ctx context.Context, obj sandbox.Object, a *sandbox.
 	}
 	return nil
 }
+
+// disableFlow turns the workflow off: a PUT of the flow as read, with
+// isEnabled false and its current revisionId (a stale one is read again and
+// the PUT retried). A flow already off is left alone.
+func (t *Target) disableFlow(ctx context.Context, name string, live sandbox.LiveState) (sandbox.LiveState, error) {
+	return t.putFlowRevision(ctx, "turn off workflow "+name, live.ID, func(cur hsFlow, raw map[string]any) map[string]any {
+		if !cur.IsEnabled {
+			return nil
+		}
+		body := putBody(raw)
+		body["isEnabled"] = false
+		return body
+	})
+}
