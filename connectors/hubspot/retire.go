@@ -41,7 +41,7 @@ func (t *Target) CanRetire(k sandbox.Kind, op string) (string, error) {
 		return "", fmt.Errorf("hubspot: lastmile cannot %s a %s on HubSpot: %w", op, k, sandbox.ErrNotSupported)
 	}
 	if !t.Capabilities().Supports(k) {
-		return "", fmt.Errorf("hubspot: %s: %w", t.capabilityProblem(k), sandbox.ErrNotSupported)
+		return "", fmt.Errorf("hubspot: %s: %w", t.capabilityProblemTo(op, k), sandbox.ErrNotSupported)
 	}
 	if k == sandbox.KindEmail && op == sandbox.OpUnschedule {
 		if p := t.portalInfo(); !p.ProbedAt.IsZero() && !p.CanPublishEmail {

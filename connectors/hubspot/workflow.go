@@ -505,8 +505,10 @@ func (t *Target) enableFlow(ctx context.Context, obj sandbox.Object, live sandbo
 	})
 }
 
-// putFields are the properties of ApiContactFlowPutRequest.
-var putFields = []string{"actions", "blockedDates", "canEnrollFromSalesforce", "customProperties", "enrollmentCriteria",
+// putFields are the properties of ApiContactFlowPutRequest. A PUT
+// replaces the flow: a property left out (a description written in
+// HubSpot) would be erased.
+var putFields = []string{"actions", "blockedDates", "canEnrollFromSalesforce", "customProperties", "description", "enrollmentCriteria",
 	"enrollmentSchedule", "eventAnchor", "goalFilterBranch", "isEnabled", "name", "startActionId", "suppressionListIds",
 	"timeWindows", "type", "unEnrollmentSetting", "uuid"}
 
