@@ -3,6 +3,7 @@ package hubspot
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -45,7 +46,11 @@ func (t *Target) CanRetire(k sandbox.Kind, op string) (string, error) {
 	}
 	if k == sandbox.KindEmail && op == sandbox.OpUnschedule {
 		if p := t.portalInfo(); !p.ProbedAt.IsZero() && !p.CanPublishEmail {
-			return "", fmt.Errorf("hubspot: HubSpot cancels a scheduled send through the API only for Marketing Hub Enterprise portals or with the transactional email add-on, which this portal lacks: unschedule the email in HubSpot: %w", sandbox.ErrNotSupported)
+			why := "this portal lacks"
+			if m := p.MissingScopes["publish"]; len(m) > 0 {
+				why = "this connection lacks the scope " + strings.Join(m, ", ") + " that comes with them"
+			}
+			return "", fmt.Errorf("hubspot: HubSpot cancels a scheduled send through the API only for Marketing Hub Enterprise portals or with the transactional email add-on, which %s: unschedule the email in HubSpot: %w", why, sandbox.ErrNotSupported)
 		}
 	}
 	return effect, nil

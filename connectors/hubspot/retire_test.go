@@ -142,6 +142,17 @@ func TestRetireUnscheduleTier(t *testing.T) {
 		t.Errorf("CanRetire(email, archive) on a professional portal: %v", err)
 	}
 
+	var scopes []string
+	for _, s := range hubspottest.AllScopes {
+		if s != "marketing-email" && s != "transactional-email" {
+			scopes = append(scopes, s)
+		}
+	}
+	noScope := newEnv(t, hubspottest.Options{Scopes: scopes}, Config{})
+	if _, err := noScope.target.CanRetire(sandbox.KindEmail, sandbox.OpUnschedule); !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "lacks the scope marketing-email") {
+		t.Errorf("CanRetire(email, unschedule) without marketing-email: %v", err)
+	}
+
 	e := newEnv(t, hubspottest.Options{}, Config{})
 	obj, live := scheduledEmail(t, e, "1")
 	e.srv.SetTier(hubspottest.TierStarter)
