@@ -424,3 +424,112 @@ func limitList(s []string, n int) []string {
 	}
 	return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
 }
+
+// unscheduleEmail cancels a scheduled send: POST …/unpublish, which the
+// spec says cancels a regular email; HubSpot keeps it as a draft. A draft
+// is left alone (nothing is scheduled, or an earlier try landed). A sent
+// email, one HubSpot is sending and an automated one are refused with what
+// to do instead.
+func (t *Target) unscheduleEmail(ctx context.Context, name string, live sandbox.LiveState) (sandbox.LiveState, error) {
+	op := "unschedule email " + name
+	cur, err := t.getEmail(ctx, live.ID)
+	if rest.StatusOf(err) == http.StatusNotFound {
+		return sandbox.LiveState{}, failure(op, fmt.Sprintf("HubSpot has no email %s any more (was it deleted or archived in HubSpot?): there is no send to cancel", live.ID), err)
+	}
+	if err != nil {
+		return sandbox.LiveState{}, t.fail(op, err)
+	}
+	switch {
+	case cur.scheduled():
+	case cur.Type == "AUTOMATED_EMAIL" && cur.sent():
+		return cur.state(), failure(op, "HubSpot has it as an automated email that workflows send, not a scheduled send: deactivate the workflows that send it", nil, sandbox.ErrConflict)
+	case cur.State == "PROCESSING" || cur.State == "PRE_PROCESSING":
+		return cur.state(), failure(op, fmt.Sprintf("HubSpot is sending it (state %s): a send under way cannot be cancelled", cur.State), nil, sandbox.ErrConflict)
+	case cur.sent():
+		return cur.state(), failure(op, fmt.Sprintf("HubSpot sent it already (state %s, publishDate %s): a sent email cannot be unsent; archive it to take it off HubSpot (the people it reached keep it)", cur.State, firstNonEmpty(cur.PublishDate, "unknown")), nil, sandbox.ErrConflict)
+	default:
+		return cur.state(), nil
+	}
+	if err := t.unpublishEmailOnce(ctx, op, live.ID, cur.PublishDate); err != nil {
+		return cur.state(), err
+	}
+	after, err := t.getEmail(ctx, live.ID)
+	if err != nil {
+		return sandbox.LiveState{ID: live.ID, Status: "draft"}, t.fail(op+" (reading it back)", err)
+	}
+	return after.state(), nil
+}
+
+// unpublishEmailOnce cancels a scheduled send, reconciling an ambiguous
+// failure, or a 400 on the first try (the send went out, or someone
+// cancelled it, meanwhile), by reading the email: a cancel that landed is
+// not repeated. Every error says the email may still go out at due.
+func (t *Target) unpublishEmailOnce(ctx context.Context, op, id, due string) error {
+	still := func(err error) error {
+		var re *rest.Error
+		if errors.As(err, &re) {
+			re.Message += fmt.Sprintf("; unless this call landed, HubSpot still sends the email at %s: cancel it in HubSpot if it must not go out", firstNonEmpty(due, "its publishDate"))
+		}
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := t.do(ctx, call{method: http.MethodPost, path: t.paths.emails + "/" + id + "/unpublish"}, nil)
+		if err == nil {
+			return nil
+		}
+		if rest.StatusOf(err) == http.StatusForbidden {
+			env := envelopeOf(err)
+			if env.Category == "MISSING_SCOPES" {
+				return still(t.fail(op, err))
+			}
+			t.notePublishBlocked(env.Message, nil)
+			return still(failure(op, "HubSpot refused to cancel the send: it cancels sends through the API only for Marketing Hub Enterprise portals or with the transactional email add-on ("+firstNonEmpty(env.Message, "HTTP 403")+")", err, ErrTierCannotSend, sandbox.ErrNotSupported))
+		}
+		racing := rest.StatusOf(err) == http.StatusBadRequest && attempt == 1
+		if !errors.Is(err, rest.ErrAmbiguous) && !racing || attempt >= maxCreates {
+			return still(t.fail(op, err))
+		}
+		cur, gerr := t.getEmail(ctx, id)
+		if gerr != nil {
+			return still(t.fail(op, gerr))
+		}
+		switch {
+		case cur.scheduled():
+		case cur.sent():
+			return failure(op, fmt.Sprintf("HubSpot sent it before the cancel took (state %s): a sent email cannot be unsent", cur.State), err, sandbox.ErrConflict)
+		default:
+			return nil // cancelled: an earlier try, or someone in HubSpot
+		}
+		if racing {
+			return still(t.fail(op, err))
+		}
+		if err := t.backoff(ctx, attempt); err != nil {
+			return still(t.fail(op, err))
+		}
+	}
+}
+
+// archiveEmail archives the email (DELETE …/{emailId}, the spec's
+// archive). A send still scheduled is cancelled first, so that nothing goes
+// out of an archived email. An email already gone is archived.
+func (t *Target) archiveEmail(ctx context.Context, name string, live sandbox.LiveState) (sandbox.LiveState, error) {
+	op := "archive email " + name
+	archived := sandbox.LiveState{ID: live.ID, Status: "archived"}
+	cur, err := t.getEmail(ctx, live.ID)
+	if rest.StatusOf(err) == http.StatusNotFound {
+		return archived, nil
+	}
+	if err != nil {
+		return sandbox.LiveState{}, t.fail(op, err)
+	}
+	if cur.scheduled() {
+		if err := t.unpublishEmailOnce(ctx, op+" (cancelling its scheduled send first)", live.ID, cur.PublishDate); err != nil {
+			return cur.state(), err
+		}
+	}
+	_, err = t.do(ctx, call{method: http.MethodDelete, path: t.paths.emails + "/" + live.ID, idempotent: true}, nil)
+	if err != nil && rest.StatusOf(err) != http.StatusNotFound {
+		return cur.state(), t.fail(op, err)
+	}
+	return archived, nil
+}

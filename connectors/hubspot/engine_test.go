@@ -194,3 +194,78 @@ func sandboxOn(t *testing.T, dir string, tgt sandbox.Target, par int) *sandbox.S
 	}
 	return sb
 }
+
+// Retirements through the sandbox: a HubSpot workflow switched off is
+// planned with HubSpot's effect, approved and promoted once; unpublishing a
+// HubSpot landing page is refused when it is staged, naming HubSpot.
+func TestRetireThroughTheSandbox(t *testing.T) {
+	ctx := context.Background()
+	srv := hubspottest.New(t, hubspottest.Options{Window: 100 * time.Millisecond})
+	sb := sandboxOver(t, srv, hubspot.Config{})
+	c, err := sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Autumn", Target: "hubspot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := sb.StageWorkflow(ctx, "agent", sandbox.WorkflowInput{CampaignID: c.ID, Name: "Tag customers", Activate: true,
+		Trigger: sandbox.Trigger{Type: "manual"},
+		Steps:   []sandbox.Step{{ID: "s1", Type: "set_property", Property: "lifecyclestage", Value: "customer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := sb.StagePage(ctx, "agent", sandbox.PageInput{CampaignID: c.ID, Title: "Autumn", Slug: "autumn", HTML: "<h1>Autumn</h1>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	promote := func() {
+		t.Helper()
+		plan, err := sb.PlanPromotion(ctx, "agent", c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: mustPlanCode(t, sb, plan.ID)}); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := sb.Confirm(ctx, "agent", plan.ID, nil); err != nil || res.Status != sandbox.PlanPromoted {
+			t.Fatalf("promotion: %+v %v", res, err)
+		}
+	}
+	promote()
+	if f := srv.Flows(); len(f) != 1 || !f[0].IsEnabled {
+		t.Fatalf("flows %+v", f)
+	}
+
+	_, err = sb.StageRetire(ctx, "agent", pg.Artifact.ID, sandbox.OpUnpublish)
+	if err == nil || !strings.Contains(err.Error(), "HubSpot's CMS Pages API cannot unpublish a landing page") {
+		t.Errorf("staging unpublish of a HubSpot page: %v", err)
+	}
+	r, err := sb.StageRetire(ctx, "agent", wf.Artifact.ID, sandbox.OpDeactivate)
+	if err != nil || !strings.Contains(r.Effect, "HubSpot turns the workflow off") {
+		t.Fatalf("staging deactivate: %+v %v", r, err)
+	}
+	plan, err := sb.PlanPromotion(ctx, "agent", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var diff string
+	for _, s := range plan.Steps {
+		if s.ArtifactID == wf.Artifact.ID && s.Op == sandbox.OpDeactivate {
+			diff = s.Diff
+		}
+	}
+	if !strings.Contains(diff, "HubSpot turns the workflow off") {
+		t.Errorf("plan steps %+v lack the deactivate step with HubSpot's effect", plan.Steps)
+	}
+	updates := srv.Stats().Calls["flows.update"]
+	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: plan.ID, Approver: "marketer", Channel: "cli", Code: mustPlanCode(t, sb, plan.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := sb.Confirm(ctx, "agent", plan.ID, nil); err != nil || res.Status != sandbox.PlanPromoted {
+		t.Fatalf("promotion of the retirement: %+v %v", res, err)
+	}
+	if f := srv.Flows(); len(f) != 1 || f[0].IsEnabled {
+		t.Errorf("flows after deactivate %+v", f)
+	}
+	if n := srv.Stats().Calls["flows.update"] - updates; n != 1 {
+		t.Errorf("%d PUTs of the flow, want 1", n)
+	}
+}

@@ -377,3 +377,13 @@ func (t *Target) assessSegment(ctx context.Context, obj sandbox.Object, a *sandb
 	}
 	return nil
 }
+
+// archiveList deletes the list (DELETE /crm/v3/lists/{listId}; HubSpot
+// keeps it restorable for 90 days). A list already gone is archived.
+func (t *Target) archiveList(ctx context.Context, name string, live sandbox.LiveState) (sandbox.LiveState, error) {
+	_, err := t.do(ctx, call{method: http.MethodDelete, path: t.paths.lists + "/" + live.ID, idempotent: true}, nil)
+	if err != nil && rest.StatusOf(err) != http.StatusNotFound {
+		return sandbox.LiveState{}, t.fail("archive list "+name, err)
+	}
+	return sandbox.LiveState{ID: live.ID, Status: "archived"}, nil
+}

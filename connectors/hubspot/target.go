@@ -373,10 +373,13 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 	return a, err
 }
 
-func (t *Target) capabilityProblem(k sandbox.Kind) string {
+func (t *Target) capabilityProblem(k sandbox.Kind) string { return t.capabilityProblemTo("create", k) }
+
+// capabilityProblemTo says why this connection cannot verb objects of kind k.
+func (t *Target) capabilityProblemTo(verb string, k sandbox.Kind) string {
 	key := map[sandbox.Kind]string{sandbox.KindEmail: "emails", sandbox.KindSegment: "segments", sandbox.KindWorkflow: "workflows", sandbox.KindPage: "pages"}[k]
 	what := map[sandbox.Kind]string{sandbox.KindEmail: "marketing emails", sandbox.KindSegment: "contact lists", sandbox.KindWorkflow: "workflows", sandbox.KindPage: "landing pages"}[k]
-	msg := fmt.Sprintf("this HubSpot connection cannot create %s", what)
+	msg := fmt.Sprintf("this HubSpot connection cannot %s %s", verb, what)
 	if m := t.portalInfo().MissingScopes[key]; len(m) > 0 {
 		msg += fmt.Sprintf(": it lacks the scope(s) %s; reconnect with lastmile connect hubspot --name %s and grant them", strings.Join(m, ", "), t.name)
 	} else if k == sandbox.KindWorkflow {

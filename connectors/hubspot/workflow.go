@@ -505,8 +505,10 @@ func (t *Target) enableFlow(ctx context.Context, obj sandbox.Object, live sandbo
 	})
 }
 
-// putFields are the properties of ApiContactFlowPutRequest.
-var putFields = []string{"actions", "blockedDates", "canEnrollFromSalesforce", "customProperties", "enrollmentCriteria",
+// putFields are the properties of ApiContactFlowPutRequest. A PUT
+// replaces the flow: a property left out (a description written in
+// HubSpot) would be erased.
+var putFields = []string{"actions", "blockedDates", "canEnrollFromSalesforce", "customProperties", "description", "enrollmentCriteria",
 	"enrollmentSchedule", "eventAnchor", "goalFilterBranch", "isEnabled", "name", "startActionId", "suppressionListIds",
 	"timeWindows", "type", "unEnrollmentSetting", "uuid"}
 
@@ -562,4 +564,18 @@ func (t *Target) assessFlow(ctx context.Context, obj sandbox.Object, a *sandbox.
 		}
 	}
 	return nil
+}
+
+// disableFlow turns the workflow off: a PUT of the flow as read, with
+// isEnabled false and its current revisionId (a stale one is read again and
+// the PUT retried). A flow already off is left alone.
+func (t *Target) disableFlow(ctx context.Context, name string, live sandbox.LiveState) (sandbox.LiveState, error) {
+	return t.putFlowRevision(ctx, "turn off workflow "+name, live.ID, func(cur hsFlow, raw map[string]any) map[string]any {
+		if !cur.IsEnabled {
+			return nil
+		}
+		body := putBody(raw)
+		body["isEnabled"] = false
+		return body
+	})
 }

@@ -104,6 +104,14 @@ func statsData(c map[string]int64, r map[string]float64) map[string]any {
 }
 
 func (s *Server) getEmail(q *request) (int, any, *httpError) {
+	if q.query("archived") == "true" {
+		// "Whether to return only results that have been archived."
+		e, ok := s.st.ArchivedEmails[q.path("emailId")]
+		if !ok {
+			return 0, nil, notFound("Email", q.path("emailId"))
+		}
+		return http.StatusOK, s.emailView(e, q.query("includeStats") == "true"), nil
+	}
 	e, herr := s.email(q.path("emailId"))
 	if herr != nil {
 		return 0, nil, herr
@@ -150,11 +158,19 @@ func (s *Server) updateEmail(q *request) (int, any, *httpError) {
 	return http.StatusOK, s.emailView(e, false), nil
 }
 
+// deleteEmail is DELETE …/{emailId}, which the spec's operation id calls
+// archive: the email leaves the API's reads and listings (GET answers 404)
+// and is kept among the archived ones (GET ?archived=true).
 func (s *Server) deleteEmail(q *request) (int, any, *httpError) {
 	id := q.path("emailId")
-	if _, herr := s.email(id); herr != nil {
+	e, herr := s.email(id)
+	if herr != nil {
 		return 0, nil, herr
 	}
+	e.Doc["archived"] = true
+	e.Doc["archivedAt"] = ts(q.now)
+	e.Doc["updatedAt"] = ts(q.now)
+	s.st.ArchivedEmails[id] = e
 	delete(s.st.Emails, id)
 	return http.StatusNoContent, nil, nil
 }
@@ -256,7 +272,18 @@ func (s *Server) audience(include, exclude []string) int64 {
 	return n
 }
 
+// unpublishEmail is POST …/{emailId}/unpublish. The spec: "you can use
+// this endpoint to unpublish an automated email or cancel a regular email.
+// If the email is already in the process of being sent, canceling might not
+// be possible"; it carries the same entitlement as publish. A cancelled
+// scheduled email goes back to DRAFT, an unpublished automated one to
+// AUTOMATED_DRAFT.
 func (s *Server) unpublishEmail(q *request) (int, any, *httpError) {
+	if s.opts.Tier != TierEnterprise && !s.opts.TransactionalAddon {
+		e := apiErr(http.StatusForbidden, "FORBIDDEN", TierMessage)
+		e.env.SubCategory = "MarketingEmailPublicApiError.PORTAL_NOT_ENTITLED"
+		return 0, nil, e
+	}
 	e, herr := s.email(q.path("emailId"))
 	if herr != nil {
 		return 0, nil, herr
@@ -266,12 +293,16 @@ func (s *Server) unpublishEmail(q *request) (int, any, *httpError) {
 		e.Doc["state"] = "DRAFT"
 	case "AUTOMATED":
 		e.Doc["state"] = "AUTOMATED_DRAFT"
+	case "PROCESSING", "PRE_PROCESSING":
+		return 0, nil, validationErr("This email is being sent; it can no longer be cancelled.")
 	case "PUBLISHED":
 		return 0, nil, validationErr("This email has been sent; it cannot be unpublished.")
 	default:
 		return 0, nil, validationErr("This email is not published.")
 	}
 	e.Doc["isPublished"] = false
+	delete(e.Doc, "publishedAt")
+	e.Doc["unpublishedAt"] = ts(q.now)
 	e.Doc["updatedAt"] = ts(q.now)
 	return http.StatusNoContent, nil, nil
 }

@@ -122,6 +122,7 @@ func (s *Server) giveCampaign(e *emailObj) {
 // excluded lists as they are now.
 func (s *Server) send(e *emailObj, at time.Time) {
 	include, exclude := audienceOf(e.Doc)
+	e.Sent++
 	if !e.StatsSet {
 		sent := s.audience(include, exclude)
 		e.Counters = map[string]int64{"sent": sent, "delivered": sent, "open": 0, "click": 0, "bounce": 0, "unsubscribed": 0}

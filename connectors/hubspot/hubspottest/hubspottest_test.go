@@ -308,6 +308,83 @@ func TestTierGateAndPublishRules(t *testing.T) {
 	}
 }
 
+// Unpublish carries publish's entitlement and takes a scheduled email back
+// to draft; a sent one is refused. DELETE archives an email and a list.
+func TestUnpublishAndArchive(t *testing.T) {
+	s := New(t, Options{Tier: TierProfessional})
+	c := &client{t: t, s: s, token: s.PrivateAppToken()}
+	ids := s.AddContacts("a@x.test")
+	_, _, body := c.do("POST", "/crm/v3/lists", map[string]any{"name": "L", "objectTypeId": "0-1", "processingType": "MANUAL"})
+	var l struct{ List struct{ ListID string } }
+	_ = json.Unmarshal(body, &l)
+	c.do("PUT", "/crm/v3/lists/"+l.List.ListID+"/memberships/add", ids)
+	email := func(name, publishDate string) string {
+		req := map[string]any{"name": name, "subject": "S",
+			"from": map[string]any{"fromName": "A", "replyTo": "a@acme.test"}, "to": map[string]any{"contactIlsLists": map[string]any{"include": []string{l.List.ListID}}}}
+		if publishDate != "" {
+			req["publishDate"] = publishDate
+		}
+		_, _, body := c.do("POST", "/marketing/v3/emails", req)
+		var em struct{ ID string }
+		_ = json.Unmarshal(body, &em)
+		if em.ID == "" {
+			t.Fatalf("create email %s: %s", name, body)
+		}
+		return em.ID
+	}
+	later, now := email("later", time.Now().Add(48*time.Hour).UTC().Format(time.RFC3339)), email("now", "")
+	st, _, body := c.do("POST", "/marketing/v3/emails/"+later+"/unpublish", nil)
+	if st != 403 || !strings.Contains(string(body), "Enterprise") {
+		t.Errorf("unpublish on professional: %d %s", st, body)
+	}
+	envelope(t, body)
+	s.SetTier(TierEnterprise)
+	if st, _, body := c.do("POST", "/marketing/v3/emails/"+later+"/publish", nil); st != 204 {
+		t.Fatalf("schedule: %d %s", st, body)
+	}
+	c.do("POST", "/marketing/v3/emails/"+now+"/publish", nil)
+	sends := map[string]int{}
+	for _, e := range s.Emails() {
+		sends[e.ID] = e.Sends
+	}
+	if sends[later] != 1 || sends[now] != 1 {
+		t.Errorf("sends before unpublish: %v", sends)
+	}
+	if st, _, body := c.do("POST", "/marketing/v3/emails/"+later+"/unpublish", nil); st != 204 {
+		t.Errorf("unpublish of a scheduled email: %d %s", st, body)
+	}
+	st, _, body = c.do("GET", "/marketing/v3/emails/"+later, nil)
+	conform(t, schemaPublicEmail, body)
+	if !strings.Contains(string(body), `"state":"DRAFT"`) || !strings.Contains(string(body), `"isPublished":false`) {
+		t.Errorf("after unpublish: %d %s", st, body)
+	}
+	for name, id := range map[string]string{"sent": now, "draft": later} {
+		st, _, body := c.do("POST", "/marketing/v3/emails/"+id+"/unpublish", nil)
+		if st != 400 || envelope(t, body).Category != "VALIDATION_ERROR" {
+			t.Errorf("unpublish of a %s email: %d %s", name, st, body)
+		}
+	}
+	if st, _, _ := c.do("DELETE", "/marketing/v3/emails/"+now, nil); st != 204 {
+		t.Errorf("archive: %d", st)
+	}
+	if st, _, _ := c.do("GET", "/marketing/v3/emails/"+now, nil); st != 404 {
+		t.Errorf("GET of an archived email: %d, want 404", st)
+	}
+	if st, _, body := c.do("GET", "/marketing/v3/emails/"+now+"?archived=true", nil); st != 200 || !strings.Contains(string(body), `"archived":true`) {
+		t.Errorf("GET ?archived=true: %d %s", st, body)
+	}
+	if st, _, body := c.do("DELETE", "/marketing/v3/emails/"+now, nil); st != 404 || envelope(t, body).Category != "OBJECT_NOT_FOUND" {
+		t.Errorf("second archive: %d %s", st, body)
+	}
+	c.do("DELETE", "/crm/v3/lists/"+l.List.ListID, nil)
+	if st, _, _ := c.do("GET", "/crm/v3/lists/"+l.List.ListID, nil); st != 404 {
+		t.Errorf("GET of a deleted list: %d", st)
+	}
+	if emails, lists := s.Archived(); len(emails) != 1 || emails[0] != now || len(lists) != 1 || lists[0] != l.List.ListID {
+		t.Errorf("archived: %v %v", emails, lists)
+	}
+}
+
 func TestFaultsAndPersistence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "state.json")
 	s := New(t, Options{StateFile: file})

@@ -216,9 +216,13 @@ func (s *Server) renameList(q *request) (int, any, *httpError) {
 
 func (s *Server) deleteList(q *request) (int, any, *httpError) {
 	id := q.path("listId")
-	if _, herr := s.list(id); herr != nil {
+	l, herr := s.list(id)
+	if herr != nil {
 		return 0, nil, herr
 	}
+	// "Lists deleted through this endpoint can be restored up to 90-days
+	// following the delete."
+	s.st.ArchivedLists[id] = l
 	delete(s.st.Lists, id)
 	return http.StatusNoContent, nil, nil
 }

@@ -22,6 +22,15 @@ import (
 //     subject, a from name and address, and for a batch email at least one
 //     include list. Publishing an already published email is a 400. A sent
 //     email cannot be edited; a scheduled one must be unpublished first.
+//     Unpublish carries publish's entitlement (403 FORBIDDEN first); it
+//     takes a SCHEDULED email back to DRAFT and an AUTOMATED one to
+//     AUTOMATED_DRAFT; of a sent email, one being sent (PROCESSING,
+//     PRE_PROCESSING) or a draft it is a 400 (the spec: "If the email is
+//     already in the process of being sent, canceling might not be
+//     possible"; HubSpot's exact answer is not documented). DELETE
+//     archives: GET answers 404, GET ?archived=true the archived email.
+//   - Lists: DELETE keeps the list among the archived ones (HubSpot keeps
+//     it restorable for 90 days); GET answers 404.
 //   - Workflows: action ids are unique; every nextActionId and startActionId
 //     names an action; an action is the target of at most one STANDARD edge
 //     (further edges into it are GOTO); a send-email action (0-4) names an

@@ -15,12 +15,16 @@ import (
 
 // state is everything the fake holds; it is JSON so it can be persisted.
 type state struct {
-	NextID          int64                        `json:"next_id"`
-	PrivateAppToken string                       `json:"private_app_token"`
-	Emails          map[string]*emailObj         `json:"emails"`
-	Lists           map[string]*listObj          `json:"lists"`
-	Contacts        map[string]string            `json:"contacts"` // id -> email
-	ContactProps    map[string]map[string]string `json:"contact_props,omitempty"`
+	NextID          int64                `json:"next_id"`
+	PrivateAppToken string               `json:"private_app_token"`
+	Emails          map[string]*emailObj `json:"emails"`
+	// ArchivedEmails and ArchivedLists hold what a DELETE archived: HubSpot
+	// keeps archived emails, and deleted lists restorable for 90 days.
+	ArchivedEmails map[string]*emailObj         `json:"archived_emails,omitempty"`
+	ArchivedLists  map[string]*listObj          `json:"archived_lists,omitempty"`
+	Lists          map[string]*listObj          `json:"lists"`
+	Contacts       map[string]string            `json:"contacts"` // id -> email
+	ContactProps   map[string]map[string]string `json:"contact_props,omitempty"`
 	// ContactHistory holds, per contact, the versions of its properties,
 	// newest first (propertiesWithHistory).
 	ContactHistory  map[string]map[string][]propertyVersion `json:"contact_history,omitempty"`
@@ -40,6 +44,8 @@ type emailObj struct {
 	Ratios   map[string]float64 `json:"ratios,omitempty"`
 	// StatsSet marks counters given by SetEmailStats (not derived at publish).
 	StatsSet bool `json:"stats_set,omitempty"`
+	// Sent counts the times the email went out to its lists.
+	Sent int `json:"sent,omitempty"`
 }
 
 type listObj struct {
@@ -78,17 +84,19 @@ type authCode struct {
 
 func newState() *state {
 	return &state{
-		NextID:        1,
-		Emails:        map[string]*emailObj{},
-		Lists:         map[string]*listObj{},
-		Contacts:      map[string]string{},
-		ContactProps:  map[string]map[string]string{},
-		Deals:         map[string]*dealObj{},
-		Flows:         map[string]*flowObj{},
-		Pages:         map[string]*pageObj{},
-		AccessTokens:  map[string]*accessToken{},
-		RefreshTokens: map[string]*refreshToken{},
-		Codes:         map[string]*authCode{},
+		NextID:         1,
+		Emails:         map[string]*emailObj{},
+		ArchivedEmails: map[string]*emailObj{},
+		ArchivedLists:  map[string]*listObj{},
+		Lists:          map[string]*listObj{},
+		Contacts:       map[string]string{},
+		ContactProps:   map[string]map[string]string{},
+		Deals:          map[string]*dealObj{},
+		Flows:          map[string]*flowObj{},
+		Pages:          map[string]*pageObj{},
+		AccessTokens:   map[string]*accessToken{},
+		RefreshTokens:  map[string]*refreshToken{},
+		Codes:          map[string]*authCode{},
 	}
 }
 
@@ -186,7 +194,10 @@ type Email struct {
 	IsPublished                                 bool
 	PublishDate                                 string
 	Include, Exclude                            []string // contactIlsLists
-	Doc                                         map[string]any
+	// Sends counts the times the email went out to its lists, plus one
+	// while a send is scheduled.
+	Sends int
+	Doc   map[string]any
 }
 
 // List is a contact list as the fake holds it.
@@ -222,7 +233,10 @@ func (s *Server) Emails() []Email {
 		d := clone(s.st.Emails[id].Doc)
 		e := Email{ID: id, Name: str(d["name"]), Subject: str(d["subject"]), State: str(d["state"]),
 			Type: str(d["type"]), Subcategory: str(d["subcategory"]), IsPublished: d["isPublished"] == true,
-			PublishDate: str(d["publishDate"]), Doc: d}
+			PublishDate: str(d["publishDate"]), Sends: s.st.Emails[id].Sent, Doc: d}
+		if e.State == "SCHEDULED" {
+			e.Sends++
+		}
 		if to, ok := d["to"].(map[string]any); ok {
 			if l, ok := to["contactIlsLists"].(map[string]any); ok {
 				e.Include = strs(l["include"])
@@ -232,6 +246,33 @@ func (s *Server) Emails() []Email {
 		out = append(out, e)
 	}
 	return out
+}
+
+// Archived lists the ids of the emails and lists a DELETE archived.
+func (s *Server) Archived() (emails, lists []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sortedIDs(s.st.ArchivedEmails), sortedIDs(s.st.ArchivedLists)
+}
+
+// EditFlow changes a workflow as someone saving it in HubSpot would: edit
+// changes its document, and the revisionId moves on, so a PUT that read it
+// before carries a stale revisionId. It reports whether the flow exists.
+func (s *Server) EditFlow(id string, edit func(doc map[string]any)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.st.Flows[id]
+	if !ok {
+		return false
+	}
+	if edit != nil {
+		edit(f.Doc)
+	}
+	n, _ := strconv.Atoi(str(f.Doc["revisionId"]))
+	f.Doc["revisionId"] = strconv.Itoa(n + 1)
+	f.Doc["updatedAt"] = ts(s.opts.Now())
+	s.persistLocked()
+	return true
 }
 
 // Lists lists the lists, oldest first.
