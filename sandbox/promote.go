@@ -287,8 +287,8 @@ func (s *Sandbox) startPromotion(ctx context.Context, actor string, p *Plan) err
 }
 
 // stepDeps returns, per step index, the indexes of steps that must finish
-// first: what an artifact references is put before it, and a send or
-// publish follows its artifact's put.
+// first: what an artifact references is put before it, a send or publish
+// follows its artifact's put, and retirements go the other way round.
 func stepDeps(p *Plan, revs map[string]*Revision) [][]int {
 	put, follow := map[string]int{}, map[string]int{}
 	for i, st := range p.Steps {
@@ -299,7 +299,24 @@ func stepDeps(p *Plan, revs map[string]*Revision) [][]int {
 		}
 	}
 	deps := make([][]int, len(p.Steps))
+	retired := map[string]int{}
 	for i, st := range p.Steps {
+		if IsRetire(st.Op) {
+			retired[st.ArtifactID] = i
+		}
+	}
+	for i, st := range p.Steps {
+		if IsRetire(st.Op) {
+			// Taken back in the reverse order of putting: what uses an
+			// artifact (a workflow, an email) before the artifact (its
+			// email, its segment).
+			for _, ref := range revs[st.ArtifactID].References() {
+				if j, ok := retired[ref]; ok && !slices.Contains(deps[j], i) {
+					deps[j] = append(deps[j], i)
+				}
+			}
+			continue
+		}
 		add := func(j int, ok bool) {
 			if ok && j != i && !slices.Contains(deps[i], j) {
 				deps[i] = append(deps[i], j)

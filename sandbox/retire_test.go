@@ -3,9 +3,12 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,5 +249,60 @@ func TestRetireOverStagedRevision(t *testing.T) {
 		if st.Op != sandbox.OpUnpublish || st.Revision != 1 || len(st.Notes) == 0 || !strings.Contains(st.Notes[0], "revision 2") {
 			t.Errorf("step %+v: want the unpublish of live revision 1, noting revision 2 is not promoted", st)
 		}
+	}
+}
+
+// Archiving an email and the segment it goes to in one plan takes the
+// email first: a platform never holds a scheduled email whose segment is
+// gone.
+func TestRetireOrder(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var done []string
+	e := newEnv(t, envOptions{hook: func(point string) {
+		if strings.HasSuffix(point, ":done") {
+			mu.Lock()
+			done = append(done, point)
+			mu.Unlock()
+		}
+	}})
+	c, err := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: "Pair", Markets: []string{"US"}, UTM: sandbox.UTM{Source: "lastmile", Medium: "email", Campaign: "pair"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, err := e.sb.StageSegment(ctx, "agent", sandbox.SegmentInput{CampaignID: c.ID, Name: "Pair customers", Conditions: []sandbox.Condition{{Property: "lifecycle_stage", Operator: "eq", Value: "customer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := epoch.Add(48 * time.Hour).Format(time.RFC3339)
+	em, err := e.sb.StageEmail(ctx, "agent", sandbox.EmailInput{CampaignID: c.ID, Name: "Pair news", Subject: "News", FromName: "Acme", FromEmail: "news@acme.com", HTML: "<p>News.</p>",
+		Audience: sandbox.Audience{Include: []string{seg.Artifact.ID}}, SendAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	promoteAll(t, e, c.ID)
+	if _, err := e.sb.StageRetire(ctx, "agent", seg.Artifact.ID, sandbox.OpArchive); err == nil {
+		t.Fatal("archiving a segment a scheduled email uses was staged alone")
+	}
+	for _, id := range []string{em.Artifact.ID, seg.Artifact.ID} {
+		if _, err := e.sb.StageRetire(ctx, "agent", id, sandbox.OpArchive); err != nil {
+			t.Fatalf("archive %s: %v", id, err)
+		}
+	}
+	mu.Lock()
+	done = nil
+	mu.Unlock()
+	p := promoteAll(t, e, c.ID)
+	var segStep, emlStep string
+	for _, st := range p.Steps {
+		switch st.ArtifactID {
+		case seg.Artifact.ID:
+			segStep = fmt.Sprintf("step:%d:done", st.N)
+		case em.Artifact.ID:
+			emlStep = fmt.Sprintf("step:%d:done", st.N)
+		}
+	}
+	if i, j := slices.Index(done, emlStep), slices.Index(done, segStep); i < 0 || j < 0 || i > j {
+		t.Errorf("steps done in the order %v: the email (%s) must be archived before its segment (%s)", done, emlStep, segStep)
 	}
 }

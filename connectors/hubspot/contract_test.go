@@ -279,7 +279,7 @@ func TestEmailContract(t *testing.T) {
 	// A scheduled email cannot be edited: the plan is refused with the fix,
 	// and so is a promotion whose email was scheduled after planning.
 	later.Refs = map[string]string{"seg_1": list.ID, "eml_later": ls.ID}
-	if a, err := e.target.Assess(ctx(), later); err != nil || !containsAny(a.Problems, "unschedule it in HubSpot") {
+	if a, err := e.target.Assess(ctx(), later); err != nil || !containsAny(a.Problems, "retire_artifact with action unschedule") {
 		t.Errorf("assess of a scheduled email: %+v %v", a, err)
 	}
 	_, err := e.target.Put(ctx(), later, ls.ID)

@@ -393,7 +393,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 		cur, err := t.getEmail(ctx, id)
 		switch {
 		case err == nil && cur.scheduled():
-			a.Problems = append(a.Problems, "HubSpot has this email scheduled, and HubSpot cannot edit a scheduled email: unschedule it in HubSpot (it becomes a draft) and plan again, or stage the change as a new email")
+			a.Problems = append(a.Problems, "HubSpot has this email scheduled, and HubSpot cannot edit a scheduled email: unschedule it first (retire_artifact with action unschedule, promoted through its own plan; it becomes a draft) and plan again, or stage the change as a new email")
 		case err == nil && cur.sent():
 			a.Notes = append(a.Notes, "HubSpot has sent this email; HubSpot cannot change a sent email, so a new revision of it is not applied there (it is not sent again)")
 		case err != nil && rest.StatusOf(err) != http.StatusNotFound:

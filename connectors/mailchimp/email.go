@@ -606,7 +606,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object) (sandbox.A
 		case found && campaignSent(c.Status):
 			a.Notes = append(a.Notes, fmt.Sprintf("Mailchimp has sent this email (campaign %s); a sent campaign cannot change, so the new revision is not applied there and nothing is sent again", id))
 		case found && campaignScheduled(c.Status):
-			a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp has this email scheduled (campaign %s), and a scheduled campaign cannot be edited: unschedule it in Mailchimp and plan again, or stage the change as a new email", id))
+			a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp has this email scheduled (campaign %s), and a scheduled campaign cannot be edited: unschedule it first (retire_artifact with action unschedule, promoted through its own plan) and plan again, or stage the change as a new email", id))
 		}
 	}
 
