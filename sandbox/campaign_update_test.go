@@ -2,10 +2,12 @@ package sandbox_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/store"
 )
 
 // The attack: a human approves a plan, then the agent changes what the
@@ -75,5 +77,65 @@ func TestUpdateCampaignBlocksResume(t *testing.T) {
 	_, err := e.sb.Confirm(ctx, "agent", p.ID, nil)
 	if refusalCode(err) != sandbox.RefusedStale || !strings.Contains(err.Error(), "campaign was updated") {
 		t.Fatalf("resume after update: err = %v, want stale", err)
+	}
+}
+
+// Campaigns stored before revisions (no "revision" in their JSON) read as
+// revision 1, and their first update keeps that revision.
+func TestUpdateCampaignStoredBeforeRevisions(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Old", Markets: []string{"US"}, UTM: sandbox.UTM{Source: "news", Medium: "email", Campaign: "old"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `{"id":"` + c.ID + `","name":"Old","markets":["US"],"target":"local","utm":{"source":"news","medium":"email","campaign":"old"},"created_at":"2027-03-01T09:00:00Z"}`
+	if err := e.st.Update(ctx, func(tx store.Tx) error { return tx.Put("campaigns", c.ID, []byte(old)) }); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.sb.GetCampaign(ctx, c.ID)
+	if err != nil || v.Campaign.Revision != 1 {
+		t.Fatalf("old campaign: %+v, %v", v, err)
+	}
+	res, err := e.sb.UpdateCampaign(ctx, "agent", sandbox.CampaignUpdate{CampaignID: c.ID, Goal: "200 demos", UTM: sandbox.UTM{PageMedium: "web"}})
+	if err != nil || res.Campaign.Revision != 2 || strings.Join(res.Changed, ",") != "goal,utm.page_medium" {
+		t.Fatalf("update: %+v, %v", res, err)
+	}
+	if res.Campaign.Name != "Old" || res.Campaign.UTM.Source != "news" || res.Campaign.UTM.Medium != "email" {
+		t.Fatalf("fields not given changed: %+v", res.Campaign)
+	}
+	first, err := e.sb.CampaignRevision(ctx, c.ID, 1)
+	if err != nil || first.Goal != "" || first.UTM.PageMedium != "" || first.Revision != 1 {
+		t.Fatalf("revision 1: %+v, %v", first, err)
+	}
+}
+
+// update_campaign validates what it is given as create_campaign does,
+// names every wrong field, and writes nothing.
+func TestUpdateCampaignValidation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	c := stageCampaign(t, e, "A")
+	_, err := e.sb.UpdateCampaign(ctx, "agent", sandbox.CampaignUpdate{CampaignID: c.id, Markets: []string{"UK", "Narnia"}, Industry: "Fin Serv", UTM: sandbox.UTM{Term: "two words", PageMedium: "a/b"}})
+	var ve *sandbox.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a validation error", err)
+	}
+	var fields []string
+	for _, p := range ve.Problems {
+		fields = append(fields, p.Field)
+	}
+	if got := strings.Join(fields, " "); got != "markets[0] markets[1] industry utm.term utm.page_medium" {
+		t.Fatalf("fields = %s (%v)", got, err)
+	}
+	if !strings.Contains(err.Error(), "use GB for the United Kingdom") {
+		t.Errorf("no hint for UK: %v", err)
+	}
+	v, _ := e.sb.GetCampaign(ctx, c.id)
+	if v.Campaign.Revision != 1 || v.Campaign.Markets[0] != "US" {
+		t.Fatalf("a refused update changed the campaign: %+v", v.Campaign)
+	}
+	if _, err := e.sb.UpdateCampaign(ctx, "agent", sandbox.CampaignUpdate{CampaignID: "cmp_nope"}); !errors.Is(err, sandbox.ErrNotFound) {
+		t.Errorf("unknown campaign: %v", err)
 	}
 }

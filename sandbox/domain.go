@@ -264,6 +264,10 @@ type Artifact struct {
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	Live       *Binding  `json:"live,omitempty"`
+	// ArchivedAt is when archive_artifact took the artifact, never live,
+	// out of its campaign; its revisions are kept.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
+	ArchivedBy string     `json:"archived_by,omitempty"`
 }
 
 // Status values of an artifact.
@@ -273,10 +277,12 @@ const (
 	StatusChanged = "changed since live"
 )
 
-// Status says whether the artifact is only staged, live as staged, or live
-// with newer staged changes.
+// Status says whether the artifact is only staged, live as staged, live
+// with newer staged changes, or archived.
 func (a *Artifact) Status() string {
 	switch {
+	case a.ArchivedAt != nil:
+		return StatusArchived
 	case a.Live == nil:
 		return StatusStaged
 	case a.Live.Revision == a.Revision:

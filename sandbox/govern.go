@@ -107,6 +107,8 @@ func (s *Sandbox) document(c *Campaign, a *Artifact, fr *Revision, audience int)
 	d := governance.Document{
 		ArtifactID: a.ID, Channel: string(a.Kind), Markets: c.Markets, Industry: c.Industry,
 		Recipients: audience, Platform: s.platformOf(a.Target),
+		// Fixes that ask for a campaign setting name the tool that applies it.
+		SetWith: "update_campaign",
 	}
 	switch {
 	case fr.Email != nil:
@@ -199,6 +201,10 @@ func (s *Sandbox) loadArtifactInput(tx store.Tx, campaignID, id string) (*planIn
 	}
 	if campaignID != "" && a.CampaignID != campaignID {
 		return nil, &NotFoundError{What: "artifact", ID: id + " in campaign " + campaignID, Hint: "it belongs to " + a.CampaignID}
+	}
+	if a.ArchivedAt != nil {
+		// Out of its campaign: not checked, and so not sent as a test.
+		return nil, &ValidationError{What: "request", Outcome: "was not run", Problems: []Problem{{Field: "artifact_id", Message: fmt.Sprintf("%s was archived (archive_artifact): it is out of campaign %s", id, a.CampaignID), Fix: "pick an artifact get_campaign lists"}}}
 	}
 	c, err := s.campaign(tx, a.CampaignID)
 	if err != nil {
