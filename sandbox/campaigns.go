@@ -164,6 +164,9 @@ func (s *Sandbox) campaign(tx store.Tx, id string) (*Campaign, error) {
 type CampaignView struct {
 	Campaign  Campaign    `json:"campaign"`
 	Artifacts []*Artifact `json:"artifacts"`
+	// Archived are the artifacts archive_artifact took out of the
+	// campaign: listed apart, never planned or checked.
+	Archived []*Artifact `json:"archived,omitempty"`
 }
 
 // GetCampaign returns a campaign and its artifacts. The view is kept until
@@ -192,7 +195,8 @@ func (s *Sandbox) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 			return err
 		}
 		v = &CampaignView{Campaign: *c, Artifacts: arts}
-		return nil
+		v.Archived, err = s.archivedArtifacts(tx, id)
+		return err
 	})
 	if err == nil && cacheable {
 		s.views.Put(id, cachedView{gen: gen, view: v})

@@ -231,7 +231,7 @@ func TestToolsListSize(t *testing.T) {
 
 // beyondBudget are the tools issue 18 adds, which the 24 KB budget (issue
 // 17's) did not count.
-var beyondBudget = []string{"send_test"}
+var beyondBudget = []string{"send_test", "update_campaign", "archive_artifact"}
 
 // A plan with more steps than a page carries its irreversible steps in
 // full and the rest a page at a time through get_plan's cursor.
