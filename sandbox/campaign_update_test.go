@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -137,5 +138,51 @@ func TestUpdateCampaignValidation(t *testing.T) {
 	}
 	if _, err := e.sb.UpdateCampaign(ctx, "agent", sandbox.CampaignUpdate{CampaignID: "cmp_nope"}); !errors.Is(err, sandbox.ErrNotFound) {
 		t.Errorf("unknown campaign: %v", err)
+	}
+}
+
+// A finding that asks for a campaign setting names the call that sets it,
+// and that call clears it.
+func TestUTMFixNamesUpdateCampaign(t *testing.T) {
+	ctx := context.Background()
+	src, err := os.ReadFile("../testdata/policy/acme.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envOptions{policy: mustPolicy(t, string(src))})
+	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Untagged", Markets: []string{"US"}, Industry: "retail"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sb.StageEmail(ctx, "test", sandbox.EmailInput{CampaignID: c.ID, Name: "N", Subject: "Spring at Acme", FromName: "Acme", FromEmail: "news@acme.com",
+		HTML: `<html><body><p>Hi. <a href="https://www.acme.com/spring">See the range</a>.</p></body></html>`}); err != nil {
+		t.Fatal(err)
+	}
+	utmFix := func() string {
+		rep, _, err := e.sb.Check(ctx, sandbox.CheckScope{CampaignID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range rep.Findings {
+			if f.Rule == "links.utm" {
+				return f.Fix
+			}
+		}
+		return ""
+	}
+	if fix := utmFix(); !strings.Contains(fix, `update_campaign {utm: {source: "newsletter", medium: "email", campaign: …}}`) {
+		t.Fatalf("links.utm fix = %q", fix)
+	}
+	res, err := e.sb.UpdateCampaign(ctx, "agent", sandbox.CampaignUpdate{CampaignID: c.ID, UTM: sandbox.UTM{Source: "newsletter", Medium: "email", Campaign: "spring"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fix := utmFix(); fix != "" || res.Report == nil {
+		t.Fatalf("after update_campaign: fix %q, report %v", fix, res.Report)
+	}
+	for _, f := range res.Report.Findings {
+		if f.Rule == "links.utm" {
+			t.Fatalf("update_campaign's report still has %+v", f)
+		}
 	}
 }
