@@ -2,6 +2,7 @@ package governance
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/lastmile/lastmile/liquid"
@@ -299,11 +300,62 @@ func (c *checker) add(r *rule, f *fieldScan, off int, excerpt, msg, fix string) 
 }
 
 func (c *checker) withUnknownNote(i int, fix string) string {
-	if u := c.unknown[i]; len(u) > 0 {
-		return fix + " (This rule applied because the document does not state its " + strings.Join(u, " or ") +
-			"; set that metadata if the rule does not apply.)"
+	u := c.unknown[i]
+	if len(u) == 0 {
+		return fix
 	}
-	return fix
+	note := fix + " (This rule applied because the document does not state its " + strings.Join(u, " or ")
+	var args []string
+	for _, what := range u {
+		switch what {
+		case "markets":
+			args = append(args, "markets: […]")
+		case "industry":
+			args = append(args, "industry: …")
+		}
+	}
+	if c.doc.SetWith == "" || len(args) == 0 {
+		return note + "; set that metadata if the rule does not apply.)"
+	}
+	return note + "; if the rule does not apply, state it: " + c.doc.SetWith + " {" + strings.Join(args, ", ") + "}.)"
+}
+
+// utmArg is how update_campaign's utm takes a link parameter: its key
+// (pages' medium is page_medium), or "" for one it does not set.
+func utmArg(param, channel string) string {
+	switch param {
+	case "utm_medium":
+		if channel == ChannelPage {
+			return "page_medium"
+		}
+		return "medium"
+	case "utm_source", "utm_campaign", "utm_content", "utm_term":
+		return strings.TrimPrefix(param, "utm_")
+	}
+	return ""
+}
+
+// utmSetting is the call that tags every link of the document's campaign
+// with the parameters given (name → value, "" for an example to choose),
+// or "" when the document says no tool sets its tagging or a parameter is
+// not one the tool sets.
+func (c *checker) utmSetting(params []string, values map[string]string) string {
+	if c.doc.SetWith == "" {
+		return ""
+	}
+	args := make([]string, 0, len(params))
+	for _, p := range params {
+		k := utmArg(p, c.doc.Channel)
+		if k == "" {
+			return ""
+		}
+		v := "…"
+		if values[p] != "" {
+			v = strconv.Quote(values[p])
+		}
+		args = append(args, k+": "+v)
+	}
+	return c.doc.SetWith + " {utm: {" + strings.Join(args, ", ") + "}}"
 }
 
 // message builds a finding message: the policy's own message with the

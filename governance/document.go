@@ -26,6 +26,11 @@ type Document struct {
 	// SegmentProperties lists every contact property the segment's
 	// conditions filter on (channel segment).
 	SegmentProperties []string `json:"segment_properties,omitempty"`
+	// SetWith names the tool that sets the document's markets, industry
+	// and UTM tagging where it is checked (the sandbox: "update_campaign"),
+	// so a fix that asks for them names the call that applies it. Empty
+	// (lastmile check over files, set by flags) keeps the plain wording.
+	SetWith string `json:"set_with,omitempty"`
 }
 
 // Field is one named piece of a document. HTML fields are tokenized; other

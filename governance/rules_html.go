@@ -437,8 +437,18 @@ func (c *checker) utm(r *rule, f *fieldScan, k int, off int, h string, u linkURL
 			base, frag = h[:i], h[i:]
 		}
 		if c.room(r) {
+			fix := base + sep + strings.Join(add, "&") + frag
+			vals := map[string]string{}
+			for _, p := range missing {
+				vals[p] = firstOr(cfg.values[p], "")
+			}
+			if set := c.utmSetting(missing, vals); set != "" {
+				// The campaign's tagging is added to every link that lacks
+				// it, so the one call fixes them all.
+				fix = set + " tags every link of the campaign; or tag this one: " + fix
+			}
 			c.add(r, f, off, h, r.message(h, fmt.Sprintf("link %s lacks %s", quote(h), strings.Join(missing, ", "))),
-				r.fix(h, base+sep+strings.Join(add, "&")+frag))
+				r.fix(h, fix))
 		}
 	}
 	for _, v := range cfg.Values {
@@ -448,9 +458,20 @@ func (c *checker) utm(r *rule, f *fieldScan, k int, off int, h string, u linkURL
 		}
 		if c.room(r) {
 			c.add(r, f, off, h, r.message(h, fmt.Sprintf("%s=%s is not an allowed value (allowed: %s)", v.Param, got, strings.Join(v.Allowed, ", "))),
-				r.fix(h, fmt.Sprintf("Set %s to one of: %s.", v.Param, strings.Join(v.Allowed, ", "))))
+				r.fix(h, c.utmValueFix(v)))
 		}
 	}
+}
+
+// utmValueFix asks for an allowed value, naming the call that sets it
+// when the campaign's tagging may have put the wrong one there.
+func (c *checker) utmValueFix(v utmValues) string {
+	fix := fmt.Sprintf("Set %s to one of: %s.", v.Param, strings.Join(v.Allowed, ", "))
+	if set := c.utmSetting([]string{v.Param}, map[string]string{v.Param: firstOr(v.Allowed, "")}); set != "" {
+		fix = fmt.Sprintf("Set %s to one of: %s — %s where the campaign's tagging set it; a value the link carries itself is kept, so change that one in the content.",
+			v.Param, strings.Join(v.Allowed, ", "), set)
+	}
+	return fix
 }
 
 func firstOr(s []string, def string) string {

@@ -48,6 +48,12 @@ func render(fs []governance.Finding) []string {
 	return out
 }
 
+// setWith is d checked where update_campaign sets its metadata.
+func setWith(d governance.Document) governance.Document {
+	d.SetWith = "update_campaign"
+	return d
+}
+
 type ruleCase struct {
 	name string
 	doc  governance.Document
@@ -294,6 +300,8 @@ func TestRequiredText(t *testing.T) {
 		{name: "other industry", doc: htmlDoc("<p>nothing</p>"), want: nil},
 		{name: "unknown industry applies and says why", doc: func() governance.Document { d := htmlDoc("<p>x</p>"); d.Industry = ""; return d }(),
 			want: []string{"past-performance error html:1:9 Past performance is not indicative of future results."}, fix: "does not state its industry"},
+		{name: "unknown industry names the call that states it", doc: func() governance.Document { d := setWith(htmlDoc("<p>x</p>")); d.Industry = ""; return d }(),
+			want: []string{"past-performance error html:1:9 Past performance is not indicative of future results."}, fix: "does not state its industry; if the rule does not apply, state it: update_campaign {industry: …}.)"},
 	})
 }
 
@@ -348,6 +356,16 @@ func TestLink(t *testing.T) {
 		{name: "foreign domain", doc: htmlDoc(`<a href="https://evil.io/x">x</a>`), want: []string{"domains warning html:1:10 https://evil.io/x"}},
 		{name: "utm missing", doc: htmlDoc(`<a href="https://shop.acme.com/x#top">x</a>`), want: []string{"utm error html:1:10 https://shop.acme.com/x#top"}, fix: "https://shop.acme.com/x?utm_source=…&utm_medium=email#top"},
 		{name: "utm bad value", doc: htmlDoc(`<a href="https://acme.com/?utm_source=x&utm_medium=social">x</a>`), want: []string{"utm error html:1:10 https://acme.com/?utm_source=x&utm_medium=social"}, msg: "utm_medium=social"},
+		// Where a tool sets the campaign's tagging, the fix names the call.
+		{name: "utm missing, campaign setting", doc: setWith(htmlDoc(`<a href="https://shop.acme.com/x#top">x</a>`)), want: []string{"utm error html:1:10 https://shop.acme.com/x#top"},
+			fix: `update_campaign {utm: {source: …, medium: "email"}} tags every link of the campaign; or tag this one: https://shop.acme.com/x?utm_source=…&utm_medium=email#top`},
+		{name: "utm missing on a page, campaign setting", doc: func() governance.Document {
+			d := setWith(htmlDoc(`<a href="https://acme.com/x?utm_source=a">x</a>`))
+			d.Channel = governance.ChannelPage
+			return d
+		}(), want: []string{"utm error html:1:10 https://acme.com/x?utm_source=a"}, fix: `update_campaign {utm: {page_medium: "email"}}`},
+		{name: "utm bad value, campaign setting", doc: setWith(htmlDoc(`<a href="https://acme.com/?utm_source=x&utm_medium=social">x</a>`)), want: []string{"utm error html:1:10 https://acme.com/?utm_source=x&utm_medium=social"},
+			fix: `update_campaign {utm: {medium: "email"}} where the campaign's tagging set it`},
 		{name: "unsubscribe links need no utm", doc: htmlDoc(`<a href="https://acme.com/unsubscribe">Unsubscribe</a>`), want: nil},
 		{name: "malformed", doc: htmlDoc(`<a href="https://ac me.com/?utm_source=a&utm_medium=email">x</a>`), want: []string{"secure error html:1:10 https://ac me.com/?utm_source=a&utm_medium=email"}, msg: "malformed URL"},
 		{name: "port, user info and upper case host", doc: htmlDoc(`<a href="HTTPS://user@WWW.Acme.com:443/x?utm_source=a&utm_medium=email">x</a>`), want: nil},

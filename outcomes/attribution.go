@@ -402,7 +402,10 @@ func (ix *index) resolve(r *ref) (target, int, bool) {
 		}
 		return target{}, -1, false
 	}
-	if i, ok := ix.artByID[r.utmContent]; ok && r.utmContent != "" {
+	// lastmile writes utm_content as the artifact's id, followed by
+	// ".content" when the campaign sets one (artifact ids hold no dot).
+	artID, _, _ := strings.Cut(r.utmContent, ".")
+	if i, ok := ix.artByID[artID]; ok && artID != "" {
 		return target{ix.artifacts[i].CampaignID, ix.artifacts[i].ID}, i, true
 	}
 	if id, ok := ix.campByUTM[r.utmCampaign]; ok {

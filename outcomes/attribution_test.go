@@ -319,3 +319,15 @@ func TestFormSubmissionTouchesLaterConversions(t *testing.T) {
 		t.Errorf("the campaign's value: %v", res.Campaigns[0].Value)
 	}
 }
+
+// A campaign's own utm_content follows the artifact's id after a dot
+// (sandbox.Final); the click is still the artifact's.
+func TestResolveContentAfterArtifactID(t *testing.T) {
+	ix := newIndex(Catalog{Campaigns: []Campaign{{ID: "cmp_a", UTMCampaign: "spring"}}, Artifacts: []Artifact{{ID: "eml_a", CampaignID: "cmp_a"}}})
+	for content, want := range map[string]string{"eml_a": "eml_a", "eml_a.hero": "eml_a", "hero": "", "eml_b.hero": ""} {
+		got, _, ok := ix.resolve(&ref{utmCampaign: "spring", utmContent: content})
+		if !ok || got.campaign != "cmp_a" || got.artifact != want {
+			t.Errorf("utm_content=%s: %+v, %v; want artifact %q of cmp_a", content, got, ok, want)
+		}
+	}
+}

@@ -34,6 +34,19 @@ var (
 )
 
 func (s *Sandbox) validateCampaign(in *CampaignInput) error {
+	ps := validateCampaignFields(in)
+	if in.Target == "" {
+		in.Target = s.cfg.DefaultTarget
+	}
+	if _, ok := s.cfg.Targets[in.Target]; !ok {
+		ps.add("target", fmt.Sprintf("no target named %q is configured", in.Target), fmt.Sprintf("use one of %v, or leave it empty for %q", s.cfg.TargetNames(), s.cfg.DefaultTarget))
+	}
+	return ps.err("campaign")
+}
+
+// validateCampaignFields checks and normalizes what create_campaign and
+// update_campaign both take: everything but the target.
+func validateCampaignFields(in *CampaignInput) problems {
 	var ps problems
 	in.Name = strings.TrimSpace(in.Name)
 	switch {
@@ -67,18 +80,14 @@ func (s *Sandbox) validateCampaign(in *CampaignInput) error {
 	if in.Industry != "" && !slugLike().MatchString(in.Industry) {
 		ps.add("industry", fmt.Sprintf("%q is not a simple identifier", in.Industry), "use lower-case words joined by - or _, e.g. finserv, health, retail")
 	}
-	if in.Target == "" {
-		in.Target = s.cfg.DefaultTarget
-	}
-	if _, ok := s.cfg.Targets[in.Target]; !ok {
-		ps.add("target", fmt.Sprintf("no target named %q is configured", in.Target), fmt.Sprintf("use one of %v, or leave it empty for %q", s.cfg.TargetNames(), s.cfg.DefaultTarget))
-	}
-	for _, f := range []struct{ field, v string }{{"utm.source", in.UTM.Source}, {"utm.medium", in.UTM.Medium}, {"utm.campaign", in.UTM.Campaign}} {
+	u := in.UTM
+	for _, f := range []struct{ field, v string }{{"utm.source", u.Source}, {"utm.medium", u.Medium}, {"utm.campaign", u.Campaign},
+		{"utm.content", u.Content}, {"utm.term", u.Term}, {"utm.page_medium", u.PageMedium}} {
 		if f.v != "" && !utmValue().MatchString(f.v) {
 			ps.add(f.field, fmt.Sprintf("%q has characters that do not belong in a URL parameter", f.v), "use letters, digits and . _ ~ + - only, e.g. spring_launch")
 		}
 	}
-	return ps.err("campaign")
+	return ps
 }
 
 // CreateCampaign stages a new campaign.
@@ -90,7 +99,7 @@ func (s *Sandbox) CreateCampaign(ctx context.Context, actor string, in CampaignI
 	now := s.clock()
 	c := &Campaign{
 		ID: newID(PrefixCampaign, now), Name: in.Name, Brief: in.Brief, Goal: in.Goal,
-		Markets: in.Markets, Industry: in.Industry, Target: in.Target, UTM: in.UTM, CreatedAt: now,
+		Markets: in.Markets, Industry: in.Industry, Target: in.Target, UTM: in.UTM, CreatedAt: now, Revision: 1,
 	}
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		if err := putJSON(tx, bCampaigns, c.ID, c); err != nil {
@@ -145,6 +154,9 @@ func (s *Sandbox) campaign(tx store.Tx, id string) (*Campaign, error) {
 	if c == nil {
 		return nil, campaignNotFound(id)
 	}
+	if c.Revision == 0 {
+		c.Revision = 1 // stored before campaigns had revisions
+	}
 	return c, nil
 }
 
@@ -152,6 +164,9 @@ func (s *Sandbox) campaign(tx store.Tx, id string) (*Campaign, error) {
 type CampaignView struct {
 	Campaign  Campaign    `json:"campaign"`
 	Artifacts []*Artifact `json:"artifacts"`
+	// Archived are the artifacts archive_artifact took out of the
+	// campaign: listed apart, never planned or checked.
+	Archived []*Artifact `json:"archived,omitempty"`
 }
 
 // GetCampaign returns a campaign and its artifacts. The view is kept until
@@ -180,7 +195,8 @@ func (s *Sandbox) GetCampaign(ctx context.Context, id string) (*CampaignView, er
 			return err
 		}
 		v = &CampaignView{Campaign: *c, Artifacts: arts}
-		return nil
+		v.Archived, err = s.archivedArtifacts(tx, id)
+		return err
 	})
 	if err == nil && cacheable {
 		s.views.Put(id, cachedView{gen: gen, view: v})

@@ -26,11 +26,38 @@ const (
 var Kinds = []Kind{KindSegment, KindEmail, KindPage, KindWorkflow}
 
 // UTM holds the campaign's tracking parameters, applied to every link of every
-// email and page at promotion.
+// email and page at promotion (a parameter a link already has is kept).
 type UTM struct {
-	Source   string `json:"source,omitempty"`
+	Source string `json:"source,omitempty"`
+	// Medium is the emails' utm_medium, and the pages' unless PageMedium
+	// says otherwise (see PageMediumOf).
 	Medium   string `json:"medium,omitempty"`
 	Campaign string `json:"campaign,omitempty"`
+	// Content is added to utm_content after the artifact's id
+	// ("eml_….hero") when Campaign is set, so attribution still credits
+	// the email or page a click came from; alone otherwise.
+	Content string `json:"content,omitempty"`
+	Term    string `json:"term,omitempty"`
+	// PageMedium is utm_medium on pages' links: a page is not an email,
+	// and analytics that group by medium should not count its visits as
+	// email traffic.
+	PageMedium string `json:"page_medium,omitempty"`
+}
+
+// DefaultPageMedium is pages' utm_medium when the campaign sets a medium
+// but no page_medium.
+const DefaultPageMedium = "landing_page"
+
+// PageMediumOf is the utm_medium pages' links carry: PageMedium, else
+// DefaultPageMedium when the campaign tags a medium at all, else none.
+func (u UTM) PageMediumOf() string {
+	switch {
+	case u.PageMedium != "":
+		return u.PageMedium
+	case u.Medium != "":
+		return DefaultPageMedium
+	}
+	return ""
 }
 
 // Campaign groups the artifacts that are planned and promoted together.
@@ -44,6 +71,10 @@ type Campaign struct {
 	Target    string    `json:"target"` // configured target name
 	UTM       UTM       `json:"utm"`
 	CreatedAt time.Time `json:"created_at"`
+	// Revision counts update_campaign's changes; every revision is kept
+	// (campaign_revisions). Campaigns stored before revisions read as 1.
+	Revision  int        `json:"revision"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 	// Cost is what the campaign cost, as a person said with lastmile cost,
 	// for the report's return on it.
 	Cost *outcomes.Money `json:"cost,omitempty"`
@@ -243,6 +274,10 @@ type Artifact struct {
 	Live       *Binding  `json:"live,omitempty"`
 	// Retire is a retirement staged on the live object, for the next plan.
 	Retire *Retirement `json:"retire,omitempty"`
+	// ArchivedAt is when archive_artifact took the artifact, never live,
+	// out of its campaign; its revisions are kept.
+	ArchivedAt *time.Time `json:"archived_at,omitempty"`
+	ArchivedBy string     `json:"archived_by,omitempty"`
 }
 
 // Status values of an artifact.
@@ -258,9 +293,12 @@ const (
 )
 
 // Status says whether the artifact is only staged, live as staged, live
-// with newer staged changes, to be retired by the next plan, or retired.
+// with newer staged changes, to be retired by the next plan, retired, or
+// archived.
 func (a *Artifact) Status() string {
 	switch {
+	case a.ArchivedAt != nil:
+		return StatusArchived
 	case a.Live == nil:
 		return StatusStaged
 	case a.Retire != nil:

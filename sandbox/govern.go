@@ -37,9 +37,30 @@ func (s *Sandbox) theme() content.Theme {
 	}
 }
 
-// utmOf is the campaign's UTM tagging as the renderer applies it.
-func utmOf(c *Campaign) content.UTM {
-	return content.UTM{Source: c.UTM.Source, Medium: c.UTM.Medium, Campaign: c.UTM.Campaign}
+// utmOf is the campaign's UTM tagging as the renderer applies it to one
+// artifact's links.
+func utmOf(c *Campaign, r *Revision) content.UTM {
+	u := content.UTM{Source: c.UTM.Source, Medium: c.UTM.Medium, Campaign: c.UTM.Campaign, Content: c.UTM.Content, Term: c.UTM.Term}
+	if r.Page != nil {
+		u.Medium = c.UTM.PageMediumOf()
+	}
+	if u.Campaign != "" {
+		// utm_content names the artifact, so a conversion that arrives
+		// through a link is credited to the email or page it was in; the
+		// campaign's own content follows it (outcomes reads the id back).
+		u.Content = r.ArtifactID
+		if c.UTM.Content != "" {
+			u.Content += "." + c.UTM.Content
+		}
+	}
+	return u
+}
+
+// utmKey is everything of the campaign's tagging that changes a final
+// revision, for the keys of what is derived from one.
+func utmKey(c *Campaign) string {
+	u := c.UTM
+	return strings.Join([]string{u.Source, u.Medium, u.Campaign, u.Content, u.Term, u.PageMedium}, "|")
 }
 
 // Final returns the revision's content as it goes live: UTM parameters from
@@ -47,12 +68,7 @@ func utmOf(c *Campaign) content.UTM {
 // this, so governance sees the exact URLs recipients will click.
 func Final(c *Campaign, r *Revision) *Revision {
 	out := *r
-	u := utmOf(c)
-	if u.Campaign != "" {
-		// utm_content names the artifact, so a conversion that arrives
-		// through a link is credited to the email or page it was in.
-		u.Content = r.ArtifactID
-	}
+	u := utmOf(c, r)
 	switch {
 	case r.Email != nil:
 		e := *r.Email
@@ -91,6 +107,8 @@ func (s *Sandbox) document(c *Campaign, a *Artifact, fr *Revision, audience int)
 	d := governance.Document{
 		ArtifactID: a.ID, Channel: string(a.Kind), Markets: c.Markets, Industry: c.Industry,
 		Recipients: audience, Platform: s.platformOf(a.Target),
+		// Fixes that ask for a campaign setting name the tool that applies it.
+		SetWith: "update_campaign",
 	}
 	switch {
 	case fr.Email != nil:
@@ -184,6 +202,10 @@ func (s *Sandbox) loadArtifactInput(tx store.Tx, campaignID, id string) (*planIn
 	if campaignID != "" && a.CampaignID != campaignID {
 		return nil, &NotFoundError{What: "artifact", ID: id + " in campaign " + campaignID, Hint: "it belongs to " + a.CampaignID}
 	}
+	if a.ArchivedAt != nil {
+		// Out of its campaign: not checked, and so not sent as a test.
+		return nil, &ValidationError{What: "request", Outcome: "was not run", Problems: []Problem{{Field: "artifact_id", Message: fmt.Sprintf("%s was archived (archive_artifact): it is out of campaign %s", id, a.CampaignID), Fix: "pick an artifact get_campaign lists"}}}
+	}
 	c, err := s.campaign(tx, a.CampaignID)
 	if err != nil {
 		return nil, err
@@ -212,7 +234,7 @@ type checkItem struct {
 // audience. Equal keys are equal documents, so a kept report is found
 // without building the document, let alone encoding it.
 func docKey(c *Campaign, a *Artifact, r *Revision, platform string, audience int) string {
-	return strings.Join([]string{a.ID, string(a.Kind), r.Hash, c.UTM.Source, c.UTM.Medium, c.UTM.Campaign,
+	return strings.Join([]string{a.ID, string(a.Kind), r.Hash, utmKey(c),
 		strings.Join(c.Markets, ","), c.Industry, platform, strconv.Itoa(audience)}, "|")
 }
 
@@ -235,7 +257,7 @@ func (s *Sandbox) checkDocs(p *governance.Policy, items []checkItem) governance.
 
 // final is Final, remembered per revision and UTM tagging.
 func (s *Sandbox) final(c *Campaign, r *Revision) *Revision {
-	key := r.ArtifactID + "|" + r.Hash + "|" + c.UTM.Source + "|" + c.UTM.Medium + "|" + c.UTM.Campaign
+	key := r.ArtifactID + "|" + r.Hash + "|" + utmKey(c)
 	if f, ok := s.finals.Get(key); ok {
 		return f
 	}

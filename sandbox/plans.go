@@ -159,6 +159,11 @@ type Plan struct {
 	Promotion  PlanPromotion  `json:"promotion"`
 	// UTM is part of what the hash covers: it changes every link.
 	UTM UTM `json:"utm"`
+	// CampaignRevision and CampaignHash are the campaign's settings the
+	// plan was made from (CampaignHash); the hash covers them, so
+	// update_campaign after approval makes the plan stale.
+	CampaignRevision int    `json:"campaign_revision,omitempty"`
+	CampaignHash     string `json:"campaign_hash,omitempty"`
 	// Strays are objects on the targets carrying the marker of one of this
 	// campaign's artifacts that are not its bound object, found when the
 	// plan was made or after its promotion: discarded when they never
@@ -510,7 +515,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			sends = append(sends, *send)
 		}
 	}
-	p := &Plan{CampaignID: c.ID, Campaign: c.Name, UTM: c.UTM, Status: PlanPending}
+	p := &Plan{CampaignID: c.ID, Campaign: c.Name, UTM: c.UTM, CampaignRevision: c.Revision, CampaignHash: CampaignHash(c), Status: PlanPending}
 	p.Steps = append(puts, sends...)
 	for i := range p.Steps {
 		p.Steps[i].N = i + 1
@@ -714,13 +719,14 @@ func planHash(p *Plan) string {
 	}
 	v := struct {
 		Campaign  string
+		Settings  string // CampaignHash: markets, industry, name… as well as UTM
 		UTM       UTM
 		Steps     []stepHash
 		Policy    string
 		Approvals int
 		Roles     []string
 		Channels  []governance.ChannelVerdict
-	}{Campaign: p.CampaignID, UTM: p.UTM, Policy: p.Governance.PolicyHash, Approvals: p.Approvals.Required, Roles: p.Approvals.Roles, Channels: p.Approvals.Channels}
+	}{Campaign: p.CampaignID, Settings: p.CampaignHash, UTM: p.UTM, Policy: p.Governance.PolicyHash, Approvals: p.Approvals.Required, Roles: p.Approvals.Roles, Channels: p.Approvals.Channels}
 	for _, s := range p.Steps {
 		v.Steps = append(v.Steps, stepHash{s.ArtifactID, string(s.Kind), s.Op, s.Target, s.Hash, s.LiveID, s.LiveVersion, s.Revision, s.At})
 	}
@@ -1031,6 +1037,9 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan, audiences bool) (strin
 	}
 	if now.Governance.PolicyHash != p.Governance.PolicyHash {
 		why = append(why, "the policy changed")
+	}
+	if now.CampaignHash != p.CampaignHash {
+		why = append(why, campaignUpdated(p, now))
 	}
 	if now.UTM != p.UTM {
 		why = append(why, "the campaign's UTM parameters changed")

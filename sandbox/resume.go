@@ -102,6 +102,9 @@ func (s *Sandbox) checkResume(ctx context.Context, p *Plan, done map[int]*stepSt
 	if err != nil {
 		return err
 	}
+	if now.CampaignHash != p.CampaignHash {
+		return stale(campaignUpdated(p, now) + " after approval")
+	}
 	if now.Governance.Errors > 0 {
 		return &RefusedError{Code: RefusedGovernance,
 			Reason: fmt.Sprintf("plan %s cannot be resumed: its content now has %d governance errors (%s; nothing more was written)", p.ID, now.Governance.Errors, live),

@@ -475,8 +475,17 @@ func TestFinalAppliesUTM(t *testing.T) {
 
 	page := &Revision{Page: &Page{HTML: "<html><body>" + `<a href="https://acme.com/p">P</a>` + "</body></html>", Body: `<a href="https://acme.com/p">P</a>`}}
 	fp := Final(c, page)
-	if !strings.Contains(fp.Page.HTML, "utm_medium=email") || !strings.Contains(fp.Page.Body, "utm_medium=email") {
+	// A page is not email traffic: its links carry a web medium.
+	if !strings.Contains(fp.Page.HTML, "utm_medium="+DefaultPageMedium) || !strings.Contains(fp.Page.Body, "utm_medium="+DefaultPageMedium) {
 		t.Errorf("page not tagged: %+v", fp.Page)
+	}
+	own2 := *c
+	own2.UTM.PageMedium, own2.UTM.Content, own2.UTM.Term = "web", "hero", "tents"
+	if got := Final(&own2, page).Page.Body; !strings.Contains(got, "utm_medium=web") || !strings.Contains(got, "utm_term=tents") {
+		t.Errorf("page_medium or utm_term not applied: %s", got)
+	}
+	if got := Final(&own2, email).Email.HTML; !strings.Contains(got, "utm_content=eml_1.hero") || !strings.Contains(got, "utm_medium=email") {
+		t.Errorf("utm_content does not name the artifact, then the campaign's content: %s", got)
 	}
 	if strings.Contains(page.Page.HTML, "utm_") {
 		t.Errorf("Final changed the stored page")

@@ -160,6 +160,8 @@ func (s *Sandbox) stage(ctx context.Context, actor string, st staging) (*StageRe
 				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s is %s, not %s", st.artifactID, withArticle(head.Kind), withArticle(st.kind)), Fix: fmt.Sprintf("pass the id of %s, or leave it empty to stage a new one", withArticle(st.kind))}}}
 			case head.CampaignID != c.ID:
 				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s belongs to campaign %s, not %s", st.artifactID, head.CampaignID, c.ID), Fix: "pass the campaign the artifact belongs to"}}}
+			case head.ArchivedAt != nil:
+				return &ValidationError{What: what, Problems: []Problem{{Field: string(st.kind) + "_id", Message: fmt.Sprintf("%s was archived (archive_artifact) and takes no new revisions", st.artifactID), Fix: fmt.Sprintf("leave the id empty to stage a new %s", st.kind)}}}
 			}
 		} else {
 			n, err := tx.Count(bCampaignIndex, c.ID+"/", MaxArtifactsPerCampgn)
@@ -321,6 +323,9 @@ func refCheck(tx store.Tx, c *Campaign, id string, k Kind) (ok bool, problem str
 		}
 	}
 	if kind == nil {
+		if msg, err := archivedRef(tx, c, id, k); err != nil || msg != "" {
+			return false, msg, err
+		}
 		return false, fmt.Sprintf("no %s %s in campaign %s", k, id, c.ID), nil
 	}
 	return true, "", nil

@@ -12,13 +12,22 @@ import (
 )
 
 type createCampaignIn struct {
-	Name     string       `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Short campaign name, e.g. \"Spring launch 2027\"."`
-	Brief    string       `json:"brief,omitempty" jsonschema_description:"What it is about and for whom, for reviewers."`
-	Goal     string       `json:"goal,omitempty" jsonschema_description:"The outcome it should achieve, e.g. \"200 demo requests\"."`
-	Markets  []string     `json:"markets,omitempty" jsonschema_description:"Countries it reaches (ISO 3166-1 alpha-2: US, GB, DE); compliance depends on them."`
-	Industry string       `json:"industry,omitempty" jsonschema_description:"Industry, for policy rules: finserv, health, retail…"`
-	Target   string       `json:"target,omitempty" jsonschema_description:"Target its artifacts go live on (local, hubspot…); default from the configuration."`
-	UTM      *sandbox.UTM `json:"utm,omitempty" jsonschema_description:"UTM parameters added to every link at promotion."`
+	Name     string     `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Short campaign name, e.g. \"Spring launch 2027\"."`
+	Brief    string     `json:"brief,omitempty" jsonschema_description:"What it is about and for whom, for reviewers."`
+	Goal     string     `json:"goal,omitempty" jsonschema_description:"The outcome it should achieve, e.g. \"200 demo requests\"."`
+	Markets  []string   `json:"markets,omitempty" jsonschema_description:"Countries it reaches (ISO 3166-1 alpha-2: US, GB, DE); compliance depends on them."`
+	Industry string     `json:"industry,omitempty" jsonschema_description:"Industry, for policy rules: finserv, health, retail…"`
+	Target   string     `json:"target,omitempty" jsonschema_description:"Target its artifacts go live on (local, hubspot…); default from the configuration."`
+	UTM      *createUTM `json:"utm,omitempty" jsonschema_description:"UTM parameters added to every link at promotion."`
+}
+
+// createUTM is what create_campaign takes of the UTM: the three every
+// campaign sets. update_campaign takes the rest (content, term,
+// page_medium); keeping them out of here keeps tools/list in its budget.
+type createUTM struct {
+	Source   string `json:"source,omitempty"`
+	Medium   string `json:"medium,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
 }
 
 type campaignOut struct {
@@ -51,7 +60,7 @@ type artifactOut struct {
 	Kind      string    `json:"kind"`
 	Name      string    `json:"name"`
 	Revision  int       `json:"revision"`
-	Status    string    `json:"status" jsonschema:"enum=staged,enum=live,enum=changed since live,enum=retirement staged,enum=retired"`
+	Status    string    `json:"status" jsonschema:"enum=staged,enum=live,enum=changed since live,enum=retirement staged,enum=retired,enum=archived"`
 	Target    string    `json:"target"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Live      *liveOut  `json:"live,omitempty"`
@@ -86,14 +95,14 @@ func campaignTools(d deps) []Tool {
 				"Read lastmile://policy first to write on-brand.",
 			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{
-				"utm.source":   "utm_source, e.g. newsletter.",
+				"utm.source":   utmNested["utm.source"],
 				"utm.medium":   "utm_medium, e.g. email.",
-				"utm.campaign": "utm_campaign, e.g. spring_launch.",
+				"utm.campaign": utmNested["utm.campaign"],
 			},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in createCampaignIn) (campaignOut, string, error) {
 				ci := sandbox.CampaignInput{Name: in.Name, Brief: in.Brief, Goal: in.Goal, Markets: in.Markets, Industry: in.Industry, Target: in.Target}
 				if in.UTM != nil {
-					ci.UTM = *in.UTM
+					ci.UTM = sandbox.UTM{Source: in.UTM.Source, Medium: in.UTM.Medium, Campaign: in.UTM.Campaign}
 				}
 				c, err := d.sb.CreateCampaign(ctx, actor(ctx), ci)
 				if err != nil {
@@ -135,6 +144,13 @@ func campaignTools(d deps) []Tool {
 				more := ""
 				if out.NextCursor != "" {
 					more = " More artifacts: pass next_cursor as cursor."
+				}
+				if n := len(v.Archived); n > 0 {
+					// Counted, not listed: archived artifacts are out of the
+					// campaign. The campaign's resource lists them (a
+					// parameter here would not fit tools/list's budget).
+					out.Counts[sandbox.StatusArchived] = n
+					more += fmt.Sprintf(" %d archived, out of the campaign (lastmile://campaigns/%s lists them).", n, v.Campaign.ID)
 				}
 				return out, fmt.Sprintf("Campaign %s %q: %d artifacts (%d staged, %d live, %d changed since live).%s",
 					v.Campaign.ID, v.Campaign.Name, len(v.Artifacts), out.Counts[sandbox.StatusStaged], out.Counts[sandbox.StatusLive], out.Counts[sandbox.StatusChanged], more), nil

@@ -245,7 +245,7 @@ func TestToolsListSize(t *testing.T) {
 // 17's) did not count, and beyondBudgetArgs the arguments it adds to
 // earlier tools.
 var (
-	beyondBudget     = []string{"send_test", "retire_artifact", "list_targets"}
+	beyondBudget     = []string{"send_test", "retire_artifact", "list_targets", "update_campaign", "archive_artifact"}
 	beyondBudgetArgs = map[string][]string{"build_segment": {"scope"}}
 )
 

@@ -52,7 +52,7 @@ func addResources(s *server.MCPServer, sb *sandbox.Sandbox, writes bool) {
 		})
 
 	s.AddResourceTemplate(mcp.NewResourceTemplate("lastmile://campaigns/{id}", "Campaign",
-		mcp.WithTemplateDescription("A campaign with its artifacts and their status."),
+		mcp.WithTemplateDescription("A campaign with its artifacts and their status; archived ones (archive_artifact) under archived."),
 		mcp.WithTemplateMIMEType("application/json")),
 		func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 			v, err := sb.GetCampaign(ctx, templateArg(req, "id"))

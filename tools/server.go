@@ -87,6 +87,7 @@ func All(sb *sandbox.Sandbox, o Options) []Tool {
 	out = append(out, planTools(d)...)
 	out = append(out, outcomeTools(d)...)
 	out = append(out, targetTools(d)...)
+	out = append(out, lifecycleTools(d)...)
 	return out
 }
 

@@ -20,8 +20,8 @@ const ToolsetAll = "all"
 // Toolsets are the toolsets, in the order docs/tools.md lists them. Every
 // tool is in exactly one (a test checks it), so a new tool must be placed.
 var Toolsets = []Toolset{
-	{"campaigns", "Campaigns: create one, read one, list them.", []string{"create_campaign", "get_campaign", "list_campaigns"}},
-	{"staging", "Stage emails, segments, workflows and pages, and taking live ones back (never live until a plan).", []string{"create_email", "build_segment", "configure_workflow", "publish_page", "retire_artifact"}},
+	{"campaigns", "Campaigns: create, read, list and update them.", []string{"create_campaign", "get_campaign", "list_campaigns", "update_campaign"}},
+	{"staging", "Stage emails, segments, workflows and pages, and taking live ones back (never live until a plan).", []string{"create_email", "build_segment", "configure_workflow", "publish_page", "archive_artifact", "retire_artifact"}},
 	{"checks", "Brand and compliance checks, and test sends to the team.", []string{"check_campaign", "send_test"}},
 	{"plans", "Plan a promotion, read the plan, confirm an approved one.", []string{"plan_promotion", "get_plan", "confirm_promotion"}},
 	{"metrics", "Read what live artifacts did.", []string{"fetch_metrics"}},
