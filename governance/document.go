@@ -31,6 +31,11 @@ type Document struct {
 	// so a fix that asks for them names the call that applies it. Empty
 	// (lastmile check over files, set by flags) keeps the plain wording.
 	SetWith string `json:"set_with,omitempty"`
+	// NotSentTo says the segment is checked where nothing is sent to it: a
+	// workspace segment in the workspace. Rules about an audience
+	// (consent) apply in each campaign that sends to it, under that
+	// campaign's markets; a suppression list is only ever excluded.
+	NotSentTo bool `json:"not_sent_to,omitempty"`
 }
 
 // Field is one named piece of a document. HTML fields are tokenized; other

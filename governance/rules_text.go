@@ -28,6 +28,9 @@ func (c *checker) documentRules(d *Document) {
 }
 
 func (c *checker) consent(r *rule, d *Document) {
+	if d.NotSentTo {
+		return
+	}
 	for _, p := range d.SegmentProperties {
 		if strings.EqualFold(strings.TrimSpace(p), r.cfg.Property) {
 			return

@@ -58,7 +58,7 @@ func (s *Sandbox) ArchiveArtifact(ctx context.Context, actor, id string) (*Archi
 		if b := a.Live; b != nil {
 			return refused(Problem{
 				Message: fmt.Sprintf("%s %s is live on %s (%s, promoted %s): archiving only takes out what never went live", a.Kind, a.ID, b.Target, b.LiveID, b.PromotedAt.Format(time.RFC3339)),
-				Fix:     "retire it on its platform through a plan a human approves; archive_artifact cannot take anything off a platform",
+				Fix:     "retire it on its platform through a plan a human approves (retire_artifact); archive_artifact cannot take anything off a platform",
 			})
 		}
 		if busy, err := s.promotionHolding(tx, a); err != nil || busy != "" {

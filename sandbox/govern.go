@@ -131,6 +131,7 @@ func (s *Sandbox) document(c *Campaign, a *Artifact, fr *Revision, audience int)
 	case fr.Segment != nil:
 		d.Fields = []governance.Field{{Name: "name", Value: fr.Segment.Name}}
 		d.SegmentProperties = segmentProperties(&fr.Segment.Group, nil)
+		d.NotSentTo = c.ID == WorkspaceID && a.CampaignID == WorkspaceID
 	case fr.Workflow != nil:
 		d.Fields = []governance.Field{{Name: "name", Value: fr.Workflow.Name}}
 	}
@@ -182,8 +183,55 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 			}})
 		}
 	}
+	if only == "" {
+		items = append(items, s.sharedChecks(in)...)
+	}
 	rep := s.checkDocs(p, items)
 	return &rep, p, nil
+}
+
+// sharedChecks are the checks of the workspace segments the campaign sends
+// to (an email's or workflow's included segments, and what they include),
+// as audiences of this campaign: under its markets and industry.
+func (s *Sandbox) sharedChecks(in *planInput) []checkItem {
+	if len(in.shared) == 0 {
+		return nil
+	}
+	sentTo := map[string]bool{}
+	var todo []string
+	for _, a := range in.artifacts {
+		r := in.revs[a.ID]
+		switch {
+		case r.Email != nil:
+			todo = append(todo, r.Email.Audience.Include...)
+		case r.Workflow != nil:
+			todo = append(todo, r.Workflow.Trigger.SegmentID)
+		case r.Segment != nil:
+			todo = append(todo, r.Segment.IncludeSegments...)
+		}
+	}
+	for len(todo) > 0 {
+		id := todo[0]
+		todo = todo[1:]
+		if sentTo[id] {
+			continue
+		}
+		sentTo[id] = true
+		if sr := in.sharedRevs[id]; sr != nil && sr.Segment != nil {
+			todo = append(todo, sr.Segment.IncludeSegments...)
+		}
+	}
+	var items []checkItem
+	for _, a := range in.shared {
+		if !sentTo[a.ID] {
+			continue
+		}
+		r := in.sharedRevs[a.ID]
+		items = append(items, checkItem{key: docKey(in.campaign, a, r, s.platformOf(a.Target), -1), doc: func() governance.Document {
+			return s.document(in.campaign, a, s.final(in.campaign, r), -1)
+		}})
+	}
+	return items
 }
 
 // loadArtifactInput is loadPlanInput for checking one artifact: its
@@ -235,7 +283,7 @@ type checkItem struct {
 // without building the document, let alone encoding it.
 func docKey(c *Campaign, a *Artifact, r *Revision, platform string, audience int) string {
 	return strings.Join([]string{a.ID, string(a.Kind), r.Hash, utmKey(c),
-		strings.Join(c.Markets, ","), c.Industry, platform, strconv.Itoa(audience)}, "|")
+		strings.Join(c.Markets, ","), c.Industry, platform, strconv.Itoa(audience), strconv.FormatBool(c.ID == WorkspaceID)}, "|")
 }
 
 // checkDocs checks documents one by one, reusing earlier results for

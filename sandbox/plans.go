@@ -526,6 +526,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 	} else {
 		p.Governance = PlanGovernance{Configured: len(pol.Rules()) > 0, PolicyHash: pol.Hash()}
 		if mode == planFull {
+			checks = append(checks, s.sharedChecks(in)...)
 			rep := s.checkDocs(pol, checks)
 			g := &p.Governance
 			g.Summary, g.Errors, g.Warnings, g.Suggestions, g.Passed, g.Findings = Summarize(&rep), rep.Errors, rep.Warnings, rep.Suggestions, rep.Passed, rep.Findings
@@ -700,6 +701,15 @@ func (s *Sandbox) requiredApprovals(pol *governance.Policy, c *Campaign, steps [
 		if !slices.Contains(channels, string(st.Kind)) {
 			channels = append(channels, string(st.Kind))
 		}
+	}
+	if c.ID == WorkspaceID {
+		// The workspace's segments reach nobody by themselves, and have no
+		// markets or industry for the policy's rules to select on: each
+		// campaign that sends to one is approved with it (its plan pins
+		// the live revision), so the workspace needs the configured
+		// minimum only.
+		return PlanApprovals{Required: s.cfg.Plans.Approvals, Channels: pol.Channels(0), Have: []Approval{},
+			Reasons: []string{"workspace segments: approval rules apply to the campaigns that send to them"}}
 	}
 	req := pol.Approvals(governance.ApprovalInput{Markets: c.Markets, Industry: c.Industry, MaxRecipients: maxRecipients, Channels: channels})
 	out := PlanApprovals{Required: max(s.cfg.Plans.Approvals, req.Count), Roles: req.Roles, Reasons: req.Reasons, Channels: pol.Channels(maxRecipients), Have: []Approval{}}

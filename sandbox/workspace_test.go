@@ -132,3 +132,52 @@ func TestWorkspaceSegments(t *testing.T) {
 		t.Errorf("get_campaign of the workspace: %+v %v", v, err)
 	}
 }
+
+// A workspace segment is an audience only where a campaign sends to it:
+// the consent rule passes it in the workspace (a suppression list is only
+// ever excluded) and holds it in each campaign that includes it, under that
+// campaign's markets; a campaign that only excludes it is not held to it.
+func TestWorkspaceSegmentConsent(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{policy: mustPolicy(t, "rules:\n  - id: consent\n    kind: consent\n    level: error\n    markets: [DE]\n    property: marketing_consent\n")})
+	ws, err := e.sb.StageSegment(ctx, "agent", sandbox.SegmentInput{Scope: sandbox.ScopeWorkspace, Name: "Customers", Conditions: []sandbox.Condition{{Property: "lifecycle_stage", Operator: "eq", Value: "customer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := e.sb.Check(ctx, sandbox.CheckScope{CampaignID: sandbox.WorkspaceID})
+	if err != nil || rep.Errors != 0 {
+		t.Fatalf("the workspace's own check: %+v %v", rep, err)
+	}
+	promoteAll(t, e, sandbox.WorkspaceID)
+	for _, tc := range []struct {
+		name     string
+		audience sandbox.Audience
+		errors   int
+	}{
+		{"sends to it", sandbox.Audience{Include: []string{ws.Artifact.ID}}, 1},
+		{"excludes it", sandbox.Audience{Exclude: []string{ws.Artifact.ID}}, 0},
+	} {
+		c, err := e.sb.CreateCampaign(ctx, "agent", sandbox.CampaignInput{Name: tc.name, Markets: []string{"DE"}, UTM: sandbox.UTM{Source: "lastmile", Medium: "email", Campaign: "de"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := sandbox.EmailInput{CampaignID: c.ID, Name: "Hallo", Subject: "Hallo", FromName: "Acme", FromEmail: "news@acme.com", HTML: "<p>Hallo.</p>", Audience: tc.audience}
+		if len(tc.audience.Include) == 0 {
+			seg, err := e.sb.StageSegment(ctx, "agent", sandbox.SegmentInput{CampaignID: c.ID, Name: "Opted in", Conditions: []sandbox.Condition{{Property: "marketing_consent", Operator: "eq", Value: true}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Audience.Include = []string{seg.Artifact.ID}
+		}
+		if _, err := e.sb.StageEmail(ctx, "agent", in); err != nil {
+			t.Fatal(err)
+		}
+		rep, _, err := e.sb.Check(ctx, sandbox.CheckScope{CampaignID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Errors != tc.errors || (tc.errors > 0 && rep.Findings[0].ArtifactID != ws.Artifact.ID) {
+			t.Errorf("%s: %d errors %+v, want %d on the workspace segment", tc.name, rep.Errors, rep.Findings, tc.errors)
+		}
+	}
+}

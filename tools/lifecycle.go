@@ -93,7 +93,7 @@ func lifecycleTools(d deps) []Tool {
 			name:  "archive_artifact",
 			title: "Archive an artifact",
 			description: "Take an artifact that never went live out of its campaign: no longer listed, checked, planned or promoted; its revisions are kept (lastmile://campaigns/{id} lists it under archived; lastmile://artifacts/{id} reads it). " +
-				"Refused for a live artifact (retire it on its platform through a plan a human approves) and for one another artifact references.",
+				"Refused for a live artifact (retire_artifact takes it back through a plan a human approves) and for one another artifact references.",
 			hints: hints{readOnly: false, destructive: false, idempotent: true, openWorld: false},
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in archiveArtifactIn) (archiveArtifactOut, string, error) {
 				res, err := d.sb.ArchiveArtifact(ctx, actor(ctx), in.ArtifactID)
