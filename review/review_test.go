@@ -726,3 +726,39 @@ func TestReportPage(t *testing.T) {
 		t.Fatalf("a bad period: %d %.300s", st, page)
 	}
 }
+
+// What a plan takes back is at the top of its page with what the target
+// does then, and the agent's name for it is inert there.
+func TestPlanPageShowsWhatIsTakenBack(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.plan()
+	code, err := f.sb.PlanCode(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "ops", Channel: sandbox.ChannelCLI, Code: code}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	email := f.emailID(p)
+	if _, err := f.sb.StageRetire(ctx, "agent", email, sandbox.OpArchive); err != nil {
+		t.Fatal(err)
+	}
+	p2, err := f.sb.PlanPromotion(ctx, "agent", p.CampaignID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.enrol("maria@acme.com", nil, passkeytest.New(t, f.origin, "localhost"))
+	st, page := b.do("GET", "/plans/"+p2.ID, nil, "")
+	if st != 200 {
+		t.Fatalf("%d", st)
+	}
+	i := strings.Index(page, `class="irreversible"`)
+	if i < 0 || !strings.Contains(page[i:], "Archive “Spring news”") || !strings.Contains(page[i:], "archive/emails/") {
+		t.Fatalf("the plan page does not show the archive with the target's effect:\n%s", page)
+	}
+}
