@@ -125,6 +125,22 @@ func (f *fixture) plan(markets ...string) *sandbox.Plan {
 	return p
 }
 
+// promote approves p at the terminal and promotes it.
+func (f *fixture) promote(p *sandbox.Plan) {
+	f.t.Helper()
+	ctx := context.Background()
+	code, err := f.sb.PlanCode(ctx, p.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "ops", Channel: sandbox.ChannelCLI, Code: code}); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // browser is one person's browser: a cookie jar, and requests that carry
 // the page's origin as a browser's do.
 type browser struct {
@@ -547,16 +563,7 @@ func TestUpdateShowsBeforeAndAfter(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	p := f.plan()
-	code, err := f.sb.PlanCode(ctx, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "ops", Channel: sandbox.ChannelCLI, Code: code}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
-		t.Fatal(err)
-	}
+	f.promote(p)
 	email := f.emailID(p)
 	av, err := f.sb.GetArtifact(ctx, email, 0)
 	if err != nil {
@@ -733,16 +740,7 @@ func TestPlanPageShowsWhatIsTakenBack(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	p := f.plan()
-	code, err := f.sb.PlanCode(ctx, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "ops", Channel: sandbox.ChannelCLI, Code: code}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
-		t.Fatal(err)
-	}
+	f.promote(p)
 	email := f.emailID(p)
 	if _, err := f.sb.StageRetire(ctx, "agent", email, sandbox.OpArchive); err != nil {
 		t.Fatal(err)

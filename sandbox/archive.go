@@ -113,21 +113,26 @@ func (s *Sandbox) ArchiveArtifact(ctx context.Context, actor, id string) (*Archi
 	return res, nil
 }
 
+// mayUse lists the artifacts that may reference a: those of its campaign,
+// and of every campaign for a workspace segment.
+func (s *Sandbox) mayUse(tx store.Tx, a *Artifact) ([]*Artifact, error) {
+	arts, err := s.campaignArtifacts(tx, a.CampaignID)
+	if err != nil || a.CampaignID != WorkspaceID {
+		return arts, err
+	}
+	err = s.eachCampaign(tx, func(_ *Campaign, more []*Artifact) error {
+		arts = append(arts, more...)
+		return nil
+	})
+	return arts, err
+}
+
 // referrers names the artifacts of a's campaign whose current revision
 // references a: archiving it would leave them pointing at nothing.
 func (s *Sandbox) referrers(tx store.Tx, a *Artifact) ([]string, error) {
-	arts, err := s.campaignArtifacts(tx, a.CampaignID)
+	arts, err := s.mayUse(tx, a)
 	if err != nil {
 		return nil, err
-	}
-	if a.CampaignID == WorkspaceID {
-		// Every campaign may use a workspace segment.
-		if err := s.eachCampaign(tx, func(_ *Campaign, more []*Artifact) error {
-			arts = append(arts, more...)
-			return nil
-		}); err != nil {
-			return nil, err
-		}
 	}
 	var out []string
 	for _, o := range arts {

@@ -176,23 +176,13 @@ func (s *Sandbox) canRetire(a *Artifact, op string) (string, *Problem) {
 	return effect, nil
 }
 
-// retireReferrers is the problem with archiving a when another live
-// artifact of its campaign still uses it: an email a workflow sends, a
-// segment an email or workflow targets; of any campaign, for a segment of
-// the workspace.
+// retireReferrers is the problem with archiving a when another artifact
+// still uses it (mayUse): an email a workflow sends, a segment an email or
+// workflow targets.
 func (s *Sandbox) retireReferrers(tx store.Tx, a *Artifact) (*Problem, error) {
-	arts, err := s.campaignArtifacts(tx, a.CampaignID)
+	arts, err := s.mayUse(tx, a)
 	if err != nil {
 		return nil, err
-	}
-	if a.CampaignID == WorkspaceID {
-		// Every campaign may use a workspace segment.
-		if err := s.eachCampaign(tx, func(_ *Campaign, more []*Artifact) error {
-			arts = append(arts, more...)
-			return nil
-		}); err != nil {
-			return nil, err
-		}
 	}
 	var users []string
 	for _, o := range arts {
