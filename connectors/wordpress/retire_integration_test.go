@@ -25,11 +25,10 @@ func get(t *testing.T, u string) int {
 	return resp.StatusCode
 }
 
-func TestContractUnpublish(t *testing.T) {
-	e := setup(t)
-	tg := e.target(t, wordpress.Config{})
+// published puts obj and publishes it now.
+func published(t *testing.T, tg *wordpress.Target, obj sandbox.Object) (sandbox.Object, sandbox.LiveState) {
+	t.Helper()
 	ctx := context.Background()
-	obj := e.page("unpublish")
 	st, err := tg.Put(ctx, obj, "")
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +37,14 @@ func TestContractUnpublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return obj, pub
+}
+
+func TestContractUnpublish(t *testing.T) {
+	e := setup(t)
+	tg := e.target(t, wordpress.Config{})
+	ctx := context.Background()
+	obj, pub := published(t, tg, e.page("unpublish"))
 	before, _ := e.srv.Page(t, id(t, pub))
 	if code := get(t, pub.URL); code != http.StatusOK {
 		t.Fatalf("GET %s before: %d", pub.URL, code)
@@ -110,15 +117,7 @@ func TestContractUnpublishGone(t *testing.T) {
 	e := setup(t)
 	tg := e.target(t, wordpress.Config{})
 	ctx := context.Background()
-	obj := e.page("unpublish-gone")
-	st, err := tg.Put(ctx, obj, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := tg.Publish(ctx, obj, st, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	obj, pub := published(t, tg, e.page("unpublish-gone"))
 	// In the trash: nobody sees it; nothing to do.
 	e.srv.Do(t, http.MethodDelete, "/wp/v2/pages/"+pub.ID, nil)
 	tr, err := tg.Retire(ctx, obj, sandbox.OpUnpublish, pub)
