@@ -69,6 +69,29 @@ type TargetCapabilities struct {
 	// built for no target yet: false everywhere, said so.
 	ABTests   bool `json:"ab_tests"`
 	TimeZones bool `json:"time_zones"`
+	// Retire lists, per kind the target holds, the retirements it can
+	// take (retire_artifact): what CanRetire allows.
+	Retire map[Kind][]string `json:"retire,omitempty"`
+}
+
+// retirable is what t can take back, per kind it holds.
+func retirable(t Target) map[Kind][]string {
+	r, ok := t.(Retirer)
+	if !ok {
+		return nil
+	}
+	out := map[Kind][]string{}
+	for _, k := range Kinds {
+		if !t.Capabilities().Supports(k) {
+			continue
+		}
+		for _, op := range retireOps[k] {
+			if _, err := r.CanRetire(k, op); err == nil {
+				out[k] = append(out[k], op)
+			}
+		}
+	}
+	return out
 }
 
 // Token states of a TargetHealth.
@@ -211,6 +234,7 @@ func (s *Sandbox) ListTargets(ctx context.Context, check bool) ([]TargetInfo, er
 		info.Platform = t.Platform()
 		info.Capabilities = TargetCapabilities{Capabilities: t.Capabilities()}
 		_, info.Capabilities.TestSends = t.(TestSender)
+		info.Capabilities.Retire = retirable(t)
 		info.Health = TargetHealth{Available: true, Token: TokenUnknown, TokenSource: TokenNotChecked}
 		d, ok := t.(Describer)
 		if !ok {

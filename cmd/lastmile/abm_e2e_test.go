@@ -53,6 +53,14 @@ func TestABMOverStdio(t *testing.T) {
 		return plan
 	}
 
+	// What the target can do, before anything is planned.
+	targets := jsonText(t, s.mustStage("list_targets", map[string]any{}))
+	for _, want := range []string{`"name":"local"`, `"test_sends":true`, `"page":["unpublish"]`, `"workflow":["deactivate"]`} {
+		if !strings.Contains(targets, want) {
+			t.Errorf("list_targets lacks %s: %s", want, targets)
+		}
+	}
+
 	// The workspace's suppression list, live first.
 	sup := s.mustStage("build_segment", map[string]any{"scope": "workspace", "name": "Suppression", "static_emails": []string{"ada@example.com"}})["id"].(string)
 	promote("cmp_workspace")
