@@ -568,6 +568,7 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			}
 		}
 	}
+	sentBy := sentByWorkflows(in.artifacts, in.revs)
 	sem := make(chan struct{}, s.parallel)
 	var wg sync.WaitGroup
 	for i, a := range in.artifacts {
@@ -589,6 +590,7 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			// Deriving the final revision is most of a cold plan's time:
 			// here it runs on every core.
 			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
+			obj.SentByWorkflows = sentBy[a.ID]
 			r := &out[i]
 			if a.Retire != nil {
 				// Nothing staged goes to the target: only the live

@@ -55,6 +55,11 @@ type Object struct {
 	// Segments holds the definitions of every segment in the campaign, so a
 	// target that counts locally can resolve include/exclude references.
 	Segments map[string]*Segment
+	// SentByWorkflows, for an email, lists the workflows of the campaign
+	// whose steps send it (empty: none do), at planning and at promotion
+	// alike. A platform that needs a separate object for a workflow's send
+	// (HubSpot's automated emails) creates it from this.
+	SentByWorkflows []string
 	// Recipients, on a send, is the audience the human approved, when the
 	// target listed it at planning. A target that resolves recipients
 	// itself mails only addresses the set allows: an audience may shrink
