@@ -498,8 +498,15 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			if mode == planFull {
 				step.Diff = describeNew(fr)
 			}
-		case live.Revision == r.Number:
+		case live.Revision == r.Number && len(as.Refresh) == 0:
 			step.Op = OpUnchanged
+		case live.Revision == r.Number:
+			// Nothing staged changed, but the target needs the object
+			// put again (Assessment.Refresh).
+			step.Op = OpUpdate
+			if mode == planFull {
+				step.Diff = "unchanged content, put again: " + strings.Join(as.Refresh, "; ")
+			}
 		default:
 			step.Op = OpUpdate
 			if mode == planFull {
@@ -563,6 +570,11 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 				a := Assessment{AudienceSize: -1, Notes: st.Notes}
 				if st.AudienceSize != nil {
 					a.AudienceSize = *st.AudienceSize
+				}
+				if st.Op == OpUpdate && st.LiveRevision == st.Revision {
+					// Put again at the target's request: the recorded
+					// notes carry its reasons.
+					a.Refresh = []string{"recorded"}
 				}
 				recorded[st.ArtifactID] = a
 			}

@@ -89,6 +89,13 @@ type Assessment struct {
 	// Notes are shown to the approver: rounding of schedule times, drafts a
 	// tier cannot send, forms left out.
 	Notes []string
+	// Refresh, when not empty, says why the live object must be put again
+	// although its revision is the live one: the platform lacks something
+	// the campaign now needs of it (HubSpot: an automated copy of an email
+	// a new workflow sends). The plan updates it, with the reasons as its
+	// diff; a target that wants the approver to read them in the notes
+	// puts them there too.
+	Refresh []string
 	// AudienceSize is the number of recipients or members when the target can
 	// tell, else -1.
 	AudienceSize int
