@@ -626,6 +626,7 @@ func (s *Sandbox) apply(ctx context.Context, t Target, st PlanStep, obj Object, 
 	if st.At != nil {
 		at = *st.At
 	}
+	obj.Resumed = interrupted
 	switch st.Op {
 	case OpCreate:
 		if interrupted {

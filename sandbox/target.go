@@ -60,6 +60,12 @@ type Object struct {
 	// alike. A platform that needs a separate object for a workflow's send
 	// (HubSpot's automated emails) creates it from this.
 	SentByWorkflows []string
+	// Resumed, on a promotion step, says an earlier attempt of the same
+	// step was interrupted or failed: its writes may still land. A
+	// connector whose Put makes more than one object (Find only looks
+	// for the first) looks for, or waits out, the others before it
+	// creates them.
+	Resumed bool
 	// Recipients, on a send, is the audience the human approved, when the
 	// target listed it at planning. A target that resolves recipients
 	// itself mails only addresses the set allows: an audience may shrink

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -26,8 +25,8 @@ import (
 // an interrupted create is: by a marker of its own (the artifact's marker
 // plus copySuffix) in its name. Both names also say which form they are,
 // which people reading HubSpot's email list need (the two would otherwise
-// share a name) and which tells Live, from the regular email alone, that
-// there is a copy whose changes count as the email's.
+// share a name). A workflow's Live reads the copies it sends, so an edit
+// of a copy in HubSpot makes a plan stale.
 
 const (
 	// copySuffix ends the marker of an email's automated copy. The sweep's
@@ -73,8 +72,8 @@ func automatedForm(obj sandbox.Object) sandbox.Object {
 	return obj
 }
 
-// dualVersion is the email's Version when it has a copy: a change to
-// either is a change to the email.
+// dualVersion adds an automated copy to a Version: a change to the copy is
+// a change to the object that version is of.
 func dualVersion(regular string, cp hsEmail) string {
 	return regular + " + automated " + cp.ID + "@" + cp.UpdatedAt
 }
@@ -90,7 +89,7 @@ func (t *Target) putEmailForms(ctx context.Context, obj sandbox.Object, liveID s
 	if err != nil {
 		return reg, err
 	}
-	cp, err := t.putCopy(ctx, obj, reg.ID, liveID == "")
+	cp, err := t.putCopy(ctx, obj)
 	if err != nil {
 		// The regular email is there; the step fails, and confirming again
 		// finds it (Find) and comes back here to make the copy.
@@ -100,23 +99,27 @@ func (t *Target) putEmailForms(ctx context.Context, obj sandbox.Object, liveID s
 	return reg, nil
 }
 
-// putCopy creates or updates the automated copy of obj, whose regular email
-// is regularID. justCreated says the regular email was made by this call:
-// no earlier attempt can have sent a create of the copy.
-func (t *Target) putCopy(ctx context.Context, obj sandbox.Object, regularID string, justCreated bool) (hsEmail, error) {
+// putCopy creates or updates the automated copy of obj.
+func (t *Target) putCopy(ctx context.Context, obj sandbox.Object) (hsEmail, error) {
 	form := automatedForm(obj)
 	op := "create the automated copy of email " + quote(obj.Email.Name)
 	cp, found, err := t.findCopy(ctx, obj.Marker)
 	if err != nil {
 		return hsEmail{}, t.fail(op, err)
 	}
-	if !found && !justCreated {
-		// Resuming after a crash: the attempt that made the regular email
-		// may have sent the copy's create just before it died, and the
-		// journal's landing window runs from the step's start, not from
-		// that second create. It went out soon after the regular email was
-		// made; wait until it can no longer land, then look again.
-		if found, cp, err = t.copyAfterLanding(ctx, obj.Marker, regularID); err != nil {
+	if !found && obj.Resumed {
+		// The interrupted attempt may have sent the copy's create just
+		// before it died, and what the sandbox waited for on resuming
+		// (if anything: an update step waits for nothing) runs from the
+		// step's start, not from that second create. Sent before now, it
+		// lands within a landing window from now: wait it out, then look
+		// again.
+		w := t.LandWithin(sandbox.KindEmail)
+		t.log.Info("hubspot: resuming, and the email has no automated copy yet; waiting out the copy's landing window before creating it", "target", t.name, "email", obj.ArtifactID, "wait", w)
+		if err := t.pause(ctx, w); err != nil {
+			return hsEmail{}, t.fail(op, err)
+		}
+		if cp, found, err = t.findCopy(ctx, obj.Marker); err != nil {
 			return hsEmail{}, t.fail(op, err)
 		}
 	}
@@ -130,42 +133,12 @@ func (t *Target) putCopy(ctx context.Context, obj sandbox.Object, regularID stri
 		return hsEmail{}, err
 	}
 	t.rememberCopy(obj.Marker, st.ID)
-	// Read back for the version Live reports (putEmail's state has it, but
-	// not the id and time in the form dualVersion takes).
+	// Read back for the id and time dualVersion takes, as Live reads them.
 	e, err := t.getEmail(ctx, st.ID)
 	if err != nil {
 		return hsEmail{}, t.fail(op+" (reading it back)", err)
 	}
 	return e, nil
-}
-
-// copyAfterLanding waits until a create of the copy sent right after the
-// regular email was made can no longer land (see putCopy), then looks for
-// the copy again. An old regular email costs no wait.
-func (t *Target) copyAfterLanding(ctx context.Context, marker, regularID string) (bool, hsEmail, error) {
-	var reg struct {
-		CreatedAt string `json:"createdAt"`
-	}
-	if _, err := t.do(ctx, call{method: http.MethodGet, path: t.paths.emails + "/" + regularID}, &reg); err != nil {
-		return false, hsEmail{}, err
-	}
-	created, err := time.Parse(time.RFC3339, reg.CreatedAt)
-	if err != nil {
-		return false, hsEmail{}, nil // no time to go by: HubSpot always sends one
-	}
-	// Half a window more than the step's own: the journal covers a create
-	// sent later than half a window into the step.
-	w := t.LandWithin(sandbox.KindEmail)
-	wait := created.Add(w + w/2).Sub(t.now())
-	if wait <= 0 {
-		return false, hsEmail{}, nil
-	}
-	t.log.Info("hubspot: the email was made moments ago and has no automated copy; waiting out the copy's landing window before creating it", "target", t.name, "email", regularID, "wait", wait)
-	if err := t.pause(ctx, wait); err != nil {
-		return false, hsEmail{}, err
-	}
-	cp, found, err := t.findCopy(ctx, marker)
-	return found, cp, err
 }
 
 // findCopy looks for the automated copy of the email whose marker is
@@ -232,39 +205,38 @@ func (t *Target) forgetCopy(marker string) {
 	delete(t.copies, marker)
 }
 
-// regularMarker is the marker of a regular email that has an automated
-// copy, read from its name ("… (broadcast) [lm-eml_…]"), or "".
-func regularMarker(e hsEmail) string {
-	art, ok := markedArtifact(e.Name)
-	if !ok || e.Type == "AUTOMATED_EMAIL" {
-		return ""
-	}
-	m := sandbox.MarkerPrefix + art
-	if !strings.HasSuffix(e.Name, broadcastLabel+" ["+m+"]") {
-		return ""
-	}
-	return m
-}
-
-// liveEmailForms is Live for an email: its own state, and for a regular
-// email with an automated copy a Version that changes when either does,
-// so a plan goes stale when someone edits the copy in HubSpot.
-func (t *Target) liveEmailForms(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
-	e, err := t.getEmail(ctx, id)
+// liveFlowForms is Live for a workflow: its own state, with a Version
+// that also changes when an automated copy it sends changes (someone
+// editing the copy in HubSpot makes a plan stale). The copies are read by
+// the ids the flow names, so no listing is needed: one read per send step.
+func (t *Target) liveFlowForms(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
+	f, _, err := t.getFlow(ctx, id)
 	if rest.StatusOf(err) == http.StatusNotFound {
 		return sandbox.LiveState{}, false, nil
 	}
 	if err != nil {
-		return sandbox.LiveState{}, false, t.fail("read email "+id, err)
+		return sandbox.LiveState{}, false, t.fail("read workflow "+id, err)
 	}
-	st := e.state()
-	if m := regularMarker(e); m != "" {
-		cp, found, err := t.findCopy(ctx, m)
-		if err != nil {
-			return sandbox.LiveState{}, false, t.fail("read the automated copy of email "+id, err)
+	st := f.state()
+	for _, a := range f.Actions {
+		if a["actionTypeId"] != actionSendEmail {
+			continue
 		}
-		if found {
-			st.Version = dualVersion(st.Version, cp)
+		fields, _ := a["fields"].(map[string]any)
+		eid, _ := fields["content_id"].(string)
+		if eid == "" {
+			continue
+		}
+		e, err := t.getEmail(ctx, eid)
+		if rest.StatusOf(err) == http.StatusNotFound {
+			st.Version += " + email " + eid + " gone"
+			continue
+		}
+		if err != nil {
+			return sandbox.LiveState{}, false, t.fail("read email "+eid+" of workflow "+id, err)
+		}
+		if art, ok := markedArtifact(e.Name); ok && strings.HasSuffix(art, copySuffix) {
+			st.Version = dualVersion(st.Version, e)
 		}
 	}
 	return st, true, nil
@@ -343,11 +315,11 @@ func (t *Target) automatedFor(ctx context.Context, id, art string) (string, erro
 	if e.Type == "" || e.Type == "AUTOMATED_EMAIL" {
 		return id, nil
 	}
-	marker := regularMarker(e)
-	if art != "" {
-		marker = sandbox.MarkerPrefix + art
+	if art == "" {
+		art, _ = markedArtifact(e.Name)
 	}
-	if marker != "" {
+	if art != "" {
+		marker := sandbox.MarkerPrefix + art
 		cp, found, err := t.findCopy(ctx, marker)
 		if err != nil {
 			return "", fmt.Errorf("look for the automated copy of email %s: %w", id, err)

@@ -405,11 +405,11 @@ func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sa
 	}
 	switch kind {
 	case sandbox.KindEmail:
-		return t.liveEmailForms(ctx, liveID)
+		return t.liveEmail(ctx, liveID)
 	case sandbox.KindSegment:
 		return t.liveList(ctx, liveID)
 	case sandbox.KindWorkflow:
-		return t.liveFlow(ctx, liveID)
+		return t.liveFlowForms(ctx, liveID)
 	case sandbox.KindPage:
 		return t.livePage(ctx, liveID)
 	}

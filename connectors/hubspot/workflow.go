@@ -337,17 +337,6 @@ func (t *Target) getFlow(ctx context.Context, id string) (hsFlow, map[string]any
 	return f, raw, nil
 }
 
-func (t *Target) liveFlow(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
-	f, _, err := t.getFlow(ctx, id)
-	if rest.StatusOf(err) == http.StatusNotFound {
-		return sandbox.LiveState{}, false, nil
-	}
-	if err != nil {
-		return sandbox.LiveState{}, false, t.fail("read workflow "+id, err)
-	}
-	return f.state(), true, nil
-}
-
 func (t *Target) findFlow(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
 	if obj.Workflow == nil {
 		return sandbox.LiveState{}, false, wrongKind(obj)
