@@ -14,8 +14,9 @@ import (
 // One email, two HubSpot emails. HubSpot sends a broadcast (an audience,
 // perhaps a send time) only from a regular email (type BATCH_EMAIL), and a
 // workflow's send step (action 0-4) only names an automated one
-// (AUTOMATED_EMAIL); an email's type follows from its subcategory at
-// creation and cannot be changed. So an email with an audience that a
+// (AUTOMATED_EMAIL); an email's type is derived from the subcategory it
+// was created with, and lastmile never changes it afterwards. So an email
+// with an audience that a
 // workflow also sends (Object.SentByWorkflows) becomes two: the regular
 // email, which the artifact is bound to and which Send publishes, and an
 // automated copy of the same content, which the workflow names and its
