@@ -498,8 +498,15 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			if mode == planFull {
 				step.Diff = describeNew(fr)
 			}
-		case live.Revision == r.Number:
+		case live.Revision == r.Number && len(as.Refresh) == 0:
 			step.Op = OpUnchanged
+		case live.Revision == r.Number:
+			// Nothing staged changed, but the target needs the object
+			// put again (Assessment.Refresh).
+			step.Op = OpUpdate
+			if mode == planFull {
+				step.Diff = "unchanged content, put again: " + strings.Join(as.Refresh, "; ")
+			}
 		default:
 			step.Op = OpUpdate
 			if mode == planFull {
@@ -565,10 +572,16 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 				if st.AudienceSize != nil {
 					a.AudienceSize = *st.AudienceSize
 				}
+				if st.Op == OpUpdate && st.LiveRevision == st.Revision {
+					// Put again at the target's request: the recorded
+					// notes carry its reasons.
+					a.Refresh = []string{"recorded"}
+				}
 				recorded[st.ArtifactID] = a
 			}
 		}
 	}
+	sentBy := sentByWorkflows(in.artifacts, in.revs)
 	sem := make(chan struct{}, s.parallel)
 	var wg sync.WaitGroup
 	for i, a := range in.artifacts {
@@ -590,6 +603,7 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			// Deriving the final revision is most of a cold plan's time:
 			// here it runs on every core.
 			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
+			obj.SentByWorkflows = sentBy[a.ID]
 			r := &out[i]
 			if a.Retire != nil {
 				// Nothing staged goes to the target: only the live

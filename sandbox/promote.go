@@ -424,6 +424,11 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*st
 			liveOf[a.ID] = LiveState{ID: a.Live.LiveID, URL: a.Live.URL, Version: a.Live.Version}
 		}
 	}
+	planned := make([]*Artifact, 0, len(arts))
+	for _, a := range arts {
+		planned = append(planned, a)
+	}
+	sentBy := sentByWorkflows(planned, revs)
 	n := len(p.Steps)
 	deps := stepDeps(p, revs)
 	finished := make([]bool, n)
@@ -461,6 +466,7 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*st
 			st := p.Steps[i]
 			obj := s.object(c, arts[st.ArtifactID], revs[st.ArtifactID], segs, maps.Clone(refs)) // refs is never nil
 			obj.Recipients = approved[st.N]
+			obj.SentByWorkflows = sentBy[st.ArtifactID]
 			base := liveOf[st.ArtifactID]
 			go func() {
 				live, err := s.step(ctx, j, st, done[st.N], obj, base)
@@ -620,6 +626,7 @@ func (s *Sandbox) apply(ctx context.Context, t Target, st PlanStep, obj Object, 
 	if st.At != nil {
 		at = *st.At
 	}
+	obj.Resumed = interrupted
 	switch st.Op {
 	case OpCreate:
 		if interrupted {

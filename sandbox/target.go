@@ -55,6 +55,17 @@ type Object struct {
 	// Segments holds the definitions of every segment in the campaign, so a
 	// target that counts locally can resolve include/exclude references.
 	Segments map[string]*Segment
+	// SentByWorkflows, for an email, lists the workflows of the campaign
+	// whose steps send it (empty: none do), at planning and at promotion
+	// alike. A platform that needs a separate object for a workflow's send
+	// (HubSpot's automated emails) creates it from this.
+	SentByWorkflows []string
+	// Resumed, on a promotion step, says an earlier attempt of the same
+	// step was interrupted or failed: its writes may still land. A
+	// connector whose Put makes more than one object (Find only looks
+	// for the first) looks for, or waits out, the others before it
+	// creates them.
+	Resumed bool
 	// Recipients, on a send, is the audience the human approved, when the
 	// target listed it at planning. A target that resolves recipients
 	// itself mails only addresses the set allows: an audience may shrink
@@ -84,6 +95,13 @@ type Assessment struct {
 	// Notes are shown to the approver: rounding of schedule times, drafts a
 	// tier cannot send, forms left out.
 	Notes []string
+	// Refresh, when not empty, says why the live object must be put again
+	// although its revision is the live one: the platform lacks something
+	// the campaign now needs of it (HubSpot: an automated copy of an email
+	// a new workflow sends). The plan updates it, with the reasons as its
+	// diff; a target that wants the approver to read them in the notes
+	// puts them there too.
+	Refresh []string
 	// AudienceSize is the number of recipients or members when the target can
 	// tell, else -1.
 	AudienceSize int

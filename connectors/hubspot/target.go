@@ -225,6 +225,9 @@ type Target struct {
 
 	mu     sync.Mutex
 	portal Portal
+	// copies remembers the automated copies of dual emails by the email's
+	// marker (see dual.go): a hint, checked before use.
+	copies map[string]string
 }
 
 var _ sandbox.Target = (*Target)(nil)
@@ -361,6 +364,9 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 	switch obj.Kind {
 	case sandbox.KindEmail:
 		err = t.assessEmail(ctx, obj, &a)
+		if err == nil {
+			err = t.assessEmailForms(ctx, obj, &a)
+		}
 	case sandbox.KindSegment:
 		err = t.assessSegment(ctx, obj, &a)
 	case sandbox.KindWorkflow:
@@ -403,7 +409,7 @@ func (t *Target) Live(ctx context.Context, kind sandbox.Kind, liveID string) (sa
 	case sandbox.KindSegment:
 		return t.liveList(ctx, liveID)
 	case sandbox.KindWorkflow:
-		return t.liveFlow(ctx, liveID)
+		return t.liveFlowForms(ctx, liveID)
 	case sandbox.KindPage:
 		return t.livePage(ctx, liveID)
 	}
@@ -429,7 +435,7 @@ func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveStat
 func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
 	switch obj.Kind {
 	case sandbox.KindEmail:
-		return t.putEmail(ctx, obj, liveID)
+		return t.putEmailForms(ctx, obj, liveID)
 	case sandbox.KindSegment:
 		return t.putList(ctx, obj, liveID)
 	case sandbox.KindWorkflow:

@@ -337,17 +337,6 @@ func (t *Target) getFlow(ctx context.Context, id string) (hsFlow, map[string]any
 	return f, raw, nil
 }
 
-func (t *Target) liveFlow(ctx context.Context, id string) (sandbox.LiveState, bool, error) {
-	f, _, err := t.getFlow(ctx, id)
-	if rest.StatusOf(err) == http.StatusNotFound {
-		return sandbox.LiveState{}, false, nil
-	}
-	if err != nil {
-		return sandbox.LiveState{}, false, t.fail("read workflow "+id, err)
-	}
-	return f.state(), true, nil
-}
-
 func (t *Target) findFlow(ctx context.Context, obj sandbox.Object) (sandbox.LiveState, bool, error) {
 	if obj.Workflow == nil {
 		return sandbox.LiveState{}, false, wrongKind(obj)
@@ -391,6 +380,11 @@ func (t *Target) putFlow(ctx context.Context, obj sandbox.Object, liveID string)
 	plan := t.planFlow(obj, false)
 	if len(plan.problems) > 0 {
 		return sandbox.LiveState{}, failure(op, "HubSpot cannot express the workflow: "+strings.Join(plan.problems, "; "), nil, sandbox.ErrNotSupported)
+	}
+	// An email that is also a broadcast is live as a regular email; the
+	// workflow sends its automated copy.
+	if err := t.sendsAutomated(ctx, obj, &plan); err != nil {
+		return sandbox.LiveState{}, t.fail(op, err)
 	}
 	common := func(body map[string]any) map[string]any {
 		for k, v := range plan.fields {
@@ -544,23 +538,22 @@ func (t *Target) assessFlow(ctx context.Context, obj sandbox.Object, a *sandbox.
 		a.Notes = append(a.Notes, "HubSpot gets the workflow turned off (activate is false); turn it on in HubSpot or stage it with activate")
 	}
 	if len(plan.emails) > 0 {
-		a.Notes = append(a.Notes, "HubSpot workflows send automated emails only: the emails this workflow sends must have no audience and no send time")
+		a.Notes = append(a.Notes, "HubSpot workflows send automated emails only: an email this workflow sends that also has an audience or a send time gets an automated copy, which the workflow sends")
 	}
-	// Emails already live must be automated ones.
+	// Emails already live must exist. A regular one is sent through its
+	// automated copy, which the email's own step makes when it is missing
+	// (its assessment asks for it: assessEmailForms).
 	for _, id := range plan.emails {
 		if id == pendingRef {
 			continue
 		}
-		e, err := t.getEmail(ctx, id)
+		_, err := t.getEmail(ctx, id)
 		if rest.StatusOf(err) == http.StatusNotFound {
 			a.Problems = append(a.Problems, fmt.Sprintf("email %s sent by the workflow no longer exists in HubSpot", id))
 			continue
 		}
 		if err != nil {
 			return t.fail("check the emails of workflow "+quote(wf.Name), err)
-		}
-		if e.Type != "" && e.Type != "AUTOMATED_EMAIL" {
-			a.Problems = append(a.Problems, fmt.Sprintf("HubSpot email %s (%q) is a %s, but workflows can only send automated emails: stage the workflow's email without audience and send time", id, e.Name, strings.ToLower(e.Type)))
 		}
 	}
 	return nil

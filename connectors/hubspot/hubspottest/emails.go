@@ -121,6 +121,16 @@ func (s *Server) getEmail(q *request) (int, any, *httpError) {
 
 func (s *Server) listEmails(q *request) (int, any, *httpError) {
 	ids := sortedIDs(s.st.Emails)
+	// The spec's type filter (AUTOMATED_EMAIL, BATCH_EMAIL, …).
+	if ty := q.query("type"); ty != "" {
+		var keep []string
+		for _, id := range ids {
+			if str(s.st.Emails[id].Doc["type"]) == ty {
+				keep = append(keep, id)
+			}
+		}
+		ids = keep
+	}
 	page, paging, herr := paginate(ids, q, 10, 100)
 	if herr != nil {
 		return 0, nil, herr
