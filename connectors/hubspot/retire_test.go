@@ -178,7 +178,7 @@ func TestRetireArchive(t *testing.T) {
 	if st.Status != "archived" || st.ID != live.ID {
 		t.Errorf("after archive: %+v", st)
 	}
-	emails, lists := e.srv.Archived()
+	emails, _ := e.srv.Archived()
 	if !slices.Contains(emails, live.ID) {
 		t.Errorf("archived emails %v lack %s", emails, live.ID)
 	}
@@ -196,7 +196,7 @@ func TestRetireArchive(t *testing.T) {
 	listID := obj.Refs["seg_1"]
 	seg := segmentObj("seg_1", "Readers 1", sandbox.Segment{StaticEmails: []string{"a@x.test"}})
 	st = m(e.target.Retire(ctx(), seg, sandbox.OpArchive, sandbox.LiveState{ID: listID}))
-	if _, lists = e.srv.Archived(); st.Status != "archived" || !slices.Contains(lists, listID) {
+	if _, lists := e.srv.Archived(); st.Status != "archived" || !slices.Contains(lists, listID) {
 		t.Errorf("after archive: %+v, archived lists %v", st, lists)
 	}
 	n := e.srv.Stats().Calls["lists.delete"]
