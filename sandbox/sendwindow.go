@@ -160,7 +160,10 @@ func (e *Email) wholeSendTime() time.Time {
 func (e *Email) RecipientZone(tz string, cache map[string]*time.Location) (*time.Location, bool) {
 	tz = strings.TrimSpace(tz)
 	if loc, ok := cache[tz]; ok {
-		return loc, loc != nil
+		if loc == nil {
+			return e.FallbackZone(), false
+		}
+		return loc, true
 	}
 	loc, err := loadZone(tz)
 	if cache != nil {
