@@ -470,7 +470,9 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			prev.Status = "draft"
 		}
 		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: prev.Status, SentAt: prev.SentAt, ScheduledAt: prev.ScheduledAt,
-			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed}
+			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed,
+			// A scheduled send keeps what its delivery was approved with.
+			Allowed: prev.Allowed, AllowAll: prev.AllowAll, Segments: prev.Segments, PerRecipient: prev.PerRecipient}
 		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
 		}

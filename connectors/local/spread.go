@@ -22,6 +22,9 @@ import (
 
 // spreadSchedule is a spread send's per-recipient schedule and progress.
 type spreadSchedule struct {
+	// Key is the revision and send it was worked out for: one left by an
+	// unscheduled send is not reused for the next.
+	Key     string        `json:"key"`
 	Entries []spreadEntry `json:"entries"`
 	// What the clock did with the entries it is done with.
 	Mailed     int `json:"mailed"`
@@ -96,7 +99,9 @@ func (t *Target) scheduleSpread(ctx context.Context, obj sandbox.Object, rec *li
 	if err != nil {
 		return sandbox.LiveState{}, fmt.Errorf("local: schedule %s: %w", obj.ArtifactID, err)
 	}
-	if !found {
+	key := obj.Hash + "@" + at.UTC().Format(time.RFC3339)
+	if !found || sch.Key != key {
+		sch = spreadSchedule{Key: key}
 		idx, err := t.readIndex(obj.ArtifactID)
 		if err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: schedule %s: %w", obj.ArtifactID, err)

@@ -49,6 +49,11 @@ func TestSpreadSend(t *testing.T) {
 	if _, err := lt.Send(ctx, obj, live, *a.FirstSend); err != nil {
 		t.Fatal(err)
 	}
+	// A new revision while it is scheduled keeps the recipients' times.
+	obj.Revision = 2
+	if _, err := lt.Put(ctx, obj, ""); err != nil {
+		t.Fatal(err)
+	}
 	box := filepath.Join(lt.Dir(), "outbox", "eml_1")
 	count := func() int { files, _ := os.ReadDir(box); return len(files) }
 	tick := func(at time.Time, want int) {
