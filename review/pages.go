@@ -400,12 +400,12 @@ func (s *Server) enrols(ctx context.Context, target string, wf *sandbox.Workflow
 
 func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[string]*sandbox.Segment, names map[string]string) summaryLine {
 	switch st.Op {
-	case sandbox.OpSend:
+	case sandbox.OpSend, sandbox.OpSchedule:
 		aud := "an audience of unknown size"
 		if st.AudienceSize != nil {
 			aud = countWords(*st.AudienceSize, "recipient")
 		}
-		return summaryLine{What: "Send “" + st.Name + "”", Detail: fmt.Sprintf("to %s on %s, %s", aud, st.Target, when(st.At))}
+		return summaryLine{What: "Send “" + st.Name + "”", Detail: fmt.Sprintf("to %s on %s, %s", aud, st.Target, sendWhen(st))}
 	case sandbox.OpPublish:
 		where := "on " + st.Target
 		if av, err := s.sb.GetArtifact(ctx, st.ArtifactID, st.Revision); err == nil && av.Revision.Page != nil {
@@ -424,6 +424,15 @@ func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[st
 		return summaryLine{What: map[string]string{sandbox.OpUnschedule: "Unschedule", sandbox.OpUnpublish: "Unpublish", sandbox.OpDeactivate: "Switch off", sandbox.OpArchive: "Archive"}[st.Op] + " “" + st.Name + "”", Detail: st.Diff}
 	}
 	return summaryLine{What: st.Op + " " + st.Name, Detail: "on " + st.Target}
+}
+
+// sendWhen is when a send goes out: with recipients at different times
+// (time zones, a window), from the first one's to the last one's.
+func sendWhen(st sandbox.PlanStep) string {
+	if st.FirstAt == nil || st.LastAt == nil || st.FirstAt.Equal(*st.LastAt) {
+		return when(st.At)
+	}
+	return "from " + when(st.FirstAt) + " (the first recipient) to " + when(st.LastAt) + " (the last)"
 }
 
 // when is a send or publish time as the page says it.

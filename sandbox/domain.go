@@ -104,6 +104,13 @@ type Email struct {
 	Audience    Audience        `json:"audience"`
 	SendAt      *time.Time      `json:"send_at,omitempty"`
 	Target      string          `json:"target,omitempty"` // overrides the campaign's target
+	// SendWindow moves a scheduled send forward into the hours and days
+	// it allows (sendwindow.go).
+	SendWindow *SendWindow `json:"send_window,omitempty"`
+	// RecipientTimeZone sends each recipient the email at send_at's date
+	// and clock time in their own zone (contact property timezone); SendAt
+	// then keeps the offset it was written with.
+	RecipientTimeZone bool `json:"recipient_time_zone,omitempty"`
 }
 
 // Condition is one test on a contact property.

@@ -14,20 +14,22 @@ import (
 
 // EmailInput is what create_email takes.
 type EmailInput struct {
-	CampaignID  string
-	EmailID     string // set: a new revision of this email
-	Name        string
-	Subject     string
-	PreviewText string
-	FromName    string
-	FromEmail   string
-	ReplyTo     string
-	HTML        string
-	Blocks      []content.Block
-	Text        string
-	Audience    Audience
-	SendAt      string // RFC 3339
-	Target      string
+	CampaignID        string
+	EmailID           string // set: a new revision of this email
+	Name              string
+	Subject           string
+	PreviewText       string
+	FromName          string
+	FromEmail         string
+	ReplyTo           string
+	HTML              string
+	Blocks            []content.Block
+	Text              string
+	Audience          Audience
+	SendAt            string // RFC 3339
+	Target            string
+	SendWindow        *SendWindow
+	RecipientTimeZone bool
 }
 
 // checkAddress reports what is wrong with an email address, or "".
@@ -147,6 +149,13 @@ func (s *Sandbox) stageEmail(ctx context.Context, actor string, in EmailInput, c
 		ps.add("text", fmt.Sprintf("is %d bytes; the limit is %d bytes (1 MB)", len(e.Text), MaxHTMLBytes), "shorten it, or leave it empty to derive it from the HTML")
 	}
 	e.SendAt = s.checkFuture("send_at", in.SendAt, &ps)
+	e.SendWindow, e.RecipientTimeZone = clone(in.SendWindow), in.RecipientTimeZone
+	checkSendTiming(&ps, e.SendWindow, e.RecipientTimeZone, in.SendAt)
+	if e.SendAt != nil && e.RecipientTimeZone {
+		// The clock time as written is each recipient's: keep its offset.
+		t, _ := time.Parse(time.RFC3339, in.SendAt)
+		e.SendAt = &t
+	}
 	if in.SendAt != "" && len(e.Audience.Include) == 0 {
 		ps.add("send_at", "is set but the email has no audience", "add audience.include segment ids, or leave send_at empty for an email a workflow sends")
 	}

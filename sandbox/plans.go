@@ -68,6 +68,10 @@ type PlanStep struct {
 	LiveID       string     `json:"live_id,omitempty"`
 	LiveVersion  string     `json:"live_version,omitempty"` // drift detection
 	At           *time.Time `json:"at,omitempty"`           // scheduled send or publish time
+	// FirstAt and LastAt bound a send spread over time zones or moved into
+	// a window: the first and the last recipient's time (At is FirstAt).
+	FirstAt      *time.Time `json:"first_at,omitempty"`
+	LastAt       *time.Time `json:"last_at,omitempty"`
 	AudienceSize *int       `json:"audience_size,omitempty"`
 	// AudienceDigest is a SHA-256 over the sorted recipient keys of a send,
 	// when the target listed the recipients; the set itself is kept beside
@@ -514,6 +518,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			}
 		}
 		send, problem := s.followUp(a, r, live, step, now)
+		if send != nil && problem == nil {
+			problem = spreadSend(send, r.Email, as, now)
+		}
 		step.recipients, step.AudienceDigest = nil, ""
 		puts = append(puts, step)
 		if problem != nil {
@@ -577,6 +584,9 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 					// notes carry its reasons.
 					a.Refresh = []string{"recorded"}
 				}
+				recorded[st.ArtifactID] = a
+			} else if a, ok := recorded[st.ArtifactID]; ok && st.FirstAt != nil {
+				a.FirstSend, a.LastSend = st.FirstAt, st.LastAt
 				recorded[st.ArtifactID] = a
 			}
 		}
@@ -740,6 +750,9 @@ func planHash(p *Plan) string {
 		Artifact, Kind, Op, Target, Hash, LiveID, LiveVersion string
 		Revision                                              int
 		At                                                    *time.Time
+		// Omitted when nil, so plans without spread sends hash as before.
+		FirstAt *time.Time `json:",omitempty"`
+		LastAt  *time.Time `json:",omitempty"`
 	}
 	v := struct {
 		Campaign  string
@@ -752,7 +765,7 @@ func planHash(p *Plan) string {
 		Channels  []governance.ChannelVerdict
 	}{Campaign: p.CampaignID, Settings: p.CampaignHash, UTM: p.UTM, Policy: p.Governance.PolicyHash, Approvals: p.Approvals.Required, Roles: p.Approvals.Roles, Channels: p.Approvals.Channels}
 	for _, s := range p.Steps {
-		v.Steps = append(v.Steps, stepHash{s.ArtifactID, string(s.Kind), s.Op, s.Target, s.Hash, s.LiveID, s.LiveVersion, s.Revision, s.At})
+		v.Steps = append(v.Steps, stepHash{s.ArtifactID, string(s.Kind), s.Op, s.Target, s.Hash, s.LiveID, s.LiveVersion, s.Revision, s.At, s.FirstAt, s.LastAt})
 	}
 	data, _ := json.Marshal(v)
 	sum := sha256.Sum256(data)
@@ -904,6 +917,7 @@ func cloneSteps(steps []PlanStep) []PlanStep {
 	for i := range out {
 		st := &out[i]
 		st.At, st.AudienceSize, st.Notes = clone(st.At), clone(st.AudienceSize), slices.Clone(st.Notes)
+		st.FirstAt, st.LastAt = clone(st.FirstAt), clone(st.LastAt)
 	}
 	return out
 }
@@ -1052,6 +1066,8 @@ func (s *Sandbox) staleness(ctx context.Context, p *Plan, audiences bool) (strin
 			why = append(why, fmt.Sprintf("%s %s now goes to %s, not %s", st.Kind, st.ArtifactID, st.Target, o.Target))
 		case !sameTime(o.At, st.At):
 			why = append(why, fmt.Sprintf("the time of %s %s changed", st.Op, st.ArtifactID))
+		case !sameTime(o.FirstAt, st.FirstAt) || !sameTime(o.LastAt, st.LastAt):
+			why = append(why, fmt.Sprintf("the first or last send time of %s %s changed", st.Op, st.ArtifactID))
 		}
 	}
 	for k, st := range old {

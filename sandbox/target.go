@@ -110,6 +110,11 @@ type Assessment struct {
 	// only the platform knows them. The plan records the set, so an audience
 	// that gains anyone after approval makes the plan stale.
 	Recipients []string
+	// FirstSend and LastSend are, for an email sent by recipient time zone
+	// or in a window, the first and last recipient's send time, when the
+	// target knows its recipients' zones (local does); nil leaves the plan
+	// the bound that holds anywhere (Email.SendSpan).
+	FirstSend, LastSend *time.Time
 }
 
 // Capabilities lists what a target can do.

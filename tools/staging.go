@@ -65,6 +65,9 @@ type createEmailIn struct {
 	Audience    sandbox.Audience `json:"audience,omitempty" jsonschema_description:"Segments it goes to at promotion (include minus exclude); omit for an email only a workflow sends."`
 	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send (RFC 3339, future); omit: at confirmation."`
 	Target      string           `json:"target,omitempty" jsonschema_description:"Target overriding the campaign's."`
+	// Send windows and time zones (issue 18 item 6).
+	SendWindow        *sandbox.SendWindow `json:"send_window,omitempty" jsonschema_description:"With send_at: hours and days it may go out; a send_at outside moves forward to the next opening."`
+	RecipientTimeZone bool                `json:"recipient_time_zone,omitempty" jsonschema_description:"With send_at: each recipient gets it at send_at's date and clock time as written, in their zone (contact property timezone); no valid zone: send_window.time_zone, else send_at's offset."`
 }
 
 type buildSegmentIn struct {
@@ -145,6 +148,7 @@ func (in createEmailIn) input() sandbox.EmailInput {
 		CampaignID: in.CampaignID, EmailID: in.EmailID, Name: in.Name, Subject: in.Subject, PreviewText: in.PreviewText,
 		FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, HTML: in.HTML, Blocks: in.Blocks, Text: in.Text,
 		Audience: in.Audience, SendAt: in.SendAt, Target: in.Target,
+		SendWindow: in.SendWindow, RecipientTimeZone: in.RecipientTimeZone,
 	}
 }
 
@@ -176,8 +180,12 @@ func stagingTools(d deps) []Tool {
 			description: "Stage an email in a campaign, from HTML or blocks, with its audience and send time; identical content stages nothing.",
 			hints:       hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
 			nested: map[string]string{
-				"audience.include": "Segment ids (seg_…) of this campaign to send to.",
-				"audience.exclude": "Segment ids (seg_…) whose members never get it.",
+				"audience.include":      "Segment ids (seg_…) of this campaign to send to.",
+				"audience.exclude":      "Segment ids (seg_…) whose members never get it.",
+				"send_window.start":     "Opens, HH:MM (24 h).",
+				"send_window.end":       "Closes, HH:MM, after start.",
+				"send_window.days":      "mon … sun; omit: every day.",
+				"send_window.time_zone": "IANA zone of the window, e.g. Europe/Berlin; required without recipient_time_zone.",
 			},
 			check: func(ctx context.Context, in createEmailIn) error { return d.sb.CheckEmail(ctx, in.input()) },
 			run: func(ctx context.Context, _ mcp.CallToolRequest, in createEmailIn) (stagedOut, string, error) {

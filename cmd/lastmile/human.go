@@ -255,7 +255,11 @@ func printIrreversible(w io.Writer, p *sandbox.Plan) {
 				fmt.Fprint(w, " — audience size unknown until the target builds it")
 			}
 		}
-		if st.At != nil {
+		if st.FirstAt != nil && st.LastAt != nil && !st.FirstAt.Equal(*st.LastAt) {
+			// Recipients in their own time zones or a window: the first
+			// and the last recipient's times are what the human approves.
+			fmt.Fprintf(w, " from %s (first recipient) to %s (last)", st.FirstAt.Local().Format("2006-01-02 15:04 MST"), st.LastAt.Local().Format("2006-01-02 15:04 MST"))
+		} else if st.At != nil {
 			fmt.Fprintf(w, " at %s", st.At.Local().Format("2006-01-02 15:04 MST"))
 		}
 		fmt.Fprintln(w)

@@ -384,7 +384,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 	if (sendable || e.SendAt != nil) && !p.ProbedAt.IsZero() && !p.CanPublishEmail {
 		a.Notes = append(a.Notes, ErrTierCannotSend.Error())
 	}
-	if e.SendAt != nil {
+	if e.SendAt != nil && !assessSendTiming(e, a) {
 		a.Notes = append(a.Notes, "HubSpot sends the email at "+e.SendAt.UTC().Format("2006-01-02 15:04 MST")+" (publishDate)")
 	}
 	// The email's own HubSpot id, when it is live (the planner passes the

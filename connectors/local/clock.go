@@ -83,6 +83,12 @@ func (t *Target) tickSends(ctx context.Context, now time.Time, rep *sandbox.Tick
 		if rec.Status != "scheduled" || rec.ScheduledAt == nil || rec.ScheduledAt.After(now) {
 			continue
 		}
+		if rec.PerRecipient {
+			if err := t.tickSpread(ctx, id, &rec, now, rep); err != nil {
+				return err
+			}
+			continue
+		}
 		var allow *sandbox.RecipientSet
 		if !rec.AllowAll {
 			allow = sandbox.NewRecipientSet(rec.Allowed)

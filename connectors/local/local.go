@@ -229,6 +229,9 @@ type liveEmail struct {
 	Allowed  []string                    `json:"allowed,omitempty"`
 	AllowAll bool                        `json:"allow_all,omitempty"`
 	Segments map[string]*sandbox.Segment `json:"segments,omitempty"`
+	// PerRecipient: each recipient has their own time, in
+	// schedules/<id>.json (spread.go).
+	PerRecipient bool `json:"per_recipient,omitempty"`
 }
 
 type liveSegment struct {
@@ -374,8 +377,11 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 			if note := suppressionNote(suppressed); note != "" {
 				a.Notes = append(a.Notes, note)
 			}
+			if obj.Email.Spread() {
+				t.assessSpread(obj.Email, rs, &a)
+			}
 		}
-		if obj.Email.SendAt != nil {
+		if obj.Email.SendAt != nil && !obj.Email.Spread() {
 			a.Notes = append(a.Notes, "local sends it at "+obj.Email.SendAt.Format(time.RFC3339)+" by lastmile's clock, to the audience as it is then: lastmile serve or lastmile run must be running")
 		}
 	case sandbox.KindSegment:
@@ -464,7 +470,9 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			prev.Status = "draft"
 		}
 		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: prev.Status, SentAt: prev.SentAt, ScheduledAt: prev.ScheduledAt,
-			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed}
+			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed,
+			// A scheduled send keeps what its delivery was approved with.
+			Allowed: prev.Allowed, AllowAll: prev.AllowAll, Segments: prev.Segments, PerRecipient: prev.PerRecipient}
 		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
 		}
@@ -552,6 +560,9 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 		if !live {
 			return sandbox.LiveState{}, fmt.Errorf("local: send %s: segment %s is not live", obj.ArtifactID, id)
 		}
+	}
+	if rec.Email.Spread() {
+		return t.scheduleSpread(ctx, obj, &rec, at)
 	}
 	now := t.now().UTC()
 	if at.After(now) {

@@ -59,10 +59,14 @@ func (t *Target) Retire(ctx context.Context, obj sandbox.Object, op string, live
 			return sandbox.LiveState{}, fmt.Errorf("local: unschedule %s: it went out at %s already", id, rec.SentAt.Format("2006-01-02 15:04 MST"))
 		case rec.Status == "scheduled":
 			rec.Status, rec.ScheduledAt = "draft", nil
-			rec.Allowed, rec.AllowAll, rec.Segments = nil, false, nil
+			rec.Allowed, rec.AllowAll, rec.Segments, rec.PerRecipient = nil, false, nil, false
 			if _, err := t.writeJSON(path, rec); err != nil {
 				return sandbox.LiveState{}, fmt.Errorf("local: unschedule %s: %w", id, err)
 			}
+			// The recipients' times go with it (those already mailed
+			// keep their messages and sent events, so a later send
+			// mails them nobody twice).
+			os.Remove(t.schedulePath(id))
 		}
 	case sandbox.OpUnpublish:
 		var rec livePage

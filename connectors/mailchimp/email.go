@@ -459,6 +459,9 @@ func (t *Target) sendEmail(ctx context.Context, obj sandbox.Object, live sandbox
 	var when time.Time
 	if !at.IsZero() {
 		when = QuarterHour(at)
+		if timewarp(obj.Email) {
+			when = timewarpTime(obj.Email)
+		}
 		if !when.After(t.now()) {
 			return fail(fmt.Errorf("the send time %s UTC has passed; re-plan with a later send time, or none to send now", when.Format("2006-01-02 15:04")))
 		}
@@ -471,6 +474,9 @@ func (t *Target) sendEmail(ctx context.Context, obj sandbox.Object, live sandbox
 	if !at.IsZero() {
 		req = rest.Request{Method: http.MethodPost, Path: t.campaignPath(live.ID) + "/actions/schedule",
 			Body: map[string]any{"schedule_time": when.Format(time.RFC3339)}}
+		if timewarp(obj.Email) {
+			req.Body = map[string]any{"schedule_time": when.Format(time.RFC3339), "timewarp": true}
+		}
 		want = map[string]bool{"schedule": true, "sending": true, "sent": true}
 	}
 	for attempt := 1; ; attempt++ {
@@ -583,7 +589,7 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object) (sandbox.A
 	if b.campaign.Settings.AutoFooter {
 		a.Notes = append(a.Notes, "the email has no {{ unsubscribe_url }} link: Mailchimp will append its standard footer with an unsubscribe link and the audience's postal address")
 	}
-	if e.SendAt != nil {
+	if e.SendAt != nil && !t.assessSendTiming(e, &a) {
 		if n := quarterNote(*e.SendAt); n != "" {
 			a.Notes = append(a.Notes, n)
 		}

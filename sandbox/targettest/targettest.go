@@ -37,6 +37,9 @@
 //     "what the target cannot do is a Problem, before anything is written";
 //   - schedule-twice, update-after-schedule: the same for a second email
 //     (send_at) or page (publish_at) scheduled three days ahead;
+//   - send-window, recipient-time-zone (sendtiming.go): an email moved into
+//     a send window, and one sent by recipient time zone, either get a
+//     Problem from Assess or are put and scheduled once;
 //   - conditions (segments, when the fixture gives conditions): the shared
 //     cases for a segment that selects by property;
 //   - retire: every retirement of the kind (sandbox.RetireOps) either
@@ -807,6 +810,7 @@ func (s *suite) emails(t *testing.T) {
 	next.Email.SendAt = &at
 	next.Hash = hashOf(next.Email)
 	s.updateAfter(t, "update-after-schedule", next, live)
+	s.sendTiming(t, audience, refs)
 }
 
 // put creates obj for a case ("put-<kind>"); the state has no ID when it

@@ -504,10 +504,15 @@ func (s *Server) postSchedule(r *http.Request, body []byte) reply {
 	if t.After(now.AddDate(1, 0, 0)) {
 		return fail(http.StatusBadRequest, "Bad Request", "This campaign cannot be scheduled: campaigns can be scheduled up to one year ahead.")
 	}
+	// Mailchimp's help: a Timewarp campaign is scheduled more than 24
+	// hours ahead, so its earliest zone's time has not passed.
+	if b.Timewarp && !t.After(now.Add(24*time.Hour)) {
+		return fail(http.StatusBadRequest, "Bad Request", "This campaign cannot be scheduled: Timewarp campaigns must be scheduled more than 24 hours in advance.")
+	}
 	if rep, good := s.canSendLocked(c, "scheduled"); !good {
 		return rep
 	}
-	c.Status, c.SendTime = "schedule", t
+	c.Status, c.SendTime, c.Timewarp = "schedule", t, b.Timewarp
 	c.SendActions++
 	return noContent()
 }
@@ -531,7 +536,7 @@ func (s *Server) postUnschedule(r *http.Request, _ []byte) reply {
 	default:
 		return fail(http.StatusBadRequest, "Invalid Action", fmt.Sprintf("This campaign cannot be unscheduled: it is not scheduled (its status is %q).", c.Status))
 	}
-	c.Status, c.SendTime = "save", time.Time{}
+	c.Status, c.SendTime, c.Timewarp = "save", time.Time{}, false
 	c.Unschedules++
 	return noContent()
 }

@@ -105,6 +105,7 @@ type Campaign struct {
 	Status      string // save | schedule | sending | sent | canceled
 	CreateTime  time.Time
 	SendTime    time.Time // scheduled or actual send time; zero if neither
+	Timewarp    bool      // scheduled with Timewarp: SendTime is each recipient's clock time
 	ListID      string
 	SegmentOpts map[string]any // as given, nil for the whole audience
 	Settings    Settings
