@@ -65,13 +65,28 @@ type TargetCapabilities struct {
 	Capabilities
 	// TestSends: the target implements TestSender (send_test works).
 	TestSends bool `json:"test_sends"`
-	// ABTests and TimeZones (sending at each recipient's local time) are
-	// built for no target yet: false everywhere, said so.
-	ABTests   bool `json:"ab_tests"`
-	TimeZones bool `json:"time_zones"`
+	// The scheduling a target takes (Scheduling): A/B tests, sending at
+	// each recipient's local time, send windows.
+	ABTests     bool `json:"ab_tests"`
+	TimeZones   bool `json:"time_zones"`
+	SendWindows bool `json:"send_windows"`
 	// Retire lists, per kind the target holds, the retirements it can
 	// take (retire_artifact): what CanRetire allows.
 	Retire map[Kind][]string `json:"retire,omitempty"`
+}
+
+// Scheduler is implemented by targets that take more of an email's
+// scheduling than a send time; what a target does not say it takes, its
+// Assess refuses at planning.
+type Scheduler interface {
+	Scheduling() Scheduling
+}
+
+// Scheduling is what of an email's scheduling a target takes.
+type Scheduling struct {
+	ABTests     bool // create_email's ab_test
+	TimeZones   bool // recipient_time_zone
+	SendWindows bool // send_window
 }
 
 // retirable is what t can take back, per kind it holds.
@@ -235,6 +250,10 @@ func (s *Sandbox) ListTargets(ctx context.Context, check bool) ([]TargetInfo, er
 		info.Capabilities = TargetCapabilities{Capabilities: t.Capabilities()}
 		_, info.Capabilities.TestSends = t.(TestSender)
 		info.Capabilities.Retire = retirable(t)
+		if sc, ok := t.(Scheduler); ok {
+			x := sc.Scheduling()
+			info.Capabilities.ABTests, info.Capabilities.TimeZones, info.Capabilities.SendWindows = x.ABTests, x.TimeZones, x.SendWindows
+		}
 		info.Health = TargetHealth{Available: true, Token: TokenUnknown, TokenSource: TokenNotChecked}
 		d, ok := t.(Describer)
 		if !ok {

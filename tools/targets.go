@@ -29,15 +29,16 @@ type targetOut struct {
 }
 
 type capabilitiesOut struct {
-	Emails    bool                      `json:"emails"`
-	Segments  bool                      `json:"segments"`
-	Workflows bool                      `json:"workflows"`
-	Pages     bool                      `json:"pages"`
-	Metrics   bool                      `json:"metrics"`
-	TestSends bool                      `json:"test_sends" jsonschema_description:"send_test works for emails on this target."`
-	ABTests   bool                      `json:"ab_tests" jsonschema_description:"A/B tests: not built for any target yet, so false."`
-	TimeZones bool                      `json:"time_zones" jsonschema_description:"Sending at each recipient's local time: not built for any target yet, so false."`
-	Retire    map[sandbox.Kind][]string `json:"retire,omitempty" jsonschema_description:"Per kind, what retire_artifact can take back on this target (unschedule, unpublish, deactivate, archive)."`
+	Emails      bool                      `json:"emails"`
+	Segments    bool                      `json:"segments"`
+	Workflows   bool                      `json:"workflows"`
+	Pages       bool                      `json:"pages"`
+	Metrics     bool                      `json:"metrics"`
+	TestSends   bool                      `json:"test_sends" jsonschema_description:"send_test works for emails on this target."`
+	ABTests     bool                      `json:"ab_tests" jsonschema_description:"A/B tests: not built for any target yet, so false."`
+	TimeZones   bool                      `json:"time_zones" jsonschema_description:"Sending at each recipient's local time (create_email recipient_time_zone)."`
+	SendWindows bool                      `json:"send_windows" jsonschema_description:"create_email's send_window."`
+	Retire      map[sandbox.Kind][]string `json:"retire,omitempty" jsonschema_description:"Per kind, what retire_artifact can take back on this target (unschedule, unpublish, deactivate, archive)."`
 }
 
 type connectionOut struct {
@@ -129,7 +130,7 @@ func can(c capabilitiesOut) []string {
 func targetOutOf(i sandbox.TargetInfo) targetOut {
 	c := i.Capabilities
 	t := targetOut{Name: i.Name, Platform: i.Platform, Default: i.Default,
-		Capabilities: capabilitiesOut{Emails: c.Emails, Segments: c.Segments, Workflows: c.Workflows, Pages: c.Pages, Metrics: c.Metrics, TestSends: c.TestSends, ABTests: c.ABTests, TimeZones: c.TimeZones, Retire: c.Retire},
+		Capabilities: capabilitiesOut{Emails: c.Emails, Segments: c.Segments, Workflows: c.Workflows, Pages: c.Pages, Metrics: c.Metrics, TestSends: c.TestSends, ABTests: c.ABTests, TimeZones: c.TimeZones, SendWindows: c.SendWindows, Retire: c.Retire},
 		Health:       healthOut{Available: i.Health.Available, Token: i.Health.Token, TokenSource: i.Health.TokenSource, CheckedAt: i.Health.CheckedAt, Problem: i.Health.Problem}}
 	if e := i.Health.LastError; e != nil {
 		t.Health.LastError = &lastErrorOut{At: e.At, Op: e.Op, Message: e.Message, Auth: e.Auth}

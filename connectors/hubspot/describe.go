@@ -58,3 +58,10 @@ func (t *Target) CheckAuth(ctx context.Context) error {
 	_, err := t.do(ctx, call{method: http.MethodGet, path: "/account-info/v3/details"}, nil)
 	return t.fail("check the credentials", err)
 }
+
+var _ sandbox.Scheduler = (*Target)(nil)
+
+// Scheduling: a window becomes the publishDate; recipient time zones are refused at planning.
+func (t *Target) Scheduling() sandbox.Scheduling {
+	return sandbox.Scheduling{ABTests: false, TimeZones: false, SendWindows: true}
+}

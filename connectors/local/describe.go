@@ -23,3 +23,10 @@ func (t *Target) Describe() sandbox.Description {
 
 // CheckAuth has nothing to check: the local target has no credentials.
 func (t *Target) CheckAuth(context.Context) error { return nil }
+
+var _ sandbox.Scheduler = (*Target)(nil)
+
+// Scheduling: each recipient at their own time, from contacts.csv.
+func (t *Target) Scheduling() sandbox.Scheduling {
+	return sandbox.Scheduling{ABTests: false, TimeZones: true, SendWindows: true}
+}

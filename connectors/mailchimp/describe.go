@@ -43,3 +43,10 @@ func (t *Target) CheckAuth(ctx context.Context) error {
 	}
 	return nil
 }
+
+var _ sandbox.Scheduler = (*Target)(nil)
+
+// Scheduling: Timewarp for recipient time zones; a window becomes the schedule time.
+func (t *Target) Scheduling() sandbox.Scheduling {
+	return sandbox.Scheduling{ABTests: false, TimeZones: true, SendWindows: true}
+}
