@@ -34,6 +34,7 @@ type capabilitiesOut struct {
 	Workflows   bool                      `json:"workflows"`
 	Pages       bool                      `json:"pages"`
 	Metrics     bool                      `json:"metrics"`
+	Ads         bool                      `json:"ads" jsonschema_description:"Ad campaigns (Google Ads, Meta): no connector takes them yet, so false."`
 	TestSends   bool                      `json:"test_sends" jsonschema_description:"send_test works for emails on this target."`
 	ABTests     bool                      `json:"ab_tests" jsonschema_description:"A/B tests: not built for any target yet, so false."`
 	TimeZones   bool                      `json:"time_zones" jsonschema_description:"Sending at each recipient's local time (create_email recipient_time_zone)."`
