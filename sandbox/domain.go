@@ -104,6 +104,9 @@ type Email struct {
 	Audience    Audience        `json:"audience"`
 	SendAt      *time.Time      `json:"send_at,omitempty"`
 	Target      string          `json:"target,omitempty"` // overrides the campaign's target
+	// ABTest sends variants of the email to a share of the audience and
+	// the winner to the rest (abtest.go).
+	ABTest *ABTest `json:"ab_test,omitempty"`
 }
 
 // Condition is one test on a contact property.

@@ -481,7 +481,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			// The audience as check_campaign counts it, so the plan and the
 			// check report the same findings.
 			audience := s.audienceSize(ctx, a, r, in.segments)
-			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }})
+			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }, variants: s.variantsOf(c, a, r, audience)})
 		}
 		live := a.Live
 		if live != nil {

@@ -65,6 +65,7 @@ type createEmailIn struct {
 	Audience    sandbox.Audience `json:"audience,omitempty" jsonschema_description:"Segments it goes to at promotion (include minus exclude); omit for an email only a workflow sends."`
 	SendAt      string           `json:"send_at,omitempty" jsonschema:"format=date-time" jsonschema_description:"When to send (RFC 3339, future); omit: at confirmation."`
 	Target      string           `json:"target,omitempty" jsonschema_description:"Target overriding the campaign's."`
+	ABTest      *sandbox.ABTest  `json:"ab_test,omitempty" jsonschema_description:"An A/B test of a broadcast (needs audience): the email is variant a; test_percent of the audience gets the variants, the winner by opens or clicks after decide_after goes to the rest."`
 }
 
 type buildSegmentIn struct {
@@ -144,7 +145,7 @@ func (in createEmailIn) input() sandbox.EmailInput {
 	return sandbox.EmailInput{
 		CampaignID: in.CampaignID, EmailID: in.EmailID, Name: in.Name, Subject: in.Subject, PreviewText: in.PreviewText,
 		FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, HTML: in.HTML, Blocks: in.Blocks, Text: in.Text,
-		Audience: in.Audience, SendAt: in.SendAt, Target: in.Target,
+		Audience: in.Audience, SendAt: in.SendAt, Target: in.Target, ABTest: in.ABTest,
 	}
 }
 
