@@ -310,3 +310,64 @@ func checkVariants(p *governance.Policy, rep governance.Report, docs []variantDo
 	}
 	return governance.Merge(governance.Report{Findings: all})
 }
+
+// abMetadata is an A/B test's part of a plan step's fields: the settings,
+// then each variant beyond a, every field it could change (inherited ones
+// say so), so the approver reads every version recipients can get.
+func abMetadata(e *Email) []field {
+	if e.ABTest == nil {
+		return nil
+	}
+	ab := e.ABTest
+	out := []field{{"ab_test", ab.Summary()}}
+	own := func(v, inherited string) string {
+		if v == "" {
+			return "(as variant a) " + quote(inherited)
+		}
+		return quote(v)
+	}
+	for i, v := range ab.Variants {
+		n := "variant " + VariantName(i+1)
+		html := "(as variant a)"
+		if v.HTML != "" && v.HTML != e.HTML {
+			html = "its own, below"
+		}
+		out = append(out,
+			field{n + " subject", own(v.Subject, e.Subject)},
+			field{n + " preview_text", own(v.PreviewText, e.PreviewText)},
+			field{n + " from", own(v.FromName, e.FromName) + " <" + e.FromEmail + ">"},
+			field{n + " html", html})
+	}
+	return out
+}
+
+// abContents is each variant's own body, for the plan's line diff.
+func abContents(e *Email) []field {
+	if e.ABTest == nil {
+		return nil
+	}
+	var out []field
+	for i, v := range e.Variants()[1:] {
+		if v.HTML != e.HTML {
+			n := "variant " + VariantName(i+1)
+			out = append(out, field{n + " html", v.HTML}, field{n + " text", v.Text})
+		}
+	}
+	return out
+}
+
+func fieldNamed(fs []field, name string) (string, bool) {
+	for _, f := range fs {
+		if f.name == name {
+			return f.value, true
+		}
+	}
+	return "", false
+}
+
+// abNote tells the approver, in the plan's notes, that the step is an A/B
+// test and how it runs; the variants themselves are in its diff.
+func abNote(ab *ABTest) string {
+	last := VariantName(len(ab.Variants))
+	return "A/B test of variants a–" + last + ": " + ab.Summary() + "; every variant is in the diff"
+}

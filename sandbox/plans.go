@@ -469,6 +469,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			as.AudienceSize = staticBound(r.Email.Audience.Include, in.segments)
 		}
 		step := PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Notes: as.Notes}
+		if r.Email != nil && r.Email.ABTest != nil {
+			step.Notes = append(step.Notes, abNote(r.Email.ABTest))
+		}
 		if as.Recipients != nil && r.Email != nil {
 			step.recipients, step.AudienceDigest = recipientKeys(as.Recipients)
 			as.AudienceSize = len(step.recipients)
