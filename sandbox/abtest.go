@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -370,4 +371,40 @@ func fieldNamed(fs []field, name string) (string, bool) {
 func abNote(ab *ABTest) string {
 	last := VariantName(len(ab.Variants))
 	return "A/B test of variants a–" + last + ": " + ab.Summary() + "; every variant is in the diff"
+}
+
+// VariantMetrics is one A/B variant's figures, normalized like an email's.
+type VariantMetrics struct {
+	Variant      string  `json:"variant"`
+	Sent         int64   `json:"sent"`
+	Delivered    int64   `json:"delivered"`
+	Opens        int64   `json:"opens"`
+	UniqueOpens  int64   `json:"unique_opens"`
+	Clicks       int64   `json:"clicks"`
+	UniqueClicks int64   `json:"unique_clicks"`
+	Bounces      int64   `json:"bounces"`
+	Unsubscribes int64   `json:"unsubscribes"`
+	OpenRate     float64 `json:"open_rate"`
+	ClickRate    float64 `json:"click_rate"`
+}
+
+// variantMetrics normalizes a target's per-variant counters, in variant
+// order.
+func variantMetrics(m Metrics) []VariantMetrics {
+	if len(m.Variants) == 0 {
+		return nil
+	}
+	var out []VariantMetrics
+	for _, name := range slices.Sorted(maps.Keys(m.Variants)) {
+		c := m.Variants[name]
+		v := VariantMetrics{Variant: name, Sent: c[MetricSent], Delivered: c[MetricDelivered], Opens: c[MetricOpens], UniqueOpens: c[MetricUniqueOpens],
+			Clicks: c[MetricClicks], UniqueClicks: c[MetricUniqueClicks], Bounces: c[MetricBounces], Unsubscribes: c[MetricUnsubscribes]}
+		base := v.Delivered
+		if base == 0 {
+			base = v.Sent - v.Bounces
+		}
+		v.OpenRate, v.ClickRate = ratio(v.UniqueOpens, base), ratio(v.UniqueClicks, base)
+		out = append(out, v)
+	}
+	return out
 }

@@ -227,6 +227,10 @@ type Metrics struct {
 	// Workflow is where a live workflow's contacts stand, from targets
 	// that run workflows themselves and can tell (local).
 	Workflow *WorkflowState `json:"workflow,omitempty"`
+	// Variants are an A/B email's counters per variant (a, b, c), with
+	// the same keys as Counters; Winner is the variant picked, once it is.
+	Variants map[string]map[string]int64 `json:"variants,omitempty"`
+	Winner   string                      `json:"winner,omitempty"`
 }
 
 // WorkflowState is where a workflow's enrolments stand: totals, how many

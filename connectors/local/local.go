@@ -229,6 +229,8 @@ type liveEmail struct {
 	Allowed  []string                    `json:"allowed,omitempty"`
 	AllowAll bool                        `json:"allow_all,omitempty"`
 	Segments map[string]*sandbox.Segment `json:"segments,omitempty"`
+	// AB is an A/B test's progress (abtest.go).
+	AB *abState `json:"ab,omitempty"`
 }
 
 type liveSegment struct {
@@ -340,6 +342,9 @@ func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" 
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
 	a.Problems = unrenderable(obj)
+	if obj.Email != nil {
+		a.Problems = append(a.Problems, abUnrenderable(obj.Email)...)
+	}
 	if obj.Workflow != nil {
 		a.Notes = append(a.Notes, unrunnable(obj.Workflow)...)
 		ps, err := t.unstatic(obj)
@@ -464,7 +469,11 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 			prev.Status = "draft"
 		}
 		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: prev.Status, SentAt: prev.SentAt, ScheduledAt: prev.ScheduledAt,
-			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed}
+			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed, AB: prev.AB}
+		if prev.Status == "testing" {
+			// The winner's send still needs what the test was approved with.
+			rec.Allowed, rec.AllowAll, rec.Segments = prev.Allowed, prev.AllowAll, prev.Segments
+		}
 		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
 		}
@@ -540,7 +549,7 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	if !found {
 		return sandbox.LiveState{}, fmt.Errorf("local: send %s: the email is not live yet", obj.ArtifactID)
 	}
-	if rec.Status == "sent" || rec.Status == "scheduled" {
+	if rec.Status == "sent" || rec.Status == "scheduled" || rec.Status == "testing" {
 		st, _, err := t.Live(ctx, sandbox.KindEmail, obj.ArtifactID)
 		return st, err
 	}
@@ -632,6 +641,7 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 		existing[e.Name()] = true
 	}
 	domain := domainOf(rec.Email.FromEmail)
+	ab := abPlanOf(id, rec)
 	var events []Event
 	mailed, unapproved, suppressed := 0, 0, 0
 	i := -1
@@ -655,13 +665,28 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 				unapproved++
 				continue
 			}
-			if err := t.writeSynced(file, message(&rec.Email, id, audience.contact(r), date, domain, t.oneClick(id, r.addr), "")); err != nil {
+			em, variant := &rec.Email, ""
+			if ab != nil {
+				v, hold := ab.pick(r.addr)
+				if hold {
+					continue // in the rest: the winner comes later
+				}
+				em, variant = ab.variants[v], sandbox.VariantName(v)
+			}
+			if err := t.writeSynced(file, variantMessage(variant, message(em, id, audience.contact(r), date, domain, t.oneClick(id, r.addr), ""))); err != nil {
 				return nil, fmt.Errorf("local: send %s: %w", id, err)
 			}
 		}
 		mailed++
 		if !idx.sent[r.addr] {
-			events = append(events, Event{Type: "sent", Artifact: id, Email: r.addr, At: date})
+			// Mailed now, or by an attempt cut short before its event:
+			// the variant is the one pick gives (deterministic).
+			variant := ""
+			if ab != nil {
+				v, _ := ab.pick(r.addr)
+				variant = sandbox.VariantName(v)
+			}
+			events = append(events, Event{Type: "sent", Artifact: id, Email: r.addr, At: date, Variant: variant})
 			// Flush in batches, one fsync each: one append per message
 			// would be slow, one at the end would leave more to recover.
 			if len(events) == sentBatch {
@@ -680,6 +705,13 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 	rec.DroppedUnapproved, rec.DroppedSuppressed = unapproved, suppressed
 	rec.SentAt = &now
 	rec.Allowed, rec.AllowAll, rec.Segments = nil, false, nil
+	if ab.testing() {
+		// The rest wait for the winner, within the same approved
+		// audience, by the segments the plan had.
+		rec.Status = "testing"
+		rec.AB = &abState{DecideAt: date.Add(rec.Email.ABTest.Wait()), Tested: mailed}
+		rec.Allowed, rec.AllowAll, rec.Segments = allow.Keys(), allow == nil, segs
+	}
 	data, err := t.writeJSON(recPath, rec)
 	if err != nil {
 		return nil, fmt.Errorf("local: send %s: %w", id, err)
