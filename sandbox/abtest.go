@@ -29,7 +29,7 @@ type Variant struct {
 	PreviewText string `json:"preview_text,omitempty" jsonschema:"maxLength=250" jsonschema_description:"Preheader of this variant."`
 	FromName    string `json:"from_name,omitempty" jsonschema:"maxLength=100" jsonschema_description:"Sender name of this variant."`
 	// HTML is as given, or rendered at staging from Blocks, or from the
-	// email's blocks with this variant's subject and preview text.
+	// email's blocks with this variant's preview text.
 	HTML   string          `json:"html,omitempty" jsonschema_description:"Full HTML of this variant (at most 1 MB); give html or blocks, or neither to keep the email's."`
 	Blocks []content.Block `json:"blocks,omitempty" jsonschema_description:"Content blocks of this variant, rendered like the email's."`
 }
@@ -212,7 +212,11 @@ func (s *Sandbox) renderVariants(e *Email) {
 	for i := range e.ABTest.Variants {
 		v := &e.ABTest.Variants[i]
 		blocks := v.Blocks
-		if len(blocks) == 0 && v.HTML == "" && len(e.Blocks) > 0 && (v.Subject != "" || v.PreviewText != "") {
+		// The preheader is in the document, so a preview text of its own
+		// needs the email's blocks rendered again; a subject alone does
+		// not (only the invisible <title> would differ, and platforms
+		// that test subject lines take one content for every subject).
+		if len(blocks) == 0 && v.HTML == "" && len(e.Blocks) > 0 && v.PreviewText != "" {
 			blocks = e.Blocks
 		}
 		if len(blocks) == 0 {
