@@ -429,7 +429,7 @@ func (t *Target) Find(ctx context.Context, obj sandbox.Object) (sandbox.LiveStat
 func (t *Target) Put(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
 	switch obj.Kind {
 	case sandbox.KindEmail:
-		return t.putEmail(ctx, obj, liveID)
+		return t.putABEmail(ctx, obj, liveID)
 	case sandbox.KindSegment:
 		return t.putList(ctx, obj, liveID)
 	case sandbox.KindWorkflow:
