@@ -791,6 +791,7 @@ func (s *suite) emails(t *testing.T) {
 	}
 	s.twice(t, "send-twice", rev2, live, true, time.Time{})
 	s.updateAfter(t, "update-after-send", s.email(id, 3, name, audience, refs), live)
+	s.abCases(t, audience, refs)
 
 	// A second email, scheduled.
 	id = NewID(sandbox.PrefixEmail)
