@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -411,4 +412,33 @@ func variantMetrics(m Metrics) []VariantMetrics {
 		out = append(out, v)
 	}
 	return out
+}
+
+// sendTestVariants sends a proof of every variant of an A/B email, each
+// its own message with "[A] ", "[B] " or "[C] " before its subject (the
+// target adds its own "[Test] "), so the team sees every version the
+// audience can get; a plain email is sent as it is.
+func sendTestVariants(ctx context.Context, ts TestSender, obj Object, to []string) (TestSend, []string, error) {
+	vs := obj.Email.Variants()
+	if vs == nil {
+		sent, err := ts.SendTest(ctx, obj, to)
+		return sent, nil, err
+	}
+	var wheres, names []string
+	for i, v := range vs {
+		e := *v
+		name := VariantName(i)
+		e.Subject = "[" + strings.ToUpper(name) + "] " + e.Subject
+		o := obj
+		o.Email, o.Variant = &e, name
+		sent, err := ts.SendTest(ctx, o, to)
+		if err != nil {
+			return TestSend{}, names, fmt.Errorf("variant %s: %w", name, err)
+		}
+		if !slices.Contains(wheres, sent.Where) {
+			wheres = append(wheres, sent.Where)
+		}
+		names = append(names, name)
+	}
+	return TestSend{Where: strings.Join(wheres, "; ")}, names, nil
 }

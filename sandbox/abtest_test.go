@@ -3,6 +3,9 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -194,5 +197,45 @@ func TestABTestVariantsInHash(t *testing.T) {
 	}
 	if r1.Artifact.Hash == r2.Artifact.Hash {
 		t.Fatal("changing variant b's subject kept the revision hash")
+	}
+}
+
+// A test send of an A/B email proofs every variant, each its own message
+// with the variant's letter before its subject and in a header.
+func TestABTestSendTestProofsEveryVariant(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{policy: mustPolicy(t, testSendPolicy)})
+	in := abEmail(t, e)
+	in.ABTest.Variants = append(in.ABTest.Variants, sandbox.Variant{HTML: `<html><body><p>Body C</p></body></html>`})
+	res, err := e.sb.StageEmail(ctx, "agent", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := e.sb.SendTest(ctx, "agent", res.Artifact.ID, []string{"qa@acme.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(sent.Variants, ",") != "a,b,c" {
+		t.Fatalf("variants proofed: %v", sent.Variants)
+	}
+	dir := filepath.Join(e.dir, "outbox", "tests", res.Artifact.ID)
+	entries, _ := os.ReadDir(dir)
+	got := map[string]string{}
+	for _, en := range entries {
+		data, _ := os.ReadFile(filepath.Join(dir, en.Name()))
+		m, err := mail.ReadMessage(strings.NewReader(string(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[m.Header.Get("X-Lastmile-Variant")] = m.Header.Get("Subject")
+		if m.Header.Get("X-Lastmile-Variant") == "c" && !strings.Contains(string(data), "Body C") {
+			t.Error("variant c's proof is not variant c")
+		}
+	}
+	want := map[string]string{"a": "[Test] [A] Our new plan", "b": "[Test] [B] Our newest plan", "c": "[Test] [C] Our new plan"}
+	for v, s := range want {
+		if got[v] != s {
+			t.Errorf("variant %s's proof has subject %q, want %q (all: %v)", v, got[v], s, got)
+		}
 	}
 }

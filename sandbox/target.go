@@ -60,6 +60,9 @@ type Object struct {
 	// itself mails only addresses the set allows: an audience may shrink
 	// after approval (unsubscribes, withdrawn consent), never grow.
 	Recipients *RecipientSet
+	// Variant, on a test send of an A/B email, is the variant Email is
+	// (a, b, c): each is proofed on its own (sendTestVariants).
+	Variant string
 }
 
 // LiveState describes an object as it exists on the platform.

@@ -605,8 +605,12 @@ func (t *Target) SendTest(_ context.Context, obj sandbox.Object, to []string) (s
 	now := t.now().UTC()
 	domain := domainOf(e.FromEmail)
 	for _, addr := range to {
-		msg := message(&e, obj.ArtifactID, sandbox.Contact{"email": addr}, now, domain, "", "revision "+strconv.Itoa(obj.Revision))
+		msg := variantMessage(obj.Variant, message(&e, obj.ArtifactID, sandbox.Contact{"email": addr}, now, domain, "", "revision "+strconv.Itoa(obj.Revision)))
 		name := now.Format("20060102T150405.000000000Z") + "-" + fileName(addr)
+		if obj.Variant != "" {
+			// One proof per A/B variant, at the same instant.
+			name = now.Format("20060102T150405.000000000Z") + "-" + obj.Variant + "-" + fileName(addr)
+		}
 		if err := t.writeSynced(filepath.Join(box, name), msg); err != nil {
 			return sandbox.TestSend{}, fmt.Errorf("local: test send of %s: %w", obj.ArtifactID, err)
 		}
