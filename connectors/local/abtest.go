@@ -277,3 +277,8 @@ func (a *abAgg) counters() map[string]map[string]int64 {
 	}
 	return out
 }
+
+// abNote tells the approver how local runs the test, and what it needs.
+func abNote(ab *sandbox.ABTest) string {
+	return fmt.Sprintf("local mails the test to the recipients its split (by recipient key) puts in the %d%%, then, %s later by lastmile's clock, the winner by unique %s to the rest: lastmile serve or lastmile run must be running", ab.TestPercent, ab.Wait(), ab.Winner)
+}

@@ -383,6 +383,9 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 		if obj.Email.SendAt != nil {
 			a.Notes = append(a.Notes, "local sends it at "+obj.Email.SendAt.Format(time.RFC3339)+" by lastmile's clock, to the audience as it is then: lastmile serve or lastmile run must be running")
 		}
+		if ab := obj.Email.ABTest; ab != nil {
+			a.Notes = append(a.Notes, abNote(ab))
+		}
 	case sandbox.KindSegment:
 		// Members, suppressed ones included: a segment is who matches its
 		// definition, and stays the faithful record of that; suppression is
