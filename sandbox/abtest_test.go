@@ -239,3 +239,28 @@ func TestABTestSendTestProofsEveryVariant(t *testing.T) {
 		}
 	}
 }
+
+// An approval covers every variant: changing only variant b after the
+// approval makes the plan stale, and nothing is sent.
+func TestABTestVariantChangeMakesThePlanStale(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	in := abEmail(t, e)
+	res, err := e.sb.StageEmail(ctx, "agent", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planAndApprove(t, e, in.CampaignID)
+	in.EmailID = res.Artifact.ID
+	in.ABTest.Variants[0].Subject = "Switched after the approval"
+	if _, err := e.sb.StageEmail(ctx, "agent", in); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.sb.Confirm(ctx, "agent", p.ID, nil)
+	if refusalCode(err) != sandbox.RefusedStale {
+		t.Fatalf("confirm after variant b changed: %v, want stale", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.dir, "outbox", res.Artifact.ID)); len(entries) != 0 {
+		t.Fatalf("%d messages went out on a stale plan", len(entries))
+	}
+}
