@@ -442,3 +442,27 @@ func sendTestVariants(ctx context.Context, ts TestSender, obj Object, to []strin
 	}
 	return TestSend{Where: strings.Join(wheres, "; ")}, names, nil
 }
+
+// abSentByWorkflows refuses a workflow that sends an A/B email: a workflow
+// mails each contact it enrols one email, when they reach the step, and
+// no target would split that into a test and a winner; what the human
+// approved as a test would go out as variant a alone.
+func (in *planInput) abSentByWorkflows() []Problem {
+	var out []Problem
+	for _, a := range in.artifacts {
+		r := in.revs[a.ID]
+		if r == nil || r.Workflow == nil || a.Retire != nil {
+			continue
+		}
+		for _, st := range r.Workflow.Steps {
+			if st.Type != "send_email" {
+				continue
+			}
+			if er := in.revs[st.EmailID]; er != nil && er.Email != nil && er.Email.ABTest != nil {
+				out = append(out, Problem{Field: a.ID, Message: fmt.Sprintf("workflow %s step %s sends %s, which is an A/B test: a workflow sends each contact one email, never a test and its winner", a.ID, st.ID, st.EmailID),
+					Fix: "give the workflow an email of its own without ab_test, or drop ab_test from " + st.EmailID})
+			}
+		}
+	}
+	return out
+}

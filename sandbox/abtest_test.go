@@ -264,3 +264,23 @@ func TestABTestVariantChangeMakesThePlanStale(t *testing.T) {
 		t.Fatalf("%d messages went out on a stale plan", len(entries))
 	}
 }
+
+// A workflow cannot send an A/B email: the plan says why.
+func TestABTestNotSentByAWorkflow(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{})
+	in := abEmail(t, e)
+	res, err := e.sb.StageEmail(ctx, "agent", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sb.StageWorkflow(ctx, "agent", sandbox.WorkflowInput{CampaignID: in.CampaignID, Name: "Nurture",
+		Trigger: sandbox.Trigger{Type: "segment_entry", SegmentID: in.Audience.Include[0]},
+		Steps:   []sandbox.Step{{ID: "send", Type: "send_email", EmailID: res.Artifact.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.sb.PlanPromotion(ctx, "agent", in.CampaignID)
+	if err == nil || !strings.Contains(err.Error(), "is an A/B test") {
+		t.Fatalf("plan: %v, want the A/B email refused for the workflow", err)
+	}
+}

@@ -539,6 +539,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		p.Approvals = s.requiredApprovals(pol, c, p.Steps)
 		ps = append(ps, in.alwaysExcluded(pol.AlwaysExclude(), p.Steps)...)
 	}
+	ps = append(ps, in.abSentByWorkflows()...)
 	if len(ps) > 0 {
 		return nil, &PlanError{CampaignID: c.ID, Problems: ps}
 	}
