@@ -122,3 +122,26 @@ func (t *Target) putVariation(ctx context.Context, obj sandbox.Object, aID strin
 	}
 	return nil
 }
+
+// abVariants are an A/B email's figures per version: A's are the email's
+// own (m), B's its variation's statistics (one more read). Only for
+// all-time figures: the statistics endpoint's window is per email list,
+// and lastmile does not know B's id there without this read either.
+func (t *Target) abVariants(ctx context.Context, a hsEmail, m sandbox.Metrics, now time.Time) (map[string]map[string]int64, error) {
+	if !a.IsAb {
+		return nil, nil
+	}
+	var b hsEmail
+	_, err := t.do(ctx, call{method: http.MethodGet, path: t.paths.emails + "/" + a.ID + "/ab-test/get-variation?includeStats=true"}, &b)
+	if rest.StatusOf(err) == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, t.fail("read the B version of A/B email "+a.ID, err)
+	}
+	var c map[string]int64
+	if b.Stats != nil {
+		c = b.Stats.Counters
+	}
+	return map[string]map[string]int64{"a": m.Counters, "b": normalize("", b.ID, c, nil, now).Counters}, nil
+}

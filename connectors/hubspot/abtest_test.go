@@ -89,3 +89,22 @@ func TestABTestHubSpotLimits(t *testing.T) {
 		}
 	}
 }
+
+// fetch_metrics reports version A's and version B's figures.
+func TestABTestMetricsPerVersion(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{})
+	m := must[sandbox.LiveState](t, e)
+	e.srv.AddContacts("ann@acme.test")
+	list := m(e.target.Put(ctx(), segmentObj("seg_1", "Readers", sandbox.Segment{StaticEmails: []string{"ann@acme.test"}}), ""))
+	obj := emailObj("eml_ab", "Spring", []string{"seg_1"}, map[string]string{"seg_1": list.ID})
+	obj.Email.ABTest = &sandbox.ABTest{TestPercent: 20, Winner: "clicks", DecideAfter: "2h", Variants: []sandbox.Variant{{Subject: "B"}}}
+	st := m(e.target.Put(ctx(), obj, ""))
+	m(e.target.Send(ctx(), obj, st, time.Time{}))
+	ms, err := e.target.Metrics(ctx(), sandbox.MetricsRequest{Items: []sandbox.MetricsItem{{ArtifactID: "eml_ab", Kind: sandbox.KindEmail, LiveID: st.ID}}})
+	if e.note(err) != nil || len(ms) != 1 {
+		t.Fatalf("metrics: %+v %v", ms, err)
+	}
+	if v := ms[0].Variants; v == nil || v["a"][sandbox.MetricSent] != ms[0].Counters[sandbox.MetricSent] || v["b"] == nil {
+		t.Fatalf("variants: %+v", ms[0])
+	}
+}
