@@ -1,9 +1,12 @@
 package mailchimp
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -108,4 +111,43 @@ func (t *Target) buildVariate(e *sandbox.Email, b *builtEmail, tx func(field, s 
 	b.campaign.Type = "variate"
 	b.campaign.VariateSettings = vset
 	b.notes = append(b.notes, fmt.Sprintf("Mailchimp runs the A/B test as a variate campaign: %d%% of the audience split between the %d variants, the winner by %s after %s sent by Mailchimp to the rest", ab.TestPercent, len(vs), ab.Winner, wait))
+}
+
+// variateMetrics reads a variate campaign's combinations: how many
+// recipients each variant's combination had, and the winner once Mailchimp
+// picked it. The spec's report has no opens or clicks per combination, so
+// those stay the campaign's.
+func (t *Target) variateMetrics(ctx context.Context, id string) (map[string]map[string]int64, string, error) {
+	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodGet,
+		Path: t.campaignPath(id) + "?fields=variate_settings.combinations,variate_settings.winning_combination_id"})
+	if err != nil {
+		return nil, "", fmt.Errorf("mailchimp: read the A/B combinations of campaign %s: %w", id, mapErr(err, t.name))
+	}
+	var c struct {
+		VariateSettings struct {
+			WinningCombinationID string `json:"winning_combination_id"`
+			Combinations         []struct {
+				ID          string `json:"id"`
+				SubjectLine int    `json:"subject_line"`
+				FromName    int    `json:"from_name"`
+				Content     int    `json:"content_description"`
+				Recipients  int64  `json:"recipients"`
+			} `json:"combinations"`
+		} `json:"variate_settings"`
+	}
+	if err := resp.Decode(&c); err != nil {
+		return nil, "", fmt.Errorf("mailchimp: decoding the A/B combinations of campaign %s: %w", id, err)
+	}
+	out := map[string]map[string]int64{}
+	winner := ""
+	for _, cb := range c.VariateSettings.Combinations {
+		// lastmile's variants change one kind of field, so one index
+		// says the variant and the others are 0.
+		v := sandbox.VariantName(max(cb.SubjectLine, cb.FromName, cb.Content))
+		out[v] = map[string]int64{sandbox.MetricSent: cb.Recipients}
+		if cb.ID != "" && cb.ID == c.VariateSettings.WinningCombinationID {
+			winner = v
+		}
+	}
+	return out, winner, nil
 }

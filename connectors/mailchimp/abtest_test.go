@@ -62,6 +62,10 @@ func TestABTestIsAVariateCampaign(t *testing.T) {
 			if c, _ := e.srv.Campaign(st.ID); c.SendActions != 1 {
 				t.Fatalf("sent %d times", c.SendActions)
 			}
+			ms, err := e.tgt.Metrics(ctx, sandbox.MetricsRequest{Items: []sandbox.MetricsItem{{ArtifactID: "eml_1", Kind: sandbox.KindEmail, LiveID: st.ID}}})
+			if e.record(err) != nil || len(ms) != 1 || len(ms[0].Variants) != len(tc.v)+1 || ms[0].Variants["b"][sandbox.MetricSent] == 0 {
+				t.Fatalf("metrics per variant: %+v %v", ms, err)
+			}
 			e.checkNoSecrets()
 		})
 	}

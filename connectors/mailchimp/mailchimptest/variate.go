@@ -116,10 +116,15 @@ func variateJSON(c *Campaign) map[string]any {
 		labels = append(labels, x.ContentLabel)
 	}
 	var combos []map[string]any
+	n := combinations(v, len(c.VariateContents))
+	recipients := 0 // each combination's share of the test, once sent
+	if c.Status == "sent" || c.Status == "sending" {
+		recipients = len(c.Recipients) * v.TestSize / 100 / n
+	}
 	for ci := range max(1, len(c.VariateContents)) {
 		for fi := range max(1, len(v.FromNames)) {
 			for si := range max(1, len(v.SubjectLines)) {
-				combos = append(combos, map[string]any{"id": fmt.Sprintf("%s-%d", c.ID, len(combos)), "subject_line": si, "from_name": fi, "reply_to": fi, "content_description": ci, "send_time": 0})
+				combos = append(combos, map[string]any{"id": fmt.Sprintf("%s-%d", c.ID, len(combos)), "subject_line": si, "from_name": fi, "reply_to": fi, "content_description": ci, "send_time": 0, "recipients": recipients})
 			}
 		}
 	}
