@@ -37,6 +37,10 @@
 //     "what the target cannot do is a Problem, before anything is written";
 //   - schedule-twice, update-after-schedule: the same for a second email
 //     (send_at) or page (publish_at) scheduled three days ahead;
+//   - ab-test, ab-test-three (emails with an audience): an A/B test of two
+//     and of three versions is either a Problem of Assess (what the
+//     platform cannot run as approved) or taken by Put and Send, sent at
+//     most once however often Send is called (abtest.go);
 //   - conditions (segments, when the fixture gives conditions): the shared
 //     cases for a segment that selects by property;
 //   - retire: every retirement of the kind (sandbox.RetireOps) either
