@@ -97,6 +97,9 @@ func (t *Target) putVariation(ctx context.Context, obj sandbox.Object, aID strin
 	op := "make version B of A/B email " + quote(e.Name)
 	var b hsEmail
 	_, err := t.do(ctx, call{method: http.MethodGet, path: t.paths.emails + "/" + aID + "/ab-test/get-variation"}, &b)
+	// B's marker is A's plus ".b": Find (hasMarker) never takes B for the
+	// email, and the sweep's marker pattern has no '.', so B is never
+	// taken for a stray of the artifact and discarded while A is live.
 	name := markedName(e.Name+" (B)", obj.Marker+".b")
 	switch {
 	case rest.StatusOf(err) == http.StatusNotFound:
