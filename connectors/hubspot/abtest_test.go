@@ -108,3 +108,21 @@ func TestABTestMetricsPerVersion(t *testing.T) {
 		t.Fatalf("variants: %+v", ms[0])
 	}
 }
+
+// The sweep never takes version B for a stray of the email.
+func TestABTestVersionBIsNoStray(t *testing.T) {
+	e := newEnv(t, hubspottest.Options{}, Config{})
+	m := must[sandbox.LiveState](t, e)
+	e.srv.AddContacts("ann@acme.test")
+	list := m(e.target.Put(ctx(), segmentObj("seg_1", "Readers", sandbox.Segment{StaticEmails: []string{"ann@acme.test"}}), ""))
+	obj := emailObj("eml_ab", "Spring", []string{"seg_1"}, map[string]string{"seg_1": list.ID})
+	obj.Email.ABTest = &sandbox.ABTest{TestPercent: 20, Winner: "clicks", DecideAfter: "2h", Variants: []sandbox.Variant{{Subject: "B"}}}
+	st := m(e.target.Put(ctx(), obj, ""))
+	marked, err := e.target.Marked(ctx(), sandbox.KindEmail)
+	if e.note(err) != nil {
+		t.Fatal(err)
+	}
+	if len(marked) != 1 || marked[0].LiveID != st.ID || marked[0].ArtifactID != "eml_ab" {
+		t.Fatalf("marked emails: %+v", marked)
+	}
+}
