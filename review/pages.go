@@ -178,6 +178,21 @@ type emailView struct {
 	Live     int            // the live revision, for an update
 	Before   *sandbox.Email // that revision, as it went live
 	Findings int            // findings on its HTML, marked in the preview
+	// ABTest and Variants show an A/B test: its settings, and every
+	// variant beyond a as its recipients get it.
+	ABTest   *sandbox.ABTest
+	Variants []variantView
+}
+
+// variantView is one A/B variant beyond a (the email itself).
+type variantView struct {
+	Name     string // b, c
+	Key      string // its previews' key in pageData.Inline
+	Field    string // its findings' field prefix
+	Email    *sandbox.Email
+	Subjects []string
+	Texts    []string
+	Findings int
 }
 
 type segmentView struct {
@@ -310,6 +325,7 @@ func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
 					ev.Findings++
 				}
 			}
+			ev.ABTest, ev.Variants = fr.Email.ABTest, variantViews(st.ArtifactID, fr.Email, p.Governance.Findings)
 			v.Emails = append(v.Emails, ev)
 		case fr.Segment != nil:
 			sv := segmentView{Step: st, Name: fr.Segment.Name, Words: render.SegmentWords(fr.Segment, names), Count: "not counted: " + st.Target + " cannot count before anything is live"}
@@ -342,6 +358,11 @@ func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
 		for _, c := range recipients(out.samples) {
 			e.Texts = append(e.Texts, liquid.Render(e.Email.Text, c, unsubscribeNote, false))
 			e.Subjects = append(e.Subjects, liquid.Render(e.Email.Subject, c, unsubscribeNote, false))
+			for j := range e.Variants {
+				vv := &e.Variants[j]
+				vv.Texts = append(vv.Texts, liquid.Render(vv.Email.Text, c, unsubscribeNote, false))
+				vv.Subjects = append(vv.Subjects, liquid.Render(vv.Email.Subject, c, unsubscribeNote, false))
+			}
 		}
 	}
 	for t := range targets {
@@ -501,7 +522,14 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		if n < 0 || n >= len(rs) {
 			n = 0
 		}
-		switch {
+		switch variant := r.URL.Query().Get("v"); {
+		case variant != "" && variant != "a":
+			// An A/B variant beyond a: found by its letter, or nothing.
+			for _, vv := range e.Variants {
+				if vv.Name == variant && !live {
+					doc = liquid.Render(highlight(vv.Email.HTML, v.Findings, artifact, vv.Field+".html"), rs[n], unsubscribeNote, true)
+				}
+			}
 		case !live:
 			doc = liquid.Render(highlight(e.Email.HTML, v.Findings, artifact, "html"), rs[n], unsubscribeNote, true)
 		case e.Before != nil:
@@ -546,6 +574,9 @@ func Preview(ctx context.Context, sb *sandbox.Sandbox, planID string) (string, e
 	rs := recipients(c.samples)
 	for _, e := range c.view.Emails {
 		inline[e.Step.ArtifactID] = liquid.Render(highlight(e.Email.HTML, c.view.Findings, e.Step.ArtifactID, "html"), rs[0], unsubscribeNote, true)
+		for _, vv := range e.Variants {
+			inline[vv.Key] = liquid.Render(highlight(vv.Email.HTML, c.view.Findings, e.Step.ArtifactID, vv.Field+".html"), rs[0], unsubscribeNote, true)
+		}
 	}
 	for _, pg := range c.view.Pages {
 		inline[pg.Step.ArtifactID] = liquid.Render(highlight(pg.Page.HTML, c.view.Findings, pg.Step.ArtifactID, "html"), nil, "", true)
@@ -553,4 +584,24 @@ func Preview(ctx context.Context, sb *sandbox.Sandbox, planID string) (string, e
 	var out strings.Builder
 	err = templates.ExecuteTemplate(&out, "preview.html", pageData{Plan: c.view, Inline: inline, ReviewURL: sb.ReviewURL(c.view.Plan)})
 	return out.String(), err
+}
+
+// variantViews lists an A/B email's variants beyond a, each a whole email.
+func variantViews(artifactID string, e *sandbox.Email, findings []governance.Finding) []variantView {
+	all := e.Variants()
+	if len(all) < 2 {
+		return nil
+	}
+	out := make([]variantView, 0, len(all)-1)
+	for i, ve := range all[1:] {
+		name := sandbox.VariantName(i + 1)
+		vv := variantView{Name: name, Key: artifactID + "#" + name, Field: fmt.Sprintf("ab_test.variants[%d]", i), Email: ve}
+		for _, f := range findings {
+			if f.ArtifactID == artifactID && f.Field == vv.Field+".html" {
+				vv.Findings++
+			}
+		}
+		out = append(out, vv)
+	}
+	return out
 }

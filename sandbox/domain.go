@@ -111,6 +111,9 @@ type Email struct {
 	// and clock time in their own zone (contact property timezone); SendAt
 	// then keeps the offset it was written with.
 	RecipientTimeZone bool `json:"recipient_time_zone,omitempty"`
+	// ABTest sends variants of the email to a share of the audience and
+	// the winner to the rest (abtest.go).
+	ABTest *ABTest `json:"ab_test,omitempty"`
 }
 
 // Condition is one test on a contact property.

@@ -30,6 +30,7 @@ type EmailInput struct {
 	Target            string
 	SendWindow        *SendWindow
 	RecipientTimeZone bool
+	ABTest            *ABTest // as given: TestPercent 0 means the default
 }
 
 // checkAddress reports what is wrong with an email address, or "".
@@ -167,9 +168,11 @@ func (s *Sandbox) stageEmail(ctx context.Context, actor string, in EmailInput, c
 		}
 	}
 	s.checkTargetOverride("target", e.Target, KindEmail, &ps)
+	e.ABTest = checkABTest(&ps, e, in.ABTest)
 
 	if len(ps) == 0 {
 		s.renderEmail(e)
+		s.renderVariants(e)
 	}
 	return s.stage(ctx, actor, staging{
 		kind: KindEmail, campaignID: in.CampaignID, artifactID: in.EmailID, rev: &Revision{Email: e}, pre: ps, checkOnly: checkOnly,

@@ -78,6 +78,7 @@ func Final(c *Campaign, r *Revision) *Revision {
 		} else {
 			e.Text = content.ApplyUTMText(e.Text, u)
 		}
+		e.ABTest = finalABTest(e.ABTest, u)
 		out.Email = &e
 	case r.Page != nil:
 		p := *r.Page
@@ -180,7 +181,7 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 			audience := s.audienceSize(ctx, a, r, in.segments)
 			items = append(items, checkItem{key: docKey(in.campaign, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
 				return s.document(in.campaign, a, s.final(in.campaign, r), audience)
-			}})
+			}, variants: s.variantsOf(in.campaign, a, r, audience)})
 		}
 	}
 	if only == "" {
@@ -274,6 +275,8 @@ func (s *Sandbox) loadArtifactInput(tx store.Tx, campaignID, id string) (*planIn
 type checkItem struct {
 	key string
 	doc func() governance.Document
+	// variants, for an A/B test, builds its other variants' documents.
+	variants func() []variantDoc
 }
 
 // docKey names a document by what document makes it from: the artifact,
@@ -298,6 +301,9 @@ func (s *Sandbox) checkDocs(p *governance.Policy, items []checkItem) governance.
 			continue
 		}
 		reps[i] = p.Check([]governance.Document{it.doc()})
+		if it.variants != nil {
+			reps[i] = checkVariants(p, reps[i], it.variants())
+		}
 		s.checks.Put(key, reps[i])
 	}
 	return governance.Merge(reps...)
@@ -366,7 +372,7 @@ func (s *Sandbox) warm(ctx context.Context, c *Campaign, a *Artifact, r *Revisio
 		audience := s.audienceSize(ctx, a, r, segs)
 		w.rep = s.checkDocs(p, []checkItem{{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
 			return s.document(c, a, s.final(c, r), audience)
-		}}})
+		}, variants: s.variantsOf(c, a, r, audience)}})
 	}()
 	return w
 }

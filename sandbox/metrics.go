@@ -39,6 +39,10 @@ type ArtifactMetrics struct {
 	OtherRates map[string]float64 `json:"other_rates,omitempty"`
 	// Workflow is where a workflow's contacts stand, when its target runs it.
 	Workflow *WorkflowState `json:"workflow,omitempty"`
+	// Variants are an A/B test's figures per variant, a first; Winner is
+	// the variant sent to the rest, once picked.
+	Variants []VariantMetrics `json:"variants,omitempty"`
+	Winner   string           `json:"winner,omitempty"`
 }
 
 // MetricsScope selects what FetchMetrics reads.
@@ -81,6 +85,7 @@ func normalize(m Metrics) ArtifactMetrics {
 	}
 	out.OpenRate, out.ClickRate = ratio(out.UniqueOpens, base), ratio(out.UniqueClicks, base)
 	out.ConversionRate = ratio(out.FormSubmissions, out.PageViews)
+	out.Variants, out.Winner = variantMetrics(m), m.Winner
 	for k, v := range m.Ratios {
 		if out.OtherRates == nil {
 			out.OtherRates = map[string]float64{}

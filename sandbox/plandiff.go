@@ -37,12 +37,12 @@ func metadata(r *Revision) []field {
 	switch {
 	case r.Email != nil:
 		e := r.Email
-		return []field{
+		return append(append([]field(nil), []field{
 			{"name", quote(e.Name)}, {"subject", quote(e.Subject)}, {"preview_text", quote(e.PreviewText)},
 			{"from", quote(e.FromName) + " <" + e.FromEmail + ">"}, {"reply_to", quote(e.ReplyTo)},
 			{"audience.include", fmtList(e.Audience.Include)}, {"audience.exclude", fmtList(e.Audience.Exclude)},
 			{"send_at", fmtTime(e.SendAt)},
-		}
+		}...), abMetadata(e)...)
 	case r.Page != nil:
 		p := r.Page
 		form := "(none)"
@@ -71,7 +71,7 @@ func contents(r *Revision) []field {
 	}
 	switch {
 	case r.Email != nil:
-		return []field{{"html", r.Email.HTML}, {"text", r.Email.Text}}
+		return append([]field{{"html", r.Email.HTML}, {"text", r.Email.Text}}, abContents(r.Email)...)
 	case r.Page != nil:
 		return []field{{"html", r.Page.HTML}}
 	case r.Segment != nil:
@@ -124,16 +124,32 @@ func indent(s, prefix string) string {
 // each body, against what is live.
 func describeChange(live, staged *Revision) string {
 	var b strings.Builder
+	// Fields are matched by name: an A/B test added or dropped adds or
+	// removes fields, and each must show.
 	lm, sm := metadata(live), metadata(staged)
-	for i := range sm {
-		if i < len(lm) && lm[i].value != sm[i].value {
-			fmt.Fprintf(&b, "~ %s: %s → %s\n", sm[i].name, lm[i].value, sm[i].value)
+	for _, f := range sm {
+		if v, ok := fieldNamed(lm, f.name); !ok {
+			fmt.Fprintf(&b, "+ %s: %s\n", f.name, f.value)
+		} else if v != f.value {
+			fmt.Fprintf(&b, "~ %s: %s → %s\n", f.name, v, f.value)
+		}
+	}
+	for _, f := range lm {
+		if _, ok := fieldNamed(sm, f.name); !ok {
+			fmt.Fprintf(&b, "- %s: %s\n", f.name, f.value)
 		}
 	}
 	lc, sc := contents(live), contents(staged)
-	for i := range sc {
-		if i < len(lc) {
-			b.WriteString(unifiedDiff(sc[i].name, lc[i].value, sc[i].value))
+	for _, f := range sc {
+		if v, ok := fieldNamed(lc, f.name); ok {
+			b.WriteString(unifiedDiff(f.name, v, f.value))
+		} else {
+			fmt.Fprintf(&b, "+ %s: %.1f KB, %d lines\n", f.name, float64(len(f.value))/1024, strings.Count(f.value, "\n")+1)
+		}
+	}
+	for _, f := range lc {
+		if _, ok := fieldNamed(sc, f.name); !ok {
+			fmt.Fprintf(&b, "- %s (removed)\n", f.name)
 		}
 	}
 	if b.Len() == 0 {

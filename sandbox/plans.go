@@ -473,6 +473,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			as.AudienceSize = staticBound(r.Email.Audience.Include, in.segments)
 		}
 		step := PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Notes: as.Notes}
+		if r.Email != nil && r.Email.ABTest != nil {
+			step.Notes = append(step.Notes, abNote(r.Email.ABTest))
+		}
 		if as.Recipients != nil && r.Email != nil {
 			step.recipients, step.AudienceDigest = recipientKeys(as.Recipients)
 			as.AudienceSize = len(step.recipients)
@@ -485,7 +488,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			// The audience as check_campaign counts it, so the plan and the
 			// check report the same findings.
 			audience := s.audienceSize(ctx, a, r, in.segments)
-			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }})
+			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }, variants: s.variantsOf(c, a, r, audience)})
 		}
 		live := a.Live
 		if live != nil {
@@ -551,6 +554,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		p.Approvals = s.requiredApprovals(pol, c, p.Steps)
 		ps = append(ps, in.alwaysExcluded(pol.AlwaysExclude(), p.Steps)...)
 	}
+	ps = append(ps, in.abSentByWorkflows()...)
 	if len(ps) > 0 {
 		return nil, &PlanError{CampaignID: c.ID, Problems: ps}
 	}

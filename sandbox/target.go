@@ -71,6 +71,9 @@ type Object struct {
 	// itself mails only addresses the set allows: an audience may shrink
 	// after approval (unsubscribes, withdrawn consent), never grow.
 	Recipients *RecipientSet
+	// Variant, on a test send of an A/B email, is the variant Email is
+	// (a, b, c): each is proofed on its own (sendTestVariants).
+	Variant string
 }
 
 // LiveState describes an object as it exists on the platform.
@@ -250,6 +253,10 @@ type Metrics struct {
 	// Workflow is where a live workflow's contacts stand, from targets
 	// that run workflows themselves and can tell (local).
 	Workflow *WorkflowState `json:"workflow,omitempty"`
+	// Variants are an A/B email's counters per variant (a, b, c), with
+	// the same keys as Counters; Winner is the variant picked, once it is.
+	Variants map[string]map[string]int64 `json:"variants,omitempty"`
+	Winner   string                      `json:"winner,omitempty"`
 }
 
 // WorkflowState is where a workflow's enrolments stand: totals, how many

@@ -86,7 +86,7 @@ func TestListTargets(t *testing.T) {
 	}
 
 	got := byName(false)
-	if l := got["local"]; !l.Default || l.Health.Token != sandbox.TokenNotNeeded || !l.Capabilities.TestSends || l.Capabilities.ABTests || !l.Capabilities.TimeZones || !l.Capabilities.SendWindows || len(l.Capabilities.Retire) != 4 || l.Connection == nil || l.Connection.Auth != sandbox.AuthNone {
+	if l := got["local"]; !l.Default || l.Health.Token != sandbox.TokenNotNeeded || !l.Capabilities.TestSends || !l.Capabilities.ABTests || !l.Capabilities.TimeZones || !l.Capabilities.SendWindows || len(l.Capabilities.Retire) != 4 || l.Connection == nil || l.Connection.Auth != sandbox.AuthNone {
 		t.Errorf("local = %+v", l)
 	}
 	if a := got["acme"]; a.Health.Token != sandbox.TokenUnknown || a.Health.TokenSource != sandbox.TokenNotChecked || a.Health.LastError != nil {

@@ -42,6 +42,8 @@ type TestSendResult struct {
 	// Errors counts the governance errors the email still has: a test of a
 	// draft, which the policy allows.
 	Errors int `json:"governance_errors"`
+	// Variants are the A/B variants proofed, one proof each (a, b, c).
+	Variants []string `json:"variants,omitempty"`
 }
 
 // SendTest sends a proof of an email's current revision to addresses the
@@ -120,7 +122,7 @@ func (s *Sandbox) SendTest(ctx context.Context, actor, artifactID string, to []s
 		return nil, fmt.Errorf("target %s (%s) has no test send lastmile can use (its API offers none): send a test from %s's editor once the email is there, or stage the email for the local target to see the proof in outbox/tests/: %w", a.Target, t.Platform(), t.Platform(), ErrNotSupported)
 	}
 	r := in.revs[a.ID]
-	sent, err := ts.SendTest(ctx, s.object(in.campaign, a, r, in.segments, nil), addrs)
+	sent, variants, err := sendTestVariants(ctx, ts, s.object(in.campaign, a, r, in.segments, nil), addrs)
 	s.noteTarget(ctx, a.Target, "test send", err)
 	if err != nil {
 		if errors.Is(err, ErrNotSupported) {
@@ -128,10 +130,10 @@ func (s *Sandbox) SendTest(ctx context.Context, actor, artifactID string, to []s
 		}
 		return nil, fmt.Errorf("test send of %s on %s: %w", a.ID, a.Target, err)
 	}
-	res := &TestSendResult{ArtifactID: a.ID, Revision: r.Number, Target: a.Target, To: addrs, Where: sent.Where, Errors: rep.Errors}
+	res := &TestSendResult{ArtifactID: a.ID, Revision: r.Number, Target: a.Target, To: addrs, Where: sent.Where, Errors: rep.Errors, Variants: variants}
 	err = s.st.Update(ctx, func(tx store.Tx) error {
 		return s.audit(tx, AuditEntry{Actor: actor, Action: "send_test", Object: a.ID, CampaignID: a.CampaignID,
-			Detail: map[string]any{"revision": r.Number, "to": addrs, "target": a.Target, "where": sent.Where, "governance_errors": rep.Errors}})
+			Detail: map[string]any{"revision": r.Number, "to": addrs, "target": a.Target, "where": sent.Where, "governance_errors": rep.Errors, "variants": variants}})
 	})
 	return res, err
 }

@@ -330,6 +330,12 @@ func planTools(d deps) []Tool {
 					switch {
 					case m.Kind == sandbox.KindEmail:
 						fmt.Fprintf(&b, " %s: %d sent, open rate %.1f%%, click rate %.1f%%.", m.ArtifactID, m.Sent, m.OpenRate*100, m.ClickRate*100)
+						for _, v := range m.Variants {
+							fmt.Fprintf(&b, " Variant %s: %d sent, open rate %.1f%%, click rate %.1f%%.", v.Variant, v.Sent, v.OpenRate*100, v.ClickRate*100)
+						}
+						if m.Winner != "" {
+							fmt.Fprintf(&b, " Winner: variant %s.", m.Winner)
+						}
 					case m.Workflow != nil:
 						fmt.Fprintf(&b, " %s: %d enrolled, %d active, %d finished.", m.ArtifactID, m.Workflow.Enrolled, m.Workflow.Active, m.Workflow.Finished)
 					case m.Kind == sandbox.KindWorkflow:

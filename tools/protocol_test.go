@@ -246,7 +246,7 @@ func TestToolsListSize(t *testing.T) {
 // earlier tools.
 var (
 	beyondBudget     = []string{"send_test", "retire_artifact", "list_targets", "update_campaign", "archive_artifact"}
-	beyondBudgetArgs = map[string][]string{"build_segment": {"scope"}, "create_email": {"send_window", "recipient_time_zone"}}
+	beyondBudgetArgs = map[string][]string{"build_segment": {"scope"}, "create_email": {"send_window", "recipient_time_zone", "ab_test"}}
 )
 
 // A plan with more steps than a page carries its irreversible steps in

@@ -68,6 +68,7 @@ type createEmailIn struct {
 	// Send windows and time zones (issue 18 item 6).
 	SendWindow        *sandbox.SendWindow `json:"send_window,omitempty" jsonschema_description:"With send_at: hours and days it may go out; a send_at outside moves forward to the next opening."`
 	RecipientTimeZone bool                `json:"recipient_time_zone,omitempty" jsonschema_description:"With send_at: each recipient gets it at send_at's date and clock time as written, in their zone (contact property timezone); no valid zone: send_window.time_zone, else send_at's offset."`
+	ABTest            *sandbox.ABTest     `json:"ab_test,omitempty" jsonschema_description:"An A/B test of a broadcast (needs audience): the email is variant a; test_percent of the audience gets the variants, the winner by opens or clicks after decide_after goes to the rest."`
 }
 
 type buildSegmentIn struct {
@@ -148,7 +149,7 @@ func (in createEmailIn) input() sandbox.EmailInput {
 		CampaignID: in.CampaignID, EmailID: in.EmailID, Name: in.Name, Subject: in.Subject, PreviewText: in.PreviewText,
 		FromName: in.FromName, FromEmail: in.FromEmail, ReplyTo: in.ReplyTo, HTML: in.HTML, Blocks: in.Blocks, Text: in.Text,
 		Audience: in.Audience, SendAt: in.SendAt, Target: in.Target,
-		SendWindow: in.SendWindow, RecipientTimeZone: in.RecipientTimeZone,
+		SendWindow: in.SendWindow, RecipientTimeZone: in.RecipientTimeZone, ABTest: in.ABTest,
 	}
 }
 

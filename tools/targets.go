@@ -36,7 +36,7 @@ type capabilitiesOut struct {
 	Metrics     bool                      `json:"metrics"`
 	Ads         bool                      `json:"ads" jsonschema_description:"Ad campaigns (Google Ads, Meta): no connector takes them yet, so false."`
 	TestSends   bool                      `json:"test_sends" jsonschema_description:"send_test works for emails on this target."`
-	ABTests     bool                      `json:"ab_tests" jsonschema_description:"A/B tests: not built for any target yet, so false."`
+	ABTests     bool                      `json:"ab_tests" jsonschema_description:"create_email's ab_test (what a platform cannot run as approved is refused at planning)."`
 	TimeZones   bool                      `json:"time_zones" jsonschema_description:"Sending at each recipient's local time (create_email recipient_time_zone)."`
 	SendWindows bool                      `json:"send_windows" jsonschema_description:"create_email's send_window."`
 	Retire      map[sandbox.Kind][]string `json:"retire,omitempty" jsonschema_description:"Per kind, what retire_artifact can take back on this target (unschedule, unpublish, deactivate, archive)."`

@@ -61,7 +61,8 @@ func (t *Target) CheckAuth(ctx context.Context) error {
 
 var _ sandbox.Scheduler = (*Target)(nil)
 
-// Scheduling: a window becomes the publishDate; recipient time zones are refused at planning.
+// Scheduling: A/B emails (two versions); a window becomes the publishDate;
+// recipient time zones are refused at planning.
 func (t *Target) Scheduling() sandbox.Scheduling {
-	return sandbox.Scheduling{ABTests: false, TimeZones: false, SendWindows: true}
+	return sandbox.Scheduling{ABTests: true, TimeZones: false, SendWindows: true}
 }

@@ -84,7 +84,7 @@ func dualVersion(regular string, cp hsEmail) string {
 // regular email's.
 func (t *Target) putEmailForms(ctx context.Context, obj sandbox.Object, liveID string) (sandbox.LiveState, error) {
 	if !dual(obj) {
-		return t.putEmail(ctx, obj, liveID)
+		return t.putABEmail(ctx, obj, liveID) // an A/B email no workflow sends (planning refuses one)
 	}
 	reg, err := t.putEmail(ctx, regularForm(obj), liveID)
 	if err != nil {

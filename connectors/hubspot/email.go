@@ -21,6 +21,7 @@ type hsEmail struct {
 	State       string `json:"state"`
 	Type        string `json:"type"`
 	IsPublished bool   `json:"isPublished"`
+	IsAb        bool   `json:"isAb"`
 	PublishDate string `json:"publishDate"`
 	UpdatedAt   string `json:"updatedAt"`
 	Stats       *struct {
@@ -109,6 +110,9 @@ func (t *Target) emailBody(obj sandbox.Object, create bool) (map[string]any, err
 		emailContent["templatePath"] = t.cfg.EmailTemplatePath
 	}
 	body["content"] = emailContent
+	if e.ABTest != nil {
+		body["testing"] = abTesting(e.ABTest)
+	}
 	if t.cfg.OfficeLocationID != "" || t.cfg.SubscriptionID != "" {
 		sd := map[string]any{}
 		if t.cfg.OfficeLocationID != "" {
@@ -361,6 +365,12 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object, a *sandbox
 		// email module needs programmable email on for that module.
 		a.Notes = append(a.Notes, "HubSpot decides {% if %} on contact properties only in email modules with programmable email on; the body goes into the rich-text module lastmile_body: send yourself a test email from HubSpot before it goes out")
 	}
+	a.Problems = append(a.Problems, abProblems(e)...)
+	ps, err := t.abLiveProblems(ctx, obj)
+	if err != nil {
+		return err
+	}
+	a.Problems = append(a.Problems, ps...)
 	sendable := len(e.Audience.Include) > 0
 	if e.SendAt != nil && !sendable {
 		a.Problems = append(a.Problems, "HubSpot cannot send an email without an audience: add audience segments, or remove the send time and let a workflow send it")

@@ -139,7 +139,11 @@ func (t *Target) metricsAllTime(ctx context.Context, items []sandbox.MetricsItem
 		if e.Stats != nil {
 			c, r = e.Stats.Counters, e.Stats.Ratios
 		}
-		out = append(out, normalize(it.ArtifactID, it.LiveID, c, r, now))
+		m := normalize(it.ArtifactID, it.LiveID, c, r, now)
+		if m.Variants, err = t.abVariants(ctx, e, m, now); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -80,6 +80,14 @@ func (t *Target) tickSends(ctx context.Context, now time.Time, rep *sandbox.Tick
 		if _, err := readJSON(t.recordPath(sandbox.KindEmail, id), &rec); err != nil {
 			return err
 		}
+		if due, err := t.tickABTest(ctx, id, &rec, now); err != nil {
+			return err
+		} else if due {
+			if err := t.sendWinner(ctx, id, &rec, rep); err != nil {
+				return err
+			}
+			continue
+		}
 		if rec.Status != "scheduled" || rec.ScheduledAt == nil || rec.ScheduledAt.After(now) {
 			continue
 		}

@@ -26,7 +26,8 @@ func (t *Target) CheckAuth(context.Context) error { return nil }
 
 var _ sandbox.Scheduler = (*Target)(nil)
 
-// Scheduling: each recipient at their own time, from contacts.csv.
+// Scheduling: A/B tests split by recipient key with the clock sending the
+// winner; each recipient at their own time, from contacts.csv.
 func (t *Target) Scheduling() sandbox.Scheduling {
-	return sandbox.Scheduling{ABTests: false, TimeZones: true, SendWindows: true}
+	return sandbox.Scheduling{ABTests: true, TimeZones: true, SendWindows: true}
 }

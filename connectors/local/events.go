@@ -32,6 +32,8 @@ type Event struct {
 	Amount   Decimal `json:"amount,omitempty"`
 	Revenue  Decimal `json:"revenue,omitempty"`
 	Currency string  `json:"currency,omitempty"`
+	// Variant is the A/B variant a sent message was (a, b, c).
+	Variant string `json:"variant,omitempty"`
 }
 
 // EventTypes are the event types lastmile gives meaning to in events.jsonl:
@@ -134,16 +136,25 @@ func (t *Target) Metrics(_ context.Context, req sandbox.MetricsRequest) ([]sandb
 	type agg struct {
 		counts        map[string]int64
 		opens, clicks map[string]bool
+		ab            *abAgg // A/B emails only
 	}
 	want := map[string]*agg{}
 	for _, it := range req.Items {
-		want[it.LiveID] = &agg{counts: map[string]int64{}, opens: map[string]bool{}, clicks: map[string]bool{}}
+		a := &agg{counts: map[string]int64{}, opens: map[string]bool{}, clicks: map[string]bool{}}
+		if it.Kind == sandbox.KindEmail {
+			var err error
+			if a.ab, err = t.abAggOf(it.LiveID); err != nil {
+				return nil, fmt.Errorf("local: email %s: %w", it.LiveID, err)
+			}
+		}
+		want[it.LiveID] = a
 	}
 	err := t.ReadEvents(func(e Event) {
 		a := want[e.Artifact]
 		if a == nil || (!req.Since.IsZero() && e.At.Before(req.Since)) {
 			return
 		}
+		a.ab.add(e)
 		switch e.Type {
 		case "sent":
 			a.counts[sandbox.MetricSent]++
@@ -181,6 +192,9 @@ func (t *Target) Metrics(_ context.Context, req sandbox.MetricsRequest) ([]sandb
 		a.counts[sandbox.MetricUniqueOpens] = int64(len(a.opens))
 		a.counts[sandbox.MetricUniqueClicks] = int64(len(a.clicks))
 		m := sandbox.Metrics{ArtifactID: it.ArtifactID, LiveID: it.LiveID, Counters: a.counts, Source: "local:" + filepath.Base(t.EventsFile()), FetchedAt: now}
+		if a.ab != nil {
+			m.Variants, m.Winner = a.ab.counters(), a.ab.winner
+		}
 		if it.Kind == sandbox.KindWorkflow {
 			if m.Workflow, err = t.workflowState(it.LiveID); err != nil {
 				return nil, fmt.Errorf("local: workflow %s: %w", it.LiveID, err)

@@ -232,6 +232,8 @@ type liveEmail struct {
 	// PerRecipient: each recipient has their own time, in
 	// schedules/<id>.json (spread.go).
 	PerRecipient bool `json:"per_recipient,omitempty"`
+	// AB is an A/B test's progress (abtest.go).
+	AB *abState `json:"ab,omitempty"`
 }
 
 type liveSegment struct {
@@ -343,6 +345,9 @@ func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" 
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
 	a.Problems = unrenderable(obj)
+	if obj.Email != nil {
+		a.Problems = append(a.Problems, abUnrenderable(obj.Email)...)
+	}
 	if obj.Workflow != nil {
 		a.Notes = append(a.Notes, unrunnable(obj.Workflow)...)
 		ps, err := t.unstatic(obj)
@@ -383,6 +388,9 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 		}
 		if obj.Email.SendAt != nil && !obj.Email.Spread() {
 			a.Notes = append(a.Notes, "local sends it at "+obj.Email.SendAt.Format(time.RFC3339)+" by lastmile's clock, to the audience as it is then: lastmile serve or lastmile run must be running")
+		}
+		if ab := obj.Email.ABTest; ab != nil {
+			a.Notes = append(a.Notes, abNote(ab))
 		}
 	case sandbox.KindSegment:
 		// Members, suppressed ones included: a segment is who matches its
@@ -472,7 +480,7 @@ func (t *Target) Put(_ context.Context, obj sandbox.Object, _ string) (sandbox.L
 		rec = liveEmail{ID: obj.ArtifactID, Revision: obj.Revision, Campaign: obj.Campaign.ID, Email: *obj.Email, Audience: obj.Email.Audience, Status: prev.Status, SentAt: prev.SentAt, ScheduledAt: prev.ScheduledAt,
 			Recipients: prev.Recipients, DroppedUnapproved: prev.DroppedUnapproved, DroppedSuppressed: prev.DroppedSuppressed,
 			// A scheduled send keeps what its delivery was approved with.
-			Allowed: prev.Allowed, AllowAll: prev.AllowAll, Segments: prev.Segments, PerRecipient: prev.PerRecipient}
+			Allowed: prev.Allowed, AllowAll: prev.AllowAll, Segments: prev.Segments, PerRecipient: prev.PerRecipient, AB: prev.AB}
 		if data, err = t.writeJSON(t.recordPath(obj.Kind, obj.ArtifactID), rec); err != nil {
 			return sandbox.LiveState{}, fmt.Errorf("local: write email %s: %w", obj.ArtifactID, err)
 		}
@@ -548,7 +556,7 @@ func (t *Target) Send(ctx context.Context, obj sandbox.Object, _ sandbox.LiveSta
 	if !found {
 		return sandbox.LiveState{}, fmt.Errorf("local: send %s: the email is not live yet", obj.ArtifactID)
 	}
-	if rec.Status == "sent" || rec.Status == "scheduled" {
+	if rec.Status == "sent" || rec.Status == "scheduled" || rec.Status == "testing" {
 		st, _, err := t.Live(ctx, sandbox.KindEmail, obj.ArtifactID)
 		return st, err
 	}
@@ -607,8 +615,12 @@ func (t *Target) SendTest(_ context.Context, obj sandbox.Object, to []string) (s
 	now := t.now().UTC()
 	domain := domainOf(e.FromEmail)
 	for _, addr := range to {
-		msg := message(&e, obj.ArtifactID, sandbox.Contact{"email": addr}, now, domain, "", "revision "+strconv.Itoa(obj.Revision))
+		msg := variantMessage(obj.Variant, message(&e, obj.ArtifactID, sandbox.Contact{"email": addr}, now, domain, "", "revision "+strconv.Itoa(obj.Revision)))
 		name := now.Format("20060102T150405.000000000Z") + "-" + fileName(addr)
+		if obj.Variant != "" {
+			// One proof per A/B variant, at the same instant.
+			name = now.Format("20060102T150405.000000000Z") + "-" + obj.Variant + "-" + fileName(addr)
+		}
 		if err := t.writeSynced(filepath.Join(box, name), msg); err != nil {
 			return sandbox.TestSend{}, fmt.Errorf("local: test send of %s: %w", obj.ArtifactID, err)
 		}
@@ -643,6 +655,7 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 		existing[e.Name()] = true
 	}
 	domain := domainOf(rec.Email.FromEmail)
+	ab := abPlanOf(id, rec)
 	var events []Event
 	mailed, unapproved, suppressed := 0, 0, 0
 	i := -1
@@ -666,13 +679,28 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 				unapproved++
 				continue
 			}
-			if err := t.writeSynced(file, message(&rec.Email, id, audience.contact(r), date, domain, t.oneClick(id, r.addr), "")); err != nil {
+			em, variant := &rec.Email, ""
+			if ab != nil {
+				v, hold := ab.pick(r.addr)
+				if hold {
+					continue // in the rest: the winner comes later
+				}
+				em, variant = ab.variants[v], sandbox.VariantName(v)
+			}
+			if err := t.writeSynced(file, variantMessage(variant, message(em, id, audience.contact(r), date, domain, t.oneClick(id, r.addr), ""))); err != nil {
 				return nil, fmt.Errorf("local: send %s: %w", id, err)
 			}
 		}
 		mailed++
 		if !idx.sent[r.addr] {
-			events = append(events, Event{Type: "sent", Artifact: id, Email: r.addr, At: date})
+			// Mailed now, or by an attempt cut short before its event:
+			// the variant is the one pick gives (deterministic).
+			variant := ""
+			if ab != nil {
+				v, _ := ab.pick(r.addr)
+				variant = sandbox.VariantName(v)
+			}
+			events = append(events, Event{Type: "sent", Artifact: id, Email: r.addr, At: date, Variant: variant})
 			// Flush in batches, one fsync each: one append per message
 			// would be slow, one at the end would leave more to recover.
 			if len(events) == sentBatch {
@@ -691,6 +719,13 @@ func (t *Target) deliver(ctx context.Context, id string, rec *liveEmail, segs ma
 	rec.DroppedUnapproved, rec.DroppedSuppressed = unapproved, suppressed
 	rec.SentAt = &now
 	rec.Allowed, rec.AllowAll, rec.Segments = nil, false, nil
+	if ab.testing() {
+		// The rest wait for the winner, within the same approved
+		// audience, by the segments the plan had.
+		rec.Status = "testing"
+		rec.AB = &abState{DecideAt: date.Add(rec.Email.ABTest.Wait()), Tested: mailed}
+		rec.Allowed, rec.AllowAll, rec.Segments = allow.Keys(), allow == nil, segs
+	}
 	data, err := t.writeJSON(recPath, rec)
 	if err != nil {
 		return nil, fmt.Errorf("local: send %s: %w", id, err)

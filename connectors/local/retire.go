@@ -57,6 +57,14 @@ func (t *Target) Retire(ctx context.Context, obj sandbox.Object, op string, live
 			return sandbox.LiveState{}, fmt.Errorf("local: unschedule %s: the email is not live", id)
 		case rec.Status == "sent":
 			return sandbox.LiveState{}, fmt.Errorf("local: unschedule %s: it went out at %s already", id, rec.SentAt.Format("2006-01-02 15:04 MST"))
+		case rec.Status == "testing":
+			// The test went out; what is taken back is the winner's send
+			// to the rest.
+			rec.Status, rec.AB.Cancelled = "sent", true
+			rec.Allowed, rec.AllowAll, rec.Segments = nil, false, nil
+			if _, err := t.writeJSON(path, rec); err != nil {
+				return sandbox.LiveState{}, fmt.Errorf("local: unschedule %s: %w", id, err)
+			}
 		case rec.Status == "scheduled":
 			rec.Status, rec.ScheduledAt = "draft", nil
 			rec.Allowed, rec.AllowAll, rec.Segments, rec.PerRecipient = nil, false, nil, false

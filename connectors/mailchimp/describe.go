@@ -46,7 +46,8 @@ func (t *Target) CheckAuth(ctx context.Context) error {
 
 var _ sandbox.Scheduler = (*Target)(nil)
 
-// Scheduling: Timewarp for recipient time zones; a window becomes the schedule time.
+// Scheduling: variate campaigns for A/B tests; Timewarp for recipient time
+// zones; a window becomes the schedule time.
 func (t *Target) Scheduling() sandbox.Scheduling {
-	return sandbox.Scheduling{ABTests: false, TimeZones: true, SendWindows: true}
+	return sandbox.Scheduling{ABTests: true, TimeZones: true, SendWindows: true}
 }

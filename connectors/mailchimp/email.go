@@ -38,18 +38,23 @@ type campaignSettings struct {
 }
 
 type campaignRequest struct {
-	Type       string           `json:"type,omitempty"`
-	Recipients recipients       `json:"recipients"`
-	Settings   campaignSettings `json:"settings"`
+	Type            string           `json:"type,omitempty"`
+	Recipients      recipients       `json:"recipients"`
+	Settings        campaignSettings `json:"settings"`
+	VariateSettings *variateSettings `json:"variate_settings,omitempty"` // A/B tests (abtest.go)
 }
 
+// contentRequest is html (and plain_text), or, for a variate campaign
+// testing content, variate_contents instead.
 type contentRequest struct {
-	HTML      string `json:"html"`
-	PlainText string `json:"plain_text,omitempty"`
+	HTML            string           `json:"html,omitempty"`
+	PlainText       string           `json:"plain_text,omitempty"`
+	VariateContents []variateContent `json:"variate_contents,omitempty"`
 }
 
 type campaignResponse struct {
 	ID         string `json:"id"`
+	Type       string `json:"type"`
 	WebID      int    `json:"web_id"`
 	Status     string `json:"status"`
 	ArchiveURL string `json:"archive_url"`
@@ -59,15 +64,17 @@ type campaignResponse struct {
 		SegmentOpts    json.RawMessage `json:"segment_opts"`
 		RecipientCount int             `json:"recipient_count"`
 	} `json:"recipients"`
-	Settings campaignSettings `json:"settings"`
+	Settings        campaignSettings `json:"settings"`
+	VariateSettings json.RawMessage  `json:"variate_settings,omitempty"`
 }
 
 type contentResponse struct {
-	HTML      string `json:"html"`
-	PlainText string `json:"plain_text"`
+	HTML            string          `json:"html"`
+	PlainText       string          `json:"plain_text"`
+	VariateContents json.RawMessage `json:"variate_contents,omitempty"`
 }
 
-const campaignFields = "id,web_id,status,archive_url,send_time,recipients.list_id,recipients.segment_opts,recipients.recipient_count," +
+const campaignFields = "id,type,variate_settings,web_id,status,archive_url,send_time,recipients.list_id,recipients.segment_opts,recipients.recipient_count," +
 	"settings.subject_line,settings.preview_text,settings.title,settings.from_name,settings.reply_to,settings.auto_footer"
 
 // campaignVersion hashes what lastmile controls of a campaign — settings,
@@ -79,6 +86,10 @@ func campaignVersion(c campaignResponse, content contentResponse) string {
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%t\x00%s\x00",
 		c.Recipients.ListID, s.SubjectLine, s.PreviewText, s.Title, s.FromName, s.ReplyTo, s.AutoFooter, c.Recipients.SegmentOpts)
 	fmt.Fprintf(h, "%s\x00%s", content.HTML, content.PlainText)
+	if len(c.VariateSettings) > 0 || len(content.VariateContents) > 0 {
+		// Only A/B campaigns hash these, so other versions stay as they were.
+		fmt.Fprintf(h, "\x00%s\x00%s", c.VariateSettings, content.VariateContents)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
@@ -145,6 +156,7 @@ func (t *Target) buildEmail(obj sandbox.Object, audience *segmentOpts) builtEmai
 		},
 	}
 	b.content = contentRequest{HTML: html.out, PlainText: text}
+	t.buildVariate(e, &b, tx)
 	b.notes = append(b.notes, assumedNotes(assumed)...)
 	return b
 }
@@ -611,6 +623,8 @@ func (t *Target) assessEmail(ctx context.Context, obj sandbox.Object) (sandbox.A
 			return a, fmt.Errorf("mailchimp: assess email %q: %w", e.Name, err)
 		case found && campaignSent(c.Status):
 			a.Notes = append(a.Notes, fmt.Sprintf("Mailchimp has sent this email (campaign %s); a sent campaign cannot change, so the new revision is not applied there and nothing is sent again", id))
+		case found && !campaignSent(c.Status) && (c.Type == "variate") != (e.ABTest != nil):
+			a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp cannot change a campaign's type, and this revision %s an A/B test (campaign %s is %s): stage the change as a new email, and archive this one with retire_artifact", map[bool]string{true: "adds", false: "drops"}[e.ABTest != nil], id, c.Type))
 		case found && campaignScheduled(c.Status):
 			a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp has this email scheduled (campaign %s), and a scheduled campaign cannot be edited: unschedule it first (retire_artifact with action unschedule, promoted through its own plan) and plan again, or stage the change as a new email", id))
 		}

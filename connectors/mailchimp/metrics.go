@@ -14,6 +14,7 @@ import (
 
 type reportResponse struct {
 	ID           string `json:"id"`
+	Type         string `json:"type"`
 	EmailsSent   int64  `json:"emails_sent"`
 	AbuseReports int64  `json:"abuse_reports"`
 	Unsubscribed int64  `json:"unsubscribed"`
@@ -49,7 +50,7 @@ type reportResponse struct {
 	} `json:"ecommerce"`
 }
 
-const reportFields = "id,emails_sent,abuse_reports,unsubscribed,bounces,forwards,opens,clicks,facebook_likes,ecommerce"
+const reportFields = "id,type,emails_sent,abuse_reports,unsubscribed,bounces,forwards,opens,clicks,facebook_likes,ecommerce"
 
 // metricsFrom normalizes a campaign report. Figures without a lastmile name
 // keep Mailchimp's (by their path in the report).
@@ -126,8 +127,15 @@ func (t *Target) Metrics(ctx context.Context, req sandbox.MetricsRequest) ([]san
 				return
 			}
 			c, ratios := metricsFrom(r)
-			results[i] = result{ok: true, m: sandbox.Metrics{ArtifactID: it.ArtifactID, LiveID: it.LiveID,
-				Counters: c, Ratios: ratios, Source: Platform, FetchedAt: t.now().UTC()}}
+			m := sandbox.Metrics{ArtifactID: it.ArtifactID, LiveID: it.LiveID,
+				Counters: c, Ratios: ratios, Source: Platform, FetchedAt: t.now().UTC()}
+			if r.Type == "variate" {
+				if m.Variants, m.Winner, err = t.variateMetrics(ctx, it.LiveID); err != nil {
+					results[i].err = err
+					return
+				}
+			}
+			results[i] = result{ok: true, m: m}
 		}()
 	}
 	wg.Wait()

@@ -40,6 +40,10 @@
 //   - send-window, recipient-time-zone (sendtiming.go): an email moved into
 //     a send window, and one sent by recipient time zone, either get a
 //     Problem from Assess or are put and scheduled once;
+//   - ab-test, ab-test-three (emails with an audience): an A/B test of two
+//     and of three versions is either a Problem of Assess (what the
+//     platform cannot run as approved) or taken by Put and Send, sent at
+//     most once however often Send is called (abtest.go);
 //   - conditions (segments, when the fixture gives conditions): the shared
 //     cases for a segment that selects by property;
 //   - retire: every retirement of the kind (sandbox.RetireOps) either
@@ -794,6 +798,7 @@ func (s *suite) emails(t *testing.T) {
 	}
 	s.twice(t, "send-twice", rev2, live, true, time.Time{})
 	s.updateAfter(t, "update-after-send", s.email(id, 3, name, audience, refs), live)
+	s.abCases(t, audience, refs)
 
 	// A second email, scheduled.
 	id = NewID(sandbox.PrefixEmail)

@@ -209,7 +209,7 @@ func TestUnsupportedKinds(t *testing.T) {
 // fails, and into a failure when it passes: a flaw the suite missed.
 func TestFlawsAreCaught(t *testing.T) {
 	for flaw, cases := range map[string][]string{
-		"send-again":          {"email/send-twice", "email/schedule-twice", "email/send-window-schedule-twice", "email/recipient-time-zone-schedule-twice"},
+		"send-again":          {"email/send-twice", "email/schedule-twice", "email/send-window-schedule-twice", "email/recipient-time-zone-schedule-twice", "email/ab-test", "email/ab-test-three"},
 		"stale-version":       {"segment/update", "segment/conditions/update", "email/update", "page/update", "workflow/update", "concurrent/update"},
 		"live-missing-errors": {"segment/live-missing", "segment/conditions/live-missing", "email/live-missing", "page/live-missing", "workflow/live-missing"},
 		"update-creates": {"segment/update", "segment/conditions/update", "email/update", "page/update", "workflow/update", "concurrent/update",

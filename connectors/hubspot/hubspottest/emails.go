@@ -226,6 +226,9 @@ func (s *Server) publishEmail(q *request) (int, any, *httpError) {
 	if len(problems) > 0 {
 		return 0, nil, validationErr("The email cannot be published: "+problems[0].Message, problems...)
 	}
+	if herr := s.checkABPublish(e); herr != nil {
+		return 0, nil, herr
+	}
 	d["isPublished"] = true
 	d["updatedAt"] = ts(q.now)
 	s.giveCampaign(e)
@@ -246,6 +249,7 @@ func (s *Server) publishEmail(q *request) (int, any, *httpError) {
 		if d["state"] == "PUBLISHED" {
 			s.send(e, q.now) // a scheduled one sends at its publishDate (settleEmails)
 		}
+		s.publishVariation(e, at)
 	}
 	return http.StatusNoContent, nil, nil
 }

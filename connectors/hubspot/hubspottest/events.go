@@ -189,8 +189,11 @@ func (s *Server) settleEmails(now time.Time) {
 			continue
 		}
 		e.Doc["state"] = "PUBLISHED"
-		s.send(e, at)
 		settled = true
+		if e.ABVariation {
+			continue // B goes out with its master A, counted there
+		}
+		s.send(e, at)
 	}
 	if settled {
 		s.persistLocked()

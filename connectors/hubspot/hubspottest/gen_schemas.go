@@ -24,7 +24,7 @@ import (
 )
 
 var roots = map[string][]string{
-	"marketing-emails-v3.json": {"EmailCreateRequest", "EmailUpdateRequest", "PublicEmail", "AggregateEmailStatistics", "CollectionResponseWithTotalPublicEmail", "Error"},
+	"marketing-emails-v3.json": {"EmailCreateRequest", "EmailUpdateRequest", "AbTestCreateRequestVNext", "PublicEmail", "AggregateEmailStatistics", "CollectionResponseWithTotalPublicEmail", "Error"},
 	"crm-lists-v3.json":        {"ListCreateRequest", "ListCreateResponse", "ListFetchResponse", "ListFilterUpdateRequest", "ListSearchRequest", "ListSearchResponse", "ListUpdateResponse", "MembershipsUpdateResponse", "MembershipChangeRequest", "ApiCollectionResponseJoinTimeAndRecordId", "Error"},
 	"automation-v4-flows.json": {"ApiFlowCreateRequest", "ApiFlowPutRequest", "ApiFlow", "CollectionResponseApiFlowListingForwardPaging", "Error"},
 	"cms-pages-v3.json":        {"Page", "ContentScheduleRequestVNext", "CollectionResponseWithTotalPageForwardPaging", "Error"},

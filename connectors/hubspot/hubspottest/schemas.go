@@ -41,6 +41,7 @@ var schemaFS embed.FS
 const (
 	schemaEmailCreate   = "marketing-emails-v3.json#EmailCreateRequest"
 	schemaEmailUpdate   = "marketing-emails-v3.json#EmailUpdateRequest"
+	schemaABCreate      = "marketing-emails-v3.json#AbTestCreateRequestVNext"
 	schemaListCreate    = "crm-lists-v3.json#ListCreateRequest"
 	schemaListFilters   = "crm-lists-v3.json#ListFilterUpdateRequest"
 	schemaListSearch    = "crm-lists-v3.json#ListSearchRequest"
@@ -107,7 +108,7 @@ var loadValidators = sync.OnceValues(func() (*validators, error) {
 	return v, nil
 })
 
-var allSchemas = []string{schemaEmailCreate, schemaEmailUpdate, schemaListCreate, schemaListFilters, schemaListSearch,
+var allSchemas = []string{schemaEmailCreate, schemaEmailUpdate, schemaABCreate, schemaListCreate, schemaListFilters, schemaListSearch,
 	schemaMemberChange, schemaFlowCreate, schemaFlowPut, schemaPage, schemaSchedule, schemaPublicEmail, schemaEmailPage,
 	schemaEmailStats, schemaListCreated, schemaListFetched, schemaListSearchRes, schemaListUpdated, schemaMembersUpdate,
 	schemaMembersPage, schemaFlow, schemaFlowPage, schemaPageList, schemaToken, schemaError}

@@ -366,6 +366,8 @@ func (s *Server) routes() http.Handler {
 		reg("DELETE "+p+"/{emailId}", op{name: "emails.delete", scopes: emailRead, write: true, h: s.deleteEmail})
 		reg("POST "+p+"/{emailId}/publish", op{name: "emails.publish", scopes: any1("marketing-email", "transactional-email"), write: true, h: s.publishEmail})
 		reg("POST "+p+"/{emailId}/unpublish", op{name: "emails.unpublish", scopes: any1("marketing-email", "transactional-email"), write: true, h: s.unpublishEmail})
+		reg("POST "+p+"/ab-test/create-variation", op{name: "emails.abCreate", scopes: emailRead, write: true, h: s.createVariation})
+		reg("GET "+p+"/{emailId}/ab-test/get-variation", op{name: "emails.abGet", scopes: emailRead, h: s.getVariation})
 	}
 	for _, p := range []string{"/crm/v3/lists", "/crm/lists/2026-03"} {
 		reg("POST "+p, op{name: "lists.create", scopes: [][]string{{"crm.lists.write"}, {"cms.membership.access_groups.write"}}, write: true, h: s.createList})

@@ -46,6 +46,10 @@ type emailObj struct {
 	StatsSet bool `json:"stats_set,omitempty"`
 	// Sent counts the times the email went out to its lists.
 	Sent int `json:"sent,omitempty"`
+	// ABPair is the other email of an A/B test (abtest.go); ABVariation
+	// marks version B, made by create-variation.
+	ABPair      string `json:"ab_pair,omitempty"`
+	ABVariation bool   `json:"ab_variation,omitempty"`
 }
 
 type listObj struct {

@@ -16,6 +16,7 @@ type campaignBody struct {
 	Type       string          `json:"type"`
 	Recipients json.RawMessage `json:"recipients"`
 	Settings   json.RawMessage `json:"settings"`
+	Variate    json.RawMessage `json:"variate_settings"`
 }
 
 type recipientsBody struct {
@@ -101,7 +102,7 @@ func (s *Server) campaignJSON(c *Campaign) map[string]any {
 	if c.Status == "sent" || c.Status == "sending" {
 		emailsSent = len(c.Recipients)
 	}
-	return map[string]any{
+	out := map[string]any{
 		"id":               c.ID,
 		"web_id":           c.WebID,
 		"type":             c.Type,
@@ -133,6 +134,10 @@ func (s *Server) campaignJSON(c *Campaign) map[string]any {
 		"delivery_status": map[string]any{"enabled": false},
 		"ecommerce":       s.ecommerceReportLocked(c.ID),
 	}
+	if v := variateJSON(c); v != nil {
+		out["variate_settings"] = v
+	}
+	return out
 }
 
 // mergeSettings applies a settings object from a request onto st: only the
@@ -204,6 +209,11 @@ func (s *Server) postCampaign(r *http.Request, body []byte) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := &Campaign{Type: b.Type, Status: "save", CreateTime: s.opts.now().UTC()}
+	v, rep, good := checkVariate(b.Type, b.Variate, nil)
+	if !good {
+		return rep
+	}
+	c.Variate = v
 	if string(b.Recipients) != "null" {
 		rb, rep, good := s.checkRecipientsLocked(b.Recipients)
 		if !good {
@@ -314,6 +324,11 @@ func (s *Server) patchCampaign(r *http.Request, body []byte) reply {
 		}
 		c.ListID, c.SegmentOpts = rb.ListID, rb.SegmentOpts
 	}
+	v, rep, good := checkVariate(c.Type, b.Variate, c.Variate)
+	if !good {
+		return rep
+	}
+	c.Variate = v
 	mergeSettings(&c.Settings, b.Settings)
 	return ok(s.campaignJSON(c))
 }
@@ -339,7 +354,11 @@ func (s *Server) deleteCampaign(r *http.Request, _ []byte) reply {
 }
 
 func contentJSON(c *Campaign) map[string]any {
-	return map[string]any{"html": c.HTML, "plain_text": c.PlainText, "archive_html": c.HTML}
+	out := map[string]any{"html": c.HTML, "plain_text": c.PlainText, "archive_html": c.HTML}
+	if len(c.VariateContents) > 0 {
+		out["variate_contents"] = c.VariateContents
+	}
+	return out
 }
 
 func (s *Server) getContent(r *http.Request, _ []byte) reply {
@@ -357,10 +376,11 @@ var tagRE = regexp.MustCompile(`(?s)<[^>]*>`)
 
 func (s *Server) putContent(r *http.Request, body []byte) reply {
 	var b struct {
-		HTML      *string `json:"html"`
-		PlainText *string `json:"plain_text"`
-		URL       *string `json:"url"`
-		Template  any     `json:"template"`
+		HTML      *string         `json:"html"`
+		PlainText *string         `json:"plain_text"`
+		URL       *string         `json:"url"`
+		Template  any             `json:"template"`
+		Variate   json.RawMessage `json:"variate_contents"`
 	}
 	if rep, good := decode("PUT /campaigns/{campaign_id}/content", body, &b); !good {
 		return rep
@@ -376,6 +396,12 @@ func (s *Server) putContent(r *http.Request, body []byte) reply {
 	}
 	if rep, good := editable(c); !good {
 		return rep
+	}
+	if len(b.Variate) > 0 {
+		if rep, good := putVariateContents(c, b.Variate); !good {
+			return rep
+		}
+		return ok(contentJSON(c))
 	}
 	if b.HTML != nil {
 		c.HTML = *b.HTML
@@ -423,7 +449,7 @@ func (s *Server) checklistLocked(c *Campaign) (bool, []ChecklistItem) {
 		"Add a valid from (reply-to) email address.", false)
 	add(strings.TrimSpace(c.HTML) != "", 5, "Content", "The campaign has content.", "Add content to your campaign.", false)
 	if strings.TrimSpace(c.HTML) != "" {
-		add(c.Settings.AutoFooter || strings.Contains(c.HTML, "*|UNSUB|*"), 6, "Unsubscribe link",
+		add((c.Settings.AutoFooter || strings.Contains(c.HTML, "*|UNSUB|*")) && variateUnsub(c), 6, "Unsubscribe link",
 			"The campaign includes an unsubscribe link.",
 			"Your campaign is missing the *|UNSUB|* merge tag, which anti-spam laws require. Add an unsubscribe link or turn on auto_footer.", false)
 	}

@@ -111,6 +111,9 @@ type Campaign struct {
 	Settings    Settings
 	HTML        string
 	PlainText   string
+	// Variate and VariateContents are a variate (A/B) campaign's test.
+	Variate         *VariateSettings
+	VariateContents []VariateContent
 	// Recipients are the addresses the campaign went to, frozen at send.
 	Recipients []string
 	// SendActions counts the accepted send and schedule actions: more than
