@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -16,6 +17,7 @@ import (
 // three account campaigns (the policy requires it), a UTM fixed with
 // update_campaign after check_campaign's finding names it, a test send to
 // the seed list, the campaigns promoted without the suppressed contact,
+// an A/B subject test whose winner the simulated clock sends to the rest,
 // then a page unpublished and a workflow switched off, each approved and
 // promoted, and verified on the local target.
 func TestABMOverStdio(t *testing.T) {
@@ -35,7 +37,9 @@ func TestABMOverStdio(t *testing.T) {
 	if err := os.WriteFile(policy, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := serve(t, dir)
+	// A simulated clock, ten minutes a second: the A/B test decides an
+	// hour after its send, six seconds later.
+	s := serveAsIs(t, dir, "--clock-start", "2027-03-01T09:00:00Z", "--clock-rate", "600", "--tick", "200ms")
 	defer s.stop()
 	s.initialize(mcp.ProtocolVersion20251125)
 
@@ -74,10 +78,16 @@ func TestABMOverStdio(t *testing.T) {
 			"utm": map[string]any{"source": "partner", "medium": "email", "campaign": slug + "_abm"}})["id"].(string)
 		seg := s.mustStage("build_segment", map[string]any{"campaign_id": c, "name": account + " buyers",
 			"conditions": []map[string]any{{"property": "lifecycle_stage", "operator": "eq", "value": "customer"}}})["id"].(string)
-		em := s.mustStage("create_email", map[string]any{"campaign_id": c, "name": account + " intro", "subject": "A plan for " + account,
+		args := map[string]any{"campaign_id": c, "name": account + " intro", "subject": "A plan for " + account,
 			"preview_text": "Three ideas for your team.", "from_name": "Acme", "from_email": "news@acme.com",
 			"audience": map[string]any{"include": []string{seg}, "exclude": []string{sup}},
-			"blocks":   []map[string]any{{"type": "heading", "text": "Ideas for " + account}, {"type": "paragraph", "text": "Hi {{ contact.firstname | default: \"there\" }}, see [the ideas](https://www.acme.com/abm/" + slug + ")."}}})["id"].(string)
+			"blocks":   []map[string]any{{"type": "heading", "text": "Ideas for " + account}, {"type": "paragraph", "text": "Hi {{ contact.firstname | default: \"there\" }}, see [the ideas](https://www.acme.com/abm/" + slug + ")."}}}
+		if i == 2 {
+			// The last account's subject is tested: half the audience gets a
+			// or b, the winner by opens goes to the rest an hour later.
+			args["ab_test"] = map[string]any{"variants": []map[string]any{{"subject": "Three ideas for " + account}}, "test_percent": 50, "winner": "opens", "decide_after": "1h"}
+		}
+		em := s.mustStage("create_email", args)["id"].(string)
 		if i == 0 {
 			page = s.mustStage("publish_page", map[string]any{"campaign_id": c, "title": account + " ideas", "slug": "abm-" + slug,
 				"blocks": []map[string]any{{"type": "heading", "text": "Ideas for " + account}}})["id"].(string)
@@ -125,6 +135,8 @@ func TestABMOverStdio(t *testing.T) {
 			}
 		}
 	}
+	abTestWinner(t, dir, emails[2])
+
 	site := filepath.Join(dir, "site", "abm-globex", "index.html")
 	if _, err := os.Stat(site); err != nil {
 		t.Fatalf("the page is not live: %v", err)
@@ -157,6 +169,94 @@ func TestABMOverStdio(t *testing.T) {
 	view := s.mustStage("get_campaign", map[string]any{"campaign_id": campaigns[0]})
 	if text := jsonText(t, view); strings.Count(text, `"status":"retired"`) != 2 {
 		t.Errorf("get_campaign does not show the two retired artifacts: %s", text)
+	}
+}
+
+// abTestWinner makes one recipient of the A/B test open its variant (b when
+// anyone got b), waits for the clock to decide, and checks the winner went
+// to everyone else, once each.
+func abTestWinner(t *testing.T, dir, email string) {
+	t.Helper()
+	events := filepath.Join(dir, "events.jsonl")
+	type event struct {
+		Type     string    `json:"type"`
+		Artifact string    `json:"artifact"`
+		Email    string    `json:"email"`
+		Variant  string    `json:"variant,omitempty"`
+		At       time.Time `json:"at"`
+	}
+	read := func() []event {
+		data, err := os.ReadFile(events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []event
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var e event
+			if json.Unmarshal([]byte(l), &e) == nil && e.Artifact == email {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	var opener event
+	tested := 0
+	for _, e := range read() {
+		if e.Type == "sent" && e.Variant != "" {
+			tested++
+			if opener.Email == "" || (e.Variant == "b" && opener.Variant != "b") {
+				opener = e
+			}
+		}
+	}
+	want := "a" // nobody in the test: the email as written
+	if opener.Email != "" {
+		want = opener.Variant
+		f, err := os.OpenFile(events, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _ := json.Marshal(event{Type: "open", Artifact: email, Email: opener.Email, At: opener.At.Add(time.Minute)})
+		f.Write(append(line, '\n'))
+		f.Close()
+	}
+	var rec struct {
+		Status string `json:"status"`
+		AB     struct {
+			Winner string `json:"winner"`
+		} `json:"ab"`
+	}
+	deadline := time.Now().Add(safety)
+	for {
+		raw, err := os.ReadFile(filepath.Join(dir, "emails", email+".json"))
+		if err == nil && json.Unmarshal(raw, &rec) == nil && rec.Status == "sent" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the A/B test did not finish: %s", raw)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if rec.AB.Winner != want {
+		t.Errorf("winner %q, want %q (the variant %s opened)", rec.AB.Winner, want, opener.Email)
+	}
+	perAddr := map[string]int{}
+	for _, e := range read() {
+		if e.Type == "sent" {
+			perAddr[e.Email]++
+		}
+	}
+	for addr, n := range perAddr {
+		if n != 1 {
+			t.Errorf("%s got the A/B email %d times", addr, n)
+		}
+	}
+	if len(perAddr) <= tested {
+		t.Errorf("the winner went to nobody beyond the %d tested", tested)
+	}
+	box, _ := os.ReadDir(filepath.Join(dir, "outbox", email))
+	if len(box) != len(perAddr) {
+		t.Errorf("%d messages in the outbox for %d recipients", len(box), len(perAddr))
 	}
 }
 
