@@ -86,7 +86,7 @@ func serveReview(ctx context.Context, e *env, a *app, addr, origin string) error
 	srv := &http.Server{Handler: rs.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(e.stderr, "lastmile: review page %s\n", rs.Origin())
 	a.log.Info("lastmile serving the review page", "origin", rs.Origin(), "listen", ln.Addr().String())
-	return serveUntil(ctx, srv, ln, 5*time.Second)
+	return serveUntil(ctx, a.log, srv, ln, 5*time.Second)
 }
 
 func reviewAudit(actor, action, object string, detail map[string]any) sandbox.AuditEntry {

@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,18 +31,40 @@ func serveCommand(e *env) *cobra.Command {
 	var cf clockFlags
 	var siteAddr string
 	var mf modeFlags
+	var allowOrigins []string
 	cmd := &cobra.Command{
 		Use:   "serve [--http ADDR] [--review ADDR] [--read-only] [--toolsets LIST]",
 		Short: "run the MCP server (stdio; streamable HTTP with --http)",
 		Long: "Run the MCP server. Over stdio (what Claude and other clients start) stdout carries only the\n" +
-			"protocol and logs go to stderr. A data directory without a config is initialized first.",
+			"protocol and logs go to stderr. A data directory without a config is initialized first.\n\n" +
+			"With --http ADDR it serves streamable HTTP at http://ADDR/mcp instead. It has no authentication\n" +
+			"yet, so ADDR must be a loopback address (127.0.0.1, [::1] or localhost; anything else is refused):\n" +
+			"to reach it from elsewhere, put an authenticating proxy on the same machine in front of it.\n" +
+			"Every other path is 404. A request whose Host is not a loopback name, or whose Origin header is\n" +
+			"not the server's own or one given with --allow-origin, is 403 (against DNS rebinding); clients\n" +
+			"that send no Origin are served. Sessions are issued by the server: a request with an unknown or\n" +
+			"ended Mcp-Session-Id is 404, one without it after initialize is 400, and DELETE ends a session.\n" +
+			"A request body over 4 MiB is 413. On SIGTERM or Ctrl-C it stops taking requests and finishes\n" +
+			"those under way (for up to 10 s).",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			modes, err := mf.options()
 			if err != nil {
 				return err
 			}
-			return runServe(cmd.Context(), e, c, httpAddr, rf, cf, siteAddr, modes)
+			var hf httpFlags
+			if httpAddr != "" {
+				if err := checkHTTPAddr(httpAddr); err != nil {
+					return err
+				}
+				if hf.origins, err = parseOrigins(allowOrigins); err != nil {
+					return err
+				}
+				hf.addr = httpAddr
+			} else if len(allowOrigins) > 0 {
+				return usagef("--allow-origin applies to --http only")
+			}
+			return runServe(cmd.Context(), e, c, hf, rf, cf, siteAddr, modes)
 		},
 	}
 	c.register(cmd, dataDirHelp)
@@ -48,6 +73,7 @@ func serveCommand(e *env) *cobra.Command {
 	cf.register(cmd)
 	cmd.Flags().StringVar(&siteAddr, "site", "", "also serve the local target's site (pages, forms, unsubscribe) on `ADDR`, e.g. "+defaultSiteAddr)
 	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
+	cmd.Flags().StringArrayVar(&allowOrigins, "allow-origin", nil, "with --http, also serve browser pages from origin `URL`, e.g. https://agent.example.com (repeat for several)")
 	cmd.Flags().BoolVar(&mf.readOnly, "read-only", false, "serve only the tools that read (nothing can be staged, planned or promoted)")
 	cmd.Flags().StringVar(&mf.toolsets, "toolsets", tools.ToolsetAll, "serve only these comma-separated toolsets: `LIST` of "+strings.Join(tools.ToolsetNames(), ", "))
 	return cmd
@@ -69,7 +95,13 @@ func (m modeFlags) options() (tools.Options, error) {
 	return tools.Options{ReadOnly: m.readOnly, Toolsets: ts}, nil
 }
 
-func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewFlags, cf clockFlags, siteAddr string, modes tools.Options) error {
+// httpFlags are serve's --http and --allow-origin, checked.
+type httpFlags struct {
+	addr    string
+	origins map[string]bool
+}
+
+func runServe(ctx context.Context, e *env, c common, hf httpFlags, rf reviewFlags, cf clockFlags, siteAddr string, modes tools.Options) error {
 	memlimit.Keep(ctx, e.getenv, 10*time.Second)
 	now, err := cf.now()
 	if err != nil {
@@ -139,8 +171,8 @@ func runServe(ctx context.Context, e *env, c common, httpAddr string, rf reviewF
 			}
 		}()
 	}
-	if httpAddr != "" {
-		return serveHTTP(ctx, e, a, httpAddr, rf.addr != "", modes)
+	if hf.addr != "" {
+		return serveHTTP(ctx, e, a, hf, rf.addr != "", modes)
 	}
 	a.log.Info("lastmile serving MCP on stdio", "version", versionString(), "data_dir", a.dir, "targets", a.sb.TargetNames(), "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes))
 	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: rf.addr != "", ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
@@ -170,41 +202,54 @@ func serveOptions(e *env, c common) (openOptions, error) {
 }
 
 // serveHTTP serves streamable HTTP at /mcp, for agent frameworks that do not
-// spawn processes. It has no authentication of its own: bind it to loopback,
-// or put it behind a proxy that authenticates. (mcp-go refuses requests to a
-// loopback listener that name another Host, against DNS rebinding.)
-func serveHTTP(ctx context.Context, e *env, a *app, addr string, reviewServed bool, modes tools.Options) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("--http %q: %w (write host:port, e.g. 127.0.0.1:8765)", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		a.log.Warn("serving MCP over HTTP on a non-loopback address without authentication; put an authenticating proxy in front", "addr", addr)
-	}
+// spawn processes. It has no authentication of its own, so checkHTTPAddr
+// has kept it to loopback; httpGuard does the rest of the transport's rules.
+func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed bool, modes tools.Options) error {
 	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: reviewServed, ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
-	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath("/mcp"))
-	ln, err := net.Listen("tcp", addr)
+	// A stateful manager: ids the server issued, and ended by DELETE, are
+	// known to it, so an unknown or ended id is refused. mcp-go's
+	// localhost protection (on by default) refuses a non-loopback Host.
+	sessions := &server.InsecureStatefulSessionIdManager{}
+	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath(mcpPath), server.WithSessionIdManager(sessions))
+	ln, err := net.Listen("tcp", hf.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: tools.Checked(s, h), ReadHeaderTimeout: 10 * time.Second}
-	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+"/mcp", "data_dir", a.dir, "targets", a.sb.TargetNames())
-	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s/mcp\n", ln.Addr())
-	return serveUntil(ctx, srv, ln, 10*time.Second)
+	origins := maps.Clone(hf.origins)
+	for _, o := range ownOrigins(ln.Addr()) {
+		origins[o] = true
+	}
+	// Shutdown waits for handlers, and a GET stream never ends by itself;
+	// ending the sessions instead would fail the requests still under way.
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	g := &httpGuard{next: tools.Checked(s, h), origins: origins, sessions: sessions, streams: streams}
+	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(endStreams)
+	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+mcpPath, "data_dir", a.dir, "targets", a.sb.TargetNames(), "allowed_origins", strings.Join(slices.Sorted(maps.Keys(origins)), ","))
+	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s%s\n", ln.Addr(), mcpPath)
+	return serveUntil(ctx, a.log, srv, ln, 10*time.Second)
 }
 
-// serveUntil serves ln until ctx ends, then shuts srv down, letting
-// requests under way finish for at most grace.
-func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+// serveUntil serves ln until ctx ends (SIGTERM, Ctrl-C), then stops taking
+// requests and lets those under way finish for at most grace. A stop asked
+// for is a clean exit even when grace runs out: a promotion cut short
+// resumes on the next confirm.
+func serveUntil(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+		log.Info("lastmile stopping: finishing requests under way", "listen", ln.Addr().String(), "reason", context.Cause(ctx), "grace", grace)
 		shut, cancel := context.WithTimeout(context.Background(), grace)
 		defer cancel()
-		return srv.Shutdown(shut)
+		if err := srv.Shutdown(shut); err != nil {
+			log.Warn("lastmile stopped before requests under way finished", "listen", ln.Addr().String(), "err", err)
+			srv.Close()
+		}
+		return nil
 	}
 }
 

@@ -71,5 +71,5 @@ func serveSite(ctx context.Context, e *env, a *app, addr string) error {
 	}
 	srv := &http.Server{Handler: lt.SiteHandler(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10}
 	fmt.Fprintf(e.stderr, "lastmile: site %s\n", siteOrigin(addr))
-	return serveUntil(ctx, srv, ln, 5*time.Second)
+	return serveUntil(ctx, a.log, srv, ln, 5*time.Second)
 }

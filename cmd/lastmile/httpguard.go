@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// mcpPath is the one path that serves MCP over HTTP; every other is 404.
+const mcpPath = "/mcp"
+
+// maxHTTPBody bounds a POST to /mcp. The largest honest message is a
+// staged email or page, far below it (Gmail clips mail at 102 KB).
+const maxHTTPBody = 4 << 20
+
+// checkHTTPAddr refuses to serve MCP over HTTP anywhere but loopback:
+// there is no authentication yet, so any other address would hand the
+// tools to whoever can reach it.
+func checkHTTPAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("--http %q: %v (write host:port, e.g. 127.0.0.1:8765)", addr, err)
+	}
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return usagef("--http %q: serving MCP on a non-loopback address is refused, because the HTTP transport has no authentication yet and anyone who reaches it could stage and promote campaigns; bind a loopback address (e.g. --http 127.0.0.1:8765) and, to reach it from elsewhere, put an authenticating proxy on the same machine in front of it", addr)
+}
+
+// parseOrigins normalizes the --allow-origin URLs to what browsers send in
+// an Origin header: scheme://host[:port], nothing else.
+func parseOrigins(raw []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, s := range raw {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return nil, usagef("--allow-origin %q: write an origin, scheme://host[:port] (e.g. https://agent.example.com), with no path", s)
+		}
+		out[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+	}
+	return out, nil
+}
+
+// ownOrigins are the origins of pages served from the listener itself,
+// under each loopback name it answers to.
+func ownOrigins(ln net.Addr) []string {
+	_, port, err := net.SplitHostPort(ln.String())
+	if err != nil {
+		return nil
+	}
+	return []string{"http://127.0.0.1:" + port, "http://localhost:" + port, "http://[::1]:" + port}
+}
+
+// httpGuard is what stands between the network and mcp-go's streamable
+// HTTP handler: the path, the Origin (the MCP transport spec requires
+// servers to validate it, against DNS rebinding), the body size, and the
+// session rules mcp-go leaves to the server. The Host header is checked by
+// mcp-go itself (its localhost protection, on since we bind loopback only).
+type httpGuard struct {
+	next     http.Handler
+	origins  map[string]bool
+	sessions server.SessionIdManager
+	// streams ends when the server shuts down, and with it every GET stream.
+	streams context.Context
+}
+
+func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if o := r.Header.Get("Origin"); o != "" && !g.origins[strings.ToLower(o)] {
+		http.Error(w, fmt.Sprintf("Forbidden: origin %q is not allowed (lastmile serve --allow-origin)", o), http.StatusForbidden)
+		return
+	}
+	if r.URL.Path != mcpPath {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method == http.MethodPost {
+		if r.ContentLength > maxHTTPBody {
+			http.Error(w, fmt.Sprintf("Request Entity Too Large: the limit is %d bytes", maxHTTPBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxHTTPBody)
+	}
+	// Sessions belong to the protocol versions before 2026-07-28, which
+	// has none (mcp-go ignores the header for it).
+	if mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) {
+		g.next.ServeHTTP(w, r)
+		return
+	}
+	sid := r.Header.Get(server.HeaderKeySessionID)
+	switch r.Method {
+	case http.MethodGet, http.MethodDelete:
+		if r.Method == http.MethodGet && g.streams != nil {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			defer context.AfterFunc(g.streams, cancel)()
+			r = r.WithContext(ctx)
+		}
+		// mcp-go opens a stream for any GET, and answers any DELETE with
+		// 200: only a session the server issued and has not ended is one.
+		if sid == "" {
+			http.Error(w, "Bad Request: Mcp-Session-Id header is required", http.StatusBadRequest)
+			return
+		}
+		if ended, err := g.sessions.Validate(sid); err != nil || ended {
+			http.Error(w, "Not Found: no such session (initialize a new one)", http.StatusNotFound)
+			return
+		}
+	case http.MethodPost:
+		if sid == "" {
+			// Only initialize may come without a session; mcp-go answers
+			// anything else 404, which the spec makes 400.
+			w = &missingSession{ResponseWriter: w}
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// missingSession turns mcp-go's 404 for a request that carries no session
+// id into the 400 Bad Request the transport spec asks for. A POST without
+// a session reaches mcp-go's 404 only through its session check: the path
+// is already known to be /mcp, and legacy requests report errors in 200.
+type missingSession struct {
+	http.ResponseWriter
+	rewrote, wrote bool
+}
+
+func (m *missingSession) WriteHeader(code int) {
+	if m.wrote {
+		return
+	}
+	m.wrote = true
+	if code == http.StatusNotFound {
+		m.rewrote = true
+		http.Error(m.ResponseWriter, "Bad Request: Mcp-Session-Id header is required after initialize", http.StatusBadRequest)
+		return
+	}
+	m.ResponseWriter.WriteHeader(code)
+}
+
+func (m *missingSession) Write(b []byte) (int, error) {
+	if !m.wrote {
+		m.WriteHeader(http.StatusOK)
+	}
+	if m.rewrote {
+		return len(b), nil
+	}
+	return m.ResponseWriter.Write(b)
+}
+
+// Flush keeps server-sent events streaming through the wrapper.
+func (m *missingSession) Flush() {
+	if f, ok := m.ResponseWriter.(http.Flusher); ok && !m.rewrote {
+		f.Flush()
+	}
+}
+
+func (m *missingSession) Unwrap() http.ResponseWriter { return m.ResponseWriter }
