@@ -143,6 +143,23 @@ func TestServeHTTPOriginAndHost(t *testing.T) {
 			t.Errorf("%s: %d, want %d: %s", c.name, resp.StatusCode, c.want, body)
 		}
 	}
+	// A page from an allowed origin may read the answers (CORS), with the
+	// headers a session's requests carry; a foreign one may not ask.
+	pre := map[string]string{"Origin": "https://agent.example.com", "Access-Control-Request-Method": "POST",
+		"Access-Control-Request-Headers": "content-type,mcp-session-id,mcp-protocol-version"}
+	resp, _ := s.req(http.MethodOptions, "/mcp", nil, pre)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://agent.example.com" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Mcp-Protocol-Version") {
+		t.Errorf("preflight from the allowed origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = s.req(http.MethodPost, "/mcp", initBody, map[string]string{"Origin": "https://agent.example.com"})
+	if resp.Header.Get("Access-Control-Allow-Origin") != "https://agent.example.com" || !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Mcp-Session-Id") {
+		t.Errorf("initialize from the allowed origin: CORS headers %v", resp.Header)
+	}
+	pre["Origin"] = "https://evil.example"
+	if resp, _ := s.req(http.MethodOptions, "/mcp", nil, pre); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight from a foreign origin: %d %v", resp.StatusCode, resp.Header)
+	}
 }
 
 // Only /mcp serves MCP: a GET elsewhere is 404, not an event stream.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 
@@ -73,7 +74,7 @@ func serveCommand(e *env) *cobra.Command {
 	cf.register(cmd)
 	cmd.Flags().StringVar(&siteAddr, "site", "", "also serve the local target's site (pages, forms, unsubscribe) on `ADDR`, e.g. "+defaultSiteAddr)
 	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
-	cmd.Flags().StringArrayVar(&allowOrigins, "allow-origin", nil, "with --http, also serve browser pages from origin `URL`, e.g. https://agent.example.com (repeat for several)")
+	cmd.Flags().StringArrayVar(&allowOrigins, "allow-origin", nil, "with --http, also serve browser pages from origin `URL` (CORS too), e.g. https://agent.example.com (repeat for several)")
 	cmd.Flags().BoolVar(&mf.readOnly, "read-only", false, "serve only the tools that read (nothing can be staged, planned or promoted)")
 	cmd.Flags().StringVar(&mf.toolsets, "toolsets", tools.ToolsetAll, "serve only these comma-separated toolsets: `LIST` of "+strings.Join(tools.ToolsetNames(), ", "))
 	return cmd
@@ -210,7 +211,6 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	// known to it, so an unknown or ended id is refused. mcp-go's
 	// localhost protection (on by default) refuses a non-loopback Host.
 	sessions := &server.InsecureStatefulSessionIdManager{}
-	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath(mcpPath), server.WithSessionIdManager(sessions))
 	ln, err := net.Listen("tcp", hf.addr)
 	if err != nil {
 		return err
@@ -219,6 +219,12 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	for _, o := range ownOrigins(ln.Addr()) {
 		origins[o] = true
 	}
+	allowed := slices.Sorted(maps.Keys(origins))
+	// A page from an allowed origin elsewhere needs CORS to read the
+	// answers; the headers are the ones the transport's requests carry.
+	cors := server.WithStreamableHTTPCORS(server.WithCORSAllowedOrigins(allowed...),
+		server.WithCORSAllowedHeaders("Content-Type", server.HeaderKeySessionID, mcp.HeaderProtocolVersion, mcp.HeaderMethod, mcp.HeaderName, "Last-Event-ID"))
+	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath(mcpPath), server.WithSessionIdManager(sessions), cors)
 	// Shutdown waits for handlers, and a GET stream never ends by itself;
 	// ending the sessions instead would fail the requests still under way.
 	streams, endStreams := context.WithCancel(context.Background())
@@ -226,7 +232,7 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	g := &httpGuard{next: tools.Checked(s, h), origins: origins, sessions: sessions, streams: streams}
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	srv.RegisterOnShutdown(endStreams)
-	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+mcpPath, "data_dir", a.dir, "targets", a.sb.TargetNames(), "allowed_origins", strings.Join(slices.Sorted(maps.Keys(origins)), ","))
+	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+mcpPath, "data_dir", a.dir, "targets", a.sb.TargetNames(), "allowed_origins", strings.Join(allowed, ","))
 	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s%s\n", ln.Addr(), mcpPath)
 	return serveUntil(ctx, a.log, srv, ln, 10*time.Second)
 }
