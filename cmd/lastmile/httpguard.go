@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"golang.org/x/time/rate"
 )
 
 // mcpPath is the one path that serves MCP over HTTP; every other is 404.
@@ -72,12 +77,21 @@ type httpGuard struct {
 	sessions server.SessionIdManager
 	// streams ends when the server shuts down, and with it every GET stream.
 	streams context.Context
+	// limits is nil when there is no rate limit.
+	limits *clientLimits
 }
 
 func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" && !g.origins[strings.ToLower(o)] {
 		http.Error(w, fmt.Sprintf("Forbidden: origin %q is not allowed (lastmile serve --allow-origin)", o), http.StatusForbidden)
 		return
+	}
+	if g.limits != nil {
+		if d := g.limits.wait(r); d > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+			http.Error(w, "Too Many Requests: slow down and retry after the seconds in Retry-After", http.StatusTooManyRequests)
+			return
+		}
 	}
 	if r.URL.Path != mcpPath {
 		http.NotFound(w, r)
@@ -165,3 +179,53 @@ func (m *missingSession) Flush() {
 }
 
 func (m *missingSession) Unwrap() http.ResponseWriter { return m.ResponseWriter }
+
+// clientLimits is a token bucket per client address: every request spends
+// one, and an empty bucket is 429 with the seconds until the next token.
+// Clients cannot be told apart on loopback without authentication, so all
+// loopback addresses are one client: the limit bounds what the agent's
+// machine can make the server do, not one client's share.
+type clientLimits struct {
+	every   rate.Limit
+	burst   int
+	mu      sync.Mutex
+	clients map[string]*rate.Limiter
+}
+
+// maxClients bounds the table; a full bucket is as good as no entry.
+const maxClients = 1024
+
+func newClientLimits(perSecond float64) *clientLimits {
+	return &clientLimits{every: rate.Limit(perSecond), burst: max(1, int(4*perSecond)), clients: map[string]*rate.Limiter{}}
+}
+
+// wait is zero when r may go ahead, else how long its client must wait.
+func (c *clientLimits) wait(r *http.Request) time.Duration {
+	key, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		key = r.RemoteAddr
+	}
+	if ip := net.ParseIP(key); ip != nil && ip.IsLoopback() {
+		key = "loopback"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lim, ok := c.clients[key]
+	if !ok {
+		if len(c.clients) >= maxClients {
+			for k, l := range c.clients {
+				if l.Tokens() >= float64(c.burst) {
+					delete(c.clients, k)
+				}
+			}
+		}
+		lim = rate.NewLimiter(c.every, c.burst)
+		c.clients[key] = lim
+	}
+	res := lim.Reserve()
+	d := res.Delay()
+	if d > 0 {
+		res.Cancel()
+	}
+	return d
+}

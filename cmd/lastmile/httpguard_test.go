@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -358,5 +359,25 @@ func TestServeHTTPSIGTERM(t *testing.T) {
 	// And new connections are refused.
 	if _, err := http.Post(s.url, "application/json", bytes.NewReader(initBody)); err == nil {
 		t.Error("a request after shutdown was answered")
+	}
+}
+
+// Over --rate-limit a request is 429 with Retry-After; the bucket refills.
+func TestServeHTTPRateLimit(t *testing.T) {
+	s := startHTTP(t, "--rate-limit", "1") // bursts of 4
+	codes := map[int]int{}
+	var retry string
+	for range 12 {
+		resp, _ := s.req(http.MethodPost, "/mcp", initBody, nil)
+		codes[resp.StatusCode]++
+		if resp.StatusCode == http.StatusTooManyRequests {
+			retry = resp.Header.Get("Retry-After")
+		}
+	}
+	if codes[200] < 4 || codes[429] == 0 {
+		t.Fatalf("12 quick requests at 1/s, bursts of 4: %v", codes)
+	}
+	if n, err := strconv.Atoi(retry); err != nil || n < 1 {
+		t.Errorf("Retry-After %q, want whole seconds", retry)
 	}
 }

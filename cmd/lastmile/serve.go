@@ -33,6 +33,7 @@ func serveCommand(e *env) *cobra.Command {
 	var siteAddr string
 	var mf modeFlags
 	var allowOrigins []string
+	var rateLimit float64
 	cmd := &cobra.Command{
 		Use:   "serve [--http ADDR] [--review ADDR] [--read-only] [--toolsets LIST]",
 		Short: "run the MCP server (stdio; streamable HTTP with --http)",
@@ -45,7 +46,8 @@ func serveCommand(e *env) *cobra.Command {
 			"not the server's own or one given with --allow-origin, is 403 (against DNS rebinding); clients\n" +
 			"that send no Origin are served. Sessions are issued by the server: a request with an unknown or\n" +
 			"ended Mcp-Session-Id is 404, one without it after initialize is 400, and DELETE ends a session.\n" +
-			"A request body over 4 MiB is 413. On SIGTERM or Ctrl-C it stops taking requests and finishes\n" +
+			"A request body over 4 MiB is 413. Over --rate-limit requests a second (all loopback clients together)\n" +
+			"a request is 429 with Retry-After. On SIGTERM or Ctrl-C it stops taking requests and finishes\n" +
 			"those under way (for up to 10 s).",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -61,9 +63,12 @@ func serveCommand(e *env) *cobra.Command {
 				if hf.origins, err = parseOrigins(allowOrigins); err != nil {
 					return err
 				}
-				hf.addr = httpAddr
-			} else if len(allowOrigins) > 0 {
-				return usagef("--allow-origin applies to --http only")
+				if rateLimit < 0 {
+					return usagef("--rate-limit %v: write requests per second, or 0 for no limit", rateLimit)
+				}
+				hf.addr, hf.rate = httpAddr, rateLimit
+			} else if len(allowOrigins) > 0 || cmd.Flags().Changed("rate-limit") {
+				return usagef("--allow-origin and --rate-limit apply to --http only")
 			}
 			return runServe(cmd.Context(), e, c, hf, rf, cf, siteAddr, modes)
 		},
@@ -75,6 +80,7 @@ func serveCommand(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&siteAddr, "site", "", "also serve the local target's site (pages, forms, unsubscribe) on `ADDR`, e.g. "+defaultSiteAddr)
 	cmd.Flags().StringVar(&httpAddr, "http", "", "serve streamable HTTP on `ADDR` (path /mcp) instead of stdio, e.g. 127.0.0.1:8765")
 	cmd.Flags().StringArrayVar(&allowOrigins, "allow-origin", nil, "with --http, also serve browser pages from origin `URL` (CORS too), e.g. https://agent.example.com (repeat for several)")
+	cmd.Flags().Float64Var(&rateLimit, "rate-limit", defaultRateLimit, "with --http, answer at most `N` requests a second (bursts of 4N; 0: no limit), then 429 with Retry-After")
 	cmd.Flags().BoolVar(&mf.readOnly, "read-only", false, "serve only the tools that read (nothing can be staged, planned or promoted)")
 	cmd.Flags().StringVar(&mf.toolsets, "toolsets", tools.ToolsetAll, "serve only these comma-separated toolsets: `LIST` of "+strings.Join(tools.ToolsetNames(), ", "))
 	return cmd
@@ -100,7 +106,12 @@ func (m modeFlags) options() (tools.Options, error) {
 type httpFlags struct {
 	addr    string
 	origins map[string]bool
+	rate    float64 // requests a second; 0: no limit
 }
+
+// defaultRateLimit is far above what an agent's calls need, and low enough
+// that a flood cannot keep the store busy for the people approving plans.
+const defaultRateLimit = 50
 
 func runServe(ctx context.Context, e *env, c common, hf httpFlags, rf reviewFlags, cf clockFlags, siteAddr string, modes tools.Options) error {
 	memlimit.Keep(ctx, e.getenv, 10*time.Second)
@@ -230,6 +241,9 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	g := &httpGuard{next: tools.Checked(s, h), origins: origins, sessions: sessions, streams: streams}
+	if hf.rate > 0 {
+		g.limits = newClientLimits(hf.rate)
+	}
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	srv.RegisterOnShutdown(endStreams)
 	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+mcpPath, "data_dir", a.dir, "targets", a.sb.TargetNames(), "allowed_origins", strings.Join(allowed, ","))
