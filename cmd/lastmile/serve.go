@@ -42,7 +42,7 @@ func serveCommand(e *env) *cobra.Command {
 			"With --http ADDR it serves streamable HTTP at http://ADDR/mcp instead. It has no authentication\n" +
 			"yet, so ADDR must be a loopback address (127.0.0.1, [::1] or localhost; anything else is refused):\n" +
 			"to reach it from elsewhere, put an authenticating proxy on the same machine in front of it.\n" +
-			"Every other path is 404. A request whose Host is not a loopback name, or whose Origin header is\n" +
+			"Paths other than /mcp are 404. A request whose Host is not a loopback name, or whose Origin header is\n" +
 			"not the server's own or one given with --allow-origin, is 403 (against DNS rebinding); clients\n" +
 			"that send no Origin are served. Sessions are issued by the server: a request with an unknown or\n" +
 			"ended Mcp-Session-Id is 404, one without it after initialize is 400, and DELETE ends a session.\n" +
