@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
+	"github.com/lastmile/lastmile/internal/accesstoken"
 	"github.com/lastmile/lastmile/internal/lru"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -459,8 +460,12 @@ func recovery(log *slog.Logger) server.ToolHandlerMiddleware {
 	}
 }
 
-// actor names the agent session for the audit log.
+// actor names the agent session for the audit log: the access token it
+// authenticated with, else the client's name.
 func actor(ctx context.Context) string {
+	if p := accesstoken.FromContext(ctx); p != nil {
+		return p.Actor()
+	}
 	name := ""
 	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientInfo != nil {
 		name = info.ClientInfo.Name

@@ -107,7 +107,9 @@ func New(sb *sandbox.Sandbox, o Options) *server.MCPServer {
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),
 		server.WithToolHandlerMiddleware(recovery(o.Logger)),
+		server.WithToolHandlerMiddleware(requireScopes()),
 		server.WithResourceRecovery(),
+		server.WithResourceHandlerMiddleware(requireReadScope()),
 	)
 	// Only the allowed tools are registered, so mcp-go's own dispatch is
 	// the one gate: a hidden tool is not listed, and calling it gets

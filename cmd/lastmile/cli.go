@@ -126,6 +126,7 @@ func newRoot(e *env) *cobra.Command {
 		auditCommand(e),
 		checkCommand(e),
 		connectCommand(e),
+		tokensCommand(e),
 		&cobra.Command{
 			Use: "version", Short: "print the version", Args: noArgs,
 			RunE: func(*cobra.Command, []string) error {
