@@ -370,23 +370,9 @@ func (s *Store) Used(ctx context.Context, email string, cred webauthn.Credential
 func (s *Store) List(ctx context.Context) ([]Approver, error) {
 	var out []Approver
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		for after := ""; ; {
-			kvs, err := tx.Scan(bApprovers, "", after, 500)
-			if err != nil {
-				return err
-			}
-			for _, kv := range kvs {
-				var a Approver
-				if err := json.Unmarshal(kv.Value, &a); err != nil {
-					return fmt.Errorf("approver %s: %w", kv.Key, err)
-				}
-				out = append(out, a)
-			}
-			if len(kvs) < 500 {
-				return nil
-			}
-			after = kvs[len(kvs)-1].Key
-		}
+		var err error
+		out, err = store.ListJSON[Approver](tx, bApprovers, "approver")
+		return err
 	})
 	return out, err
 }

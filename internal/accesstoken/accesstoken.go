@@ -164,23 +164,9 @@ func (s *Store) Create(ctx context.Context, name string, scopes []string, by str
 func (s *Store) List(ctx context.Context) ([]Token, error) {
 	var out []Token
 	err := s.st.View(ctx, func(tx store.Tx) error {
-		for after := ""; ; {
-			kvs, err := tx.Scan(bTokens, "", after, 500)
-			if err != nil {
-				return err
-			}
-			for _, kv := range kvs {
-				var t Token
-				if err := json.Unmarshal(kv.Value, &t); err != nil {
-					return fmt.Errorf("access token %s: %w", kv.Key, err)
-				}
-				out = append(out, t)
-			}
-			if len(kvs) < 500 {
-				return nil
-			}
-			after = kvs[len(kvs)-1].Key
-		}
+		var err error
+		out, err = store.ListJSON[Token](tx, bTokens, "access token")
+		return err
 	})
 	return out, err
 }
