@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lastmile/lastmile/clock"
+	"github.com/lastmile/lastmile/internal/mcpsession"
 	"github.com/lastmile/lastmile/internal/memlimit"
 	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/tools"
@@ -218,10 +219,11 @@ func serveOptions(e *env, c common) (openOptions, error) {
 // has kept it to loopback; httpGuard does the rest of the transport's rules.
 func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed bool, modes tools.Options) error {
 	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: reviewServed, ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
-	// A stateful manager: ids the server issued, and ended by DELETE, are
-	// known to it, so an unknown or ended id is refused. mcp-go's
-	// localhost protection (on by default) refuses a non-loopback Host.
-	sessions := &server.InsecureStatefulSessionIdManager{}
+	// Sessions are kept in the store: ids a replica issued, and ended by
+	// DELETE, are known to every replica, so an unknown or ended id is
+	// refused wherever it arrives. mcp-go's localhost protection (on by
+	// default) refuses a non-loopback Host.
+	sessions := mcpsession.New(a.st, a.log, nil)
 	ln, err := net.Listen("tcp", hf.addr)
 	if err != nil {
 		return err
@@ -235,7 +237,7 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	// answers; the headers are the ones the transport's requests carry.
 	cors := server.WithStreamableHTTPCORS(server.WithCORSAllowedOrigins(allowed...),
 		server.WithCORSAllowedHeaders("Content-Type", server.HeaderKeySessionID, mcp.HeaderProtocolVersion, mcp.HeaderMethod, mcp.HeaderName, "Last-Event-ID"))
-	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath(mcpPath), server.WithSessionIdManager(sessions), cors)
+	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath(mcpPath), server.WithSessionIdManagerResolver(sessions), cors)
 	// Shutdown waits for handlers, and a GET stream never ends by itself;
 	// ending the sessions instead would fail the requests still under way.
 	streams, endStreams := context.WithCancel(context.Background())
