@@ -19,7 +19,6 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 
-	"github.com/lastmile/lastmile/clock"
 	"github.com/lastmile/lastmile/internal/mcpsession"
 	"github.com/lastmile/lastmile/internal/memlimit"
 	"github.com/lastmile/lastmile/review"
@@ -151,21 +150,15 @@ func runServe(ctx context.Context, e *env, c common, hf httpFlags, rf reviewFlag
 		return err
 	}
 	defer a.Close()
-	// The clock does the local target's scheduled sends and workflow steps
-	// while the server runs.
-	if tickers := clock.Tickers(a.targets); len(tickers) > 0 {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		clockNow := now
-		if clockNow == nil {
-			clockNow = time.Now
-		}
-		go clock.Run(ctx, tickers, clockNow, cf.every, a.log)
-	}
-	// Outcomes are read from every target that reports them, local or not.
-	syncCtx, stopSync := context.WithCancel(ctx)
-	defer stopSync()
-	go syncOutcomes(syncCtx, a, cf.sync)
+	// The scheduler: the clock does the local target's scheduled sends and
+	// workflow steps while the server runs, and outcomes are read from
+	// every target that reports them, local or not. Among replicas on one
+	// shared store, one runs it at a time.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	go whileLeading(schedCtx, a.st, a.log, schedulerLock, schedulerRetry, func(ctx context.Context) {
+		runScheduler(ctx, a, now, cf)
+	})
 	if siteAddr != "" {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
