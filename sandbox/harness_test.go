@@ -61,6 +61,8 @@ type envOptions struct {
 	memory bool
 	// siteURL is where the local target's site is served.
 	siteURL string
+	// journals keeps the promotion journals instead of the data directory.
+	journals store.Journaler
 }
 
 func openEnv(t testing.TB, dir string, o envOptions) *env {
@@ -101,7 +103,7 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 	}
 	sb, err := sandbox.New(sandbox.Options{
 		Store: backing, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": target},
-		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger, Sleep: o.sleep,
+		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger, Sleep: o.sleep, Journals: o.journals,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lastmile/lastmile/internal/osfile"
+	"github.com/lastmile/lastmile/store"
 )
 
 // The promotion journal is an append-only file per plan. Before each step
@@ -22,8 +24,10 @@ import (
 // store's bindings and audit entries are written from it when an attempt
 // ends, and again by the next attempt if a crash came first.
 //
-// It lives outside bbolt because a bbolt commit costs two syncs plus a
-// database open; a journal record costs one sync.
+// Beside bbolt it is a file of the data directory, because a bbolt commit
+// costs two syncs plus a database open and a journal record costs one
+// sync. A store that several hosts share (PostgreSQL) keeps the journals
+// itself (store.Journaler), so any replica can resume any promotion.
 
 // Journal record types.
 const (
@@ -84,7 +88,73 @@ func (st *stepState) landBy() time.Time {
 // ErrPromotionBusy means another process is promoting the plan right now.
 var ErrPromotionBusy = errors.New("another session is promoting this plan right now")
 
-type journal struct {
+// promotionJournal is a plan's journal held by this process: a file of
+// the data directory (fileJournal), or the store's own (storeJournal).
+type promotionJournal interface {
+	// append writes one record and returns once it is durable. After any
+	// failure, every append fails.
+	append(r journalRecord) error
+	close() error
+}
+
+// openJournal takes the plan's journal: the store's when it keeps
+// journals, else the file in the data directory.
+func (s *Sandbox) openJournal(ctx context.Context, planID string) (promotionJournal, error) {
+	if s.journals == nil {
+		return openFileJournal(s.dataDir, planID)
+	}
+	j, err := s.journals.OpenJournal(ctx, planID)
+	if errors.Is(err, store.ErrJournalBusy) {
+		return nil, ErrPromotionBusy
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return &storeJournal{j: j, ctx: context.WithoutCancel(ctx)}, nil
+}
+
+// readJournal returns the plan's records (see readFileJournal).
+func (s *Sandbox) readJournal(ctx context.Context, planID string) ([]journalRecord, error) {
+	if s.journals == nil {
+		return readFileJournal(s.dataDir, planID)
+	}
+	raw, err := s.journals.ReadJournal(ctx, planID)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	out := make([]journalRecord, 0, len(raw))
+	for _, line := range raw {
+		var rec journalRecord
+		if json.Unmarshal(line, &rec) == nil {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+// storeJournal is a journal the store keeps. Its records are written
+// even when the promotion's caller has gone (ctx has no cancel): what a
+// platform did must be recorded.
+type storeJournal struct {
+	j   store.Journal
+	ctx context.Context
+}
+
+func (j *storeJournal) append(r journalRecord) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if err := j.j.Append(j.ctx, data); err != nil {
+		return fmt.Errorf("%w: %w", errJournalBroken, err)
+	}
+	return nil
+}
+
+func (j *storeJournal) close() error { return j.j.Close() }
+
+// fileJournal is a plan's journal file, locked by this process.
+type fileJournal struct {
 	mu sync.Mutex
 	f  *os.File
 	// sync makes what was written durable (osfile.DataSync; tests fail it).
@@ -111,14 +181,14 @@ func journalPath(dir, planID string) string {
 	return filepath.Join(dir, "journal", planID+".jsonl")
 }
 
-// openJournal opens the plan's journal and takes its lock, which the kernel
+// openFileJournal opens the plan's journal file and takes its lock, which the kernel
 // releases if the process dies, so a crashed promotion can be resumed at
 // once and a live one is never run twice.
 //
 // The file is not opened O_APPEND: on Windows an append-only handle may not
 // truncate, which dropTornTail must. Only the lock holder writes, so
 // writing from the end it found is as good.
-func openJournal(dir, planID string) (*journal, error) {
+func openFileJournal(dir, planID string) (*fileJournal, error) {
 	path := journalPath(dir, planID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
@@ -142,7 +212,7 @@ func openJournal(dir, planID string) (*journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	j := &journal{f: f, sync: osfile.DataSync}
+	j := &fileJournal{f: f, sync: osfile.DataSync}
 	j.cond = sync.NewCond(&j.mu)
 	return j, nil
 }
@@ -164,11 +234,11 @@ func dropTornTail(f *os.File) error {
 	return f.Truncate(int64(bytes.LastIndexByte(data, '\n') + 1))
 }
 
-func (j *journal) close() error { return j.f.Close() }
+func (j *fileJournal) close() error { return j.f.Close() }
 
 // append writes one record and returns once it is on disk. After any
 // failure, every append fails (see journal.err).
-func (j *journal) append(r journalRecord) error {
+func (j *fileJournal) append(r journalRecord) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -209,10 +279,10 @@ func (j *journal) append(r journalRecord) error {
 	return nil
 }
 
-// readJournal returns the plan's records. A torn last line (the process
+// readFileJournal returns the plan's records. A torn last line (the process
 // died inside a write, before the sync) is ignored: a record counts only
 // once it is whole.
-func readJournal(dir, planID string) ([]journalRecord, error) {
+func readFileJournal(dir, planID string) ([]journalRecord, error) {
 	f, err := os.Open(journalPath(dir, planID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

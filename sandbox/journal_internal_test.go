@@ -14,14 +14,14 @@ import (
 // as two processes do.
 func TestJournalLockIsExclusive(t *testing.T) {
 	dir := t.TempDir()
-	j, err := openJournal(dir, "pln_x")
+	j, err := openFileJournal(dir, "pln_x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openJournal(dir, "pln_x"); !errors.Is(err, ErrPromotionBusy) {
+	if _, err := openFileJournal(dir, "pln_x"); !errors.Is(err, ErrPromotionBusy) {
 		t.Fatalf("second open while held: err = %v, want ErrPromotionBusy", err)
 	}
-	other, err := openJournal(dir, "pln_y")
+	other, err := openFileJournal(dir, "pln_y")
 	if err != nil {
 		t.Fatalf("another plan's journal: %v", err)
 	}
@@ -29,7 +29,7 @@ func TestJournalLockIsExclusive(t *testing.T) {
 	if err := j.close(); err != nil {
 		t.Fatal(err)
 	}
-	j, err = openJournal(dir, "pln_x")
+	j, err = openFileJournal(dir, "pln_x")
 	if err != nil {
 		t.Fatalf("open after close: %v", err)
 	}
@@ -41,7 +41,7 @@ func TestJournalLockIsExclusive(t *testing.T) {
 // written after the last whole record.
 func TestJournalAppendsAndCutsATornTail(t *testing.T) {
 	dir := t.TempDir()
-	j, err := openJournal(dir, "pln_x")
+	j, err := openFileJournal(dir, "pln_x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestJournalAppendsAndCutsATornTail(t *testing.T) {
 	f.WriteString(`{"step":9,"key":"k","ty`)
 	f.Close()
 
-	j, err = openJournal(dir, "pln_x")
+	j, err = openFileJournal(dir, "pln_x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestJournalAppendsAndCutsATornTail(t *testing.T) {
 	}
 	j.close()
 
-	recs, err := readJournal(dir, "pln_x")
+	recs, err := readFileJournal(dir, "pln_x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestJournalAppendsAndCutsATornTail(t *testing.T) {
 // syncing works again: a failed fsync may have dropped what was written
 // while reporting the pages clean, so a later success proves nothing.
 func TestJournalSyncFailureIsSticky(t *testing.T) {
-	j, err := openJournal(t.TempDir(), "pln_x")
+	j, err := openFileJournal(t.TempDir(), "pln_x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestJournalSyncFailureIsSticky(t *testing.T) {
 
 // Appends sharing a sync that fails all fail; none returns as if durable.
 func TestJournalFailedGroupSyncFailsEveryAppend(t *testing.T) {
-	j, err := openJournal(t.TempDir(), "pln_x")
+	j, err := openFileJournal(t.TempDir(), "pln_x")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1189,7 +1189,7 @@ func (s *Sandbox) GetPlanStatusPage(ctx context.Context, id string, offset, limi
 	if err != nil {
 		return nil, nil, err
 	}
-	recs, err := readJournal(s.dataDir, pg.Plan.ID)
+	recs, err := s.readJournal(ctx, pg.Plan.ID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -137,7 +137,7 @@ func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Pr
 	if err := s.CheckConfirmable(ctx, p); err != nil {
 		return nil, err
 	}
-	j, err := openJournal(s.dataDir, p.ID)
+	j, err := s.openJournal(ctx, p.ID)
 	if errors.Is(err, ErrPromotionBusy) {
 		return nil, &RefusedError{Code: RefusedBusy, Reason: fmt.Sprintf("plan %s is being promoted by another session right now", p.ID), Action: "Wait for it to finish, then call get_plan to see the result"}
 	}
@@ -150,7 +150,7 @@ func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Pr
 	if p, err = s.GetPlan(ctx, planID); err != nil {
 		return nil, err
 	}
-	recs, err := readJournal(s.dataDir, p.ID)
+	recs, err := s.readJournal(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Pr
 		return nil, err
 	}
 	runErr := s.run(ctx, p, j, states(recs), progress)
-	recs, err = readJournal(s.dataDir, p.ID)
+	recs, err = s.readJournal(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ type stepOutcome struct {
 
 // run executes the plan's steps in dependency order, up to s.parallel at
 // once, skipping those the journal shows done.
-func (s *Sandbox) run(ctx context.Context, p *Plan, j *journal, done map[int]*stepState, progress Progress) error {
+func (s *Sandbox) run(ctx context.Context, p *Plan, j promotionJournal, done map[int]*stepState, progress Progress) error {
 	var c *Campaign
 	revs := map[string]*Revision{}
 	arts := map[string]*Artifact{}
@@ -514,7 +514,7 @@ func ready(deps []int, finished []bool) bool {
 // step performs one step: intent, the call, result. A step whose intent is
 // recorded but whose result is not was interrupted: a create first looks
 // for what the interrupted attempt may have made.
-func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepState, obj Object, base LiveState) (LiveState, error) {
+func (s *Sandbox) step(ctx context.Context, j promotionJournal, st PlanStep, prev *stepState, obj Object, base LiveState) (LiveState, error) {
 	t, ok := s.targets[st.Target]
 	if !ok {
 		return LiveState{}, fmt.Errorf("target %q is not available", st.Target)
@@ -579,7 +579,7 @@ func (s *Sandbox) step(ctx context.Context, j *journal, st PlanStep, prev *stepS
 // process that dies between two records has sent nothing later than the
 // last one plus half a window. A create that returns within half its
 // window (every one that is not retried or stalled) writes nothing more.
-func (s *Sandbox) keepLanding(ctx context.Context, j *journal, st PlanStep, window time.Duration) (stop func()) {
+func (s *Sandbox) keepLanding(ctx context.Context, j promotionJournal, st PlanStep, window time.Duration) (stop func()) {
 	if st.Op != OpCreate || window <= 0 {
 		return func() {}
 	}
@@ -807,7 +807,7 @@ func (s *Sandbox) GetPlanStatus(ctx context.Context, id string) (*PlanStatus, er
 	if err != nil {
 		return nil, err
 	}
-	recs, err := readJournal(s.dataDir, p.ID)
+	recs, err := s.readJournal(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}

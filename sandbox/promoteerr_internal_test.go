@@ -193,7 +193,7 @@ func TestInFlightExtendsLandBy(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	j, err := openJournal(dir, "pln_slow")
+	j, err := openFileJournal(dir, "pln_slow")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestInFlightExtendsLandBy(t *testing.T) {
 	stop()
 	fast := s.keepLanding(context.Background(), j, PlanStep{N: 2, Key: "k2", Op: OpCreate}, time.Hour)
 	fast()
-	recs, err := readJournal(dir, "pln_slow")
+	recs, err := readFileJournal(dir, "pln_slow")
 	if err != nil {
 		t.Fatal(err)
 	}

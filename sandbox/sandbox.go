@@ -53,8 +53,11 @@ type Options struct {
 	Policy  PolicySource
 	Now     func() time.Time
 	Logger  *slog.Logger
-	// DataDir holds the promotion journals.
+	// DataDir holds the promotion journals, unless the store keeps them
+	// (store.Journaler) or Journals is set.
 	DataDir string
+	// Journals keeps the promotion journals instead of DataDir (tests).
+	Journals store.Journaler
 	// Parallelism bounds promotion steps run at once (default 16); steps
 	// still wait for what they depend on.
 	Parallelism int
@@ -77,15 +80,17 @@ type Options struct {
 
 // Sandbox stages artifacts, plans and promotes them.
 type Sandbox struct {
-	st       store.Store
-	cfg      Config
-	targets  map[string]Target
-	policy   PolicySource
-	now      func() time.Time
-	log      *slog.Logger
-	hook     func(string)
-	sleep    func(context.Context, time.Duration) error
-	dataDir  string
+	st      store.Store
+	cfg     Config
+	targets map[string]Target
+	policy  PolicySource
+	now     func() time.Time
+	log     *slog.Logger
+	hook    func(string)
+	sleep   func(context.Context, time.Duration) error
+	dataDir string
+	// journals keeps the promotion journals; nil: files in dataDir.
+	journals store.Journaler
 	parallel int
 	approve  []string
 	// Caches of revisions and what is derived from them, get_campaign
@@ -150,6 +155,9 @@ func New(o Options) (*Sandbox, error) {
 	if o.DataDir == "" {
 		return nil, fmt.Errorf("sandbox: no data directory for promotion journals")
 	}
+	if j, ok := o.Store.(store.Journaler); ok && o.Journals == nil {
+		o.Journals = j
+	}
 	if o.Parallelism <= 0 {
 		o.Parallelism = 16
 	}
@@ -167,7 +175,7 @@ func New(o Options) (*Sandbox, error) {
 			o.Logger.Warn("target configured but not available", "target", name)
 		}
 	}
-	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, parallel: o.Parallelism, approve: o.ApproveArgs, reviewURL: o.ReviewURL, unavailable: o.Unavailable,
+	s := &Sandbox{st: o.Store, cfg: o.Config, targets: o.Targets, policy: o.Policy, now: o.Now, log: o.Logger, hook: o.Hook, sleep: o.Sleep, dataDir: o.DataDir, journals: o.Journals, parallel: o.Parallelism, approve: o.ApproveArgs, reviewURL: o.ReviewURL, unavailable: o.Unavailable,
 		finals: lru.New(finalsBudget, weigh[*Revision]), revs: lru.New(revsBudget, weigh[*Revision]),
 		views: lru.New(viewsBudget, weigh[cachedView]), checks: lru.New(checksBudget, weigh[governance.Report]),
 		plans: lru.New(plansBudget, func(k string, p decodedPlan) int64 { return int64(len(k)+len(p.raw)) + lru.SizeOf(p.plan) })}

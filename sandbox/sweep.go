@@ -240,7 +240,7 @@ func (s *Sandbox) claimed(ctx context.Context, arts map[string]*Artifact) (map[s
 		if p == nil {
 			continue
 		}
-		recs, err := readJournal(s.dataDir, planID)
+		recs, err := s.readJournal(ctx, planID)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}

@@ -83,17 +83,17 @@ func runCommand(e *env) *cobra.Command {
 
 // runClock ticks the app's targets until ctx ends.
 func runClock(ctx context.Context, e *env, a *app, now func() time.Time, cf clockFlags) error {
-	every := cf.every
-	go syncOutcomes(ctx, a, cf.sync)
-	if now == nil {
-		now = time.Now
-	}
-	tickers := clock.Tickers(a.targets)
-	if len(tickers) == 0 {
+	if len(clock.Tickers(a.targets)) == 0 {
 		return fmt.Errorf("no configured target does scheduled work itself (only local does)")
 	}
-	fmt.Fprintf(e.stderr, "lastmile: clock running at %s, every %s\n", now().Format(time.RFC3339), every)
-	clock.Run(ctx, tickers, now, every, a.log)
+	clockNow := now
+	if clockNow == nil {
+		clockNow = time.Now
+	}
+	fmt.Fprintf(e.stderr, "lastmile: clock running at %s, every %s\n", clockNow().Format(time.RFC3339), cf.every)
+	whileLeading(ctx, a.st, a.log, schedulerLock, schedulerRetry, func(ctx context.Context) {
+		runScheduler(ctx, a, now, cf)
+	})
 	return nil
 }
 

@@ -74,7 +74,7 @@ func ownOrigins(ln net.Addr) []string {
 type httpGuard struct {
 	next     http.Handler
 	origins  map[string]bool
-	sessions server.SessionIdManager
+	sessions server.SessionIdManagerResolver
 	// streams ends when the server shuts down, and with it every GET stream.
 	streams context.Context
 	// limits is nil when there is no rate limit.
@@ -125,7 +125,7 @@ func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Bad Request: Mcp-Session-Id header is required", http.StatusBadRequest)
 			return
 		}
-		if ended, err := g.sessions.Validate(sid); err != nil || ended {
+		if ended, err := g.sessions.ResolveSessionIdManager(r).Validate(sid); err != nil || ended {
 			http.Error(w, "Not Found: no such session (initialize a new one)", http.StatusNotFound)
 			return
 		}

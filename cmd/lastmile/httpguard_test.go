@@ -381,3 +381,26 @@ func TestServeHTTPRateLimit(t *testing.T) {
 		t.Errorf("Retry-After %q, want whole seconds", retry)
 	}
 }
+
+// TestServeHTTPSessionsAcrossReplicas: two serve --http processes on one
+// data directory (replicas behind a load balancer that does not pin
+// sessions): a session initialized at one serves requests at the other,
+// and a DELETE at either ends it at both.
+func TestServeHTTPSessionsAcrossReplicas(t *testing.T) {
+	dir := t.TempDir()
+	one := startHTTP(t, "--data-dir", dir)
+	two := startHTTP(t, "--data-dir", dir)
+	sid := one.initialize()
+	v := "2025-11-25"
+	hdr := map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": v}
+	resp, body := two.req(http.MethodPost, "/mcp", rpcBody(2, "tools/list", map[string]any{}), hdr)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "create_campaign") {
+		t.Fatalf("tools/list at the other replica: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, body := two.req(http.MethodDelete, "/mcp", nil, hdr); resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE at the other replica: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := one.req(http.MethodPost, "/mcp", rpcBody(3, "tools/list", map[string]any{}), hdr); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("tools/list at the first replica after DELETE at the other: %d %.300s, want 404", resp.StatusCode, body)
+	}
+}

@@ -19,7 +19,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
 
-	"github.com/lastmile/lastmile/clock"
+	"github.com/lastmile/lastmile/internal/mcpsession"
 	"github.com/lastmile/lastmile/internal/memlimit"
 	"github.com/lastmile/lastmile/review"
 	"github.com/lastmile/lastmile/tools"
@@ -150,21 +150,15 @@ func runServe(ctx context.Context, e *env, c common, hf httpFlags, rf reviewFlag
 		return err
 	}
 	defer a.Close()
-	// The clock does the local target's scheduled sends and workflow steps
-	// while the server runs.
-	if tickers := clock.Tickers(a.targets); len(tickers) > 0 {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		clockNow := now
-		if clockNow == nil {
-			clockNow = time.Now
-		}
-		go clock.Run(ctx, tickers, clockNow, cf.every, a.log)
-	}
-	// Outcomes are read from every target that reports them, local or not.
-	syncCtx, stopSync := context.WithCancel(ctx)
-	defer stopSync()
-	go syncOutcomes(syncCtx, a, cf.sync)
+	// The scheduler: the clock does the local target's scheduled sends and
+	// workflow steps while the server runs, and outcomes are read from
+	// every target that reports them, local or not. Among replicas on one
+	// shared store, one runs it at a time.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	go whileLeading(schedCtx, a.st, a.log, schedulerLock, schedulerRetry, func(ctx context.Context) {
+		runScheduler(ctx, a, now, cf)
+	})
 	if siteAddr != "" {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -218,10 +212,11 @@ func serveOptions(e *env, c common) (openOptions, error) {
 // has kept it to loopback; httpGuard does the rest of the transport's rules.
 func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed bool, modes tools.Options) error {
 	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: reviewServed, ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
-	// A stateful manager: ids the server issued, and ended by DELETE, are
-	// known to it, so an unknown or ended id is refused. mcp-go's
-	// localhost protection (on by default) refuses a non-loopback Host.
-	sessions := &server.InsecureStatefulSessionIdManager{}
+	// Sessions are kept in the store: ids a replica issued, and ended by
+	// DELETE, are known to every replica, so an unknown or ended id is
+	// refused wherever it arrives. mcp-go's localhost protection (on by
+	// default) refuses a non-loopback Host.
+	sessions := mcpsession.New(a.st, a.log, nil)
 	ln, err := net.Listen("tcp", hf.addr)
 	if err != nil {
 		return err
@@ -235,7 +230,7 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	// answers; the headers are the ones the transport's requests carry.
 	cors := server.WithStreamableHTTPCORS(server.WithCORSAllowedOrigins(allowed...),
 		server.WithCORSAllowedHeaders("Content-Type", server.HeaderKeySessionID, mcp.HeaderProtocolVersion, mcp.HeaderMethod, mcp.HeaderName, "Last-Event-ID"))
-	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath(mcpPath), server.WithSessionIdManager(sessions), cors)
+	h := server.NewStreamableHTTPServer(s, server.WithEndpointPath(mcpPath), server.WithSessionIdManagerResolver(sessions), cors)
 	// Shutdown waits for handlers, and a GET stream never ends by itself;
 	// ending the sessions instead would fail the requests still under way.
 	streams, endStreams := context.WithCancel(context.Background())
