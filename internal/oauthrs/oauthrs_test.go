@@ -121,3 +121,34 @@ func with(m map[string]any, k string, v any) map[string]any {
 	}
 	return m
 }
+
+// With introspection configured, the provider's introspection endpoint
+// decides (RFC 7662): active, audience, scopes.
+func TestIntrospection(t *testing.T) {
+	ctx := context.Background()
+	op := oauthtest.Start(t)
+	op.AddClient("agent", "s3cret", resource)
+	op.AddClient("elsewhere", "s3cret", "https://other.example.com/mcp")
+	v, err := oauthrs.New(oauthrs.Config{Issuer: op.Issuer, Resource: resource,
+		Introspection: &oauthrs.Introspection{ClientID: oauthtest.IntrospectionClientID, ClientSecret: oauthtest.IntrospectionSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Authenticate(ctx, op.Token(t, "agent", "s3cret", "lastmile:read"))
+	if err != nil || p.Actor() != "oauth:agent" || strings.Join(p.Scopes, " ") != "lastmile:read" {
+		t.Fatalf("introspected token: %+v %v", p, err)
+	}
+	if _, err := v.Authenticate(ctx, op.Token(t, "elsewhere", "s3cret", "lastmile:read")); !errors.Is(err, accesstoken.ErrInvalid) || !strings.Contains(err.Error(), "audience") {
+		t.Errorf("another resource's token: %v", err)
+	}
+	// A token the provider never issued is not active.
+	forged := op.Sign(t, map[string]any{"iss": op.Issuer, "aud": resource, "sub": "x", "exp": time.Now().Add(time.Hour).Unix(), "jti": "nope"})
+	if _, err := v.Authenticate(ctx, forged); !errors.Is(err, accesstoken.ErrInvalid) || !strings.Contains(err.Error(), "not active") {
+		t.Errorf("a token the provider did not issue: %v", err)
+	}
+	bad, _ := oauthrs.New(oauthrs.Config{Issuer: op.Issuer, Resource: resource,
+		Introspection: &oauthrs.Introspection{ClientID: oauthtest.IntrospectionClientID, ClientSecret: "wrong"}})
+	if _, err := bad.Authenticate(ctx, op.Token(t, "agent", "s3cret", "lastmile:read")); err == nil || errors.Is(err, accesstoken.ErrInvalid) {
+		t.Errorf("introspection with a wrong secret should fail as an error of the server, not the token: %v", err)
+	}
+}

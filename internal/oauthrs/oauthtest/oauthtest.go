@@ -33,6 +33,14 @@ type Provider struct {
 	own    *rsa.PrivateKey
 }
 
+// The client a resource server introspects tokens as.
+const (
+	IntrospectionClientID = "lastmile-rs"
+	IntrospectionSecret   = "rs-secret"
+)
+
+var registerOnce sync.Once
+
 // OwnKeyID is the id of the test's key in the provider's key set.
 const OwnKeyID = "test-key"
 
@@ -48,7 +56,8 @@ func Start(t testing.TB) *Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &store{Storage: storage.NewStorage(storage.NewUserStore(issuer)), clients: map[string]client{}, own: own}
+	registerOnce.Do(func() { storage.RegisterClients(storage.WebClient(IntrospectionClientID, IntrospectionSecret)) })
+	st := &store{Storage: storage.NewStorage(storage.NewUserStore(issuer)), clients: map[string]client{}, own: own, issued: map[string]issued{}}
 	cfg := &op.Config{CryptoKey: [32]byte{1, 2, 3}, CodeMethodS256: true, GrantTypeRefreshToken: false}
 	p, err := op.NewProvider(cfg, st, op.StaticIssuer(issuer), op.WithAllowInsecure())
 	if err != nil {
@@ -124,6 +133,36 @@ type store struct {
 	mu      sync.Mutex
 	clients map[string]client
 	own     *rsa.PrivateKey
+	issued  map[string]issued // access token id → what it grants
+}
+
+type issued struct {
+	sub, client string
+	aud, scopes []string
+	exp         time.Time
+}
+
+func (s *store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	id, exp, err := s.Storage.CreateAccessToken(ctx, req)
+	if err == nil {
+		s.mu.Lock()
+		s.issued[id] = issued{sub: req.GetSubject(), client: req.GetSubject(), aud: req.GetAudience(), scopes: req.GetScopes(), exp: exp}
+		s.mu.Unlock()
+	}
+	return id, exp, err
+}
+
+// SetIntrospectionFromToken answers the introspection endpoint (RFC 7662)
+// about the tokens this provider issued, to IntrospectionClientID only.
+func (s *store) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	s.mu.Lock()
+	tok, ok := s.issued[tokenID]
+	s.mu.Unlock()
+	if !ok || clientID != IntrospectionClientID || time.Now().After(tok.exp) {
+		return oidc.ErrInvalidRequest()
+	}
+	in.Subject, in.ClientID, in.Audience, in.Scope, in.Expiration = tok.sub, tok.client, tok.aud, tok.scopes, oidc.FromTime(tok.exp)
+	return nil
 }
 
 func (s *store) ClientCredentials(ctx context.Context, id, secret string) (op.Client, error) {
