@@ -241,3 +241,26 @@ func otherKeyToken(t *testing.T, claims map[string]any) string {
 	}
 	return oauthtest.SignWith(t, key, oauthtest.OwnKeyID, claims)
 }
+
+// Introspection's secret comes from the environment variable config.yaml
+// names; serve --http refuses to start without it.
+func TestServeHTTPIntrospectionSecretFromEnv(t *testing.T) {
+	dir := initDir(t)
+	f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\nauth:\n  issuer: https://idp.example.com\n  resource: " + testResource + "\n  introspection: {client_id: lastmile, client_secret_env: LM_TEST_INTROSPECTION_SECRET}\n")
+	f.Close()
+	_, errOut, code := runBin(t, "serve", "--http", "127.0.0.1:0", "--data-dir", dir)
+	if code != 2 || !strings.Contains(errOut, "LM_TEST_INTROSPECTION_SECRET, which is not set") {
+		t.Errorf("without the secret: exit %d\n%s", code, errOut)
+	}
+	s := startHTTPAt(t, "127.0.0.1:0", []string{"LM_TEST_INTROSPECTION_SECRET=hunter2-secret"}, "--data-dir", dir)
+	if resp, _ := s.req(http.MethodPost, "/mcp", initBody, nil); resp.StatusCode != 401 {
+		t.Errorf("no token: %d", resp.StatusCode)
+	}
+	if strings.Contains(s.stderr.String(), "hunter2-secret") {
+		t.Errorf("the log holds the secret:\n%s", s.stderr.String())
+	}
+}
