@@ -198,7 +198,10 @@ func discoveryURLs(issuer string) []string {
 }
 
 func (v *Validator) getJSON(ctx context.Context, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	// Not cut short by the request that needed it: a client hanging up
+	// must not leave every other request without keys until the next
+	// refresh (the client's timeout bounds it).
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
