@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"time"
 
@@ -37,6 +38,54 @@ type Config struct {
 	// Attribution says how conversions are credited to campaigns in
 	// reports and insights.
 	Attribution AttributionConfig `yaml:"attribution"`
+	// Auth configures serve --http as an OAuth resource server.
+	Auth AuthConfig `yaml:"auth"`
+}
+
+// AuthConfig names the OAuth authorization server whose access tokens
+// serve --http accepts. Secrets are never in the file: only the names of
+// the environment variables holding them.
+type AuthConfig struct {
+	// Issuer is the authorization server's issuer URL; empty: no OAuth.
+	Issuer string `yaml:"issuer"`
+	// Resource is this server's canonical URI (…/mcp), the audience every
+	// token must name and the resource of its Protected Resource Metadata.
+	Resource string `yaml:"resource"`
+	// Introspection, when set, checks tokens at the authorization server's
+	// introspection endpoint (RFC 7662) instead of as JWTs.
+	Introspection *IntrospectionConfig `yaml:"introspection"`
+}
+
+// IntrospectionConfig is lastmile's client at the introspection endpoint.
+type IntrospectionConfig struct {
+	ClientID        string `yaml:"client_id"`
+	ClientSecretEnv string `yaml:"client_secret_env"`
+}
+
+// Enabled reports whether an authorization server is configured.
+func (a AuthConfig) Enabled() bool { return a.Issuer != "" }
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (a AuthConfig) check() error {
+	if a.Issuer == "" {
+		if a.Resource != "" || a.Introspection != nil {
+			return fmt.Errorf("auth: give the authorization server's issuer too")
+		}
+		return nil
+	}
+	if a.Resource == "" {
+		return fmt.Errorf("auth.resource: give this server's public URL, e.g. https://lastmile.example.com/mcp (the audience tokens must name)")
+	}
+	if in := a.Introspection; in != nil {
+		if in.ClientID == "" {
+			return fmt.Errorf("auth.introspection.client_id is missing")
+		}
+		if !envNameRE.MatchString(in.ClientSecretEnv) {
+			return fmt.Errorf("auth.introspection.client_secret_env %q: name the environment variable that holds the secret (the secret itself never goes in this file)", in.ClientSecretEnv)
+		}
+	}
+	return nil
 }
 
 // AttributionConfig picks the attribution model and window.
@@ -195,6 +244,9 @@ func (c *Config) check() error {
 	}
 	if m := c.Attribution.Model; m != "" && !slices.Contains(outcomes.Models, outcomes.Model(m)) {
 		return fmt.Errorf("attribution.model %q is not first_touch, last_touch or linear", m)
+	}
+	if err := c.Auth.check(); err != nil {
+		return err
 	}
 	if c.Attribution.Window < 0 {
 		return fmt.Errorf("attribution.window must be positive")

@@ -69,8 +69,11 @@ func requireScopes() server.ToolHandlerMiddleware {
 				if len(p.Scopes) > 0 {
 					have = strings.Join(p.Scopes, ", ")
 				}
-				return mcp.NewToolResultError(fmt.Sprintf("%s needs the access token scope %s; token %s has %s. Nothing was done. "+
-					"A person can create a token with it: lastmile tokens create --name NAME --scopes %s", name, want, p.Name, have, want)), nil
+				hint := fmt.Sprintf("A person can create a token with it: lastmile tokens create --name NAME --scopes %s", want)
+				if p.OAuth {
+					hint = fmt.Sprintf("Ask the identity provider for an access token with the scope %s (and this server as its audience).", want)
+				}
+				return mcp.NewToolResultError(fmt.Sprintf("%s needs the access token scope %s; %s has %s. Nothing was done. %s", name, want, p.Label(), have, hint)), nil
 			}
 			return next(ctx, req)
 		}
@@ -83,7 +86,7 @@ func requireReadScope() server.ResourceHandlerMiddleware {
 	return func(next server.ResourceHandlerFunc) server.ResourceHandlerFunc {
 		return func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 			if p := accesstoken.FromContext(ctx); p != nil && !p.Has(accesstoken.ScopeRead) {
-				return nil, fmt.Errorf("reading %s needs the access token scope %s; token %s does not have it", req.Params.URI, accesstoken.ScopeRead, p.Name)
+				return nil, fmt.Errorf("reading %s needs the access token scope %s; %s does not have it", req.Params.URI, accesstoken.ScopeRead, p.Label())
 			}
 			return next(ctx, req)
 		}

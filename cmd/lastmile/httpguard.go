@@ -15,6 +15,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"golang.org/x/time/rate"
+
+	"github.com/lastmile/lastmile/internal/accesstoken"
 )
 
 // mcpPath is the one path that serves MCP over HTTP; every other is 404.
@@ -24,21 +26,19 @@ const mcpPath = "/mcp"
 // staged email or page, far below it (Gmail clips mail at 102 KB).
 const maxHTTPBody = 4 << 20
 
-// checkHTTPAddr refuses to serve MCP over HTTP anywhere but loopback:
-// there is no authentication yet, so any other address would hand the
-// tools to whoever can reach it.
-func checkHTTPAddr(addr string) error {
+// checkHTTPAddr checks --http's host:port and reports whether it is a
+// loopback address; any other is served only with authentication
+// (checkAuthForAddr).
+func checkHTTPAddr(addr string) (loopback bool, err error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usagef("--http %q: %v (write host:port, e.g. 127.0.0.1:8765)", addr, err)
+		return false, usagef("--http %q: %v (write host:port, e.g. 127.0.0.1:8765)", addr, err)
 	}
 	if strings.EqualFold(host, "localhost") {
-		return nil
+		return true, nil
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return usagef("--http %q: serving MCP on a non-loopback address is refused, because the HTTP transport has no authentication yet and anyone who reaches it could stage and promote campaigns; bind a loopback address (e.g. --http 127.0.0.1:8765) and, to reach it from elsewhere, put an authenticating proxy on the same machine in front of it", addr)
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
 }
 
 // parseOrigins normalizes the --allow-origin URLs to what browsers send in
@@ -69,8 +69,9 @@ func ownOrigins(ln net.Addr) []string {
 // httpGuard is what stands between the network and mcp-go's streamable
 // HTTP handler: the path, the Origin (the MCP transport spec requires
 // servers to validate it, against DNS rebinding), the body size, and the
-// session rules mcp-go leaves to the server. The Host header is checked by
-// mcp-go itself (its localhost protection, on since we bind loopback only).
+// session rules mcp-go leaves to the server, and (auth) bearer tokens. The
+// Host header of a loopback connection is checked by mcp-go itself (its
+// localhost protection).
 type httpGuard struct {
 	next     http.Handler
 	origins  map[string]bool
@@ -79,6 +80,8 @@ type httpGuard struct {
 	streams context.Context
 	// limits is nil when there is no rate limit.
 	limits *clientLimits
+	// auth checks bearer tokens; nil: none (tests of the guard alone).
+	auth *httpAuth
 }
 
 func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -86,15 +89,25 @@ func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("Forbidden: origin %q is not allowed (lastmile serve --allow-origin)", o), http.StatusForbidden)
 		return
 	}
-	if g.limits != nil {
-		if d := g.limits.wait(r); d > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
-			http.Error(w, "Too Many Requests: slow down and retry after the seconds in Retry-After", http.StatusTooManyRequests)
-			return
+	if g.auth.servesMetadata(r.URL.Path) {
+		if !g.limited(w, r) {
+			g.auth.prm.ServeHTTP(w, r)
 		}
+		return
 	}
 	if r.URL.Path != mcpPath {
 		http.NotFound(w, r)
+		return
+	}
+	// Authentication comes after the Origin and path (a foreign page is
+	// 403, not 401), and a CORS preflight carries no credentials.
+	if g.auth != nil && r.Method != http.MethodOptions {
+		var ok bool
+		if r, ok = g.auth.authenticate(w, r); !ok {
+			return
+		}
+	}
+	if g.limited(w, r) {
 		return
 	}
 	if r.Method == http.MethodPost {
@@ -139,6 +152,20 @@ func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.next.ServeHTTP(w, r)
 }
 
+// limited answers 429 when r's client has spent its requests.
+func (g *httpGuard) limited(w http.ResponseWriter, r *http.Request) bool {
+	if g.limits == nil {
+		return false
+	}
+	d := g.limits.wait(r)
+	if d <= 0 {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+	http.Error(w, "Too Many Requests: slow down and retry after the seconds in Retry-After", http.StatusTooManyRequests)
+	return true
+}
+
 // missingSession turns mcp-go's 404 for a request that carries no session
 // id into the 400 Bad Request the transport spec asks for. A POST without
 // a session reaches mcp-go's 404 only through its session check: the path
@@ -180,11 +207,12 @@ func (m *missingSession) Flush() {
 
 func (m *missingSession) Unwrap() http.ResponseWriter { return m.ResponseWriter }
 
-// clientLimits is a token bucket per client address: every request spends
-// one, and an empty bucket is 429 with the seconds until the next token.
-// Clients cannot be told apart on loopback without authentication, so all
-// loopback addresses are one client: the limit bounds what the agent's
-// machine can make the server do, not one client's share.
+// clientLimits is a token bucket per client: every request spends one,
+// and an empty bucket is 429 with the seconds until the next token. An
+// authenticated request's client is its principal (token:NAME,
+// oauth:…); any other's is its address, and all loopback addresses are
+// one client, since they cannot be told apart: the limit then bounds what
+// the agent's machine can make the server do, not one client's share.
 type clientLimits struct {
 	every   rate.Limit
 	burst   int
@@ -207,6 +235,9 @@ func (c *clientLimits) wait(r *http.Request) time.Duration {
 	}
 	if ip := net.ParseIP(key); ip != nil && ip.IsLoopback() {
 		key = "loopback"
+	}
+	if p := accesstoken.FromContext(r.Context()); p != nil {
+		key = p.Actor()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -31,9 +31,15 @@ type httpServer struct {
 
 func startHTTP(t *testing.T, args ...string) *httpServer {
 	t.Helper()
+	return startHTTPAt(t, "127.0.0.1:0", nil, args...)
+}
+
+// startHTTPAt serves --http addr; a later --data-dir in args wins.
+func startHTTPAt(t *testing.T, addr string, env []string, args ...string) *httpServer {
+	t.Helper()
 	s := &httpServer{t: t, stderr: &syncBuffer{}, exited: make(chan struct{}), hc: &http.Client{Timeout: safety}}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--http", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...)...)
-	s.cmd.Env = childEnv(t)
+	s.cmd = exec.Command(bin, append([]string{"serve", "--http", addr, "--data-dir", t.TempDir()}, args...)...)
+	s.cmd.Env = append(childEnv(t), env...)
 	pr, pw := io.Pipe()
 	s.cmd.Stderr = io.MultiWriter(pw, s.stderr)
 	if err := s.cmd.Start(); err != nil {
@@ -61,6 +67,14 @@ func startHTTP(t *testing.T, args ...string) *httpServer {
 		t.Fatalf("serve --http did not say where it listens (stderr:\n%s)", s.stderr.String())
 	}
 	s.origin = strings.TrimSuffix(s.url, "/mcp")
+	if _, port, ok := strings.Cut(strings.TrimPrefix(s.origin, "http://"), "]:"); ok {
+		// Listening on every address ([::]:PORT): reach it on loopback.
+		s.origin = "http://127.0.0.1:" + port
+		s.url = s.origin + "/mcp"
+	} else if h, port, _ := strings.Cut(strings.TrimPrefix(s.origin, "http://"), ":"); h == "0.0.0.0" {
+		s.origin = "http://127.0.0.1:" + port
+		s.url = s.origin + "/mcp"
+	}
 	return s
 }
 
@@ -213,7 +227,8 @@ func TestServeHTTPSessions(t *testing.T) {
 	}
 }
 
-// serve --http refuses every address but loopback, and bad --allow-origin.
+// serve --http refuses every address but loopback while no authentication
+// is configured, and bad --allow-origin.
 func TestServeHTTPRefusesNonLoopback(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -222,7 +237,8 @@ func TestServeHTTPRefusesNonLoopback(t *testing.T) {
 		{[]string{"--http", "0.0.0.0:0"}, "non-loopback"},
 		{[]string{"--http", ":0"}, "non-loopback"},
 		{[]string{"--http", "192.0.2.1:8765"}, "bind a loopback address"},
-		{[]string{"--http", "example.com:8765"}, "authenticating proxy"},
+		{[]string{"--http", "example.com:8765"}, "needs authentication"},
+		{[]string{"--http", "0.0.0.0:0"}, "lastmile tokens create"},
 		{[]string{"--http", "127.0.0.1"}, "host:port"},
 		{[]string{"--http", "127.0.0.1:0", "--allow-origin", "https://a.example/path"}, "no path"},
 		{[]string{"--allow-origin", "https://a.example"}, "--http only"},

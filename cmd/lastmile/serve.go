@@ -39,15 +39,19 @@ func serveCommand(e *env) *cobra.Command {
 		Short: "run the MCP server (stdio; streamable HTTP with --http)",
 		Long: "Run the MCP server. Over stdio (what Claude and other clients start) stdout carries only the\n" +
 			"protocol and logs go to stderr. A data directory without a config is initialized first.\n\n" +
-			"With --http ADDR it serves streamable HTTP at http://ADDR/mcp instead. It has no authentication\n" +
-			"yet, so ADDR must be a loopback address (127.0.0.1, [::1] or localhost; anything else is refused):\n" +
-			"to reach it from elsewhere, put an authenticating proxy on the same machine in front of it.\n" +
+			"With --http ADDR it serves streamable HTTP at http://ADDR/mcp instead. Every request to /mcp needs\n" +
+			"Authorization: Bearer TOKEN (else 401) once the data directory has an access token that is not revoked\n" +
+			"(lastmile tokens create) or config.yaml configures an OAuth authorization server (auth: issuer, resource);\n" +
+			"a CORS preflight needs none. With OAuth, the Protected Resource Metadata is served at\n" +
+			"/.well-known/oauth-protected-resource[/mcp]. With neither, only a loopback ADDR (127.0.0.1, [::1],\n" +
+			"localhost) is served, without authentication; any other ADDR is refused until authentication is configured.\n" +
+			"Revoking the last token does not open a running server: authentication stays on until it stops.\n" +
 			"Paths other than /mcp are 404. A request whose Host is not a loopback name, or whose Origin header is\n" +
 			"not the server's own or one given with --allow-origin, is 403 (against DNS rebinding); clients\n" +
 			"that send no Origin are served. Sessions are issued by the server: a request with an unknown or\n" +
 			"ended Mcp-Session-Id is 404, one without it after initialize is 400, and DELETE ends a session.\n" +
-			"A request body over 4 MiB is 413. Over --rate-limit requests a second (all loopback clients together)\n" +
-			"a request is 429 with Retry-After. On SIGTERM or Ctrl-C it stops taking requests and finishes\n" +
+			"A request body over 4 MiB is 413. Over --rate-limit requests a second (per token; without one, all\n" +
+			"loopback clients together) a request is 429 with Retry-After. On SIGTERM or Ctrl-C it stops taking requests and finishes\n" +
 			"those under way (for up to 10 s).",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,7 +61,7 @@ func serveCommand(e *env) *cobra.Command {
 			}
 			var hf httpFlags
 			if httpAddr != "" {
-				if err := checkHTTPAddr(httpAddr); err != nil {
+				if hf.loopback, err = checkHTTPAddr(httpAddr); err != nil {
 					return err
 				}
 				if hf.origins, err = parseOrigins(allowOrigins); err != nil {
@@ -104,9 +108,10 @@ func (m modeFlags) options() (tools.Options, error) {
 
 // httpFlags are serve's --http and --allow-origin, checked.
 type httpFlags struct {
-	addr    string
-	origins map[string]bool
-	rate    float64 // requests a second; 0: no limit
+	addr     string
+	loopback bool // addr is a loopback address
+	origins  map[string]bool
+	rate     float64 // requests a second; 0: no limit
 }
 
 // defaultRateLimit is far above what an agent's calls need, and low enough
@@ -150,6 +155,17 @@ func runServe(ctx context.Context, e *env, c common, hf httpFlags, rf reviewFlag
 		return err
 	}
 	defer a.Close()
+	var auth *httpAuth
+	if hf.addr != "" {
+		if auth, err = newHTTPAuth(ctx, e, a); err != nil {
+			return err
+		}
+		if !hf.loopback {
+			if err := checkAuthForAddr(hf.addr, auth); err != nil {
+				return err
+			}
+		}
+	}
 	// The scheduler: the clock does the local target's scheduled sends and
 	// workflow steps while the server runs, and outcomes are read from
 	// every target that reports them, local or not. Among replicas on one
@@ -178,7 +194,7 @@ func runServe(ctx context.Context, e *env, c common, hf httpFlags, rf reviewFlag
 		}()
 	}
 	if hf.addr != "" {
-		return serveHTTP(ctx, e, a, hf, rf.addr != "", modes)
+		return serveHTTP(ctx, e, a, hf, auth, rf.addr != "", modes)
 	}
 	a.log.Info("lastmile serving MCP on stdio", "version", versionString(), "data_dir", a.dir, "targets", a.sb.TargetNames(), "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes))
 	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: rf.addr != "", ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
@@ -208,9 +224,9 @@ func serveOptions(e *env, c common) (openOptions, error) {
 }
 
 // serveHTTP serves streamable HTTP at /mcp, for agent frameworks that do not
-// spawn processes. It has no authentication of its own, so checkHTTPAddr
-// has kept it to loopback; httpGuard does the rest of the transport's rules.
-func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed bool, modes tools.Options) error {
+// spawn processes. httpGuard does the transport's rules and, with auth,
+// authentication (httpAuth says when it is needed).
+func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, auth *httpAuth, reviewServed bool, modes tools.Options) error {
 	s := tools.New(a.sb, tools.Options{Version: versionString(), Logger: a.log, ReviewServed: reviewServed, ReadOnly: modes.ReadOnly, Toolsets: modes.Toolsets})
 	// Sessions are kept in the store: ids a replica issued, and ended by
 	// DELETE, are known to every replica, so an unknown or ended id is
@@ -225,6 +241,12 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	for _, o := range ownOrigins(ln.Addr()) {
 		origins[o] = true
 	}
+	if auth.oauth {
+		// Pages served from the public URL's own origin.
+		if u, err := url.Parse(auth.resource); err == nil {
+			origins[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+		}
+	}
 	allowed := slices.Sorted(maps.Keys(origins))
 	// A page from an allowed origin elsewhere needs CORS to read the
 	// answers; the headers are the ones the transport's requests carry.
@@ -235,13 +257,13 @@ func serveHTTP(ctx context.Context, e *env, a *app, hf httpFlags, reviewServed b
 	// ending the sessions instead would fail the requests still under way.
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
-	g := &httpGuard{next: tools.Checked(s, h), origins: origins, sessions: sessions, streams: streams}
+	g := &httpGuard{next: tools.Checked(s, h), origins: origins, sessions: sessions, streams: streams, auth: auth}
 	if hf.rate > 0 {
 		g.limits = newClientLimits(hf.rate)
 	}
 	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
 	srv.RegisterOnShutdown(endStreams)
-	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+mcpPath, "data_dir", a.dir, "targets", a.sb.TargetNames(), "allowed_origins", strings.Join(allowed, ","))
+	a.log.Info("lastmile serving MCP over streamable HTTP", "read_only", modes.ReadOnly, "toolsets", toolsetsLog(modes), "version", versionString(), "url", "http://"+ln.Addr().String()+mcpPath, "data_dir", a.dir, "targets", a.sb.TargetNames(), "allowed_origins", strings.Join(allowed, ","), "auth", auth.describe())
 	fmt.Fprintf(e.stderr, "lastmile: MCP endpoint http://%s%s\n", ln.Addr(), mcpPath)
 	return serveUntil(ctx, a.log, srv, ln, 10*time.Second)
 }

@@ -257,3 +257,14 @@ func get(tx store.Tx, name string) (*Token, error) {
 	}
 	return &t, nil
 }
+
+// AnyActive reports whether at least one token is not revoked.
+func (s *Store) AnyActive(ctx context.Context) (bool, error) {
+	var n int
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = tx.Count(bHashes, "", 1)
+		return err
+	})
+	return n > 0, err
+}

@@ -96,7 +96,7 @@ func TestRequireBearer(t *testing.T) {
 		})
 	}
 	out := logs.String()
-	if !strings.Contains(out, "invalid access token") || !strings.Contains(out, "token=ci") {
+	if !strings.Contains(out, "invalid access token") || !strings.Contains(out, "actor=token:ci") {
 		t.Fatalf("the log does not say what happened:\n%s", out)
 	}
 	for _, secret := range []string{good, revoked, "eyJhbGciOi.x.y"} {
