@@ -264,3 +264,32 @@ func TestServeHTTPIntrospectionSecretFromEnv(t *testing.T) {
 		t.Errorf("the log holds the secret:\n%s", s.stderr.String())
 	}
 }
+
+// A session belongs to the token that began it: another token holding
+// its id is told there is no such session, and cannot end it.
+func TestServeHTTPSessionBoundToToken(t *testing.T) {
+	dir := initDir(t)
+	alice := createToken(t, dir, "alice", "lastmile:read")
+	mallory := createToken(t, dir, "mallory", "lastmile:read")
+	s := startHTTP(t, "--data-dir", dir)
+	resp, body := s.req(http.MethodPost, "/mcp", initBody, bearerHdr(alice))
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || sid == "" {
+		t.Fatalf("initialize as alice: %d %s", resp.StatusCode, body)
+	}
+	with := func(tok string) map[string]string {
+		h := bearerHdr(tok)
+		h["Mcp-Session-Id"], h["Mcp-Protocol-Version"] = sid, "2025-11-25"
+		return h
+	}
+	list := rpcBody(2, "tools/list", map[string]any{})
+	if resp, body := s.req(http.MethodPost, "/mcp", list, with(mallory)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("alice's session with mallory's token: %d %.200s, want 404", resp.StatusCode, body)
+	}
+	if resp, _ := s.req(http.MethodDelete, "/mcp", nil, with(mallory)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("mallory ending alice's session: %d, want 404", resp.StatusCode)
+	}
+	if resp, body := s.req(http.MethodPost, "/mcp", list, with(alice)); resp.StatusCode != 200 {
+		t.Errorf("alice's session with her token, after mallory tried: %d %.200s", resp.StatusCode, body)
+	}
+}
