@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -37,6 +38,16 @@ type Config struct {
 	// Attribution says how conversions are credited to campaigns in
 	// reports and insights.
 	Attribution AttributionConfig `yaml:"attribution"`
+	// Store is where the data lives: empty or "bolt" for the bbolt file in
+	// the data directory, or a postgres:// URL for a PostgreSQL database
+	// that several replicas share (leave the password out and set
+	// PGPASSWORD, or use ~/.pgpass).
+	Store string `yaml:"store"`
+}
+
+// PostgresStore reports whether the configured store is PostgreSQL.
+func (c Config) PostgresStore() bool {
+	return strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://")
 }
 
 // AttributionConfig picks the attribution model and window.
@@ -192,6 +203,10 @@ func (c *Config) check() error {
 	}
 	if c.Plans.Approvals < 1 {
 		c.Plans.Approvals = 1
+	}
+	if c.Store != "" && c.Store != "bolt" && !c.PostgresStore() {
+		// The value is not repeated: it may hold a password.
+		return fmt.Errorf("store must be bolt or a postgres://user@host/database URL")
 	}
 	if m := c.Attribution.Model; m != "" && !slices.Contains(outcomes.Models, outcomes.Model(m)) {
 		return fmt.Errorf("attribution.model %q is not first_touch, last_touch or linear", m)

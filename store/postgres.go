@@ -88,7 +88,7 @@ func OpenPostgres(ctx context.Context, rawURL string) (*Postgres, error) {
 		cfg.MaxConns = max(cfg.MaxConns, 16)
 	}
 	p := &Postgres{
-		where:   fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
+		where:   where(cfg.ConnConfig),
 		pw:      pw,
 		changed: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -124,6 +124,20 @@ func OpenPostgres(ctx context.Context, rawURL string) (*Postgres, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+func where(c *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// DescribePostgres names the database a PostgreSQL URL points at, as
+// user@host:port/database: never the password.
+func DescribePostgres(rawURL string) string {
+	cfg, err := pgx.ParseConfig(rawURL)
+	if err != nil {
+		return "(an unreadable PostgreSQL URL)"
+	}
+	return where(cfg)
 }
 
 // urlPassword is the password of a postgres:// URL, if it has one.
