@@ -2,73 +2,23 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/lastmile/lastmile/store/pgtest"
 )
 
-// pgTestURL is the database the PostgreSQL tests use (store/pgtest/start.sh
-// prints it); each test gets a schema of its own in it.
-func pgTestURL() string { return os.Getenv("LASTMILE_TEST_POSTGRES") }
+func pgTestURL() string { return pgtest.URL() }
 
-// needPostgres skips the test when no PostgreSQL is configured, or fails it
-// under LASTMILE_REQUIRE_POSTGRES=1 (what .ci/run sets).
-func needPostgres(t testing.TB) string {
-	t.Helper()
-	u := pgTestURL()
-	if u == "" {
-		if os.Getenv("LASTMILE_REQUIRE_POSTGRES") == "1" {
-			t.Fatal("LASTMILE_REQUIRE_POSTGRES=1 but LASTMILE_TEST_POSTGRES is not set: eval \"$(store/pgtest/start.sh)\"")
-		}
-		t.Skip("postgres store: LASTMILE_TEST_POSTGRES not set (eval \"$(store/pgtest/start.sh)\", needs root)")
-	}
-	return u
-}
+func needPostgres(t testing.TB) string { t.Helper(); return pgtest.Need(t) }
 
-// newPostgresSchema creates a schema of its own for the test and returns
-// the test URL with search_path set to it; the schema is dropped after.
-func newPostgresSchema(t testing.TB) string {
-	t.Helper()
-	base := needPostgres(t)
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "lm_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+func newPostgresSchema(t testing.TB) string { t.Helper(); return pgtest.Schema(t) }
 
 func openPostgresTest(t testing.TB, u string) *Postgres {
 	t.Helper()
