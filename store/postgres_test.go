@@ -256,3 +256,62 @@ func TestPostgresByteOrder(t *testing.T) {
 		}
 	})
 }
+
+// waitListening waits until s's LISTEN connection is up (want) or down.
+func waitListening(t *testing.T, s *Postgres, want bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s.mu.Lock()
+		ok := s.listening
+		s.mu.Unlock()
+		if ok == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("listening never became %v", want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The LISTEN connection dropped (the server ended it): waiters fall back to
+// polling, and the store reconnects and listens again.
+func TestPostgresListenReconnects(t *testing.T) {
+	u := newPostgresSchema(t)
+	a, b := openPostgresTest(t, u), openPostgresTest(t, u)
+	ctx := context.Background()
+	waitListening(t, b, true)
+	var killed int
+	if err := a.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'LISTEN '||$1::text`, b.channel).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 2 { // a's and b's: one schema, one channel
+		t.Fatalf("terminated %d listening backends, want 2", killed)
+	}
+	g0, _ := b.Generation(ctx)
+	woke := make(chan error, 1)
+	go func() { _, err := b.WaitChange(ctx, g0); woke <- err }()
+	a.Update(ctx, func(tx Tx) error { return tx.Put("b", "k", []byte("1")) })
+	select {
+	case err := <-woke:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(6 * time.Second):
+		t.Fatal("WaitChange did not wake while the LISTEN connection was down")
+	}
+	waitListening(t, b, true)
+	g1, _ := b.Generation(ctx)
+	go func() { _, err := b.WaitChange(ctx, g1); woke <- err }()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	a.Update(ctx, func(tx Tx) error { return tx.Put("b", "k", []byte("2")) })
+	select {
+	case <-woke:
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("woke after %v: not by the notification after reconnecting", d)
+		}
+	case <-time.After(6 * time.Second):
+		t.Fatal("WaitChange did not wake after the reconnect")
+	}
+}
