@@ -315,3 +315,63 @@ func TestPostgresListenReconnects(t *testing.T) {
 		t.Fatal("WaitChange did not wake after the reconnect")
 	}
 }
+
+// A writer waiting for another replica's write lock gives up when its
+// context ends, and its store works afterwards.
+func TestPostgresCancelledWhileWaitingForLock(t *testing.T) {
+	u := newPostgresSchema(t)
+	a, b := openPostgresTest(t, u), openPostgresTest(t, u)
+	holding, releaseA := make(chan struct{}), make(chan struct{})
+	aDone := make(chan error, 1)
+	go func() {
+		aDone <- a.Update(context.Background(), func(tx Tx) error {
+			close(holding)
+			<-releaseA
+			return tx.Put("b", "a", []byte("1"))
+		})
+	}()
+	<-holding
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := b.Update(ctx, func(tx Tx) error { return tx.Put("b", "b", []byte("1")) })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	close(releaseA)
+	if err := <-aDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(context.Background(), func(tx Tx) error { return tx.Put("b", "b", []byte("2")) }); err != nil {
+		t.Fatal(err)
+	}
+	if get(b, "b", "a") != "1" || get(a, "b", "b") != "2" {
+		t.Fatal("writes missing after the cancelled wait")
+	}
+}
+
+// A View reads one snapshot: a write committed by another replica while it
+// runs is not seen until the next View.
+func TestPostgresViewIsOneSnapshot(t *testing.T) {
+	u := newPostgresSchema(t)
+	a, b := openPostgresTest(t, u), openPostgresTest(t, u)
+	ctx := context.Background()
+	a.Update(ctx, func(tx Tx) error { return tx.Put("b", "k", []byte("old")) })
+	var first, second []byte
+	err := b.View(ctx, func(tx Tx) error {
+		first, _ = tx.Get("b", "k")
+		if err := a.Update(ctx, func(tx Tx) error { return tx.Put("b", "k", []byte("new")) }); err != nil {
+			return err
+		}
+		second, _ = tx.Get("b", "k")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != "old" || string(second) != "old" {
+		t.Fatalf("within one View: %q then %q, want old both times", first, second)
+	}
+	if v := get(b, "b", "k"); v != "new" {
+		t.Fatalf("the next View read %q, want new", v)
+	}
+}
