@@ -55,12 +55,14 @@ test-wordpress:
 	echo "WordPress keeps running: connectors/wordpress/wordpresstest/stop.sh stops it"
 
 # Debian's PostgreSQL (start.sh installs and starts it; needs root) and the
-# PostgreSQL store's tests, which then fail rather than skip.
+# PostgreSQL store's tests, which then fail rather than skip, and the
+# sandbox's whole suite over a PostgreSQL store.
 .PHONY: test-postgres
 test-postgres:
 	@pg_env=$$(store/pgtest/start.sh) && eval "$$pg_env" && \
 	$(GO) test -count=1 -timeout 30m ./store/... && \
 	$(GO) test -count=1 -timeout 30m -run 'Postgres' ./cmd/lastmile/ && \
+	LASTMILE_TEST_SANDBOX_STORE=postgres $(GO) test -count=1 -timeout 30m ./sandbox/ && \
 	echo "PostgreSQL keeps running: store/pgtest/stop.sh stops it"
 
 test-short:
