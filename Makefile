@@ -54,6 +54,17 @@ test-wordpress:
 	LASTMILE_REQUIRE_WP=1 $(GO) test -count=1 -timeout 30m -run 'WordPress' ./cmd/lastmile/ && \
 	echo "WordPress keeps running: connectors/wordpress/wordpresstest/stop.sh stops it"
 
+# Debian's PostgreSQL (start.sh installs and starts it; needs root) and the
+# PostgreSQL store's tests, which then fail rather than skip, and the
+# sandbox's whole suite over a PostgreSQL store.
+.PHONY: test-postgres
+test-postgres:
+	@pg_env=$$(store/pgtest/start.sh) && eval "$$pg_env" && \
+	$(GO) test -count=1 -timeout 30m ./store/... && \
+	$(GO) test -count=1 -timeout 30m -run 'Postgres' ./cmd/lastmile/ && \
+	LASTMILE_TEST_SANDBOX_STORE=postgres $(GO) test -count=1 -timeout 30m ./sandbox/ && \
+	echo "PostgreSQL keeps running: store/pgtest/stop.sh stops it"
+
 test-short:
 	$(GO) test -short -count=1 ./...
 
@@ -64,7 +75,7 @@ bench: build
 lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
-	bash -n scripts/test .ci/run
+	bash -n scripts/test .ci/run store/pgtest/start.sh store/pgtest/stop.sh
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -40,7 +41,13 @@ type Config struct {
 	Attribution AttributionConfig `yaml:"attribution"`
 	// Auth configures serve --http as an OAuth resource server.
 	Auth AuthConfig `yaml:"auth"`
+	// Store is where the data lives: empty or "bolt" for the bbolt file in
+	// the data directory, or a postgres:// URL for a PostgreSQL database
+	// that several replicas share (leave the password out and set
+	// PGPASSWORD, or use ~/.pgpass).
+	Store string `yaml:"store"`
 }
+
 
 // AuthConfig names the OAuth authorization server whose access tokens
 // serve --http accepts. Secrets are never in the file: only the names of
@@ -86,6 +93,11 @@ func (a AuthConfig) check() error {
 		}
 	}
 	return nil
+}
+
+// PostgresStore reports whether the configured store is PostgreSQL.
+func (c Config) PostgresStore() bool {
+	return strings.HasPrefix(c.Store, "postgres://") || strings.HasPrefix(c.Store, "postgresql://")
 }
 
 // AttributionConfig picks the attribution model and window.
@@ -241,6 +253,10 @@ func (c *Config) check() error {
 	}
 	if c.Plans.Approvals < 1 {
 		c.Plans.Approvals = 1
+	}
+	if c.Store != "" && c.Store != "bolt" && !c.PostgresStore() {
+		// The value is not repeated: it may hold a password.
+		return fmt.Errorf("store must be bolt or a postgres://user@host/database URL")
 	}
 	if m := c.Attribution.Model; m != "" && !slices.Contains(outcomes.Models, outcomes.Model(m)) {
 		return fmt.Errorf("attribution.model %q is not first_touch, last_touch or linear", m)

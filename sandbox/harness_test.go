@@ -14,6 +14,7 @@ import (
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/store"
+	"github.com/lastmile/lastmile/store/pgtest"
 )
 
 // clock is a settable test clock.
@@ -39,7 +40,7 @@ var epoch = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 // env is one data directory with a sandbox over bbolt and the local target.
 type env struct {
 	dir   string
-	st    *store.Bolt
+	st    store.Store // nil with envOptions.memory
 	sb    *sandbox.Sandbox
 	local *local.Target
 	clock *clock
@@ -72,11 +73,17 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 			t.Fatal(err)
 		}
 	}
-	var st *store.Bolt
+	var st store.Store
 	var backing store.Store = store.NewMemory()
 	if !o.memory {
 		var err error
-		if st, err = store.OpenBolt(dir); err != nil {
+		if os.Getenv("LASTMILE_TEST_SANDBOX_STORE") == "postgres" {
+			// The whole suite over PostgreSQL: one schema per data directory.
+			st, err = store.OpenPostgres(context.Background(), pgtest.SchemaFor(t, dir))
+		} else {
+			st, err = store.OpenBolt(dir)
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })

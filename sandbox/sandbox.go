@@ -197,6 +197,26 @@ func (s *Sandbox) Generation(ctx context.Context) (uint64, bool) {
 	return n, err == nil
 }
 
+// WaitChange waits until the store changes after generation since, for at
+// most poll when the store cannot notify (then the caller looks again
+// either way), or until ctx ends. A store that notifies (PostgreSQL,
+// through LISTEN) wakes it as soon as any replica writes.
+func (s *Sandbox) WaitChange(ctx context.Context, since uint64, poll time.Duration) error {
+	n, ok := s.st.(store.Notifier)
+	if !ok {
+		t := time.NewTimer(poll)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	}
+	_, err := n.WaitChange(ctx, since)
+	return err
+}
+
 // Config returns the configuration in force.
 func (s *Sandbox) Config() Config { return s.cfg }
 

@@ -95,7 +95,7 @@ func OpenBolt(dir string) (*Bolt, error) {
 		wf.Close()
 		return nil, err
 	}
-	if err := b.migrate(context.Background()); err != nil {
+	if err := stamp(context.Background(), b); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -179,30 +179,6 @@ func (b *Bolt) keepLease() {
 		}
 		b.mu.Unlock()
 	}
-}
-
-// migrate stamps a new store with the current schema version and refuses
-// data written by a newer lastmile. Older data is left for Migrate, whose
-// steps belong to the layers above. A store already stamped is only read (a
-// write costs two syncs).
-func (b *Bolt) migrate(ctx context.Context) error {
-	stamped := false
-	err := b.View(ctx, func(tx Tx) error {
-		n, err := storedVersion(tx)
-		stamped = n > 0
-		return err
-	})
-	if errors.Is(err, ErrNewerSchema) || err == nil && stamped {
-		return err
-	}
-	// No database file yet (a read-only open fails), or not stamped.
-	return b.Update(ctx, func(tx Tx) error {
-		n, err := storedVersion(tx)
-		if err != nil || n > 0 {
-			return err
-		}
-		return tx.Put(metaB, versionKey, []byte(strconv.Itoa(SchemaVersion)))
-	})
 }
 
 // Close releases the lock file. Transactions already finished are durable.

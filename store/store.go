@@ -66,6 +66,14 @@ type Generational interface {
 	Generation(ctx context.Context) (uint64, error)
 }
 
+// Notifier is implemented by stores that can wake a waiter when any
+// process or replica writes, so nobody needs to poll.
+type Notifier interface {
+	// WaitChange returns the generation once it is greater than since, or
+	// ctx's error.
+	WaitChange(ctx context.Context, since uint64) (uint64, error)
+}
+
 const (
 	metaB      = "__meta"
 	versionKey = "schema_version"
@@ -93,6 +101,30 @@ func storedVersion(tx Tx) (int, error) {
 		return 0, fmt.Errorf("%w (schema %d; this build reads up to %d): upgrade lastmile", ErrNewerSchema, n, SchemaVersion)
 	}
 	return n, nil
+}
+
+// stamp stamps a new store with the current schema version and refuses
+// data written by a newer lastmile, as every Open does. Older data is left
+// for Migrate, whose steps belong to the layers above. A store already
+// stamped is only read (a bolt write costs two syncs).
+func stamp(ctx context.Context, s Store) error {
+	stamped := false
+	err := s.View(ctx, func(tx Tx) error {
+		n, err := storedVersion(tx)
+		stamped = n > 0
+		return err
+	})
+	if errors.Is(err, ErrNewerSchema) || err == nil && stamped {
+		return err
+	}
+	// Bolt: no database file yet (a read-only open fails), or not stamped.
+	return s.Update(ctx, func(tx Tx) error {
+		n, err := storedVersion(tx)
+		if err != nil || n > 0 {
+			return err
+		}
+		return tx.Put(metaB, versionKey, []byte(strconv.Itoa(SchemaVersion)))
+	})
 }
 
 // Migrate brings the data to SchemaVersion: the steps it has not had yet

@@ -20,7 +20,11 @@ func stores(t *testing.T) map[string]Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	return map[string]Store{"memory": NewMemory(), "bolt": b}
+	m := map[string]Store{"memory": NewMemory(), "bolt": b}
+	if pgTestURL() != "" {
+		m["postgres"] = openPostgresTest(t, newPostgresSchema(t))
+	}
+	return m
 }
 
 func forEachStore(t *testing.T, fn func(t *testing.T, s Store)) {

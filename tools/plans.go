@@ -129,20 +129,23 @@ func (d deps) awaitReview(ctx context.Context, req mcp.CallToolRequest, planID s
 	if answer.Action != mcp.ElicitationResponseActionAccept {
 		return mcp.NewToolResultError(fmt.Sprintf("The user did not open the review page for plan %s (%s); nothing was promoted. %s.", planID, answer.Action, d.sb.HowToApprove(p))), nil
 	}
-	deadline := time.NewTimer(reviewWait)
-	defer deadline.Stop()
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	// Wait for a change to the store (a store that notifies wakes us when
+	// any replica writes; others are polled every 250 ms), then look again.
+	wctx, cancel := context.WithTimeout(ctx, reviewWait)
+	defer cancel()
 	for p.Missing() != "" && p.Status == sandbox.PlanPending {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-deadline.C:
-			return mcp.NewToolResultError(fmt.Sprintf("Plan %s is not approved yet: it still needs %s. Nothing was promoted; call confirm_promotion again once the human has approved it at %s.", planID, p.Missing(), d.sb.ReviewURL(p))), nil
-		case <-tick.C:
-		}
+		gen, _ := d.sb.Generation(ctx)
 		if p, err = d.sb.GetPlan(ctx, planID); err != nil {
 			return errorResult(ctx, d.log, "confirm_promotion", err), nil
+		}
+		if p.Missing() == "" || p.Status != sandbox.PlanPending {
+			break
+		}
+		if err := d.sb.WaitChange(wctx, gen, 250*time.Millisecond); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return mcp.NewToolResultError(fmt.Sprintf("Plan %s is not approved yet: it still needs %s. Nothing was promoted; call confirm_promotion again once the human has approved it at %s.", planID, p.Missing(), d.sb.ReviewURL(p))), nil
 		}
 	}
 	return inner(ctx, req)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -59,11 +60,29 @@ func dataDirOrigin(flagValue string, getenv func(string) string) string {
 // chooseDir is how to look elsewhere, for messages that found nothing.
 const chooseDir = "choose another with --data-dir DIR or LASTMILE_HOME=DIR"
 
-// hasData reports whether dir holds a lastmile database. Read-only
+// hasData reports whether dir holds a lastmile database, or a config.yaml
+// that names a PostgreSQL store (whose data is in the database). Read-only
 // commands check it first, so they never create one.
 func hasData(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "lastmile.db"))
-	return err == nil
+	if _, err := os.Stat(filepath.Join(dir, "lastmile.db")); err == nil {
+		return true
+	}
+	if _, err := os.Stat(filepath.Join(dir, sandbox.ConfigFile)); err != nil {
+		return false
+	}
+	cfg, err := sandbox.LoadConfig(dir)
+	return err == nil && cfg.PostgresStore()
+}
+
+// openStore opens the store config.yaml chooses: the bbolt file in the
+// data directory, or a PostgreSQL database.
+func openStore(dir string, cfg sandbox.Config) (store.Store, error) {
+	if cfg.PostgresStore() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return store.OpenPostgres(ctx, cfg.Store)
+	}
+	return store.OpenBolt(dir)
 }
 
 // noData names a data directory that holds no lastmile data, where it
@@ -100,7 +119,7 @@ func openExisting(e *env, c common) (a *app, dir string, ok bool, err error) {
 type app struct {
 	dir     string
 	cfg     sandbox.Config
-	st      *store.Bolt
+	st      store.Store
 	sb      *sandbox.Sandbox
 	log     *slog.Logger
 	targets map[string]sandbox.Target
@@ -134,7 +153,7 @@ func openApp(e *env, c common, o openOptions) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.OpenBolt(dir)
+	st, err := openStore(dir, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/lastmile/lastmile/governance"
 	"github.com/lastmile/lastmile/internal/termsafe"
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/store"
 )
 
 func statusCommand(e *env) *cobra.Command {
@@ -47,6 +48,9 @@ func runStatus(ctx context.Context, e *env, c common) error {
 		return err
 	}
 	fmt.Fprintf(w, "Config          %s\n", cfgPath)
+	if cfg.PostgresStore() {
+		fmt.Fprintf(w, "Store           PostgreSQL %s (config.yaml store:)\n", termsafe.Text(store.DescribePostgres(cfg.Store), lineMax))
+	}
 
 	switch {
 	case cfg.Policy == "":
