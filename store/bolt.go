@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -664,4 +665,19 @@ func (c *readCache) make(n int) {
 		c.reset(c.gen)
 	}
 	c.size += n
+}
+
+// Backup writes a consistent copy of the database to w while other
+// processes go on reading and writing (a read transaction's snapshot), and
+// returns how many bytes it wrote.
+func (b *Bolt) Backup(ctx context.Context, w io.Writer) (n int64, err error) {
+	err = b.View(ctx, func(t Tx) error {
+		tx, err := t.(*boltView).ensure()
+		if err != nil {
+			return err
+		}
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }

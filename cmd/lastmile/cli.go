@@ -127,6 +127,7 @@ func newRoot(e *env) *cobra.Command {
 		checkCommand(e),
 		connectCommand(e),
 		tokensCommand(e),
+		backupCommand(e),
 		&cobra.Command{
 			Use: "version", Short: "print the version", Args: noArgs,
 			RunE: func(*cobra.Command, []string) error {
