@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // DefaultLease is how long a lock of the PostgreSQL store (a plan's
@@ -66,6 +68,19 @@ func (p *Postgres) ReadJournal(ctx context.Context, name string) ([][]byte, erro
 		return nil, p.fail("read journal", err)
 	}
 	return out, nil
+}
+
+// JournalNames implements Journaler.
+func (p *Postgres) JournalNames(ctx context.Context) ([]string, error) {
+	rows, err := p.pool.Query(ctx, `SELECT DISTINCT name FROM lastmile_journal`)
+	if err != nil {
+		return nil, p.fail("list journals", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, p.fail("list journals", err)
+	}
+	return names, nil
 }
 
 type pgLease struct {
