@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lastmile/lastmile/store/pgtest"
 )
@@ -60,5 +61,52 @@ func TestPostgresStoreDataDirs(t *testing.T) {
 	_, errOut, code = runBin(t, "status", "--data-dir", bad)
 	if code == 0 || !strings.Contains(errOut, "store must be bolt or a postgres://") || strings.Contains(errOut, "hunter2") {
 		t.Fatalf("a bad store: exit %d\n%s", code, errOut)
+	}
+}
+
+// pgDataDir is a data directory whose config.yaml names the PostgreSQL
+// store u: one replica.
+func pgDataDir(t *testing.T, u string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "replica")
+	if _, errOut, code := runBin(t, "init", "--data-dir", dir); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, errOut)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("store: " + u + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Of two serve processes on one PostgreSQL store, one runs the scheduler;
+// when it is killed, the other takes over once its lease has ended.
+func TestSchedulerFailsOverBetweenReplicas(t *testing.T) {
+	u := pgtest.Schema(t) + "&lastmile_lease=1s"
+	const leads = "this replica runs the scheduler"
+	one := startHTTP(t, "--data-dir", pgDataDir(t, u))
+	waitFor(t, func() bool { return strings.Contains(one.stderr.String(), leads) }, "the first replica to run the scheduler")
+	two := startHTTP(t, "--data-dir", pgDataDir(t, u))
+	waitFor(t, func() bool { return strings.Contains(two.stderr.String(), "another replica runs the scheduler") }, "the second replica to wait for the scheduler")
+	if strings.Contains(two.stderr.String(), leads) {
+		t.Fatalf("both replicas run the scheduler:\n%s", two.stderr.String())
+	}
+	one.cmd.Process.Kill()
+	<-one.exited
+	waitFor(t, func() bool { return strings.Contains(two.stderr.String(), leads) }, "the second replica to take the scheduler over")
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
