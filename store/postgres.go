@@ -302,8 +302,8 @@ SELECT n, pg_notify($1, n::text) FROM g`, p.channel).QueryRow(func(r pgx.Row) er
 	if err := fn(t); err != nil {
 		return err
 	}
-	if t.err != nil {
-		return t.err
+	if err := t.flush(); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return p.fail("commit", err)
@@ -409,6 +409,22 @@ type pgTx struct {
 	tx       pgx.Tx
 	writable bool
 	err      error
+	// pending holds the Puts and Deletes not yet sent: they go in one
+	// round trip before the next read, or with the commit, so a write
+	// transaction holds the write lock for one round trip per read rather
+	// than per statement. A failed one fails the transaction.
+	pending  pgx.Batch
+	npending int
+}
+
+// flush sends the pending writes, so that what follows reads them.
+func (t *pgTx) flush() error {
+	if t.err != nil || t.npending == 0 {
+		return t.err
+	}
+	b := t.pending
+	t.pending, t.npending = pgx.Batch{}, 0
+	return t.failed(t.tx.SendBatch(t.ctx, &b).Close())
 }
 
 func (t *pgTx) failed(err error) error {
@@ -422,8 +438,8 @@ func (t *pgTx) failed(err error) error {
 }
 
 func (t *pgTx) Get(bucket, key string) ([]byte, error) {
-	if t.err != nil {
-		return nil, t.err
+	if err := t.flush(); err != nil {
+		return nil, err
 	}
 	var v []byte
 	err := t.tx.QueryRow(t.ctx, `SELECT value FROM lastmile_kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key)).Scan(&v)
@@ -446,12 +462,11 @@ func (t *pgTx) Put(bucket, key string, value []byte) error {
 	if t.err != nil {
 		return t.err
 	}
-	if value == nil {
-		value = []byte{}
-	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO lastmile_kv (bucket, key, value) VALUES ($1, $2, $3)
-ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, []byte(key), value)
-	return t.failed(err)
+	// A copy: the caller may reuse value before the batch is sent.
+	t.pending.Queue(`INSERT INTO lastmile_kv (bucket, key, value) VALUES ($1, $2, $3)
+ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, []byte(key), append([]byte{}, value...))
+	t.npending++
+	return nil
 }
 
 func (t *pgTx) Delete(bucket, key string) error {
@@ -461,8 +476,9 @@ func (t *pgTx) Delete(bucket, key string) error {
 	if t.err != nil {
 		return t.err
 	}
-	_, err := t.tx.Exec(t.ctx, `DELETE FROM lastmile_kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key))
-	return t.failed(err)
+	t.pending.Queue(`DELETE FROM lastmile_kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key))
+	t.npending++
+	return nil
 }
 
 // prefixEnd is the least key greater than every key starting with prefix,
@@ -499,8 +515,8 @@ func limitArg(limit int) any {
 }
 
 func (t *pgTx) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
-	if t.err != nil {
-		return nil, t.err
+	if err := t.flush(); err != nil {
+		return nil, err
 	}
 	where, args := keyRange(bucket, prefix, after)
 	args = append(args, limitArg(limit))
@@ -527,8 +543,8 @@ func (t *pgTx) Scan(bucket, prefix, after string, limit int) ([]KV, error) {
 }
 
 func (t *pgTx) Count(bucket, prefix string, limit int) (int, error) {
-	if t.err != nil {
-		return 0, t.err
+	if err := t.flush(); err != nil {
+		return 0, err
 	}
 	where, args := keyRange(bucket, prefix, "")
 	args = append(args, limitArg(limit))
@@ -544,8 +560,8 @@ func (t *pgTx) NextSeq(bucket string) (uint64, error) {
 	if !t.writable {
 		return 0, ErrReadOnly
 	}
-	if t.err != nil {
-		return 0, t.err
+	if err := t.flush(); err != nil {
+		return 0, err
 	}
 	var n int64
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO lastmile_seq (bucket, n) VALUES ($1, 1)

@@ -375,3 +375,46 @@ func TestPostgresViewIsOneSnapshot(t *testing.T) {
 		t.Fatalf("the next View read %q, want new", v)
 	}
 }
+
+// TestPostgresBufferedWriteFailure: Puts go to the database in one batch
+// before the next read or with the commit; one that fails there fails the
+// transaction, even when fn never sees the error, and nothing commits.
+func TestPostgresBufferedWriteFailure(t *testing.T) {
+	ctx := context.Background()
+	p := openPostgresTest(t, newPostgresSchema(t))
+	if _, err := p.pool.Exec(ctx, `ALTER TABLE lastmile_kv ADD CONSTRAINT test_small CHECK (length(value) < 10)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, readAfter := range []bool{false, true} {
+		err := p.Update(ctx, func(tx Tx) error {
+			tx.Put("b", "ok", []byte("small"))
+			tx.Put("b", "big", []byte("far too large a value"))
+			if readAfter {
+				tx.Get("b", "ok") // the batch fails here; fn ignores it
+				tx.Put("b", "later", []byte("x"))
+			}
+			return nil
+		})
+		if err == nil {
+			t.Fatalf("readAfter=%v: an Update whose write failed committed", readAfter)
+		}
+		var got []byte
+		p.View(ctx, func(tx Tx) error { got, _ = tx.Get("b", "ok"); return nil })
+		if got != nil {
+			t.Fatalf("readAfter=%v: a failed Update left %q behind", readAfter, got)
+		}
+	}
+	// Reads inside the transaction see its own writes.
+	if err := p.Update(ctx, func(tx Tx) error {
+		tx.Put("b", "k1", []byte("v1"))
+		tx.Put("b", "k2", []byte("v2"))
+		tx.Delete("b", "k1")
+		kvs, err := tx.Scan("b", "k", "", 0)
+		if err != nil || len(kvs) != 1 || kvs[0].Key != "k2" {
+			return fmt.Errorf("scan inside the transaction: %v %v", kvs, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
