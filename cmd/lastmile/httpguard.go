@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -143,6 +146,23 @@ func (g *httpGuard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case http.MethodPost:
+		if v := r.Header.Get(mcp.HeaderProtocolVersion); v == "" || v == batchVersion {
+			body, err := io.ReadAll(r.Body)
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				http.Error(w, fmt.Sprintf("Request Entity Too Large: the limit is %d bytes", maxHTTPBody), http.StatusRequestEntityTooLarge)
+				return
+			case err != nil:
+				http.Error(w, "Bad Request: the body could not be read", http.StatusBadRequest)
+				return
+			}
+			if isBatch(body) {
+				g.serveBatch(w, r, body)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		if sid == "" {
 			// Only initialize may come without a session; mcp-go answers
 			// anything else 404, which the spec makes 400.

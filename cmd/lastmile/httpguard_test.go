@@ -420,3 +420,63 @@ func TestServeHTTPSessionsAcrossReplicas(t *testing.T) {
 		t.Fatalf("tools/list at the first replica after DELETE at the other: %d %.300s, want 404", resp.StatusCode, body)
 	}
 }
+
+// JSON-RPC batches, in the one protocol version whose HTTP transport has
+// them (2025-03-26: its clients send no MCP-Protocol-Version): each
+// message is answered as it would be alone, the responses together in an
+// array; notifications get none; initialize may not be batched. Later
+// versions removed batches, and mcp-go refuses them there.
+func TestServeHTTPBatches(t *testing.T) {
+	s := startHTTP(t)
+	old := rpcBody(1, "initialize", map[string]any{"protocolVersion": "2025-03-26", "capabilities": map[string]any{},
+		"clientInfo": map[string]any{"name": "batch-test", "version": "0"}})
+	resp, body := s.req(http.MethodPost, "/mcp", old, nil)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || sid == "" {
+		t.Fatalf("initialize 2025-03-26: %d %s", resp.StatusCode, body)
+	}
+	hdr := map[string]string{"Mcp-Session-Id": sid}
+	batch := "[" + string(rpcBody(0, "notifications/initialized", nil)) + "," + string(rpcBody(2, "tools/list", map[string]any{})) + "," +
+		string(rpcBody(3, "ping", map[string]any{})) + "," + string(rpcBody(4, "tools/call", map[string]any{"name": "list_campaigns", "arguments": map[string]any{}})) + "]"
+	resp, body = s.req(http.MethodPost, "/mcp", []byte(batch), hdr)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("batch: %d %s %.300s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	var answers []struct {
+		ID     int             `json:"id"`
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &answers); err != nil {
+		t.Fatalf("batch answer is not an array: %v\n%.300s", err, body)
+	}
+	if len(answers) != 3 || answers[0].ID != 2 || answers[1].ID != 3 || answers[2].ID != 4 {
+		t.Fatalf("batch answers %+v, want the three requests' in order (none for the notification)", answers)
+	}
+	for _, a := range answers {
+		if a.Error != nil || a.Result == nil {
+			t.Errorf("answer %d: error %s", a.ID, a.Error)
+		}
+	}
+	if !strings.Contains(string(answers[0].Result), "create_campaign") {
+		t.Errorf("tools/list in a batch: %.200s", answers[0].Result)
+	}
+	check := func(what, body string, hdr map[string]string, want int, has string) {
+		t.Helper()
+		resp, text := s.req(http.MethodPost, "/mcp", []byte(body), hdr)
+		if resp.StatusCode != want || !strings.Contains(text, has) {
+			t.Errorf("%s: %d %.300s, want %d with %q", what, resp.StatusCode, text, want, has)
+		}
+	}
+	check("notifications only", "["+string(rpcBody(0, "notifications/initialized", nil))+"]", hdr, http.StatusAccepted, "")
+	check("initialize in a batch", "["+string(old)+"]", hdr, 200, "initialize cannot be part of a batch")
+	check("an empty batch", "[]", hdr, 400, "Invalid Request")
+	check("a batch without a session", "["+string(rpcBody(2, "ping", nil))+"]", nil, 400, "Mcp-Session-Id")
+	check("a batch in a session never issued", "["+string(rpcBody(2, "ping", nil))+"]", map[string]string{"Mcp-Session-Id": "lms_00000000000000000000000000000000"}, 404, "")
+	// 2025-11-25 has no batches.
+	sid2 := s.initialize()
+	resp, text := s.req(http.MethodPost, "/mcp", []byte("["+string(rpcBody(2, "ping", nil))+"]"), map[string]string{"Mcp-Session-Id": sid2, "Mcp-Protocol-Version": "2025-11-25"})
+	if strings.HasPrefix(strings.TrimSpace(text), "[") {
+		t.Errorf("a 2025-11-25 session was answered a batch: %d %.200s", resp.StatusCode, text)
+	}
+}

@@ -50,6 +50,8 @@ func serveCommand(e *env) *cobra.Command {
 			"not the server's own or one given with --allow-origin, is 403 (against DNS rebinding); clients\n" +
 			"that send no Origin are served. Sessions are issued by the server: a request with an unknown or\n" +
 			"ended Mcp-Session-Id is 404, one without it after initialize is 400, and DELETE ends a session.\n" +
+			"Sessions are kept in the store (every replica knows them) and belong to the token that began them.\n" +
+			"In 2025-03-26 sessions (no MCP-Protocol-Version header) JSON-RPC batches are answered; later versions have none.\n" +
 			"A request body over 4 MiB is 413. Over --rate-limit requests a second (per token; without one, all\n" +
 			"loopback clients together) a request is 429 with Retry-After. On SIGTERM or Ctrl-C it stops taking requests and finishes\n" +
 			"those under way (for up to 10 s).",
