@@ -3,10 +3,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -38,12 +41,65 @@ type replicas struct {
 	url  string // the PostgreSQL store every replica names
 	live string // the one live-state directory behind every replica
 	dirs []string
-	srv  []*httpServer
+	srv  []*replicaProc
+}
+
+// replicaProc is a running `lastmile serve --http 127.0.0.1:0`.
+type replicaProc struct {
+	cmd    *exec.Cmd
+	url    string // http://127.0.0.1:PORT/mcp
+	stderr *syncBuffer
+	exited chan struct{}
+}
+
+// launchHTTP serves dir over HTTP on loopback without a rate limit (all
+// agents on loopback share one bucket otherwise).
+func launchHTTP(tb testing.TB, dir string) *replicaProc {
+	tb.Helper()
+	p := &replicaProc{stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, "serve", "--http", "127.0.0.1:0", "--rate-limit", "0", "--data-dir", dir)
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "HOME", "LASTMILE_HOME", "LASTMILE_LOG", "XDG_DATA_HOME":
+			continue
+		}
+		p.cmd.Env = append(p.cmd.Env, kv)
+	}
+	p.cmd.Env = append(p.cmd.Env, "HOME="+tb.TempDir(), "LASTMILE_LOG=warn")
+	pr, pw := io.Pipe()
+	p.cmd.Stderr = io.MultiWriter(pw, p.stderr)
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "lastmile: MCP endpoint "); ok {
+				found <- u
+			}
+		}
+	}()
+	go func() { p.cmd.Wait(); pw.Close(); close(p.exited) }()
+	tb.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+	})
+	select {
+	case p.url = <-found:
+	case <-p.exited:
+		tb.Errorf("serve --http exited before listening (stderr:\n%s)", p.stderr.String())
+		return nil
+	case <-time.After(safety):
+		tb.Errorf("serve --http did not say where it listens (stderr:\n%s)", p.stderr.String())
+		return nil
+	}
+	return p
 }
 
 // startReplicas starts n replicas on url with contacts as the shared
 // contacts.csv.
-func startReplicas(t *testing.T, n int, url, contacts string) *replicas {
+func startReplicas(t testing.TB, n int, url, contacts string) *replicas {
 	t.Helper()
 	r := &replicas{url: url, live: filepath.Join(t.TempDir(), "live")}
 	for _, d := range liveDirs {
@@ -57,12 +113,14 @@ func startReplicas(t *testing.T, n int, url, contacts string) *replicas {
 	for i := range n {
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("replica-%c", 'a'+i))
 		initSample(t, dir)
-		f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			t.Fatal(err)
+		if url != "" { // "": the default, bolt
+			f, err := os.OpenFile(filepath.Join(dir, "config.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("\nstore: " + url + "\n")
+			f.Close()
 		}
-		f.WriteString("\nstore: " + url + "\n")
-		f.Close()
 		for _, e := range append(append([]string{}, liveDirs...), liveFiles...) {
 			os.RemoveAll(filepath.Join(dir, e))
 			if err := os.Symlink(filepath.Join(r.live, e), filepath.Join(dir, e)); err != nil {
@@ -72,12 +130,12 @@ func startReplicas(t *testing.T, n int, url, contacts string) *replicas {
 		r.dirs = append(r.dirs, dir)
 	}
 	var wg sync.WaitGroup
-	r.srv = make([]*httpServer, n)
+	r.srv = make([]*replicaProc, n)
 	for i, dir := range r.dirs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.srv[i] = startHTTPAt(t, "127.0.0.1:0", nil, "--data-dir", dir, "--rate-limit", "0")
+			r.srv[i] = launchHTTP(t, dir)
 		}()
 	}
 	wg.Wait()
