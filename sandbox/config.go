@@ -48,7 +48,6 @@ type Config struct {
 	Store string `yaml:"store"`
 }
 
-
 // AuthConfig names the OAuth authorization server whose access tokens
 // serve --http accepts. Secrets are never in the file: only the names of
 // the environment variables holding them.

@@ -1,7 +1,7 @@
 package sandbox_test
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/sandbox"
+	"github.com/lastmile/lastmile/store"
 )
 
 // Crash safety: the promoting process is killed with SIGKILL at every step
@@ -30,6 +31,9 @@ const (
 	envCrashPlan = "LASTMILE_CRASH_PLAN"
 	envCrashAt   = "LASTMILE_CRASH_AT"
 	envCrashPar  = "LASTMILE_CRASH_PARALLEL"
+	// envCrashStore, when set, is the PostgreSQL URL every process uses
+	// (replicas sharing one database) instead of the data directory's bbolt.
+	envCrashStore = "LASTMILE_CRASH_STORE"
 )
 
 // TestCrashChild is the promoting process. It counts hook calls and kills
@@ -48,7 +52,7 @@ func TestCrashChild(t *testing.T) {
 			select {} // the kill is on its way
 		}
 	}
-	e := openEnv(t, dir, envOptions{hook: hook, parallelism: par})
+	e := openEnv(t, dir, envOptions{hook: hook, parallelism: par, storeURL: os.Getenv(envCrashStore)})
 	if _, err := e.sb.Confirm(context.Background(), "agent", os.Getenv(envCrashPlan), nil); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +170,7 @@ func TestCrashSafety(t *testing.T) {
 func verifyPromoted(t *testing.T, dir string, base prepared) {
 	t.Helper()
 	ctx := context.Background()
-	e := openEnv(t, dir, envOptions{})
+	e := openEnv(t, dir, envOptions{storeURL: os.Getenv(envCrashStore)})
 	p, err := e.sb.GetPlan(ctx, base.plan.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -230,19 +234,13 @@ func verifyPromoted(t *testing.T, dir string, base prepared) {
 	// result, never two results.
 	results := map[int]int{}
 	last := map[int]string{}
-	f, err := os.Open(filepath.Join(dir, "journal", base.plan.ID+".jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	for _, line := range journalOf(t, e, dir, base.plan.ID) {
 		var r struct {
 			Step int    `json:"step"`
 			Type string `json:"type"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Errorf("journal line %q: %v", sc.Text(), err)
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Errorf("journal line %q: %v", line, err)
 			continue
 		}
 		last[r.Step] = r.Type
@@ -286,4 +284,28 @@ func verifyPromoted(t *testing.T, dir string, base prepared) {
 	if again != before {
 		t.Errorf("confirming a promoted plan again sent %d more messages", again-before)
 	}
+}
+
+// journalOf returns the lines of a plan's journal: the file of the data
+// directory, or the records the store keeps.
+func journalOf(t *testing.T, e *env, dir, planID string) [][]byte {
+	t.Helper()
+	if j, ok := e.st.(store.Journaler); ok {
+		recs, err := j.ReadJournal(context.Background(), planID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "journal", planID+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for l := range bytes.SplitSeq(data, []byte("\n")) {
+		if len(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
 }

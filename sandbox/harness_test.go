@@ -15,6 +15,8 @@ import (
 	"github.com/lastmile/lastmile/sandbox"
 	"github.com/lastmile/lastmile/store"
 	"github.com/lastmile/lastmile/store/pgtest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // clock is a settable test clock.
@@ -64,6 +66,9 @@ type envOptions struct {
 	siteURL string
 	// journals keeps the promotion journals instead of the data directory.
 	journals store.Journaler
+	// storeURL, when set, is a PostgreSQL store to use (replicas sharing
+	// one database) instead of the data directory's bbolt.
+	storeURL string
 }
 
 func openEnv(t testing.TB, dir string, o envOptions) *env {
@@ -77,7 +82,9 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 	var backing store.Store = store.NewMemory()
 	if !o.memory {
 		var err error
-		if os.Getenv("LASTMILE_TEST_SANDBOX_STORE") == "postgres" {
+		if o.storeURL != "" {
+			st, err = store.OpenPostgres(context.Background(), o.storeURL)
+		} else if pgSandbox() {
 			// The whole suite over PostgreSQL: one schema per data directory.
 			st, err = store.OpenPostgres(context.Background(), pgtest.SchemaFor(t, dir))
 		} else {
@@ -205,4 +212,34 @@ func planCode(t testing.TB, sb *sandbox.Sandbox, planID string) string {
 		t.Fatal(err)
 	}
 	return code
+}
+
+// pgSandbox says the suite runs over PostgreSQL
+// (LASTMILE_TEST_SANDBOX_STORE=postgres): stores, and promotion journals,
+// are in a schema per data directory.
+func pgSandbox() bool { return os.Getenv("LASTMILE_TEST_SANDBOX_STORE") == "postgres" }
+
+// pgExec runs a statement in the schema of the data directory dir, as a
+// test that plays a crash edits a journal file.
+func pgExec(t *testing.T, dir, sql string, args ...any) {
+	t.Helper()
+	conn := pgConn(t, dir)
+	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pgQueryRow(t *testing.T, dir, sql string, args ...any) pgx.Row {
+	t.Helper()
+	return pgConn(t, dir).QueryRow(context.Background(), sql, args...)
+}
+
+func pgConn(t *testing.T, dir string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), pgtest.SchemaFor(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }

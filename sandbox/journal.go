@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,6 +131,22 @@ func (s *Sandbox) readJournal(ctx context.Context, planID string) ([]journalReco
 		}
 	}
 	return out, nil
+}
+
+// journalNames lists the plans that have a journal.
+func (s *Sandbox) journalNames(ctx context.Context) ([]string, error) {
+	if s.journals != nil {
+		return s.journals.JournalNames(ctx)
+	}
+	files, err := filepath.Glob(filepath.Join(s.dataDir, "journal", "*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = strings.TrimSuffix(filepath.Base(f), ".jsonl")
+	}
+	return names, nil
 }
 
 // storeJournal is a journal the store keeps. Its records are written

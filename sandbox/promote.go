@@ -170,14 +170,14 @@ func (s *Sandbox) Confirm(ctx context.Context, actor, planID string, progress Pr
 		return nil, err
 	}
 	runErr := s.run(ctx, p, j, states(recs), progress)
-	recs, err = s.readJournal(ctx, p.ID)
+	// What happened is recorded even when the caller cancelled: the
+	// platform may have been changed.
+	fctx := context.WithoutCancel(ctx)
+	recs, err = s.readJournal(fctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
 	st := states(recs)
-	// What happened is recorded even when the caller cancelled: the
-	// platform may have been changed.
-	fctx := context.WithoutCancel(ctx)
 	if runErr != nil {
 		var pe *PromotionError
 		if errors.As(runErr, &pe) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -221,14 +220,13 @@ func (s *Sandbox) sweep(ctx context.Context, actor string, p *Plan) []Stray {
 // target\0artifact\0, every artifact an unfinished plan that can still be
 // resumed may yet create (its resume looks the object up and binds it).
 func (s *Sandbox) claimed(ctx context.Context, arts map[string]*Artifact) (map[string]bool, error) {
-	names, err := filepath.Glob(filepath.Join(s.dataDir, "journal", "*.jsonl"))
+	names, err := s.journalNames(ctx)
 	if err != nil {
 		return nil, err
 	}
 	keep := map[string]bool{}
 	now := s.clock()
-	for _, name := range names {
-		planID := strings.TrimSuffix(filepath.Base(name), ".jsonl")
+	for _, planID := range names {
 		var p *Plan
 		if err := s.st.View(ctx, func(tx store.Tx) error {
 			var err error

@@ -26,6 +26,8 @@ type Journaler interface {
 	// ReadJournal returns the records appended so far, in order; none for
 	// a journal never written.
 	ReadJournal(ctx context.Context, name string) ([][]byte, error)
+	// JournalNames lists the journals that hold records, in no order.
+	JournalNames(ctx context.Context) ([]string, error)
 }
 
 // Journal is a journal held by this process.

@@ -42,6 +42,18 @@ func (m *MemoryJournals) ReadJournal(ctx context.Context, name string) ([][]byte
 	return out, ctx.Err()
 }
 
+func (m *MemoryJournals) JournalNames(ctx context.Context) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for name, recs := range m.records {
+		if len(recs) > 0 {
+			out = append(out, name)
+		}
+	}
+	return out, ctx.Err()
+}
+
 type memJournal struct {
 	m      *MemoryJournals
 	name   string

@@ -35,7 +35,10 @@ type Postgres struct {
 	pw    string // redacted from every error
 
 	writeLock int64 // pg_advisory_xact_lock key of this schema's writers
-	channel   string
+	// leaseFor is how long a lock outlives its holder's last renewal
+	// (DefaultLease, or the URL's lastmile_lease).
+	leaseFor time.Duration
+	channel  string
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every notification
@@ -68,6 +71,19 @@ CREATE TABLE lastmile_generation (
 );
 INSERT INTO lastmile_generation VALUES (1, 0);
 `},
+	{2, `
+CREATE TABLE lastmile_lease (
+	name text PRIMARY KEY,
+	holder text NOT NULL,
+	expires_at timestamptz NOT NULL
+);
+CREATE TABLE lastmile_journal (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	name text NOT NULL,
+	record bytea NOT NULL
+);
+CREATE INDEX lastmile_journal_name ON lastmile_journal (name, id);
+`},
 }
 
 // OpenPostgres connects to the database rawURL names (a postgres:// URL or
@@ -84,14 +100,23 @@ func OpenPostgres(ctx context.Context, rawURL string) (*Postgres, error) {
 	if cfg.ConnConfig.Password != "" {
 		pw = cfg.ConnConfig.Password
 	}
+	lease := DefaultLease
+	if v, ok := cfg.ConnConfig.RuntimeParams[leaseParam]; ok {
+		// lastmile's own parameter: not one for the server.
+		delete(cfg.ConnConfig.RuntimeParams, leaseParam)
+		if lease, err = time.ParseDuration(v); err != nil || lease < time.Second {
+			return nil, fmt.Errorf("store: postgres URL: %s=%q: a duration of at least 1s, e.g. 15s", leaseParam, v)
+		}
+	}
 	if !strings.Contains(rawURL, "pool_max_conns") {
 		cfg.MaxConns = max(cfg.MaxConns, 16)
 	}
 	p := &Postgres{
-		where:   where(cfg.ConnConfig),
-		pw:      pw,
-		changed: make(chan struct{}),
-		done:    make(chan struct{}),
+		leaseFor: lease,
+		where:    where(cfg.ConnConfig),
+		pw:       pw,
+		changed:  make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	if p.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, p.fail("connect", err)
