@@ -506,6 +506,7 @@ func TestReplicasConfirmOnce(t *testing.T) {
 		case !res.isError && res.s["status"] == "promoted" && res.s["already_promoted"] != true:
 			promoted++
 		case busy(res) || (!res.isError && res.s["already_promoted"] == true):
+			t.Logf("replica %d: busy %v, already promoted %v", i, busy(res), res.s["already_promoted"] == true)
 			other++
 		default:
 			t.Errorf("replica %d: %s", i, res.text)
