@@ -15,8 +15,7 @@ func TestBackup(t *testing.T) {
 	if _, errOut, code := runBin(t, "tokens", "create", "--name", "before-backup", "--scopes", "lastmile:read", "--data-dir", dir); code != 0 {
 		t.Fatalf("tokens create: exit %d\n%s", code, errOut)
 	}
-	s := startHTTP(t, "--data-dir", dir) // a server using the directory
-	s.initialize()
+	startHTTP(t, "--data-dir", dir) // a server using the directory
 
 	to := filepath.Join(t.TempDir(), "copy")
 	out, errOut, code := runBin(t, "backup", to, "--data-dir", dir)
