@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -18,14 +19,11 @@ import (
 	"time"
 )
 
-// httpServer is a running lastmile serve --http.
+// httpServer is a running lastmile serve --http, with a client.
 type httpServer struct {
+	*serveProc
 	t      *testing.T
-	cmd    *exec.Cmd
-	url    string // http://127.0.0.1:PORT/mcp
 	origin string // http://127.0.0.1:PORT
-	stderr *syncBuffer
-	exited chan struct{}
 	hc     *http.Client
 }
 
@@ -37,35 +35,11 @@ func startHTTP(t *testing.T, args ...string) *httpServer {
 // startHTTPAt serves --http addr; a later --data-dir in args wins.
 func startHTTPAt(t *testing.T, addr string, env []string, args ...string) *httpServer {
 	t.Helper()
-	s := &httpServer{t: t, stderr: &syncBuffer{}, exited: make(chan struct{}), hc: &http.Client{Timeout: safety}}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--http", addr, "--data-dir", t.TempDir()}, args...)...)
-	s.cmd.Env = append(childEnv(t), env...)
-	pr, pw := io.Pipe()
-	s.cmd.Stderr = io.MultiWriter(pw, s.stderr)
-	if err := s.cmd.Start(); err != nil {
+	p, err := spawnServe(t, addr, env, append([]string{"--data-dir", t.TempDir()}, args...)...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "lastmile: MCP endpoint "); ok {
-				found <- u
-			}
-		}
-	}()
-	go func() { s.cmd.Wait(); pw.Close(); close(s.exited) }()
-	t.Cleanup(func() {
-		s.cmd.Process.Kill()
-		<-s.exited
-	})
-	select {
-	case s.url = <-found:
-	case <-s.exited:
-		t.Fatalf("serve --http exited before listening (stderr:\n%s)", s.stderr.String())
-	case <-time.After(safety):
-		t.Fatalf("serve --http did not say where it listens (stderr:\n%s)", s.stderr.String())
-	}
+	s := &httpServer{serveProc: p, t: t, hc: &http.Client{Timeout: safety}}
 	s.origin = strings.TrimSuffix(s.url, "/mcp")
 	if _, port, ok := strings.Cut(strings.TrimPrefix(s.origin, "http://"), "]:"); ok {
 		// Listening on every address ([::]:PORT): reach it on loopback.
@@ -76,6 +50,50 @@ func startHTTPAt(t *testing.T, addr string, env []string, args ...string) *httpS
 		s.url = s.origin + "/mcp"
 	}
 	return s
+}
+
+// serveProc is a running `lastmile serve --http`, killed when the test ends.
+type serveProc struct {
+	cmd    *exec.Cmd
+	url    string // the endpoint it said it serves, http://ADDR/mcp
+	stderr *syncBuffer
+	exited chan struct{}
+}
+
+// spawnServe starts `lastmile serve --http addr args…` with the test's
+// child environment and env, and waits until it says where it listens.
+func spawnServe(tb testing.TB, addr string, env []string, args ...string) (*serveProc, error) {
+	tb.Helper()
+	p := &serveProc{stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"serve", "--http", addr}, args...)...)
+	p.cmd.Env = append(childEnv(tb), env...)
+	pr, pw := io.Pipe()
+	p.cmd.Stderr = io.MultiWriter(pw, p.stderr)
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "lastmile: MCP endpoint "); ok {
+				found <- u
+			}
+		}
+	}()
+	go func() { p.cmd.Wait(); pw.Close(); close(p.exited) }()
+	tb.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+	})
+	select {
+	case p.url = <-found:
+		return p, nil
+	case <-p.exited:
+		return nil, fmt.Errorf("serve --http exited before listening (stderr:\n%s)", p.stderr.String())
+	case <-time.After(safety):
+		return nil, fmt.Errorf("serve --http did not say where it listens (stderr:\n%s)", p.stderr.String())
+	}
 }
 
 // req sends one request; hdr sets headers ("Host" sets the Host).

@@ -3,13 +3,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,57 +38,16 @@ type replicas struct {
 	url  string // the PostgreSQL store every replica names
 	live string // the one live-state directory behind every replica
 	dirs []string
-	srv  []*replicaProc
-}
-
-// replicaProc is a running `lastmile serve --http 127.0.0.1:0`.
-type replicaProc struct {
-	cmd    *exec.Cmd
-	url    string // http://127.0.0.1:PORT/mcp
-	stderr *syncBuffer
-	exited chan struct{}
+	srv  []*serveProc
 }
 
 // launchHTTP serves dir over HTTP on loopback without a rate limit (all
 // agents on loopback share one bucket otherwise).
-func launchHTTP(tb testing.TB, dir string) *replicaProc {
+func launchHTTP(tb testing.TB, dir string) *serveProc {
 	tb.Helper()
-	p := &replicaProc{stderr: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--http", "127.0.0.1:0", "--rate-limit", "0", "--data-dir", dir)
-	for _, kv := range os.Environ() {
-		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "HOME", "LASTMILE_HOME", "LASTMILE_LOG", "XDG_DATA_HOME":
-			continue
-		}
-		p.cmd.Env = append(p.cmd.Env, kv)
-	}
-	p.cmd.Env = append(p.cmd.Env, "HOME="+tb.TempDir(), "LASTMILE_LOG=warn")
-	pr, pw := io.Pipe()
-	p.cmd.Stderr = io.MultiWriter(pw, p.stderr)
-	if err := p.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "lastmile: MCP endpoint "); ok {
-				found <- u
-			}
-		}
-	}()
-	go func() { p.cmd.Wait(); pw.Close(); close(p.exited) }()
-	tb.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-	})
-	select {
-	case p.url = <-found:
-	case <-p.exited:
-		tb.Errorf("serve --http exited before listening (stderr:\n%s)", p.stderr.String())
-		return nil
-	case <-time.After(safety):
-		tb.Errorf("serve --http did not say where it listens (stderr:\n%s)", p.stderr.String())
+	p, err := spawnServe(tb, "127.0.0.1:0", []string{"LASTMILE_LOG=warn"}, "--rate-limit", "0", "--data-dir", dir)
+	if err != nil {
+		tb.Error(err)
 		return nil
 	}
 	return p
@@ -130,7 +86,7 @@ func startReplicas(t testing.TB, n int, url, contacts string) *replicas {
 		r.dirs = append(r.dirs, dir)
 	}
 	var wg sync.WaitGroup
-	r.srv = make([]*replicaProc, n)
+	r.srv = make([]*serveProc, n)
 	for i, dir := range r.dirs {
 		wg.Add(1)
 		go func() {
@@ -274,6 +230,13 @@ func checkOnce(t *testing.T, r *replicas, plan, email string, recipients int) {
 	if acts["promotion_finished"] != 1 || acts["promotion_started"] != 1 {
 		t.Errorf("plan %s: audit %v, want one promotion_started and one promotion_finished", plan, acts)
 	}
+	checkMailedOnce(t, r, email, recipients)
+}
+
+// checkMailedOnce: every recipient of email has one sent event and one
+// message in the shared outbox.
+func checkMailedOnce(t *testing.T, r *replicas, email string, recipients int) {
+	t.Helper()
 	sent := sentEvents(t, r.live, email)
 	for addr, n := range sent {
 		if n != 1 {
@@ -603,23 +566,5 @@ func TestReplicaKilledMidPromotion(t *testing.T) {
 	if acts["promotion_started"] != 1 || acts["promotion_resumed"] != 1 || acts["promotion_finished"] != 1 {
 		t.Errorf("audit: %v, want one promotion_started, one promotion_resumed, one promotion_finished", acts)
 	}
-	sent := sentEvents(t, r.live, email)
-	for addr, n := range sent {
-		if n != 1 {
-			t.Errorf("%s was mailed %d times", addr, n)
-		}
-	}
-	if len(sent) != recipients {
-		t.Errorf("%d recipients mailed, want %d", len(sent), recipients)
-	}
-	files, _ = os.ReadDir(box)
-	eml := 0
-	for _, f := range files {
-		if strings.HasSuffix(f.Name(), ".eml") {
-			eml++
-		}
-	}
-	if eml != recipients {
-		t.Errorf("%d messages in the outbox, want %d", eml, recipients)
-	}
+	checkMailedOnce(t, r, email, recipients)
 }

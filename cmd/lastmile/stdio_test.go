@@ -56,7 +56,7 @@ func runTests(m *testing.M) int {
 }
 
 // childEnv keeps the binary away from the real home and data directories.
-func childEnv(t *testing.T) []string {
+func childEnv(t testing.TB) []string {
 	t.Helper()
 	var out []string
 	for _, kv := range os.Environ() {
