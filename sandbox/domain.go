@@ -20,10 +20,11 @@ const (
 	KindSegment  Kind = "segment"
 	KindWorkflow Kind = "workflow"
 	KindPage     Kind = "page"
+	KindAd       Kind = "ad" // an ad campaign on one ad platform (ads.go)
 )
 
 // Kinds in promotion order: what an artifact references is promoted first.
-var Kinds = []Kind{KindSegment, KindEmail, KindPage, KindWorkflow}
+var Kinds = []Kind{KindSegment, KindEmail, KindPage, KindAd, KindWorkflow}
 
 // UTM holds the campaign's tracking parameters, applied to every link of every
 // email and page at promotion (a parameter a link already has is kept).
@@ -204,19 +205,20 @@ type Page struct {
 }
 
 // Revision is one immutable version of an artifact. Exactly one of Email,
-// Segment, Workflow, Page is set, matching Kind.
+// Segment, Workflow, Page, Ad is set, matching Kind.
 type Revision struct {
-	ArtifactID string    `json:"artifact_id"`
-	Kind       Kind      `json:"kind"`
-	CampaignID string    `json:"campaign_id"`
-	Number     int       `json:"revision"`
-	Hash       string    `json:"hash"` // sha256 of the content
-	CreatedAt  time.Time `json:"created_at"`
-	Actor      string    `json:"actor"`
-	Email      *Email    `json:"email,omitempty"`
-	Segment    *Segment  `json:"segment,omitempty"`
-	Workflow   *Workflow `json:"workflow,omitempty"`
-	Page       *Page     `json:"page,omitempty"`
+	ArtifactID string      `json:"artifact_id"`
+	Kind       Kind        `json:"kind"`
+	CampaignID string      `json:"campaign_id"`
+	Number     int         `json:"revision"`
+	Hash       string      `json:"hash"` // sha256 of the content
+	CreatedAt  time.Time   `json:"created_at"`
+	Actor      string      `json:"actor"`
+	Email      *Email      `json:"email,omitempty"`
+	Segment    *Segment    `json:"segment,omitempty"`
+	Workflow   *Workflow   `json:"workflow,omitempty"`
+	Page       *Page       `json:"page,omitempty"`
+	Ad         *AdCampaign `json:"ad,omitempty"`
 }
 
 // Name is the artifact's human name (a page's title).
@@ -230,6 +232,8 @@ func (r *Revision) Name() string {
 		return r.Workflow.Name
 	case r.Page != nil:
 		return r.Page.Title
+	case r.Ad != nil:
+		return r.Ad.Name
 	}
 	return ""
 }
@@ -245,6 +249,8 @@ func (r *Revision) TargetOverride() string {
 		return r.Workflow.Target
 	case r.Page != nil:
 		return r.Page.Target
+	case r.Ad != nil:
+		return r.Ad.Target
 	}
 	return ""
 }

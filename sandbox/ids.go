@@ -14,6 +14,7 @@ const (
 	PrefixSegment  = "seg_"
 	PrefixWorkflow = "wf_"
 	PrefixPage     = "pg_"
+	PrefixAd       = "ad_"
 	PrefixPlan     = "pln_"
 )
 
@@ -22,6 +23,7 @@ var kindPrefix = map[Kind]string{
 	KindSegment:  PrefixSegment,
 	KindWorkflow: PrefixWorkflow,
 	KindPage:     PrefixPage,
+	KindAd:       PrefixAd,
 }
 
 // KindOf returns the artifact kind an id names, or "" when it names none.

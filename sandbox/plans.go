@@ -38,6 +38,8 @@ const (
 	OpSchedule  = "schedule"
 	OpPublish   = "publish"
 	OpActivate  = "activate"
+	// OpEnable sets a paused ad campaign live: it starts spending.
+	OpEnable = "enable"
 )
 
 // Plan statuses. Expired is derived from ExpiresAt when read.

@@ -643,9 +643,9 @@ func (s *Sandbox) apply(ctx context.Context, t Target, st PlanStep, obj Object, 
 		return t.Put(ctx, obj, st.LiveID)
 	case OpSend, OpSchedule:
 		return t.Send(ctx, obj, base, at)
-	case OpPublish, OpActivate:
+	case OpPublish, OpActivate, OpEnable:
 		return t.Publish(ctx, obj, base, at)
-	case OpUnschedule, OpUnpublish, OpDeactivate, OpArchive:
+	case OpUnschedule, OpUnpublish, OpDeactivate, OpArchive, OpPause, OpResume, OpRemove:
 		r, ok := t.(Retirer)
 		if !ok {
 			return LiveState{}, fmt.Errorf("%s cannot %s through lastmile", t.Platform(), st.Op)
@@ -751,7 +751,7 @@ func (s *Sandbox) bind(tx store.Tx, p *Plan, step PlanStep, rec *journalRecord) 
 		// not sent, not published: the binding records only the put
 	case step.Op == OpSend || step.Op == OpSchedule:
 		b.SentAt, b.ScheduledFor = &at, step.At
-	case step.Op == OpPublish || step.Op == OpActivate:
+	case step.Op == OpPublish || step.Op == OpActivate || step.Op == OpEnable:
 		b.PublishedAt, b.ScheduledFor = &at, step.At
 	case IsRetire(step.Op):
 		bindRetire(a, step.Op, at)

@@ -18,6 +18,9 @@ const (
 	OpUnpublish  = "unpublish"  // a published (or scheduled) page
 	OpDeactivate = "deactivate" // a switched-on workflow
 	OpArchive    = "archive"    // an email or segment, off the platform
+	OpPause      = "pause"      // an enabled ad campaign: it stops spending
+	OpResume     = "resume"     // a paused ad campaign: it spends again
+	OpRemove     = "remove"     // an ad campaign, removed on the platform for good
 	// OpCancelRetire withdraws a staged retirement; it is never a step.
 	OpCancelRetire = "cancel"
 )
@@ -28,6 +31,7 @@ var retireOps = map[Kind][]string{
 	KindSegment:  {OpArchive},
 	KindPage:     {OpUnpublish},
 	KindWorkflow: {OpDeactivate},
+	KindAd:       {OpPause, OpResume, OpRemove},
 }
 
 // RetireOps is what retire_artifact can do to an artifact of kind k.
@@ -36,7 +40,7 @@ func RetireOps(k Kind) []string { return slices.Clone(retireOps[k]) }
 // IsRetire reports whether op takes back something live.
 func IsRetire(op string) bool {
 	switch op {
-	case OpUnschedule, OpUnpublish, OpDeactivate, OpArchive:
+	case OpUnschedule, OpUnpublish, OpDeactivate, OpArchive, OpPause, OpResume, OpRemove:
 		return true
 	}
 	return false

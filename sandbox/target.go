@@ -46,6 +46,9 @@ type Object struct {
 	Segment  *Segment
 	Workflow *Workflow
 	Page     *Page // HTML and Body are final
+	// Ad is an ad campaign: every ad's FinalURL is final (UTM applied,
+	// a lastmile page resolved to its live URL).
+	Ad *AdCampaign
 
 	// Refs maps the artifact ids this object references (audience segments,
 	// workflow emails and segments, the form-trigger page, included segments)
@@ -126,6 +129,7 @@ type Capabilities struct {
 	Segments  bool `json:"segments"`
 	Workflows bool `json:"workflows"`
 	Pages     bool `json:"pages"`
+	Ads       bool `json:"ads,omitempty"`
 	Metrics   bool `json:"metrics"`
 }
 
@@ -140,6 +144,8 @@ func (c Capabilities) Supports(k Kind) bool {
 		return c.Workflows
 	case KindPage:
 		return c.Pages
+	case KindAd:
+		return c.Ads
 	}
 	return false
 }

@@ -1,0 +1,287 @@
+package sandbox
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// Paid media: an ad campaign on one ad platform (Google Ads, Meta) as one
+// artifact. Promotion creates everything paused; the plan's enable step,
+// when the artifact asks for it, is what starts spending, and the plan
+// states the most it can spend.
+
+// Ad platforms, as Target.Platform names them.
+const (
+	PlatformGoogleAds = "google_ads"
+	PlatformMeta      = "meta"
+)
+
+// Ad objectives: what the campaign is bought for. Connectors map them to
+// their platform's words (Meta's OUTCOME_TRAFFIC, Google's bidding).
+const (
+	ObjectiveTraffic   = "traffic"
+	ObjectiveLeads     = "leads"
+	ObjectiveSales     = "sales"
+	ObjectiveAwareness = "awareness"
+)
+
+// Budget periods.
+const (
+	BudgetDaily    = "daily"
+	BudgetLifetime = "lifetime"
+)
+
+// Keyword match types (Google search).
+const (
+	MatchExact  = "exact"
+	MatchPhrase = "phrase"
+	MatchBroad  = "broad"
+)
+
+// AdCampaign is a paid campaign as staged: its budget, schedule, targeting,
+// ad groups (Meta: ad sets) and their ads.
+type AdCampaign struct {
+	Name      string   `json:"name"`
+	Objective string   `json:"objective"`
+	Budget    AdBudget `json:"budget"`
+	// StartDate and EndDate are days (YYYY-MM-DD) in the ad account's time
+	// zone; EndDate is the last day that spends, empty for no end.
+	StartDate string `json:"start_date"`
+	EndDate   string `json:"end_date,omitempty"`
+	// Locations are ISO 3166-1 alpha-2 country codes, upper case.
+	Locations []string `json:"locations"`
+	// Languages are ISO 639-1 codes, lower case.
+	Languages []string `json:"languages,omitempty"`
+	// AudienceSegments are lastmile segments whose members are uploaded
+	// to the platform as a customer list and targeted, where the platform
+	// allows it and consent permits.
+	AudienceSegments []string  `json:"audience_segments,omitempty"`
+	Groups           []AdGroup `json:"ad_groups"`
+	// Enable sets the campaign live, spending, as the plan's last step;
+	// off, it is created paused and stays so.
+	Enable bool   `json:"enable"`
+	Target string `json:"target,omitempty"`
+}
+
+// AdBudget is what the campaign may spend: per day on average, or in all.
+type AdBudget struct {
+	Period string `json:"period"` // daily | lifetime
+	// Amount is in currency units as written ("150.00"); Micros is the
+	// same amount in millionths, derived at staging (Google's unit;
+	// MinorUnits gives Meta's).
+	Amount   string `json:"amount"`
+	Currency string `json:"currency"` // ISO 4217, upper case
+	Micros   int64  `json:"micros"`
+}
+
+// AdGroup is a Google ad group or a Meta ad set.
+type AdGroup struct {
+	Name string `json:"name"`
+	// MaxCPC is the most one click may cost, in currency units (Google:
+	// the manual CPC bid; Meta: the bid cap); MaxCPCMicros is derived.
+	MaxCPC       string    `json:"max_cpc,omitempty"`
+	MaxCPCMicros int64     `json:"max_cpc_micros,omitempty"`
+	Keywords     []Keyword `json:"keywords,omitempty"` // Google search
+	Ads          []Ad      `json:"ads"`
+}
+
+// Keyword is a search keyword and how queries must match it.
+type Keyword struct {
+	Text  string `json:"text"`
+	Match string `json:"match"` // exact | phrase | broad
+}
+
+// Ad is one ad: a Google responsive search ad (Headlines, Descriptions,
+// Path1, Path2) or a Meta link ad (PrimaryText, Headline, Description,
+// ImageURL, CallToAction), going to FinalURL or to a lastmile page.
+type Ad struct {
+	Headlines    []string `json:"headlines,omitempty"`
+	Descriptions []string `json:"descriptions,omitempty"`
+	Path1        string   `json:"path1,omitempty"`
+	Path2        string   `json:"path2,omitempty"`
+
+	PrimaryText  string `json:"primary_text,omitempty"`
+	Headline     string `json:"headline,omitempty"`
+	Description  string `json:"description,omitempty"`
+	ImageURL     string `json:"image_url,omitempty"`
+	CallToAction string `json:"call_to_action,omitempty"`
+
+	// FinalURL is where a click goes. PageID names a lastmile page
+	// instead; the page's live URL is used, resolved at promotion. In
+	// what a target is given, FinalURL is final: UTM applied, the page
+	// resolved (PagePending says it is still a stand-in, at planning).
+	FinalURL    string `json:"final_url,omitempty"`
+	PageID      string `json:"page_id,omitempty"`
+	PagePending bool   `json:"page_pending,omitempty"`
+}
+
+// UTM media of ad clicks, by platform.
+const (
+	MediumCPC        = "cpc"
+	MediumPaidSocial = "paid_social"
+)
+
+// AdMedium is the utm_medium of a platform's ad clicks.
+func AdMedium(platform string) string {
+	if platform == PlatformMeta {
+		return MediumPaidSocial
+	}
+	return MediumCPC
+}
+
+// AdSource is the utm_source of a platform's ad clicks.
+func AdSource(platform string) string {
+	switch platform {
+	case PlatformMeta:
+		return "facebook"
+	case PlatformGoogleAds:
+		return "google"
+	}
+	return platform
+}
+
+// PendingPageURL stands in, at planning, for the live URL of a page that
+// is not live yet: the platforms' dry runs need a well-formed URL.
+func PendingPageURL(pageID string) string {
+	return "https://pending.lastmile.example/" + pageID
+}
+
+// Normalized ad counters (Metrics.Counters) and the cost unit.
+const (
+	MetricImpressions = "impressions"
+	MetricCostMicros  = "cost_micros"
+	// MetricConversions is in thousandths of a conversion: platforms
+	// count fractional conversions (data-driven attribution).
+	MetricConversionsMilli = "conversions_milli"
+)
+
+// ParseMoney reads an amount in currency units ("150", "150.5",
+// "150.00") as micros, refusing what the currency cannot express
+// (cents of yen) or a negative amount.
+func ParseMoney(amount, cur string) (int64, error) {
+	u, err := currency.ParseISO(cur)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an ISO 4217 currency code", cur)
+	}
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(amount))
+	if !ok || strings.ContainsAny(amount, "eE/") {
+		return 0, fmt.Errorf("%q is not an amount; write it in %s as digits, e.g. \"150.00\"", amount, u)
+	}
+	if r.Sign() < 0 {
+		return 0, fmt.Errorf("%s is negative", amount)
+	}
+	m := new(big.Rat).Mul(r, big.NewRat(1_000_000, 1))
+	if !m.IsInt() || !m.Num().IsInt64() {
+		return 0, fmt.Errorf("%s has more decimals than a micro or is too large", amount)
+	}
+	micros := m.Num().Int64()
+	scale, _ := currency.Standard.Rounding(u)
+	if step := pow10(6 - scale); micros%step != 0 {
+		return 0, fmt.Errorf("%s %s has more decimals than %s has (%d)", amount, u, u, scale)
+	}
+	return micros, nil
+}
+
+// MinorUnits converts micros to the currency's smallest unit (cents for
+// USD, yen for JPY), as Meta takes budgets and bids.
+func MinorUnits(micros int64, cur string) int64 {
+	scale := 2
+	if u, err := currency.ParseISO(cur); err == nil {
+		scale, _ = currency.Standard.Rounding(u)
+	}
+	return micros / pow10(6-scale)
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// FormatMoney writes micros in the currency, as people read it
+// ("$150.00", "¥1,500", "CHF 12.50").
+func FormatMoney(micros int64, cur string) string {
+	u, err := currency.ParseISO(cur)
+	if err != nil {
+		return fmt.Sprintf("%.2f %s", float64(micros)/1e6, cur)
+	}
+	s := message.NewPrinter(language.English).Sprint(currency.NarrowSymbol(u.Amount(float64(micros) / 1e6)))
+	if sym, rest, ok := strings.Cut(s, " "); ok && utf8.RuneCountInString(sym) == 1 {
+		return sym + rest
+	}
+	return s
+}
+
+// Spend is the most an ad campaign can spend, as its plan states it.
+type Spend struct {
+	Currency string `json:"currency"`
+	// DailyMicros is the average daily budget (0 for a lifetime budget).
+	DailyMicros int64 `json:"daily_micros,omitempty"`
+	// TotalMicros bounds the whole flight; 0 when nothing does (a daily
+	// budget without an end date): MonthlyMicros then bounds a month.
+	TotalMicros   int64  `json:"total_micros,omitempty"`
+	MonthlyMicros int64  `json:"monthly_micros,omitempty"`
+	From          string `json:"from"`
+	Until         string `json:"until,omitempty"`
+	// Text says it in a line: "up to $150.00/day from 2026-12-08 to
+	// 2026-12-31, ≤ $3,600.00 total".
+	Text string `json:"text"`
+}
+
+// monthFactor is how many average days' budget Google charges at most in
+// a month (campaign_budget.proto: 30.4).
+const monthFactor = 30.4
+
+// MaxSpend is the most the campaign can spend as staged.
+func (a *AdCampaign) MaxSpend() Spend {
+	b := a.Budget
+	sp := Spend{Currency: b.Currency, From: a.StartDate, Until: a.EndDate}
+	money := func(m int64) string { return FormatMoney(m, b.Currency) }
+	span := "from " + a.StartDate
+	if a.EndDate != "" {
+		span += " to " + a.EndDate
+	}
+	if b.Period == BudgetLifetime {
+		sp.TotalMicros = b.Micros
+		sp.Text = fmt.Sprintf("up to %s in all, %s", money(b.Micros), span)
+		return sp
+	}
+	sp.DailyMicros = b.Micros
+	if days := a.Days(); days > 0 {
+		sp.TotalMicros = b.Micros * int64(days)
+		sp.Text = fmt.Sprintf("up to %s/day %s, ≤ %s total (%d days)", money(b.Micros), span, money(sp.TotalMicros), days)
+		return sp
+	}
+	sp.MonthlyMicros = int64(float64(b.Micros) * monthFactor)
+	sp.Text = fmt.Sprintf("up to %s/day %s with no end date, ≤ %s a month", money(b.Micros), span, money(sp.MonthlyMicros))
+	return sp
+}
+
+// Days is the number of days from StartDate to EndDate inclusive, 0 when
+// there is no end (or the dates do not parse).
+func (a *AdCampaign) Days() int {
+	s, err1 := time.Parse(time.DateOnly, a.StartDate)
+	e, err2 := time.Parse(time.DateOnly, a.EndDate)
+	if err1 != nil || err2 != nil || e.Before(s) {
+		return 0
+	}
+	return int(e.Sub(s).Hours()/24) + 1
+}
+
+// AdCount is the number of ads in all groups.
+func (a *AdCampaign) AdCount() int {
+	n := 0
+	for _, g := range a.Groups {
+		n += len(g.Ads)
+	}
+	return n
+}
