@@ -285,3 +285,9 @@ func (a *AdCampaign) AdCount() int {
 	}
 	return n
 }
+
+// NoAds is what a target that runs no ad campaigns answers for one: where
+// ad campaigns go instead.
+func NoAds(platform string) string {
+	return fmt.Sprintf("%s runs no ad campaigns; put this ad campaign on a google_ads or meta target (lastmile connect google-ads, lastmile connect meta) by setting target on it", platform)
+}

@@ -356,6 +356,10 @@ func (t *Target) portalInfo() Portal {
 // when HubSpot can tell. It only reads.
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
+	if obj.Kind == sandbox.KindAd {
+		a.Problems = append(a.Problems, sandbox.NoAds("HubSpot"))
+		return a, nil
+	}
 	if !t.Capabilities().Supports(obj.Kind) {
 		a.Problems = append(a.Problems, t.capabilityProblem(obj.Kind))
 		return a, nil

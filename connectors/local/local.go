@@ -344,6 +344,10 @@ func (t *Target) pageURL(slug string) string { return t.site + "/" + slug + "/" 
 // approval to exactly those addresses.
 func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
 	a := sandbox.Assessment{AudienceSize: -1}
+	if obj.Kind == sandbox.KindAd {
+		a.Problems = append(a.Problems, sandbox.NoAds("The local target"))
+		return a, nil
+	}
 	a.Problems = unrenderable(obj)
 	if obj.Email != nil {
 		a.Problems = append(a.Problems, abUnrenderable(obj.Email)...)

@@ -312,6 +312,10 @@ func (t *Target) Assess(ctx context.Context, obj sandbox.Object) (sandbox.Assess
 		}
 		return t.assessSegment(ctx, obj)
 	}
+	if obj.Kind == sandbox.KindAd {
+		a.Problems = append(a.Problems, sandbox.NoAds("Mailchimp"))
+		return a, nil
+	}
 	a.Problems = append(a.Problems, fmt.Sprintf("Mailchimp cannot take artifacts of kind %q", obj.Kind))
 	return a, nil
 }

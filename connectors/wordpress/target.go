@@ -265,6 +265,8 @@ func unsupportedKind(target string, k sandbox.Kind) string {
 		alt = "a mailchimp, hubspot or local target (where the emails go)"
 	case sandbox.KindWorkflow:
 		alt = "a hubspot or local target"
+	case sandbox.KindAd:
+		alt = "a google_ads or meta target"
 	}
 	return fmt.Sprintf("%s: target %q is a WordPress site, which publishes landing pages only; put this %s on %s by setting target on the artifact",
 		k, target, k, alt)

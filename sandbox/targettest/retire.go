@@ -16,7 +16,8 @@ import (
 //
 //   - retire-<op>: on an object in the state the op takes back (an email
 //     scheduled three days ahead, a page published, a workflow switched on,
-//     an email or segment created), Retire succeeds and Live then shows
+//     an email or segment created, an ad campaign enabled for pause or
+//     created paused for resume and remove), Retire succeeds and Live then shows
 //     the change: not found or another Status for archive, another Status
 //     for the rest;
 //   - retire-<op>-twice: a second Retire succeeds and leaves the object as
@@ -134,6 +135,8 @@ func (s *suite) retirable(t *testing.T, k sandbox.Kind, op string) (sandbox.Obje
 			}
 		case sandbox.KindPage:
 			obj = s.page(NewID(sandbox.PrefixPage), 1, s.name("To unpublish"), s.slug("unpublish"))
+		case sandbox.KindAd:
+			obj = s.ad(NewID(sandbox.PrefixAd), 1, s.name("To "+op))
 		case sandbox.KindWorkflow:
 			segment, email := "", ""
 			if len(s.f.Contacts) >= 2 && s.caps.Segments {
@@ -155,7 +158,9 @@ func (s *suite) retirable(t *testing.T, k sandbox.Kind, op string) (sandbox.Obje
 		switch op {
 		case sandbox.OpUnschedule:
 			st, err = s.tg.Send(cx, obj, st, *obj.Email.SendAt)
-		case sandbox.OpUnpublish, sandbox.OpDeactivate:
+		case sandbox.OpUnpublish, sandbox.OpDeactivate, sandbox.OpPause:
+			// Pause takes back an enabled campaign; resume and remove
+			// start from one created paused.
 			st, err = s.tg.Publish(cx, obj, st, time.Time{})
 		}
 		if err != nil {

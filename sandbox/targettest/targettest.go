@@ -161,6 +161,8 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 				s.pages(t)
 			case sandbox.KindWorkflow:
 				s.workflows(t)
+			case sandbox.KindAd:
+				s.ads(t)
 			}
 			t.Run("retire", func(t *testing.T) { s.retireCases(t, k) })
 		})
@@ -711,7 +713,7 @@ func (s *suite) unsupported(t *testing.T, k sandbox.Kind) {
 		}
 		text := strings.ToLower(strings.Join(a.Problems, "\n"))
 		named := false
-		for _, p := range []string{"local", "hubspot", "mailchimp", "wordpress"} {
+		for _, p := range []string{"local", "hubspot", "mailchimp", "wordpress", "webflow", "google_ads", "meta"} {
 			if p != s.tg.Platform() && strings.Contains(text, p) {
 				named = true
 			}
@@ -743,6 +745,8 @@ func (s *suite) sample(k sandbox.Kind) sandbox.Object {
 		return s.email(NewID(sandbox.PrefixEmail), 1, s.name("Newsletter"), "", nil)
 	case sandbox.KindPage:
 		return s.page(NewID(sandbox.PrefixPage), 1, s.name("Spring launch"), s.slug("spring"))
+	case sandbox.KindAd:
+		return s.ad(NewID(sandbox.PrefixAd), 1, s.name("Spring search"))
 	default:
 		return s.workflow(NewID(sandbox.PrefixWorkflow), 1, s.name("Welcome"), "", "", nil)
 	}
