@@ -44,6 +44,11 @@ func utmOf(c *Campaign, r *Revision) content.UTM {
 	if r.Page != nil {
 		u.Medium = c.UTM.PageMediumOf()
 	}
+	if r.Ad != nil {
+		// An ad click comes from the platform, paid: analytics that group
+		// by source and medium must not count it as the email's.
+		u.Source, u.Medium = AdSource(r.Ad.Platform), AdMedium(r.Ad.Platform)
+	}
 	if u.Campaign != "" {
 		// utm_content names the artifact, so a conversion that arrives
 		// through a link is credited to the email or page it was in; the
@@ -85,6 +90,8 @@ func Final(c *Campaign, r *Revision) *Revision {
 		p.HTML = content.ApplyUTM(p.HTML, u)
 		p.Body = content.ApplyUTM(p.Body, u)
 		out.Page = &p
+	case r.Ad != nil:
+		out.Ad = finalAd(r.Ad, u)
 	}
 	return &out
 }
@@ -135,6 +142,8 @@ func (s *Sandbox) document(c *Campaign, a *Artifact, fr *Revision, audience int)
 		d.NotSentTo = c.ID == WorkspaceID && a.CampaignID == WorkspaceID
 	case fr.Workflow != nil:
 		d.Fields = []governance.Field{{Name: "name", Value: fr.Workflow.Name}}
+	case fr.Ad != nil:
+		d.Fields = adFields(fr.Ad)
 	}
 	return d
 }
