@@ -190,7 +190,7 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 			audience := s.audienceSize(ctx, a, r, in.segments)
 			items = append(items, checkItem{key: docKey(in.campaign, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
 				return s.document(in.campaign, a, s.final(in.campaign, r), audience)
-			}, variants: s.variantsOf(in.campaign, a, r, audience)})
+			}, variants: s.variantsOf(in.campaign, a, r, audience), limits: limitsOf(a, r)})
 		}
 	}
 	if only == "" {
@@ -286,6 +286,17 @@ type checkItem struct {
 	doc func() governance.Document
 	// variants, for an A/B test, builds its other variants' documents.
 	variants func() []variantDoc
+	// limits, for an ad campaign, checks its platform's limits, which
+	// hold whatever the policy says.
+	limits func() []governance.Finding
+}
+
+// limitsOf is the platform-limit check of an ad revision, nil for others.
+func limitsOf(a *Artifact, r *Revision) func() []governance.Finding {
+	if r.Ad == nil {
+		return nil
+	}
+	return func() []governance.Finding { return adLimitFindings(a.ID, r.Ad) }
 }
 
 // docKey names a document by what document makes it from: the artifact,
@@ -312,6 +323,9 @@ func (s *Sandbox) checkDocs(p *governance.Policy, items []checkItem) governance.
 		reps[i] = p.Check([]governance.Document{it.doc()})
 		if it.variants != nil {
 			reps[i] = checkVariants(p, reps[i], it.variants())
+		}
+		if it.limits != nil {
+			reps[i] = governance.Merge(reps[i], governance.Report{Findings: it.limits()})
 		}
 		s.checks.Put(key, reps[i])
 	}
@@ -381,7 +395,7 @@ func (s *Sandbox) warm(ctx context.Context, c *Campaign, a *Artifact, r *Revisio
 		audience := s.audienceSize(ctx, a, r, segs)
 		w.rep = s.checkDocs(p, []checkItem{{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
 			return s.document(c, a, s.final(c, r), audience)
-		}, variants: s.variantsOf(c, a, r, audience)}})
+		}, variants: s.variantsOf(c, a, r, audience), limits: limitsOf(a, r)}})
 	}()
 	return w
 }

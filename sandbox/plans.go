@@ -490,7 +490,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			// The audience as check_campaign counts it, so the plan and the
 			// check report the same findings.
 			audience := s.audienceSize(ctx, a, r, in.segments)
-			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }, variants: s.variantsOf(c, a, r, audience)})
+			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }, variants: s.variantsOf(c, a, r, audience), limits: limitsOf(a, r)})
 		}
 		live := a.Live
 		if live != nil {
@@ -551,6 +551,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			g.Summary, g.Errors, g.Warnings, g.Suggestions, g.Passed, g.Findings = Summarize(&rep), rep.Errors, rep.Warnings, rep.Suggestions, rep.Passed, rep.Findings
 			if !g.Configured {
 				g.Summary = "no policy configured: nothing was checked"
+				if len(g.Findings) > 0 {
+					g.Summary = fmt.Sprintf("no policy configured; the ad platforms' limits were checked: %s", Summarize(&rep))
+				}
 			}
 		}
 		p.Approvals = s.requiredApprovals(pol, c, p.Steps)
