@@ -374,3 +374,36 @@ func adFields(a *AdCampaign) []governance.Field {
 	}
 	return fs
 }
+
+// adNote tells the approver what putting the campaign does to its spend.
+func adNote(a *AdCampaign, live *Binding) string {
+	switch {
+	case live != nil && live.PublishedAt != nil:
+		return "the campaign is running: this update applies at once, and it may spend " + a.MaxSpend().Text
+	case a.Enable:
+		return "created paused on the platform; the plan's enable step sets it running"
+	case live != nil:
+		return "the campaign stays paused: it spends nothing until a plan resumes it"
+	}
+	return "created paused: it spends nothing until a later plan enables it (enable: true) or resumes it"
+}
+
+// cloneAd copies a campaign down to its ads, which promotion fills in
+// (resolveAdPages) while the final revision stays cached and shared.
+func cloneAd(a *AdCampaign) *AdCampaign {
+	if a == nil {
+		return nil
+	}
+	out := *a
+	out.Groups = make([]AdGroup, len(a.Groups))
+	for i, g := range a.Groups {
+		g.Keywords = slices.Clone(g.Keywords)
+		g.Ads = slices.Clone(g.Ads)
+		for j := range g.Ads {
+			g.Ads[j].Headlines, g.Ads[j].Descriptions = slices.Clone(g.Ads[j].Headlines), slices.Clone(g.Ads[j].Descriptions)
+		}
+		out.Groups[i] = g
+	}
+	out.Locations, out.Languages, out.AudienceSegments = slices.Clone(a.Locations), slices.Clone(a.Languages), slices.Clone(a.AudienceSegments)
+	return &out
+}
