@@ -326,7 +326,8 @@ func finalAd(a *AdCampaign, u content.UTM) *AdCampaign {
 
 // resolveAdPages puts the live URL of each page an ad sends clicks to in
 // its final URL, tagged as the rest; urls maps page artifact ids to their
-// live URLs. It reports the pages still without one.
+// live URLs. It reports the pages still without one a visitor can reach
+// (a local target's pages without a site URL are files).
 func resolveAdPages(a *AdCampaign, c *Campaign, artifactID string, urls map[string]string) (missing []string) {
 	if a == nil {
 		return nil
@@ -338,7 +339,7 @@ func resolveAdPages(a *AdCampaign, c *Campaign, artifactID string, urls map[stri
 			if ad.PageID == "" {
 				continue
 			}
-			if live := urls[ad.PageID]; live != "" {
+			if live := urls[ad.PageID]; strings.HasPrefix(live, "https://") || strings.HasPrefix(live, "http://") {
 				ad.FinalURL, ad.PagePending = content.TagURL(live, u), false
 			} else if !slices.Contains(missing, ad.PageID) {
 				missing = append(missing, ad.PageID)

@@ -483,7 +483,7 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j promotionJournal, done map
 				}
 				if missing := resolveAdPages(obj.Ad, c, st.ArtifactID, urls); len(missing) > 0 && !IsRetire(st.Op) {
 					go func() {
-						outcomes <- stepOutcome{i: i, err: fmt.Errorf("ad campaign %s sends clicks to page(s) %s, which have no live URL on their target: nothing was created", st.ArtifactID, strings.Join(missing, ", "))}
+						outcomes <- stepOutcome{i: i, err: fmt.Errorf("ad campaign %s sends clicks to page(s) %s, which have no public http(s) URL on their target: nothing was created; publish the page on a public target (a local target needs its site URL: lastmile site)", st.ArtifactID, strings.Join(missing, ", "))}
 					}()
 					continue
 				}
