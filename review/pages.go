@@ -439,10 +439,17 @@ func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[st
 			detail += ": " + s.enrols(ctx, st.Target, av.Revision.Workflow, segs)
 		}
 		return summaryLine{What: "Switch on workflow “" + st.Name + "”", Detail: detail}
-	case sandbox.OpUnschedule, sandbox.OpUnpublish, sandbox.OpDeactivate, sandbox.OpArchive:
+	case sandbox.OpEnable:
+		detail := "on " + st.Target
+		if st.Spend != nil {
+			detail = st.Spend.Text + ", on " + st.Target
+		}
+		return summaryLine{What: "Start spending on ad campaign “" + st.Name + "”", Detail: detail}
+	case sandbox.OpUnschedule, sandbox.OpUnpublish, sandbox.OpDeactivate, sandbox.OpArchive, sandbox.OpPause, sandbox.OpResume, sandbox.OpRemove:
 		// The step's description names the object and what the target
 		// does then.
-		return summaryLine{What: map[string]string{sandbox.OpUnschedule: "Unschedule", sandbox.OpUnpublish: "Unpublish", sandbox.OpDeactivate: "Switch off", sandbox.OpArchive: "Archive"}[st.Op] + " “" + st.Name + "”", Detail: st.Diff}
+		return summaryLine{What: map[string]string{sandbox.OpUnschedule: "Unschedule", sandbox.OpUnpublish: "Unpublish", sandbox.OpDeactivate: "Switch off", sandbox.OpArchive: "Archive",
+			sandbox.OpPause: "Pause", sandbox.OpResume: "Resume", sandbox.OpRemove: "Remove"}[st.Op] + " “" + st.Name + "”", Detail: st.Diff}
 	}
 	return summaryLine{What: st.Op + " " + st.Name, Detail: "on " + st.Target}
 }
