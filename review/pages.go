@@ -155,6 +155,7 @@ type planView struct {
 	Segments  []segmentView
 	Workflows []workflowView
 	Pages     []pageView
+	Ads       []adView
 	Findings  []governance.Finding
 	Approvals []sandbox.Approval
 	Missing   string
@@ -209,6 +210,17 @@ type workflowView struct {
 	SVG      template.HTML
 	Words    []string
 	Enrols   string
+}
+
+// adView is an ad campaign with what it may spend, and its ads as the
+// platform shows them.
+type adView struct {
+	Step  sandbox.PlanStep
+	Ad    *sandbox.AdCampaign
+	Spend string
+	// Pages names the lastmile pages its ads send clicks to, whose live
+	// URLs the final URLs get at promotion.
+	Pages map[string]string
 }
 
 type pageView struct {
@@ -344,6 +356,16 @@ func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
 			wv := workflowView{Step: st, Workflow: fr.Workflow, SVG: render.WorkflowSVG(fr.Workflow, names), Words: render.StepWords(fr.Workflow, names)}
 			wv.Enrols = s.enrols(ctx, st.Target, fr.Workflow, segs)
 			v.Workflows = append(v.Workflows, wv)
+		case fr.Ad != nil:
+			av := adView{Step: st, Ad: fr.Ad, Spend: fr.Ad.MaxSpend().Text, Pages: map[string]string{}}
+			for _, g := range fr.Ad.Groups {
+				for _, ad := range g.Ads {
+					if ad.PageID != "" {
+						av.Pages[ad.PageID] = names[ad.PageID]
+					}
+				}
+			}
+			v.Ads = append(v.Ads, av)
 		case fr.Page != nil:
 			pv := pageView{Step: st, Page: fr.Page}
 			if before != nil {
