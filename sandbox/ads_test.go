@@ -504,3 +504,44 @@ func TestAdPauseResumeRemove(t *testing.T) {
 		t.Errorf("resume after remove: %v, want a refusal", err)
 	}
 }
+
+// fetch_metrics reads an ad campaign's impressions, clicks, cost and
+// conversions with their ratios, and the spend feeds the ROI report.
+func TestAdMetricsAndSpend(t *testing.T) {
+	ctx := context.Background()
+	e, _ := newAdEnv(t, envOptions{})
+	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Measured", Markets: []string{"US"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.sb.StageAdCampaign(ctx, "agent", searchAd(c.ID, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.sb.PlanPromotion(ctx, "agent", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planAndApproveID(t, e, p.ID)
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := e.sb.FetchMetrics(ctx, sandbox.MetricsScope{CampaignID: c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].ArtifactID != res.Artifact.ID {
+		t.Fatalf("metrics %+v, want the ad campaign's", ms)
+	}
+	m := ms[0]
+	if m.Impressions != 10_000 || m.Clicks != 400 || m.Cost != "$300.00" || m.Conversions != 20 || m.CTR != 0.04 || m.CPCMicros != 750_000 || m.CPAMicros != 15_000_000 {
+		t.Errorf("metrics %+v", m)
+	}
+	spend, err := e.sb.AdSpend(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spend) != 1 || spend[0].Currency != "USD" || spend[0].Minor != 30_000 {
+		t.Errorf("AdSpend = %+v, want USD 300.00", spend)
+	}
+}
