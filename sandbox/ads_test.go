@@ -545,3 +545,45 @@ func TestAdMetricsAndSpend(t *testing.T) {
 		t.Errorf("AdSpend = %+v, want USD 300.00", spend)
 	}
 }
+
+// The policy's word rules apply to ad text (channels: [ad]), each finding
+// at the headline or description it is in.
+func TestPolicyRulesApplyToAdText(t *testing.T) {
+	ctx := context.Background()
+	pol := mustPolicy(t, `version: 1
+rules:
+  - id: claims.guarantee
+    kind: existence
+    level: error
+    channels: [ad]
+    tokens: [guaranteed]
+    message: "Don't promise results in ads"
+  - id: claims.disclaimer
+    kind: required_text
+    level: warning
+    channels: [ad]
+    text: "Terms apply"
+`)
+	e, _ := newAdEnv(t, envOptions{policy: pol})
+	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Claims", Markets: []string{"US"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := searchAd(c.ID, "")
+	in.Groups[0].Ads[0].Descriptions[1] = "Guaranteed delivery by Friday."
+	if _, err := e.sb.StageAdCampaign(ctx, "agent", in); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := e.sb.Check(ctx, sandbox.CheckScope{CampaignID: c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, f := range rep.Findings {
+		rules = append(rules, f.Rule+"@"+f.Field)
+	}
+	got := strings.Join(rules, " ")
+	if !strings.Contains(got, "claims.guarantee@ad_groups[0].ads[0].descriptions[1]") || !strings.Contains(got, "claims.disclaimer") {
+		t.Errorf("findings %s, want the guarantee at ad_groups[0].ads[0].descriptions[1] and the missing disclaimer", got)
+	}
+}
