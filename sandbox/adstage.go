@@ -107,7 +107,7 @@ func (s *Sandbox) stageAd(ctx context.Context, actor string, in AdCampaignInput,
 		}
 	}
 	s.checkTargetOverride("target", a.Target, KindAd, &ps)
-	a.Groups = checkAdGroups(&ps, in.Groups)
+	a.Groups = checkAdGroups(&ps, in.Groups, a.Budget.Currency)
 	var target string
 	return s.stage(ctx, actor, staging{
 		kind: KindAd, campaignID: in.CampaignID, artifactID: in.AdID, rev: &Revision{Ad: a}, pre: ps, checkOnly: checkOnly,
@@ -214,7 +214,10 @@ func (s *Sandbox) checkFlight(ps *problems, a *AdCampaign) {
 
 // checkAdGroups checks the groups' structure, whatever the platform, and
 // returns them with bids derived.
-func checkAdGroups(ps *problems, in []AdGroup) []AdGroup {
+func checkAdGroups(ps *problems, in []AdGroup, currency string) []AdGroup {
+	if currency == "" {
+		currency = "USD" // the budget's own problem is reported; bids are still checked
+	}
 	switch {
 	case len(in) == 0:
 		ps.add("ad_groups", "is required", "give at least one ad group (Meta: ad set) with its ads")
@@ -233,10 +236,10 @@ func checkAdGroups(ps *problems, in []AdGroup) []AdGroup {
 		names[strings.ToLower(g.Name)] = gi
 		g.MaxCPCMicros = 0
 		if g.MaxCPC = strings.TrimSpace(g.MaxCPC); g.MaxCPC != "" {
-			// The currency is checked with the budget; micros do not
-			// depend on it.
-			if m, err := ParseMoney(g.MaxCPC, "USD"); err != nil || m == 0 {
-				ps.add(at+".max_cpc", fmt.Sprintf("%q is not a positive amount", g.MaxCPC), `write it in currency units, e.g. "1.20"`)
+			if m, err := ParseMoney(g.MaxCPC, currency); err != nil {
+				ps.add(at+".max_cpc", err.Error(), `write it in the budget's currency units, e.g. "1.20"`)
+			} else if m == 0 {
+				ps.add(at+".max_cpc", "is zero", "give the most one click may cost, or leave it out")
 			} else {
 				g.MaxCPCMicros = m
 			}

@@ -39,7 +39,7 @@ func (s *suite) ad(id string, rev int, name string) sandbox.Object {
 	}
 	group.Ads = []sandbox.Ad{ad}
 	a := &sandbox.AdCampaign{
-		Name: name, Objective: sandbox.ObjectiveTraffic,
+		Name: name, Platform: s.tg.Platform(), Objective: sandbox.ObjectiveTraffic,
 		Budget:    sandbox.AdBudget{Period: sandbox.BudgetDaily, Amount: amount, Currency: "USD", Micros: micros},
 		StartDate: start.Format(time.DateOnly), EndDate: start.AddDate(0, 0, 20).Format(time.DateOnly),
 		Locations: []string{"US", "GB"}, Languages: []string{"en"},
