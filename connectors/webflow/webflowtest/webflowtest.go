@@ -136,6 +136,8 @@ type Options struct {
 	SitePublished bool
 	// MarkerField, when set, is a PlainText field the collection already has.
 	MarkerField string
+	// NoItemField: the default form has no hidden DefaultItemField.
+	NoItemField bool
 	// NoCustomDomain: the site has only its webflow.io subdomain.
 	NoCustomDomain bool
 	Now            func() time.Time
@@ -209,7 +211,11 @@ func (s *Server) Applied() int { s.mu.Lock(); defer s.mu.Unlock(); return s.appl
 
 // Publishes is how many times the item was published (item publishes and
 // site publishes that took it live).
-func (s *Server) Publishes(itemID string) int { s.mu.Lock(); defer s.mu.Unlock(); return s.publishes[itemID] }
+func (s *Server) Publishes(itemID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.publishes[itemID]
+}
 
 // SitePublishes counts successful site publishes.
 func (s *Server) SitePublishes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.sitePublishes }
@@ -995,9 +1001,19 @@ func (s *Server) listForms(w http.ResponseWriter, r *http.Request, _ *faketest.F
 	for _, f := range s.forms {
 		all = append(all, map[string]any{"id": f.ID, "displayName": f.DisplayName, "siteId": DefaultSiteID, "pageId": f.PageID, "pageName": f.PageName,
 			"formElementId": f.ElementID, "workspaceId": "64f0c0ffee00000000000001", "createdOn": "2026-01-01T00:00:00.000Z", "lastUpdated": "2026-01-01T00:00:00.000Z",
-			"fields": map[string]any{}, "responseSettings": map[string]any{"redirectUrl": nil, "redirectMethod": nil, "redirectAction": nil, "sendEmailConfirmation": false}})
+			"fields": s.formFields(), "responseSettings": map[string]any{"redirectUrl": nil, "redirectMethod": nil, "redirectAction": nil, "sendEmailConfirmation": false}})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"forms": window(all, offset, limit), "pagination": pagination(limit, offset, len(all))})
+}
+
+func (s *Server) formFields() map[string]any {
+	f := map[string]any{
+		"660d5bcc9c0772150459df01": map[string]any{"displayName": "Email", "type": "Email", "placeholder": "you@example.com", "userVisible": true},
+	}
+	if !s.opts.NoItemField {
+		f["660d5bcc9c0772150459df02"] = map[string]any{"displayName": DefaultItemField, "type": "Plain", "placeholder": nil, "userVisible": false}
+	}
+	return f
 }
 
 func (s *Server) submissionsPage(w http.ResponseWriter, r *http.Request, keep func(Submission) bool) {
@@ -1038,4 +1054,3 @@ func (s *Server) formSubmissions(w http.ResponseWriter, r *http.Request, _ *fake
 	id := r.PathValue("form")
 	s.submissionsPage(w, r, func(sub Submission) bool { return sub.FormID == id })
 }
-
