@@ -161,6 +161,7 @@ type Server struct {
 	sitePublishes   int
 	applying        int
 	applied         int
+	throttled       int
 	faults          faketest.Queue
 }
 
@@ -216,6 +217,9 @@ func (s *Server) Publishes(itemID string) int {
 	defer s.mu.Unlock()
 	return s.publishes[itemID]
 }
+
+// Throttled counts the requests the rate limit refused (429).
+func (s *Server) Throttled() int { s.mu.Lock(); defer s.mu.Unlock(); return s.throttled }
 
 // SitePublishes counts successful site publishes.
 func (s *Server) SitePublishes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.sitePublishes }
@@ -385,6 +389,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handler) {
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	if len(s.requests) >= limit {
 		wait := s.requests[0].Add(s.opts.Window).Sub(now)
+		s.mu.Unlock()
+		s.mu.Lock()
+		s.throttled++
 		s.mu.Unlock()
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
