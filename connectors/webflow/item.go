@@ -595,12 +595,12 @@ func (t *Target) getSite(ctx context.Context, op string) (wfSite, error) {
 // reads the site again under the gate: a publish someone else made
 // meanwhile is enough.
 func (t *Target) publishSite(ctx context.Context, op string) error {
-	done, err := t.gate.wait(ctx, t.now, t.sleep)
+	next, release, err := t.gate.hold(ctx)
 	if err != nil {
 		return failWith(op, err)
 	}
 	ok := false
-	defer func() { done(ok) }()
+	defer func() { release(ok, t.now()) }()
 	site, err := t.getSite(ctx, op)
 	if err != nil {
 		return err
@@ -608,16 +608,48 @@ func (t *Target) publishSite(ctx context.Context, op string) error {
 	if site.LastPublished != nil {
 		return nil
 	}
+	if d := next.Sub(t.now()); d > 0 {
+		if err := t.sleep(ctx, d); err != nil {
+			return failWith(op, err)
+		}
+	}
 	domains := []string{}
 	for _, d := range site.CustomDomains {
 		domains = append(domains, d.ID)
 	}
-	resp, err := t.client.Do(ctx, rest.Request{Method: http.MethodPost, Path: "/sites/" + url.PathEscape(t.cfg.SiteID) + "/publish",
-		Body: map[string]any{"customDomains": domains, "publishToWebflowSubdomain": true},
-		// A second publish of the same site publishes the same content.
-		Idempotent: true})
-	if err != nil {
-		return t.fail(op+": publish site "+site.ShortName, err)
+	// One attempt at a time: after a 429 or a lost answer the site is read
+	// again, since a publish that landed (ours or someone else's) is enough,
+	// and a second one within the minute would only be refused.
+	once := *t.client
+	once.MaxAttempts = 1
+	var resp *rest.Response
+	for attempt := 1; ; attempt++ {
+		resp, err = once.Do(ctx, rest.Request{Method: http.MethodPost, Path: "/sites/" + url.PathEscape(t.cfg.SiteID) + "/publish",
+			Body: map[string]any{"customDomains": domains, "publishToWebflowSubdomain": true}, Idempotent: true})
+		if err == nil {
+			break
+		}
+		status := rest.StatusOf(err)
+		if (status != http.StatusTooManyRequests && status < 500 && status != 0) || attempt >= 3 || ctx.Err() != nil {
+			return t.fail(op+": publish site "+site.ShortName, err)
+		}
+		if again, gerr := t.getSite(ctx, op); gerr == nil && again.LastPublished != nil {
+			ok = true
+			return nil
+		}
+		wait := 5 * time.Second
+		if status == http.StatusTooManyRequests {
+			var he *rest.HTTPError
+			if errors.As(err, &he) && rest.RetryAfter(he.Header) > 0 {
+				wait = rest.RetryAfter(he.Header)
+			}
+		}
+		if wait > sitePublishEvery+5*time.Second {
+			return t.fail(op+": publish site "+site.ShortName, err)
+		}
+		if serr := t.sleep(ctx, wait); serr != nil {
+			return failWith(op, serr)
+		}
 	}
 	var out json.RawMessage
 	_ = resp.Decode(&out)

@@ -40,7 +40,7 @@ func (l *Limits) limiter(base, token string, mk func() *limiter) *limiter {
 }
 
 func (l *Limits) gate(base, site string) *publishGate {
-	return l.gates.Get(base+"|"+site, func() *publishGate { return &publishGate{} })
+	return l.gates.Get(base+"|"+site, func() *publishGate { return &publishGate{sem: make(chan struct{}, 1)} })
 }
 
 // limiter keeps one token's requests inside max per window: a request
@@ -48,7 +48,8 @@ func (l *Limits) gate(base, site string) *publishGate {
 // the answers: X-RateLimit-Limit lower than configured lowers max;
 // X-RateLimit-Remaining 0 holds every request for a window; a 429 holds
 // them for its Retry-After (default a window) and is retried after it,
-// unless that is longer than maxWait: then it is returned at once, carrying
+// (a 429 that leaves X-RateLimit-Remaining above 0 is another limit's, the
+// site publish's, and holds nobody else), unless that is longer than maxWait: then it is returned at once, carrying
 // the Retry-After, for the sandbox to try again later.
 type limiter struct {
 	mu      sync.Mutex
@@ -122,6 +123,14 @@ func (l *limiter) Observe(resp *http.Response, _ []byte) time.Duration {
 	if wait <= 0 {
 		wait = l.window
 	}
+	if n, err := strconv.Atoi(resp.Header.Get("X-RateLimit-Remaining")); err == nil && n > 0 {
+		// Requests remain this minute: the 429 is another limit's (one
+		// site publish per minute), so other requests need not wait.
+		if wait > l.maxWait {
+			return -1
+		}
+		return wait
+	}
 	if until := now.Add(wait); until.After(l.blocked) {
 		l.blocked = until
 	}
@@ -133,30 +142,31 @@ func (l *limiter) Observe(resp *http.Response, _ []byte) time.Duration {
 
 // publishGate spaces one site's publishes a minute apart.
 type publishGate struct {
-	mu   sync.Mutex
-	last time.Time
+	sem  chan struct{} // one holder at a time
+	last time.Time     // guarded by sem
 }
 
 // sitePublishEvery is Webflow's limit: one successful site publish per minute.
 const sitePublishEvery = time.Minute
 
-// wait blocks until a site publish may go (a minute after the last one this
-// process made) and holds the gate until done is called with whether it
-// succeeded.
-func (g *publishGate) wait(ctx context.Context, now func() time.Time, sleep func(context.Context, time.Duration) error) (done func(ok bool), err error) {
-	g.mu.Lock()
-	if !g.last.IsZero() {
-		if d := g.last.Add(sitePublishEvery + time.Second).Sub(now()); d > 0 {
-			if err := sleep(ctx, d); err != nil {
-				g.mu.Unlock()
-				return nil, err
-			}
-		}
+// hold takes the gate (one site publish of the site at a time in this
+// process) and returns when the next may go: a minute after the last one
+// this process made. release gives the gate back, recording a publish when
+// ok.
+func (g *publishGate) hold(ctx context.Context) (next time.Time, release func(ok bool, now time.Time), err error) {
+	select {
+	case g.sem <- struct{}{}:
+	case <-ctx.Done():
+		return time.Time{}, nil, ctx.Err()
 	}
-	return func(ok bool) {
+	next = g.last
+	if !next.IsZero() {
+		next = next.Add(sitePublishEvery + time.Second)
+	}
+	return next, func(ok bool, now time.Time) {
 		if ok {
-			g.last = now()
+			g.last = now
 		}
-		g.mu.Unlock()
+		<-g.sem
 	}, nil
 }
