@@ -179,3 +179,53 @@ func TestSweep(t *testing.T) {
 		t.Errorf("%d items left, want 2", n)
 	}
 }
+
+// Without a marker field an item is known by its slug alone: one already at
+// the slug when planning is a conflict (it cannot be told from someone
+// else's), and after a crash the promoter's Find takes the item at the slug.
+func TestNoMarkerField(t *testing.T) {
+	srv := webflowtest.New(t, func(o *webflowtest.Options) { o.SitePublished = true })
+	cfg := config(srv)
+	cfg.MarkerField = ""
+	tg := newTarget(t, srv, cfg)
+	ctx := context.Background()
+	obj := pageObj("pg_n", "No marker", "no-marker", "<p>x</p>")
+	a, err := tg.Assess(ctx, obj)
+	if err != nil || len(a.Problems) > 0 || !strings.Contains(joined(a.Notes), "no marker field") {
+		t.Fatalf("assess: %+v %v", a, err)
+	}
+	st, err := tg.Put(ctx, obj, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fd, found, err := tg.Find(ctx, obj); err != nil || !found || fd.ID != st.ID {
+		t.Errorf("find by slug: %+v %v %v", fd, found, err)
+	}
+	other := pageObj("pg_m", "Other", "no-marker", "<p>y</p>")
+	if a, _ := tg.Assess(ctx, other); len(a.Problems) == 0 {
+		t.Error("another artifact at a slug already in use: no Problem")
+	}
+	obj.Refs["pg_n"] = st.ID
+	if a, _ := tg.Assess(ctx, obj); len(a.Problems) > 0 {
+		t.Errorf("the bound item at its own slug: %q", a.Problems)
+	}
+}
+
+// A draft's update stays a draft; a slug another item holds is a conflict.
+func TestUpdateDraftAndSlugConflict(t *testing.T) {
+	srv := webflowtest.New(t, withMarker, func(o *webflowtest.Options) { o.SitePublished = true })
+	tg := newTarget(t, srv, config(srv))
+	ctx := context.Background()
+	srv.AddItem(webflowtest.DefaultCollectionID, map[string]any{"name": "Theirs", "slug": "theirs"}, false)
+	st, err := tg.Put(ctx, pageObj("pg_u", "Mine", "mine", "<p>1</p>"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2, err := tg.Put(ctx, pageObj("pg_u", "Mine", "mine", "<p>2</p>"), st.ID)
+	if err != nil || st2.Status != "draft" || st2.Version == st.Version || srv.Publishes(st.ID) != 0 {
+		t.Errorf("draft update: %+v %v (publishes %d)", st2, err, srv.Publishes(st.ID))
+	}
+	if _, err := tg.Put(ctx, pageObj("pg_u", "Mine", "theirs", "<p>3</p>"), st.ID); !errors.Is(err, sandbox.ErrConflict) {
+		t.Errorf("update to a taken slug: %v, want ErrConflict", err)
+	}
+}

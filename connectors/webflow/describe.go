@@ -17,7 +17,7 @@ func (t *Target) Describe() sandbox.Description {
 	d := sandbox.Description{
 		Account:     fmt.Sprintf("Webflow site %s, collection %s (%s)", t.cfg.SiteID, orText(t.cfg.CollectionSlug, "?"), t.cfg.CollectionID),
 		Auth:        sandbox.AuthAPIKey,
-		Tier:        fmt.Sprintf("%d requests per minute", max(t.cfg.RateLimit, 60)),
+		Tier:        fmt.Sprintf("%d requests per minute", t.rateLimit()),
 		Scopes:      t.cr.Scopes,
 		ConnectedAt: t.cr.ConnectedAt,
 		Limits: []string{
@@ -35,6 +35,13 @@ func (t *Target) Describe() sandbox.Description {
 		d.Limits = append(d.Limits, "the collection has no marker field: items are known by slug alone")
 	}
 	return d
+}
+
+func (t *Target) rateLimit() int {
+	if t.cfg.RateLimit > 0 {
+		return t.cfg.RateLimit
+	}
+	return 60
 }
 
 // CheckAuth reads the token's introspection (GET /token/introspect).

@@ -378,6 +378,14 @@ func (t *Target) assessPage(ctx context.Context, obj sandbox.Object) (sandbox.As
 	if !slugOK {
 		return a, nil
 	}
+	if id := obj.Refs[obj.ArtifactID]; id != "" && objectID().MatchString(id) {
+		if cur, found, err := t.getItem(ctx, op, id, false); err != nil {
+			return a, err
+		} else if found && cur.slug() != p.Slug && cur.LastPublished != nil {
+			a.Notes = append(a.Notes, fmt.Sprintf("the page moves from %s to %s: links to the old address break (Webflow keeps no redirect unless you add one in Site settings → Publishing → 301 redirects)",
+				t.pageURL(cur.slug()), t.pageURL(p.Slug)))
+		}
+	}
 	items, err := t.bySlug(ctx, op, p.Slug)
 	if err != nil {
 		return a, err
