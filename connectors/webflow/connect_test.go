@@ -79,7 +79,9 @@ func TestConnectRefuses(t *testing.T) {
 		}
 	})
 	t.Run("no forms:read", func(t *testing.T) {
-		srv := webflowtest.New(t, func(o *webflowtest.Options) { o.Scopes = []string{"cms:read", "cms:write", "sites:read", "sites:write"} })
+		srv := webflowtest.New(t, func(o *webflowtest.Options) {
+			o.Scopes = []string{"cms:read", "cms:write", "sites:read", "sites:write"}
+		})
 		t.Setenv("WF_TOKEN", webflowtest.DefaultToken)
 		var out bytes.Buffer
 		setup, err := webflow.Connect(ctx, t.TempDir(), "wf", webflow.ConnectRequest{TokenEnv: "WF_TOKEN", CollectionID: webflowtest.DefaultCollectionID, BaseURL: srv.BaseURL()}, webflow.WithPrompt(&out))
