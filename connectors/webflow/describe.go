@@ -15,7 +15,7 @@ var _ sandbox.Describer = (*Target)(nil)
 // The token is not part of it.
 func (t *Target) Describe() sandbox.Description {
 	d := sandbox.Description{
-		Account:     fmt.Sprintf("Webflow site %s, collection %s (%s)", t.cfg.SiteID, orText(t.cfg.CollectionSlug, "?"), t.cfg.CollectionID),
+		Account:     fmt.Sprintf("Webflow site %s, collection %s (%s), pages at %s/<slug>", t.cfg.SiteID, orText(t.cfg.CollectionSlug, "?"), t.cfg.CollectionID, orText(t.cfg.URLPrefix, "(unknown address)")),
 		Auth:        sandbox.AuthAPIKey,
 		Tier:        fmt.Sprintf("%d requests per minute", t.rateLimit()),
 		Scopes:      t.cr.Scopes,

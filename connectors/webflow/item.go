@@ -398,7 +398,9 @@ func (t *Target) assessPage(ctx context.Context, obj sandbox.Object) (sandbox.As
 				a.Problems = append(a.Problems, takenBy(p.Slug, it, t))
 				continue
 			}
-			if it.LastPublished != nil {
+			if s, err := t.withLive(ctx, op, it); err != nil {
+				return a, err
+			} else if s.live != nil {
 				a.Notes = append(a.Notes, "the page is live at "+t.pageURL(p.Slug)+": lastmile publishes the update at once on approval, so the live page is the approved revision")
 			}
 			continue

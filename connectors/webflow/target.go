@@ -92,7 +92,10 @@ type Config struct {
 	// and proxies set it.
 	BaseURL string `yaml:"base_url"`
 	// Timeout bounds each request (default 30s).
-	Timeout time.Duration `yaml:"timeout"`
+	Timeout time.Duration `yaml:"timeout,omitempty"`
+	// LandingLag is how long after its request's timeout a create may still
+	// land (default 5s); with Timeout it makes LandWithin.
+	LandingLag time.Duration `yaml:"landing_lag,omitempty"`
 }
 
 // Option configures a Target and Connect.
@@ -109,6 +112,7 @@ type options struct {
 	window     time.Duration
 	maxWait    time.Duration
 	lag        time.Duration
+	lagSet     bool
 	prompt     interface{ Write([]byte) (int, error) }
 }
 
@@ -170,7 +174,7 @@ func WithMaxWait(d time.Duration) Option { return func(o *options) { o.maxWait =
 
 // WithLandingLag sets how long after its request a create may still land
 // (default 5s), added to the request timeout in LandWithin.
-func WithLandingLag(d time.Duration) Option { return func(o *options) { o.lag = d } }
+func WithLandingLag(d time.Duration) Option { return func(o *options) { o.lag, o.lagSet = d, true } }
 
 // Target is a Webflow CMS collection as a lastmile target. It is safe for
 // concurrent use.
@@ -236,6 +240,9 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	rpm := cfg.RateLimit
 	if rpm <= 0 {
 		rpm = 60
+	}
+	if cfg.LandingLag > 0 && !o.lagSet {
+		o.lag = cfg.LandingLag
 	}
 	ls := limitsOr(o.limits)
 	lim := ls.limiter(base, cr.Token, func() *limiter { return newLimiter(rpm, o.window, o.maxWait, o.now, o.sleep) })
