@@ -61,3 +61,32 @@ func TestSubmissionsAsOutcomes(t *testing.T) {
 		t.Errorf("metrics %+v %v, want 2 form submissions", m, err)
 	}
 }
+
+// Submissions are read page by page (100 at a time), each once.
+func TestSubmissionsPaged(t *testing.T) {
+	srv := webflowtest.New(t, withMarker, func(o *webflowtest.Options) { o.SitePublished = true; o.RateLimit = 1000 })
+	tg := newTarget(t, srv, config(srv))
+	ctx := context.Background()
+	st, err := tg.Put(ctx, pageObj("pg_p", "Paged", "paged", "<p>x</p>"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 230 {
+		srv.AddSubmission(map[string]string{"Email": "a@example.com", webflowtest.DefaultItemField: "paged"})
+	}
+	items := []sandbox.MetricsItem{{ArtifactID: "pg_p", Kind: sandbox.KindPage, LiveID: st.ID}}
+	evs, cur, err := tg.Outcomes(ctx, sandbox.OutcomesRequest{Items: items})
+	if err != nil || len(evs) != 230 {
+		t.Fatalf("%d events, %v; want 230", len(evs), err)
+	}
+	seen := map[string]bool{}
+	for _, e := range evs {
+		if seen[e.ID] {
+			t.Fatalf("event %s twice", e.ID)
+		}
+		seen[e.ID] = true
+	}
+	if again, _, err := tg.Outcomes(ctx, sandbox.OutcomesRequest{Items: items, Cursor: cur}); err != nil || len(again) != 0 {
+		t.Errorf("after the cursor: %d events %v", len(again), err)
+	}
+}

@@ -199,7 +199,7 @@ func (s *Server) BaseURL() string { return s.URL + "/v2" }
 
 // Inject queues a fault. Ops are the spec's operationIds (create-item,
 // update-item, publish-item, site-publish, delete-item-live, …). Kinds
-// supported: RateLimit, Fail, FailAfterApply, DropAfterApply, SlowApply (on
+// supported: RateLimit, Fail, FailAfterApply, DropAfterApply, Latency, SlowApply (on
 // create-item: the create commits Delay after it arrived, whatever the
 // client does).
 func (s *Server) Inject(f faketest.Fault) { s.faults.Inject(f) }
@@ -422,6 +422,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, h handler) {
 			}
 			writeErr(w, f.StatusOr(500), orStr(f.Code, "internal_error"), "Internal error")
 			return
+		case faketest.Latency:
+			select {
+			case <-time.After(f.Wait()):
+			case <-r.Context().Done():
+				return
+			}
 		default:
 			fault = &f
 		}
