@@ -7,6 +7,7 @@ import (
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
+	"github.com/lastmile/lastmile/connectors/webflow"
 	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -19,10 +20,11 @@ type accountLimits struct {
 	hubspot   *hubspot.Limits
 	mailchimp *mailchimp.Limits
 	wordpress *wordpress.Limits
+	webflow   *webflow.Limits
 }
 
 func newAccountLimits() accountLimits {
-	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits()}
+	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), webflow: webflow.NewLimits()}
 }
 
 // buildTargets constructs every configured target, all sharing one set of
@@ -75,6 +77,12 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
 		return wordpress.New(name, dir, c, wordpress.WithLimits(limits.wordpress))
+	case "webflow":
+		var c webflow.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return webflow.New(name, dir, c, webflow.WithLimits(limits.webflow))
 	case "mailchimp":
 		var c mailchimp.Config
 		if err := tc.Settings.Decode(&c); err != nil {
@@ -82,5 +90,5 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 		}
 		return mailchimp.New(name, dir, c, mailchimp.WithLimits(limits.mailchimp))
 	}
-	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress)", tc.Type)
+	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, webflow)", tc.Type)
 }
