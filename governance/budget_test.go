@@ -57,7 +57,7 @@ rules:
 
 func TestBudgetThresholdErrors(t *testing.T) {
 	for _, bad := range []string{"100", "USD", "usd 100", "ZZZ 100", "USD -5", "USD 1e3", "USD 0.0000001"} {
-		_, err := Parse("policy.yaml", []byte("version: 1\nrules:\n  - id: a\n    kind: approvals\n    approvers: 2\n    min_daily_budget: " + bad + "\n"))
+		_, err := Parse("policy.yaml", []byte("version: 1\nrules:\n  - id: a\n    kind: approvals\n    approvers: 2\n    min_daily_budget: "+bad+"\n"))
 		if err == nil || !strings.Contains(err.Error(), "min_daily_budget") {
 			t.Errorf("min_daily_budget %q: error %v, want one naming the key", bad, err)
 		}

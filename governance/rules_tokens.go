@@ -18,13 +18,19 @@ const (
 // other syntax reaches recipients literally. lastmile's own syntax,
 // {{ contact.x | default: "y" }} (Liquid-style), is rendered everywhere
 // email goes: the HubSpot and Mailchimp connectors translate it into the
-// platform's syntax. WordPress pages are public, so no token belongs there.
+// platform's syntax. WordPress and Webflow pages are public, so no token
+// belongs there.
 var platformSyntaxes = map[string][]string{
 	"local":     {synLiquid},
 	"hubspot":   {synHubL, synLiquid},
 	"mailchimp": {synMerge, synLiquid},
 	"wordpress": {},
+	"webflow":   {},
 }
+
+// public reports whether the platform's pages are the same for every
+// visitor: no token is filled in there.
+func public(platform string) bool { return platform == "wordpress" || platform == "webflow" }
 
 // mailchimpSystemTags are merge tags Mailchimp fills itself; they need no
 // fallback.
@@ -256,7 +262,7 @@ func (c *checker) tokensRule(r *rule, f *fieldScan) {
 		guards = scanGuards(f.src)
 	}
 	scanTokens(f.src, func(t token) {
-		if guarded(guards, t.path, t.off) && !(strict && platform == "wordpress") {
+		if guarded(guards, t.path, t.off) && !(strict && public(platform)) {
 			return
 		}
 		if c.count[r.idx] >= maxFindingsPerRule {
@@ -276,7 +282,7 @@ func (c *checker) tokensRule(r *rule, f *fieldScan) {
 		if !r.tokenRoot[root] || slices.Contains(r.cfg.Exceptions, t.path) {
 			return
 		}
-		if strict && t.syntax != "" && !slices.Contains(expected, t.syntax) || strict && platform == "wordpress" {
+		if strict && t.syntax != "" && !slices.Contains(expected, t.syntax) || strict && public(platform) {
 			c.add(r, f, t.off, text, r.message(text, fmt.Sprintf("%s is %s syntax, which %s does not render: recipients would see it literally", quote(text), syntaxName(t.syntax), platformName(platform))),
 				r.fix(text, suggestToken(platform, t.path, t.fallback)))
 			return
@@ -317,7 +323,7 @@ func (c *checker) mergeTag(r *rule, f *fieldScan, t token, text, platform string
 }
 
 func platformFor(platform, syntax string) string {
-	if _, ok := platformSyntaxes[platform]; ok && platform != "wordpress" {
+	if _, ok := platformSyntaxes[platform]; ok && !public(platform) {
 		return platform
 	}
 	if syntax == synHubL {
@@ -336,8 +342,8 @@ func suggestToken(platform, path, fallback string) string {
 	case "mailchimp":
 		tag := strings.ToUpper(path[strings.LastIndexByte(path, '.')+1:])
 		return fmt.Sprintf("*|%s|* with a default value set on the %s merge field", tag, tag)
-	case "wordpress":
-		return "Remove the token: WordPress pages are not personalized."
+	case "wordpress", "webflow":
+		return "Remove the token: " + platformName(platform) + " pages are not personalized."
 	}
 	return fmt.Sprintf(`{{ %s | default: "%s" }}`, path, fallback)
 }
@@ -360,6 +366,8 @@ func platformName(p string) string {
 		return "Mailchimp"
 	case "wordpress":
 		return "WordPress"
+	case "webflow":
+		return "Webflow"
 	case "local":
 		return "the local target"
 	}

@@ -183,7 +183,7 @@ func Unsupported(s string) []Construct { return Unrenderable("", s) }
 
 // Targets are the platforms Unrenderable knows. A target that is not one of
 // them (none yet) renders nothing of the language.
-var Targets = []string{"local", "hubspot", "mailchimp", "wordpress"}
+var Targets = []string{"local", "hubspot", "mailchimp", "wordpress", "webflow"}
 
 // Knows reports whether target is one of Targets.
 func Knows(target string) bool { return slices.Contains(Targets, target) }
@@ -233,7 +233,7 @@ func Unrenderable(target, s string) []Construct {
 var hubspotName = regexp.MustCompile(`^[a-z0-9_]+$`)
 
 // cannot says why target cannot render a construct of the language, or "".
-// local renders all of it, and so do WordPress pages (filled for an
+// local renders all of it, and so do WordPress and Webflow pages (filled for an
 // anonymous visitor, as local's pages are). HubL expresses all of it, and
 // HubSpot renders any other {{ }} as HubL (personalization_token(…), its
 // filters), which the tokens rule judges; a HubL {% %} tag it would render
@@ -242,7 +242,7 @@ var hubspotName = regexp.MustCompile(`^[a-z0-9_]+$`)
 // *|ELSE:|*, *|END:IF|*) compare with =, !=, > and <, and end at |*.
 func cannot(target string, n Node) string {
 	switch target {
-	case "", "local", "wordpress":
+	case "", "local", "wordpress", "webflow":
 	case "mailchimp":
 		if n.Op == "contains" {
 			return "Mailchimp's conditional merge tags compare with =, !=, > and <; they cannot test contains"

@@ -74,6 +74,19 @@ func adLimitFindings(artifactID string, a *AdCampaign) []governance.Finding {
 	tooLong := func(field, text string, n, limit int, platform string, level string) {
 		add(level, field, text, fmt.Sprintf("is %d characters; %s allows %d", n, platform, limit), fmt.Sprintf("shorten it to %d characters or fewer", limit), limit+1)
 	}
+	// Ads are the same for everyone who sees them: a personalization
+	// token would show literally.
+	for _, f := range adFields(a) {
+		if f.Name == "name" {
+			continue
+		}
+		for _, open := range []string{"{{", "{%", "*|"} {
+			if i := strings.Index(f.Value, open); i >= 0 {
+				add(governance.LevelError, f.Name, f.Value[i:min(len(f.Value), i+40)], "holds a personalization token; ads are the same for everyone, so people would see it literally", "write the text without it", utf8.RuneCountInString(f.Value[:i])+1)
+				break
+			}
+		}
+	}
 	switch a.Platform {
 	case PlatformGoogleAds:
 		if n := len(a.Name) + markerLen; n > googleNameBytes {
