@@ -253,21 +253,29 @@ func (s *Server) serveMutate(w http.ResponseWriter, r *http.Request, body []byte
 		f.write(w)
 		return
 	}
+	held := false
 	if !req.ValidateOnly {
 		s.mu.Lock()
 		hold := s.hold
-		if hold != nil {
+		if hold != nil && s.holdArmed {
+			s.holdArmed, held = false, true
 			s.holding++
 		}
 		s.mu.Unlock()
-		if hold != nil {
+		if held {
 			<-hold
 			s.mu.Lock()
 			s.holding--
-			if r.Context().Err() != nil {
-				s.committedLate++
-			}
 			s.mu.Unlock()
+		}
+	}
+	late := func(ok bool) {
+		if held && r.Context().Err() != nil {
+			if ok {
+				s.committedLate++
+			} else {
+				s.refusedLate++
+			}
 		}
 	}
 
@@ -316,12 +324,14 @@ func (s *Server) serveMutate(w http.ResponseWriter, r *http.Request, body []byte
 		return f
 	}
 	if len(errs) > 0 && !req.PartialFailure {
+		late(false)
 		s.mu.Unlock()
 		failureOf().write(w)
 		return
 	}
 	if !req.ValidateOnly {
 		s.commit(tx.st)
+		late(true)
 	}
 	s.mu.Unlock()
 	resp := map[string]any{}

@@ -116,8 +116,9 @@ type Server struct {
 	mutates, operations, validateOnly  int
 	searches, throttled, tokenRequests int
 	hold                               chan struct{}
+	holdArmed                          bool
 	holding                            int
-	committedLate                      int
+	committedLate, refusedLate         int
 }
 
 // Metrics are one day's figures for a campaign.
@@ -330,32 +331,32 @@ func (s *Server) SetMetrics(id, day string, m Metrics) {
 	s.metrics[n][day] = m
 }
 
-// HoldMutates makes every later non-validate-only mutate wait, unanswered
-// and uncommitted, until Release; a mutate whose client has gone by then
-// still commits (Google goes on processing a request whose caller died).
-func (s *Server) HoldMutates() {
+// HoldNextMutate makes the next non-validate-only mutate wait, unanswered
+// and uncommitted, until Release. When released it is applied as if it had
+// just arrived, whether or not its client is still there (Google goes on
+// processing a request whose caller died).
+func (s *Server) HoldNextMutate() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.hold == nil {
-		s.hold = make(chan struct{})
-	}
+	s.hold, s.holdArmed = make(chan struct{}), true
 }
 
-// Holding is how many mutates wait on HoldMutates.
+// Holding is how many mutates wait on a hold.
 func (s *Server) Holding() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.holding
 }
 
-// CommittedLate is how many held mutates committed after their client had gone.
-func (s *Server) CommittedLate() int {
+// Late says what became of held mutates whose client had gone by the time
+// they were applied: how many committed and how many Google refused.
+func (s *Server) Late() (committed, refused int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.committedLate
+	return s.committedLate, s.refusedLate
 }
 
-// Release lets held mutates commit; later mutates are not held.
+// Release lets the held mutate go on.
 func (s *Server) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
