@@ -28,7 +28,7 @@
 //   - errors: the REST wrapper {"error":{code, message, status, details:
 //     [GoogleAdsFailure{errors[{errorCode, message, location}], requestId}]}};
 //   - rate: a token bucket of Rate requests per second per developer token
-//     (DefaultRate, 10/s, with a burst of DefaultBurst, 1), the same for
+//     (DefaultRate, 10/s, with a burst of DefaultBurst, 2), the same for
 //     every path; beyond it 429 RESOURCE_EXHAUSTED with
 //     QuotaError.RESOURCE_TEMPORARILY_EXHAUSTED and
 //     details.quotaErrorDetails.retryDelay. Google documents no per-second
@@ -68,7 +68,7 @@ const (
 	// DefaultRate is the fake's request rate per developer token, per second.
 	DefaultRate = 10
 	// DefaultBurst is how many requests may come at once before the rate applies.
-	DefaultBurst = 1
+	DefaultBurst = 2
 	// MaxOperations is Google's cap on operations in one mutate request.
 	MaxOperations = 10000
 	// PageSize is the fixed page size of googleAds:search.
