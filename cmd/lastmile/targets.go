@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/lastmile/lastmile/connectors/googleads"
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
@@ -19,10 +20,11 @@ type accountLimits struct {
 	hubspot   *hubspot.Limits
 	mailchimp *mailchimp.Limits
 	wordpress *wordpress.Limits
+	googleads *googleads.Limits
 }
 
 func newAccountLimits() accountLimits {
-	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits()}
+	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), googleads: googleads.NewLimits()}
 }
 
 // buildTargets constructs every configured target, all sharing one set of
@@ -81,6 +83,12 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
 		return mailchimp.New(name, dir, c, mailchimp.WithLimits(limits.mailchimp))
+	case "google_ads":
+		var c googleads.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return googleads.New(name, dir, c, googleads.WithLimits(limits.googleads))
 	}
-	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress)", tc.Type)
+	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, google_ads)", tc.Type)
 }
