@@ -34,7 +34,7 @@ func connectCommand(e *env) *cobra.Command {
 			if len(args) == 0 {
 				return usagef("name the platform: lastmile connect hubspot|mailchimp|wordpress|google-ads")
 			}
-			return usagef("unknown platform %q: use hubspot, mailchimp, wordpress or google-ads%s", args[0], suggest(cmd, args[0]))
+			return usagef("unknown platform %q: use hubspot, mailchimp or wordpress (or google-ads)%s", args[0], suggest(cmd, args[0]))
 		},
 	}
 	cmd.AddCommand(connectHubSpot(e), connectMailchimp(e), connectWordPress(e), connectgoogleads(e))
