@@ -2,7 +2,6 @@ package googleads_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"sync"
@@ -13,8 +12,6 @@ import (
 	"github.com/lastmile/lastmile/connectors/googleads/googleadstest"
 	"github.com/lastmile/lastmile/sandbox"
 )
-
-func noSleep(ctx context.Context, d time.Duration) error { return ctx.Err() }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
