@@ -63,7 +63,30 @@ func (t *Target) assessAd(ctx context.Context, obj sandbox.Object) (sandbox.Asse
 	if r == nil {
 		r = t.createRequest(d)
 	}
-	if _, err := t.mutate(ctx, r.ops, true, true); err != nil {
+	_, err := t.mutate(ctx, r.ops, true, true)
+	if err != nil && obj.Refs[obj.ArtifactID] == "" && (hasCode(err, "campaignError", "DUPLICATE_CAMPAIGN_NAME") || hasCode(err, "campaignBudgetError", "DUPLICATE_NAME")) {
+		// The name is taken: by an earlier, interrupted promotion of this
+		// very artifact (its marker is in the name)? Then the plan's Put
+		// takes that campaign to this revision: dry-run that instead.
+		id, found, ferr := t.findByMarker(ctx, obj.Marker)
+		if ferr != nil {
+			return sandbox.Assessment{}, ferr
+		}
+		if found {
+			lc, ok, lerr := t.readLive(ctx, op, id)
+			if lerr != nil {
+				return sandbox.Assessment{}, lerr
+			}
+			if ok {
+				out.Notes = append(out.Notes, fmt.Sprintf("campaign %s, which an interrupted promotion of this ad campaign created, exists already: it is updated, not created again", id))
+				if r = t.updateRequest(lc, d); len(r.ops) == 0 {
+					return out, nil
+				}
+				_, err = t.mutate(ctx, r.ops, true, true)
+			}
+		}
+	}
+	if err != nil {
 		if ps := rejections(r, err); len(ps) > 0 {
 			out.Problems = append(out.Problems, ps...)
 			return out, nil

@@ -3,6 +3,7 @@ package googleads_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -282,25 +283,39 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("%d campaigns after refused requests, want none", n)
 	}
 
-	// A duplicate name only Google knows of: a Problem from the dry run.
+	// Duplicate ad group names: a Problem with its position.
+	twins := adObj("Twins", 2, 1)
+	twins.Ad.Groups[1].Name = twins.Ad.Groups[0].Name
+	as, err = tg.Assess(ctx, twins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(as.Problems, "\n"); !strings.Contains(text, "ad_groups[1].name: \"Group A\" is also ad_groups[0]'s") || !strings.Contains(text, "DUPLICATE_ADGROUP_NAME") {
+		t.Errorf("Problems %q, want the duplicate ad group name at ad_groups[1].name", as.Problems)
+	}
+
+	// The campaign name is taken by what an interrupted promotion of this
+	// very artifact created (its marker is in the name): Google's
+	// DUPLICATE_CAMPAIGN_NAME makes the dry run check the update of that
+	// campaign instead, and says so.
 	taken := adObj("Taken", 1, 1)
 	if _, err := tg.Put(ctx, taken, ""); err != nil {
 		t.Fatal(err)
 	}
-	dup := adObj("Taken", 1, 1)
-	dup.Marker = taken.Marker // an earlier campaign carries this exact name
-	dup.ArtifactID = "ad_other"
+	rev := taken
+	a := *taken.Ad
+	a.Budget.Micros, a.Budget.Amount = 30_000_000, "30.00"
+	rev.Ad = &a
 	before = srv.Counts()
-	as, err = tg.Assess(ctx, dup)
-	if err != nil {
-		t.Fatal(err)
+	as, err = tg.Assess(ctx, rev)
+	if err != nil || len(as.Problems) > 0 || !strings.Contains(strings.Join(as.Notes, "\n"), "is updated, not created again") {
+		t.Errorf("Assess with the name taken by an earlier attempt: %+v %v", as, err)
 	}
-	text := strings.Join(as.Problems, "\n")
-	if !strings.Contains(text, "name: Google Ads rejects it") || !strings.Contains(text, "DUPLICATE_CAMPAIGN_NAME") {
-		t.Errorf("Problems %q, want DUPLICATE_CAMPAIGN_NAME at name", as.Problems)
+	if c := srv.Counts(); c.ValidateOnly-before.ValidateOnly != 2 || len(srv.Campaigns()) != 1 {
+		t.Errorf("%d validate-only requests (create, then the update), %d campaigns", c.ValidateOnly-before.ValidateOnly, len(srv.Campaigns()))
 	}
-	if c := srv.Counts(); c.ValidateOnly-before.ValidateOnly != 1 || len(srv.Campaigns()) != 1 {
-		t.Errorf("%d validate-only requests, %d campaigns", c.ValidateOnly-before.ValidateOnly, len(srv.Campaigns()))
+	if b, _ := srv.Budget(fmt.Sprint(srv.Campaigns()[0].ID)); b.AmountMicros != 25_000_000 {
+		t.Errorf("the dry run changed the budget to %d", b.AmountMicros)
 	}
 
 	// Customer lists are refused with what to do instead.

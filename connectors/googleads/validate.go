@@ -27,6 +27,9 @@ const (
 func (t *Target) check(obj sandbox.Object) (problems, notes []string) {
 	a := obj.Ad
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if a.Platform != "" && a.Platform != Platform {
+		add("platform: the ad campaign was staged for %s, and its ads are in that platform's terms; stage it for target %q (google_ads) or put it on a %s target", a.Platform, t.name, a.Platform)
+	}
 	if strings.TrimSpace(a.Name) == "" {
 		add("name: empty; Google Ads needs a campaign name")
 	} else if n := utf8.RuneCountInString(marked(a.Name, obj.Marker)); n > nameLen {
