@@ -8,7 +8,9 @@
 //     campaigns:mutate, adGroups:mutate, adGroupAds:mutate,
 //     adGroupCriteria:mutate, googleAds:search (pages of 10,000 rows,
 //     pageSize refused) and googleAds:searchStream (a JSON array of
-//     batches); POST /token answers an OAuth 2 refresh-token grant;
+//     batches); POST /token answers OAuth 2 refresh-token and
+//     authorization-code grants, and GET /auth approves a browser sign-in
+//     at once;
 //   - headers: Authorization: Bearer <an access token /token issued, or
 //     AccessToken()>, developer-token, login-customer-id (ten digits) when
 //     the fake is made WithLoginCustomerID; the customer id in the path is
@@ -47,6 +49,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -206,6 +209,34 @@ func New(t testing.TB, opts ...Option) *Server {
 
 // BaseURL is the API's base URL (no trailing slash).
 func (s *Server) BaseURL() string { return s.URL }
+
+// AuthURL is the OAuth 2 authorization page: it approves at once (as if
+// the person signed in and consented) and redirects with a code, when the
+// request asks for the adwords scope, offline access and a PKCE challenge.
+func (s *Server) AuthURL() string { return s.URL + "/auth" }
+
+const authCode = "4/fake-authorization-code"
+
+func (s *Server) serveAuth(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || redirect.Host == "" || q.Get("client_id") != DefaultClientID {
+		http.Error(w, "invalid_request: unknown client or redirect_uri", http.StatusBadRequest)
+		return
+	}
+	back := redirect.Query()
+	back.Set("state", q.Get("state"))
+	switch {
+	case !strings.Contains(q.Get("scope"), "https://www.googleapis.com/auth/adwords"):
+		back.Set("error", "invalid_scope")
+	case q.Get("access_type") != "offline" || q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256":
+		back.Set("error", "invalid_request")
+	default:
+		back.Set("code", authCode)
+	}
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
 
 // TokenURL is the OAuth 2 token endpoint.
 func (s *Server) TokenURL() string { return s.URL + "/token" }
@@ -378,6 +409,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveToken(w, r)
 		return
 	}
+	if r.URL.Path == "/auth" {
+		s.serveAuth(w, r)
+		return
+	}
 	m := pathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		writeStatus(w, http.StatusNotFound, "NOT_FOUND", "The requested URL was not found on this server.", nil)
@@ -498,6 +533,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if id != DefaultClientID || secret != DefaultClientSecret {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = io.WriteString(w, `{"error":"invalid_client","error_description":"The OAuth client was not found."}`)
+		return
+	}
+	if r.PostForm.Get("grant_type") == "authorization_code" {
+		// The browser sign-in: the code /auth issued, with a PKCE verifier.
+		if r.PostForm.Get("code") != authCode || r.PostForm.Get("code_verifier") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"Malformed auth code."}`)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": s.AccessToken(), "token_type": "Bearer", "expires_in": 3599,
+			"refresh_token": DefaultRefreshToken, "scope": "https://www.googleapis.com/auth/adwords"})
 		return
 	}
 	if r.PostForm.Get("grant_type") != "refresh_token" || r.PostForm.Get("refresh_token") != DefaultRefreshToken {
