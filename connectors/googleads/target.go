@@ -142,7 +142,7 @@ func WithCredentials(clientID, clientSecret, refreshToken, developerToken string
 }
 
 // WithLandingLag sets how long after a request's timeout Google may still
-// apply it (LandWithin; default 2 minutes).
+// apply it (LandWithin; default 30 seconds).
 func WithLandingLag(d time.Duration) Option { return func(o *options) { o.landingLag = d } }
 
 // Target is a Google Ads account as a lastmile target. It is safe for
@@ -217,7 +217,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	}
 	lag := o.landingLag
 	if lag <= 0 {
-		lag = 2 * time.Minute
+		lag = 30 * time.Second
 	}
 	t := &Target{name: name, cfg: cfg, customer: customer, now: o.now, log: o.logger, timeout: timeout, lag: lag}
 	t.auth = newAuthorizer(name, cr, tokenURL, login, hc)
