@@ -16,10 +16,10 @@ type webflowOptions struct {
 	makeDefault                                                          bool
 }
 
-// connectwebflow is lastmile connect webflow: a site token from an
+// connectWebflow is lastmile connect webflow: a site token from an
 // environment variable, a site and a CMS collection whose items become the
 // landing pages.
-func connectwebflow(e *env) *cobra.Command {
+func connectWebflow(e *env) *cobra.Command {
 	var c common
 	var o webflowOptions
 	cmd := &cobra.Command{

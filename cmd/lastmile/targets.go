@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/lastmile/lastmile/connectors/googleads"
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
@@ -21,10 +22,11 @@ type accountLimits struct {
 	mailchimp *mailchimp.Limits
 	wordpress *wordpress.Limits
 	webflow   *webflow.Limits
+	googleads *googleads.Limits
 }
 
 func newAccountLimits() accountLimits {
-	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), webflow: webflow.NewLimits()}
+	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), webflow: webflow.NewLimits(), googleads: googleads.NewLimits()}
 }
 
 // buildTargets constructs every configured target, all sharing one set of
@@ -89,6 +91,12 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
 		return mailchimp.New(name, dir, c, mailchimp.WithLimits(limits.mailchimp))
+	case "google_ads":
+		var c googleads.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return googleads.New(name, dir, c, googleads.WithLimits(limits.googleads))
 	}
-	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, webflow)", tc.Type)
+	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, webflow, google_ads)", tc.Type)
 }
