@@ -351,3 +351,21 @@ var ErrReachedPeople = errors.New("the object has reached people")
 // MarkerPrefix starts every marker (Object.Marker is MarkerPrefix + the
 // artifact id).
 const MarkerPrefix = "lm-"
+
+// AlternativeTargets names, for a connector's refusal of a kind it does
+// not hold, the kinds of target that do.
+func AlternativeTargets(k Kind) string {
+	switch k {
+	case KindEmail:
+		return "a mailchimp, hubspot or local target"
+	case KindSegment:
+		return "a mailchimp, hubspot or local target (where the emails go)"
+	case KindWorkflow:
+		return "a hubspot or local target"
+	case KindPage:
+		return "a wordpress, webflow, hubspot or local target"
+	case KindAd:
+		return "a google_ads or meta target"
+	}
+	return "a target that has them"
+}

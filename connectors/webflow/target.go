@@ -277,19 +277,8 @@ func (t *Target) Capabilities() sandbox.Capabilities {
 }
 
 func unsupportedKind(target string, k sandbox.Kind) string {
-	alt := "a target that has them"
-	switch k {
-	case sandbox.KindEmail:
-		alt = "a mailchimp, hubspot or local target"
-	case sandbox.KindSegment:
-		alt = "a mailchimp, hubspot or local target (where the emails go)"
-	case sandbox.KindWorkflow:
-		alt = "a hubspot or local target"
-	case sandbox.KindAd:
-		alt = "an ads target"
-	}
 	return fmt.Sprintf("%s: target %q is a Webflow site, which publishes landing pages (CMS items) only; put this %s on %s by setting target on the artifact",
-		k, target, k, alt)
+		k, target, k, sandbox.AlternativeTargets(k))
 }
 
 // Assess checks an object at planning time; it only reads.

@@ -257,19 +257,8 @@ func (t *Target) serverNow(resp *rest.Response) time.Time {
 }
 
 func unsupportedKind(target string, k sandbox.Kind) string {
-	alt := "a target that has them"
-	switch k {
-	case sandbox.KindEmail:
-		alt = "a mailchimp, hubspot or local target"
-	case sandbox.KindSegment:
-		alt = "a mailchimp, hubspot or local target (where the emails go)"
-	case sandbox.KindWorkflow:
-		alt = "a hubspot or local target"
-	case sandbox.KindAd:
-		alt = "a google_ads or meta target"
-	}
 	return fmt.Sprintf("%s: target %q is a WordPress site, which publishes landing pages only; put this %s on %s by setting target on the artifact",
-		k, target, k, alt)
+		k, target, k, sandbox.AlternativeTargets(k))
 }
 
 // capabilities reads the user's capabilities once.
