@@ -2,6 +2,9 @@ package meta_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"testing"
@@ -45,4 +48,10 @@ func adObj(id string, groups, ads int) sandbox.Object {
 		a.Groups = append(a.Groups, grp)
 	}
 	return sandbox.Object{Kind: sandbox.KindAd, ArtifactID: id, Revision: 1, Marker: sandbox.MarkerPrefix + id, Ad: a, Refs: map[string]string{}}
+}
+
+func proofOf(secret, token string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
 }

@@ -56,7 +56,8 @@
 //
 // Tests read what happened through Objects, Count and Requests, set
 // insights with SetInsights, and inject faults (faketest vocabulary) with
-// Inject: RateLimit (the 80004 answer), Fail, SlowApply (a create commits
+// Inject: RateLimit (the 80004 answer for one call, saying access returns after
+// Fault.RetryAfter, default a minute), Fail, SlowApply (a create commits
 // Delay after it arrived, whatever becomes of the request: the hold for
 // the kill test), DropAfterApply and Latency.
 package metatest
@@ -336,17 +337,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	s.usageHeaders(w)
 	if e := s.overQuota(w); e != nil {
 		e.write(w)
 		return
 	}
+	s.usageHeaders(w)
 	write := r.Method != http.MethodGet
 	f, hit := s.faults.Take(op, write)
 	if hit {
 		switch f.Kind {
 		case faketest.RateLimit:
-			s.throttle(w)
+			s.throttle(w, f.RetryAfter)
 			return
 		case faketest.Fail:
 			if f.Body != nil {
@@ -473,12 +474,21 @@ func throttleErr() *graphErr {
 	return &graphErr{code: 80004, subcode: 2446079, msg: "(#80004) There have been too many calls to this ad-account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting."}
 }
 
-func (s *Server) throttle(w http.ResponseWriter) {
+// throttle answers one call with the 80004 throttle, saying access
+// returns after wait (default a minute), without spending the quota.
+func (s *Server) throttle(w http.ResponseWriter, wait time.Duration) {
+	if wait <= 0 {
+		wait = time.Minute
+	}
 	s.mu.Lock()
-	s.rollHour()
-	s.hourCalls = s.quota() + 1
+	biz := s.businessID
 	s.mu.Unlock()
-	s.usageHeaders(w)
+	mins := int((wait + time.Minute - 1) / time.Minute)
+	buc, _ := json.Marshal(map[string]any{biz: []map[string]any{{
+		"type": "ads_management", "call_count": 100, "total_cputime": 40, "total_time": 40,
+		"estimated_time_to_regain_access": mins, "ads_api_access_tier": "development_access",
+	}}})
+	w.Header().Set("X-Business-Use-Case-Usage", string(buc))
 	throttleErr().write(w)
 }
 
