@@ -83,7 +83,7 @@ func TestCLIConventions(t *testing.T) {
 		{args: []string{"approve", "pln_a", "--code", "abc234"}, code: 2, out: []string{""}, err: []string{"unknown flag: --code"}},
 		{args: []string{"reject", "pln_a"}, code: 2, out: []string{""}, err: []string{"give a reason (--reason TEXT)"}},
 		{args: []string{"connect"}, code: 2, out: []string{""}, err: []string{"name the platform: lastmile connect hubspot|mailchimp|wordpress"}},
-		{args: []string{"connect", "myspace"}, code: 2, out: []string{""}, err: []string{`unknown platform "myspace": use hubspot, mailchimp or wordpress`}},
+		{args: []string{"connect", "myspace"}, code: 2, out: []string{""}, err: []string{`unknown platform "myspace": use hubspot, mailchimp, wordpress or meta`}},
 		{args: []string{"connect", "hubspt"}, code: 2, out: []string{""}, err: []string{"did you mean hubspot?"}},
 		{args: []string{"connect", "wordpress", "--data-dir", dir}, code: 2, out: []string{""}, err: []string{"missing --url, --user, --password-env"}},
 		{args: []string{"check"}, code: 2, out: []string{""}, err: []string{"missing FILE.html"}},

@@ -7,6 +7,7 @@ import (
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
+	"github.com/lastmile/lastmile/connectors/meta"
 	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -19,10 +20,11 @@ type accountLimits struct {
 	hubspot   *hubspot.Limits
 	mailchimp *mailchimp.Limits
 	wordpress *wordpress.Limits
+	meta      *meta.Limits
 }
 
 func newAccountLimits() accountLimits {
-	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits()}
+	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), meta: meta.NewLimits()}
 }
 
 // buildTargets constructs every configured target, all sharing one set of
@@ -81,6 +83,12 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
 		return mailchimp.New(name, dir, c, mailchimp.WithLimits(limits.mailchimp))
+	case "meta":
+		var c meta.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return meta.New(name, dir, c, meta.WithLimits(limits.meta))
 	}
-	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress)", tc.Type)
+	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, meta)", tc.Type)
 }
