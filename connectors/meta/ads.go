@@ -58,16 +58,18 @@ func (t *Target) accountOf(ctx context.Context) (accountInfo, error) {
 
 // tagRE reads a name's lastmile tag: the marker, then the ad set (g0), the
 // ad (a1) and the creative content hash (c…).
-var tagRE = regexp.MustCompile(`\[(` + regexp.QuoteMeta(sandbox.MarkerPrefix) + `[^\s\]]+)(?: (g\d+))?(?: (a\d+))?(?: (c[0-9a-f]+))?\]$`)
+// A custom audience's tag names the segment (s0) and the hash of its
+// members (m…).
+var tagRE = regexp.MustCompile(`\[(` + regexp.QuoteMeta(sandbox.MarkerPrefix) + `[^\s\]]+)(?: (g\d+))?(?: (a\d+))?(?: (s\d+))?(?: ([cm][0-9a-f]+))?\]$`)
 
-type tag struct{ marker, group, ad, hash string }
+type tag struct{ marker, group, ad, seg, hash string }
 
 func tagOf(name string) (tag, bool) {
 	m := tagRE.FindStringSubmatch(name)
 	if m == nil {
 		return tag{}, false
 	}
-	return tag{m[1], m[2], m[3], m[4]}, true
+	return tag{m[1], m[2], m[3], m[4], m[5]}, true
 }
 
 // desired is what the campaign should look like on Meta.
@@ -121,7 +123,7 @@ func short(s string) string {
 }
 
 // check validates the campaign locally; each problem names its position.
-func (t *Target) check(a *sandbox.AdCampaign, acct accountInfo) (problems, notes []string) {
+func (t *Target) check(a *sandbox.AdCampaign, segments map[string]*sandbox.Segment, acct accountInfo) (problems, notes []string) {
 	p := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if strings.TrimSpace(a.Name) == "" {
 		p("name: empty; Meta needs a campaign name")
@@ -166,8 +168,19 @@ func (t *Target) check(a *sandbox.AdCampaign, acct accountInfo) (problems, notes
 	if len(a.Languages) > 0 {
 		notes = append(notes, fmt.Sprintf("languages %s are not targeted on Meta: its locales are numeric ids lastmile does not map, so the ads reach everyone in %s", strings.Join(a.Languages, ", "), strings.Join(a.Locations, ", ")))
 	}
-	if len(a.AudienceSegments) > 0 {
-		p("audience_segments: customer lists are not supported on Meta targets yet (lastmile would upload the members as a custom audience); remove audience_segments, or target by location only")
+	for i, id := range a.AudienceSegments {
+		seg := segments[id]
+		switch {
+		case seg == nil:
+			p("audience_segments[%d]: segment %s is not in the campaign", i, id)
+		case len(seg.Conditions) > 0 || len(seg.Groups) > 0 || len(seg.IncludeSegments) > 0 || len(seg.ExcludeSegments) > 0:
+			p("audience_segments[%d]: segment %s (%q) selects by conditions or other segments; lastmile knows the addresses of static segments only, so only those can go to Meta as a customer list: use a segment of static_emails", i, id, seg.Name)
+		case len(seg.StaticEmails) == 0:
+			p("audience_segments[%d]: segment %s (%q) has no addresses", i, id, seg.Name)
+		default:
+			notes = append(notes, fmt.Sprintf("audience_segments[%d]: the %d addresses of segment %q go to Meta as a customer list (a custom audience; each address trimmed, lower-cased and hashed with SHA-256 before it leaves lastmile); Meta matches them to its accounts, and the ad sets reach only the matches; the account must have accepted Meta's Custom Audience terms",
+				i, len(seg.StaticEmails), seg.Name))
+		}
 	}
 	if t.pageID == "" {
 		p("target %q has no page_id: Meta link ads run as a Facebook page; set page_id in its config or run lastmile connect meta --page-id PAGE again", t.name)
@@ -266,7 +279,7 @@ func (t *Target) plan(obj sandbox.Object, acct accountInfo) (desired, error) {
 			return d, fmt.Errorf("end_date %q: %w", a.EndDate, err)
 		}
 	}
-	targeting := jsonParam(map[string]any{"geo_locations": map[string]any{"countries": a.Locations}})
+	targeting := targetingOf(a.Locations, nil)
 	for i, g := range a.Groups {
 		key := fmt.Sprintf("g%d", i)
 		sp := setPlan{key: key, name: fmt.Sprintf("%s [%s %s]", g.Name, obj.Marker, key)}
@@ -309,6 +322,20 @@ func (t *Target) plan(obj sandbox.Object, acct accountInfo) (desired, error) {
 	return d, nil
 }
 
+// targetingOf is the ad sets' targeting: the countries, and the custom
+// audiences of the campaign's customer lists.
+func targetingOf(countries, audiences []string) string {
+	t := map[string]any{"geo_locations": map[string]any{"countries": countries}}
+	if len(audiences) > 0 {
+		var ca []map[string]string
+		for _, id := range audiences {
+			ca = append(ca, map[string]string{"id": id})
+		}
+		t["custom_audiences"] = ca
+	}
+	return jsonParam(t)
+}
+
 // assessAd checks locally, then dry-runs the campaign and each distinct
 // creative with validate_only.
 func (t *Target) assessAd(ctx context.Context, obj sandbox.Object) (sandbox.Assessment, error) {
@@ -317,7 +344,7 @@ func (t *Target) assessAd(ctx context.Context, obj sandbox.Object) (sandbox.Asse
 	if err != nil {
 		return as, err
 	}
-	as.Problems, as.Notes = t.check(obj.Ad, acct)
+	as.Problems, as.Notes = t.check(obj.Ad, obj.Segments, acct)
 	if len(as.Problems) > 0 {
 		return as, nil
 	}
@@ -520,7 +547,7 @@ func (t *Target) putAd(ctx context.Context, op string, obj sandbox.Object, liveI
 	if err != nil {
 		return sandbox.LiveState{}, err
 	}
-	if problems, _ := t.check(obj.Ad, acct); len(problems) > 0 {
+	if problems, _ := t.check(obj.Ad, obj.Segments, acct); len(problems) > 0 {
 		return sandbox.LiveState{}, failf(op, nil, "the campaign cannot go to Meta as staged: %s; fix it and re-plan", strings.Join(problems, "; "))
 	}
 	d, err := t.plan(obj, acct)
@@ -555,6 +582,16 @@ func (t *Target) putAd(ctx context.Context, op string, obj sandbox.Object, liveI
 			return sandbox.LiveState{}, err
 		}
 	}
+	audiences, stale, err := t.syncAudiences(ctx, op, obj, liveID != "" || obj.Resumed)
+	if err != nil {
+		return sandbox.LiveState{}, err
+	}
+	if len(audiences) > 0 {
+		tg := targetingOf(obj.Ad.Locations, audiences)
+		for i := range d.sets {
+			d.sets[i].params.Set("targeting", tg)
+		}
+	}
 	var creatives map[string]string
 	if obj.Resumed {
 		// An interrupted attempt may have made creatives (they need no
@@ -565,6 +602,13 @@ func (t *Target) putAd(ctx context.Context, op string, obj sandbox.Object, liveI
 	}
 	if err := t.syncChildren(ctx, op, d, cur, creatives); err != nil {
 		return sandbox.LiveState{}, err
+	}
+	for _, id := range stale {
+		// Customer lists the revision no longer targets: no ad set uses
+		// them now, and they hold hashed addresses, so they go.
+		if err := t.remove(ctx, id); err != nil {
+			return sandbox.LiveState{}, t.fail(op+": delete the customer list "+id+", which the revision no longer targets", err)
+		}
 	}
 	st, found, err := t.readCampaign(ctx, cur.camp.ID)
 	if err != nil || !found {

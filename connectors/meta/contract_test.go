@@ -3,9 +3,12 @@ package meta_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -409,4 +412,101 @@ func TestSweepDiscardsOnlyWhatNeverSpent(t *testing.T) {
 	if c, _ := srv.Object(a.ID); c.Status != "DELETED" {
 		t.Errorf("unspent campaign is %s", c.Status)
 	}
+}
+
+func withAudience(obj sandbox.Object, emails ...string) sandbox.Object {
+	obj.Segments = map[string]*sandbox.Segment{"seg_vip": {Name: "VIP buyers", StaticEmails: emails}}
+	obj.Ad.AudienceSegments = []string{"seg_vip"}
+	return obj
+}
+
+func TestCustomerListsAreUploadedHashedAndTargeted(t *testing.T) {
+	srv := metatest.New(t)
+	tg := newTarget(t, srv)
+	ctx := context.Background()
+	obj := withAudience(adObj("ad_20", 2, 1), " Ada@Example.com", "bob@example.com", "ada@example.com")
+	a, err := tg.Assess(ctx, obj)
+	if err != nil || len(a.Problems) > 0 || !strings.Contains(strings.Join(a.Notes, "\n"), "SHA-256") {
+		t.Fatalf("Assess: %+v %v", a, err)
+	}
+	st := put(t, tg, obj, "")
+	auds := live(srv, "customaudience")
+	if len(auds) != 1 || !strings.Contains(auds[0].Name, "[lm-ad_20 s0 m") || auds[0].Params["subtype"] != "CUSTOM" {
+		t.Fatalf("audiences %+v", auds)
+	}
+	want := []string{sha("ada@example.com"), sha("bob@example.com")}
+	if got := srv.Members(auds[0].ID); strings.Join(got, ",") != strings.Join(sortStrings(want), ",") {
+		t.Errorf("members %v, want the hashes of ada and bob", got)
+	}
+	for _, s := range live(srv, "adset") {
+		if !strings.Contains(fmt.Sprint(s.Params["targeting"]), auds[0].ID) {
+			t.Errorf("ad set %s does not target the list: %v", s.Name, s.Params["targeting"])
+		}
+	}
+	// Nothing readable leaves lastmile: no address in any parameter.
+	for _, typ := range []string{"customaudience", "adset"} {
+		for _, o := range srv.Objects(typ) {
+			if strings.Contains(strings.ToLower(fmt.Sprint(o.Params)+o.Name), "example.com") {
+				t.Errorf("%s %s carries an address: %v", typ, o.ID, o.Params)
+			}
+		}
+	}
+	// A new member makes a new list; the ad sets move to it and the old one goes.
+	rev := withAudience(adObj("ad_20", 2, 1), "ada@example.com", "bob@example.com", "cy@example.com")
+	rev.Revision = 2
+	st2 := put(t, tg, rev, st.ID)
+	auds2 := live(srv, "customaudience")
+	if len(auds2) != 1 || auds2[0].ID == auds[0].ID || len(srv.Members(auds2[0].ID)) != 3 || st2.Version == st.Version {
+		t.Fatalf("after the member change: %+v, version %s → %s", auds2, st.Version, st2.Version)
+	}
+	// Removing the campaign deletes its lists.
+	if _, err := tg.Retire(ctx, rev, sandbox.OpRemove, st2); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(live(srv, "customaudience")); n != 0 {
+		t.Errorf("%d customer lists left after remove", n)
+	}
+	// A segment that selects by conditions cannot go to Meta.
+	cond := adObj("ad_21", 1, 1)
+	cond.Segments = map[string]*sandbox.Segment{"seg_c": {Name: "Recent", Group: sandbox.Group{Conditions: []sandbox.Condition{{Property: "country", Operator: "eq", Value: "US"}}}}}
+	cond.Ad.AudienceSegments = []string{"seg_c"}
+	a, _ = tg.Assess(ctx, cond)
+	if !strings.Contains(strings.Join(a.Problems, "\n"), "audience_segments[0]") {
+		t.Errorf("problems %q", a.Problems)
+	}
+}
+
+// A resumed Put reuses a customer list an earlier attempt made (and uploads
+// its members again, harmlessly), and makes no second one.
+func TestResumedPutReusesTheCustomerList(t *testing.T) {
+	srv := metatest.New(t)
+	tg := newTarget(t, srv)
+	obj := withAudience(adObj("ad_22", 1, 1), "ada@example.com")
+	srv.Inject(faketest.Fault{Op: "POST /act_{id}/adsets", Kind: faketest.Fail, Status: 500})
+	if _, err := tg.Put(context.Background(), obj, ""); err == nil {
+		t.Fatal("want the ad set create to fail")
+	}
+	obj.Resumed = true
+	st, found, err := tg.Find(context.Background(), obj)
+	if err != nil || !found {
+		t.Fatalf("Find: %v %v", found, err)
+	}
+	put(t, tg, obj, st.ID)
+	if n := len(live(srv, "customaudience")); n != 1 {
+		t.Errorf("%d customer lists, want 1", n)
+	}
+	if n := srv.Count("POST /{id}/users"); n != 2 {
+		t.Errorf("%d uploads, want 2 (the first attempt's, and the resumed one's again)", n)
+	}
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func sortStrings(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }

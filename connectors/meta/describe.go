@@ -23,7 +23,7 @@ func (t *Target) Describe() sandbox.Description {
 		Account: acct, Auth: sandbox.AuthOAuth, Scopes: t.cred.Permissions, ConnectedAt: t.cred.ConnectedAt,
 		Limits: []string{
 			"ad campaigns only (link ads): Meta ad accounts hold no emails, segments, workflows or pages for lastmile",
-			"customer lists (audience_segments) are not supported yet; languages are not targeted (Meta's locales are ids lastmile does not map)",
+			"customer lists (audience_segments) only from static segments, uploaded hashed; languages are not targeted (Meta's locales are ids lastmile does not map)",
 		},
 	}
 	if t.pageID == "" {

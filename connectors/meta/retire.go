@@ -20,7 +20,7 @@ func (t *Target) CanRetire(k sandbox.Kind, op string) (string, error) {
 	case sandbox.OpResume:
 		return "the campaign, its ad sets and its ads are set ACTIVE on Meta: it spends again, within its budget and dates", nil
 	case sandbox.OpRemove:
-		return "the campaign is deleted on Meta (status DELETED, with its ad sets and ads): it stops for good and cannot be restored; its insights stay readable", nil
+		return "the campaign is deleted on Meta (status DELETED, with its ad sets and ads, and the customer lists lastmile uploaded for it): it stops for good and cannot be restored; its insights stay readable", nil
 	}
 	return "", failf(op+" ad campaign", []error{sandbox.ErrNotSupported}, "meta can pause, resume or remove an ad campaign, not %s it", op)
 }
@@ -47,6 +47,11 @@ func (t *Target) Retire(ctx context.Context, obj sandbox.Object, op string, live
 	if st.camp.Status != "DELETED" {
 		if _, err := t.call(ctx, http.MethodDelete, "/"+live.ID, nil); err != nil && !notFound(err) {
 			return sandbox.LiveState{}, t.fail(what, err)
+		}
+	}
+	if obj.Ad != nil && len(obj.Ad.AudienceSegments) > 0 {
+		if err := t.removeAudiences(ctx, obj.Marker); err != nil {
+			return sandbox.LiveState{}, t.fail(what+": delete its customer lists", err)
 		}
 	}
 	out, found, err := t.liveCampaign(ctx, live.ID)

@@ -49,8 +49,18 @@
 // locally against the contract instead (required fields, enums, bid with
 // a bid-cap strategy, lifetime budget with an end date).
 //
-// Customer lists (AudienceSegments) are not implemented: an ad campaign
-// that names audience segments gets a Problem saying so.
+// Customer lists. Each audience segment (a static segment: lastmile knows
+// addresses for those only; one that selects by conditions is a Problem)
+// becomes a custom audience (POST /act_{id}/customaudiences, subtype
+// CUSTOM, customer_file_source USER_PROVIDED_ONLY) named with the marker,
+// the segment's position and a hash of its members; the addresses are
+// trimmed, lower-cased and SHA-256 hashed before they leave lastmile and
+// are added with POST /{audience_id}/users (payload schema EMAIL_SHA256,
+// 10,000 a call, one session for more). The ad sets then target
+// custom_audiences. Members cannot be read back, so a changed member list
+// makes a new audience (its name carries the new hash); the old one is
+// deleted once no ad set targets it, and removing the campaign deletes its
+// audiences. Audiences are not dry-run (the edge takes no validate_only).
 //
 // Rate limits. Every answer's X-Business-Use-Case-Usage, X-Ad-Account-Usage
 // and X-App-Usage are read; above 80% of any, requests are spaced out, and

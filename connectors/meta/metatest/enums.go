@@ -29,3 +29,9 @@ func set(vs ...string) map[string]bool {
 	}
 	return m
 }
+
+// audienceSubtypes: adaccountcustomaudiences_subtype_enum_param
+var audienceSubtypes = set("APP", "BAG_OF_ACCOUNTS", "BIDDING", "CLAIM", "CUSTOM", "ENGAGEMENT", "EXCLUSION", "FOX", "LOOKALIKE", "MANAGED", "MEASUREMENT", "MESSENGER_SUBSCRIBER_LIST", "OFFLINE_CONVERSION", "PARTNER", "PRIMARY", "REGULATED_CATEGORIES_AUDIENCE", "STUDY_RULE_AUDIENCE", "VIDEO", "WEBSITE")
+
+// customerFileSources: adaccountcustomaudiences_customer_file_source_enum_param
+var customerFileSources = set("BOTH_USER_AND_PARTNER_PROVIDED", "PARTNER_PROVIDED_ONLY", "USER_PROVIDED_ONLY")

@@ -24,6 +24,14 @@
 //     names them. Read types are the platform's: budgets are strings.
 //   - GET /{campaign_id}/insights: string numerics, actions as
 //     AdsActionStats, from what the test set with SetInsights.
+//   - Customer lists: POST /act_{id}/customaudiences (name, subtype CUSTOM,
+//     customer_file_source from enum_types.json), GET
+//     /act_{id}/customaudiences, and POST /{audience_id}/users with
+//     payload {"schema":"EMAIL_SHA256","data":[64 hex digits, …]} (at
+//     most 10,000 entries a call, as the SDK examples batch), answering
+//     {audience_id, session_id, num_received, num_invalid_entries,
+//     invalid_entry_samples}; an ad set's targeting.custom_audiences must
+//     name audiences of the account.
 //
 // Choices where the contract is silent [unconf in the docs], made strict
 // so the connector cannot rely on leniency: an ad set needs campaign_id,
@@ -96,7 +104,7 @@ const (
 
 // Object is one campaign, ad set, ad or creative as the fake holds it.
 type Object struct {
-	ID, Type, Name, Status string // Type: campaign, adset, ad, adcreative
+	ID, Type, Name, Status string // Type: campaign, adset, ad, adcreative, customaudience
 	CampaignID, AdSetID    string
 	// Params are the create and update parameters, JSON-decoded.
 	Params  map[string]any
@@ -104,6 +112,8 @@ type Object struct {
 	// Activations counts the writes that set status ACTIVE on an object
 	// that was not ACTIVE.
 	Activations int
+	// Members are a custom audience's uploaded hashes.
+	Members     map[string]bool
 	budgetEdits []time.Time
 }
 
@@ -230,6 +240,22 @@ func (s *Server) Object(id string) (Object, bool) {
 		return Object{}, false
 	}
 	return *o, true
+}
+
+// Members returns the hashes uploaded to a custom audience, sorted.
+func (s *Server) Members(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[id]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(o.Members))
+	for h := range o.Members {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // SetInsights sets what the insights of a campaign answer.
@@ -545,7 +571,7 @@ func (s *Server) route(r *http.Request, parts []string) (int, any, commitFunc, *
 		if parts[1] == "adsets" {
 			typ = "adset"
 		}
-		if !slices.Contains([]string{"campaign", "adset", "ad", "adcreative"}, typ) {
+		if !slices.Contains([]string{"campaign", "adset", "ad", "adcreative", "customaudience"}, typ) {
 			return 0, nil, nil, invalid("", "Tried accessing nonexisting field (%s) on node type (AdAccount)", parts[1])
 		}
 		return s.list(r, func(o *Object) bool { return o.Type == typ })
@@ -564,6 +590,8 @@ func (s *Server) route(r *http.Request, parts []string) (int, any, commitFunc, *
 		case http.MethodDelete:
 			return s.del(parts[0])
 		}
+	case len(parts) == 2 && idRE.MatchString(parts[0]) && parts[1] == "users" && r.Method == http.MethodPost:
+		return s.addUsers(parts[0], f)
 	case len(parts) == 2 && idRE.MatchString(parts[0]) && r.Method == http.MethodGet:
 		id, edge := parts[0], parts[1]
 		s.mu.Lock()
@@ -638,8 +666,12 @@ func (s *Server) view(o *Object) map[string]any {
 			eff = "ADSET_PAUSED"
 		}
 	}
-	if o.Type != "adcreative" {
+	if o.Type != "adcreative" && o.Type != "customaudience" {
 		v["effective_status"] = eff
+	}
+	if o.Type == "customaudience" {
+		delete(v, "status")
+		v["approximate_count_lower_bound"] = len(o.Members)
 	}
 	return v
 }
@@ -802,6 +834,8 @@ func (s *Server) create(edge string, f url.Values) (int, any, commitFunc, *graph
 		typ, e = "adcreative", s.checkCreative(f)
 	case "ads":
 		typ, e = "ad", s.checkAd(f)
+	case "customaudiences":
+		typ, e = "customaudience", s.checkAudience(f)
 	default:
 		return 0, nil, nil, &graphErr{code: 100, msg: "Unsupported post request."}
 	}
@@ -833,7 +867,10 @@ func (s *Server) create(edge string, f url.Values) (int, any, commitFunc, *graph
 				o.CampaignID = as.CampaignID
 			}
 		}
-		if o.Status == "ACTIVE" && typ != "adcreative" {
+		if typ == "customaudience" {
+			o.Members = map[string]bool{}
+		}
+		if o.Status == "ACTIVE" && typ != "adcreative" && typ != "customaudience" {
 			o.Activations++
 		}
 		s.objects[id] = o
@@ -953,6 +990,15 @@ func (s *Server) checkAdSet(f url.Values, cur *Object) *graphErr {
 		for _, c := range t.Geo.Countries {
 			if len(c) != 2 || strings.ToUpper(c) != c {
 				return invalid("targeting.geo_locations.countries", "Invalid country code %q", c)
+			}
+		}
+		for _, ca := range t.CustomAudiences {
+			id := fmt.Sprint(ca["id"])
+			s.mu.Lock()
+			o := s.objects[id]
+			s.mu.Unlock()
+			if o == nil || o.Type != "customaudience" || o.Status == "DELETED" {
+				return invalid("targeting.custom_audiences", "Custom audience %s does not exist or cannot be used by this ad account", id)
 			}
 		}
 	}
@@ -1095,10 +1141,11 @@ func (s *Server) checkAd(f url.Values) *graphErr {
 
 // updatable lists what POST /{id} takes per type (Campaign/AdSet/Ad/AdCreative.json).
 var updatable = map[string][]string{
-	"campaign":   {"name", "status", "daily_budget", "lifetime_budget", "bid_strategy", "stop_time", "start_time", "special_ad_categories", "spend_cap", "objective"},
-	"adset":      {"name", "status", "daily_budget", "lifetime_budget", "bid_amount", "bid_strategy", "end_time", "start_time", "targeting", "billing_event", "optimization_goal"},
-	"ad":         {"name", "status", "creative"},
-	"adcreative": {"name", "status", "account_id", "adlabels"},
+	"campaign":       {"name", "status", "daily_budget", "lifetime_budget", "bid_strategy", "stop_time", "start_time", "special_ad_categories", "spend_cap", "objective"},
+	"adset":          {"name", "status", "daily_budget", "lifetime_budget", "bid_amount", "bid_strategy", "end_time", "start_time", "targeting", "billing_event", "optimization_goal"},
+	"ad":             {"name", "status", "creative"},
+	"adcreative":     {"name", "status", "account_id", "adlabels"},
+	"customaudience": {"name", "description"},
 }
 
 func (s *Server) update(id string, f url.Values) (int, any, commitFunc, *graphErr) {
@@ -1262,4 +1309,69 @@ func (s *Server) insightsOf(o *Object, f url.Values) (int, any, commitFunc, *gra
 		row["actions"] = acts
 	}
 	return 200, map[string]any{"data": []any{pick(row, "id,"+f.Get("fields")+",date_start,date_stop,campaign_id")}}, nil, nil
+}
+
+func (s *Server) checkAudience(f url.Values) *graphErr {
+	if e := checkName(f, true); e != nil {
+		return e
+	}
+	if e := enumParam(f, "subtype", audienceSubtypes, true); e != nil {
+		return e
+	}
+	if f.Get("subtype") == "CUSTOM" {
+		if e := enumParam(f, "customer_file_source", customerFileSources, true); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// addUsers is POST /{audience_id}/users.
+func (s *Server) addUsers(id string, f url.Values) (int, any, commitFunc, *graphErr) {
+	s.mu.Lock()
+	o, ok := s.objects[id]
+	s.mu.Unlock()
+	if !ok || o.Type != "customaudience" {
+		return 0, nil, nil, missing(id)
+	}
+	var p struct {
+		Schema any   `json:"schema"`
+		Data   []any `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(f.Get("payload")), &p); err != nil {
+		return 0, nil, nil, invalid("payload", "Param payload must be a JSON object {schema, data}")
+	}
+	schema := fmt.Sprint(p.Schema)
+	if l, ok := p.Schema.([]any); ok && len(l) == 1 {
+		schema = fmt.Sprint(l[0])
+	}
+	if schema != "EMAIL_SHA256" && schema != "EMAIL" {
+		return 0, nil, nil, invalid("payload.schema", "This fake takes the schema EMAIL_SHA256 (or EMAIL, hashed)")
+	}
+	if len(p.Data) == 0 || len(p.Data) > 10000 {
+		return 0, nil, nil, invalid("payload.data", "payload.data must hold 1 to 10000 entries, got %d", len(p.Data))
+	}
+	var good []string
+	bad := 0
+	for _, d := range p.Data {
+		h := fmt.Sprint(d)
+		if l, ok := d.([]any); ok && len(l) == 1 {
+			h = fmt.Sprint(l[0])
+		}
+		if hexHash.MatchString(h) {
+			good = append(good, h)
+		} else {
+			bad++
+		}
+	}
+	return 200, nil, func() any {
+		for _, h := range good {
+			s.objects[id].Members[h] = true
+		}
+		s.next++
+		return map[string]any{"audience_id": id, "session_id": strconv.FormatInt(s.next, 10), "num_received": len(p.Data),
+			"num_invalid_entries": bad, "invalid_entry_samples": map[string]any{}}
+	}, nil
 }
