@@ -353,6 +353,21 @@ func (t *Target) assessAd(ctx context.Context, obj sandbox.Object) (sandbox.Asse
 		as.Problems = append(as.Problems, err.Error())
 		return as, nil
 	}
+	if liveID := obj.Refs[obj.ArtifactID]; liveID != "" {
+		// An update: what Meta cannot change on the live campaign.
+		var c node
+		if err := t.get(ctx, "/"+liveID, url.Values{"fields": {campaignFields}}, &c); err != nil && !notFound(err) {
+			return as, t.fail("read campaign "+liveID, err)
+		} else if err == nil {
+			daily := c.DailyBudget != "" && c.DailyBudget != "0"
+			lifetime := c.LifetimeBudget != "" && c.LifetimeBudget != "0"
+			if (daily && obj.Ad.Budget.Period == sandbox.BudgetLifetime) || (lifetime && obj.Ad.Budget.Period == sandbox.BudgetDaily) {
+				as.Problems = append(as.Problems, fmt.Sprintf("budget.period: live campaign %s has a %s budget; Meta cannot switch a campaign between daily and lifetime budgets: keep the period, or stage a new ad campaign",
+					liveID, map[bool]string{true: "daily", false: "lifetime"}[daily]))
+				return as, nil
+			}
+		}
+	}
 	as.Notes = append(as.Notes, "dry run on Meta (validate_only): the campaign and every creative; ad sets and ads are checked by lastmile against the contract, since a dry run cannot give them the live parent they need")
 	dry := func(pos, path string, v url.Values) error {
 		v = cloneValues(v)

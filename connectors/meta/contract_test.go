@@ -510,3 +510,86 @@ func sortStrings(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Find pages through the account's campaigns (100 a page) and matches the
+// marker exactly: a campaign of another artifact, or one someone named
+// like it without the brackets, is not it.
+func TestFindPagesAndMatchesTheMarkerExactly(t *testing.T) {
+	srv := metatest.New(t, metatest.WithQuota(100_000))
+	tg := newTarget(t, srv)
+	for i := range 230 {
+		srv.AddCampaign(fmt.Sprintf("Someone else's %d", i), "ACTIVE")
+	}
+	srv.AddCampaign("Spring sale [lm-ad_300x]", "PAUSED")
+	srv.AddCampaign("Spring sale lm-ad_300", "PAUSED")
+	obj := adObj("ad_300", 1, 1)
+	if _, found, err := tg.Find(context.Background(), obj); err != nil || found {
+		t.Fatalf("Find before Put: found=%v err=%v", found, err)
+	}
+	lists := srv.Count("GET /act_{id}/campaigns")
+	st := put(t, tg, obj, "")
+	got, found, err := tg.Find(context.Background(), obj)
+	if err != nil || !found || got.ID != st.ID {
+		t.Fatalf("Find: %+v %v %v, want %s", got, found, err, st.ID)
+	}
+	if lists != 3 {
+		t.Errorf("%d list pages for 232 campaigns, want 3", lists)
+	}
+}
+
+// An update that switches the budget period is a Problem at planning.
+func TestAssessRefusesABudgetPeriodSwitch(t *testing.T) {
+	srv := metatest.New(t)
+	tg := newTarget(t, srv)
+	obj := adObj("ad_301", 1, 1)
+	st := put(t, tg, obj, "")
+	rev := adObj("ad_301", 1, 1)
+	rev.Revision = 2
+	rev.Ad.Budget.Period = sandbox.BudgetLifetime
+	rev.Refs[rev.ArtifactID] = st.ID
+	a, err := tg.Assess(context.Background(), rev)
+	if err != nil || !strings.Contains(strings.Join(a.Problems, "\n"), "budget.period") {
+		t.Fatalf("Assess: %+v %v", a, err)
+	}
+}
+
+// Several campaigns put, updated, enabled and read at once on one target
+// (run with -race).
+func TestConcurrentCampaigns(t *testing.T) {
+	srv := metatest.New(t, metatest.WithQuota(100_000))
+	tg := newTarget(t, srv)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			ctx := context.Background()
+			obj := adObj(fmt.Sprintf("ad_c%02d", i), 2, 2)
+			st, err := tg.Put(ctx, obj, "")
+			if err != nil {
+				errs <- err
+				return
+			}
+			rev := adObj(obj.ArtifactID, 2, 3)
+			rev.Revision = 2
+			if st, err = tg.Put(ctx, rev, st.ID); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := tg.Publish(ctx, rev, st, time.Time{}); err != nil {
+				errs <- err
+				return
+			}
+			if _, found, err := tg.Find(ctx, rev); err != nil || !found {
+				errs <- fmt.Errorf("find %s: %v %v", obj.ArtifactID, found, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if c := counts(srv); c[0] != 8 || c[1] != 16 || c[3] != 48 {
+		t.Errorf("campaigns, ad sets, creatives, ads = %v, want 8 16 _ 48", c)
+	}
+}

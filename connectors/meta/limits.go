@@ -43,9 +43,8 @@ const (
 // pacer holds the highest usage share (percent) of the last answer and
 // implements rest.Limiter for the Target that owns sleep.
 type pacer struct {
-	mu    sync.Mutex
-	pct   int
-	sleep func(context.Context, time.Duration) error
+	mu  sync.Mutex
+	pct int
 }
 
 // usage is the highest share in the answer's usage headers, -1 when none.

@@ -265,6 +265,18 @@ func (s *Server) SetInsights(campaignID string, in Insight) {
 	s.insights[campaignID] = in
 }
 
+// AddCampaign adds a campaign as someone in Ads Manager would (no
+// validation), and returns its id.
+func (s *Server) AddCampaign(name, status string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	id := strconv.FormatInt(s.next, 10)
+	s.objects[id] = &Object{ID: id, Type: "campaign", Name: name, Status: status, Params: map[string]any{"objective": "OUTCOME_TRAFFIC"}, Created: s.Now()}
+	s.order = append(s.order, id)
+	return id
+}
+
 // SetStatus changes an object's status as someone in Ads Manager would.
 func (s *Server) SetStatus(id, status string) {
 	s.mu.Lock()
