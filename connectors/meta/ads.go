@@ -831,7 +831,7 @@ func (t *Target) remove(ctx context.Context, id string) error {
 // setStatus enables (ACTIVE: ads, ad sets, then the campaign, each only
 // when it is not ACTIVE yet) or pauses (the campaign alone: nothing under
 // it spends then) a campaign, and returns it as read back.
-func (t *Target) setStatus(ctx context.Context, op, id, status string, _ bool) (sandbox.LiveState, error) {
+func (t *Target) setStatus(ctx context.Context, op, id, status string) (sandbox.LiveState, error) {
 	st, found, err := t.readCampaign(ctx, id)
 	if err != nil {
 		return sandbox.LiveState{}, t.fail(op, err)

@@ -124,8 +124,12 @@ func (t *Target) fail(op string, err error) error {
 	if errors.As(err, &th) {
 		e.Status = http.StatusTooManyRequests
 		e.Code = fmt.Sprint(th.code)
-		e.Message = fmt.Sprintf("Meta is rate-limiting ad account %s (code %d, subcode %d) and says access returns in about %s, longer than lastmile waits (max_throttle_wait %s); confirm again after that",
-			t.account, th.code, th.subcode, th.wait.Round(time.Second), t.maxThrottle)
+		why := fmt.Sprintf("longer than lastmile waits (max_throttle_wait %s)", t.maxThrottle)
+		if th.wait <= t.maxThrottle {
+			why = fmt.Sprintf("and kept throttling after lastmile waited %d times", maxThrottleRetries)
+		}
+		e.Message = fmt.Sprintf("Meta is rate-limiting ad account %s (code %d, subcode %d) and says access returns in about %s, %s; confirm again after that",
+			t.account, th.code, th.subcode, th.wait.Round(time.Second), why)
 		return e
 	}
 	var he *rest.HTTPError

@@ -33,9 +33,9 @@ func (t *Target) Retire(ctx context.Context, obj sandbox.Object, op string, live
 	what := adOp(op, obj)
 	switch op {
 	case sandbox.OpPause:
-		return t.setStatus(ctx, what, live.ID, "PAUSED", false)
+		return t.setStatus(ctx, what, live.ID, "PAUSED")
 	case sandbox.OpResume:
-		return t.setStatus(ctx, what, live.ID, "ACTIVE", true)
+		return t.setStatus(ctx, what, live.ID, "ACTIVE")
 	}
 	st, found, err := t.readCampaign(ctx, live.ID)
 	if err != nil {

@@ -403,7 +403,7 @@ func (t *Target) Publish(ctx context.Context, obj sandbox.Object, live sandbox.L
 	if !at.IsZero() {
 		return sandbox.LiveState{}, failf(op, []error{sandbox.ErrNotSupported}, "Meta campaigns are enabled now; their start date (start_time of each ad set) says when they begin to spend")
 	}
-	return t.setStatus(ctx, op, live.ID, "ACTIVE", true)
+	return t.setStatus(ctx, op, live.ID, "ACTIVE")
 }
 
 // Send is not something an ad account does.
