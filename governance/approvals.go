@@ -13,6 +13,9 @@ type ApprovalInput struct {
 	Industry      string   `json:"industry,omitempty"`
 	MaxRecipients int      `json:"max_recipients"` // largest audience in the plan; -1 when unknown
 	Channels      []string `json:"channels,omitempty"`
+	// Spends are what the plan's ad campaigns may spend, for rules with
+	// min_daily_budget or min_total_budget.
+	Spends []AdSpend `json:"spends,omitempty"`
 }
 
 // Requirement is the approvals a plan needs before it can be promoted.
@@ -35,6 +38,11 @@ func (p *Policy) Approvals(a ApprovalInput) Requirement {
 		ok, unknown := r.sel.match(a.Markets, a.Industry, a.Channels, a.MaxRecipients)
 		if !ok {
 			continue
+		}
+		if ok, other := budgetMatch(&r.cfg, a.Spends); !ok {
+			continue
+		} else if other != "" {
+			unknown = append(unknown, other)
 		}
 		req.Count = max(req.Count, r.cfg.Approvers)
 		for _, role := range r.cfg.Roles {
@@ -62,6 +70,12 @@ func approvalReason(r *rule) string {
 	c := &r.cfg
 	if c.MinRecipients > 0 {
 		when = append(when, fmt.Sprintf("an audience of %d or more", c.MinRecipients))
+	}
+	if c.MinDailyBudget != nil {
+		when = append(when, fmt.Sprintf("ad budgets of %s a day or more", c.MinDailyBudget))
+	}
+	if c.MinTotalBudget != nil {
+		when = append(when, fmt.Sprintf("ad spend of %s in all or more", c.MinTotalBudget))
 	}
 	if len(c.Markets) > 0 {
 		when = append(when, "market "+strings.Join(c.Markets, "/"))

@@ -48,7 +48,7 @@ var ruleKinds = []ruleKind{
 	{name: "preview_text", keys: inboxLineKeys, channels: []string{ChannelEmail}, load: (*loader).previewTextRule},
 	{name: "tokens", keys: []string{"exceptions", "syntax", "roots"}, channels: []string{ChannelEmail, ChannelPage}, load: (*loader).tokensRule},
 	{name: "consent", keys: []string{"property"}, channels: []string{ChannelSegment}, load: (*loader).consentRule},
-	{name: "approvals", keys: []string{"approvers", "roles"}, load: (*loader).approvalsRule},
+	{name: "approvals", keys: []string{"approvers", "roles", "min_daily_budget", "min_total_budget"}, load: (*loader).approvalsRule},
 }
 
 // validKinds are the names of ruleKinds, for messages and enum checks.
@@ -533,6 +533,26 @@ func (l *loader) approvalsRule(rl *ruleLoad) {
 			if _, ok := rl.p.roles[role]; !ok {
 				l.errAt(nodes[i], "%s: role %q is not defined in the roles section (defined: %s)", where, role, strings.Join(rl.p.Roles(), ", "))
 			}
+		}
+	}
+	for _, key := range []string{"min_daily_budget", "min_total_budget"} {
+		v, ok := rl.f[key]
+		if !ok {
+			continue
+		}
+		var text string
+		if v.v.Kind == yaml.ScalarNode {
+			text = v.v.Value
+		}
+		m, err := ParseMoney(text)
+		if err != nil {
+			l.errAt(v.v, "%s: %s: %v", where, key, err)
+			continue
+		}
+		if key == "min_daily_budget" {
+			c.MinDailyBudget = &m
+		} else {
+			c.MinTotalBudget = &m
 		}
 	}
 	if c.Approvers == 0 && len(c.Roles) == 0 {

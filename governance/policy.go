@@ -189,6 +189,10 @@ type ruleConfig struct {
 
 	Approvers int      `json:"approvers,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
+	// MinDailyBudget and MinTotalBudget select plans whose ad campaigns
+	// may spend that much a day, or in all.
+	MinDailyBudget *Money `json:"min_daily_budget,omitempty"`
+	MinTotalBudget *Money `json:"min_total_budget,omitempty"`
 }
 
 type pair struct {

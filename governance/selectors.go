@@ -18,11 +18,14 @@ const (
 	ChannelPage     = "page"
 	ChannelSegment  = "segment"
 	ChannelWorkflow = "workflow"
+	// ChannelAd is an ad campaign's text: headlines, descriptions,
+	// primary text.
+	ChannelAd = "ad"
 )
 
 var (
 	validLevels   = []string{LevelError, LevelWarning, LevelSuggestion}
-	validChannels = []string{ChannelEmail, ChannelPage, ChannelSegment, ChannelWorkflow}
+	validChannels = []string{ChannelEmail, ChannelPage, ChannelSegment, ChannelWorkflow, ChannelAd}
 )
 
 // isoCountries is ISO 3166-1 alpha-2. Validating against the real list turns

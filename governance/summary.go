@@ -144,6 +144,12 @@ func appliesTo(c *ruleConfig) string {
 	if c.MinRecipients > 0 {
 		parts = append(parts, fmt.Sprintf("audiences of %d or more", c.MinRecipients))
 	}
+	if c.MinDailyBudget != nil {
+		parts = append(parts, fmt.Sprintf("ad budgets of %s a day or more", c.MinDailyBudget))
+	}
+	if c.MinTotalBudget != nil {
+		parts = append(parts, fmt.Sprintf("ad spend of %s in all or more", c.MinTotalBudget))
+	}
 	if len(parts) == 0 {
 		return "everything"
 	}

@@ -36,7 +36,11 @@ func Gather(ctx context.Context, sb *sandbox.Sandbox, period string, now time.Ti
 		return in, err
 	}
 	for _, c := range camps {
-		in.Campaigns = append(in.Campaigns, Campaign{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt, Cost: c.Cost})
+		spend, err := sb.AdSpend(ctx, c.ID)
+		if err != nil {
+			return in, err
+		}
+		in.Campaigns = append(in.Campaigns, Campaign{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt, Cost: c.Cost, AdSpend: spend})
 	}
 
 	eng, credited, usedModel, err := sb.Period(ctx, model, from, to)

@@ -20,6 +20,9 @@ type Campaign struct {
 	Name      string
 	CreatedAt time.Time
 	Cost      *outcomes.Money // what it cost, when someone said
+	// AdSpend is what its ad campaigns have cost, as their platforms last
+	// reported it (fetch_metrics), by currency: it adds to Cost.
+	AdSpend []outcomes.Money
 }
 
 // Result is what a campaign's live artifacts reached and brought in the
@@ -100,7 +103,9 @@ type Line struct {
 	TimeToLive *float64        `json:"brief_to_live_hours,omitempty"`
 	Result     Result          `json:"result"`
 	Cost       *outcomes.Money `json:"cost,omitempty"`
-	ROI        []ROI           `json:"roi,omitempty"`
+	// AdSpend is the ad platforms' part of the cost, by currency.
+	AdSpend []outcomes.Money `json:"ad_spend,omitempty"`
+	ROI     []ROI            `json:"roi,omitempty"`
 }
 
 // Build computes the report. A campaign counts as staged in the period if
@@ -154,7 +159,7 @@ func Build(in Input) Report {
 		if !hasResult && !staged[c.ID] && !(isLive && inPeriod(at)) {
 			continue
 		}
-		l := Line{ID: c.ID, Name: c.Name, Result: res, Cost: c.Cost}
+		l := Line{ID: c.ID, Name: c.Name, Result: res, Cost: c.Cost, AdSpend: c.AdSpend}
 		if isLive {
 			l.LiveAt = &at
 			if inPeriod(at) {
@@ -170,9 +175,13 @@ func Build(in Input) Report {
 		r.Funnel.Conversions += res.Conversions
 		pipeline.add(res.Pipeline...)
 		revenue.add(res.Revenue...)
+		costs := slices.Clone(c.AdSpend)
 		if c.Cost != nil {
-			cost.add(*c.Cost)
-			l.ROI = roi(res.Revenue, []outcomes.Money{*c.Cost})
+			costs = append(costs, *c.Cost)
+		}
+		if len(costs) > 0 {
+			cost.add(costs...)
+			l.ROI = roi(res.Revenue, costs)
 		}
 		r.Campaigns = append(r.Campaigns, l)
 	}

@@ -155,6 +155,7 @@ type planView struct {
 	Segments  []segmentView
 	Workflows []workflowView
 	Pages     []pageView
+	Ads       []adView
 	Findings  []governance.Finding
 	Approvals []sandbox.Approval
 	Missing   string
@@ -209,6 +210,17 @@ type workflowView struct {
 	SVG      template.HTML
 	Words    []string
 	Enrols   string
+}
+
+// adView is an ad campaign with what it may spend, and its ads as the
+// platform shows them.
+type adView struct {
+	Step  sandbox.PlanStep
+	Ad    *sandbox.AdCampaign
+	Spend string
+	// Pages names the lastmile pages its ads send clicks to, whose live
+	// URLs the final URLs get at promotion.
+	Pages map[string]string
 }
 
 type pageView struct {
@@ -344,6 +356,16 @@ func (s *Server) buildPlan(ctx context.Context, id string) (*planCache, error) {
 			wv := workflowView{Step: st, Workflow: fr.Workflow, SVG: render.WorkflowSVG(fr.Workflow, names), Words: render.StepWords(fr.Workflow, names)}
 			wv.Enrols = s.enrols(ctx, st.Target, fr.Workflow, segs)
 			v.Workflows = append(v.Workflows, wv)
+		case fr.Ad != nil:
+			av := adView{Step: st, Ad: fr.Ad, Spend: fr.Ad.MaxSpend().Text, Pages: map[string]string{}}
+			for _, g := range fr.Ad.Groups {
+				for _, ad := range g.Ads {
+					if ad.PageID != "" {
+						av.Pages[ad.PageID] = names[ad.PageID]
+					}
+				}
+			}
+			v.Ads = append(v.Ads, av)
 		case fr.Page != nil:
 			pv := pageView{Step: st, Page: fr.Page}
 			if before != nil {
@@ -439,10 +461,17 @@ func (s *Server) summarize(ctx context.Context, st sandbox.PlanStep, segs map[st
 			detail += ": " + s.enrols(ctx, st.Target, av.Revision.Workflow, segs)
 		}
 		return summaryLine{What: "Switch on workflow “" + st.Name + "”", Detail: detail}
-	case sandbox.OpUnschedule, sandbox.OpUnpublish, sandbox.OpDeactivate, sandbox.OpArchive:
+	case sandbox.OpEnable:
+		detail := "on " + st.Target
+		if st.Spend != nil {
+			detail = st.Spend.Text + ", on " + st.Target
+		}
+		return summaryLine{What: "Start spending on ad campaign “" + st.Name + "”", Detail: detail}
+	case sandbox.OpUnschedule, sandbox.OpUnpublish, sandbox.OpDeactivate, sandbox.OpArchive, sandbox.OpPause, sandbox.OpResume, sandbox.OpRemove:
 		// The step's description names the object and what the target
 		// does then.
-		return summaryLine{What: map[string]string{sandbox.OpUnschedule: "Unschedule", sandbox.OpUnpublish: "Unpublish", sandbox.OpDeactivate: "Switch off", sandbox.OpArchive: "Archive"}[st.Op] + " “" + st.Name + "”", Detail: st.Diff}
+		return summaryLine{What: map[string]string{sandbox.OpUnschedule: "Unschedule", sandbox.OpUnpublish: "Unpublish", sandbox.OpDeactivate: "Switch off", sandbox.OpArchive: "Archive",
+			sandbox.OpPause: "Pause", sandbox.OpResume: "Resume", sandbox.OpRemove: "Remove"}[st.Op] + " “" + st.Name + "”", Detail: st.Diff}
 	}
 	return summaryLine{What: st.Op + " " + st.Name, Detail: "on " + st.Target}
 }

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,6 +11,9 @@ import (
 	"golang.org/x/text/currency"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/sandbox/content"
 )
 
 // Paid media: an ad campaign on one ad platform (Google Ads, Meta) as one
@@ -48,7 +52,10 @@ const (
 // AdCampaign is a paid campaign as staged: its budget, schedule, targeting,
 // ad groups (Meta: ad sets) and their ads.
 type AdCampaign struct {
-	Name      string   `json:"name"`
+	Name string `json:"name"`
+	// Platform is the ad platform of the artifact's target (google_ads,
+	// meta), set at staging: an ad's fields are that platform's.
+	Platform  string   `json:"platform"`
 	Objective string   `json:"objective"`
 	Budget    AdBudget `json:"budget"`
 	// StartDate and EndDate are days (YYYY-MM-DD) in the ad account's time
@@ -290,4 +297,114 @@ func (a *AdCampaign) AdCount() int {
 // ad campaigns go instead.
 func NoAds(platform string) string {
 	return fmt.Sprintf("%s runs no ad campaigns; put this ad campaign on a google_ads or meta target (lastmile connect google-ads, lastmile connect meta) by setting target on it", platform)
+}
+
+// finalAd is the campaign as it goes live: every final URL tagged, pages
+// standing in as PendingPageURL until promotion resolves them
+// (resolveAdPages).
+func finalAd(a *AdCampaign, u content.UTM) *AdCampaign {
+	out := *a
+	out.Groups = make([]AdGroup, len(a.Groups))
+	for gi, g := range a.Groups {
+		g.Keywords = slices.Clone(g.Keywords)
+		ads := make([]Ad, len(g.Ads))
+		for ai, ad := range g.Ads {
+			ad.Headlines, ad.Descriptions = slices.Clone(ad.Headlines), slices.Clone(ad.Descriptions)
+			if ad.PageID != "" {
+				ad.FinalURL, ad.PagePending = content.TagURL(PendingPageURL(ad.PageID), u), true
+			} else {
+				ad.FinalURL = content.TagURL(ad.FinalURL, u)
+			}
+			ads[ai] = ad
+		}
+		g.Ads = ads
+		out.Groups[gi] = g
+	}
+	out.Locations, out.Languages, out.AudienceSegments = slices.Clone(a.Locations), slices.Clone(a.Languages), slices.Clone(a.AudienceSegments)
+	return &out
+}
+
+// resolveAdPages puts the live URL of each page an ad sends clicks to in
+// its final URL, tagged as the rest; urls maps page artifact ids to their
+// live URLs. It reports the pages still without one a visitor can reach
+// (a local target's pages without a site URL are files).
+func resolveAdPages(a *AdCampaign, c *Campaign, artifactID string, urls map[string]string) (missing []string) {
+	if a == nil {
+		return nil
+	}
+	u := utmOf(c, &Revision{ArtifactID: artifactID, Ad: a})
+	for gi := range a.Groups {
+		for ai := range a.Groups[gi].Ads {
+			ad := &a.Groups[gi].Ads[ai]
+			if ad.PageID == "" {
+				continue
+			}
+			if live := urls[ad.PageID]; strings.HasPrefix(live, "https://") || strings.HasPrefix(live, "http://") {
+				ad.FinalURL, ad.PagePending = content.TagURL(live, u), false
+			} else if !slices.Contains(missing, ad.PageID) {
+				missing = append(missing, ad.PageID)
+			}
+		}
+	}
+	return missing
+}
+
+// adFields are the ad texts governance reads, each named by its position
+// (ad_groups[0].ads[1].headlines[2]), so a finding says where to fix it.
+func adFields(a *AdCampaign) []governance.Field {
+	fs := []governance.Field{{Name: "name", Value: a.Name}}
+	add := func(name, v string) {
+		if v != "" {
+			fs = append(fs, governance.Field{Name: name, Value: v})
+		}
+	}
+	for gi, g := range a.Groups {
+		fs = append(fs, governance.Field{Name: "name", Value: g.Name})
+		for ai, ad := range g.Ads {
+			at := fmt.Sprintf("ad_groups[%d].ads[%d].", gi, ai)
+			for i, h := range ad.Headlines {
+				add(fmt.Sprintf("%sheadlines[%d]", at, i), h)
+			}
+			for i, d := range ad.Descriptions {
+				add(fmt.Sprintf("%sdescriptions[%d]", at, i), d)
+			}
+			add(at+"primary_text", ad.PrimaryText)
+			add(at+"headline", ad.Headline)
+			add(at+"description", ad.Description)
+		}
+	}
+	return fs
+}
+
+// adNote tells the approver what putting the campaign does to its spend.
+func adNote(a *AdCampaign, live *Binding) string {
+	switch {
+	case live != nil && live.PublishedAt != nil:
+		return "the campaign is running: this update applies at once, and it may spend " + a.MaxSpend().Text
+	case a.Enable:
+		return "created paused on the platform; the plan's enable step sets it running"
+	case live != nil:
+		return "the campaign stays paused: it spends nothing until a plan resumes it"
+	}
+	return "created paused: it spends nothing until a later plan enables it (enable: true) or resumes it"
+}
+
+// cloneAd copies a campaign down to its ads, which promotion fills in
+// (resolveAdPages) while the final revision stays cached and shared.
+func cloneAd(a *AdCampaign) *AdCampaign {
+	if a == nil {
+		return nil
+	}
+	out := *a
+	out.Groups = make([]AdGroup, len(a.Groups))
+	for i, g := range a.Groups {
+		g.Keywords = slices.Clone(g.Keywords)
+		g.Ads = slices.Clone(g.Ads)
+		for j := range g.Ads {
+			g.Ads[j].Headlines, g.Ads[j].Descriptions = slices.Clone(g.Ads[j].Headlines), slices.Clone(g.Ads[j].Descriptions)
+		}
+		out.Groups[i] = g
+	}
+	out.Locations, out.Languages, out.AudienceSegments = slices.Clone(a.Locations), slices.Clone(a.Languages), slices.Clone(a.AudienceSegments)
+	return &out
 }

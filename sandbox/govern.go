@@ -44,6 +44,11 @@ func utmOf(c *Campaign, r *Revision) content.UTM {
 	if r.Page != nil {
 		u.Medium = c.UTM.PageMediumOf()
 	}
+	if r.Ad != nil {
+		// An ad click comes from the platform, paid: analytics that group
+		// by source and medium must not count it as the email's.
+		u.Source, u.Medium = AdSource(r.Ad.Platform), AdMedium(r.Ad.Platform)
+	}
 	if u.Campaign != "" {
 		// utm_content names the artifact, so a conversion that arrives
 		// through a link is credited to the email or page it was in; the
@@ -85,6 +90,8 @@ func Final(c *Campaign, r *Revision) *Revision {
 		p.HTML = content.ApplyUTM(p.HTML, u)
 		p.Body = content.ApplyUTM(p.Body, u)
 		out.Page = &p
+	case r.Ad != nil:
+		out.Ad = finalAd(r.Ad, u)
 	}
 	return &out
 }
@@ -135,6 +142,8 @@ func (s *Sandbox) document(c *Campaign, a *Artifact, fr *Revision, audience int)
 		d.NotSentTo = c.ID == WorkspaceID && a.CampaignID == WorkspaceID
 	case fr.Workflow != nil:
 		d.Fields = []governance.Field{{Name: "name", Value: fr.Workflow.Name}}
+	case fr.Ad != nil:
+		d.Fields = adFields(fr.Ad)
 	}
 	return d
 }
@@ -181,7 +190,7 @@ func (s *Sandbox) Check(ctx context.Context, scope CheckScope) (*governance.Repo
 			audience := s.audienceSize(ctx, a, r, in.segments)
 			items = append(items, checkItem{key: docKey(in.campaign, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
 				return s.document(in.campaign, a, s.final(in.campaign, r), audience)
-			}, variants: s.variantsOf(in.campaign, a, r, audience)})
+			}, variants: s.variantsOf(in.campaign, a, r, audience), limits: limitsOf(a, r)})
 		}
 	}
 	if only == "" {
@@ -277,6 +286,17 @@ type checkItem struct {
 	doc func() governance.Document
 	// variants, for an A/B test, builds its other variants' documents.
 	variants func() []variantDoc
+	// limits, for an ad campaign, checks its platform's limits, which
+	// hold whatever the policy says.
+	limits func() []governance.Finding
+}
+
+// limitsOf is the platform-limit check of an ad revision, nil for others.
+func limitsOf(a *Artifact, r *Revision) func() []governance.Finding {
+	if r.Ad == nil {
+		return nil
+	}
+	return func() []governance.Finding { return adLimitFindings(a.ID, r.Ad) }
 }
 
 // docKey names a document by what document makes it from: the artifact,
@@ -303,6 +323,9 @@ func (s *Sandbox) checkDocs(p *governance.Policy, items []checkItem) governance.
 		reps[i] = p.Check([]governance.Document{it.doc()})
 		if it.variants != nil {
 			reps[i] = checkVariants(p, reps[i], it.variants())
+		}
+		if it.limits != nil {
+			reps[i] = governance.Merge(reps[i], governance.Report{Findings: it.limits()})
 		}
 		s.checks.Put(key, reps[i])
 	}
@@ -372,7 +395,7 @@ func (s *Sandbox) warm(ctx context.Context, c *Campaign, a *Artifact, r *Revisio
 		audience := s.audienceSize(ctx, a, r, segs)
 		w.rep = s.checkDocs(p, []checkItem{{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document {
 			return s.document(c, a, s.final(c, r), audience)
-		}, variants: s.variantsOf(c, a, r, audience)}})
+		}, variants: s.variantsOf(c, a, r, audience), limits: limitsOf(a, r)}})
 	}()
 	return w
 }

@@ -69,6 +69,9 @@ type envOptions struct {
 	// storeURL, when set, is a PostgreSQL store to use (replicas sharing
 	// one database) instead of the data directory's bbolt.
 	storeURL string
+	// targets are more targets beside local, configured with their
+	// platform as type.
+	targets map[string]sandbox.Target
 }
 
 func openEnv(t testing.TB, dir string, o envOptions) *env {
@@ -115,8 +118,14 @@ func openEnv(t testing.TB, dir string, o envOptions) *env {
 	if o.wrap != nil {
 		target = o.wrap(lt)
 	}
+	cfg := sandbox.DefaultConfig()
+	targets := map[string]sandbox.Target{"local": target}
+	for name, tg := range o.targets {
+		targets[name] = tg
+		cfg.Targets[name] = sandbox.TargetConfig{Type: tg.Platform()}
+	}
 	sb, err := sandbox.New(sandbox.Options{
-		Store: backing, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": target},
+		Store: backing, Config: cfg, Targets: targets,
 		Policy: sandbox.StaticPolicy{P: o.policy}, Now: o.clock.Now, DataDir: dir, Hook: o.hook, Parallelism: o.parallelism, Logger: o.logger, Sleep: o.sleep, Journals: o.journals,
 	})
 	if err != nil {

@@ -2,10 +2,13 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
+	"github.com/lastmile/lastmile/outcomes"
 	"github.com/lastmile/lastmile/store"
 )
 
@@ -13,27 +16,38 @@ const bMetrics = "metrics" // artifact id/fetched-at → snapshot
 
 // ArtifactMetrics is one artifact's normalized figures.
 type ArtifactMetrics struct {
-	ArtifactID      string    `json:"artifact_id"`
-	Kind            Kind      `json:"kind"`
-	Name            string    `json:"name"`
-	Target          string    `json:"target"`
-	LiveID          string    `json:"live_id"`
-	Sent            int64     `json:"sent"`
-	Delivered       int64     `json:"delivered"`
-	Opens           int64     `json:"opens"`
-	UniqueOpens     int64     `json:"unique_opens"`
-	Clicks          int64     `json:"clicks"`
-	UniqueClicks    int64     `json:"unique_clicks"`
-	Bounces         int64     `json:"bounces"`
-	Unsubscribes    int64     `json:"unsubscribes"`
-	SpamReports     int64     `json:"spam_reports"`
-	OpenRate        float64   `json:"open_rate"`
-	ClickRate       float64   `json:"click_rate"`
-	PageViews       int64     `json:"page_views"`
-	FormSubmissions int64     `json:"form_submissions"`
-	ConversionRate  float64   `json:"conversion_rate"`
-	FetchedAt       time.Time `json:"fetched_at"`
-	Source          string    `json:"source"`
+	ArtifactID      string  `json:"artifact_id"`
+	Kind            Kind    `json:"kind"`
+	Name            string  `json:"name"`
+	Target          string  `json:"target"`
+	LiveID          string  `json:"live_id"`
+	Sent            int64   `json:"sent"`
+	Delivered       int64   `json:"delivered"`
+	Opens           int64   `json:"opens"`
+	UniqueOpens     int64   `json:"unique_opens"`
+	Clicks          int64   `json:"clicks"`
+	UniqueClicks    int64   `json:"unique_clicks"`
+	Bounces         int64   `json:"bounces"`
+	Unsubscribes    int64   `json:"unsubscribes"`
+	SpamReports     int64   `json:"spam_reports"`
+	OpenRate        float64 `json:"open_rate"`
+	ClickRate       float64 `json:"click_rate"`
+	PageViews       int64   `json:"page_views"`
+	FormSubmissions int64   `json:"form_submissions"`
+	ConversionRate  float64 `json:"conversion_rate"`
+	// Ad campaigns: what the platform counted and charged, in the ad
+	// account's currency (micros, and written out in Cost), with the
+	// ratios over impressions, clicks and conversions.
+	Impressions int64     `json:"impressions,omitempty"`
+	CostMicros  int64     `json:"cost_micros,omitempty"`
+	Cost        string    `json:"cost,omitempty"`
+	Currency    string    `json:"currency,omitempty"`
+	Conversions float64   `json:"conversions,omitempty"`
+	CTR         float64   `json:"ctr,omitempty"`
+	CPCMicros   int64     `json:"cpc_micros,omitempty"`
+	CPAMicros   int64     `json:"cpa_micros,omitempty"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	Source      string    `json:"source"`
 	// Other keeps what the platform reports beyond the normalized fields.
 	Other      map[string]int64   `json:"other,omitempty"`
 	OtherRates map[string]float64 `json:"other_rates,omitempty"`
@@ -70,7 +84,16 @@ func normalize(m Metrics) ArtifactMetrics {
 		SpamReports: c[MetricSpamReports], PageViews: c[MetricPageViews], FormSubmissions: c[MetricFormSubmissions],
 		FetchedAt: m.FetchedAt, Source: m.Source, LiveID: m.LiveID, ArtifactID: m.ArtifactID, Workflow: m.Workflow,
 	}
-	known := []string{MetricSent, MetricDelivered, MetricOpens, MetricUniqueOpens, MetricClicks, MetricUniqueClicks, MetricBounces, MetricUnsubscribes, MetricSpamReports, MetricPageViews, MetricFormSubmissions}
+	out.Impressions, out.CostMicros, out.Conversions = c[MetricImpressions], c[MetricCostMicros], float64(c[MetricConversionsMilli])/1000
+	out.CTR = ratio(out.Clicks, out.Impressions)
+	if out.Clicks > 0 {
+		out.CPCMicros = out.CostMicros / out.Clicks
+	}
+	if m := c[MetricConversionsMilli]; m > 0 {
+		out.CPAMicros = out.CostMicros * 1000 / m
+	}
+	known := []string{MetricSent, MetricDelivered, MetricOpens, MetricUniqueOpens, MetricClicks, MetricUniqueClicks, MetricBounces, MetricUnsubscribes, MetricSpamReports, MetricPageViews, MetricFormSubmissions,
+		MetricImpressions, MetricCostMicros, MetricConversionsMilli}
 	for k, v := range c {
 		if !slices.Contains(known, k) {
 			if out.Other == nil {
@@ -99,7 +122,17 @@ func normalize(m Metrics) ArtifactMetrics {
 // artifact) from its target, stores them as snapshots, and returns them.
 func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]ArtifactMetrics, error) {
 	var arts []*Artifact
+	currency := map[string]string{} // ad artifact → its account's currency
 	err := s.st.View(ctx, func(tx store.Tx) error {
+		defer func() {
+			for _, a := range arts {
+				if a.Kind == KindAd {
+					if r, err := s.revision(tx, a.ID, a.Live.Revision); err == nil && r != nil && r.Ad != nil {
+						currency[a.ID] = r.Ad.Budget.Currency
+					}
+				}
+			}
+		}()
 		if scope.ArtifactID != "" {
 			a, err := getArtifact(tx, scope.ArtifactID)
 			if err != nil {
@@ -122,7 +155,7 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 			return err
 		}
 		for _, a := range all {
-			if a.Live != nil && !offPlatform(a) && (a.Kind == KindEmail || a.Kind == KindPage || a.Kind == KindWorkflow) {
+			if a.Live != nil && !offPlatform(a) && (a.Kind == KindEmail || a.Kind == KindPage || a.Kind == KindWorkflow || a.Kind == KindAd) {
 				arts = append(arts, a)
 			}
 		}
@@ -161,6 +194,9 @@ func (s *Sandbox) FetchMetrics(ctx context.Context, scope MetricsScope) ([]Artif
 		}
 		am := normalize(m)
 		am.Kind, am.Name, am.Target = a.Kind, a.Name, a.Live.Target
+		if cur := currency[a.ID]; cur != "" {
+			am.Currency, am.Cost = cur, FormatMoney(am.CostMicros, cur)
+		}
 		if am.FetchedAt.IsZero() {
 			am.FetchedAt = s.clock()
 		}
@@ -202,5 +238,47 @@ func (s *Sandbox) MetricsHistory(ctx context.Context, artifactID string, limit i
 		return nil
 	})
 	slices.SortStableFunc(out, func(a, b ArtifactMetrics) int { return a.FetchedAt.Compare(b.FetchedAt) })
+	return out, err
+}
+
+// AdSpend is what a campaign's ad campaigns have cost, by currency in
+// minor units, as their platforms last reported it: the latest stored
+// snapshot of each (fetch_metrics reads all time unless told a since; a
+// snapshot of part of the time counts what it counted).
+func (s *Sandbox) AdSpend(ctx context.Context, campaignID string) ([]outcomes.Money, error) {
+	byCur := map[string]int64{}
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		all, err := s.campaignArtifacts(tx, campaignID)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if a.Kind != KindAd || a.Live == nil {
+				continue
+			}
+			kvs, err := tx.Scan(bMetrics, a.ID+"/", "", 0)
+			if err != nil {
+				return err
+			}
+			var latest *ArtifactMetrics
+			for _, kv := range kvs {
+				var m ArtifactMetrics
+				if err := json.Unmarshal(kv.Value, &m); err != nil {
+					return err
+				}
+				if latest == nil || m.FetchedAt.After(latest.FetchedAt) {
+					latest = &m
+				}
+			}
+			if latest != nil && latest.Currency != "" && latest.CostMicros > 0 {
+				byCur[latest.Currency] += MinorUnits(latest.CostMicros, latest.Currency)
+			}
+		}
+		return nil
+	})
+	var out []outcomes.Money
+	for _, cur := range slices.Sorted(maps.Keys(byCur)) {
+		out = append(out, outcomes.Money{Minor: byCur[cur], Currency: cur})
+	}
 	return out, err
 }

@@ -81,8 +81,11 @@ type PlanStep struct {
 	AudienceDigest string         `json:"audience_digest,omitempty"`
 	recipients     []recipientSum // of each recipient, sorted; at planning only
 	Irreversible   bool           `json:"irreversible"`
-	Diff           string         `json:"diff,omitempty"`
-	Notes          []string       `json:"notes,omitempty"`
+	// Spend, on an ad campaign's steps, is the most it can spend once it
+	// runs: what the approver agrees to pay.
+	Spend *Spend   `json:"spend,omitempty"`
+	Diff  string   `json:"diff,omitempty"`
+	Notes []string `json:"notes,omitempty"`
 	// Key identifies the step's effect across attempts (journal entries).
 	Key string `json:"key"`
 }
@@ -361,7 +364,7 @@ func (s *Sandbox) object(c *Campaign, a *Artifact, r *Revision, segments map[str
 	fr := s.final(c, r)
 	return Object{
 		Kind: a.Kind, ArtifactID: a.ID, Revision: r.Number, Hash: r.Hash, Marker: MarkerPrefix + a.ID, Campaign: *c,
-		Email: clone(fr.Email), Segment: clone(fr.Segment), Workflow: clone(fr.Workflow), Page: clone(fr.Page),
+		Email: clone(fr.Email), Segment: clone(fr.Segment), Workflow: clone(fr.Workflow), Page: clone(fr.Page), Ad: cloneAd(fr.Ad),
 		Refs: refs, Segments: segments,
 	}
 }
@@ -475,6 +478,11 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			as.AudienceSize = staticBound(r.Email.Audience.Include, in.segments)
 		}
 		step := PlanStep{ArtifactID: a.ID, Kind: a.Kind, Name: a.Name, Target: a.Target, Revision: r.Number, Hash: r.Hash, Notes: as.Notes}
+		if r.Ad != nil {
+			sp := r.Ad.MaxSpend()
+			step.Spend = &sp
+			step.Notes = append(step.Notes, adNote(r.Ad, a.Live))
+		}
 		if r.Email != nil && r.Email.ABTest != nil {
 			step.Notes = append(step.Notes, abNote(r.Email.ABTest))
 		}
@@ -490,7 +498,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			// The audience as check_campaign counts it, so the plan and the
 			// check report the same findings.
 			audience := s.audienceSize(ctx, a, r, in.segments)
-			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }, variants: s.variantsOf(c, a, r, audience)})
+			checks = append(checks, checkItem{key: docKey(c, a, r, s.platformOf(a.Target), audience), doc: func() governance.Document { return s.document(c, a, fr, audience) }, variants: s.variantsOf(c, a, r, audience), limits: limitsOf(a, r)})
 		}
 		live := a.Live
 		if live != nil {
@@ -551,6 +559,9 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 			g.Summary, g.Errors, g.Warnings, g.Suggestions, g.Passed, g.Findings = Summarize(&rep), rep.Errors, rep.Warnings, rep.Suggestions, rep.Passed, rep.Findings
 			if !g.Configured {
 				g.Summary = "no policy configured: nothing was checked"
+				if len(g.Findings) > 0 {
+					g.Summary = fmt.Sprintf("no policy configured; the ad platforms' limits were checked: %s", Summarize(&rep))
+				}
 			}
 		}
 		p.Approvals = s.requiredApprovals(pol, c, p.Steps)
@@ -598,6 +609,14 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 		}
 	}
 	sentBy := sentByWorkflows(in.artifacts, in.revs)
+	// The live URLs of pages, for ads that send clicks to one: a page not
+	// live yet stands in as PendingPageURL for the platform's dry run.
+	liveURLs := map[string]string{}
+	for _, a := range in.artifacts {
+		if a.Live != nil && a.Kind == KindPage {
+			liveURLs[a.ID] = a.Live.URL
+		}
+	}
 	sem := make(chan struct{}, s.parallel)
 	var wg sync.WaitGroup
 	for i, a := range in.artifacts {
@@ -620,6 +639,7 @@ func (s *Sandbox) probe(ctx context.Context, in *planInput, refs map[string]stri
 			// here it runs on every core.
 			obj := s.object(in.campaign, a, in.revs[a.ID], in.segments, refs)
 			obj.SentByWorkflows = sentBy[a.ID]
+			resolveAdPages(obj.Ad, in.campaign, a.ID, liveURLs)
 			r := &out[i]
 			if a.Retire != nil {
 				// Nothing staged goes to the target: only the live
@@ -708,6 +728,14 @@ func (s *Sandbox) followUp(a *Artifact, r *Revision, live *Binding, put PlanStep
 			return nil, nil
 		}
 		step.Op = OpActivate
+	case r.Ad != nil && r.Ad.Enable:
+		switch {
+		case live != nil && live.Retired == OpRemove:
+			return nil, &Problem{Field: a.ID, Message: fmt.Sprintf("ad campaign %s was removed on %s and cannot run again", a.ID, a.Target), Fix: "stage a new ad campaign with build_ad_campaign"}
+		case live != nil && live.PublishedAt != nil:
+			return nil, nil // running: the update applies at once
+		}
+		step.Op, step.Spend = OpEnable, put.Spend
 	default:
 		return nil, nil
 	}
@@ -719,7 +747,13 @@ func (s *Sandbox) followUp(a *Artifact, r *Revision, live *Binding, put PlanStep
 func (s *Sandbox) requiredApprovals(pol *governance.Policy, c *Campaign, steps []PlanStep) PlanApprovals {
 	maxRecipients := 0
 	var channels []string
+	var spends []governance.AdSpend
 	for _, st := range steps {
+		if sp := st.Spend; sp != nil && st.Op != OpPause && st.Op != OpRemove {
+			// Every step that sets or changes what a campaign may spend,
+			// even one created paused: the approver agrees to the budget.
+			spends = append(spends, governance.AdSpend{Currency: sp.Currency, DailyMicros: sp.DailyMicros, TotalMicros: sp.TotalMicros, Unbounded: sp.TotalMicros == 0})
+		}
 		if st.Op == OpSend || st.Op == OpSchedule {
 			switch {
 			case st.AudienceSize == nil:
@@ -741,7 +775,7 @@ func (s *Sandbox) requiredApprovals(pol *governance.Policy, c *Campaign, steps [
 		return PlanApprovals{Required: s.cfg.Plans.Approvals, Channels: pol.Channels(0), Have: []Approval{},
 			Reasons: []string{"workspace segments: approval rules apply to the campaigns that send to them"}}
 	}
-	req := pol.Approvals(governance.ApprovalInput{Markets: c.Markets, Industry: c.Industry, MaxRecipients: maxRecipients, Channels: channels})
+	req := pol.Approvals(governance.ApprovalInput{Markets: c.Markets, Industry: c.Industry, MaxRecipients: maxRecipients, Channels: channels, Spends: spends})
 	out := PlanApprovals{Required: max(s.cfg.Plans.Approvals, req.Count), Roles: req.Roles, Reasons: req.Reasons, Channels: pol.Channels(maxRecipients), Have: []Approval{}}
 	if len(out.Roles) > out.Required {
 		out.Required = len(out.Roles)

@@ -334,6 +334,14 @@ func stepDeps(p *Plan, revs map[string]*Revision) [][]int {
 				add(j, ok)
 			}
 		}
+		if a := revs[st.ArtifactID].Ad; a != nil && !IsRetire(st.Op) {
+			// An ad's final URL is its page's live URL: the page is
+			// public before the ads that send clicks to it are made.
+			for _, ref := range revs[st.ArtifactID].References() {
+				j, ok := follow[ref]
+				add(j, ok && KindOf(ref) == KindPage)
+			}
+		}
 	}
 	return deps
 }
@@ -468,6 +476,18 @@ func (s *Sandbox) run(ctx context.Context, p *Plan, j promotionJournal, done map
 			obj.Recipients = approved[st.N]
 			obj.SentByWorkflows = sentBy[st.ArtifactID]
 			base := liveOf[st.ArtifactID]
+			if obj.Ad != nil {
+				urls := map[string]string{}
+				for id, l := range liveOf {
+					urls[id] = l.URL
+				}
+				if missing := resolveAdPages(obj.Ad, c, st.ArtifactID, urls); len(missing) > 0 && !IsRetire(st.Op) {
+					go func() {
+						outcomes <- stepOutcome{i: i, err: fmt.Errorf("ad campaign %s sends clicks to page(s) %s, which have no public http(s) URL on their target: nothing was created; publish the page on a public target (a local target needs its site URL: lastmile site)", st.ArtifactID, strings.Join(missing, ", "))}
+					}()
+					continue
+				}
+			}
 			go func() {
 				live, err := s.step(ctx, j, st, done[st.N], obj, base)
 				outcomes <- stepOutcome{i: i, live: live, err: err}

@@ -154,11 +154,17 @@ func retireState(a *Artifact, op string, now time.Time) *Problem {
 		case b.ScheduledFor == nil || !b.ScheduledFor.After(now):
 			return &Problem{Field: "artifact_id", Message: fmt.Sprintf("%s went out at %s: a sent email cannot be unsent", a.ID, b.SentAt.Format(time.RFC3339)), Fix: "retire_artifact with action archive takes it off the platform; the people it reached keep it"}
 		}
-	case OpUnpublish, OpDeactivate:
+	case OpUnpublish, OpDeactivate, OpPause:
 		if b.PublishedAt == nil {
-			what := map[string]string{OpUnpublish: "published", OpDeactivate: "switched on"}[op]
+			what := map[string]string{OpUnpublish: "published", OpDeactivate: "switched on", OpPause: "enabled"}[op]
 			return &Problem{Field: "artifact_id", Message: fmt.Sprintf("%s is not %s on %s", a.ID, what, a.Target), Fix: "nothing to take back"}
 		}
+	}
+	switch {
+	case b.Retired == OpRemove && (op == OpPause || op == OpResume):
+		return &Problem{Field: "artifact_id", Message: fmt.Sprintf("%s was removed on %s: a removed ad campaign cannot run again", a.ID, a.Target), Fix: "stage a new ad campaign with build_ad_campaign"}
+	case op == OpResume && b.PublishedAt != nil:
+		return &Problem{Field: "artifact_id", Message: fmt.Sprintf("%s is running on %s already", a.ID, a.Target), Fix: "nothing to resume"}
 	}
 	return nil
 }
@@ -253,6 +259,17 @@ func (s *Sandbox) retireStep(a *Artifact, live *Revision, pr probeResult, now ti
 		what = fmt.Sprintf("switch off workflow %q: it enrols nobody new", a.Name)
 	case OpArchive:
 		what = fmt.Sprintf("archive %s %q (%s) on %s", a.Kind, a.Name, b.LiveID, a.Target)
+	case OpPause:
+		what = fmt.Sprintf("pause ad campaign %q (%s) on %s: it stops spending", a.Name, b.LiveID, a.Target)
+	case OpResume:
+		what = fmt.Sprintf("resume ad campaign %q (%s) on %s: it spends again", a.Name, b.LiveID, a.Target)
+		if live != nil && live.Ad != nil {
+			sp := live.Ad.MaxSpend()
+			step.Spend = &sp
+			what += ", " + sp.Text
+		}
+	case OpRemove:
+		what = fmt.Sprintf("remove ad campaign %q (%s) on %s for good: it stops spending and cannot run again", a.Name, b.LiveID, a.Target)
 	}
 	step.Diff = what
 	if effect != "" {
@@ -267,7 +284,10 @@ func (s *Sandbox) retireStep(a *Artifact, live *Revision, pr probeResult, now ti
 // retiredNote is what a plan says of an artifact retired before and not
 // changed since: it stays as it is.
 func retiredNote(a *Artifact) string {
-	again := map[string]string{OpUnschedule: "schedule it again", OpUnpublish: "publish it again", OpDeactivate: "switch it on again", OpArchive: "make it again"}[a.Live.Retired]
+	if a.Live.Retired == OpPause {
+		return fmt.Sprintf("paused on %s; retire_artifact with action resume runs it again", a.Live.RetiredAt.UTC().Format(time.RFC3339))
+	}
+	again := map[string]string{OpUnschedule: "schedule it again", OpUnpublish: "publish it again", OpDeactivate: "switch it on again", OpArchive: "make it again", OpRemove: "run it again as a new ad campaign"}[a.Live.Retired]
 	return fmt.Sprintf("%s on %s; stage a new revision to %s", pastTense(a.Live.Retired), a.Live.RetiredAt.UTC().Format(time.RFC3339), again)
 }
 
@@ -291,8 +311,11 @@ func bindRetire(a *Artifact, op string, at time.Time) {
 	switch op {
 	case OpUnschedule:
 		b.SentAt, b.ScheduledFor = nil, nil
-	case OpUnpublish, OpDeactivate:
+	case OpUnpublish, OpDeactivate, OpPause, OpRemove:
 		b.PublishedAt, b.ScheduledFor = nil, nil
+	case OpResume:
+		// Running again, as if enabled by this plan.
+		b.Retired, b.RetiredAt, b.PublishedAt = "", nil, &at
 	}
 	if a.Retire != nil && a.Retire.Op == op {
 		a.Retire = nil
@@ -309,6 +332,12 @@ func pastTense(op string) string {
 		return "switched off"
 	case OpArchive:
 		return "archived"
+	case OpPause:
+		return "paused"
+	case OpResume:
+		return "resumed"
+	case OpRemove:
+		return "removed"
 	}
 	return op
 }

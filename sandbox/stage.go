@@ -66,6 +66,8 @@ func encodeContent(r *Revision) (field string, data []byte, err error) {
 		field, v = "workflow", r.Workflow
 	case r.Page != nil:
 		field, v = "page", r.Page
+	case r.Ad != nil:
+		field, v = "ad", r.Ad
 	default:
 		return "", nil, errors.New("a revision without content")
 	}
@@ -85,7 +87,7 @@ func contentHash(data []byte) string {
 // rest rather than encoded a second time (it is most of the bytes).
 func encodeRevision(r *Revision, field string, data []byte) ([]byte, error) {
 	head := *r
-	head.Email, head.Segment, head.Workflow, head.Page = nil, nil, nil, nil
+	head.Email, head.Segment, head.Workflow, head.Page, head.Ad = nil, nil, nil, nil, nil
 	b, err := marshal(&head)
 	if err != nil {
 		return nil, err

@@ -369,6 +369,13 @@ func (r *Revision) References() []string {
 	case r.Segment != nil:
 		add(r.Segment.IncludeSegments...)
 		add(r.Segment.ExcludeSegments...)
+	case r.Ad != nil:
+		add(r.Ad.AudienceSegments...)
+		for _, g := range r.Ad.Groups {
+			for _, ad := range g.Ads {
+				add(ad.PageID)
+			}
+		}
 	case r.Workflow != nil:
 		add(r.Workflow.Trigger.SegmentID, r.Workflow.Trigger.PageID)
 		for _, st := range r.Workflow.Steps {

@@ -108,7 +108,7 @@ func campaignTools(d deps) []Tool {
 				if err != nil {
 					return campaignOut{}, "", err
 				}
-				next := fmt.Sprintf("Stage artifacts with campaign_id %s: build_segment, create_email, publish_page, configure_workflow. Then plan_promotion.", c.ID)
+				next := fmt.Sprintf("Stage artifacts with campaign_id %s: build_segment, create_email, publish_page, configure_workflow, build_ad_campaign. Then plan_promotion.", c.ID)
 				return campaignOut{ID: c.ID, Staged: true, Campaign: *c, Next: next},
 					fmt.Sprintf("Created campaign %s %q (target %s). Staged only — nothing is live.", c.ID, c.Name, c.Target), nil
 			},

@@ -50,6 +50,9 @@ func planSummary(sb *sandbox.Sandbox, pg *sandbox.PlanPage) string {
 			if st.AudienceSize != nil {
 				fmt.Fprintf(&b, " (%d recipients)", *st.AudienceSize)
 			}
+			if st.Spend != nil {
+				fmt.Fprintf(&b, " (spends %s)", st.Spend.Text)
+			}
 			b.WriteString(";")
 		}
 	}
@@ -240,6 +243,9 @@ func elicitationMessage(p *sandbox.Plan) string {
 		fmt.Fprintf(&b, "%s%s %s %q on %s", mark, st.Op, st.Kind, st.Name, st.Target)
 		if st.AudienceSize != nil && st.Irreversible {
 			fmt.Fprintf(&b, " — %d recipients", *st.AudienceSize)
+		}
+		if st.Spend != nil && st.Irreversible {
+			fmt.Fprintf(&b, " — spends %s", st.Spend.Text)
 		}
 		if st.At != nil {
 			fmt.Fprintf(&b, " at %s", st.At.Format("2006-01-02 15:04 MST"))

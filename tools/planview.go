@@ -34,6 +34,7 @@ type stepOut struct {
 	At           *time.Time `json:"at,omitempty" jsonschema_description:"Scheduled send or publish time."`
 	FirstAt      *time.Time `json:"first_at,omitempty" jsonschema_description:"Send by time zone or window: the first recipient's time."`
 	LastAt       *time.Time `json:"last_at,omitempty" jsonschema_description:"And the last one's."`
+	Spend        string     `json:"spend,omitempty" jsonschema_description:"Ad campaigns: the most it can spend."`
 	Diff         string     `json:"diff,omitempty"`
 	Notes        []string   `json:"notes,omitempty"`
 	// Where promotion stands (get_plan and confirm_promotion).
@@ -45,7 +46,14 @@ type stepOut struct {
 
 func newStepOut(s sandbox.PlanStep) stepOut {
 	return stepOut{N: s.N, ArtifactID: s.ArtifactID, Kind: string(s.Kind), Name: s.Name, Op: s.Op, Target: s.Target,
-		Revision: s.Revision, Irreversible: s.Irreversible, AudienceSize: s.AudienceSize, At: s.At, FirstAt: s.FirstAt, LastAt: s.LastAt, Diff: s.Diff, Notes: s.Notes}
+		Revision: s.Revision, Irreversible: s.Irreversible, AudienceSize: s.AudienceSize, At: s.At, FirstAt: s.FirstAt, LastAt: s.LastAt, Diff: s.Diff, Notes: s.Notes, Spend: spendText(s.Spend)}
+}
+
+func spendText(sp *sandbox.Spend) string {
+	if sp == nil {
+		return ""
+	}
+	return sp.Text
 }
 
 // withResult adds where promotion stands to a step.

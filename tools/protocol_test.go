@@ -241,11 +241,11 @@ func TestToolsListSize(t *testing.T) {
 	t.Logf("tools/list: %d bytes; %d without %v and %v", all, budgeted, beyondBudget, beyondBudgetArgs)
 }
 
-// beyondBudget are the tools issue 18 adds, which the 24 KB budget (issue
+// beyondBudget are the tools issues 18 and 19 add, which the 24 KB budget (issue
 // 17's) did not count, and beyondBudgetArgs the arguments it adds to
 // earlier tools.
 var (
-	beyondBudget     = []string{"send_test", "retire_artifact", "list_targets", "update_campaign", "archive_artifact"}
+	beyondBudget     = []string{"send_test", "retire_artifact", "list_targets", "update_campaign", "archive_artifact", "build_ad_campaign"}
 	beyondBudgetArgs = map[string][]string{"build_segment": {"scope"}, "create_email": {"send_window", "recipient_time_zone", "ab_test"}}
 )
 

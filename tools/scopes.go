@@ -33,6 +33,7 @@ var toolScopes = map[string]string{
 	"build_segment":      accesstoken.ScopeStage,
 	"configure_workflow": accesstoken.ScopeStage,
 	"publish_page":       accesstoken.ScopeStage,
+	"build_ad_campaign":  accesstoken.ScopeStage,
 	"archive_artifact":   accesstoken.ScopeStage,
 	"retire_artifact":    accesstoken.ScopeStage,
 	"send_test":          accesstoken.ScopeStage,

@@ -37,7 +37,7 @@ type deps struct {
 const instructions = `lastmile lets you build and ship marketing campaigns safely.
 Everything the tools create or change is STAGED in a sandbox: nothing is live until a human approves the exact plan (plan_promotion, then the human runs lastmile approve) and you call confirm_promotion.
 1. Read the lastmile://policy resource to write on-brand and compliant content.
-2. create_campaign, then build_segment, create_email, publish_page, configure_workflow (segments before the emails that target them; emails before the workflows that send them).
+2. create_campaign, then build_segment, create_email, publish_page, configure_workflow, build_ad_campaign (segments before the emails that target them; emails before the workflows that send them; pages before the ads that link to them).
 3. check_campaign to see brand and compliance findings; fix errors.
 4. plan_promotion shows exactly what would change and gives a plan id and code. Ask the human to run: lastmile approve <plan id>.
 5. confirm_promotion with the plan id once approved. You cannot approve plans yourself; arguments never count as approval.

@@ -109,6 +109,68 @@ type publishPageIn struct {
 	Target          string          `json:"target,omitempty" jsonschema_description:"Target overriding the campaign's."`
 }
 
+type adBudgetIn struct {
+	Period   string `json:"period" jsonschema:"enum=daily,enum=lifetime" jsonschema_description:"daily: an average per day; lifetime: for the whole flight (needs end_date)."`
+	Amount   string `json:"amount" jsonschema:"minLength=1" jsonschema_description:"In currency units, e.g. \"150.00\"."`
+	Currency string `json:"currency" jsonschema:"minLength=3,maxLength=3" jsonschema_description:"ISO 4217, the ad account's, e.g. USD."`
+}
+
+type adIn struct {
+	Headlines    []string `json:"headlines,omitempty" jsonschema_description:"Google: 3–15 headlines of up to 30 characters."`
+	Descriptions []string `json:"descriptions,omitempty" jsonschema_description:"Google: 2–4 descriptions of up to 90."`
+	Path1        string   `json:"path1,omitempty" jsonschema_description:"Google: display path, up to 15."`
+	Path2        string   `json:"path2,omitempty" jsonschema_description:"Google: after path1, up to 15."`
+	PrimaryText  string   `json:"primary_text,omitempty" jsonschema_description:"Meta: the text above the image."`
+	Headline     string   `json:"headline,omitempty" jsonschema_description:"Meta: the line under the image."`
+	Description  string   `json:"description,omitempty" jsonschema_description:"Meta."`
+	ImageURL     string   `json:"image_url,omitempty" jsonschema_description:"Meta: https:// image."`
+	CallToAction string   `json:"call_to_action,omitempty" jsonschema_description:"Meta: e.g. LEARN_MORE (default), SHOP_NOW, SIGN_UP."`
+	FinalURL     string   `json:"final_url,omitempty" jsonschema_description:"https:// landing page; or page_id."`
+	PageID       string   `json:"page_id,omitempty" jsonschema_description:"A page (pg_…): its live URL, resolved at promotion."`
+}
+
+type adGroupIn struct {
+	Name     string            `json:"name" jsonschema:"minLength=1" jsonschema_description:"Unique in the campaign."`
+	MaxCPC   string            `json:"max_cpc,omitempty" jsonschema_description:"Most per click, currency units."`
+	Keywords []sandbox.Keyword `json:"keywords,omitempty" jsonschema_description:"Google: {text, match: exact|phrase|broad}."`
+	Ads      []adIn            `json:"ads" jsonschema:"minItems=1" jsonschema_description:"The group's ads."`
+}
+
+type buildAdCampaignIn struct {
+	CampaignID       string      `json:"campaign_id" jsonschema:"minLength=1" jsonschema_description:"Campaign id (cmp_…)."`
+	AdID             string      `json:"ad_id,omitempty" jsonschema_description:"An ad campaign (ad_…) to revise (budget, dates, copy); omit for a new one."`
+	Name             string      `json:"name" jsonschema:"minLength=1,maxLength=200" jsonschema_description:"Campaign name on the platform."`
+	Objective        string      `json:"objective" jsonschema:"enum=traffic,enum=leads,enum=sales,enum=awareness" jsonschema_description:"What it is bought for."`
+	Budget           adBudgetIn  `json:"budget" jsonschema_description:"The most it may spend."`
+	StartDate        string      `json:"start_date" jsonschema:"format=date" jsonschema_description:"First day it may spend (YYYY-MM-DD, the account's zone)."`
+	EndDate          string      `json:"end_date,omitempty" jsonschema:"format=date" jsonschema_description:"Last day; omit for no end."`
+	Locations        []string    `json:"locations" jsonschema:"minItems=1" jsonschema_description:"Countries, ISO 3166-1 alpha-2."`
+	Languages        []string    `json:"languages,omitempty" jsonschema_description:"ISO 639-1, e.g. en."`
+	AudienceSegments []string    `json:"audience_segments,omitempty" jsonschema_description:"Segments (seg_…) uploaded as customer lists, where the platform and consent allow."`
+	AdGroups         []adGroupIn `json:"ad_groups" jsonschema:"minItems=1,maxItems=100" jsonschema_description:"Google ad groups, Meta ad sets."`
+	Enable           bool        `json:"enable,omitempty" jsonschema_description:"Start spending as the plan's last step; default: created paused."`
+	Target           string      `json:"target,omitempty" jsonschema_description:"A google_ads or meta target, if not the campaign's."`
+}
+
+func (in buildAdCampaignIn) input() sandbox.AdCampaignInput {
+	out := sandbox.AdCampaignInput{
+		CampaignID: in.CampaignID, AdID: in.AdID, Name: in.Name, Objective: in.Objective,
+		Budget:    sandbox.AdBudget{Period: in.Budget.Period, Amount: in.Budget.Amount, Currency: in.Budget.Currency},
+		StartDate: in.StartDate, EndDate: in.EndDate, Locations: in.Locations, Languages: in.Languages,
+		AudienceSegments: in.AudienceSegments, Enable: in.Enable, Target: in.Target,
+	}
+	for _, g := range in.AdGroups {
+		og := sandbox.AdGroup{Name: g.Name, MaxCPC: g.MaxCPC, Keywords: g.Keywords}
+		for _, a := range g.Ads {
+			og.Ads = append(og.Ads, sandbox.Ad{Headlines: a.Headlines, Descriptions: a.Descriptions, Path1: a.Path1, Path2: a.Path2,
+				PrimaryText: a.PrimaryText, Headline: a.Headline, Description: a.Description, ImageURL: a.ImageURL, CallToAction: a.CallToAction,
+				FinalURL: a.FinalURL, PageID: a.PageID})
+		}
+		out.Groups = append(out.Groups, og)
+	}
+	return out
+}
+
 var workflowDocs = map[string]string{
 	"trigger.type":                 "segment_entry (segment_id), form_submission (page_id's form), date_property (property), manual.",
 	"trigger.segment_id":           "For segment_entry: the segment (seg_…).",
@@ -250,6 +312,35 @@ func stagingTools(d deps) []Tool {
 					return stagedOut{}, "", err
 				}
 				return d.staged(ctx, res)
+			},
+		}.build(d),
+
+		spec[buildAdCampaignIn, stagedOut]{
+			name:  "build_ad_campaign",
+			title: "Stage an ad campaign",
+			description: "Stage a paid campaign on one Google Ads or Meta target: budget, dates, locations, ad groups and ads. " +
+				"Promotion creates it paused; the plan states its maximum spend, and it spends only if enable is set and the plan is approved.",
+			hints: hints{readOnly: false, destructive: false, idempotent: false, openWorld: false},
+			nested: map[string]string{
+				"ad_groups[].keywords[].text":  "The search phrase, up to 80 characters and 10 words.",
+				"ad_groups[].keywords[].match": "exact, phrase or broad.",
+			},
+			check: func(ctx context.Context, in buildAdCampaignIn) error { return d.sb.CheckAdCampaign(ctx, in.input()) },
+			run: func(ctx context.Context, _ mcp.CallToolRequest, in buildAdCampaignIn) (stagedOut, string, error) {
+				res, err := d.sb.StageAdCampaign(ctx, actor(ctx), in.input())
+				if err != nil {
+					return stagedOut{}, "", err
+				}
+				out, text, err := d.staged(ctx, res)
+				if err == nil && res.Revision != nil && res.Revision.Ad != nil {
+					spend := "Once running it may spend " + res.Revision.Ad.MaxSpend().Text + "."
+					if !res.Revision.Ad.Enable {
+						spend = "It will be created paused (enable is off); running, it could spend " + res.Revision.Ad.MaxSpend().Text + "."
+					}
+					out.Notes = append(out.Notes, spend)
+					text += " " + spend
+				}
+				return out, text, err
 			},
 		}.build(d),
 	}

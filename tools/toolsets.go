@@ -21,7 +21,7 @@ const ToolsetAll = "all"
 // tool is in exactly one (a test checks it), so a new tool must be placed.
 var Toolsets = []Toolset{
 	{"campaigns", "Campaigns: create, read, list and update them.", []string{"create_campaign", "get_campaign", "list_campaigns", "update_campaign"}},
-	{"staging", "Stage emails, segments, workflows and pages, and taking live ones back (never live until a plan).", []string{"create_email", "build_segment", "configure_workflow", "publish_page", "archive_artifact", "retire_artifact"}},
+	{"staging", "Stage emails, segments, workflows, pages and ad campaigns, and taking live ones back (never live until a plan).", []string{"create_email", "build_segment", "configure_workflow", "publish_page", "build_ad_campaign", "archive_artifact", "retire_artifact"}},
 	{"checks", "Brand and compliance checks, and test sends to the team.", []string{"check_campaign", "send_test"}},
 	{"plans", "Plan a promotion, read the plan, confirm an approved one.", []string{"plan_promotion", "get_plan", "confirm_promotion"}},
 	{"metrics", "Read what live artifacts did.", []string{"fetch_metrics"}},

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -255,6 +257,9 @@ func printIrreversible(w io.Writer, p *sandbox.Plan) {
 				fmt.Fprint(w, " — audience size unknown until the target builds it")
 			}
 		}
+		if st.Spend != nil {
+			fmt.Fprintf(w, " — starts spending: %s", termsafe.Text(st.Spend.Text, textMax))
+		}
 		if st.FirstAt != nil && st.LastAt != nil && !st.FirstAt.Equal(*st.LastAt) {
 			// Recipients in their own time zones or a window: the first
 			// and the last recipient's times are what the human approves.
@@ -269,7 +274,11 @@ func printIrreversible(w io.Writer, p *sandbox.Plan) {
 }
 
 type effectTotals struct {
-	emails, recipients, unknown, pages, workflows, other int
+	emails, recipients, unknown, pages, workflows, ads, other int
+	// spend is the most the ad campaigns started can spend, by currency
+	// (micros); unbounded counts those without an end date.
+	spend     map[string]int64
+	unbounded int
 	// taken back, by operation
 	unscheduled, unpublished, deactivated, archived int
 }
@@ -287,6 +296,16 @@ func (t *effectTotals) add(st sandbox.PlanStep) {
 		t.pages++
 	case sandbox.OpActivate:
 		t.workflows++
+	case sandbox.OpEnable, sandbox.OpResume:
+		t.ads++
+		if sp := st.Spend; sp != nil && sp.TotalMicros > 0 {
+			if t.spend == nil {
+				t.spend = map[string]int64{}
+			}
+			t.spend[sp.Currency] += sp.TotalMicros
+		} else {
+			t.unbounded++
+		}
 	case sandbox.OpUnschedule:
 		t.unscheduled++
 	case sandbox.OpUnpublish:
@@ -316,6 +335,20 @@ func (t effectTotals) String() string {
 	}
 	if t.workflows > 0 {
 		parts = append(parts, "activates "+plural(t.workflows, "workflow"))
+	}
+	if t.ads > 0 {
+		s := "starts " + plural(t.ads, "ad campaign") + " spending"
+		var sums []string
+		for _, cur := range slices.Sorted(maps.Keys(t.spend)) {
+			sums = append(sums, sandbox.FormatMoney(t.spend[cur], cur))
+		}
+		if len(sums) > 0 {
+			s += " up to " + strings.Join(sums, " + ") + " in all"
+		}
+		if t.unbounded > 0 {
+			s += fmt.Sprintf(" (%d with no end date: no total bound)", t.unbounded)
+		}
+		parts = append(parts, s)
 	}
 	if t.other > 0 {
 		parts = append(parts, "takes "+plural(t.other, "other irreversible step"))

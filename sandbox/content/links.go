@@ -313,3 +313,15 @@ func ApplyUTMText(text string, u UTM) string {
 		return tagged
 	})
 }
+
+// TagURL adds the UTM parameters a URL lacks, as ApplyUTM does to every
+// link of a document (an ad's final URL). URLs other than http(s) are
+// returned as they are.
+func TagURL(href string, u UTM) string {
+	out, _ := addUTM(href, u.params())
+	return out
+}
+
+// URLProblem says why s cannot be a link's target (an ad's final URL):
+// not absolute, not http(s), badly formed; "" when it can.
+func URLProblem(s string) string { return linkProblem(s) }

@@ -39,7 +39,7 @@ func (s *suite) ad(id string, rev int, name string) sandbox.Object {
 	}
 	group.Ads = []sandbox.Ad{ad}
 	a := &sandbox.AdCampaign{
-		Name: name, Objective: sandbox.ObjectiveTraffic,
+		Name: name, Platform: s.tg.Platform(), Objective: sandbox.ObjectiveTraffic,
 		Budget:    sandbox.AdBudget{Period: sandbox.BudgetDaily, Amount: amount, Currency: "USD", Micros: micros},
 		StartDate: start.Format(time.DateOnly), EndDate: start.AddDate(0, 0, 20).Format(time.DateOnly),
 		Locations: []string{"US", "GB"}, Languages: []string{"en"},
@@ -59,9 +59,10 @@ func (s *suite) ad(id string, rev int, name string) sandbox.Object {
 //     Publish does nothing;
 //   - update-after-enable: the next revision is put and the campaign
 //     stays enabled;
-//   - dry-run-rejects: a revision breaking the platform's limits (a
-//     headline of 95 characters) is a Problem of Assess that names where,
-//     and nothing is created (Find still answers not found);
+//   - dry-run-rejects: a revision the platform refuses (Google: a
+//     headline of 95 characters; Meta: a call to action not in its enum)
+//     is a Problem of Assess that names where, and nothing is created
+//     (Find still answers not found);
 //   - retire (pause, resume, remove), in retire.go.
 func (s *suite) ads(t *testing.T) {
 	id := NewID(sandbox.PrefixAd)
@@ -100,22 +101,21 @@ func (s *suite) ads(t *testing.T) {
 	})
 	s.run(t, "dry-run-rejects", func(t *testing.T, c *check) {
 		cx := ctx(t)
-		bad := s.ad(NewID(sandbox.PrefixAd), 1, s.name("Too long"))
-		long := strings.Repeat("Tents ", 16)[:95]
+		bad := s.ad(NewID(sandbox.PrefixAd), 1, s.name("Refused"))
 		ad := &bad.Ad.Groups[0].Ads[0]
+		what := "a 95-character headline"
 		if len(ad.Headlines) > 0 {
-			ad.Headlines[0] = long
+			ad.Headlines[0] = strings.Repeat("Tents ", 16)[:95]
 		} else {
-			ad.Headline = long
-			ad.Description = strings.Repeat("Free returns ", 20)
+			ad.CallToAction, what = "SHOP_TODAY_PLEASE", "the call to action SHOP_TODAY_PLEASE"
 		}
 		bad.Hash = hashOf(bad.Ad)
 		a, err := s.tg.Assess(cx, bad)
 		if err != nil {
-			c.Fatalf("Assess(ad with a 95-character headline): %v, want Problems (not an error)", err)
+			c.Fatalf("Assess(ad with %s): %v, want Problems (not an error)", what, err)
 		}
 		if len(a.Problems) == 0 {
-			c.Fatalf("Assess(ad with a 95-character headline): no Problems; the platform would reject it at promotion")
+			c.Fatalf("Assess(ad with %s): no Problems; the platform would refuse it at promotion", what)
 		}
 		if text := strings.Join(a.Problems, "\n"); !strings.Contains(text, "ad_groups[0].ads[0]") {
 			c.Errorf("Assess's Problems %q do not say where (ad_groups[0].ads[0]…)", a.Problems)
