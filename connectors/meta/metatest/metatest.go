@@ -380,7 +380,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.usageHeaders(w)
-	write := r.Method != http.MethodGet
+	// A dry run writes nothing: SlowApply (which delays a commit) passes
+	// it by, as it passes reads.
+	write := r.Method != http.MethodGet && !strings.Contains(r.Form.Get("execution_options"), "validate_only")
 	f, hit := s.faults.Take(op, write)
 	if hit {
 		switch f.Kind {
