@@ -75,6 +75,9 @@ func runConnectMeta(ctx context.Context, e *env, c common, name, tokenEnv, secre
 	}
 	fmt.Fprintf(e.stdout, "Connected Meta ad account %s (%s) as target %q: currency %s, time zone %s, ads run as page %s.\n",
 		got.AdAccount, got.AccountName, name, got.Currency, got.TimeZone, page)
+	if got.Tier != "" {
+		fmt.Fprintf(e.stdout, "Marketing API access tier: %s.\n", got.Tier)
+	}
 	if len(got.Permissions) > 0 {
 		fmt.Fprintf(e.stdout, "The token grants: %s.\n", strings.Join(got.Permissions, ", "))
 	}

@@ -2,8 +2,10 @@ package meta
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -29,8 +31,11 @@ type ConnectInput struct {
 type Connected struct {
 	AdAccount, AccountName, Currency, TimeZone string
 	AccountStatus                              int
-	Permissions                                []string
-	Description                                sandbox.Description
+	// Tier is the Marketing API access tier Meta reported
+	// (ads_api_access_tier: development_access, standard_access…).
+	Tier        string
+	Permissions []string
+	Description sandbox.Description
 }
 
 // Connect checks the token against the ad account (GET
@@ -68,10 +73,15 @@ func Connect(ctx context.Context, dataDir string, in ConnectInput, opts ...Optio
 	if err != nil {
 		return Connected{}, err
 	}
-	a, err := t.readAccount(ctx)
+	resp, err := t.call(ctx, http.MethodGet, "/"+account, url.Values{"fields": {"name,currency,timezone_name,account_status"}})
 	if err != nil {
 		return Connected{}, t.fail("read ad account "+account, err)
 	}
+	var a accountInfo
+	if err := resp.Decode(&a); err != nil || a.Currency == "" {
+		return Connected{}, failf(op, nil, "Meta answered the ad account read without a currency; check --ad-account and --base-url")
+	}
+	tier := accessTier(resp.Header)
 	var perms struct {
 		Data []struct {
 			Permission string `json:"permission"`
@@ -103,11 +113,34 @@ func Connect(ctx context.Context, dataDir string, in ConnectInput, opts ...Optio
 		fmt.Fprintf(w, "warning: ad account %s has account_status %d (not ACTIVE): Meta may refuse to deliver its ads until it is settled in Ads Manager\n", account, a.Status)
 	}
 	cr := credentials{Token: token, AppSecret: strings.TrimSpace(in.AppSecret), AdAccount: account, PageID: in.PageID, BaseURL: base,
-		AccountName: a.Name, Currency: a.Currency, TimeZone: a.TimeZone, Permissions: granted, ConnectedAt: t.now().UTC()}
+		AccountName: a.Name, Currency: a.Currency, TimeZone: a.TimeZone, Permissions: granted, Tier: tier, ConnectedAt: t.now().UTC()}
 	if err := secret.Save(dataDir, in.Name, cr); err != nil {
 		return Connected{}, fmt.Errorf("meta: connect: store the credentials of target %q: %w", in.Name, err)
 	}
 	t.cred = cr
 	return Connected{AdAccount: account, AccountName: a.Name, Currency: a.Currency, TimeZone: a.TimeZone, AccountStatus: a.Status,
-		Permissions: granted, Description: t.Describe()}, nil
+		Permissions: granted, Tier: tier, Description: t.Describe()}, nil
+}
+
+// accessTier reads ads_api_access_tier from the usage headers.
+func accessTier(h http.Header) string {
+	var acc struct {
+		Tier string `json:"ads_api_access_tier"`
+	}
+	if json.Unmarshal([]byte(h.Get("X-Ad-Account-Usage")), &acc) == nil && acc.Tier != "" {
+		return acc.Tier
+	}
+	var buc map[string][]struct {
+		Tier string `json:"ads_api_access_tier"`
+	}
+	if json.Unmarshal([]byte(h.Get("X-Business-Use-Case-Usage")), &buc) == nil {
+		for _, es := range buc {
+			for _, e := range es {
+				if e.Tier != "" {
+					return e.Tier
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -20,11 +20,14 @@ func (t *Target) Describe() sandbox.Description {
 		acct += " as Facebook page " + t.pageID
 	}
 	d := sandbox.Description{
-		Account: acct, Auth: sandbox.AuthOAuth, Scopes: t.cred.Permissions, ConnectedAt: t.cred.ConnectedAt,
+		Account: acct, Auth: sandbox.AuthOAuth, Scopes: t.cred.Permissions, Tier: t.cred.Tier, ConnectedAt: t.cred.ConnectedAt,
 		Limits: []string{
 			"ad campaigns only (link ads): Meta ad accounts hold no emails, segments, workflows or pages for lastmile",
 			"customer lists (audience_segments) only from static segments, uploaded hashed; languages are not targeted (Meta's locales are ids lastmile does not map)",
 		},
+	}
+	if t.cred.Tier == "development_access" {
+		d.Limits = append(d.Limits, "the app has development access to the Marketing API: about 300 ads_management calls an hour per ad account (plus 40 per active ad), so a large campaign may have to wait out Meta's throttle")
 	}
 	if t.pageID == "" {
 		d.Limits = append(d.Limits, "no page_id is configured, so no ad can be created: set page_id to the Facebook page the ads run as")

@@ -180,6 +180,7 @@ type credentials struct {
 	Currency    string    `json:"currency,omitempty"`
 	TimeZone    string    `json:"timezone,omitempty"`
 	Permissions []string  `json:"permissions,omitempty"`
+	Tier        string    `json:"tier,omitempty"`
 	ConnectedAt time.Time `json:"connected_at,omitzero"`
 }
 
