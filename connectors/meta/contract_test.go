@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -591,5 +592,39 @@ func TestConcurrentCampaigns(t *testing.T) {
 	}
 	if c := counts(srv); c[0] != 8 || c[1] != 16 || c[3] != 48 {
 		t.Errorf("campaigns, ad sets, creatives, ads = %v, want 8 16 _ 48", c)
+	}
+}
+
+// urlRecorder keeps every URL the connector requests.
+type urlRecorder struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (r *urlRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.urls = append(r.urls, req.URL.String())
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// The token travels in the Authorization header, never in a URL.
+func TestTokenInNoURL(t *testing.T) {
+	srv := metatest.New(t, metatest.WithAppSecret("s-1"))
+	rec := &urlRecorder{}
+	tg := newTarget(t, srv, meta.WithCredentials(srv.Token, "s-1"), meta.WithHTTPClient(&http.Client{Transport: rec, Timeout: 10 * time.Second}))
+	st := put(t, tg, adObj("ad_40", 1, 1), "")
+	if _, err := tg.Publish(context.Background(), adObj("ad_40", 1, 1), st, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.urls) < 5 {
+		t.Fatalf("only %d requests recorded", len(rec.urls))
+	}
+	for _, u := range rec.urls {
+		if strings.Contains(u, srv.Token) || strings.Contains(u, "access_token") || !strings.Contains(u, "appsecret_proof=") {
+			t.Errorf("URL %s", u)
+		}
 	}
 }

@@ -33,8 +33,8 @@ func (t *Target) Marked(ctx context.Context, kind sandbox.Kind) ([]sandbox.Marke
 	return out, nil
 }
 
-// Discard deletes a marked campaign that never spent: not ACTIVE, and
-// with no spend in its insights. Anything else is refused with an error
+// Discard deletes a marked campaign that never spent (not ACTIVE, and
+// with no spend in its insights) and the customer lists made for it. Anything else is refused with an error
 // wrapping sandbox.ErrReachedPeople.
 func (t *Target) Discard(ctx context.Context, m sandbox.Marked) error {
 	op := "discard campaign " + m.LiveID
@@ -70,6 +70,9 @@ func (t *Target) Discard(ctx context.Context, m sandbox.Marked) error {
 	}
 	if _, err := t.call(ctx, http.MethodDelete, "/"+m.LiveID, nil); err != nil && !notFound(err) {
 		return t.fail(op, err)
+	}
+	if err := t.removeAudiences(ctx, marker); err != nil {
+		return t.fail(op+": delete its customer lists", err)
 	}
 	t.log.Info("meta: discarded a paused campaign that never spent and that no artifact is bound to", "target", t.name, "campaign", m.LiveID, "marker", marker)
 	return nil

@@ -296,16 +296,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// authorize adds access_token and, with an app secret, appsecret_proof to
-// the URL's query (as the official SDK sends them). rest reports paths
-// without the query, so neither reaches an error message.
+// authorize sends the token as "Authorization: Bearer" (as Meta's Postman
+// collection does), so it is in no URL a proxy or an error could show, and,
+// with an app secret, appsecret_proof in the query (useless without the
+// token; rest reports paths without the query all the same).
 func (t *Target) authorize(_ context.Context, req *http.Request) error {
-	q := req.URL.Query()
-	q.Set("access_token", t.cred.Token)
+	req.Header.Set("Authorization", "Bearer "+t.cred.Token)
 	if t.cred.AppSecret != "" {
+		q := req.URL.Query()
 		q.Set("appsecret_proof", appSecretProof(t.cred.AppSecret, t.cred.Token))
+		req.URL.RawQuery = q.Encode()
 	}
-	req.URL.RawQuery = q.Encode()
 	return nil
 }
 
