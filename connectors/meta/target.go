@@ -331,14 +331,16 @@ func (t *Target) Capabilities() sandbox.Capabilities {
 func (t *Target) AdAccount() string { return t.account }
 
 // Currency is the ad account's currency (ISO 4217), as recorded at connect
-// or read from the account; "" when it could not be read.
+// or read from the account (within 10 s); "" when it could not be read.
 func (t *Target) Currency() string {
 	t.acctMu.Lock()
 	defer t.acctMu.Unlock()
 	if t.acct != nil {
 		return t.acct.Currency
 	}
-	a, err := t.readAccount(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, err := t.readAccount(ctx)
 	if err != nil {
 		return ""
 	}

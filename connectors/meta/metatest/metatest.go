@@ -47,6 +47,13 @@
 // (code 100, subcode 1487056) but can be read; deleting a campaign deletes
 // its ad sets and ads.
 //
+// Auth: the token as the access_token parameter (the SDKs) or as
+// "Authorization: Bearer" (Meta's Postman collection); with WithAppSecret,
+// appsecret_proof = hex HMAC-SHA256(secret, token) is required on every
+// call. Server.Token, AccountID (act_<AccountID>) and PageID default to
+// DefaultToken, DefaultAccountID and DefaultPageID; the account bills in
+// USD in America/Los_Angeles.
+//
 // Errors use Graph's envelope {"error":{message, type:"OAuthException",
 // code, error_subcode, error_user_title, error_user_msg, fbtrace_id}} with
 // error_data.blame_field_specs naming the parameter: code 190 for a bad
