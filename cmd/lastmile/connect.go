@@ -24,20 +24,20 @@ import (
 // see them.
 func connectCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "connect hubspot|mailchimp|wordpress|meta [flags]",
-		Short: "connect a platform (hubspot, mailchimp, wordpress, meta)",
+		Use:   "connect hubspot|mailchimp|wordpress|webflow|meta [flags]",
+		Short: "connect a platform (hubspot, mailchimp, wordpress, webflow, meta)",
 		Long: "Connect a platform. Secrets come from environment variables named by flags, never from the\n" +
 			"command line; they are stored under DATA-DIR/credentials/ with mode 0600, and the target is written\n" +
 			"into config.yaml.",
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usagef("name the platform: lastmile connect hubspot|mailchimp|wordpress|meta")
+				return usagef("name the platform: lastmile connect hubspot|mailchimp|wordpress|webflow|meta")
 			}
-			return usagef("unknown platform %q: use hubspot, mailchimp, wordpress or meta%s", args[0], suggest(cmd, args[0]))
+			return usagef("unknown platform %q: use hubspot, mailchimp, wordpress, webflow or meta%s", args[0], suggest(cmd, args[0]))
 		},
 	}
-	cmd.AddCommand(connectHubSpot(e), connectMailchimp(e), connectWordPress(e), connectmeta(e))
+	cmd.AddCommand(connectHubSpot(e), connectMailchimp(e), connectWordPress(e), connectwebflow(e), connectmeta(e))
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/meta"
+	"github.com/lastmile/lastmile/connectors/webflow"
 	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -20,11 +21,12 @@ type accountLimits struct {
 	hubspot   *hubspot.Limits
 	mailchimp *mailchimp.Limits
 	wordpress *wordpress.Limits
+	webflow   *webflow.Limits
 	meta      *meta.Limits
 }
 
 func newAccountLimits() accountLimits {
-	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), meta: meta.NewLimits()}
+	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), webflow: webflow.NewLimits(), meta: meta.NewLimits()}
 }
 
 // buildTargets constructs every configured target, all sharing one set of
@@ -77,6 +79,12 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
 		return wordpress.New(name, dir, c, wordpress.WithLimits(limits.wordpress))
+	case "webflow":
+		var c webflow.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return webflow.New(name, dir, c, webflow.WithLimits(limits.webflow))
 	case "mailchimp":
 		var c mailchimp.Config
 		if err := tc.Settings.Decode(&c); err != nil {
@@ -90,5 +98,5 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 		}
 		return meta.New(name, dir, c, meta.WithLimits(limits.meta))
 	}
-	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, meta)", tc.Type)
+	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, webflow, meta)", tc.Type)
 }
