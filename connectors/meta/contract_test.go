@@ -628,3 +628,51 @@ func TestTokenInNoURL(t *testing.T) {
 		}
 	}
 }
+
+// An update of an enabled campaign keeps it enabled: what the revision
+// adds is created ACTIVE, what it keeps stays ACTIVE.
+func TestUpdateWhileEnabledAddsActiveChildren(t *testing.T) {
+	srv := metatest.New(t)
+	tg := newTarget(t, srv)
+	ctx := context.Background()
+	st := put(t, tg, adObj("ad_50", 1, 1), "")
+	if _, err := tg.Publish(ctx, adObj("ad_50", 1, 1), st, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	rev := adObj("ad_50", 2, 2)
+	rev.Revision = 2
+	got := put(t, tg, rev, st.ID)
+	if got.Status != "enabled" {
+		t.Errorf("status %q after the update", got.Status)
+	}
+	for _, typ := range []string{"adset", "ad"} {
+		for _, o := range live(srv, typ) {
+			if o.Status != "ACTIVE" {
+				t.Errorf("%s %q is %s", typ, o.Name, o.Status)
+			}
+		}
+	}
+	if c := counts(srv); c[1] != 2 || c[3] != 4 {
+		t.Errorf("%v, want 2 ad sets and 4 ads", c)
+	}
+}
+
+// A campaign deleted in Ads Manager is not silently recreated by an update.
+func TestUpdateOfADeletedCampaignSaysSo(t *testing.T) {
+	srv := metatest.New(t)
+	tg := newTarget(t, srv)
+	st := put(t, tg, adObj("ad_51", 1, 1), "")
+	srv.SetStatus(st.ID, "DELETED")
+	rev := adObj("ad_51", 1, 1)
+	rev.Revision = 2
+	_, err := tg.Put(context.Background(), rev, st.ID)
+	if err == nil || !strings.Contains(err.Error(), "re-plan") {
+		t.Fatalf("Put: %v", err)
+	}
+	if n := len(srv.Objects("campaign")); n != 1 {
+		t.Errorf("%d campaigns", n)
+	}
+	if l, found, err := tg.Live(context.Background(), sandbox.KindAd, st.ID); err != nil || !found || l.Status != "removed" {
+		t.Errorf("Live: %+v %v %v", l, found, err)
+	}
+}
