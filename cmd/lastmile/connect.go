@@ -24,20 +24,20 @@ import (
 // see them.
 func connectCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "connect hubspot|mailchimp|wordpress|webflow|google-ads [flags]",
-		Short: "connect a platform (hubspot, mailchimp, wordpress, webflow, google-ads)",
+		Use:   "connect hubspot|mailchimp|wordpress|webflow|google-ads|meta [flags]",
+		Short: "connect a platform (hubspot, mailchimp, wordpress, webflow, google-ads, meta)",
 		Long: "Connect a platform. Secrets come from environment variables named by flags, never from the\n" +
 			"command line; they are stored under DATA-DIR/credentials/ with mode 0600, and the target is written\n" +
 			"into config.yaml.",
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usagef("name the platform: lastmile connect hubspot|mailchimp|wordpress|webflow|google-ads")
+				return usagef("name the platform: lastmile connect hubspot|mailchimp|wordpress|webflow|google-ads|meta")
 			}
-			return usagef("unknown platform %q: use hubspot, mailchimp, wordpress, webflow or google-ads%s", args[0], suggest(cmd, args[0]))
+			return usagef("unknown platform %q: use hubspot, mailchimp, wordpress, webflow, google-ads or meta%s", args[0], suggest(cmd, args[0]))
 		},
 	}
-	cmd.AddCommand(connectHubSpot(e), connectMailchimp(e), connectWordPress(e), connectWebflow(e), connectGoogleAds(e))
+	cmd.AddCommand(connectHubSpot(e), connectMailchimp(e), connectWordPress(e), connectWebflow(e), connectGoogleAds(e), connectMeta(e))
 	return cmd
 }
 

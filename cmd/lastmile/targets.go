@@ -8,6 +8,7 @@ import (
 	"github.com/lastmile/lastmile/connectors/hubspot"
 	"github.com/lastmile/lastmile/connectors/local"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
+	"github.com/lastmile/lastmile/connectors/meta"
 	"github.com/lastmile/lastmile/connectors/webflow"
 	"github.com/lastmile/lastmile/connectors/wordpress"
 	"github.com/lastmile/lastmile/sandbox"
@@ -23,10 +24,12 @@ type accountLimits struct {
 	wordpress *wordpress.Limits
 	webflow   *webflow.Limits
 	googleads *googleads.Limits
+	meta      *meta.Limits
 }
 
 func newAccountLimits() accountLimits {
-	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), webflow: webflow.NewLimits(), googleads: googleads.NewLimits()}
+	return accountLimits{hubspot: hubspot.NewLimits(), mailchimp: mailchimp.NewLimits(), wordpress: wordpress.NewLimits(), webflow: webflow.NewLimits(),
+		googleads: googleads.NewLimits(), meta: meta.NewLimits()}
 }
 
 // buildTargets constructs every configured target, all sharing one set of
@@ -97,6 +100,12 @@ func buildTarget(name, dir string, tc sandbox.TargetConfig, o openOptions, limit
 			return nil, fmt.Errorf("target %s: %w", name, err)
 		}
 		return googleads.New(name, dir, c, googleads.WithLimits(limits.googleads))
+	case "meta":
+		var c meta.Config
+		if err := tc.Settings.Decode(&c); err != nil {
+			return nil, fmt.Errorf("target %s: %w", name, err)
+		}
+		return meta.New(name, dir, c, meta.WithLimits(limits.meta))
 	}
-	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, webflow, google_ads)", tc.Type)
+	return nil, fmt.Errorf("unknown target type %q (known: local, hubspot, mailchimp, wordpress, webflow, google_ads, meta)", tc.Type)
 }
