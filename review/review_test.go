@@ -52,7 +52,10 @@ type fixture struct {
 	origin string
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with more targets beside local.
+func newFixtureWith(t testing.TB, more map[string]sandbox.Target) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte(local.SampleContacts), 0o600); err != nil {
@@ -71,7 +74,11 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: sandbox.DefaultConfig(), Targets: map[string]sandbox.Target{"local": lt}, Policy: sandbox.StaticPolicy{P: pol}, DataDir: dir})
+	cfg, targets := sandbox.DefaultConfig(), map[string]sandbox.Target{"local": lt}
+	for name, tg := range more {
+		targets[name], cfg.Targets[name] = tg, sandbox.TargetConfig{Type: tg.Platform()}
+	}
+	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: targets, Policy: sandbox.StaticPolicy{P: pol}, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
