@@ -3,10 +3,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -25,19 +22,6 @@ import (
 // platform then holds exactly one of every object. The fakes run in this
 // test process, so they outlive the promoter.
 
-func runBinEnv(t *testing.T, env []string, args ...string) (stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), safety)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(childEnv(t), env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("lastmile %s: %v\n%s\n%s", strings.Join(args, " "), err, o.String(), e.String())
-	}
-	return o.String(), e.String()
-}
 
 // confirmAndKill sends confirm_promotion and SIGKILLs the server once
 // killWhen reports the promotion is under way. It returns false if the
