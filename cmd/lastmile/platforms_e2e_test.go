@@ -22,7 +22,6 @@ import (
 // platform then holds exactly one of every object. The fakes run in this
 // test process, so they outlive the promoter.
 
-
 // confirmAndKill sends confirm_promotion and SIGKILLs the server once
 // killWhen reports the promotion is under way. It returns false if the
 // promotion finished before the kill point was seen.
