@@ -1007,6 +1007,10 @@ func (s *suite) concurrent(t *testing.T) {
 			id, name := NewID(sandbox.PrefixWorkflow), s.name("Parallel journey")
 			items = append(items, &item{rev1: s.workflow(id, 1, name, audience, email, refs), rev2: s.workflow(id, 2, name, audience, email, refs)})
 		}
+		if s.caps.Ads {
+			id, name := NewID(sandbox.PrefixAd), s.name("Parallel search")
+			items = append(items, &item{rev1: s.ad(id, 1, name), rev2: s.ad(id, 2, name)})
+		}
 	}
 	if len(items) == 0 {
 		t.Skip("the target supports no kind the suite can build")
