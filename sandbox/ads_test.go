@@ -587,3 +587,28 @@ rules:
 		t.Errorf("findings %s, want the guarantee at ad_groups[0].ads[0].descriptions[1] and the missing disclaimer", got)
 	}
 }
+
+// Final tags every ad's final URL as its platform's paid click: Google
+// cpc, Meta paid_social; a page stands in as pending until promotion.
+func TestFinalTagsAdURLsByPlatform(t *testing.T) {
+	c := &sandbox.Campaign{ID: "cmp_x", UTM: sandbox.UTM{Source: "newsletter", Medium: "email", Campaign: "spring"}}
+	for _, tc := range []struct{ platform, source, medium string }{
+		{sandbox.PlatformGoogleAds, "google", "cpc"},
+		{sandbox.PlatformMeta, "facebook", "paid_social"},
+	} {
+		r := &sandbox.Revision{ArtifactID: "ad_x", Ad: &sandbox.AdCampaign{Platform: tc.platform, Groups: []sandbox.AdGroup{{Ads: []sandbox.Ad{
+			{FinalURL: "https://www.acme.com/spring?ref=ad"}, {PageID: "pg_y"}}}}}}
+		f := sandbox.Final(c, r)
+		got, pending := f.Ad.Groups[0].Ads[0].FinalURL, f.Ad.Groups[0].Ads[1]
+		want := "https://www.acme.com/spring?ref=ad&utm_source=" + tc.source + "&utm_medium=" + tc.medium + "&utm_campaign=spring&utm_content=ad_x"
+		if got != want {
+			t.Errorf("%s: final URL %s, want %s", tc.platform, got, want)
+		}
+		if !pending.PagePending || !strings.HasPrefix(pending.FinalURL, sandbox.PendingPageURL("pg_y")+"?utm_source="+tc.source) {
+			t.Errorf("%s: the page's ad %+v, want the pending stand-in, tagged", tc.platform, pending)
+		}
+		if r.Ad.Groups[0].Ads[0].FinalURL != "https://www.acme.com/spring?ref=ad" {
+			t.Error("Final changed the staged revision")
+		}
+	}
+}
