@@ -612,3 +612,53 @@ func TestFinalTagsAdURLsByPlatform(t *testing.T) {
 		}
 	}
 }
+
+// The attack: once a human approved a plan at $50 a day, the agent raises
+// the budget (or swaps the landing URL) before confirming. The approval
+// binds the revision it saw: confirmation refuses the stale plan and
+// nothing reaches the platform.
+func TestRaisingABudgetAfterApprovalIsRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		edit func(in *sandbox.AdCampaignInput)
+	}{
+		{"budget", func(in *sandbox.AdCampaignInput) { in.Budget.Amount = "5000.00" }},
+		{"end date", func(in *sandbox.AdCampaignInput) { in.EndDate = "2028-03-08" }},
+		{"final url", func(in *sandbox.AdCampaignInput) { in.Groups[0].Ads[0].FinalURL = "https://evil.example/" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, ads := newAdEnv(t, envOptions{})
+			c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Bound", Markets: []string{"US"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := searchAd(c.ID, "")
+			in.Budget.Amount = "50.00"
+			res, err := e.sb.StageAdCampaign(ctx, "agent", in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.sb.PlanPromotion(ctx, "agent", c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			planAndApproveID(t, e, p.ID)
+			in.AdID = res.Artifact.ID
+			tc.edit(&in)
+			if _, err := e.sb.StageAdCampaign(ctx, "agent", in); err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.sb.Confirm(ctx, "agent", p.ID, nil)
+			var re *sandbox.RefusedError
+			if !errors.As(err, &re) || re.Code != sandbox.RefusedStale {
+				t.Fatalf("confirm after the change: %v, want a stale-plan refusal", err)
+			}
+			for _, call := range ads.callLog() {
+				if !strings.HasPrefix(call, "dry-run ") {
+					t.Errorf("the platform was written to: %s", call)
+				}
+			}
+		})
+	}
+}
