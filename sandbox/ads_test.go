@@ -487,8 +487,9 @@ func TestAdPauseResumeRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = promote("budget")
-	if st := p.Steps[0]; st.Op != sandbox.OpUpdate || st.Spend == nil || !strings.Contains(st.Spend.Text, "$80.00/day") {
-		t.Errorf("budget step %+v", st)
+	if st := p.Steps[0]; st.Op != sandbox.OpUpdate || st.Spend == nil || !strings.Contains(st.Spend.Text, "$80.00/day") ||
+		!strings.Contains(st.Diff, "~ budget: $150.00 daily → $80.00 daily") {
+		t.Errorf("budget step %+v, want the change in its diff", st)
 	}
 	if l := ads.campaign(liveOf(t, e, adID).LiveID); l.ad.Budget.Micros != 80_000_000 || status() != "enabled" {
 		t.Errorf("after the budget change: %+v, %s", l.ad.Budget, status())

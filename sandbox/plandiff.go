@@ -59,6 +59,16 @@ func metadata(r *Revision) []field {
 	case r.Workflow != nil:
 		w := r.Workflow
 		return []field{{"name", quote(w.Name)}, {"trigger", w.Trigger.Type}, {"steps", fmt.Sprint(len(w.Steps))}, {"activate", fmt.Sprint(w.Activate)}, {"reenrol", fmt.Sprint(w.Reenrol)}}
+	case r.Ad != nil:
+		a := r.Ad
+		end := a.EndDate
+		if end == "" {
+			end = "(no end)"
+		}
+		return []field{{"name", quote(a.Name)}, {"platform", a.Platform}, {"objective", a.Objective},
+			{"budget", FormatMoney(a.Budget.Micros, a.Budget.Currency) + " " + a.Budget.Period}, {"start_date", a.StartDate}, {"end_date", end},
+			{"max_spend", a.MaxSpend().Text}, {"locations", fmtList(a.Locations)}, {"languages", fmtList(a.Languages)},
+			{"audience_segments", fmtList(a.AudienceSegments)}, {"enable", fmt.Sprint(a.Enable)}}
 	}
 	return nil
 }
@@ -88,6 +98,8 @@ func contents(r *Revision) []field {
 			Trigger Trigger `json:"trigger"`
 			Steps   []Step  `json:"steps"`
 		}{r.Workflow.Trigger, r.Workflow.Steps})}}
+	case r.Ad != nil:
+		return []field{{"ad_groups", pretty(r.Ad.Groups)}}
 	}
 	return nil
 }
@@ -101,7 +113,7 @@ func describeNew(r *Revision) string {
 	for _, f := range contents(r) {
 		lines := strings.Count(f.value, "\n") + 1
 		switch f.name {
-		case "definition", "graph":
+		case "definition", "graph", "ad_groups":
 			b.WriteString(indent(f.value, "+ "))
 		default:
 			fmt.Fprintf(&b, "+ %s: %.1f KB, %d lines\n", f.name, float64(len(f.value))/1024, lines)
