@@ -141,8 +141,8 @@ var (
 	kinds      = []kind{kBudget, kCampaign, kAdGroup, kAd, kCriterion}
 )
 
-// state is everything a mutate may change, copied so that a request is
-// applied all or nothing.
+// state is everything a mutate may change (the Server's own, embedded),
+// copied so that a request is applied all or nothing.
 type state struct {
 	nextID    int64
 	budgets   map[int64]*Budget
@@ -161,16 +161,14 @@ func cloneMap[K comparable, V any](m map[K]*V) map[K]*V {
 	return out
 }
 
-func (s *Server) snapshot() *state {
-	return &state{s.nextID, cloneMap(s.budgets), cloneMap(s.campaigns), cloneMap(s.groups), cloneMap(s.ads), cloneMap(s.criteria)}
-}
+func (s *Server) snapshot() *state { return s.state.clone() }
 
 func (st *state) clone() *state {
 	return &state{st.nextID, cloneMap(st.budgets), cloneMap(st.campaigns), cloneMap(st.groups), cloneMap(st.ads), cloneMap(st.criteria)}
 }
 
 func (s *Server) commit(st *state) {
-	s.nextID, s.budgets, s.campaigns, s.groups, s.ads, s.criteria = st.nextID, st.budgets, st.campaigns, st.groups, st.ads, st.criteria
+	s.state = *st
 }
 
 // txn is one request being applied.
