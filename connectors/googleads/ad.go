@@ -117,7 +117,7 @@ func rejections(r *request, err error) []string {
 	var out []string
 	for _, e := range errs {
 		pos := position(r, e.Location.FieldPathElements)
-		msg := fmt.Sprintf("%s: Google Ads rejects it: %s (%s)", pos, strings.TrimRight(clip(e.Message, 200), "."), e.code())
+		msg := fmt.Sprintf("%s: Google Ads rejects it: %s (%s)", pos, strings.TrimRight(rest.Clip(e.Message, 200), "."), e.code())
 		switch {
 		case e.is("campaignError", "DUPLICATE_CAMPAIGN_NAME"):
 			msg += "; another campaign that is not removed has this name: rename this ad campaign, or remove the other one in Google Ads"

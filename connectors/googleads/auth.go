@@ -77,7 +77,7 @@ func (a *authorizer) tokenError(err error) error {
 		}
 		return e
 	}
-	e.Message = "cannot get an access token from Google's token endpoint (" + clip(err.Error(), 200) + "); check the network and try again"
+	e.Message = "cannot get an access token from Google's token endpoint (" + rest.Clip(err.Error(), 200) + "); check the network and try again"
 	e.Cause = err
 	return e
 }

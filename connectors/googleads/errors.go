@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -120,15 +119,12 @@ func (r retryLater) RetryAfter() time.Duration { return time.Duration(r) }
 // fail turns an error from a call into a *rest.Error that names the
 // operation, what Google said and what to do.
 func (t *Target) fail(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if rest.Explained(err) {
+	if err == nil || rest.Explained(err) {
 		return err
 	}
 	e := &rest.Error{Platform: Platform, Op: op, Cause: err}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		e.Message = "interrupted: " + clip(err.Error(), 200)
+		e.Message = "interrupted: " + rest.Clip(err.Error(), 200)
 		return e
 	}
 	var he *rest.HTTPError
@@ -136,7 +132,7 @@ func (t *Target) fail(op string, err error) error {
 		if errors.Is(err, rest.ErrAmbiguous) {
 			e.Message = "the connection to Google Ads failed after the request was sent, so Google may or may not have applied it; lastmile looks for the campaign by its marker before trying again"
 		} else {
-			e.Message = "cannot reach the Google Ads API (" + clip(err.Error(), 200) + "); check the network and base_url"
+			e.Message = "cannot reach the Google Ads API (" + rest.Clip(err.Error(), 200) + "); check the network and base_url"
 		}
 		return e
 	}
@@ -152,7 +148,7 @@ func (t *Target) fail(op string, err error) error {
 				parts = append(parts, fmt.Sprintf("and %d more", len(errs)-5))
 				break
 			}
-			parts = append(parts, fmt.Sprintf("%s (%s)", strings.TrimRight(clip(ae.Message, 200), "."), ae.code()))
+			parts = append(parts, fmt.Sprintf("%s (%s)", strings.TrimRight(rest.Clip(ae.Message, 200), "."), ae.code()))
 		}
 		said = "; Google said: " + strings.Join(parts, "; ")
 		if id := f.requestID(); id != "" {
@@ -160,7 +156,7 @@ func (t *Target) fail(op string, err error) error {
 		}
 	} else if isJSON {
 		e.Code = f.Error.Status
-		said = fmt.Sprintf("; Google said: %s (%s)", clip(f.Error.Message, 300), f.Error.Status)
+		said = fmt.Sprintf("; Google said: %s (%s)", rest.Clip(f.Error.Message, 300), f.Error.Status)
 	}
 	reconnect := fmt.Sprintf("run lastmile connect google-ads --name %s again", t.name)
 	switch {
@@ -203,16 +199,5 @@ func hasFamily(errs []adsError, family string) bool {
 
 // failf is a failure of op that no Google answer explains.
 func failf(op string, kinds []error, format string, args ...any) error {
-	return &rest.Error{Platform: Platform, Op: op, Message: fmt.Sprintf(format, args...), Kinds: kinds}
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
+	return rest.Failf(Platform, op, kinds, format, args...)
 }

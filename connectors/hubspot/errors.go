@@ -78,10 +78,7 @@ func failure(op, text string, cause error, kinds ...error) *rest.Error {
 // carries a credential: rest errors hold method, path and HubSpot's body,
 // none of which contains the token.
 func (t *Target) fail(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if rest.Explained(err) {
+	if err == nil || rest.Explained(err) {
 		return err
 	}
 	reconnect := "reconnect with lastmile connect hubspot --name " + t.name

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/internal/limits"
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 )
 
 // limiter paces one portal's requests inside HubSpot's rolling window: at
@@ -100,7 +101,7 @@ func newLimiter(max int, window, margin time.Duration, now func() time.Time, sle
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = rest.Sleep
 	}
 	l := &limiter{max: max, window: window, now: now, sleep: sleep}
 	if margin > 0 {
@@ -113,17 +114,6 @@ func newLimiter(max int, window, margin time.Duration, now func() time.Time, sle
 
 func defaultMargin(window time.Duration) time.Duration {
 	return max(window/100, 5*time.Millisecond)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Wait is the rest client's hook: it only refuses requests once the daily

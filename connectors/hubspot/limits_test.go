@@ -13,6 +13,7 @@ import (
 
 	"github.com/lastmile/lastmile/connectors/faketest"
 	"github.com/lastmile/lastmile/connectors/hubspot/hubspottest"
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/connectors/internal/secret"
 	"github.com/lastmile/lastmile/sandbox"
 )
@@ -153,7 +154,7 @@ func TestRateLimitFaults(t *testing.T) {
 			mu.Lock()
 			sleeps = append(sleeps, d)
 			mu.Unlock()
-			return sleepCtx(ctx, d)
+			return rest.Sleep(ctx, d)
 		}
 		e := newEnv(t, hubspottest.Options{Window: 50 * time.Millisecond}, Config{}, WithSleep(rec))
 		e.srv.Inject(faketest.Fault{Op: "lists.create", Kind: faketest.RateLimit, Times: 3})

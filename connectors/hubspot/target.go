@@ -539,7 +539,7 @@ func (t *Target) pause(ctx context.Context, d time.Duration) error {
 	if t.o.sleep != nil {
 		return t.o.sleep(ctx, d)
 	}
-	return sleepCtx(ctx, d)
+	return rest.Sleep(ctx, d)
 }
 
 // pageThrough reads every page of a cursor-paged listing until visit says

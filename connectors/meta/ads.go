@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -310,7 +311,7 @@ func (t *Target) plan(obj sandbox.Object, acct accountInfo) (desired, error) {
 				label = g.Name
 			}
 			akey := fmt.Sprintf("%s a%d", key, j)
-			name := fmt.Sprintf("%s [%s %s c%s]", clip(label, 100), obj.Marker, akey, hash)
+			name := fmt.Sprintf("%s [%s %s c%s]", rest.Clip(label, 100), obj.Marker, akey, hash)
 			sp.ads = append(sp.ads, adPlan{key: akey, pos: fmt.Sprintf("ad_groups[%d].ads[%d]", i, j), name: name, hash: hash,
 				creative: url.Values{"name": {name}, "object_story_spec": {spec}}})
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -75,7 +76,7 @@ func (t *Target) syncAudiences(ctx context.Context, op string, obj sandbox.Objec
 			return nil, nil, failf(op, nil, "audience segment %s is not in the campaign; re-plan", segID)
 		}
 		members := hashedMembers(seg.StaticEmails)
-		name := fmt.Sprintf("%s [%s s%d m%s]", clip(seg.Name, 100), obj.Marker, k, short(strings.Join(members, ",")))
+		name := fmt.Sprintf("%s [%s s%d m%s]", rest.Clip(seg.Name, 100), obj.Marker, k, short(strings.Join(members, ",")))
 		want[name] = true
 		id, found := existing[name]
 		if !found {

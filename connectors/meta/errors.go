@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -74,7 +73,7 @@ func (g graphError) said() string {
 	if g.Subcode != 0 {
 		code += fmt.Sprintf(", subcode %d", g.Subcode)
 	}
-	return fmt.Sprintf("%q (%s)", clip(msg, 300), code)
+	return fmt.Sprintf("%q (%s)", rest.Clip(msg, 300), code)
 }
 
 // notFound: code 100 subcode 33, Graph's answer for an id it does not know.
@@ -104,10 +103,7 @@ func (e *throttled) Unwrap() error             { return e.cause }
 // Meta refused). Nothing secret is in it: Graph's messages are scrubbed of
 // the token and the appsecret_proof.
 func (t *Target) fail(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if rest.Explained(err) {
+	if err == nil || rest.Explained(err) {
 		return err
 	}
 	e := &rest.Error{Platform: Platform, Op: op, Cause: err}
@@ -144,7 +140,7 @@ func (t *Target) fail(op string, err error) error {
 	e.Status = he.Status
 	g, ok := graphErrorOf(err)
 	if !ok {
-		e.Message = fmt.Sprintf("Meta answered HTTP %d with something that is not a Graph error (%q); try again later", he.Status, clip(strings.Join(strings.Fields(string(he.Body)), " "), 120))
+		e.Message = fmt.Sprintf("Meta answered HTTP %d with something that is not a Graph error (%q); try again later", he.Status, rest.Clip(rest.Collapse(string(he.Body)), 120))
 		return e
 	}
 	e.Code = fmt.Sprint(g.Code)
@@ -185,7 +181,7 @@ func (t *Target) fail(op string, err error) error {
 
 // failf is a failure of op that no Meta answer explains.
 func failf(op string, kinds []error, format string, args ...any) error {
-	return &rest.Error{Platform: Platform, Op: op, Message: fmt.Sprintf(format, args...), Kinds: kinds}
+	return rest.Failf(Platform, op, kinds, format, args...)
 }
 
 // stripPath drops the method and path rest puts before a transport error.
@@ -195,15 +191,4 @@ func stripPath(err error) string {
 		msg = msg[i+2:]
 	}
 	return msg
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
 }

@@ -268,7 +268,7 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 	}
 	sleep := o.sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = rest.Sleep
 	}
 	t := &Target{
 		name: name, account: account, pageID: page, base: base, cred: cr,
@@ -283,17 +283,6 @@ func New(name, dataDir string, cfg Config, opts ...Option) (*Target, error) {
 		t.acct = &accountInfo{Currency: cr.Currency, TimeZone: cr.TimeZone, Name: cr.AccountName}
 	}
 	return t, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }
 
 // authorize sends the token as "Authorization: Bearer" (as Meta's Postman

@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync"
-	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -42,9 +39,9 @@ func (env envelope) details() string {
 		var s string
 		switch {
 		case json.Unmarshal(d, &fd) == nil && (fd.Field != "" || fd.Message != ""):
-			parts = append(parts, strings.TrimPrefix(fd.Field+": "+clip(fd.Message, 200), ": "))
+			parts = append(parts, strings.TrimPrefix(fd.Field+": "+rest.Clip(fd.Message, 200), ": "))
 		case json.Unmarshal(d, &s) == nil && s != "":
-			parts = append(parts, clip(s, 200))
+			parts = append(parts, rest.Clip(s, 200))
 		}
 	}
 	return strings.Join(parts, "; ")
@@ -81,10 +78,7 @@ func envelopeOf(err error) (envelope, int) {
 // missing scope, sandbox.ErrConflict for a conflict, and unwraps to the
 // *rest.HTTPError (status, Retry-After) or transport error.
 func (t *Target) fail(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if rest.Explained(err) {
+	if err == nil || rest.Explained(err) {
 		return err
 	}
 	return failWith(op, err)
@@ -93,7 +87,7 @@ func (t *Target) fail(op string, err error) error {
 func failWith(op string, err error) error {
 	e := &rest.Error{Platform: Platform, Op: op, Cause: err}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		e.Message = "interrupted: " + causeOf(err)
+		e.Message = "interrupted: " + rest.TransportCause(err)
 		if errors.Is(err, rest.ErrAmbiguous) {
 			e.Message += "; Webflow may or may not have applied the request, so lastmile looks for the item by its slug and marker before trying again"
 		}
@@ -102,9 +96,9 @@ func failWith(op string, err error) error {
 	var he *rest.HTTPError
 	if !errors.As(err, &he) {
 		if errors.Is(err, rest.ErrAmbiguous) {
-			e.Message = fmt.Sprintf("the connection to Webflow failed after the request was sent, so Webflow may or may not have applied it (%s); lastmile looks for the item by its slug and marker before trying again", causeOf(err))
+			e.Message = fmt.Sprintf("the connection to Webflow failed after the request was sent, so Webflow may or may not have applied it (%s); lastmile looks for the item by its slug and marker before trying again", rest.TransportCause(err))
 		} else {
-			e.Message = fmt.Sprintf("cannot reach Webflow: %s; check the network (and base_url, if set)", causeOf(err))
+			e.Message = fmt.Sprintf("cannot reach Webflow: %s; check the network (and base_url, if set)", rest.TransportCause(err))
 		}
 		return e
 	}
@@ -113,7 +107,7 @@ func failWith(op string, err error) error {
 	e.Code = env.Code
 	said := ""
 	if isJSON && env.Message != "" {
-		said = fmt.Sprintf(" (%s: %s)", env.Code, clip(env.Message, 200))
+		said = fmt.Sprintf(" (%s: %s)", env.Code, rest.Clip(env.Message, 200))
 	}
 	switch {
 	case he.Status == http.StatusUnauthorized:
@@ -131,7 +125,7 @@ func failWith(op string, err error) error {
 		e.Kinds = []error{sandbox.ErrConflict}
 		e.Message = "Webflow reports a conflict" + said
 	case he.Status == http.StatusBadRequest && env.Code == "validation_error":
-		e.Message = "Webflow refused the item: " + orText(env.details(), clip(env.Message, 200)) + "; fix the artifact (or the collection's fields) and re-plan"
+		e.Message = "Webflow refused the item: " + orText(env.details(), rest.Clip(env.Message, 200)) + "; fix the artifact (or the collection's fields) and re-plan"
 	case he.Status == http.StatusTooManyRequests:
 		e.Message = fmt.Sprintf("Webflow kept rate-limiting lastmile (HTTP 429, Retry-After %v)%s; try again after that", rest.RetryAfter(he.Header), said)
 	case he.Status >= 500:
@@ -142,7 +136,7 @@ func failWith(op string, err error) error {
 	case isJSON:
 		e.Message = fmt.Sprintf("Webflow refused the request with HTTP %d%s", he.Status, said)
 	default:
-		e.Message = fmt.Sprintf("unexpected HTTP %d from Webflow (%q)", he.Status, clip(strings.Join(strings.Fields(string(he.Body)), " "), 120))
+		e.Message = fmt.Sprintf("unexpected HTTP %d from Webflow (%q)", he.Status, rest.Clip(rest.Collapse(string(he.Body)), 120))
 	}
 	return e
 }
@@ -155,30 +149,9 @@ func orText(a, b string) string {
 }
 
 // conflict is a failure of op in the class sandbox.ErrConflict.
-func conflict(op, msg string) error {
-	return &rest.Error{Platform: Platform, Op: op, Message: msg, Kinds: []error{sandbox.ErrConflict}}
-}
+func conflict(op, msg string) error { return rest.Conflict(Platform, op, msg) }
 
 // failf is a failure of op that no Webflow answer explains.
 func failf(op string, kinds []error, format string, args ...any) error {
-	return &rest.Error{Platform: Platform, Op: op, Message: fmt.Sprintf(format, args...), Kinds: kinds}
-}
-
-// causeOf is a transport error's message without the prefixes rest adds.
-func causeOf(err error) string {
-	msg := strings.TrimPrefix(err.Error(), rest.ErrAmbiguous.Error()+": ")
-	return methodPath().ReplaceAllString(msg, "$1")
-}
-
-var methodPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(gave up after \d+ attempts: )?[A-Z]+ \S+: `) })
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
+	return rest.Failf(Platform, op, kinds, format, args...)
 }

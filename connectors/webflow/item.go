@@ -355,7 +355,7 @@ func (t *Target) assessPage(ctx context.Context, obj sandbox.Object) (sandbox.As
 	}
 	for _, text := range []struct{ field, s string }{{"title", p.Title}, {"html", p.Body + p.MetaDescription}} {
 		for _, u := range liquid.Unrenderable("", text.s) {
-			a.Problems = append(a.Problems, fmt.Sprintf("webflow cannot render %s in %s: %s; every visitor would see it as written", clip(u.Text, 60), text.field, u.Why))
+			a.Problems = append(a.Problems, fmt.Sprintf("webflow cannot render %s in %s: %s; every visitor would see it as written", rest.Clip(u.Text, 60), text.field, u.Why))
 		}
 	}
 	if strings.Contains(p.Body+p.Title, "{{") || strings.Contains(p.Body+p.Title, "{%") {
@@ -523,7 +523,7 @@ func (t *Target) publishItems(ctx context.Context, op, id string) error {
 		if why == "" {
 			why = "it did not list the item as published"
 		}
-		return failf(op, nil, "Webflow did not publish item %s: %s", id, clip(why, 300))
+		return failf(op, nil, "Webflow did not publish item %s: %s", id, rest.Clip(why, 300))
 	}
 	return nil
 }

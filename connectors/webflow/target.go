@@ -122,20 +122,9 @@ func optionsOf(opts []Option) options {
 		f(&o)
 	}
 	if o.sleep == nil {
-		o.sleep = sleepCtx
+		o.sleep = rest.Sleep
 	}
 	return o
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // WithHTTPClient sets the HTTP client (its Timeout, when set, bounds each request).

@@ -152,7 +152,7 @@ func discover(ctx context.Context, t *Target) (string, error) {
 		return api, nil
 	}
 	return "", &rest.Error{Platform: Platform, Op: op, Status: rest.StatusOf(lastErr), Cause: lastErr,
-		Message: fmt.Sprintf("found no WordPress REST API at %s/wp-json/ or %s/?rest_route=/ (%v): check --url", t.site, t.site, causeOf(lastErr))}
+		Message: fmt.Sprintf("found no WordPress REST API at %s/wp-json/ or %s/?rest_route=/ (%v): check --url", t.site, t.site, rest.TransportCause(lastErr))}
 }
 
 func withQuery(path, q string) string {

@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"unicode/utf8"
 
 	"github.com/lastmile/lastmile/connectors/internal/rest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -61,10 +58,7 @@ func parseEnvelope(body []byte) (envelope, bool) {
 // *rest.HTTPError or transport error, and to rest.ErrAmbiguous when a write
 // may have landed.
 func (t *Target) fail(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if rest.Explained(err) {
+	if err == nil || rest.Explained(err) {
 		return err
 	}
 	e := &rest.Error{Platform: Platform, Op: op, Cause: err}
@@ -75,9 +69,9 @@ func (t *Target) fail(op string, err error) error {
 	var he *rest.HTTPError
 	if !errors.As(err, &he) {
 		if errors.Is(err, rest.ErrAmbiguous) {
-			e.Message = fmt.Sprintf("the connection to %s failed after the request was sent, so WordPress may or may not have applied it (%s); lastmile looks for the page by its marker before trying again", t.site, causeOf(err))
+			e.Message = fmt.Sprintf("the connection to %s failed after the request was sent, so WordPress may or may not have applied it (%s); lastmile looks for the page by its marker before trying again", t.site, rest.TransportCause(err))
 		} else {
-			e.Message = fmt.Sprintf("cannot reach %s: %s; check that base_url is right and the site is up", t.site, causeOf(err))
+			e.Message = fmt.Sprintf("cannot reach %s: %s; check that base_url is right and the site is up", t.site, rest.TransportCause(err))
 		}
 		return e
 	}
@@ -86,7 +80,7 @@ func (t *Target) fail(op string, err error) error {
 	e.Code = env.Code
 	said := ""
 	if isJSON && env.Message != "" {
-		said = fmt.Sprintf(" (WordPress said %q, code %s)", clip(env.Message, 200), env.Code)
+		said = fmt.Sprintf(" (WordPress said %q, code %s)", rest.Clip(env.Message, 200), env.Code)
 	}
 	status := he.Status
 	if st := env.forbiddenParam(); st != 0 {
@@ -119,7 +113,7 @@ func (t *Target) fail(op string, err error) error {
 			e.Message += "; WordPress may or may not have applied the request, so lastmile looks for the page by its marker before trying again"
 		}
 	case isJSON:
-		e.Message = fmt.Sprintf("WordPress refused the request with HTTP %d: %s (code %s)", he.Status, clip(env.Message, 300), env.Code)
+		e.Message = fmt.Sprintf("WordPress refused the request with HTTP %d: %s (code %s)", he.Status, rest.Clip(env.Message, 300), env.Code)
 	default:
 		e.Message = fmt.Sprintf("unexpected HTTP %d%s; a security plugin, a proxy or maintenance mode may be in the way", he.Status, notJSON(isJSON, he.Body))
 	}
@@ -127,19 +121,17 @@ func (t *Target) fail(op string, err error) error {
 }
 
 // conflict is a failure of op in the class sandbox.ErrConflict.
-func conflict(op, msg string) error {
-	return &rest.Error{Platform: Platform, Op: op, Message: msg, Kinds: []error{sandbox.ErrConflict}}
-}
+func conflict(op, msg string) error { return rest.Conflict(Platform, op, msg) }
 
 // failf is a failure of op that no WordPress answer explains, in the
 // given classes (sandbox.ErrAuth, …; nil for none).
 func failf(op string, kinds []error, format string, args ...any) error {
-	return &rest.Error{Platform: Platform, Op: op, Message: fmt.Sprintf(format, args...), Kinds: kinds}
+	return rest.Failf(Platform, op, kinds, format, args...)
 }
 
 func describeParams(env envelope) string {
 	if len(env.Data.Params) == 0 {
-		return clip(env.Message, 300)
+		return rest.Clip(env.Message, 300)
 	}
 	keys := make([]string, 0, len(env.Data.Params))
 	for k := range env.Data.Params {
@@ -148,7 +140,7 @@ func describeParams(env envelope) string {
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, k+": "+clip(env.Data.Params[k], 200))
+		parts = append(parts, k+": "+rest.Clip(env.Data.Params[k], 200))
 	}
 	return "invalid " + strings.Join(parts, "; ")
 }
@@ -157,27 +149,5 @@ func notJSON(isJSON bool, body []byte) string {
 	if isJSON || len(body) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" and a non-JSON answer (%q)", clip(collapse(string(body)), 120))
-}
-
-// causeOf is a transport error's message without the prefixes rest adds
-// (the ambiguity note and the method and path, which may carry a query).
-func causeOf(err error) string {
-	msg := strings.TrimPrefix(err.Error(), rest.ErrAmbiguous.Error()+": ")
-	return methodPath().ReplaceAllString(msg, "$1")
-}
-
-var methodPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(gave up after \d+ attempts: )?[A-Z]+ \S+: `) })
-
-func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
+	return fmt.Sprintf(" and a non-JSON answer (%q)", rest.Clip(rest.Collapse(string(body)), 120))
 }

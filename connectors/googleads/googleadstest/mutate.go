@@ -141,8 +141,8 @@ var (
 	kinds      = []kind{kBudget, kCampaign, kAdGroup, kAd, kCriterion}
 )
 
-// state is everything a mutate may change, copied so that a request is
-// applied all or nothing.
+// state is everything a mutate may change (the Server's own, embedded),
+// copied so that a request is applied all or nothing.
 type state struct {
 	nextID    int64
 	budgets   map[int64]*Budget
@@ -161,16 +161,14 @@ func cloneMap[K comparable, V any](m map[K]*V) map[K]*V {
 	return out
 }
 
-func (s *Server) snapshot() *state {
-	return &state{s.nextID, cloneMap(s.budgets), cloneMap(s.campaigns), cloneMap(s.groups), cloneMap(s.ads), cloneMap(s.criteria)}
-}
+func (s *Server) snapshot() *state { return s.state.clone() }
 
 func (st *state) clone() *state {
 	return &state{st.nextID, cloneMap(st.budgets), cloneMap(st.campaigns), cloneMap(st.groups), cloneMap(st.ads), cloneMap(st.criteria)}
 }
 
 func (s *Server) commit(st *state) {
-	s.nextID, s.budgets, s.campaigns, s.groups, s.ads, s.criteria = st.nextID, st.budgets, st.campaigns, st.groups, st.ads, st.criteria
+	s.state = *st
 }
 
 // txn is one request being applied.
@@ -522,6 +520,82 @@ func (tx *txn) markFailed(given string) {
 	}
 }
 
+// decode reads the create or update body of o into in and says which it
+// was. enumMsg is set when the body does not parse: Google refuses the
+// whole request, as for an unknown enum value.
+func decode(o operation, in any, typ string) (op, enumMsg string) {
+	raw, op := o.Create, "create"
+	if len(o.Update) > 0 {
+		raw, op = o.Update, "update"
+	}
+	if err := json.Unmarshal(raw, in); err != nil {
+		return op, "(" + typ + "): " + err.Error()
+	}
+	return op, ""
+}
+
+// enum is one enum field of a body, for checkEnums.
+type enum struct {
+	v             *string
+	set           map[string]bool
+	field, enumTy string
+}
+
+// checkEnums is checkEnum over several fields, stopping at the first
+// that is refused.
+func checkEnums(es ...enum) (string, *opErr) {
+	for _, e := range es {
+		if msg, oe := checkEnum(e.v, e.set, e.field, e.enumTy); msg != "" || oe != nil {
+			return msg, oe
+		}
+	}
+	return "", nil
+}
+
+// updatedStatus is the status an update mask sets: REMOVED is set with a
+// remove operation only.
+func updatedStatus(v *string) (string, *opErr) {
+	st := deref(v)
+	if st == "REMOVED" || st == "" {
+		return "", errAt("enumError", "ENUM_VALUE_NOT_PERMITTED", "Set REMOVED with a remove operation.", "update", "status")
+	}
+	return st, nil
+}
+
+// required is ref for a reference a create must carry.
+func (tx *txn) required(ref *string, coll, field string) (int64, *opErr, bool) {
+	if ref == nil {
+		return 0, errAt("fieldError", "REQUIRED", field+" is required.", "create", field), true
+	}
+	return tx.ref(*ref, coll, field)
+}
+
+// liveGroup resolves the ad group an ad or a criterion is created in,
+// which must not be removed. The id is 0 with no error when the reference
+// names a create that failed (reported there).
+func (tx *txn) liveGroup(ref *string, family, code string) (int64, *opErr) {
+	gid, oe, ok := tx.required(ref, "adGroups", "ad_group")
+	if !ok || oe != nil {
+		return 0, oe
+	}
+	if g := tx.st.groups[gid]; g == nil || g.Status == "REMOVED" {
+		return 0, errAt(family, code, "The ad group does not exist or is removed.", "create", "ad_group")
+	}
+	return gid, nil
+}
+
+// store gives a create its id and real name (under parents), and keeps the
+// resource with put once the name is good.
+func (tx *txn) store(k kind, given string, put func(id int64), parents ...int64) (string, *opErr) {
+	id := tx.id()
+	name, oe := tx.newName(k, given, append(parents, id)...)
+	if oe != nil {
+		return "", oe
+	}
+	put(id)
+	return name, nil
+}
+
 // ---- campaign budgets ----
 
 func (tx *txn) budget(o operation) (string, *opErr, string) {
@@ -540,22 +614,13 @@ func (tx *txn) budget(o operation) (string, *opErr, string) {
 		return o.Remove, nil, ""
 	}
 	var in budgetJSON
-	raw, op := o.Create, "create"
-	if len(o.Update) > 0 {
-		raw, op = o.Update, "update"
+	op, msg := decode(o, &in, "CampaignBudget")
+	if msg != "" {
+		return "", nil, msg
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return "", nil, "(CampaignBudget): " + err.Error()
-	}
-	for _, e := range []struct {
-		v             *string
-		set           map[string]bool
-		field, enumTy string
-	}{{in.Period, periodEnum, "period", "BudgetPeriodEnum.BudgetPeriod"}, {in.DeliveryMethod, deliveryEnum, "delivery_method", "BudgetDeliveryMethodEnum.BudgetDeliveryMethod"}} {
-		if msg, oe := checkEnum(e.v, e.set, e.field, e.enumTy); msg != "" || oe != nil {
-			tx.markFailed(in.ResourceName)
-			return "", oe, msg
-		}
+	if msg, oe := checkEnums(enum{in.Period, periodEnum, "period", "BudgetPeriodEnum.BudgetPeriod"}, enum{in.DeliveryMethod, deliveryEnum, "delivery_method", "BudgetDeliveryMethodEnum.BudgetDeliveryMethod"}); msg != "" || oe != nil {
+		tx.markFailed(in.ResourceName)
+		return "", oe, msg
 	}
 	if in.Status != nil {
 		return "", errAt("fieldError", "IMMUTABLE_FIELD", "status is output only.", op, "status"), ""
@@ -642,12 +707,10 @@ func (tx *txn) budget(o operation) (string, *opErr, string) {
 		}
 		b.TotalAmountMicros = in.TotalAmountMicros.v
 	}
-	b.ID = tx.id()
-	name, oe := tx.newName(kBudget, in.ResourceName, b.ID)
+	name, oe := tx.store(kBudget, in.ResourceName, func(id int64) { b.ID = id; tx.st.budgets[id] = b })
 	if oe != nil {
 		return fail(oe)
 	}
-	tx.st.budgets[b.ID] = b
 	return name, nil, ""
 }
 
@@ -733,24 +796,15 @@ func (tx *txn) campaign(o operation) (string, *opErr, string) {
 		return tx.rn(kCampaign, id), nil, ""
 	}
 	var in campaignJSON
-	raw, op := o.Create, "create"
-	if len(o.Update) > 0 {
-		raw, op = o.Update, "update"
+	op, msg := decode(o, &in, "Campaign")
+	if msg != "" {
+		return "", nil, msg
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return "", nil, "(Campaign): " + err.Error()
-	}
-	for _, e := range []struct {
-		v             *string
-		set           map[string]bool
-		field, enumTy string
-	}{{in.Status, statusEnum, "status", "CampaignStatusEnum.CampaignStatus"},
-		{in.AdvertisingChannelType, channelEnum, "advertising_channel_type", "AdvertisingChannelTypeEnum.AdvertisingChannelType"},
-		{in.ContainsEuPoliticalAdvertising, euEnum, "contains_eu_political_advertising", "EuPoliticalAdvertisingStatusEnum.EuPoliticalAdvertisingStatus"}} {
-		if msg, oe := checkEnum(e.v, e.set, e.field, e.enumTy); msg != "" || oe != nil {
-			tx.markFailed(in.ResourceName)
-			return "", oe, msg
-		}
+	if msg, oe := checkEnums(enum{in.Status, statusEnum, "status", "CampaignStatusEnum.CampaignStatus"},
+		enum{in.AdvertisingChannelType, channelEnum, "advertising_channel_type", "AdvertisingChannelTypeEnum.AdvertisingChannelType"},
+		enum{in.ContainsEuPoliticalAdvertising, euEnum, "contains_eu_political_advertising", "EuPoliticalAdvertisingStatusEnum.EuPoliticalAdvertisingStatus"}); msg != "" || oe != nil {
+		tx.markFailed(in.ResourceName)
+		return "", oe, msg
 	}
 	if op == "update" {
 		id, _, ok := tx.target(kCampaign, in.ResourceName)
@@ -773,9 +827,9 @@ func (tx *txn) campaign(o operation) (string, *opErr, string) {
 				}
 				c.Name = deref(in.Name)
 			case "status":
-				st := deref(in.Status)
-				if st == "REMOVED" || st == "" {
-					return "", errAt("enumError", "ENUM_VALUE_NOT_PERMITTED", "Set REMOVED with a remove operation.", "update", "status"), ""
+				st, oe := updatedStatus(in.Status)
+				if oe != nil {
+					return "", oe, ""
 				}
 				if st != c.Status {
 					c.StatusUpdates++
@@ -830,15 +884,8 @@ func (tx *txn) campaign(o operation) (string, *opErr, string) {
 		return fail(errAt("mutateError", "EU_POLITICAL_ADVERTISING_DECLARATION_REQUIRED", "Declare whether the campaign contains EU political advertising.", "create", "contains_eu_political_advertising"))
 	}
 	c.EUPolitical = *in.ContainsEuPoliticalAdvertising
-	if in.CampaignBudget == nil {
-		return fail(errAt("fieldError", "REQUIRED", "campaign_budget is required.", "create", "campaign_budget"))
-	}
-	bid, oe, ok := tx.ref(*in.CampaignBudget, "campaignBudgets", "campaign_budget")
-	if !ok {
-		tx.markFailed(in.ResourceName)
-		return "", nil, ""
-	}
-	if oe != nil {
+	bid, oe, ok := tx.required(in.CampaignBudget, "campaignBudgets", "campaign_budget")
+	if !ok || oe != nil {
 		return fail(oe)
 	}
 	b := tx.st.budgets[bid]
@@ -885,12 +932,10 @@ func (tx *txn) campaign(o operation) (string, *opErr, string) {
 	if b.Period == "CUSTOM_PERIOD" && c.EndDate == "" {
 		return fail(errAt("campaignError", "END_DATE_TIME_REQUIRED_FOR_TOTAL_BUDGET", "A campaign with a total budget needs an end date time.", "create", "end_date_time"))
 	}
-	c.ID = tx.id()
-	name, oe := tx.newName(kCampaign, in.ResourceName, c.ID)
+	name, oe := tx.store(kCampaign, in.ResourceName, func(id int64) { c.ID = id; tx.st.campaigns[id] = c })
 	if oe != nil {
 		return fail(oe)
 	}
-	tx.st.campaigns[c.ID] = c
 	return name, nil, ""
 }
 
@@ -934,22 +979,13 @@ func (tx *txn) adGroup(o operation) (string, *opErr, string) {
 		return tx.rn(kAdGroup, id), nil, ""
 	}
 	var in adGroupJSON
-	raw, op := o.Create, "create"
-	if len(o.Update) > 0 {
-		raw, op = o.Update, "update"
+	op, msg := decode(o, &in, "AdGroup")
+	if msg != "" {
+		return "", nil, msg
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return "", nil, "(AdGroup): " + err.Error()
-	}
-	for _, e := range []struct {
-		v             *string
-		set           map[string]bool
-		field, enumTy string
-	}{{in.Status, statusEnum, "status", "AdGroupStatusEnum.AdGroupStatus"}, {in.Type, groupType, "type", "AdGroupTypeEnum.AdGroupType"}} {
-		if msg, oe := checkEnum(e.v, e.set, e.field, e.enumTy); msg != "" || oe != nil {
-			tx.markFailed(in.ResourceName)
-			return "", oe, msg
-		}
+	if msg, oe := checkEnums(enum{in.Status, statusEnum, "status", "AdGroupStatusEnum.AdGroupStatus"}, enum{in.Type, groupType, "type", "AdGroupTypeEnum.AdGroupType"}); msg != "" || oe != nil {
+		tx.markFailed(in.ResourceName)
+		return "", oe, msg
 	}
 	if op == "update" {
 		id, _, ok := tx.target(kAdGroup, in.ResourceName)
@@ -968,10 +1004,11 @@ func (tx *txn) adGroup(o operation) (string, *opErr, string) {
 				}
 				g.Name = deref(in.Name)
 			case "status":
-				if st := deref(in.Status); st == "REMOVED" || st == "" {
-					return "", errAt("enumError", "ENUM_VALUE_NOT_PERMITTED", "Set REMOVED with a remove operation.", "update", "status"), ""
+				st, oe := updatedStatus(in.Status)
+				if oe != nil {
+					return "", oe, ""
 				}
-				g.Status = deref(in.Status)
+				g.Status = st
 			case "cpc_bid_micros":
 				if in.CpcBidMicros.v%minUnit != 0 {
 					return "", errAt("adGroupError", "INVALID_BID", "The bid is not a multiple of the currency's minimum unit.", "update", "cpc_bid_micros"), ""
@@ -984,15 +1021,8 @@ func (tx *txn) adGroup(o operation) (string, *opErr, string) {
 		return tx.rn(kAdGroup, id), nil, ""
 	}
 	fail := func(oe *opErr) (string, *opErr, string) { tx.markFailed(in.ResourceName); return "", oe, "" }
-	if in.Campaign == nil {
-		return fail(errAt("fieldError", "REQUIRED", "campaign is required.", "create", "campaign"))
-	}
-	cid, oe, ok := tx.ref(*in.Campaign, "campaigns", "campaign")
-	if !ok {
-		tx.markFailed(in.ResourceName)
-		return "", nil, ""
-	}
-	if oe != nil {
+	cid, oe, ok := tx.required(in.Campaign, "campaigns", "campaign")
+	if !ok || oe != nil {
 		return fail(oe)
 	}
 	c := tx.st.campaigns[cid]
@@ -1021,12 +1051,10 @@ func (tx *txn) adGroup(o operation) (string, *opErr, string) {
 		}
 		g.CPCBidMicros = in.CpcBidMicros.v
 	}
-	g.ID = tx.id()
-	name, oe := tx.newName(kAdGroup, in.ResourceName, g.ID)
+	name, oe := tx.store(kAdGroup, in.ResourceName, func(id int64) { g.ID = id; tx.st.groups[id] = g })
 	if oe != nil {
 		return fail(oe)
 	}
-	tx.st.groups[g.ID] = g
 	return name, nil, ""
 }
 
@@ -1046,12 +1074,9 @@ func (tx *txn) adGroupAd(o operation) (string, *opErr, string) {
 		return tx.rn(kAd, g, a), nil, ""
 	}
 	var in adGroupAdJSON
-	raw, op := o.Create, "create"
-	if len(o.Update) > 0 {
-		raw, op = o.Update, "update"
-	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return "", nil, "(AdGroupAd): " + err.Error()
+	op, msg := decode(o, &in, "AdGroupAd")
+	if msg != "" {
+		return "", nil, msg
 	}
 	if msg, oe := checkEnum(in.Status, statusEnum, "status", "AdGroupAdStatusEnum.AdGroupAdStatus"); msg != "" || oe != nil {
 		return "", oe, msg
@@ -1069,25 +1094,17 @@ func (tx *txn) adGroupAd(o operation) (string, *opErr, string) {
 			if f != "status" {
 				return "", errAt("fieldError", "IMMUTABLE_FIELD", "An ad group ad's "+f+" is immutable: create a new ad and remove this one.", "update", f), ""
 			}
-			if st := deref(in.Status); st == "REMOVED" || st == "" {
-				return "", errAt("enumError", "ENUM_VALUE_NOT_PERMITTED", "Set REMOVED with a remove operation.", "update", "status"), ""
+			st, oe := updatedStatus(in.Status)
+			if oe != nil {
+				return "", oe, ""
 			}
-			ad.Status = deref(in.Status)
+			ad.Status = st
 		}
 		return tx.rn(kAd, g, a), nil, ""
 	}
-	if in.AdGroup == nil {
-		return "", errAt("fieldError", "REQUIRED", "ad_group is required.", "create", "ad_group"), ""
-	}
-	gid, oe, ok := tx.ref(*in.AdGroup, "adGroups", "ad_group")
-	if !ok {
-		return "", nil, ""
-	}
-	if oe != nil {
+	gid, oe := tx.liveGroup(in.AdGroup, "adGroupAdError", "AD_GROUP_AD_LABEL_DOES_NOT_EXIST")
+	if oe != nil || gid == 0 {
 		return "", oe, ""
-	}
-	if g := tx.st.groups[gid]; g == nil || g.Status == "REMOVED" {
-		return "", errAt("adGroupAdError", "AD_GROUP_AD_LABEL_DOES_NOT_EXIST", "The ad group does not exist or is removed.", "create", "ad_group"), ""
 	}
 	if in.Ad == nil || in.Ad.ResponsiveSearchAd == nil {
 		return "", errAt("fieldError", "REQUIRED", "ad.responsive_search_ad is required (the fake serves responsive search ads only).", "create", "ad"), ""
@@ -1128,13 +1145,8 @@ func (tx *txn) adGroupAd(o operation) (string, *opErr, string) {
 	for _, d := range rsa.Descriptions {
 		ad.Descriptions = append(ad.Descriptions, d.Text)
 	}
-	ad.AdID = tx.id()
-	name, oe := tx.newName(kAd, in.ResourceName, gid, ad.AdID)
-	if oe != nil {
-		return "", oe, ""
-	}
-	tx.st.ads[fmtID(gid)+"~"+fmtID(ad.AdID)] = ad
-	return name, nil, ""
+	name, oe := tx.store(kAd, in.ResourceName, func(id int64) { ad.AdID = id; tx.st.ads[fmtID(gid)+"~"+fmtID(id)] = ad }, gid)
+	return name, oe, ""
 }
 
 func checkAssets(list []textAsset, min, max, maxLen int, field string) *opErr {
@@ -1178,12 +1190,9 @@ func (tx *txn) criterion(o operation) (string, *opErr, string) {
 		return tx.rn(kCriterion, g, c), nil, ""
 	}
 	var in criterionJSON
-	raw, op := o.Create, "create"
-	if len(o.Update) > 0 {
-		raw, op = o.Update, "update"
-	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return "", nil, "(AdGroupCriterion): " + err.Error()
+	op, msg := decode(o, &in, "AdGroupCriterion")
+	if msg != "" {
+		return "", nil, msg
 	}
 	if msg, oe := checkEnum(in.Status, statusEnum, "status", "AdGroupCriterionStatusEnum.AdGroupCriterionStatus"); msg != "" || oe != nil {
 		return "", oe, msg
@@ -1203,25 +1212,17 @@ func (tx *txn) criterion(o operation) (string, *opErr, string) {
 			if f != "status" {
 				return "", errAt("fieldError", "IMMUTABLE_FIELD", "The fake updates a criterion's status only.", "update", f), ""
 			}
-			if st := deref(in.Status); st == "REMOVED" || st == "" {
-				return "", errAt("enumError", "ENUM_VALUE_NOT_PERMITTED", "Set REMOVED with a remove operation.", "update", "status"), ""
+			st, oe := updatedStatus(in.Status)
+			if oe != nil {
+				return "", oe, ""
 			}
-			cr.Status = deref(in.Status)
+			cr.Status = st
 		}
 		return tx.rn(kCriterion, g, c), nil, ""
 	}
-	if in.AdGroup == nil {
-		return "", errAt("fieldError", "REQUIRED", "ad_group is required.", "create", "ad_group"), ""
-	}
-	gid, oe, ok := tx.ref(*in.AdGroup, "adGroups", "ad_group")
-	if !ok {
-		return "", nil, ""
-	}
-	if oe != nil {
+	gid, oe := tx.liveGroup(in.AdGroup, "adGroupCriterionError", "CANNOT_ADD_CRITERIA_TYPE")
+	if oe != nil || gid == 0 {
 		return "", oe, ""
-	}
-	if g := tx.st.groups[gid]; g == nil || g.Status == "REMOVED" {
-		return "", errAt("adGroupCriterionError", "CANNOT_ADD_CRITERIA_TYPE", "The ad group does not exist or is removed.", "create", "ad_group"), ""
 	}
 	cr := &Criterion{AdGroup: gid, Status: "ENABLED"}
 	if in.Status != nil {
@@ -1263,11 +1264,6 @@ func (tx *txn) criterion(o operation) (string, *opErr, string) {
 	if set != 1 {
 		return "", errAt("criterionError", "CRITERION_TYPE_NOT_SET", "Set exactly one of keyword, location, language.", "create"), ""
 	}
-	cr.ID = tx.id()
-	name, oe := tx.newName(kCriterion, in.ResourceName, gid, cr.ID)
-	if oe != nil {
-		return "", oe, ""
-	}
-	tx.st.criteria[fmtID(gid)+"~"+fmtID(cr.ID)] = cr
-	return name, nil, ""
+	name, oe := tx.store(kCriterion, in.ResourceName, func(id int64) { cr.ID = id; tx.st.criteria[fmtID(gid)+"~"+fmtID(id)] = cr }, gid)
+	return name, oe, ""
 }

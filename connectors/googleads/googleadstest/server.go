@@ -101,20 +101,15 @@ func WithCurrency(code, timeZone string) Option {
 // Server is the fake Google Ads account.
 type Server struct {
 	*httptest.Server
-	t                                  testing.TB
-	rate                               float64
-	burst                              int
-	latency                            time.Duration
-	loginCustomer, currency, timeZone  string
-	mu                                 sync.Mutex
-	limiters                           map[string]*rate.Limiter
-	tokens                             map[string]bool
-	nextID                             int64
-	budgets                            map[int64]*Budget
-	campaigns                          map[int64]*Campaign
-	groups                             map[int64]*AdGroup
-	ads                                map[string]*AdGroupAd
-	criteria                           map[string]*Criterion
+	t                                 testing.TB
+	rate                              float64
+	burst                             int
+	latency                           time.Duration
+	loginCustomer, currency, timeZone string
+	mu                                sync.Mutex
+	limiters                          map[string]*rate.Limiter
+	tokens                            map[string]bool
+	state
 	metrics                            map[int64]map[string]Metrics
 	mutates, operations, validateOnly  int
 	searches, throttled, tokenRequests int
@@ -187,9 +182,9 @@ type Criterion struct {
 // New starts a fake account; it stops when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	s := &Server{t: t, rate: DefaultRate, burst: DefaultBurst, currency: "USD", timeZone: "America/New_York",
-		limiters: map[string]*rate.Limiter{}, tokens: map[string]bool{}, nextID: 1000,
-		budgets: map[int64]*Budget{}, campaigns: map[int64]*Campaign{}, groups: map[int64]*AdGroup{},
-		ads: map[string]*AdGroupAd{}, criteria: map[string]*Criterion{}, metrics: map[int64]map[string]Metrics{}}
+		limiters: map[string]*rate.Limiter{}, tokens: map[string]bool{}, metrics: map[int64]map[string]Metrics{},
+		state: state{nextID: 1000, budgets: map[int64]*Budget{}, campaigns: map[int64]*Campaign{}, groups: map[int64]*AdGroup{},
+			ads: map[string]*AdGroupAd{}, criteria: map[string]*Criterion{}}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -750,6 +750,17 @@ type itemBody struct {
 	FieldData  map[string]any `json:"fieldData"`
 }
 
+// flags sets the draft and archived flags the body gives. isDraft:true on
+// a live item stages the change: it stays live.
+func (b itemBody) flags(it *Item) {
+	if b.IsDraft != nil {
+		it.IsDraft = *b.IsDraft
+	}
+	if b.IsArchived != nil {
+		it.IsArchived = *b.IsArchived
+	}
+}
+
 func (s *Server) createItem(w http.ResponseWriter, r *http.Request, fault *faketest.Fault) {
 	var body itemBody
 	if !decode(w, r, &body) {
@@ -771,12 +782,7 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request, fault *faket
 		}
 		now := s.opts.Now().UTC()
 		it := &Item{ID: newID(), CollectionID: c.ID, CreatedOn: now, LastUpdated: now, IsDraft: true, FieldData: body.FieldData}
-		if body.IsDraft != nil {
-			it.IsDraft = *body.IsDraft
-		}
-		if body.IsArchived != nil {
-			it.IsArchived = *body.IsArchived
-		}
+		body.flags(it)
 		s.items[it.ID] = it
 		s.order = append(s.order, it.ID)
 		return it.json(false), nil, true
@@ -843,18 +849,26 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request, _ *faketest.Fau
 	}
 }
 
-func (s *Server) getItemLive(w http.ResponseWriter, r *http.Request, _ *faketest.Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// liveItem is item for the live (published) copy: nil, with a 404
+// written, when the item has none.
+func (s *Server) liveItem(w http.ResponseWriter, r *http.Request) *Item {
 	_, it := s.item(w, r)
 	if it == nil {
-		return
+		return nil
 	}
 	if it.Live == nil {
 		writeErr(w, http.StatusNotFound, "item_not_found", "Requested resource not found: The live item cannot be found")
-		return
+		return nil
 	}
-	writeJSON(w, http.StatusOK, it.json(true))
+	return it
+}
+
+func (s *Server) getItemLive(w http.ResponseWriter, r *http.Request, _ *faketest.Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if it := s.liveItem(w, r); it != nil {
+		writeJSON(w, http.StatusOK, it.json(true))
+	}
 }
 
 func (s *Server) updateItem(w http.ResponseWriter, r *http.Request, _ *faketest.Fault) {
@@ -875,13 +889,7 @@ func (s *Server) updateItem(w http.ResponseWriter, r *http.Request, _ *faketest.
 	fd := maps.Clone(it.FieldData)
 	maps.Copy(fd, body.FieldData)
 	it.FieldData = fd
-	if body.IsDraft != nil {
-		// isDraft:true on a live item stages the change: it stays live.
-		it.IsDraft = *body.IsDraft
-	}
-	if body.IsArchived != nil {
-		it.IsArchived = *body.IsArchived
-	}
+	body.flags(it)
 	it.LastUpdated = s.opts.Now().UTC()
 	writeJSON(w, http.StatusOK, it.json(false))
 }
@@ -901,12 +909,8 @@ func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request, _ *faketest.
 func (s *Server) deleteItemLive(w http.ResponseWriter, r *http.Request, _ *faketest.Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, it := s.item(w, r)
+	it := s.liveItem(w, r)
 	if it == nil {
-		return
-	}
-	if it.Live == nil {
-		writeErr(w, http.StatusNotFound, "item_not_found", "Requested resource not found: The live item cannot be found")
 		return
 	}
 	it.Live = nil
