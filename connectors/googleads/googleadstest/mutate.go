@@ -262,6 +262,14 @@ func (s *Server) serveMutate(w http.ResponseWriter, r *http.Request, body []byte
 		s.mu.Unlock()
 		if held {
 			<-hold
+			// A held mutate stands for one whose client died while
+			// Google went on: give the server a moment to notice a
+			// closed connection, so a late commit is counted as late
+			// however busy the machine is.
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
 			s.mu.Lock()
 			s.holding--
 			s.mu.Unlock()
