@@ -124,6 +124,9 @@ func (s *Sandbox) stageAd(ctx context.Context, actor string, in AdCampaignInput,
 					ps.add("budget.currency", fmt.Sprintf("the ad account of target %s bills in %s, not %s", target, cur.Currency(), a.Budget.Currency), fmt.Sprintf("write the budget in %s", cur.Currency()))
 				}
 			default:
+				if slices.ContainsFunc(*ps, func(p Problem) bool { return p.Field == "target" }) {
+					break // the override is refused already
+				}
 				ps.add("target", fmt.Sprintf("target %q is a %s target, which runs no ad campaigns", target, cmpOr(a.Platform, "unknown")),
 					fmt.Sprintf("set target to a google_ads or meta target (configured: %v; connect one with lastmile connect google-ads or lastmile connect meta)", s.adTargets()))
 			}
