@@ -81,7 +81,7 @@ rules:
 			"keywords": []map[string]any{{"text": "camping tents", "match": "phrase"}, {"text": "tent sale", "match": "exact"}},
 			"ads": []map[string]any{{"headlines": []string{"Spring sale: 30% off", "Tents, packs and boots", "Free returns"},
 				"descriptions": []string{"Thirty percent off tents, packs and boots this week.", "Order by Friday for weekend delivery."},
-				"page_id": page["id"].(string)}}}}})
+				"page_id":      page["id"].(string)}}}}})
 	if notes := strings.Join(asStrings(ad["notes"]), " "); !strings.Contains(notes, "up to $150.00/day") {
 		t.Errorf("build_ad_campaign notes %q do not state the spend", notes)
 	}
@@ -159,4 +159,3 @@ func asStrings(v any) []string {
 	}
 	return out
 }
-
