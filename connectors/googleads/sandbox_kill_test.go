@@ -60,12 +60,7 @@ func stageAdPlan(t *testing.T, dir, base string) string {
 }
 
 func TestSandboxKilledDuringMutate(t *testing.T) {
-	if promotetest.InChild() {
-		t.Skip("child")
-	}
-	if testing.Short() {
-		t.Skip("starts child processes")
-	}
+	promotetest.Parent(t)
 	for _, order := range []string{"late-commit-first", "resume-first"} {
 		t.Run(order, func(t *testing.T) {
 			srv := googleadstest.New(t, googleadstest.WithRate(1000, 100))

@@ -47,9 +47,7 @@ func killedArtifacts() (seg, em sandbox.Object) {
 // The fake keeps serving, and a resumed promotion (Find, then Put/Send)
 // ends with exactly one segment and one campaign, sent once.
 func TestKilledPromoterResumes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
+	promotetest.Parent(t)
 	srv := mailchimptest.New(t, mailchimptest.WithHangFor(time.Minute))
 	dir := t.TempDir()
 	t.Setenv("LASTMILE_TEST_MC_KEY", srv.APIKey())

@@ -21,27 +21,22 @@ import (
 // it. The create commits after the promoter has gone. Confirming again must
 // end with exactly the planned segments and campaigns, each sent once.
 //
-// The requests time out after killTimeout and Mailchimp may apply a write up
-// to killLag after that, so LandWithin is 1.3 s; every slow create commits
-// within it (0.3–0.65 s after it arrived).
+// The requests time out after promotetest.Timeout and Mailchimp may apply
+// a write up to promotetest.LandingLag after that, so LandWithin is 1.3 s;
+// every slow create commits within it (0.3–0.65 s after it arrived).
 //
 // A resume that reconciles at once looks for the marker before the first
 // create has committed, finds nothing and creates a second object: the test
 // then fails with "carry the marker … twice". It passes once the sandbox
 // waits out Landing.LandWithin before it reconciles an interrupted create.
 
-const (
-	killTimeout = time.Second
-	killLag     = 300 * time.Millisecond
-)
-
 // killSandbox opens the data directory's store and a sandbox whose only
 // target is the Mailchimp fake at base.
 func killSandbox(t testing.TB, dir, base string) (*sandbox.Sandbox, func()) {
 	t.Helper()
 	return promotetest.Open(t, dir, "mc", "mailchimp", nil, func() (sandbox.Target, error) {
-		return mailchimp.New("mc", dir, mailchimp.Config{ListID: mailchimptest.DefaultListID, BaseURL: base, Timeout: killTimeout},
-			mailchimp.WithLandingLag(killLag), mailchimp.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		return mailchimp.New("mc", dir, mailchimp.Config{ListID: mailchimptest.DefaultListID, BaseURL: base, Timeout: promotetest.Timeout},
+			mailchimp.WithLandingLag(promotetest.LandingLag), mailchimp.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	})
 }
 
@@ -80,12 +75,7 @@ func stageKillCampaign(t *testing.T, srv *mailchimptest.Server, dir string) stri
 }
 
 func TestSlowCreateKilled(t *testing.T) {
-	if promotetest.InChild() {
-		t.Skip("child")
-	}
-	if testing.Short() {
-		t.Skip("starts child processes")
-	}
+	promotetest.Parent(t)
 	// Every fake accepts the default key; subtests run in parallel, so it
 	// is set here once.
 	t.Setenv("LASTMILE_TEST_MC_KEY", mailchimptest.DefaultAPIKey)

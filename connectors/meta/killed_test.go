@@ -34,12 +34,7 @@ func TestHelperMetaPromoter(t *testing.T) {
 // the campaign by its marker and puts it again with Resumed: it ends with
 // exactly one campaign, two ad sets, four creatives and four ads.
 func TestKilledDuringPromotion(t *testing.T) {
-	if promotetest.InChild() {
-		t.Skip("child")
-	}
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
+	promotetest.Parent(t)
 	srv := metatest.New(t)
 	srv.Inject(faketest.Fault{Op: "POST /act_{id}/ads", Skip: 2, Kind: faketest.SlowApply, Delay: 300 * time.Millisecond})
 	promotetest.StartChild(t, "TestHelperMetaPromoter", "url", srv.URL, "dir", t.TempDir()).

@@ -21,21 +21,16 @@ import (
 // planned objects: one campaign, two ad sets, four creatives, four ads,
 // each enabled once.
 //
-// Requests time out after killTimeout and a write may land up to killLag
-// after that, so LandWithin is 1.3 s; every slow create commits within it
-// (0.3–0.6 s after it arrived). The resumed confirmation waits that out
+// Requests time out after promotetest.Timeout and a write may land up to
+// promotetest.LandingLag after that, so LandWithin is 1.3 s; every slow
+// create commits within it (0.3–0.6 s after it arrived). The resumed confirmation waits that out
 // before it reconciles, finds the campaign by its marker, and Put with
 // Resumed finds the children by theirs.
-
-const (
-	killTimeout = time.Second
-	killLag     = 300 * time.Millisecond
-)
 
 func pkSandbox(t testing.TB, dir, base string) (*sandbox.Sandbox, func()) {
 	t.Helper()
 	return promotetest.Open(t, dir, "fb", "meta", quiet(), func() (sandbox.Target, error) {
-		return meta.New("fb", dir, meta.Config{BaseURL: base, Timeout: killTimeout}, meta.WithLandingLag(killLag), meta.WithLogger(quiet()))
+		return meta.New("fb", dir, meta.Config{BaseURL: base, Timeout: promotetest.Timeout}, meta.WithLandingLag(promotetest.LandingLag), meta.WithLogger(quiet()))
 	})
 }
 
@@ -77,12 +72,7 @@ func stagePK(t *testing.T, srv *metatest.Server, dir string) string {
 }
 
 func TestSlowCreateKilled(t *testing.T) {
-	if promotetest.InChild() {
-		t.Skip("child")
-	}
-	if testing.Short() {
-		t.Skip("starts child processes")
-	}
+	promotetest.Parent(t)
 	creates := []struct {
 		op   string
 		skip int

@@ -21,29 +21,25 @@ import (
 // create after the promoter has gone. Confirming again must end with
 // exactly the planned items, one per marker, each published.
 //
-// Requests time out after killTimeout and the landing lag is killLag, so
-// LandWithin is 1.3 s; every slow create commits within it. Were the
+// Requests time out after promotetest.Timeout and the landing lag is
+// promotetest.LandingLag, so LandWithin is 1.3 s; every slow create commits
+// within it. Were the
 // create to land later still, the resumed create would be refused because
 // the slug is taken and would adopt the item carrying the marker.
-
-const (
-	killTimeout = time.Second
-	killLag     = 300 * time.Millisecond
-)
 
 func killSandbox(t testing.TB, dir, base string) (*sandbox.Sandbox, func()) {
 	t.Helper()
 	cfg := webflow.Config{
 		SiteID: webflowtest.DefaultSiteID, CollectionID: webflowtest.DefaultCollectionID, CollectionSlug: "lp",
 		BodyField: "body", MetaField: "meta-description", MarkerField: webflow.DefaultMarkerField,
-		URLPrefix: "https://" + webflowtest.DefaultDomain + "/lp", BaseURL: base, Timeout: killTimeout, RateLimit: 1000,
+		URLPrefix: "https://" + webflowtest.DefaultDomain + "/lp", BaseURL: base, Timeout: promotetest.Timeout, RateLimit: 1000,
 	}
 	log := quiet()
 	if os.Getenv("WF_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("dir", dir)
 	}
 	return promotetest.Open(t, dir, "wf", "webflow", log, func() (sandbox.Target, error) {
-		return webflow.New("wf", dir, cfg, webflow.WithToken(webflowtest.DefaultToken), webflow.WithLandingLag(killLag), webflow.WithLogger(log))
+		return webflow.New("wf", dir, cfg, webflow.WithToken(webflowtest.DefaultToken), webflow.WithLandingLag(promotetest.LandingLag), webflow.WithLogger(log))
 	})
 }
 
@@ -70,12 +66,7 @@ func stageKillCampaign(t *testing.T, srv *webflowtest.Server, dir string) string
 }
 
 func TestSlowCreateKilled(t *testing.T) {
-	if promotetest.InChild() {
-		t.Skip("child")
-	}
-	if testing.Short() {
-		t.Skip("starts child processes")
-	}
+	promotetest.Parent(t)
 	for seed := range 8 {
 		for _, how := range []string{"kill", "cancel"} {
 			t.Run(fmt.Sprintf("%s-seed-%d", how, seed), func(t *testing.T) {

@@ -19,6 +19,15 @@ import (
 	"github.com/lastmile/lastmile/store"
 )
 
+// Timeout and LandingLag are what the slow-create tests give their targets:
+// requests time out after Timeout and a write may land up to LandingLag
+// after that, so LandWithin is 1.3 s, longer than any slow create they
+// inject takes to commit.
+const (
+	Timeout    = time.Second
+	LandingLag = 300 * time.Millisecond
+)
+
 // Open opens dir's store and a sandbox whose only target, name of type typ,
 // newTarget makes; a nil log discards. The returned func closes the store.
 func Open(t testing.TB, dir, name, typ string, log *slog.Logger, newTarget func() (sandbox.Target, error)) (*sandbox.Sandbox, func()) {
@@ -99,6 +108,18 @@ const (
 // InChild reports whether this process is a child StartChild started, so a
 // parent test can skip itself there.
 func InChild() bool { return os.Getenv(envChild) != "" }
+
+// Parent skips a test that starts child processes: in a child, where only
+// the child's own test is to run, and with -short.
+func Parent(t testing.TB) {
+	t.Helper()
+	if InChild() {
+		t.Skip("child")
+	}
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+}
 
 // Arg is the argument key StartChild passed this process, "" in a parent.
 func Arg(key string) string { return os.Getenv(argPrefix + key) }
