@@ -135,9 +135,12 @@ type Child struct {
 // with args (key, value, key, value …) for Arg.
 func StartChild(t testing.TB, test string, args ...string) *Child {
 	t.Helper()
+	if len(args)%2 != 0 {
+		t.Fatalf("child args %q: want key, value pairs", args)
+	}
 	c := &Child{cmd: exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1"), exited: make(chan error, 1)}
 	c.cmd.Env = append(os.Environ(), envChild+"="+test)
-	for i := 0; i+1 < len(args); i += 2 {
+	for i := 0; i < len(args); i += 2 {
 		c.cmd.Env = append(c.cmd.Env, argPrefix+args[i]+"="+args[i+1])
 	}
 	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
