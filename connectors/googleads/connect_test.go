@@ -9,6 +9,7 @@ import (
 
 	"github.com/lastmile/lastmile/connectors/googleads"
 	"github.com/lastmile/lastmile/connectors/googleads/googleadstest"
+	"github.com/lastmile/lastmile/connectors/internal/promotetest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -19,7 +20,7 @@ func TestConnectBrowserSignIn(t *testing.T) {
 	srv := googleadstest.New(t, googleadstest.WithCurrency("GBP", "Europe/London"))
 	dir := t.TempDir()
 	vars := map[string]string{"DEV": googleadstest.DefaultDeveloperToken, "SECRET": googleadstest.DefaultClientSecret}
-	prompt := &syncBuffer{}
+	prompt := &promotetest.Buffer{}
 	conn, err := googleads.Connect(context.Background(), dir, googleads.ConnectInput{Name: "gads", CustomerID: "123-456-7890",
 		DeveloperTokenEnv: "DEV", ClientID: googleadstest.DefaultClientID, ClientSecretEnv: "SECRET",
 		BaseURL: srv.BaseURL(), TokenURL: srv.TokenURL(), AuthURL: srv.AuthURL(), ListenAddr: "127.0.0.1:0",

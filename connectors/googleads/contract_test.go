@@ -11,6 +11,7 @@ import (
 
 	"github.com/lastmile/lastmile/connectors/googleads"
 	"github.com/lastmile/lastmile/connectors/googleads/googleadstest"
+	"github.com/lastmile/lastmile/connectors/internal/promotetest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -403,7 +404,7 @@ func TestAuthErrors(t *testing.T) {
 	ctx := context.Background()
 	secrets := []string{googleadstest.DefaultRefreshToken, googleadstest.DefaultDeveloperToken, googleadstest.DefaultClientSecret, "wrong-refresh", "wrong-dev-token"}
 	base := googleads.Config{CustomerID: "1234567890", LoginCustomerID: "987-654-3210", BaseURL: srv.BaseURL(), TokenURL: srv.TokenURL(), RequestsPerSecond: 1000}
-	logs := &syncBuffer{}
+	logs := &promotetest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, tc := range []struct {
 		name                       string

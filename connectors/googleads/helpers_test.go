@@ -1,7 +1,6 @@
 package googleads_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"sync"
@@ -69,20 +68,17 @@ func adObj(name string, groups, ads int) sandbox.Object {
 	return sandbox.Object{Kind: sandbox.KindAd, ArtifactID: id, Revision: 1, Marker: "lm-" + id, Ad: a, Refs: map[string]string{}}
 }
 
-// syncBuffer is a goroutine-safe buffer for a child's output or a log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// waitLate waits until the mutate the fake held after its client died
+// is committed or refused, as want says.
+func waitLate(t testing.TB, srv *googleadstest.Server, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		c, r := srv.Late()
+		if (want == "committed" && c == 1) || (want == "refused" && r == 1) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the held mutate was not %s after its client died (committed %d, refused %d)", want, c, r)
+		}
+	}
 }

@@ -2,8 +2,6 @@ package googleads_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/lastmile/lastmile/connectors/googleads"
 	"github.com/lastmile/lastmile/connectors/googleads/googleadstest"
+	"github.com/lastmile/lastmile/connectors/internal/promotetest"
 	"github.com/lastmile/lastmile/sandbox"
 )
 
@@ -21,11 +20,6 @@ import (
 // whether the late commit lands before the resume looks or after it has
 // created the campaign itself (then the late one meets
 // DUPLICATE_CAMPAIGN_NAME and is refused).
-
-const (
-	envKillURL    = "LASTMILE_GADS_KILL_URL"
-	envKillMarker = "LASTMILE_GADS_KILL_ID"
-)
 
 // killObj is the campaign both processes promote, by artifact id.
 func killObj(id string) sandbox.Object {
@@ -46,60 +40,26 @@ func killTarget(t testing.TB, base string) *googleads.Target {
 
 // TestHelperKillPromote is the promoting child of TestKilledDuringMutate.
 func TestHelperKillPromote(t *testing.T) {
-	base := os.Getenv(envKillURL)
+	base := promotetest.Arg("url")
 	if base == "" {
 		t.Skip("runs only as TestKilledDuringMutate's child")
 	}
 	tg := killTarget(t, base)
-	_, err := tg.Put(context.Background(), killObj(os.Getenv(envKillMarker)), "")
+	_, err := tg.Put(context.Background(), killObj(promotetest.Arg("id")), "")
 	t.Fatalf("the child should have been killed during the mutate; Put returned %v", err)
 }
 
 func TestKilledDuringMutate(t *testing.T) {
-	if os.Getenv(envKillURL) != "" {
-		t.Skip("child")
-	}
-	if testing.Short() {
-		t.Skip("starts child processes")
-	}
+	promotetest.Parent(t)
 	for _, order := range []string{"late-commit-first", "resume-first"} {
 		t.Run(order, func(t *testing.T) {
 			srv := googleadstest.New(t, googleadstest.WithRate(1000, 100))
 			id := "ad_01kill" + strings.ReplaceAll(order, "-", "")
 			srv.HoldNextMutate()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKillPromote$", "-test.count=1")
-			cmd.Env = append(os.Environ(), envKillURL+"="+srv.BaseURL(), envKillMarker+"="+id)
-			out := &syncBuffer{}
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			for srv.Holding() == 0 {
-				select {
-				case err := <-exited:
-					t.Fatalf("the child ended before its mutate was held (%v):\n%s", err, out.String())
-				case <-time.After(2 * time.Millisecond):
-				}
-			}
-			if err := cmd.Process.Kill(); err != nil { // SIGKILL
-				t.Fatal(err)
-			}
-			<-exited
+			promotetest.StartChild(t, "TestHelperKillPromote", "url", srv.BaseURL(), "id", id).
+				KillWhen(t, "its mutate was held", func() bool { return srv.Holding() > 0 })
 			if n := len(srv.Campaigns()); n != 0 {
 				t.Fatalf("%d campaigns while the mutate is held; the test proves nothing", n)
-			}
-			waitLate := func(want string) {
-				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-					c, r := srv.Late()
-					if (want == "committed" && c == 1) || (want == "refused" && r == 1) {
-						return
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("the held mutate was not %s after its client died (committed %d, refused %d)", want, c, r)
-					}
-				}
 			}
 			ctx := context.Background()
 			tg := killTarget(t, srv.BaseURL())
@@ -107,7 +67,7 @@ func TestKilledDuringMutate(t *testing.T) {
 			obj.Resumed = true
 			if order == "late-commit-first" {
 				srv.Release()
-				waitLate("committed")
+				waitLate(t, srv, "committed")
 			}
 			// Resume as the promoter does: Find by marker; update what is
 			// found, else create; then the enable step.
@@ -128,7 +88,7 @@ func TestKilledDuringMutate(t *testing.T) {
 			}
 			if order == "resume-first" {
 				srv.Release()
-				waitLate("refused")
+				waitLate(t, srv, "refused")
 			}
 			if _, err := tg.Publish(ctx, obj, st, time.Time{}); err != nil {
 				t.Fatal(err)

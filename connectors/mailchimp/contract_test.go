@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/faketest"
+	"github.com/lastmile/lastmile/connectors/internal/promotetest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -27,26 +28,9 @@ type env struct {
 	t      *testing.T
 	srv    *mailchimptest.Server
 	tgt    *mailchimp.Target
-	logs   *syncBuffer
+	logs   *promotetest.Buffer
 	errs   []error
 	errsMu sync.Mutex
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func noSleep(context.Context, time.Duration) error { return nil }
@@ -54,7 +38,7 @@ func noSleep(context.Context, time.Duration) error { return nil }
 func newEnv(t *testing.T, fakeOpts []mailchimptest.Option, opts ...mailchimp.Option) *env {
 	t.Helper()
 	srv := mailchimptest.New(t, fakeOpts...)
-	e := &env{t: t, srv: srv, logs: &syncBuffer{}}
+	e := &env{t: t, srv: srv, logs: &promotetest.Buffer{}}
 	dataDir := t.TempDir()
 	t.Setenv("LASTMILE_TEST_MC_KEY", srv.APIKey())
 	var prompts bytes.Buffer

@@ -2,12 +2,11 @@ package mailchimp_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/faketest"
+	"github.com/lastmile/lastmile/connectors/internal/promotetest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -16,11 +15,11 @@ import (
 // TestHelperPromoter is the child process of TestKilledPromoterResumes: it
 // promotes a segment and an email into the fake named by the environment.
 func TestHelperPromoter(t *testing.T) {
-	dir := os.Getenv("LASTMILE_MC_HELPER_DIR")
+	dir := promotetest.Arg("dir")
 	if dir == "" {
 		t.Skip("helper process only")
 	}
-	tgt, err := mailchimp.New("mc", dir, mailchimp.Config{ListID: mailchimptest.DefaultListID, BaseURL: os.Getenv("LASTMILE_MC_HELPER_URL")})
+	tgt, err := mailchimp.New("mc", dir, mailchimp.Config{ListID: mailchimptest.DefaultListID, BaseURL: promotetest.Arg("url")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +47,7 @@ func killedArtifacts() (seg, em sandbox.Object) {
 // The fake keeps serving, and a resumed promotion (Find, then Put/Send)
 // ends with exactly one segment and one campaign, sent once.
 func TestKilledPromoterResumes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a child process")
-	}
+	promotetest.Parent(t)
 	srv := mailchimptest.New(t, mailchimptest.WithHangFor(time.Minute))
 	dir := t.TempDir()
 	t.Setenv("LASTMILE_TEST_MC_KEY", srv.APIKey())
@@ -59,27 +56,9 @@ func TestKilledPromoterResumes(t *testing.T) {
 	}
 	srv.Inject(faketest.Fault{Op: "POST /campaigns", Kind: faketest.TimeoutAfterApply})
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPromoter$", "-test.v")
-	cmd.Env = append(os.Environ(), "LASTMILE_MC_HELPER_DIR="+dir, "LASTMILE_MC_HELPER_URL="+srv.BaseURL())
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	// Wait until the create has been applied and the child hangs on it.
-	for srv.PendingFaults() > 0 {
-		select {
-		case err := <-exited:
-			t.Fatalf("the helper ended early (%v):\n%s", err, out.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	<-exited
+	// Kill it once the create has been applied and the child hangs on it.
+	promotetest.StartChild(t, "TestHelperPromoter", "dir", dir, "url", srv.BaseURL()).
+		KillWhen(t, "its campaign create was applied", func() bool { return srv.PendingFaults() == 0 })
 	if n := len(srv.Campaigns()); n != 1 {
 		t.Fatalf("%d campaigns after the kill, want the 1 the child created", n)
 	}

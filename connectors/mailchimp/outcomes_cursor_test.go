@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lastmile/lastmile/connectors/internal/promotetest"
 	"github.com/lastmile/lastmile/connectors/mailchimp"
 	"github.com/lastmile/lastmile/connectors/mailchimp/mailchimptest"
 	"github.com/lastmile/lastmile/sandbox"
@@ -352,18 +353,7 @@ func TestOutcomesSync(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p, err := sb.PlanPromotion(ctx, "agent", cmp.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := sb.PlanCode(ctx, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: code}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+	if _, err := sb.Confirm(ctx, "agent", promotetest.Approve(t, sb, cmp.ID), nil); err != nil {
 		t.Fatal(err)
 	}
 	campaigns := srv.Campaigns()

@@ -3,17 +3,15 @@ package meta_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lastmile/lastmile/connectors/faketest"
+	"github.com/lastmile/lastmile/connectors/internal/promotetest"
 	"github.com/lastmile/lastmile/connectors/meta"
 	"github.com/lastmile/lastmile/connectors/meta/metatest"
 	"github.com/lastmile/lastmile/sandbox"
-	"github.com/lastmile/lastmile/store"
 )
 
 // Exactly-once while Meta is slow: a promotion is killed (SIGKILL) or
@@ -23,53 +21,21 @@ import (
 // planned objects: one campaign, two ad sets, four creatives, four ads,
 // each enabled once.
 //
-// Requests time out after killTimeout and a write may land up to killLag
-// after that, so LandWithin is 1.3 s; every slow create commits within it
-// (0.3–0.6 s after it arrived). The resumed confirmation waits that out
+// Requests time out after promotetest.Timeout and a write may land up to
+// promotetest.LandingLag after that, so LandWithin is 1.3 s; every slow
+// create commits within it (0.3–0.6 s after it arrived). The resumed confirmation waits that out
 // before it reconciles, finds the campaign by its marker, and Put with
 // Resumed finds the children by theirs.
 
-const (
-	envPKDir  = "LASTMILE_META_PK_DIR"
-	envPKURL  = "LASTMILE_META_PK_URL"
-	envPKPlan = "LASTMILE_META_PK_PLAN"
-
-	killTimeout = time.Second
-	killLag     = 300 * time.Millisecond
-)
-
 func pkSandbox(t testing.TB, dir, base string) (*sandbox.Sandbox, func()) {
 	t.Helper()
-	st, err := store.OpenBolt(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := meta.New("fb", dir, meta.Config{BaseURL: base, Timeout: killTimeout}, meta.WithLandingLag(killLag), meta.WithLogger(quiet()))
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	cfg := sandbox.DefaultConfig()
-	cfg.Targets["fb"] = sandbox.TargetConfig{Type: "meta"}
-	sb, err := sandbox.New(sandbox.Options{Store: st, Config: cfg, Targets: map[string]sandbox.Target{"fb": tg}, DataDir: dir, Logger: quiet()})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	return sb, func() { st.Close() }
+	return promotetest.Open(t, dir, "fb", "meta", quiet(), func() (sandbox.Target, error) {
+		return meta.New("fb", dir, meta.Config{BaseURL: base, Timeout: promotetest.Timeout}, meta.WithLandingLag(promotetest.LandingLag), meta.WithLogger(quiet()))
+	})
 }
 
 // TestHelperMetaConfirm is the promoting child of TestSlowCreateKilled.
-func TestHelperMetaConfirm(t *testing.T) {
-	dir := os.Getenv(envPKDir)
-	if dir == "" {
-		t.Skip("runs only as TestSlowCreateKilled's child")
-	}
-	sb, done := pkSandbox(t, dir, os.Getenv(envPKURL))
-	defer done()
-	_, err := sb.Confirm(context.Background(), "agent", os.Getenv(envPKPlan), nil)
-	t.Fatalf("the child should have been killed during a create; confirm returned %v", err)
-}
+func TestHelperMetaConfirm(t *testing.T) { promotetest.ConfirmChild(t, pkSandbox) }
 
 // stagePK connects dir to the fake, stages an enabled 2×2 link-ad
 // campaign and approves its plan.
@@ -102,27 +68,11 @@ func stagePK(t *testing.T, srv *metatest.Server, dir string) string {
 	if _, err := sb.StageAdCampaign(ctx, "agent", in); err != nil {
 		t.Fatal(err)
 	}
-	p, err := sb.PlanPromotion(ctx, "agent", c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := sb.PlanCode(ctx, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Approve(ctx, sandbox.ApproveInput{PlanID: p.ID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: code}); err != nil {
-		t.Fatal(err)
-	}
-	return p.ID
+	return promotetest.Approve(t, sb, c.ID)
 }
 
 func TestSlowCreateKilled(t *testing.T) {
-	if os.Getenv(envPKDir) != "" {
-		t.Skip("child")
-	}
-	if testing.Short() {
-		t.Skip("starts child processes")
-	}
+	promotetest.Parent(t)
 	creates := []struct {
 		op   string
 		skip int
@@ -137,66 +87,10 @@ func TestSlowCreateKilled(t *testing.T) {
 				dir := t.TempDir()
 				plan := stagePK(t, srv, dir)
 				srv.Inject(faketest.Fault{Op: c.op, Skip: c.skip, Kind: faketest.SlowApply, Delay: delay})
-				inFlight := func() bool { return srv.Applying() > 0 }
-				switch how {
-				case "kill":
-					cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMetaConfirm$", "-test.count=1")
-					cmd.Env = append(os.Environ(), envPKDir+"="+dir, envPKURL+"="+srv.URL, envPKPlan+"="+plan)
-					out := &syncBuffer{}
-					cmd.Stdout, cmd.Stderr = out, out
-					if err := cmd.Start(); err != nil {
-						t.Fatal(err)
-					}
-					exited := make(chan error, 1)
-					go func() { exited <- cmd.Wait() }()
-					for !inFlight() {
-						select {
-						case err := <-exited:
-							t.Fatalf("the child ended before the slow create (%v):\n%s", err, out.String())
-						case <-time.After(2 * time.Millisecond):
-						}
-					}
-					if err := cmd.Process.Kill(); err != nil {
-						t.Fatal(err)
-					}
-					<-exited
-				case "cancel":
-					sb, done := pkSandbox(t, dir, srv.URL)
-					ctx, cancel := context.WithCancel(context.Background())
-					go func() {
-						for !inFlight() && ctx.Err() == nil {
-							time.Sleep(2 * time.Millisecond)
-						}
-						cancel()
-					}()
-					_, err := sb.Confirm(ctx, "agent", plan, nil)
-					cancel()
-					done()
-					if err == nil {
-						t.Fatal("the cancelled confirmation succeeded")
-					}
-				}
-				if srv.Applied() != 0 {
-					t.Fatal("the slow create committed before the promoter was gone; the test proves nothing")
-				}
-				sb, done := pkSandbox(t, dir, srv.URL)
-				_, err := sb.Confirm(context.Background(), "agent", plan, nil)
-				done()
-				if err != nil {
-					t.Fatalf("confirming again: %v", err)
-				}
-				waitFor(t, func() bool { return srv.Applying() == 0 && srv.Applied() == 1 })
+				p := promotetest.Promotion{Open: pkSandbox, Dir: dir, Base: srv.URL, Plan: plan, Child: "TestHelperMetaConfirm"}
+				p.KillOrCancelSlowCreate(t, how, srv)
 				checkExactlyPlanned(t, srv)
 			})
-		}
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the slow create to commit")
 		}
 	}
 }
