@@ -8,6 +8,7 @@ package promotetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -222,13 +223,25 @@ func (p Promotion) Cancel(t testing.TB, reached func() bool) {
 
 // ConfirmAgain confirms the plan at once, as a user would after the
 // interruption, and fails the test if that fails.
+//
+// A refusal as busy is retried for a while: the journal's lock is an
+// flock, held by every process sharing the open file, and a child another
+// parallel case is starting shares it from fork until exec closes it; a
+// person would simply confirm again.
 func (p Promotion) ConfirmAgain(t testing.TB) {
 	t.Helper()
 	sb, done := p.Open(t, p.Dir, p.Base)
-	_, err := sb.Confirm(context.Background(), "agent", p.Plan, nil)
-	done()
-	if err != nil {
-		t.Fatalf("confirming again: %v", err)
+	defer done()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, err := sb.Confirm(context.Background(), "agent", p.Plan, nil)
+		var re *sandbox.RefusedError
+		if errors.As(err, &re) && re.Code == sandbox.RefusedBusy && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("confirming again: %v", err)
+		}
+		return
 	}
 }
 
