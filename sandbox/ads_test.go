@@ -181,6 +181,16 @@ func searchAd(campaignID, pageID string) sandbox.AdCampaignInput {
 	}
 }
 
+// usCampaign creates a campaign for the US market.
+func usCampaign(t *testing.T, e *env, name string) *sandbox.Campaign {
+	t.Helper()
+	c, err := e.sb.CreateCampaign(context.Background(), "test", sandbox.CampaignInput{Name: name, Markets: []string{"US"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func newAdEnv(t *testing.T, o envOptions) (*env, *adPlatform) {
 	t.Helper()
 	ads := newAdPlatform(sandbox.PlatformGoogleAds)
@@ -191,10 +201,7 @@ func newAdEnv(t *testing.T, o envOptions) (*env, *adPlatform) {
 func TestStageAdCampaignRefusesWithPositions(t *testing.T) {
 	ctx := context.Background()
 	e, _ := newAdEnv(t, envOptions{})
-	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Ads", Markets: []string{"US"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := usCampaign(t, e, "Ads")
 	for _, tc := range []struct {
 		name  string
 		edit  func(in *sandbox.AdCampaignInput)
@@ -324,6 +331,21 @@ func liveOf(t *testing.T, e *env, id string) *sandbox.Binding {
 	return v.Artifact.Live
 }
 
+// promoteNow plans the campaign, approves the plan and confirms it.
+func promoteNow(t *testing.T, e *env, campaignID, what string) *sandbox.Plan {
+	t.Helper()
+	ctx := context.Background()
+	p, err := e.sb.PlanPromotion(ctx, "agent", campaignID)
+	if err != nil {
+		t.Fatalf("%s: plan: %v", what, err)
+	}
+	planAndApproveID(t, e, p.ID)
+	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
+		t.Fatalf("%s: confirm: %v", what, err)
+	}
+	return p
+}
+
 func planAndApproveID(t *testing.T, e *env, planID string) {
 	t.Helper()
 	if _, err := e.sb.Approve(context.Background(), sandbox.ApproveInput{PlanID: planID, Approver: "dana", Channel: sandbox.ChannelCLI, Code: planCode(t, e.sb, planID)}); err != nil {
@@ -348,10 +370,7 @@ rules:
     min_daily_budget: USD 100
 `)
 	e, ads := newAdEnv(t, envOptions{policy: pol})
-	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Spend", Markets: []string{"US"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := usCampaign(t, e, "Spend")
 	in := searchAd(c.ID, "")
 	in.Budget.Amount = "99.99"
 	res, err := e.sb.StageAdCampaign(ctx, "agent", in)
@@ -397,10 +416,7 @@ rules:
 func TestAdLimitsAndDryRun(t *testing.T) {
 	ctx := context.Background()
 	e, ads := newAdEnv(t, envOptions{})
-	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Limits", Markets: []string{"US"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := usCampaign(t, e, "Limits")
 	in := searchAd(c.ID, "")
 	in.Groups[0].Ads[0].Headlines[2] = "Free returns on every single order" // 34 characters
 	if _, err := e.sb.StageAdCampaign(ctx, "agent", in); err != nil {
@@ -436,28 +452,14 @@ func TestAdLimitsAndDryRun(t *testing.T) {
 func TestAdPauseResumeRemove(t *testing.T) {
 	ctx := context.Background()
 	e, ads := newAdEnv(t, envOptions{})
-	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Ops", Markets: []string{"US"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := usCampaign(t, e, "Ops")
 	in := searchAd(c.ID, "")
 	res, err := e.sb.StageAdCampaign(ctx, "agent", in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	adID := res.Artifact.ID
-	promote := func(what string) *sandbox.Plan {
-		t.Helper()
-		p, err := e.sb.PlanPromotion(ctx, "agent", c.ID)
-		if err != nil {
-			t.Fatalf("%s: plan: %v", what, err)
-		}
-		planAndApproveID(t, e, p.ID)
-		if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
-			t.Fatalf("%s: confirm: %v", what, err)
-		}
-		return p
-	}
+	promote := func(what string) *sandbox.Plan { t.Helper(); return promoteNow(t, e, c.ID, what) }
 	status := func() string {
 		return ads.campaign(liveOf(t, e, adID).LiveID).status
 	}
@@ -511,22 +513,12 @@ func TestAdPauseResumeRemove(t *testing.T) {
 func TestAdMetricsAndSpend(t *testing.T) {
 	ctx := context.Background()
 	e, _ := newAdEnv(t, envOptions{})
-	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Measured", Markets: []string{"US"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := usCampaign(t, e, "Measured")
 	res, err := e.sb.StageAdCampaign(ctx, "agent", searchAd(c.ID, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.sb.PlanPromotion(ctx, "agent", c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	planAndApproveID(t, e, p.ID)
-	if _, err := e.sb.Confirm(ctx, "agent", p.ID, nil); err != nil {
-		t.Fatal(err)
-	}
+	promoteNow(t, e, c.ID, "the campaign")
 	ms, err := e.sb.FetchMetrics(ctx, sandbox.MetricsScope{CampaignID: c.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -566,10 +558,7 @@ rules:
     text: "Terms apply"
 `)
 	e, _ := newAdEnv(t, envOptions{policy: pol})
-	c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Claims", Markets: []string{"US"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := usCampaign(t, e, "Claims")
 	in := searchAd(c.ID, "")
 	in.Groups[0].Ads[0].Descriptions[1] = "Guaranteed delivery by Friday."
 	if _, err := e.sb.StageAdCampaign(ctx, "agent", in); err != nil {
@@ -630,10 +619,7 @@ func TestRaisingABudgetAfterApprovalIsRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, ads := newAdEnv(t, envOptions{})
-			c, err := e.sb.CreateCampaign(ctx, "test", sandbox.CampaignInput{Name: "Bound", Markets: []string{"US"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := usCampaign(t, e, "Bound")
 			in := searchAd(c.ID, "")
 			in.Budget.Amount = "50.00"
 			res, err := e.sb.StageAdCampaign(ctx, "agent", in)
