@@ -204,13 +204,13 @@ func marked(name, marker string) string { return strings.TrimSpace(name) + " " +
 
 // liveCampaign is the campaign as read back, the source of its Version.
 type liveCampaign struct {
-	ID           string      `json:"id"`
-	ResourceName string      `json:"resource_name"`
-	Name         string      `json:"name"`
-	Status       string      `json:"status"`
-	Start        string      `json:"start"`
-	End          string      `json:"end"`
-	Budget       liveBudget  `json:"budget"`
+	ID           string     `json:"id"`
+	ResourceName string     `json:"resource_name"`
+	Name         string     `json:"name"`
+	Status       string     `json:"status"`
+	Start        string     `json:"start"`
+	End          string     `json:"end"`
+	Budget       liveBudget `json:"budget"`
 	// Criteria are the campaign's location and language criteria.
 	Criteria []liveCriterion `json:"criteria"`
 	Groups   []liveGroup     `json:"groups"`
@@ -289,7 +289,7 @@ func (t *Target) readLive(ctx context.Context, op, id string) (*liveCampaign, bo
 	// lastmile's: left out of the Version and never removed.
 	camp, err := t.search(ctx, "SELECT campaign_criterion.resource_name, campaign_criterion.type, campaign_criterion.negative, "+
 		"campaign_criterion.location.geo_target_constant, campaign_criterion.language.language_constant FROM campaign_criterion "+
-		"WHERE campaign.id = "+id+" AND campaign_criterion.type IN (LOCATION, LANGUAGE) AND campaign_criterion.status != 'REMOVED'")
+		"WHERE campaign.id = "+id+" AND campaign_criterion.type IN ('LOCATION', 'LANGUAGE') AND campaign_criterion.status != 'REMOVED'")
 	if err != nil {
 		return nil, false, t.fail(op, err)
 	}
