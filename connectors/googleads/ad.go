@@ -269,9 +269,10 @@ func (t *Target) updateAd(ctx context.Context, obj sandbox.Object, id string) (s
 var errGone = errors.New("the campaign does not exist")
 
 // enable sets the campaign and what is paused in it ENABLED; one mutate,
-// none when everything is enabled already.
+// none when everything is enabled already. Campaign criteria have no
+// status to enable, so the first read leaves them out.
 func (t *Target) enable(ctx context.Context, op, id string) (sandbox.LiveState, error) {
-	lc, found, err := t.readLive(ctx, op, id)
+	lc, found, err := t.readTree(ctx, op, id)
 	if err != nil {
 		return sandbox.LiveState{}, err
 	}
@@ -283,6 +284,9 @@ func (t *Target) enable(ctx context.Context, op, id string) (sandbox.LiveState, 
 	}
 	r := enableRequest(lc)
 	if len(r.ops) == 0 {
+		if err := t.readTargets(ctx, op, lc); err != nil {
+			return sandbox.LiveState{}, err
+		}
 		return t.state(lc), nil
 	}
 	if _, err := t.mutate(ctx, r.ops, false, true); err != nil {

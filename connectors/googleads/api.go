@@ -265,6 +265,52 @@ func i64(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 // resource a query, and campaign_criterion rows carry neither the budget
 // nor a campaign without criteria; removed children left out).
 func (t *Target) readLive(ctx context.Context, op, id string) (*liveCampaign, bool, error) {
+	lc, found, err := t.readTree(ctx, op, id)
+	if err != nil || !found || lc.Status == "REMOVED" {
+		return lc, found, err
+	}
+	if err := t.readTargets(ctx, op, lc); err != nil {
+		return nil, false, err
+	}
+	return lc, true, nil
+}
+
+// readTargets reads the campaign's location and language criteria into
+// lc (one GAQL query).
+func (t *Target) readTargets(ctx context.Context, op string, lc *liveCampaign) error {
+	id := lc.ID
+	// Exclusions (negative criteria) someone added in Google Ads are not
+	// lastmile's: left out of the Version and never removed.
+	camp, err := t.search(ctx, "SELECT campaign_criterion.resource_name, campaign_criterion.type, campaign_criterion.negative, "+
+		"campaign_criterion.location.geo_target_constant, campaign_criterion.language.language_constant FROM campaign_criterion "+
+		"WHERE campaign.id = "+id+" AND campaign_criterion.type IN ('LOCATION', 'LANGUAGE') AND campaign_criterion.status != 'REMOVED'")
+	if err != nil {
+		return t.fail(op, err)
+	}
+	for _, r := range camp {
+		c := r.CampaignCriterion
+		if c == nil || c.Negative {
+			continue
+		}
+		lcr := liveCriterion{ResourceName: c.ResourceName}
+		switch {
+		case c.Location != nil:
+			lcr.Key = "location:" + c.Location.GeoTargetConstant
+		case c.Language != nil:
+			lcr.Key = "language:" + c.Language.LanguageConstant
+		default:
+			continue
+		}
+		lc.Criteria = append(lc.Criteria, lcr)
+	}
+	sort.Slice(lc.Criteria, func(i, j int) bool { return lc.Criteria[i].ResourceName < lc.Criteria[j].ResourceName })
+	return nil
+}
+
+// readTree is readLive without the campaign criteria (four GAQL queries),
+// for what needs no targeting: enabling, discarding. Its Version is not
+// the campaign's: complete it with readTargets first.
+func (t *Target) readTree(ctx context.Context, op, id string) (*liveCampaign, bool, error) {
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
 		return nil, false, failf(op, nil, "%q is not a Google Ads campaign id", id)
 	}
@@ -285,31 +331,6 @@ func (t *Target) readLive(ctx context.Context, op, id string) (*liveCampaign, bo
 	if lc.Status == "REMOVED" {
 		return lc, true, nil
 	}
-	// Exclusions (negative criteria) someone added in Google Ads are not
-	// lastmile's: left out of the Version and never removed.
-	camp, err := t.search(ctx, "SELECT campaign_criterion.resource_name, campaign_criterion.type, campaign_criterion.negative, "+
-		"campaign_criterion.location.geo_target_constant, campaign_criterion.language.language_constant FROM campaign_criterion "+
-		"WHERE campaign.id = "+id+" AND campaign_criterion.type IN ('LOCATION', 'LANGUAGE') AND campaign_criterion.status != 'REMOVED'")
-	if err != nil {
-		return nil, false, t.fail(op, err)
-	}
-	for _, r := range camp {
-		c := r.CampaignCriterion
-		if c == nil || c.Negative {
-			continue
-		}
-		lcr := liveCriterion{ResourceName: c.ResourceName}
-		switch {
-		case c.Location != nil:
-			lcr.Key = "location:" + c.Location.GeoTargetConstant
-		case c.Language != nil:
-			lcr.Key = "language:" + c.Language.LanguageConstant
-		default:
-			continue
-		}
-		lc.Criteria = append(lc.Criteria, lcr)
-	}
-	sort.Slice(lc.Criteria, func(i, j int) bool { return lc.Criteria[i].ResourceName < lc.Criteria[j].ResourceName })
 	groups, err := t.search(ctx, "SELECT ad_group.resource_name, ad_group.id, ad_group.name, ad_group.status, ad_group.cpc_bid_micros "+
 		"FROM ad_group WHERE campaign.id = "+id+" AND ad_group.status != 'REMOVED'")
 	if err != nil {
