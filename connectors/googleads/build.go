@@ -97,14 +97,19 @@ func want(obj sandbox.Object) desired {
 			d.manualCPC = true
 		}
 	}
+	// A country or language given twice ("US", "us"; "no", "nb") is one
+	// criterion: Google refuses a campaign criterion it has already.
+	seen := map[string]bool{}
 	for li, loc := range a.Locations {
-		if geo, ok := geoConstant(loc); ok {
+		if geo, ok := geoConstant(loc); ok && !seen["location:"+geo] {
+			seen["location:"+geo] = true
 			d.criteria = append(d.criteria, desiredCriterion{pos: "locations[" + strconv.Itoa(li) + "]", key: "location:" + geo,
 				resource: map[string]any{"location": map[string]any{"geoTargetConstant": geo}}})
 		}
 	}
 	for li, lang := range a.Languages {
-		if lc, ok := languageConstant(lang); ok {
+		if lc, ok := languageConstant(lang); ok && !seen["language:"+lc] {
+			seen["language:"+lc] = true
 			d.criteria = append(d.criteria, desiredCriterion{pos: "languages[" + strconv.Itoa(li) + "]", key: "language:" + lc,
 				resource: map[string]any{"language": map[string]any{"languageConstant": lc}}})
 		}

@@ -115,7 +115,7 @@ func TestTargetingIsCampaignCriteria(t *testing.T) {
 	tg := newTarget(t, srv)
 	ctx := context.Background()
 	obj := adObj("Targeting", 3, 1)
-	obj.Ad.Locations, obj.Ad.Languages = []string{"US", "DE"}, []string{"en", "de"}
+	obj.Ad.Locations, obj.Ad.Languages = []string{"US", "DE", "US"}, []string{"en", "de"} // a country given twice is one criterion
 	st, err := tg.Put(ctx, obj, "")
 	if err != nil {
 		t.Fatal(err)
