@@ -49,7 +49,8 @@
 //     figure and no rate-limit headers; the fake's is an option.
 //
 // Tests read counters (mutate requests, operations, validate-only
-// requests, searches), set a campaign's daily metrics, and can hold a
+// requests, searches), a campaign's tree (Tree) and campaign criteria
+// (CampaignCriteria), set a campaign's daily metrics, and can hold a
 // mutate so that it commits after its client has gone (HoldMutates).
 package googleadstest
 
@@ -180,7 +181,9 @@ type AdGroupAd struct {
 	FinalURLs     []string
 }
 
-// Criterion is an ad group criterion: a keyword, a location or a language.
+// Criterion is an ad group criterion: a keyword (a location or a language
+// only in an ad group of a campaign that is not SEARCH; a search campaign
+// targets them with CampaignCriterion).
 type Criterion struct {
 	AdGroup, ID int64
 	Status      string
