@@ -211,8 +211,10 @@ type liveCampaign struct {
 	Start        string     `json:"start"`
 	End          string     `json:"end"`
 	Budget       liveBudget `json:"budget"`
-	// Criteria are the campaign's location and language criteria.
-	Criteria []liveCriterion `json:"criteria"`
+	// Criteria are the campaign's location and language criteria (left
+	// out when none, so a campaign without them keeps the Version it had
+	// before lastmile read campaign criteria).
+	Criteria []liveCriterion `json:"criteria,omitempty"`
 	Groups   []liveGroup     `json:"groups"`
 }
 

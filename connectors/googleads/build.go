@@ -322,7 +322,11 @@ func (t *Target) updateRequest(lc *liveCampaign, d desired) *request {
 	for _, c := range lc.Criteria {
 		if list := liveCamp[c.Key]; len(list) > 0 && list[0].ResourceName == c.ResourceName {
 			liveCamp[c.Key] = list[1:]
-			r.add("campaign", removeOp(opCampaignCriterion, c.ResourceName))
+			pos := "locations"
+			if strings.HasPrefix(c.Key, "language:") {
+				pos = "languages"
+			}
+			r.add(pos, removeOp(opCampaignCriterion, c.ResourceName))
 		}
 	}
 	liveGroups := map[string]*liveGroup{}
