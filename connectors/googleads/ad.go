@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -203,7 +204,8 @@ func (t *Target) createAd(ctx context.Context, obj sandbox.Object) (sandbox.Live
 			return t.updateAd(ctx, obj, id)
 		}
 	}
-	r := t.createRequest(want(obj))
+	d := want(obj)
+	r := t.createRequest(d)
 	resp, err := t.mutate(ctx, r.ops, false, false)
 	if err != nil {
 		if hasCode(err, "campaignError", "DUPLICATE_CAMPAIGN_NAME") || hasCode(err, "campaignBudgetError", "DUPLICATE_NAME") {
@@ -220,14 +222,40 @@ func (t *Target) createAd(ctx context.Context, obj sandbox.Object) (sandbox.Live
 		return sandbox.LiveState{}, failf(op, nil, "Google Ads answered the create without the campaign's resource name; lastmile finds it by its marker on the next attempt")
 	}
 	id := names[1][strings.LastIndex(names[1], "/")+1:]
-	lc, found, err := t.readLive(ctx, op, id)
+	lc, found, err := t.readTree(ctx, op, id)
 	if err != nil {
 		return sandbox.LiveState{}, err
 	}
 	if !found {
 		return sandbox.LiveState{}, failf(op, nil, "Google Ads created campaign %s but does not list it yet; confirm again shortly", id)
 	}
+	// The create is atomic: the campaign's criteria are the ones it made,
+	// named in the answer (operations 2…, after budget and campaign), so
+	// they need no query. Without the names, they are read.
+	if !createdTargets(lc, d, names) {
+		lc.Criteria = nil
+		if err := t.readTargets(ctx, op, lc); err != nil {
+			return sandbox.LiveState{}, err
+		}
+	}
 	return t.state(lc), nil
+}
+
+// createdTargets fills lc.Criteria from the create's answer; false when
+// the answer lacks a campaign criterion's name.
+func createdTargets(lc *liveCampaign, d desired, names []string) bool {
+	if lc.Status == "REMOVED" || len(names) < 2+len(d.criteria) {
+		return false
+	}
+	for i, c := range d.criteria {
+		name := names[2+i]
+		if !strings.Contains(name, "/campaignCriteria/") {
+			return false
+		}
+		lc.Criteria = append(lc.Criteria, liveCriterion{ResourceName: name, Key: c.key})
+	}
+	sort.Slice(lc.Criteria, func(i, j int) bool { return lc.Criteria[i].ResourceName < lc.Criteria[j].ResourceName })
+	return true
 }
 
 // updateAd takes the live campaign to obj's revision in one mutate,
@@ -269,9 +297,10 @@ func (t *Target) updateAd(ctx context.Context, obj sandbox.Object, id string) (s
 var errGone = errors.New("the campaign does not exist")
 
 // enable sets the campaign and what is paused in it ENABLED; one mutate,
-// none when everything is enabled already.
+// none when everything is enabled already. Campaign criteria have no
+// status to enable, so the first read leaves them out.
 func (t *Target) enable(ctx context.Context, op, id string) (sandbox.LiveState, error) {
-	lc, found, err := t.readLive(ctx, op, id)
+	lc, found, err := t.readTree(ctx, op, id)
 	if err != nil {
 		return sandbox.LiveState{}, err
 	}
@@ -283,6 +312,9 @@ func (t *Target) enable(ctx context.Context, op, id string) (sandbox.LiveState, 
 	}
 	r := enableRequest(lc)
 	if len(r.ops) == 0 {
+		if err := t.readTargets(ctx, op, lc); err != nil {
+			return sandbox.LiveState{}, err
+		}
 		return t.state(lc), nil
 	}
 	if _, err := t.mutate(ctx, r.ops, false, true); err != nil {

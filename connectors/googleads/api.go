@@ -136,6 +136,17 @@ type row struct {
 			LanguageConstant string `json:"languageConstant"`
 		} `json:"language"`
 	} `json:"adGroupCriterion"`
+	CampaignCriterion *struct {
+		ResourceName string `json:"resourceName"`
+		Type         string `json:"type"`
+		Negative     bool   `json:"negative"`
+		Location     *struct {
+			GeoTargetConstant string `json:"geoTargetConstant"`
+		} `json:"location"`
+		Language *struct {
+			LanguageConstant string `json:"languageConstant"`
+		} `json:"language"`
+	} `json:"campaignCriterion"`
 	Metrics *struct {
 		Impressions string  `json:"impressions"`
 		Clicks      string  `json:"clicks"`
@@ -193,14 +204,18 @@ func marked(name, marker string) string { return strings.TrimSpace(name) + " " +
 
 // liveCampaign is the campaign as read back, the source of its Version.
 type liveCampaign struct {
-	ID           string      `json:"id"`
-	ResourceName string      `json:"resource_name"`
-	Name         string      `json:"name"`
-	Status       string      `json:"status"`
-	Start        string      `json:"start"`
-	End          string      `json:"end"`
-	Budget       liveBudget  `json:"budget"`
-	Groups       []liveGroup `json:"groups"`
+	ID           string     `json:"id"`
+	ResourceName string     `json:"resource_name"`
+	Name         string     `json:"name"`
+	Status       string     `json:"status"`
+	Start        string     `json:"start"`
+	End          string     `json:"end"`
+	Budget       liveBudget `json:"budget"`
+	// Criteria are the campaign's location and language criteria (left
+	// out when none, so a campaign without them keeps the Version it had
+	// before lastmile read campaign criteria).
+	Criteria []liveCriterion `json:"criteria,omitempty"`
+	Groups   []liveGroup     `json:"groups"`
 }
 
 type liveBudget struct {
@@ -239,7 +254,7 @@ func (a liveAd) key() string {
 
 type liveCriterion struct {
 	ResourceName string `json:"resource_name"`
-	Status       string `json:"status"`
+	Status       string `json:"status,omitempty"`
 	// Key is "keyword:EXACT:text", "location:geoTargetConstants/2840",
 	// "language:languageConstants/1000".
 	Key string `json:"key"`
@@ -247,9 +262,57 @@ type liveCriterion struct {
 
 func i64(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
-// readLive reads the campaign with its budget, ad groups, ads and
-// criteria (four GAQL queries; removed children left out).
+// readLive reads the campaign with its budget, its location and language
+// criteria, ad groups, ads and keywords (five GAQL queries: GAQL reads one
+// resource a query, and campaign_criterion rows carry neither the budget
+// nor a campaign without criteria; removed children left out).
 func (t *Target) readLive(ctx context.Context, op, id string) (*liveCampaign, bool, error) {
+	lc, found, err := t.readTree(ctx, op, id)
+	if err != nil || !found || lc.Status == "REMOVED" {
+		return lc, found, err
+	}
+	if err := t.readTargets(ctx, op, lc); err != nil {
+		return nil, false, err
+	}
+	return lc, true, nil
+}
+
+// readTargets reads the campaign's location and language criteria into
+// lc (one GAQL query).
+func (t *Target) readTargets(ctx context.Context, op string, lc *liveCampaign) error {
+	id := lc.ID
+	// Exclusions (negative criteria) someone added in Google Ads are not
+	// lastmile's: left out of the Version and never removed.
+	camp, err := t.search(ctx, "SELECT campaign_criterion.resource_name, campaign_criterion.type, campaign_criterion.negative, "+
+		"campaign_criterion.location.geo_target_constant, campaign_criterion.language.language_constant FROM campaign_criterion "+
+		"WHERE campaign.id = "+id+" AND campaign_criterion.type IN ('LOCATION', 'LANGUAGE') AND campaign_criterion.status != 'REMOVED'")
+	if err != nil {
+		return t.fail(op, err)
+	}
+	for _, r := range camp {
+		c := r.CampaignCriterion
+		if c == nil || c.Negative {
+			continue
+		}
+		lcr := liveCriterion{ResourceName: c.ResourceName}
+		switch {
+		case c.Location != nil:
+			lcr.Key = "location:" + c.Location.GeoTargetConstant
+		case c.Language != nil:
+			lcr.Key = "language:" + c.Language.LanguageConstant
+		default:
+			continue
+		}
+		lc.Criteria = append(lc.Criteria, lcr)
+	}
+	sort.Slice(lc.Criteria, func(i, j int) bool { return lc.Criteria[i].ResourceName < lc.Criteria[j].ResourceName })
+	return nil
+}
+
+// readTree is readLive without the campaign criteria (four GAQL queries),
+// for what needs no targeting: enabling, discarding. Its Version is not
+// the campaign's: complete it with readTargets first.
+func (t *Target) readTree(ctx context.Context, op, id string) (*liveCampaign, bool, error) {
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
 		return nil, false, failf(op, nil, "%q is not a Google Ads campaign id", id)
 	}

@@ -16,6 +16,8 @@ const (
 	opAdGroup   = "adGroupOperation"
 	opAd        = "adGroupAdOperation"
 	opCriterion = "adGroupCriterionOperation"
+	// opCampaignCriterion carries the campaign's locations and languages.
+	opCampaignCriterion = "campaignCriterionOperation"
 )
 
 // languageConstants maps ISO 639-1 codes to Google's language criterion
@@ -54,7 +56,9 @@ type desired struct {
 	amount           int64
 	start, end       string // yyyy-MM-dd HH:mm:ss, end empty for none
 	manualCPC        bool
-	groups           []desiredGroup
+	// criteria are the campaign criteria: locations and languages.
+	criteria []desiredCriterion
+	groups   []desiredGroup
 }
 
 type desiredGroup struct {
@@ -73,7 +77,7 @@ type desiredAd struct {
 type desiredCriterion struct {
 	pos      string
 	key      string
-	resource map[string]any // the create body less adGroup and status
+	resource map[string]any // the create body less adGroup/campaign and status
 }
 
 func want(obj sandbox.Object) desired {
@@ -93,6 +97,23 @@ func want(obj sandbox.Object) desired {
 			d.manualCPC = true
 		}
 	}
+	// A country or language given twice ("US", "us"; "no", "nb") is one
+	// criterion: Google refuses a campaign criterion it has already.
+	seen := map[string]bool{}
+	for li, loc := range a.Locations {
+		if geo, ok := geoConstant(loc); ok && !seen["location:"+geo] {
+			seen["location:"+geo] = true
+			d.criteria = append(d.criteria, desiredCriterion{pos: "locations[" + strconv.Itoa(li) + "]", key: "location:" + geo,
+				resource: map[string]any{"location": map[string]any{"geoTargetConstant": geo}}})
+		}
+	}
+	for li, lang := range a.Languages {
+		if lc, ok := languageConstant(lang); ok && !seen["language:"+lc] {
+			seen["language:"+lc] = true
+			d.criteria = append(d.criteria, desiredCriterion{pos: "languages[" + strconv.Itoa(li) + "]", key: "language:" + lc,
+				resource: map[string]any{"language": map[string]any{"languageConstant": lc}}})
+		}
+	}
 	for gi, g := range a.Groups {
 		dg := desiredGroup{pos: "ad_groups[" + strconv.Itoa(gi) + "]", name: marked(g.Name, obj.Marker), cpc: g.MaxCPCMicros}
 		for ai, ad := range g.Ads {
@@ -106,18 +127,6 @@ func want(obj sandbox.Object) desired {
 			match := strings.ToUpper(k.Match)
 			dg.criteria = append(dg.criteria, desiredCriterion{pos: dg.pos + ".keywords[" + strconv.Itoa(ki) + "]", key: keywordKey(match, k.Text),
 				resource: map[string]any{"keyword": map[string]any{"text": k.Text, "matchType": match}}})
-		}
-		for li, loc := range a.Locations {
-			if geo, ok := geoConstant(loc); ok {
-				dg.criteria = append(dg.criteria, desiredCriterion{pos: "locations[" + strconv.Itoa(li) + "]", key: "location:" + geo,
-					resource: map[string]any{"location": map[string]any{"geoTargetConstant": geo}}})
-			}
-		}
-		for li, lang := range a.Languages {
-			if lc, ok := languageConstant(lang); ok {
-				dg.criteria = append(dg.criteria, desiredCriterion{pos: "languages[" + strconv.Itoa(li) + "]", key: "language:" + lc,
-					resource: map[string]any{"language": map[string]any{"languageConstant": lc}}})
-			}
 		}
 		d.groups = append(d.groups, dg)
 	}
@@ -175,12 +184,19 @@ func adResource(group, status string, a liveAd) map[string]any {
 }
 
 func criterionResource(group, status string, c desiredCriterion) map[string]any {
-	out := map[string]any{"adGroup": group}
+	out := map[string]any{"adGroup": group, "status": status}
 	for k, v := range c.resource {
 		out[k] = v
 	}
-	if _, isKeyword := c.resource["keyword"]; isKeyword {
-		out["status"] = status
+	return out
+}
+
+// campaignCriterionResource is the create body of a location or language
+// criterion of the campaign (positive; no status: it takes the default).
+func campaignCriterionResource(campaign string, c desiredCriterion) map[string]any {
+	out := map[string]any{"campaign": campaign}
+	for k, v := range c.resource {
+		out[k] = v
 	}
 	return out
 }
@@ -208,7 +224,8 @@ func (r *request) addGroup(customer, campaign, status string, g desiredGroup, ma
 }
 
 // createRequest builds the whole campaign in dependency order, PAUSED:
-// budget → campaign → ad groups → ads → criteria.
+// budget → campaign → its location and language criteria → ad groups →
+// ads → keywords.
 func (t *Target) createRequest(d desired) *request {
 	r := &request{}
 	budget := r.tempName(t.customer, "campaignBudgets")
@@ -233,6 +250,9 @@ func (t *Target) createRequest(d desired) *request {
 		c["endDateTime"] = d.end
 	}
 	r.add("campaign", createOp(opCampaign, c))
+	for _, cc := range d.criteria {
+		r.add(cc.pos, createOp(opCampaignCriterion, campaignCriterionResource(campaign, cc)))
+	}
 	for _, g := range d.groups {
 		r.addGroup(t.customer, campaign, "PAUSED", g, d.manualCPC)
 	}
@@ -242,8 +262,9 @@ func (t *Target) createRequest(d desired) *request {
 // updateRequest is what takes the live campaign to d, keeping its status
 // (children added under an enabled campaign are enabled) and its id. Ads
 // are immutable: an ad whose content changed is created anew and the old
-// one removed. Groups are matched by name (with the marker), criteria by
-// their text and match type or constant.
+// one removed. Groups are matched by name (with the marker), keywords by
+// their text and match type, the campaign's location and language criteria
+// by their constant.
 func (t *Target) updateRequest(lc *liveCampaign, d desired) *request {
 	r := &request{}
 	status := "PAUSED"
@@ -286,6 +307,27 @@ func (t *Target) updateRequest(lc *liveCampaign, d desired) *request {
 	}
 	if len(mask) > 0 {
 		r.add("campaign", updateOp(opCampaign, upd, mask...))
+	}
+	liveCamp := map[string][]liveCriterion{}
+	for _, c := range lc.Criteria {
+		liveCamp[c.Key] = append(liveCamp[c.Key], c)
+	}
+	for _, c := range d.criteria {
+		if list := liveCamp[c.key]; len(list) > 0 {
+			liveCamp[c.key] = list[1:]
+			continue
+		}
+		r.add(c.pos, createOp(opCampaignCriterion, campaignCriterionResource(lc.ResourceName, c)))
+	}
+	for _, c := range lc.Criteria {
+		if list := liveCamp[c.Key]; len(list) > 0 && list[0].ResourceName == c.ResourceName {
+			liveCamp[c.Key] = list[1:]
+			pos := "locations"
+			if strings.HasPrefix(c.Key, "language:") {
+				pos = "languages"
+			}
+			r.add(pos, removeOp(opCampaignCriterion, c.ResourceName))
+		}
 	}
 	liveGroups := map[string]*liveGroup{}
 	for i := range lc.Groups {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -29,8 +30,9 @@ func TestCreatePausedInOneAtomicMutate(t *testing.T) {
 	if got := c.Mutates - before.Mutates; got != 1 {
 		t.Errorf("%d mutate requests for the create, want 1 atomic googleAds:mutate", got)
 	}
-	// budget + campaign + 2 groups × (1 + 2 ads + 2 keywords + 2 locations + 1 language)
-	if got, want := c.Operations-before.Operations, 2+2*(1+2+2+2+1); got != want {
+	// budget + campaign + 2 locations + 1 language (campaign criteria) +
+	// 2 groups × (1 + 2 ads + 2 keywords)
+	if got, want := c.Operations-before.Operations, 2+2+1+2*(1+2+2); got != want {
 		t.Errorf("%d operations, want %d", got, want)
 	}
 	if st.Status != "paused" || st.ID == "" || st.Version == "" {
@@ -69,22 +71,127 @@ func TestCreatePausedInOneAtomicMutate(t *testing.T) {
 	}
 	kinds := map[string]int{}
 	for _, cr := range tree.Criteria {
-		kinds[cr.Type+" "+cr.GeoTarget+cr.Language]++
+		kinds[cr.Type]++
 		if cr.Type == "KEYWORD" && cr.Status != "PAUSED" {
 			t.Errorf("keyword %+v not paused", cr)
 		}
 	}
-	for _, k := range []string{"LOCATION geoTargetConstants/2840", "LOCATION geoTargetConstants/2826", "LANGUAGE languageConstants/1000"} {
-		if kinds[k] != 2 {
-			t.Errorf("%d criteria %q, want one per group: %v", kinds[k], k, kinds)
-		}
+	if kinds["KEYWORD"] != 4 || len(kinds) != 1 {
+		t.Errorf("ad group criteria %v, want 4 keywords and nothing else", kinds)
 	}
-	if kinds["KEYWORD "] != 4 {
-		t.Errorf("%d keywords, want 4", kinds["KEYWORD "])
+	if got, want := campaignTargets(srv, st.ID), "LANGUAGE languageConstants/1000,LOCATION geoTargetConstants/2826,LOCATION geoTargetConstants/2840"; got != want {
+		t.Errorf("campaign criteria %s, want %s", got, want)
 	}
 	live, found, err := tg.Live(ctx, sandbox.KindAd, st.ID)
 	if err != nil || !found || live.Version != st.Version {
 		t.Errorf("Live = %+v %v %v, Put said %+v", live, found, err, st)
+	}
+}
+
+// campaignTargets are the campaign's criteria not removed, as sorted
+// "TYPE constant" (negative ones prefixed with "-").
+func campaignTargets(srv *googleadstest.Server, id string) string {
+	var out []string
+	for _, cc := range srv.CampaignCriteria(id) {
+		if cc.Status == "REMOVED" {
+			continue
+		}
+		s := cc.Type + " " + cc.GeoTarget + cc.Language
+		if cc.Negative {
+			s = "-" + s
+		}
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// TestTargetingIsCampaignCriteria: a created campaign holds exactly its
+// countries and languages as campaign criteria and no ad group holds any;
+// an update adding a country and dropping a language changes exactly
+// those, in one mutate; Live reads them into the Version.
+func TestTargetingIsCampaignCriteria(t *testing.T) {
+	srv := googleadstest.New(t, googleadstest.WithRate(1000, 100))
+	tg := newTarget(t, srv)
+	ctx := context.Background()
+	obj := adObj("Targeting", 3, 1)
+	obj.Ad.Locations, obj.Ad.Languages = []string{"US", "DE", "US"}, []string{"en", "de"} // a country given twice is one criterion
+	st, err := tg.Put(ctx, obj, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "LANGUAGE languageConstants/1000,LANGUAGE languageConstants/1001,LOCATION geoTargetConstants/2276,LOCATION geoTargetConstants/2840"
+	if got := campaignTargets(srv, st.ID); got != want {
+		t.Fatalf("campaign criteria %s, want %s", got, want)
+	}
+	for _, cc := range srv.CampaignCriteria(st.ID) {
+		if cc.Status != "ENABLED" || cc.Negative {
+			t.Errorf("campaign criterion %+v, want enabled and positive", cc)
+		}
+	}
+	tree := srv.Tree(st.ID)
+	if len(tree.Groups) != 3 || len(tree.CampaignCriteria) != 4 {
+		t.Fatalf("%d groups, %d campaign criteria", len(tree.Groups), len(tree.CampaignCriteria))
+	}
+	for _, cr := range tree.Criteria {
+		if cr.Type != "KEYWORD" {
+			t.Errorf("ad group criterion %+v: locations and languages belong to the campaign", cr)
+		}
+	}
+	if st, err = tg.Publish(ctx, obj, st, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	before := srv.CampaignCriteria(st.ID)
+	rev := obj
+	a := *obj.Ad
+	a.Locations, a.Languages = []string{"US", "DE", "GB"}, []string{"en"}
+	rev.Ad, rev.Revision, rev.Refs = &a, 2, map[string]string{obj.ArtifactID: st.ID}
+	m := srv.Counts().Mutates
+	up, err := tg.Put(ctx, rev, st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Counts().Mutates-m != 1 || up.ID != st.ID || up.Version == st.Version || up.Status != "enabled" {
+		t.Fatalf("update = %+v (%d mutates) after %+v", up, srv.Counts().Mutates-m, st)
+	}
+	want = "LANGUAGE languageConstants/1000,LOCATION geoTargetConstants/2276,LOCATION geoTargetConstants/2826,LOCATION geoTargetConstants/2840"
+	if got := campaignTargets(srv, st.ID); got != want {
+		t.Errorf("after the update: campaign criteria %s, want %s", got, want)
+	}
+	// Exactly those changed: the kept criteria are the same resources, the
+	// German language is removed, Britain is new.
+	after := map[int64]googleadstest.CampaignCriterion{}
+	for _, cc := range srv.CampaignCriteria(st.ID) {
+		after[cc.ID] = cc
+	}
+	for _, cc := range before {
+		now := after[cc.ID]
+		if gone := cc.Language == "languageConstants/1001"; gone != (now.Status == "REMOVED") {
+			t.Errorf("criterion %+v is now %+v", cc, now)
+		}
+		delete(after, cc.ID)
+	}
+	if len(after) != 1 {
+		t.Errorf("new campaign criteria %+v, want Britain only", after)
+	}
+	for _, cc := range after {
+		if cc.GeoTarget != "geoTargetConstants/2826" || cc.Status != "ENABLED" {
+			t.Errorf("new campaign criterion %+v, want Britain", cc)
+		}
+	}
+	for _, cr := range srv.Tree(st.ID).Criteria {
+		if cr.Type != "KEYWORD" || cr.Status != "ENABLED" {
+			t.Errorf("ad group criterion %+v after the update", cr)
+		}
+	}
+	live, found, err := tg.Live(ctx, sandbox.KindAd, st.ID)
+	if err != nil || !found || live.Version != up.Version {
+		t.Errorf("Live = %+v %v %v, Put said %+v", live, found, err, up)
+	}
+	// The same revision again: nothing to write.
+	m = srv.Counts().Mutates
+	if same, err := tg.Put(ctx, rev, st.ID); err != nil || same.Version != up.Version || srv.Counts().Mutates != m {
+		t.Errorf("Put of the same revision: %+v %v, %d mutates", same, err, srv.Counts().Mutates-m)
 	}
 }
 

@@ -30,7 +30,7 @@ func (t *Target) Describe() sandbox.Description {
 func limitsText() []string {
 	return []string{
 		"ad campaigns only (search campaigns with responsive search ads and keywords): Google Ads has no emails, segments, workflows or pages for lastmile",
-		"locations and languages are targeted in every ad group (the API version lastmile uses is read without campaign criteria)",
+		"locations and languages are campaign criteria (countries and languages, targeted positively); exclusions added in Google Ads are left alone",
 		"customer lists (Customer Match) are not supported yet: ad campaigns naming audience segments are refused at planning",
 	}
 }

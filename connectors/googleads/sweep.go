@@ -76,7 +76,7 @@ func (t *Target) Discard(ctx context.Context, m sandbox.Marked) error {
 	if m.Kind != sandbox.KindAd {
 		return failf(op, []error{sandbox.ErrNotSupported}, "google_ads holds ad campaigns only")
 	}
-	lc, found, err := t.readLive(ctx, op, m.LiveID)
+	lc, found, err := t.readTree(ctx, op, m.LiveID)
 	if err != nil {
 		return err
 	}

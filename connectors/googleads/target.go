@@ -5,8 +5,10 @@
 // token.
 //
 // A campaign is created in ONE atomic googleAds:mutate request, with
-// temporary resource names (negative ids) linking budget → campaign → ad
-// groups → ads and criteria, everything PAUSED and every name carrying the
+// temporary resource names (negative ids) linking budget → campaign → its
+// location and language criteria (CampaignCriterion: Google applies
+// location targeting to campaigns) → ad groups → ads and keywords,
+// everything PAUSED and every name carrying the
 // artifact's marker ("Spring sale [lm-ad_…]"). Google applies such a request
 // all or nothing, so a campaign found by its marker (GAQL over
 // googleAds:searchStream) is a campaign with all its children, and campaign
@@ -20,9 +22,12 @@
 // updates too. Metrics are GAQL over the campaign resource with
 // segments.date.
 //
-// The stored protos have no campaign criteria service, so locations and
-// languages are ad group criteria (AdGroupCriterion.location and .language,
-// in every ad group). Customer Match lists (UserListService,
+// Locations (countries, as geoTargetConstants/{2000+ISO numeric}) and
+// languages (languageConstants/{id}) are campaign criteria
+// (campaignCriterionOperation in the same mutate; campaign_criterion in
+// GAQL), diffed on update; keywords are ad group criteria. Campaign
+// criteria have no status lastmile sets: enabling the campaign is enough.
+// Customer Match lists (UserListService,
 // OfflineUserDataJobService) are not in the stored protos either: ad
 // campaigns that name audience segments are refused at planning.
 package googleads

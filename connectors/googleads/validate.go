@@ -107,10 +107,10 @@ func (t *Target) check(obj sandbox.Object) (problems, notes []string) {
 	}
 	manual, anyMissing := false, false
 	names := map[string]int{}
-	ops := 2
+	ops := 2 + len(a.Locations) + len(a.Languages)
 	for gi, g := range a.Groups {
 		p := fmt.Sprintf("ad_groups[%d]", gi)
-		ops += 1 + len(g.Ads) + len(g.Keywords) + len(a.Locations) + len(a.Languages)
+		ops += 1 + len(g.Ads) + len(g.Keywords)
 		switch {
 		case strings.TrimSpace(g.Name) == "":
 			add("%s.name: empty; Google Ads needs an ad group name", p)

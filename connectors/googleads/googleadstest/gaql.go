@@ -36,6 +36,9 @@ var fieldsOf = map[string][]string{
 		"ad_group_criterion.negative", "ad_group_criterion.keyword.text", "ad_group_criterion.keyword.match_type",
 		"ad_group_criterion.location.geo_target_constant", "ad_group_criterion.language.language_constant", "ad_group_criterion.ad_group",
 		"ad_group.id", "ad_group.name", "ad_group.status", "campaign.id", "campaign.status"},
+	"campaign_criterion": {"campaign_criterion.resource_name", "campaign_criterion.campaign", "campaign_criterion.criterion_id", "campaign_criterion.status",
+		"campaign_criterion.type", "campaign_criterion.negative", "campaign_criterion.location.geo_target_constant",
+		"campaign_criterion.language.language_constant", "campaign.id", "campaign.name", "campaign.status"},
 }
 
 var (
@@ -333,6 +336,21 @@ func (s *Server) rows(resource string, withMetrics bool) []row {
 				r["ad_group_criterion.location.geo_target_constant"] = cr.GeoTarget
 			case "LANGUAGE":
 				r["ad_group_criterion.language.language_constant"] = cr.Language
+			}
+			out = append(out, r)
+		}
+	case "campaign_criterion":
+		for _, cr := range s.campCrit {
+			c := s.campaigns[cr.Campaign]
+			r := row{"campaign_criterion.resource_name": "customers/" + DefaultCustomerID + "/campaignCriteria/" + fmtID(cr.Campaign) + "~" + fmtID(cr.ID),
+				"campaign_criterion.campaign":     "customers/" + DefaultCustomerID + "/campaigns/" + fmtID(cr.Campaign),
+				"campaign_criterion.criterion_id": cr.ID, "campaign_criterion.status": cr.Status, "campaign_criterion.type": cr.Type,
+				"campaign_criterion.negative": cr.Negative, "campaign.id": c.ID, "campaign.name": c.Name, "campaign.status": c.Status}
+			switch cr.Type {
+			case "LOCATION":
+				r["campaign_criterion.location.geo_target_constant"] = cr.GeoTarget
+			case "LANGUAGE":
+				r["campaign_criterion.language.language_constant"] = cr.Language
 			}
 			out = append(out, r)
 		}

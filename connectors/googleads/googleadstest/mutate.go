@@ -22,11 +22,12 @@ type mutateRequest struct {
 }
 
 type mutateOperation struct {
-	CampaignBudgetOperation   *operation `json:"campaignBudgetOperation"`
-	CampaignOperation         *operation `json:"campaignOperation"`
-	AdGroupOperation          *operation `json:"adGroupOperation"`
-	AdGroupAdOperation        *operation `json:"adGroupAdOperation"`
-	AdGroupCriterionOperation *operation `json:"adGroupCriterionOperation"`
+	CampaignBudgetOperation    *operation `json:"campaignBudgetOperation"`
+	CampaignOperation          *operation `json:"campaignOperation"`
+	AdGroupOperation           *operation `json:"adGroupOperation"`
+	AdGroupAdOperation         *operation `json:"adGroupAdOperation"`
+	AdGroupCriterionOperation  *operation `json:"adGroupCriterionOperation"`
+	CampaignCriterionOperation *operation `json:"campaignCriterionOperation"`
 }
 
 type operation struct {
@@ -126,6 +127,20 @@ type criterionJSON struct {
 	} `json:"language"`
 }
 
+type campaignCriterionJSON struct {
+	ResourceName string          `json:"resourceName"`
+	Campaign     *string         `json:"campaign"`
+	Status       *string         `json:"status"`
+	Negative     *bool           `json:"negative"`
+	Keyword      json.RawMessage `json:"keyword"`
+	Location     *struct {
+		GeoTargetConstant string `json:"geoTargetConstant"`
+	} `json:"location"`
+	Language *struct {
+		LanguageConstant string `json:"languageConstant"`
+	} `json:"language"`
+}
+
 // Resource kinds: the operation field, the per-resource path, the
 // collection in resource names, the result field.
 type kind struct {
@@ -138,7 +153,8 @@ var (
 	kAdGroup   = kind{"adGroupOperation", "adGroups:mutate", "adGroups", "adGroupResult", "ad_group_operation"}
 	kAd        = kind{"adGroupAdOperation", "adGroupAds:mutate", "adGroupAds", "adGroupAdResult", "ad_group_ad_operation"}
 	kCriterion = kind{"adGroupCriterionOperation", "adGroupCriteria:mutate", "adGroupCriteria", "adGroupCriterionResult", "ad_group_criterion_operation"}
-	kinds      = []kind{kBudget, kCampaign, kAdGroup, kAd, kCriterion}
+	kCampCrit  = kind{"campaignCriterionOperation", "campaignCriteria:mutate", "campaignCriteria", "campaignCriterionResult", "campaign_criterion_operation"}
+	kinds      = []kind{kBudget, kCampaign, kAdGroup, kAd, kCriterion, kCampCrit}
 )
 
 // state is everything a mutate may change (the Server's own, embedded),
@@ -150,6 +166,7 @@ type state struct {
 	groups    map[int64]*AdGroup
 	ads       map[string]*AdGroupAd
 	criteria  map[string]*Criterion
+	campCrit  map[string]*CampaignCriterion
 }
 
 func cloneMap[K comparable, V any](m map[K]*V) map[K]*V {
@@ -164,7 +181,7 @@ func cloneMap[K comparable, V any](m map[K]*V) map[K]*V {
 func (s *Server) snapshot() *state { return s.state.clone() }
 
 func (st *state) clone() *state {
-	return &state{st.nextID, cloneMap(st.budgets), cloneMap(st.campaigns), cloneMap(st.groups), cloneMap(st.ads), cloneMap(st.criteria)}
+	return &state{st.nextID, cloneMap(st.budgets), cloneMap(st.campaigns), cloneMap(st.groups), cloneMap(st.ads), cloneMap(st.criteria), cloneMap(st.campCrit)}
 }
 
 func (s *Server) commit(st *state) {
@@ -210,14 +227,14 @@ func (s *Server) serveMutate(w http.ResponseWriter, r *http.Request, body []byte
 			for _, p := range []struct {
 				k  kind
 				op *operation
-			}{{kBudget, mo.CampaignBudgetOperation}, {kCampaign, mo.CampaignOperation}, {kAdGroup, mo.AdGroupOperation}, {kAd, mo.AdGroupAdOperation}, {kCriterion, mo.AdGroupCriterionOperation}} {
+			}{{kBudget, mo.CampaignBudgetOperation}, {kCampaign, mo.CampaignOperation}, {kAdGroup, mo.AdGroupOperation}, {kAd, mo.AdGroupAdOperation}, {kCriterion, mo.AdGroupCriterionOperation}, {kCampCrit, mo.CampaignCriterionOperation}} {
 				if p.op != nil {
 					set = append(set, parsedOp{p.k, *p.op})
 				}
 			}
 			if len(set) != 1 {
 				f := newFailure(http.StatusBadRequest, "INVALID_ARGUMENT", "Request contains an invalid argument.")
-				f.add("requestError", "REQUIRED_FIELD_MISSING", "A mutate operation must name exactly one operation this fake serves (campaign budget, campaign, ad group, ad group ad, ad group criterion).", fp(prefix, i))
+				f.add("requestError", "REQUIRED_FIELD_MISSING", "A mutate operation must name exactly one operation this fake serves (campaign budget, campaign, campaign criterion, ad group, ad group ad, ad group criterion).", fp(prefix, i))
 				f.write(w)
 				return
 			}
@@ -396,6 +413,8 @@ func (tx *txn) apply(k kind, o operation) (name string, oe *opErr, enumMsg strin
 		return tx.adGroup(o)
 	case kAd:
 		return tx.adGroupAd(o)
+	case kCampCrit:
+		return tx.campaignCriterion(o)
 	default:
 		return tx.criterion(o)
 	}
@@ -487,7 +506,7 @@ func (tx *txn) target(k kind, name string) (a, b int64, ok bool) {
 	a, _ = strconv.ParseInt(m[3], 10, 64)
 	if m[4] != "" {
 		b, _ = strconv.ParseInt(m[4], 10, 64)
-	} else if k == kAd || k == kCriterion {
+	} else if k == kAd || k == kCriterion || k == kCampCrit {
 		return 0, 0, false
 	}
 	return a, b, true
@@ -1232,6 +1251,16 @@ func (tx *txn) criterion(o operation) (string, *opErr, string) {
 	if oe != nil || gid == 0 {
 		return "", oe, ""
 	}
+	if (in.Location != nil || in.Language != nil) && in.Keyword == nil {
+		if c := tx.st.campaigns[tx.st.groups[gid].Campaign]; c != nil && c.ChannelType == "SEARCH" {
+			field := "location"
+			if in.Location == nil {
+				field = "language"
+			}
+			return "", errAt("criterionError", "CANNOT_ADD_CRITERIA_TYPE",
+				"Criteria of this type cannot be added to an ad group of a search campaign: location and language targeting is set on the campaign (CampaignCriterion).", "create", field), ""
+		}
+	}
 	cr := &Criterion{AdGroup: gid, Status: "ENABLED"}
 	if in.Status != nil {
 		cr.Status = *in.Status
@@ -1273,5 +1302,76 @@ func (tx *txn) criterion(o operation) (string, *opErr, string) {
 		return "", errAt("criterionError", "CRITERION_TYPE_NOT_SET", "Set exactly one of keyword, location, language.", "create"), ""
 	}
 	name, oe := tx.store(kCriterion, in.ResourceName, func(id int64) { cr.ID = id; tx.st.criteria[fmtID(gid)+"~"+fmtID(id)] = cr }, gid)
+	return name, oe, ""
+}
+
+// ---- campaign criteria ----
+
+// campaignCriterion serves the location and language criteria of a
+// campaign: create (campaign required, exactly one of location and
+// language, negative optional) and remove.
+func (tx *txn) campaignCriterion(o operation) (string, *opErr, string) {
+	if o.Remove != "" {
+		c, id, ok := tx.target(kCampCrit, o.Remove)
+		cr := tx.st.campCrit[fmtID(c)+"~"+fmtID(id)]
+		if !ok || cr == nil || cr.Status == "REMOVED" {
+			return "", notFound("remove", o.Remove), ""
+		}
+		cr.Status = "REMOVED"
+		return tx.rn(kCampCrit, c, id), nil, ""
+	}
+	var in campaignCriterionJSON
+	op, msg := decode(o, &in, "CampaignCriterion")
+	if msg != "" {
+		return "", nil, msg
+	}
+	if msg, oe := checkEnum(in.Status, statusEnum, "status", "CampaignCriterionStatusEnum.CampaignCriterionStatus"); msg != "" || oe != nil {
+		return "", oe, msg
+	}
+	if op == "update" {
+		return "", errAt("fieldError", "IMMUTABLE_FIELD", "The fake does not update campaign criteria: remove one and create another.", "update"), ""
+	}
+	cid, oe, ok := tx.required(in.Campaign, "campaigns", "campaign")
+	if !ok || oe != nil {
+		return "", oe, ""
+	}
+	camp := tx.st.campaigns[cid]
+	if camp == nil || camp.Status == "REMOVED" {
+		return "", errAt("campaignCriterionError", "CANNOT_ADD_CRITERIA_TYPE", "The campaign does not exist or is removed.", "create", "campaign"), ""
+	}
+	cr := &CampaignCriterion{Campaign: cid, Status: "ENABLED"}
+	if in.Status != nil {
+		cr.Status = *in.Status
+	}
+	if in.Negative != nil {
+		cr.Negative = *in.Negative
+	}
+	set := 0
+	if len(in.Keyword) > 0 && string(in.Keyword) != "null" {
+		return "", errAt("criterionError", "CANNOT_ADD_CRITERIA_TYPE", "The fake serves location and language campaign criteria only.", "create", "keyword"), ""
+	}
+	if in.Location != nil {
+		set++
+		cr.Type, cr.GeoTarget = "LOCATION", in.Location.GeoTargetConstant
+		if !geoRE.MatchString(cr.GeoTarget) {
+			return "", errAt("criterionError", "INVALID_GEO_TARGET_CONSTANT", "Not a geo target constant: "+cr.GeoTarget, "create", "location", "geo_target_constant"), ""
+		}
+	}
+	if in.Language != nil {
+		set++
+		cr.Type, cr.Language = "LANGUAGE", in.Language.LanguageConstant
+		if !langRE.MatchString(cr.Language) {
+			return "", errAt("criterionError", "INVALID_LANGUAGE_CONSTANT", "Not a language constant: "+cr.Language, "create", "language", "language_constant"), ""
+		}
+	}
+	if set != 1 {
+		return "", errAt("criterionError", "CRITERION_TYPE_NOT_SET", "Set exactly one of location, language.", "create"), ""
+	}
+	for _, other := range tx.st.campCrit {
+		if other.Campaign == cid && other.Status != "REMOVED" && other.Type == cr.Type && other.GeoTarget == cr.GeoTarget && other.Language == cr.Language {
+			return "", errAt("mutateError", "DUPLICATE_RESOURCE", "The campaign has this criterion already.", "create"), ""
+		}
+	}
+	name, oe := tx.store(kCampCrit, in.ResourceName, func(id int64) { cr.ID = id; tx.st.campCrit[fmtID(cid)+"~"+fmtID(id)] = cr }, cid)
 	return name, oe, ""
 }

@@ -6,7 +6,7 @@
 //   - paths: POST /v25/customers/{c}/googleAds:mutate (atomic, temp
 //     resource names with negative ids), campaignBudgets:mutate,
 //     campaigns:mutate, adGroups:mutate, adGroupAds:mutate,
-//     adGroupCriteria:mutate, googleAds:search (pages of 10,000 rows,
+//     adGroupCriteria:mutate, campaignCriteria:mutate, googleAds:search (pages of 10,000 rows,
 //     pageSize refused) and googleAds:searchStream (a JSON array of
 //     batches); POST /token answers OAuth 2 refresh-token and
 //     authorization-code grants, and GET /auth approves a browser sign-in
@@ -23,7 +23,19 @@
 //     path2 only with path1, at least one final URL), keywords of at most
 //     80 characters and 10 words, budgets (DAILY amountMicros, or
 //     CUSTOM_PERIOD totalAmountMicros with a campaign end date), immutable
-//     ads;
+//     ads; campaign criteria (campaignCriterionOperation: create with a
+//     campaign, exactly one of location (geoTargetConstants/{id}) and
+//     language (languageConstants/{id}), negative optional, no duplicate
+//     in one campaign; remove by resource name), served as
+//     campaign_criterion in GAQL;
+//   - targeting level: a location or language criterion created on an ad
+//     group of a SEARCH campaign is refused with
+//     criterionError.CANNOT_ADD_CRITERIA_TYPE. This refusal is inferred
+//     from Google's targeting guide ("Location targeting is achieved by
+//     using Criterion IDs obtained through GeoTargetConstantService and
+//     applied to campaigns using CampaignCriterionService") and its
+//     examples, which target campaigns; Google documents no such error
+//     for ad groups word for word;
 //   - requests: partialFailure, validateOnly (validated, nothing created,
 //     only errors returned), at most 10,000 operations, temp names defined
 //     before use and unique;
@@ -37,7 +49,8 @@
 //     figure and no rate-limit headers; the fake's is an option.
 //
 // Tests read counters (mutate requests, operations, validate-only
-// requests, searches), set a campaign's daily metrics, and can hold a
+// requests, searches), a campaign's tree (Tree) and campaign criteria
+// (CampaignCriteria), set a campaign's daily metrics, and can hold a
 // mutate so that it commits after its client has gone (HoldMutates).
 package googleadstest
 
@@ -168,7 +181,9 @@ type AdGroupAd struct {
 	FinalURLs     []string
 }
 
-// Criterion is an ad group criterion: a keyword, a location or a language.
+// Criterion is an ad group criterion: a keyword (a location or a language
+// only in an ad group of a campaign that is not SEARCH; a search campaign
+// targets them with CampaignCriterion).
 type Criterion struct {
 	AdGroup, ID int64
 	Status      string
@@ -179,12 +194,22 @@ type Criterion struct {
 	Negative    bool
 }
 
+// CampaignCriterion is a campaign criterion: a location or a language.
+type CampaignCriterion struct {
+	Campaign, ID int64
+	Status       string
+	Type         string // LOCATION, LANGUAGE
+	GeoTarget    string // geoTargetConstants/2840
+	Language     string // languageConstants/1000
+	Negative     bool
+}
+
 // New starts a fake account; it stops when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	s := &Server{t: t, rate: DefaultRate, burst: DefaultBurst, currency: "USD", timeZone: "America/New_York",
 		limiters: map[string]*rate.Limiter{}, tokens: map[string]bool{}, metrics: map[int64]map[string]Metrics{},
 		state: state{nextID: 1000, budgets: map[int64]*Budget{}, campaigns: map[int64]*Campaign{}, groups: map[int64]*AdGroup{},
-			ads: map[string]*AdGroupAd{}, criteria: map[string]*Criterion{}}}
+			ads: map[string]*AdGroupAd{}, criteria: map[string]*Criterion{}, campCrit: map[string]*CampaignCriterion{}}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -310,11 +335,14 @@ func (s *Server) Budgets() int {
 	return len(s.budgets)
 }
 
-// Tree is a campaign's ad groups, ads and criteria.
+// Tree is a campaign's ad groups, ads and ad group criteria, and its
+// campaign criteria.
 type Tree struct {
 	Groups   []AdGroup
 	Ads      []AdGroupAd
 	Criteria []Criterion
+	// CampaignCriteria are the campaign's locations and languages.
+	CampaignCriteria []CampaignCriterion
 }
 
 // Tree returns copies of what campaign id holds (removed children included).
@@ -343,7 +371,28 @@ func (s *Server) Tree(id string) Tree {
 		}
 	}
 	sort.Slice(tr.Criteria, func(i, j int) bool { return tr.Criteria[i].ID < tr.Criteria[j].ID })
+	tr.CampaignCriteria = s.campaignCriteria(n)
 	return tr
+}
+
+// CampaignCriteria returns copies of campaign id's campaign criteria
+// (removed ones included, Status REMOVED), in creation order.
+func (s *Server) CampaignCriteria(id string) []CampaignCriterion {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.campaignCriteria(n)
+}
+
+func (s *Server) campaignCriteria(n int64) []CampaignCriterion {
+	var out []CampaignCriterion
+	for _, c := range s.campCrit {
+		if c.Campaign == n {
+			out = append(out, *c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // SetMetrics sets campaign id's figures for day (YYYY-MM-DD).
@@ -394,7 +443,7 @@ func (s *Server) Release() {
 
 // ---- HTTP ----
 
-var pathRE = regexp.MustCompile(`^/v25/customers/([^/]+)/(googleAds:mutate|googleAds:search|googleAds:searchStream|campaignBudgets:mutate|campaigns:mutate|adGroups:mutate|adGroupAds:mutate|adGroupCriteria:mutate)$`)
+var pathRE = regexp.MustCompile(`^/v25/customers/([^/]+)/(googleAds:mutate|googleAds:search|googleAds:searchStream|campaignBudgets:mutate|campaigns:mutate|adGroups:mutate|adGroupAds:mutate|adGroupCriteria:mutate|campaignCriteria:mutate)$`)
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if s.latency > 0 {

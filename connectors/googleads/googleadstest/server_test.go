@@ -222,6 +222,98 @@ func TestMutateContract(t *testing.T) {
 	}
 }
 
+func campCrit(campTemp int, crit map[string]any) map[string]any {
+	c := map[string]any{"campaign": fmt.Sprintf("%s/campaigns/%d", cust, campTemp)}
+	for k, v := range crit {
+		c[k] = v
+	}
+	return map[string]any{"campaignCriterionOperation": map[string]any{"create": c}}
+}
+
+func groupCrit(groupTemp int, crit map[string]any) map[string]any {
+	c := map[string]any{"adGroup": fmt.Sprintf("%s/adGroups/%d", cust, groupTemp)}
+	for k, v := range crit {
+		c[k] = v
+	}
+	return map[string]any{"adGroupCriterionOperation": map[string]any{"create": c}}
+}
+
+func TestCampaignCriteria(t *testing.T) {
+	c := newClient(t)
+	paused := "PAUSED"
+	us := map[string]any{"location": map[string]any{"geoTargetConstant": "geoTargetConstants/2840"}}
+	en := map[string]any{"language": map[string]any{"languageConstant": "languageConstants/1000"}}
+	status, resp := c.mutate(ops(budget(-1, "B1"), campaign(-2, -1, "C1", &paused), campCrit(-2, us), campCrit(-2, en),
+		campCrit(-2, map[string]any{"negative": true, "location": map[string]any{"geoTargetConstant": "geoTargetConstants/2826"}})))
+	if status != 200 {
+		t.Fatalf("create: %d %v", status, codes(resp))
+	}
+	results := resp["mutateOperationResponses"].([]any)
+	name := results[2].(map[string]any)["campaignCriterionResult"].(map[string]any)["resourceName"].(string)
+	camp := c.srv.Campaigns()[0]
+	if !strings.HasPrefix(name, fmt.Sprintf("%s/campaignCriteria/%d~", cust, camp.ID)) {
+		t.Errorf("resource name %s", name)
+	}
+	id := fmt.Sprint(camp.ID)
+	if cc := c.srv.CampaignCriteria(id); len(cc) != 3 || cc[0].Type != "LOCATION" || cc[1].Type != "LANGUAGE" || !cc[2].Negative || cc[0].Status != "ENABLED" {
+		t.Errorf("campaign criteria %+v", cc)
+	}
+	if tr := c.srv.Tree(id); len(tr.CampaignCriteria) != 3 || len(tr.Criteria) != 0 {
+		t.Errorf("tree %+v", tr)
+	}
+	// GAQL: the connector's filters.
+	status, body := c.post("/v25/customers/"+googleadstest.DefaultCustomerID+"/googleAds:searchStream", map[string]any{"query": "SELECT campaign_criterion.resource_name, campaign_criterion.type, " +
+		"campaign_criterion.negative, campaign_criterion.location.geo_target_constant, campaign_criterion.language.language_constant FROM campaign_criterion " +
+		"WHERE campaign.id = " + id + " AND campaign_criterion.type IN ('LOCATION', 'LANGUAGE') AND campaign_criterion.status != 'REMOVED'"})
+	rows := body["array"].([]any)[0].(map[string]any)["results"].([]any)
+	if status != 200 || len(rows) != 3 || !strings.Contains(fmt.Sprint(rows), "geoTargetConstants/2840") || !strings.Contains(fmt.Sprint(rows), "negative:true") {
+		t.Errorf("search: %d %v", status, body)
+	}
+	// Remove by resource name; a second remove is not found.
+	if status, resp := c.mutate(ops(map[string]any{"campaignCriterionOperation": map[string]any{"remove": name}})); status != 200 {
+		t.Errorf("remove: %d %v", status, codes(resp))
+	}
+	if cc := c.srv.CampaignCriteria(id); cc[0].Status != "REMOVED" {
+		t.Errorf("after the remove: %+v", cc[0])
+	}
+	if status, resp := c.mutate(ops(map[string]any{"campaignCriterionOperation": map[string]any{"remove": name}})); status != 400 || !strings.Contains(strings.Join(codes(resp), ";"), "RESOURCE_NOT_FOUND") {
+		t.Errorf("second remove: %d %v", status, codes(resp))
+	}
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+		want string
+	}{
+		{"no campaign", ops(map[string]any{"campaignCriterionOperation": map[string]any{"create": us}}), "fieldError REQUIRED @ mutate_operations[0].campaign_criterion_operation.create.campaign"},
+		{"both location and language", ops(budget(-1, "B2"), campaign(-2, -1, "C2", &paused), campCrit(-2, map[string]any{"location": us["location"], "language": en["language"]})), "criterionError CRITERION_TYPE_NOT_SET @ mutate_operations[2]"},
+		{"neither", ops(budget(-1, "B2"), campaign(-2, -1, "C2", &paused), campCrit(-2, nil)), "criterionError CRITERION_TYPE_NOT_SET"},
+		{"bad geo constant", ops(budget(-1, "B2"), campaign(-2, -1, "C2", &paused), campCrit(-2, map[string]any{"location": map[string]any{"geoTargetConstant": "US"}})), "criterionError INVALID_GEO_TARGET_CONSTANT @ mutate_operations[2].campaign_criterion_operation.create.location.geo_target_constant"},
+		{"bad language constant", ops(budget(-1, "B2"), campaign(-2, -1, "C2", &paused), campCrit(-2, map[string]any{"language": map[string]any{"languageConstant": "en"}})), "criterionError INVALID_LANGUAGE_CONSTANT"},
+		{"temp campaign not created", ops(campCrit(-9, us)), "mutateError RESOURCE_NOT_FOUND"},
+		{"duplicate", ops(budget(-1, "B2"), campaign(-2, -1, "C2", &paused), campCrit(-2, us), campCrit(-2, us)), "mutateError DUPLICATE_RESOURCE @ mutate_operations[3]"},
+		// Location targeting is set on the campaign: a search campaign's ad
+		// group takes neither a location nor a language.
+		{"ad group location", ops(budget(-1, "B2"), campaign(-2, -1, "C2", &paused), group(-3, -2, "G"), groupCrit(-3, us)), "criterionError CANNOT_ADD_CRITERIA_TYPE @ mutate_operations[3].ad_group_criterion_operation.create.location"},
+		{"ad group language", ops(budget(-1, "B2"), campaign(-2, -1, "C2", &paused), group(-3, -2, "G"), groupCrit(-3, en)), "criterionError CANNOT_ADD_CRITERIA_TYPE @ mutate_operations[3].ad_group_criterion_operation.create.language"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(c.srv.Campaigns())
+			status, body := c.mutate(tc.body)
+			if status != 400 || !strings.Contains(strings.Join(codes(body), ";"), tc.want) {
+				t.Errorf("HTTP %d %v, want 400 with %s", status, codes(body), tc.want)
+			}
+			if len(c.srv.Campaigns()) != before {
+				t.Error("a refused request created something")
+			}
+		})
+	}
+	// Keywords still go on ad groups.
+	kw := map[string]any{"keyword": map[string]any{"text": "tents", "matchType": "EXACT"}}
+	if status, resp := c.mutate(ops(budget(-1, "B3"), campaign(-2, -1, "C3", &paused), group(-3, -2, "G"), groupCrit(-3, kw))); status != 200 {
+		t.Errorf("keyword: %d %v", status, codes(resp))
+	}
+}
+
 func TestResponsiveSearchAdLimits(t *testing.T) {
 	c := newClient(t)
 	paused := "PAUSED"
