@@ -408,3 +408,34 @@ func cloneAd(a *AdCampaign) *AdCampaign {
 	out.Locations, out.Languages, out.AudienceSegments = slices.Clone(a.Locations), slices.Clone(a.Languages), slices.Clone(a.AudienceSegments)
 	return &out
 }
+
+// adPagesOffline is a problem for each ad that sends clicks to a live page
+// whose address no visitor can reach (a local target's page without a site
+// URL is a file): the platforms would refuse it, or worse, pay for clicks
+// that land nowhere.
+func (in *planInput) adPagesOffline() []Problem {
+	pages := map[string]*Artifact{}
+	for _, a := range in.artifacts {
+		if a.Kind == KindPage {
+			pages[a.ID] = a
+		}
+	}
+	var out []Problem
+	for _, a := range in.artifacts {
+		r := in.revs[a.ID]
+		if r == nil || r.Ad == nil || a.Retire != nil {
+			continue
+		}
+		for _, ref := range r.References() {
+			p := pages[ref]
+			if p == nil || p.Live == nil {
+				continue
+			}
+			if u := p.Live.URL; !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+				out = append(out, Problem{Field: a.ID, Message: fmt.Sprintf("its ads send clicks to page %s, whose live address %q is not a public web address", ref, u),
+					Fix: "publish the page on a public target (a local target needs its site URL: lastmile site), or give the ads a final_url"})
+			}
+		}
+	}
+	return out
+}

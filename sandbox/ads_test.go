@@ -649,3 +649,29 @@ func TestRaisingABudgetAfterApprovalIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// An ad that sends clicks to a live page no visitor can reach (a local
+// page without a site URL is a file) cannot be planned.
+func TestAdToAnOfflinePageIsAPlanProblem(t *testing.T) {
+	ctx := context.Background()
+	e, ads := newAdEnv(t, envOptions{})
+	c := usCampaign(t, e, "Offline")
+	pg, err := e.sb.StagePage(ctx, "test", sandbox.PageInput{CampaignID: c.ID, Title: "Spring", Slug: "spring", HTML: "<html><body><h1>Spring</h1></body></html>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	promoteNow(t, e, c.ID, "the page")
+	if _, err := e.sb.StageAdCampaign(ctx, "agent", searchAd(c.ID, pg.Artifact.ID)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.sb.PlanPromotion(ctx, "agent", c.ID)
+	var pe *sandbox.PlanError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "not a public web address") {
+		t.Fatalf("plan: %v, want a problem naming the page's address", err)
+	}
+	for _, call := range ads.callLog() {
+		if !strings.HasPrefix(call, "dry-run ") {
+			t.Errorf("the platform was written to: %s", call)
+		}
+	}
+}

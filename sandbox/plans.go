@@ -568,6 +568,7 @@ func (s *Sandbox) computePlan(ctx context.Context, campaignID string, mode planM
 		ps = append(ps, in.alwaysExcluded(pol.AlwaysExclude(), p.Steps)...)
 	}
 	ps = append(ps, in.abSentByWorkflows()...)
+	ps = append(ps, in.adPagesOffline()...)
 	if len(ps) > 0 {
 		return nil, &PlanError{CampaignID: c.ID, Problems: ps}
 	}
