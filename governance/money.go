@@ -3,10 +3,13 @@ package governance
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 
 	"golang.org/x/text/currency"
+
+	"github.com/lastmile/lastmile/outcomes"
 )
 
 // Money is an amount in one currency, in millionths of its unit (micros),
@@ -33,15 +36,14 @@ func ParseMoney(s string) (Money, error) {
 	if _, err := currency.ParseISO(code); err != nil || len(code) != 3 || strings.ToUpper(code) != code {
 		return Money{}, fmt.Errorf("%q names no ISO 4217 currency (upper case, e.g. USD, EUR)", s)
 	}
-	r, ok := new(big.Rat).SetString(amount)
-	if !ok || strings.ContainsAny(amount, "eE/") || r.Sign() <= 0 {
-		return Money{}, fmt.Errorf("%q is not a positive amount", amount)
+	m, err := outcomes.ParseMoney(amount, code)
+	if err != nil {
+		return Money{}, err
 	}
-	m := new(big.Rat).Mul(r, big.NewRat(1_000_000, 1))
-	if !m.IsInt() || !m.Num().IsInt64() {
-		return Money{}, fmt.Errorf("%q has more decimals than a micro or is too large", amount)
+	if m.Minor <= 0 || m.Minor > math.MaxInt64/1_000_000 {
+		return Money{}, fmt.Errorf("%q is not a positive amount within range", amount)
 	}
-	return Money{Currency: code, Micros: m.Num().Int64()}, nil
+	return Money{Currency: code, Micros: m.Micros()}, nil
 }
 
 // AdSpend is what one ad campaign of a plan may spend.

@@ -160,3 +160,17 @@ func (m Money) String() string {
 	r := new(big.Rat).SetFrac(big.NewInt(m.Minor), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
 	return r.FloatString(scale) + " " + m.Currency
 }
+
+// Micros is the amount in millionths of the currency's unit, as ad
+// platforms count budgets and costs.
+func (m Money) Micros() int64 {
+	scale := 2
+	if unit, err := currency.ParseISO(m.Currency); err == nil {
+		scale, _ = currency.Standard.Rounding(unit)
+	}
+	p := int64(1)
+	for range 6 - scale {
+		p *= 10
+	}
+	return m.Minor * p
+}

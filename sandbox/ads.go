@@ -2,7 +2,7 @@ package sandbox
 
 import (
 	"fmt"
-	"math/big"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/lastmile/lastmile/governance"
+	"github.com/lastmile/lastmile/outcomes"
 	"github.com/lastmile/lastmile/sandbox/content"
 )
 
@@ -170,30 +171,20 @@ const (
 )
 
 // ParseMoney reads an amount in currency units ("150", "150.5",
-// "150.00") as micros, refusing what the currency cannot express
-// (cents of yen) or a negative amount.
+// "150.00") as micros, refusing what the currency cannot express (cents
+// of yen) or a negative amount.
 func ParseMoney(amount, cur string) (int64, error) {
-	u, err := currency.ParseISO(cur)
+	m, err := outcomes.ParseMoney(amount, cur)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not an ISO 4217 currency code", cur)
+		return 0, err
 	}
-	r, ok := new(big.Rat).SetString(strings.TrimSpace(amount))
-	if !ok || strings.ContainsAny(amount, "eE/") {
-		return 0, fmt.Errorf("%q is not an amount; write it in %s as digits, e.g. \"150.00\"", amount, u)
-	}
-	if r.Sign() < 0 {
+	if m.Minor < 0 {
 		return 0, fmt.Errorf("%s is negative", amount)
 	}
-	m := new(big.Rat).Mul(r, big.NewRat(1_000_000, 1))
-	if !m.IsInt() || !m.Num().IsInt64() {
-		return 0, fmt.Errorf("%s has more decimals than a micro or is too large", amount)
+	if m.Minor > math.MaxInt64/1_000_000 {
+		return 0, fmt.Errorf("%s is too large", amount)
 	}
-	micros := m.Num().Int64()
-	scale, _ := currency.Standard.Rounding(u)
-	if step := pow10(6 - scale); micros%step != 0 {
-		return 0, fmt.Errorf("%s %s has more decimals than %s has (%d)", amount, u, u, scale)
-	}
-	return micros, nil
+	return m.Micros(), nil
 }
 
 // MinorUnits converts micros to the currency's smallest unit (cents for

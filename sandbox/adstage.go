@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -127,7 +128,7 @@ func (s *Sandbox) stageAd(ctx context.Context, actor string, in AdCampaignInput,
 				if slices.ContainsFunc(*ps, func(p Problem) bool { return p.Field == "target" }) {
 					break // the override is refused already
 				}
-				ps.add("target", fmt.Sprintf("target %q is a %s target, which runs no ad campaigns", target, cmpOr(a.Platform, "unknown")),
+				ps.add("target", fmt.Sprintf("target %q is a %s target, which runs no ad campaigns", target, cmp.Or(a.Platform, "unknown")),
 					fmt.Sprintf("set target to a google_ads or meta target (configured: %v; connect one with lastmile connect google-ads or lastmile connect meta)", s.adTargets()))
 			}
 			if err := checkRefs(tx, c, "audience_segments", a.AudienceSegments, KindSegment, ps); err != nil {
@@ -143,13 +144,6 @@ func (s *Sandbox) stageAd(ctx context.Context, actor string, in AdCampaignInput,
 			return nil
 		},
 	})
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // adTargets lists the configured targets that run ad campaigns.
